@@ -1,0 +1,18 @@
+FROM python:3.12-slim AS base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --uid 1000 tandem
+COPY pyproject.toml constraints.txt ./
+RUN pip install -c constraints.txt \
+      "Django>=6.1,<6.2" djangorestframework drf-spectacular "celery[redis]" django-htmx \
+      django-redis dj-database-url "psycopg[binary]" nh3 Markdown vaderSentiment whitenoise gunicorn tqdm
+COPY --chown=tandem:tandem . .
+# collectstatic needs a key but no database; the real key comes from the environment.
+RUN SECRET_KEY=build-only DEBUG=0 ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input \
+    && mkdir -p /data/media && chown -R tandem:tandem /data /app
+USER tandem
+VOLUME ["/data/media"]
+EXPOSE 8000
+CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

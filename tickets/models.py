@@ -1,0 +1,503 @@
+"""Mailboxes, teams, people, tickets, messages and the ticket event log.
+
+Ticket rows carry the current state; TicketEvent rows are the append-only history every
+figure is derived from. Services in tickets/services.py are the only writers: they keep
+the two in step inside one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+def _webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
+class TandemUserManager(UserManager["User"]):
+    def agents(self) -> QuerySet[User]:
+        return self.filter(role__in=STAFF_ROLES, is_active=True)
+
+
+class User(AbstractUser):
+    """Anyone who signs in: agents, managers and admins, and customers of the portal."""
+
+    email = models.EmailField("email address", unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    is_away = models.BooleanField(default=False, help_text="Skipped by auto-assignment.")
+    notify_on_assignment = models.BooleanField(default=True)
+    notify_on_customer_reply = models.BooleanField(default=True)
+
+    objects = TandemUserManager()
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.MANAGER, Role.ADMIN) or self.is_superuser
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email or self.username
+
+
+class BusinessCalendar(models.Model):
+    """Working hours in a time zone, with holidays; used by SLAs and business-time figures.
+
+    `hours` maps weekday keys ("mon".."sun") to lists of ["HH:MM", "HH:MM"] intervals, as in
+    specs/import-format.md.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    hours = models.JSONField(default=dict)
+    holidays = ArrayField(models.DateField(), default=list, blank=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_calendar"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MailSecurity(models.TextChoices):
+    SSL = "ssl", "SSL/TLS"
+    STARTTLS = "starttls", "STARTTLS"
+    NONE = "none", "None (plain text)"
+
+
+class Mailbox(models.Model):
+    """A shared address, e.g. support@acme.test, and how its mail comes in and goes out."""
+
+    address = models.EmailField(unique=True)
+    name = models.CharField(max_length=100)
+    teams = models.ManyToManyField(Team, related_name="mailboxes", blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.SET_NULL, related_name="mailboxes"
+    )
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)
+
+    from_name = models.CharField(max_length=100, blank=True)
+    signature = models.TextField(blank=True)
+    auto_ack_enabled = models.BooleanField(default=False)
+    auto_ack_template = models.TextField(blank=True)
+
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(
+        max_length=8, choices=MailSecurity.choices, default=MailSecurity.SSL
+    )
+    imap_user = models.CharField(max_length=255, blank=True)
+    imap_password = models.CharField(max_length=255, blank=True)
+    imap_folder = models.CharField(max_length=255, default="INBOX")
+    imap_processed_folder = models.CharField(
+        max_length=255, blank=True, help_text="Move fetched mail here; empty means flag it seen."
+    )
+    poll_interval_seconds = models.PositiveIntegerField(default=60)
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_last_uid = models.BigIntegerField(default=0)
+
+    smtp_host = models.CharField(max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_security = models.CharField(
+        max_length=8, choices=MailSecurity.choices, default=MailSecurity.STARTTLS
+    )
+    smtp_user = models.CharField(max_length=255, blank=True)
+    smtp_password = models.CharField(max_length=255, blank=True)
+
+    webhook_secret = models.CharField(max_length=64, default=_webhook_secret)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "mailboxes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_mailbox"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    shares_tickets = models.BooleanField(
+        default=False, help_text="Members of the organization see each other's tickets."
+    )
+    success_contact = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """Someone who writes to us, identified by email; may also hold a portal account."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or self.email.split("@")[0]).split()[0]
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+DONE_STATUSES = (Status.SOLVED, Status.CLOSED)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Kind(models.TextChoices):
+    SUPPORT = "support", "Support"
+    SERVICE = "service", "Service"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PORTAL = "portal", "Portal"
+    API = "api", "API"
+    OUTBOUND = "outbound", "Outbound"
+    IMPORT = "import", "Import"
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def visible_to(self, user: User) -> TicketQuerySet:
+        """The permission rule, in one place: see tickets.access for the 404 helpers."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_agent:
+            if user.sees_everything:
+                return self
+            return self.filter(mailbox__in=Mailbox.objects.filter(teams__members=user))
+        shared_orgs = Organization.objects.filter(customers__user=user, shares_tickets=True)
+        return self.filter(Q(customer__user=user) | Q(customer__organization__in=shared_orgs))
+
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Ticket(models.Model):
+    # The ticket number is the primary key: people quote it, URLs carry it, and a
+    # bigint sequence hands out numbers without races.
+    number = models.BigAutoField(primary_key=True)
+    subject = models.CharField(max_length=998)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SUPPORT)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    cc = ArrayField(models.EmailField(), default=list, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+
+    external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    linked_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
+    )
+    search_vector = models.GeneratedField(
+        expression=SearchVector("subject", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Inbox lists: keyset pagination on (updated_at, number) within a status set.
+            models.Index(fields=["status", "-updated_at", "-number"], name="ticket_status_updated"),
+            # "Mine" and per-assignee filters.
+            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee"),
+            # Per-mailbox views and the agent permission filter.
+            models.Index(fields=["mailbox", "status", "-updated_at"], name="ticket_mailbox"),
+            models.Index(fields=["team", "status", "-updated_at"], name="ticket_team"),
+            # Customer panel: a customer's other tickets, newest first.
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer"),
+            # "All" views sorted by recency without a status filter.
+            models.Index(fields=["-updated_at", "-number"], name="ticket_updated"),
+            # Unassigned view: a partial index over the work queue only.
+            models.Index(
+                fields=["-updated_at", "-number"],
+                condition=Q(
+                    assignee__isnull=True, status__in=["new", "open", "pending", "on_hold"]
+                ),
+                name="ticket_unassigned_open",
+            ),
+            GinIndex(fields=["tags"], name="ticket_tags"),
+            GinIndex(fields=["search_vector"], name="ticket_search"),
+            models.Index(fields=["created_at"], name="ticket_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "From customer"
+    OUTBOUND = "outbound", "Reply"
+    NOTE = "note", "Internal note"
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", "Not sent by mail"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNDELIVERED = "undelivered", "Bounced"
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    from_address = models.EmailField(blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = ArrayField(models.CharField(max_length=320), default=list, blank=True)
+    cc = ArrayField(models.CharField(max_length=320), default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text="Sanitized HTML, safe to render.")
+    automatic = models.BooleanField(
+        default=False,
+        help_text="Auto-acknowledgements, survey mails, reminders: not agent replies.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Email threading: Message-ID without angle brackets, and what it replied to.
+    message_id = models.CharField(max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    # What makes an ingested message "the same" on a second delivery (Message-ID per
+    # mailbox, or a content hash); the unique constraint turns retries into no-ops.
+    dedupe_key = models.CharField(max_length=128, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
+    )
+    delivery_error = models.TextField(blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    search_vector = models.GeneratedField(
+        expression=SearchVector("body_text", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The conversation, oldest first.
+            models.Index(fields=["ticket", "created_at", "id"], name="message_ticket"),
+            # Threading looks up stored Message-IDs from In-Reply-To and References.
+            models.Index(
+                fields=["message_id"], condition=~Q(message_id=""), name="message_message_id"
+            ),
+            # The send queue and the sweeper for sends stuck in progress.
+            models.Index(
+                fields=["delivery_status"],
+                condition=Q(delivery_status__in=["queued", "sending", "failed"]),
+                name="message_delivery_queue",
+            ),
+            GinIndex(fields=["search_vector"], name="message_search"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="message_dedupe_key"
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "external_id"],
+                condition=~Q(external_id=""),
+                name="message_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on #{self.ticket_id}"
+
+    @property
+    def is_agent_reply(self) -> bool:
+        return self.direction == Direction.OUTBOUND and not self.automatic
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{timezone.now():%Y/%m}/{secrets.token_hex(8)}/{filename[-150:]}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    content_id = models.CharField(max_length=255, blank=True, help_text="For inline cid: images.")
+    inline = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status"
+    PRIORITY = "priority", "Priority"
+    KIND = "kind", "Kind"
+    ASSIGNEE = "assignee", "Assignee"
+    TEAM = "team", "Team"
+    TAGS = "tags", "Tags"
+    SUBJECT = "subject", "Subject"
+    MAILBOX = "mailbox", "Mailbox"
+    CUSTOMER = "customer", "Customer"
+    MESSAGE = "message", "Message"
+    MERGED = "merged", "Merged"
+    LINKED = "linked", "Linked"
+    DELIVERY = "delivery", "Delivery"
+    SLA = "sla", "SLA"
+    RULE = "rule", "Rule"
+    SURVEY = "survey", "Survey"
+
+
+class ActorKind(models.TextChoices):
+    AGENT = "agent", "Agent"
+    CUSTOMER = "customer", "Customer"
+    MAIL = "mail", "Email"
+    RULE = "rule", "Automation rule"
+    SYSTEM = "system", "System"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+
+
+class TicketEvent(models.Model):
+    """Append-only: one row per change to a ticket. Never updated, never deleted by code."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_events"
+    )
+    actor_kind = models.CharField(
+        max_length=16, choices=ActorKind.choices, default=ActorKind.SYSTEM
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            # A ticket's history in order: the activity feed and metric derivation.
+            models.Index(fields=["ticket", "at", "id"], name="event_ticket_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind} {self.before!r} -> {self.after!r}"

@@ -1,0 +1,384 @@
+"""Every change to a ticket goes through these functions.
+
+Each one owns its transaction, writes the TicketEvent rows that describe the change, and
+schedules side effects (mail, figures, rules) only after commit. Live changes, API calls,
+email ingest and history import all call the same functions, so imported history yields
+the same events, and therefore the same figures, as history lived through the UI. The
+`at` argument lets import replay a change at its original time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.models import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    ActorKind,
+    Channel,
+    Customer,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    Kind,
+    Mailbox,
+    Message,
+    Organization,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a person (agent or customer user), or mail, a rule, the system."""
+
+    kind: str = ActorKind.SYSTEM
+    user: User | None = None
+
+    @classmethod
+    def agent(cls, user: User) -> Actor:
+        return cls(ActorKind.AGENT, user)
+
+
+SYSTEM = Actor()
+MAIL = Actor(ActorKind.MAIL)
+IMPORT = Actor(ActorKind.IMPORT)
+
+# Fields an agent may change in place, and how each is written into the event log.
+EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject")
+
+
+def normalize_tags(tags: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        cleaned = "-".join(str(tag).strip().lower().split())[:50]
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return sorted(seen)
+
+
+def _event_value(field: str, value: Any) -> Any:
+    if field == "assignee":
+        return value.email if value is not None else None
+    if field == "team":
+        return value.name if value is not None else None
+    return value
+
+
+def record_event(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: Actor = SYSTEM,
+    at: datetime | None = None,
+    before: Any = None,
+    after: Any = None,
+    message: Message | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        at=at or timezone.now(),
+        actor=actor.user,
+        actor_kind=actor.kind,
+        before=before,
+        after=after,
+        message=message,
+        data=data or {},
+    )
+
+
+def ticket_changed(ticket_id: int) -> None:
+    """Side effects of any change, run after commit: figures, rules, live counts."""
+    from metrics.hooks import ticket_figures_stale
+
+    ticket_figures_stale(ticket_id)
+
+
+def _after_commit(ticket_id: int) -> None:
+    transaction.on_commit(lambda: ticket_changed(ticket_id))
+
+
+def get_or_create_customer(
+    email: str, name: str = "", organization: str | Organization | None = None
+) -> Customer:
+    """The customer for an address (case-insensitive); fills a missing name or organization."""
+    email = email.strip().lower()
+    customer, created = Customer.objects.get_or_create(email=email, defaults={"name": name[:200]})
+    changed: list[str] = []
+    if name and not customer.name:
+        customer.name = name[:200]
+        changed.append("name")
+    if organization and customer.organization_id is None:
+        if isinstance(organization, str):
+            organization, _ = Organization.objects.get_or_create(name=organization.strip()[:200])
+        customer.organization = organization
+        changed.append("organization")
+    if (changed and not created) or changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+@transaction.atomic
+def create_ticket(
+    *,
+    mailbox: Mailbox,
+    customer: Customer,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    direction: str = Direction.INBOUND,
+    channel: str = Channel.EMAIL,
+    kind: str = Kind.SUPPORT,
+    priority: str = Priority.NORMAL,
+    tags: Iterable[str] = (),
+    team: Team | None = None,
+    assignee: User | None = None,
+    actor: Actor = SYSTEM,
+    at: datetime | None = None,
+    external_id: str | None = None,
+    linked_from: Ticket | None = None,
+    first_message: bool = True,
+    message_fields: dict[str, Any] | None = None,
+) -> Ticket:
+    """Open a ticket with its first message.
+
+    `direction` says who initiated it: inbound (the customer wrote) or outbound (an agent
+    reached out). With `first_message=False` (history import) messages are added
+    separately with their own timestamps.
+    """
+    at = at or timezone.now()
+    ticket = Ticket.objects.create(
+        subject=(subject or "(no subject)").strip()[:998] or "(no subject)",
+        mailbox=mailbox,
+        customer=customer,
+        channel=channel,
+        kind=kind,
+        priority=priority,
+        tags=normalize_tags(tags),
+        team=team,
+        created_at=at,
+        updated_at=at,
+        external_id=external_id,
+        linked_from=linked_from,
+    )
+    record_event(
+        ticket,
+        EventKind.CREATED,
+        actor=actor,
+        at=at,
+        after={
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "kind": ticket.kind,
+            "channel": ticket.channel,
+            "mailbox": mailbox.address,
+            "customer": customer.email,
+            "tags": ticket.tags,
+            "team": team.name if team else None,
+        },
+        data={"linked_from": linked_from.pk} if linked_from else None,
+    )
+    if linked_from is not None:
+        record_event(linked_from, EventKind.LINKED, actor=actor, at=at, after=ticket.pk)
+    if first_message:
+        add_message(
+            ticket,
+            direction=direction,
+            body_text=body_text,
+            body_html=body_html,
+            author=actor.user if direction != Direction.INBOUND else None,
+            actor=actor,
+            at=at,
+            from_address=customer.email if direction == Direction.INBOUND else "",
+            apply_status_rules=False,
+            **(message_fields or {}),
+        )
+    if assignee is not None:
+        update_ticket(ticket, actor=actor, at=at, assignee=assignee)
+    _after_commit(ticket.pk)
+    return ticket
+
+
+@transaction.atomic
+def add_message(
+    ticket: Ticket,
+    *,
+    direction: str,
+    body_text: str,
+    body_html: str = "",
+    author: User | None = None,
+    actor: Actor = SYSTEM,
+    at: datetime | None = None,
+    automatic: bool = False,
+    from_address: str = "",
+    apply_status_rules: bool = True,
+    send: bool = True,
+    status_after: str | None = None,
+    **fields: Any,
+) -> Message:
+    """Append a message to the conversation and record it.
+
+    With `apply_status_rules` (live traffic, not import) a customer message reopens a
+    solved ticket and wakes a pending one, and an agent's first reply moves a new ticket
+    to open. An outbound message is stored as queued; the mail worker sends it.
+    `status_after` sets the status in the same step (e.g. "reply and set pending").
+    """
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    is_mail_out = direction == Direction.OUTBOUND and send
+    fields.setdefault(
+        "delivery_status", DeliveryStatus.QUEUED if is_mail_out else DeliveryStatus.NONE
+    )
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=direction,
+        body_text=body_text,
+        body_html=body_html,
+        author=author,
+        automatic=automatic,
+        created_at=at,
+        from_address=from_address,
+        **fields,
+    )
+    record_event(
+        ticket,
+        EventKind.MESSAGE,
+        actor=actor,
+        at=at,
+        message=message,
+        after=direction,
+        data={"automatic": automatic, "author": author.email if author else None},
+    )
+    updates = {"message_count": ticket.message_count + 1, "updated_at": max(ticket.updated_at, at)}
+    if direction != Direction.NOTE:
+        updates["last_message_at"] = at
+    if message.is_agent_reply and ticket.first_response_at is None:
+        updates["first_response_at"] = at
+    Ticket.objects.filter(pk=ticket.pk).update(**updates)
+    for key, value in updates.items():
+        setattr(ticket, key, value)
+
+    new_status = status_after
+    if new_status is None and apply_status_rules:
+        new_status = _status_after_message(ticket, message)
+    if new_status and new_status != ticket.status:
+        update_ticket(ticket, actor=actor, at=at, status=new_status)
+    if is_mail_out:
+        from tickets.mail.hooks import outbound_message_queued
+
+        outbound_message_queued(message)
+    _after_commit(ticket.pk)
+    return message
+
+
+def _status_after_message(ticket: Ticket, message: Message) -> str | None:
+    """A customer message wakes a solved or pending ticket; a first agent reply opens it."""
+    if message.direction == Direction.INBOUND and ticket.status in (Status.SOLVED, Status.PENDING):
+        return Status.OPEN
+    if message.is_agent_reply and ticket.status == Status.NEW:
+        return Status.OPEN
+    return None
+
+
+class InvalidChange(ValueError):
+    """A change that the ticket's state does not allow (e.g. reopening a closed ticket)."""
+
+
+@transaction.atomic
+def update_ticket(
+    ticket: Ticket,
+    *,
+    actor: Actor = SYSTEM,
+    at: datetime | None = None,
+    **changes: Any,
+) -> list[TicketEvent]:
+    """Change any of EDITABLE_FIELDS; one event per field that really changed."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_ticket cannot change {sorted(unknown)}")
+    at = at or timezone.now()
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("assignee", "team")
+        .get(pk=ticket.pk)
+    )
+    if "tags" in changes:
+        changes["tags"] = normalize_tags(changes["tags"])
+    if (
+        "status" in changes
+        and locked.status == Status.CLOSED
+        and changes["status"] != Status.CLOSED
+        and actor.kind != ActorKind.IMPORT
+    ):
+        raise InvalidChange("A closed ticket cannot be reopened; a new message opens a follow-up.")
+    events: list[TicketEvent] = []
+    update_fields: list[str] = []
+    for field, value in changes.items():
+        before = getattr(locked, field)
+        if before == value:
+            continue
+        setattr(locked, field, value)
+        update_fields.append(field)
+        events.append(
+            record_event(
+                locked,
+                field,
+                actor=actor,
+                at=at,
+                before=_event_value(field, before),
+                after=_event_value(field, value),
+            )
+        )
+        if field == "status":
+            if value in DONE_STATUSES and before in OPEN_STATUSES:
+                locked.solved_at = at
+                update_fields.append("solved_at")
+            elif value in OPEN_STATUSES:
+                locked.solved_at = None
+                update_fields.append("solved_at")
+    if update_fields:
+        locked.updated_at = max(locked.updated_at, at)
+        locked.save(update_fields=[*dict.fromkeys(update_fields), "updated_at"])
+        for field in [*update_fields, "updated_at"]:
+            setattr(ticket, field, getattr(locked, field))
+        _after_commit(ticket.pk)
+    return events
+
+
+def reply(
+    ticket: Ticket, agent: User, body_text: str, *, status_after: str | None = None, **fields: Any
+) -> Message:
+    return add_message(
+        ticket,
+        direction=Direction.OUTBOUND,
+        body_text=body_text,
+        author=agent,
+        actor=Actor.agent(agent),
+        from_address=ticket.mailbox.address,
+        status_after=status_after,
+        **fields,
+    )
+
+
+def add_note(ticket: Ticket, agent: User, body_text: str, **fields: Any) -> Message:
+    return add_message(
+        ticket,
+        direction=Direction.NOTE,
+        body_text=body_text,
+        author=agent,
+        actor=Actor.agent(agent),
+        **fields,
+    )
