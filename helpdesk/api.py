@@ -1,12 +1,29 @@
-"""API plumbing shared by every app: the error shape of specs/api.md."""
+"""API plumbing shared by every app: the error shape of specs/api.md, body limits, paging.
+
+Every error an API view can raise (validation, auth, 404, 405, 415, parse errors,
+throttling, oversized bodies) leaves through `exception_handler` as
+{"detail": ..., "errors": {field: [messages]}}.
+"""
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, parsers, serializers, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "payload_too_large"
+
+
+def too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"Request body too large (at most {settings.MAX_UPLOAD_BYTES} bytes).")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -15,6 +32,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = too_large()
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ParseError("Too many fields in the request.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -36,3 +57,105 @@ def error_response(
     detail: str, code: int = status.HTTP_400_BAD_REQUEST, **errors: list[str]
 ) -> Response:
     return Response({"detail": detail, "errors": errors}, status=code)
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown paths under /api/ answer in the API's shape, not with an HTML page."""
+    return JsonResponse(
+        {"detail": "Not found. API paths end with a slash, e.g. /api/v1/tickets/.", "errors": {}},
+        status=404,
+    )
+
+
+def read_limited(stream: Any) -> bytes:
+    """Read a request body, refusing more than MAX_UPLOAD_BYTES even without Content-Length."""
+    limit = settings.MAX_UPLOAD_BYTES
+    data = stream.read(limit + 1) if stream is not None else b""
+    if len(data) > limit:
+        raise too_large()
+    return data
+
+
+def _check_length(parser_context: dict[str, Any] | None) -> None:
+    request = (parser_context or {}).get("request")
+    if request is None:
+        return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("Bad Content-Length header.") from None
+    if length > settings.MAX_UPLOAD_BYTES:
+        raise too_large()
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser reads the raw stream, bypassing Django's body limit: enforce it."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        _check_length(parser_context)
+        return super().parse(stream, media_type, parser_context)
+
+
+class FormParser(parsers.FormParser):
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        _check_length(parser_context)
+        return super().parse(stream, media_type, parser_context)
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        _check_length(parser_context)
+        return super().parse(stream, media_type, parser_context)
+
+
+class JSONLinesParser(parsers.BaseParser):
+    """A JSON Lines body (history import), handed to the view as bytes."""
+
+    media_type = "application/x-ndjson"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> bytes:
+        _check_length(parser_context)
+        return read_limited(stream)
+
+
+class JSONLParser(JSONLinesParser):
+    media_type = "application/jsonl"
+
+
+class BadCursorPagination(CursorPagination):
+    """Cursor paging whose broken cursors are a 400 on `cursor`, not a bare 404."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request: Any) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                size = int(raw)
+            except ValueError:
+                size = 0
+            if not 1 <= size <= self.max_page_size:
+                raise exceptions.ValidationError(
+                    {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
+                )
+            return size
+        return self.page_size
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a typo is a clear 400 instead of a silent no-op."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if hasattr(self, "initial_data") and isinstance(self.initial_data, dict):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return attrs

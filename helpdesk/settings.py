@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "django_htmx",
     "helpdesk",
     "tickets",
@@ -163,15 +164,38 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers read the raw stream past Django's body limit; ours enforce it (413).
+    "DEFAULT_PARSER_CLASSES": [
+        "helpdesk.api.JSONParser",
+        "helpdesk.api.FormParser",
+        "helpdesk.api.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.BadCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Rate limits are counted in Redis (the cache), so they hold across web processes.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min", "signin": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "60/min",
+        "user": "1200/min",
+        "signin": "10/min",
+        "import": "30/hour",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "DESCRIPTION": "Tickets, messages, customers, knowledge base and metrics.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models and serializers have a "kind" field with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketKindEnum": "tickets.models.Kind",
+        "MessageKindEnum": "tickets.api.serializers.MessageKind.choices",
+    },
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

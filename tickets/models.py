@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -255,6 +255,23 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
+
+    def matching(self, text: str, *, include_notes: bool = True) -> TicketQuerySet:
+        """Tickets whose subject or any message body matches `text` (web-search syntax).
+
+        A UNION of two GIN-index lookups (ticket_search, message_search): an OR across
+        the message join would scan every ticket.
+        """
+        query = SearchQuery(text, config="english", search_type="websearch")
+        messages = Message.objects.filter(search_vector=query)
+        if not include_notes:
+            messages = messages.exclude(direction=Direction.NOTE)
+        numbers = (
+            Ticket.objects.filter(search_vector=query)
+            .values("number")
+            .union(messages.values("ticket_id"))
+        )
+        return self.filter(number__in=numbers)
 
 
 class Ticket(models.Model):

@@ -1,0 +1,24 @@
+"""Every route under /api/v1/, in one router so each app adds its endpoints here.
+
+Apps register viewsets on `router` (e.g. `router.register("kb/articles", ...)`) or add
+plain paths to `urlpatterns` above the final catch-all, which answers unknown API paths
+with the JSON error shape instead of an HTML page.
+"""
+
+from django.urls import include, path, re_path
+from rest_framework.routers import DefaultRouter
+
+from helpdesk.api import not_found
+from tickets.api.views import CustomerViewSet, TicketViewSet
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("customers", CustomerViewSet, basename="customer")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    # Keep last: anything not matched above is an API 404 in the API's shape.
+    re_path(r"^.*$", not_found),
+]

@@ -1,0 +1,1 @@
+"""REST API of the tickets app, mounted by helpdesk/api_urls.py under /api/v1/."""

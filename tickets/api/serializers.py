@@ -1,0 +1,197 @@
+"""Shapes of the ticket API (specs/api.md). Input serializers only validate; views call
+tickets.services with the validated data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from helpdesk.api import StrictSerializer
+from tickets.models import (
+    STAFF_ROLES,
+    Customer,
+    Kind,
+    Mailbox,
+    Message,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    User,
+)
+
+MAX_BODY_CHARS = 200_000
+MAX_TAGS = 30
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    ticket_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "email", "name", "organization", "created_at", "ticket_count"]
+        read_only_fields = fields
+
+
+class CustomerRefSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "email", "name", "organization"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    body = serializers.CharField(source="body_text", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "direction",
+            "automatic",
+            "author",
+            "from_address",
+            "from_name",
+            "subject",
+            "body",
+            "body_html",
+            "created_at",
+            "delivery_status",
+        ]
+        read_only_fields = fields
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
+    customer = CustomerRefSerializer(read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "subject",
+            "status",
+            "priority",
+            "kind",
+            "channel",
+            "mailbox",
+            "customer",
+            "assignee",
+            "team",
+            "tags",
+            "message_count",
+            "created_at",
+            "updated_at",
+            "last_message_at",
+            "first_response_at",
+            "solved_at",
+            "external_id",
+        ]
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+def _tags_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=50, allow_blank=False),
+        max_length=MAX_TAGS,
+        required=False,
+    )
+
+
+class TicketCreateSerializer(StrictSerializer):
+    subject = serializers.CharField(max_length=998)
+    body = serializers.CharField(max_length=MAX_BODY_CHARS)
+    customer = serializers.EmailField(help_text="The customer's email; created if new.")
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    mailbox = serializers.SlugRelatedField(
+        slug_field="address",
+        queryset=Mailbox.objects.none(),
+        help_text="Address of a mailbox the caller works in.",
+    )
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.SUPPORT)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    tags = _tags_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:  # schema generation
+            return
+        user = request.user
+        mailboxes = Mailbox.objects.filter(is_active=True)
+        if not user.sees_everything:
+            mailboxes = mailboxes.filter(teams__members=user).distinct()
+        self.fields["mailbox"].queryset = mailboxes
+
+    def validate_customer(self, value: str) -> str:
+        return value.strip().lower()
+
+
+class TicketUpdateSerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    assignee = serializers.SlugRelatedField(
+        slug_field="email",
+        queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True),
+        allow_null=True,
+        required=False,
+        help_text="An agent's email, or null to unassign.",
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
+    )
+    tags = _tags_field()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if not attrs:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Nothing to change: send at least one field."]}
+            )
+        return attrs
+
+
+class MessageKind:
+    REPLY = "reply"
+    NOTE = "note"
+    choices = [(REPLY, "Reply (sent to the customer by email)"), (NOTE, "Internal note")]
+
+
+class MessageCreateSerializer(StrictSerializer):
+    body = serializers.CharField(max_length=MAX_BODY_CHARS)
+    kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.REPLY)
+
+    def validate_kind(self, value: str) -> str:
+        user = self.context["request"].user
+        if value == MessageKind.NOTE and not user.is_agent:
+            raise serializers.ValidationError("Only agents can add internal notes.")
+        return value
+
+
+class ImportLineErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    read = serializers.IntegerField()
+    imported = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    errors = ImportLineErrorSerializer(many=True)

@@ -1,0 +1,273 @@
+"""Tickets, messages and customers over REST (specs/api.md).
+
+Viewsets stay thin: the permission rule comes from Ticket.objects.visible_to and
+tickets.access.get_ticket_for (404 for what the caller may not see), validation from the
+serializers, and every change from tickets.services, the same functions the UI uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from helpdesk.api import BadCursorPagination
+from tickets import services
+from tickets.access import get_ticket_for
+from tickets.api.filters import CustomerFilter, TicketFilter
+from tickets.api.serializers import (
+    CustomerSerializer,
+    MessageCreateSerializer,
+    MessageKind,
+    MessageSerializer,
+    TicketCreateSerializer,
+    TicketDetailSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+)
+from tickets.models import (
+    ActorKind,
+    Channel,
+    Customer,
+    Direction,
+    Message,
+    Status,
+    Ticket,
+    User,
+)
+from tickets.services import Actor, InvalidChange
+
+TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
+
+
+class TicketCursor(BadCursorPagination):
+    # Served by the ticket_updated index (and its per-status/mailbox siblings).
+    ordering = ("-updated_at", "-number")
+
+
+class MessageCursor(BadCursorPagination):
+    # Served by the message_ticket index: the conversation, oldest first.
+    ordering = ("created_at", "id")
+    page_size = 100
+
+
+class CustomerCursor(BadCursorPagination):
+    ordering = ("email",)
+
+
+class IsAgent(permissions.BasePermission):
+    message = "Only agents, managers and admins may do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_agent)
+
+
+class IsAdmin(permissions.BasePermission):
+    message = "Only admins may do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.role == "admin" or user.is_superuser))
+
+
+def visible_messages(user: User) -> QuerySet[Message]:
+    """The conversation as `user` may read it: customers never see internal notes."""
+    messages = Message.objects.select_related("author").order_by("created_at", "id")
+    if not user.is_agent:
+        messages = messages.exclude(direction=Direction.NOTE)
+    return messages
+
+
+def actor_for(user: User) -> Actor:
+    if user.is_agent:
+        return Actor.agent(user)
+    return Actor(ActorKind.CUSTOMER, user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tickets the caller may see, most recently updated first"),
+    retrieve=extend_schema(summary="One ticket with its conversation"),
+    create=extend_schema(
+        summary="Open a ticket on behalf of a customer",
+        request=TicketCreateSerializer,
+        responses={201: TicketDetailSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change status, priority, kind, assignee, team or tags",
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer},
+    ),
+)
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "number"
+    lookup_value_regex = r"[0-9]+"
+    filterset_class = TicketFilter
+    pagination_class = TicketCursor
+    serializer_class = TicketSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        return Ticket.objects.visible_to(self.request.user).select_related(*TICKET_RELATED)
+
+    def get_serializer_class(self) -> type:
+        if self.action == "retrieve":
+            return TicketDetailSerializer
+        return TicketSerializer
+
+    def get_object(self) -> Ticket:
+        ticket = get_ticket_for(self.request.user, self.kwargs["number"])
+        if self.action == "retrieve":
+            # One query for the whole conversation with authors, not one per message.
+            prefetch_related_objects(
+                [ticket], Prefetch("messages", queryset=visible_messages(self.request.user))
+            )
+        return ticket
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not request.user.is_agent:
+            raise exceptions.PermissionDenied("Customers open requests through the portal.")
+        serializer = TicketCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        customer = services.get_or_create_customer(data["customer"], data.get("customer_name", ""))
+        ticket = services.create_ticket(
+            mailbox=data["mailbox"],
+            customer=customer,
+            subject=data["subject"],
+            body_text=data["body"],
+            channel=Channel.API,
+            kind=data["kind"],
+            priority=data["priority"],
+            tags=data.get("tags", ()),
+            actor=Actor.agent(request.user),
+        )
+        self.kwargs["number"] = ticket.number
+        self.action = "retrieve"
+        body = TicketDetailSerializer(self.get_object(), context=self.get_serializer_context())
+        return Response(body.data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = get_ticket_for(request.user, kwargs["number"])
+        if not request.user.is_agent:
+            raise exceptions.PermissionDenied("Customers cannot change tickets.")
+        serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.update_ticket(
+                ticket, actor=Actor.agent(request.user), **serializer.validated_data
+            )
+        except InvalidChange as exc:
+            raise Conflict(str(exc)) from None
+        ticket = get_ticket_for(request.user, ticket.number)
+        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed(request.method or "PUT")
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The conversation, oldest first (internal notes only for agents)",
+        responses=MessageSerializer(many=True),
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Reply to the customer (sent by email) or add an internal note",
+        request=MessageCreateSerializer,
+        responses={201: MessageSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=MessageCursor,
+        filterset_class=None,
+        filter_backends=[],
+    )
+    def messages(self, request: Request, number: str) -> Response:
+        ticket = get_ticket_for(request.user, number)
+        if request.method == "POST":
+            return self._add_message(request, ticket)
+        page = self.paginate_queryset(visible_messages(request.user).filter(ticket=ticket))
+        body = MessageSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(body.data)
+
+    def _add_message(self, request: Request, ticket: Ticket) -> Response:
+        serializer = MessageCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        body, kind = serializer.validated_data["body"], serializer.validated_data["kind"]
+        user = request.user
+        if not user.is_agent:
+            if ticket.status == Status.CLOSED:
+                raise Conflict("This ticket is closed; open a new request instead.")
+            message = services.add_message(
+                ticket,
+                direction=Direction.INBOUND,
+                body_text=body,
+                author=user,
+                actor=actor_for(user),
+                from_address=user.email,
+            )
+        elif kind == MessageKind.NOTE:
+            message = services.add_note(ticket, user, body)
+        else:
+            message = services.reply(ticket, user, body)
+        message = Message.objects.select_related("author").get(pk=message.pk)
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The ticket's state does not allow this change."
+    default_code = "conflict"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Customers with the number of tickets the caller may see"),
+    retrieve=extend_schema(summary="One customer"),
+)
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CustomerSerializer
+    permission_classes = [permissions.IsAuthenticated, IsAgent]
+    filterset_class = CustomerFilter
+    pagination_class = CustomerCursor
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        if getattr(self, "swagger_fake_view", False):
+            return Customer.objects.none()
+        visible = Ticket.objects.visible_to(self.request.user)
+        # A correlated count is evaluated for the page's rows only; a JOIN + GROUP BY
+        # would count every ticket before paginating.
+        counts = (
+            visible.filter(customer=OuterRef("pk"))
+            .order_by()
+            .values("customer")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        customers = Customer.objects.select_related("organization").annotate(
+            ticket_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+        )
+        if not self.request.user.sees_everything:
+            customers = customers.filter(pk__in=visible.values("customer_id"))
+        return customers
