@@ -101,3 +101,9 @@ def personas(db: None) -> Personas:
 def _clean_cache() -> None:
     """Rate limits and presence live in Redis; each test starts from nothing."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's real cost (about a second per user on our machines) buys tests nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -382,3 +382,64 @@ def add_note(ticket: Ticket, agent: User, body_text: str, **fields: Any) -> Mess
         actor=Actor.agent(agent),
         **fields,
     )
+
+
+@transaction.atomic
+def bulk_update(
+    tickets: Iterable[Ticket], *, actor: Actor, add_tag: str = "", **changes: Any
+) -> tuple[int, int]:
+    """Apply one change to many tickets, one event per ticket that really changed.
+
+    Returns (changed, refused): a ticket whose state forbids the change (a closed ticket
+    asked to reopen) is left as it is and counted, the others still change.
+    """
+    changed = refused = 0
+    for ticket in tickets:
+        ticket_changes = dict(changes)
+        if add_tag:
+            ticket_changes["tags"] = [*ticket.tags, add_tag]
+        try:
+            if update_ticket(ticket, actor=actor, **ticket_changes):
+                changed += 1
+        except InvalidChange:
+            refused += 1
+    return changed, refused
+
+
+@transaction.atomic
+def open_ticket_for_customer(
+    *,
+    agent: User,
+    mailbox: Mailbox,
+    email: str,
+    name: str,
+    subject: str,
+    body_text: str,
+    outreach: bool,
+    channel: str = Channel.EMAIL,
+    priority: str = Priority.NORMAL,
+    tags: Iterable[str] = (),
+    assign_to_me: bool = True,
+) -> Ticket:
+    """A ticket an agent opens: on behalf of a customer, or as outreach (kind service).
+
+    Outreach starts with our own outbound message (queued for mail) and waits for the
+    customer, so it is pending rather than new.
+    """
+    actor = Actor.agent(agent)
+    ticket = create_ticket(
+        mailbox=mailbox,
+        customer=get_or_create_customer(email, name),
+        subject=subject,
+        body_text=body_text,
+        direction=Direction.OUTBOUND if outreach else Direction.INBOUND,
+        channel=Channel.OUTBOUND if outreach else channel,
+        kind=Kind.SERVICE if outreach else Kind.SUPPORT,
+        priority=priority,
+        tags=tags,
+        assignee=agent if assign_to_me else None,
+        actor=actor,
+    )
+    if outreach:
+        update_ticket(ticket, actor=actor, status=Status.PENDING)
+    return ticket

@@ -6,4 +6,18 @@ app_name = "tickets"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("inbox/counts/", views.counts, name="counts"),
+    path("inbox/bulk/", views.bulk, name="bulk"),
+    path("search/", views.search, name="search"),
+    path("tickets/new/", views.new_ticket, name="new"),
+    path("tickets/new/outreach/", views.new_ticket, {"outreach": True}, name="outreach"),
+    path("tickets/<int:number>/", views.detail, name="detail"),
+    path("tickets/<int:number>/reply/", views.reply, name="reply"),
+    path("tickets/<int:number>/note/", views.note, name="note"),
+    path("tickets/<int:number>/update/", views.update, name="update"),
+    path(
+        "tickets/<int:number>/attachments/<int:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
 ]

@@ -1,16 +1,304 @@
+"""The agent workspace: thin views over tickets.selectors (reads) and tickets.services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from tickets.models import Ticket
+from tickets import selectors, services
+from tickets.access import get_ticket_for
+from tickets.forms import (
+    BulkForm,
+    InboxFilterForm,
+    NewTicketForm,
+    NoteForm,
+    ReplyForm,
+    TicketUpdateForm,
+)
+from tickets.models import Attachment, Kind, Priority, Status, Ticket
+from tickets.services import Actor, InvalidChange
+
+View = Callable[..., HttpResponse]
+
+# Attachments of these types are shown in the browser; everything else downloads, so an
+# HTML or SVG file from a stranger never runs in our origin.
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 
 
-@login_required
+def agent_required(view: View) -> View:
+    """Signed-in staff only. Customers are sent to the portal (GET) or get a 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_agent:  # type: ignore[union-attr]
+            if request.method == "GET" and not request.htmx:  # type: ignore[attr-defined]
+                return redirect("/portal/")
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@agent_required
+@require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    tickets = (
-        Ticket.objects.visible_to(request.user)
-        .open()
-        .select_related("customer", "assignee")
-        .order_by("-updated_at", "-number")[:50]
+    form = InboxFilterForm(request.GET)
+    query = form.to_query()
+    page = selectors.inbox_tickets(request.user, query)  # type: ignore[arg-type]
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    context = {
+        "form": form,
+        "query": query,
+        "page": page,
+        "params": params.urlencode(),
+        "view_label": selectors.VIEWS.get(query.view, "All open"),
+        "current_view": (
+            f"mailbox-{query.mailbox}"
+            if query.mailbox
+            else f"team-{query.team}"
+            if query.team
+            else query.view
+        ),
+        "mailboxes": selectors.visible_mailboxes(request.user),  # type: ignore[arg-type]
+        "teams": selectors.visible_teams(request.user),  # type: ignore[arg-type]
+        "agents": selectors.assignable_agents(),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "kinds": Kind.choices,
+        "sorts": selectors.SORTS.items(),
+        "bulk_form": BulkForm(),
+    }
+    # "Load more" asks for the next rows only; everything else is a full page.
+    template = (
+        "tickets/inbox.html#more-rows" if request.htmx and query.cursor else "tickets/inbox.html"
     )
-    return render(request, "tickets/inbox.html", {"tickets": tickets})
+    return render(request, template, context)
+
+
+@agent_required
+@require_GET
+def counts(request: HttpRequest) -> HttpResponse:
+    context = {
+        "counts": selectors.inbox_counts(request.user),  # type: ignore[arg-type]
+        "current": request.GET.get("current", ""),
+    }
+    return render(request, "tickets/_sidebar.html", context)
+
+
+@agent_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    back = _safe_next(request, reverse("tickets:inbox"))
+    if not form.is_valid():
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Nothing changed: {errors}")
+        return redirect(back)
+    data = form.cleaned_data
+    # Only tickets this agent may see are touched, whatever numbers were posted.
+    tickets = Ticket.objects.visible_to(request.user).filter(pk__in=data["tickets"])  # type: ignore[arg-type]
+    action = data["action"]
+    changes: dict[str, Any] = {}
+    if action == "assign":
+        changes["assignee"] = data["assignee_user"]
+    elif action in ("status", "kind"):
+        changes[action] = data[action]
+    changed, refused = services.bulk_update(
+        tickets.order_by("pk"),
+        actor=Actor.agent(request.user),  # type: ignore[arg-type]
+        add_tag=data["tag"] if action == "tag" else "",
+        **changes,
+    )
+    messages.success(request, f"Updated {changed} ticket{'s' if changed != 1 else ''}.")
+    if refused:
+        messages.warning(
+            request, f"{refused} closed ticket(s) cannot be reopened and were left as they were."
+        )
+    return redirect(back)
+
+
+def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    context = {
+        "ticket": ticket,
+        "conversation": selectors.ticket_conversation(ticket),
+        "events": selectors.ticket_events(ticket),
+        "other_tickets": selectors.customer_other_tickets(request.user, ticket),  # type: ignore[arg-type]
+        "update_form": TicketUpdateForm(mailbox=ticket.mailbox),
+        "reply_form": ReplyForm(),
+        "note_form": NoteForm(),
+        "composer": "reply",
+    }
+    context.update(extra)
+    return context
+
+
+@agent_required
+@require_GET
+def detail(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+def _render_after_change(
+    request: HttpRequest, ticket: Ticket, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The thread, plus out-of-band properties, header and activity: everything a change touches."""
+    context = _detail_context(request, ticket, oob=True, **extra)
+    html = "".join(
+        render_to_string(f"tickets/detail.html#{name}", context, request=request)
+        for name in ("thread", "properties", "header", "activity")
+    )
+    return HttpResponse(html, status=status)
+
+
+def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    form = (NoteForm if note else ReplyForm)(request.POST)
+    if not form.is_valid():
+        key = "note_form" if note else "reply_form"
+        if request.htmx:  # type: ignore[attr-defined]
+            return _render_after_change(
+                request, ticket, 422, **{key: form, "composer": "note" if note else "reply"}
+            )
+        return render(
+            request,
+            "tickets/detail.html",
+            _detail_context(request, ticket, **{key: form}),
+            status=422,
+        )
+    body = form.cleaned_data["body"]
+    if note:
+        services.add_note(ticket, request.user, body)  # type: ignore[arg-type]
+    else:
+        services.reply(
+            ticket, request.user, body, status_after=form.cleaned_data["status_after"] or None
+        )  # type: ignore[arg-type]
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    if request.htmx:  # type: ignore[attr-defined]
+        return _render_after_change(request, ticket, composer="note" if note else "reply")
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@agent_required
+@require_POST
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    return _post_message(request, number, note=False)
+
+
+@agent_required
+@require_POST
+def note(request: HttpRequest, number: int) -> HttpResponse:
+    return _post_message(request, number, note=True)
+
+
+@agent_required
+@require_POST
+def update(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    form = TicketUpdateForm(request.POST, mailbox=ticket.mailbox)
+    error = ""
+    if not form.is_valid():
+        error = " ".join(e for errs in form.errors.values() for e in errs)
+    elif not form.changes():
+        error = "Nothing to change."
+    else:
+        try:
+            services.update_ticket(ticket, actor=Actor.agent(request.user), **form.changes())  # type: ignore[arg-type]
+        except InvalidChange as exc:
+            error = str(exc)
+    status = 422 if error else 200
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error:
+            messages.error(request, error)
+        return redirect("tickets:detail", number=ticket.number)
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    context = _detail_context(request, ticket, oob=True, update_error=error)
+    names = ("properties",) if error else ("properties", "header", "activity")
+    html = "".join(
+        render_to_string(f"tickets/detail.html#{n}", context, request=request) for n in names
+    )
+    return HttpResponse(html, status=status)
+
+
+@agent_required
+def new_ticket(request: HttpRequest, outreach: bool = False) -> HttpResponse:
+    form = NewTicketForm(request.POST or None, user=request.user, outreach=outreach)  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ticket = services.open_ticket_for_customer(
+            agent=request.user,  # type: ignore[arg-type]
+            mailbox=data["mailbox"],
+            email=data["customer_email"],
+            name=data["customer_name"],
+            subject=data["subject"],
+            body_text=data["body"],
+            outreach=outreach,
+            channel=data.get("channel") or "email",
+            priority=data["priority"],
+            tags=data["tags"],
+            assign_to_me=data["assign_to_me"],
+        )
+        messages.success(request, f"Ticket #{ticket.number} created.")
+        return redirect("tickets:detail", number=ticket.number)
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    status = 422 if form.is_bound else 200
+    return render(request, "tickets/new.html", {"form": form, "outreach": outreach}, status=status)
+
+
+@agent_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")[:200]
+    try:
+        page = max(1, min(int(request.GET.get("page", "1")), 1000))
+    except ValueError:
+        page = 1
+    results = selectors.search_tickets(request.user, text, page)  # type: ignore[arg-type]
+    if request.htmx and request.GET.get("jump") and results.hits:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(
+            reverse("tickets:detail", args=[results.hits[0].ticket.number])
+        )
+    return render(request, "tickets/search.html", {"results": results, "q": text})
+
+
+@agent_required
+@require_GET
+def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    try:
+        item = Attachment.objects.get(pk=attachment_id, message__ticket=ticket)
+        handle = item.file.open("rb")
+    except (Attachment.DoesNotExist, FileNotFoundError, ValueError):
+        raise Http404("No such attachment") from None
+    inline = item.content_type in INLINE_TYPES and request.GET.get("download") is None
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=item.filename,
+        content_type=item.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,298 @@
+"""The inbox: views, filters, sort, keyset pagination, counts, bulk actions, permissions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import Personas, make_customer, make_ticket
+from tickets import selectors, services
+from tickets.models import EventKind, Kind, Priority, Status, Ticket
+from tickets.selectors import InboxQuery
+from tickets.services import Actor
+
+pytestmark = pytest.mark.django_db
+
+INBOX = reverse("tickets:inbox")
+
+
+def numbers(response) -> list[int]:
+    return [int(n) for n in re.findall(r'data-number="(\d+)"', response.content.decode())]
+
+
+@pytest.fixture
+def agent_a(client: Client, personas: Personas) -> Client:
+    client.force_login(personas.agent_a)
+    return client
+
+
+def test_inbox_lists_own_team_tickets_as_numbers(agent_a: Client, personas: Personas) -> None:
+    mine = make_ticket(personas.mailbox_a, personas.customer, subject="Printer jam")
+    other = make_ticket(personas.mailbox_b, personas.other_customer, subject="Team B secret")
+    response = agent_a.get(INBOX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"#{mine.number}" in body and "Printer jam" in body
+    assert "Team B secret" not in body and other.number not in numbers(response)
+
+
+def test_views_filter_by_assignment_and_status(agent_a: Client, personas: Personas) -> None:
+    unassigned = make_ticket(personas.mailbox_a, personas.customer)
+    mine = make_ticket(personas.mailbox_a, personas.customer, assignee=personas.agent_a)
+    pending = make_ticket(personas.mailbox_a, personas.customer)
+    services.update_ticket(pending, status=Status.PENDING, assignee=personas.manager)
+    solved = make_ticket(personas.mailbox_a, personas.customer)
+    services.update_ticket(solved, status=Status.SOLVED)
+
+    assert numbers(agent_a.get(INBOX, {"view": "unassigned"})) == [unassigned.number]
+    assert numbers(agent_a.get(INBOX, {"view": "mine"})) == [mine.number]
+    assert numbers(agent_a.get(INBOX, {"view": "pending"})) == [pending.number]
+    assert numbers(agent_a.get(INBOX, {"view": "solved"})) == [solved.number]
+    assert set(numbers(agent_a.get(INBOX, {"view": "open"}))) == {
+        unassigned.number,
+        mine.number,
+        pending.number,
+    }
+
+
+def test_filters_combine(agent_a: Client, personas: Personas) -> None:
+    match = make_ticket(
+        personas.mailbox_a, personas.customer, priority=Priority.URGENT, tags=["vip"]
+    )
+    services.update_ticket(match, kind=Kind.SERVICE, assignee=personas.agent_a)
+    make_ticket(personas.mailbox_a, personas.customer, priority=Priority.URGENT)
+    make_ticket(personas.mailbox_a, personas.customer, tags=["vip"])
+    params = {
+        "view": "open",
+        "priority": "urgent",
+        "kind": "service",
+        "tag": "VIP",
+        "assignee": str(personas.agent_a.pk),
+        "mailbox": str(personas.mailbox_a.pk),
+    }
+    assert numbers(agent_a.get(INBOX, params)) == [match.number]
+    assert numbers(agent_a.get(INBOX, {"status": "new", "assignee": "none"})) != []
+
+
+def test_sort_by_priority_and_created(agent_a: Client, personas: Personas) -> None:
+    low = make_ticket(personas.mailbox_a, personas.customer, priority=Priority.LOW)
+    urgent = make_ticket(personas.mailbox_a, personas.customer, priority=Priority.URGENT)
+    high = make_ticket(personas.mailbox_a, personas.customer, priority=Priority.HIGH)
+    services.add_note(low, personas.agent_a, "touch it so it is the most recently updated")
+    assert numbers(agent_a.get(INBOX, {"sort": "priority"})) == [
+        urgent.number,
+        high.number,
+        low.number,
+    ]
+    assert numbers(agent_a.get(INBOX, {"sort": "created"})) == [
+        high.number,
+        urgent.number,
+        low.number,
+    ]
+    assert numbers(agent_a.get(INBOX))[0] == low.number
+
+
+@pytest.mark.parametrize("sort", ["updated", "created", "priority"])
+def test_keyset_pages_cover_every_ticket_once(personas: Personas, sort: str) -> None:
+    created = {
+        make_ticket(personas.mailbox_a, personas.customer, priority=p).number
+        for p in [Priority.LOW, Priority.HIGH, Priority.NORMAL] * 4
+    }
+    seen: list[int] = []
+    cursor = ""
+    for _ in range(10):
+        page = selectors.inbox_tickets(
+            personas.agent_a, InboxQuery(sort=sort, cursor=cursor, limit=5)
+        )
+        seen += [t.number for t in page.tickets]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(created)
+    assert len(seen) == len(set(seen))
+
+
+def test_load_more_returns_only_rows(agent_a: Client, personas: Personas) -> None:
+    for _ in range(3):
+        make_ticket(personas.mailbox_a, personas.customer)
+    first = selectors.inbox_tickets(personas.agent_a, InboxQuery(limit=2))
+    response = agent_a.get(INBOX, {"cursor": first.next_cursor}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.content.decode()
+    assert len(numbers(response)) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "garbage"},
+        {"cursor": "99999999999999999999999.1"},
+        {"sort": "priority", "cursor": "1.2"},
+        {"view": "nope", "status": "bogus", "priority": "x", "assignee": "abc"},
+        {"mailbox": "-3", "team": "x", "tag": "a" * 500},
+    ],
+)
+def test_bad_query_strings_never_fail(agent_a: Client, personas: Personas, params) -> None:
+    make_ticket(personas.mailbox_a, personas.customer)
+    assert agent_a.get(INBOX, params).status_code == 200
+
+
+def _render_inbox_with(client: Client, personas: Personas, rows: int) -> int:
+    customers = [make_customer() for _ in range(3)]
+    existing = Ticket.objects.count()
+    for i in range(rows - existing):
+        ticket = make_ticket(personas.mailbox_a, customers[i % 3], tags=["a", "b"])
+        if i % 2:
+            services.update_ticket(ticket, assignee=personas.agent_a, team=personas.team_a)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(INBOX, {"view": "all"})
+    assert len(numbers(response)) == min(rows, selectors.PAGE_SIZE)
+    return len(queries)
+
+
+def test_inbox_query_count_is_the_same_for_10_and_100_rows(
+    agent_a: Client, personas: Personas
+) -> None:
+    # session, user, the ticket page (one query with customer, assignee, mailbox and team
+    # joined), the mailboxes, teams and agents for the filter and bulk menus.
+    ten = _render_inbox_with(agent_a, personas, 10)
+    hundred = _render_inbox_with(agent_a, personas, 100)
+    assert ten == hundred
+    assert ten <= 7
+
+
+def test_counts_partial(agent_a: Client, personas: Personas) -> None:
+    make_ticket(personas.mailbox_a, personas.customer)
+    make_ticket(personas.mailbox_a, personas.customer, assignee=personas.agent_a)
+    make_ticket(personas.mailbox_b, personas.customer)
+    response = agent_a.get(reverse("tickets:counts"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    counts = selectors.inbox_counts(personas.agent_a)
+    by_key = {c.key: c.count for c in counts.views}
+    assert by_key == {"unassigned": 1, "mine": 1, "open": 2, "pending": 0, "solved": 0}
+    assert [m.label for m in counts.mailboxes] == ["Mailbox A"]
+    assert 'data-count="2"' in response.content.decode()
+
+
+def test_counts_cap_large_numbers(personas: Personas, monkeypatch) -> None:
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(4):
+        make_ticket(personas.mailbox_a, personas.customer)
+    open_count = next(c for c in selectors.inbox_counts(personas.manager).views if c.key == "open")
+    assert open_count.count == 3 and open_count.display == "2+"
+
+
+def test_bulk_assign_changes_only_visible_tickets(agent_a: Client, personas: Personas) -> None:
+    a1 = make_ticket(personas.mailbox_a, personas.customer)
+    a2 = make_ticket(personas.mailbox_a, personas.customer)
+    b1 = make_ticket(personas.mailbox_b, personas.customer)
+    response = agent_a.post(
+        reverse("tickets:bulk"),
+        {
+            "action": "assign",
+            "assignee": str(personas.agent_a.pk),
+            "tickets": [a1.number, a2.number, b1.number],
+            "next": "/?view=mine",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/?view=mine"
+    for ticket in (a1, a2, b1):
+        ticket.refresh_from_db()
+    assert a1.assignee == personas.agent_a and a2.assignee == personas.agent_a
+    assert b1.assignee is None
+    assert a1.events.filter(kind=EventKind.ASSIGNEE).count() == 1
+    assert b1.events.filter(kind=EventKind.ASSIGNEE).count() == 0
+
+
+def test_bulk_status_tag_kind(agent_a: Client, personas: Personas) -> None:
+    t1 = make_ticket(personas.mailbox_a, personas.customer, tags=["old"])
+    t2 = make_ticket(personas.mailbox_a, personas.customer)
+    url = reverse("tickets:bulk")
+    agent_a.post(url, {"action": "status", "status": "pending", "tickets": [t1.number, t2.number]})
+    agent_a.post(url, {"action": "tag", "tag": "Needs Review", "tickets": [t1.number, t2.number]})
+    agent_a.post(url, {"action": "kind", "kind": "service", "tickets": [t1.number]})
+    t1.refresh_from_db()
+    t2.refresh_from_db()
+    assert (t1.status, t2.status) == (Status.PENDING, Status.PENDING)
+    assert t1.tags == ["needs-review", "old"] and t2.tags == ["needs-review"]
+    assert (t1.kind, t2.kind) == (Kind.SERVICE, Kind.SUPPORT)
+    assert t1.events.filter(kind=EventKind.TAGS).count() == 1
+
+
+def test_bulk_reports_closed_tickets_it_cannot_reopen(agent_a: Client, personas: Personas) -> None:
+    closed = make_ticket(personas.mailbox_a, personas.customer)
+    services.update_ticket(closed, status=Status.CLOSED)
+    response = agent_a.post(
+        reverse("tickets:bulk"),
+        {"action": "status", "status": "open", "tickets": [closed.number]},
+        follow=True,
+    )
+    assert "cannot be reopened" in response.content.decode()
+    closed.refresh_from_db()
+    assert closed.status == Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "assign", "assignee": "", "tickets": ["1"]},
+        {"action": "status", "status": "", "tickets": ["1"]},
+        {"action": "tag", "tag": "   ", "tickets": ["1"]},
+        {"action": "explode", "tickets": ["1"]},
+        {"action": "kind", "kind": "service", "tickets": ["x"]},
+        {"action": "kind", "kind": "service"},
+    ],
+)
+def test_bulk_rejects_bad_input(agent_a: Client, personas: Personas, data) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    response = agent_a.post(reverse("tickets:bulk"), data, follow=True)
+    assert response.status_code == 200
+    assert "Nothing changed" in response.content.decode()
+    assert ticket.events.count() == 2
+
+
+def test_bulk_ignores_an_offsite_next(agent_a: Client, personas: Personas) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    response = agent_a.post(
+        reverse("tickets:bulk"),
+        {
+            "action": "kind",
+            "kind": "service",
+            "tickets": [ticket.number],
+            "next": "https://evil.test/",
+        },
+    )
+    assert response["Location"] == INBOX
+
+
+def test_wrong_methods_and_anonymous(client: Client, personas: Personas) -> None:
+    assert client.get(INBOX).status_code == 302
+    client.force_login(personas.agent_a)
+    assert client.post(INBOX).status_code == 405
+    assert client.get(reverse("tickets:bulk")).status_code == 405
+
+
+def test_customers_never_get_the_inbox(client: Client, personas: Personas) -> None:
+    client.force_login(personas.customer.user)
+    response = client.get(INBOX)
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert client.get(reverse("tickets:counts"), headers={"HX-Request": "true"}).status_code == 404
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    response = client.post(
+        reverse("tickets:bulk"), {"action": "kind", "kind": "service", "tickets": [ticket.number]}
+    )
+    assert response.status_code == 404
+
+
+def test_manager_sees_every_mailbox(client: Client, personas: Personas) -> None:
+    a = make_ticket(personas.mailbox_a, personas.customer)
+    b = make_ticket(personas.mailbox_b, personas.customer)
+    client.force_login(personas.manager)
+    assert set(numbers(client.get(INBOX))) == {a.number, b.number}
+    services.update_ticket(a, actor=Actor.agent(personas.manager), team=personas.team_a)
+    assert numbers(client.get(INBOX, {"team": personas.team_a.pk})) == [a.number]

@@ -1,0 +1,275 @@
+"""The ticket page: conversation, reply and note, changes in place, attachments, access."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import Personas, make_ticket
+from tickets import services
+from tickets.models import (
+    Attachment,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    Kind,
+    Priority,
+    Status,
+    Ticket,
+)
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def ticket(personas: Personas) -> Ticket:
+    return make_ticket(
+        personas.mailbox_a, personas.customer, subject="Printer on fire", body_text="Help\nnow"
+    )
+
+
+@pytest.fixture
+def agent_a(client: Client, personas: Personas) -> Client:
+    client.force_login(personas.agent_a)
+    return client
+
+
+def url(name: str, ticket: Ticket) -> str:
+    return reverse(f"tickets:{name}", args=[ticket.number])
+
+
+def test_conversation_oldest_first_with_distinct_kinds(
+    agent_a: Client, personas: Personas, ticket: Ticket
+) -> None:
+    services.reply(ticket, personas.agent_a, "We are looking into it")
+    services.add_note(ticket, personas.agent_a, "Customer is on the VIP plan")
+    failed = services.reply(ticket, personas.agent_a, "Second reply")
+    failed.delivery_status = DeliveryStatus.FAILED
+    failed.delivery_error = "550 mailbox unavailable"
+    failed.save(update_fields=["delivery_status", "delivery_error"])
+    body = agent_a.get(url("detail", ticket)).content.decode()
+    positions = [
+        body.index(text)
+        for text in ("Help<br>now", "We are looking into it", "VIP plan", "Second reply")
+    ]
+    assert positions == sorted(positions)
+    assert 'class="msg msg-inbound' in body and 'class="msg msg-outbound' in body
+    assert 'class="msg msg-note' in body and "not visible to the customer" in body
+    assert "Queued" in body and "Not delivered: 550 mailbox unavailable" in body
+
+
+def test_html_bodies_render_sanitized_html_and_text_is_escaped(
+    agent_a: Client, personas: Personas, ticket: Ticket
+) -> None:
+    services.add_message(
+        ticket, direction=Direction.INBOUND, body_text="<script>x()</script>", body_html=""
+    )
+    services.add_message(
+        ticket, direction=Direction.INBOUND, body_text="bold", body_html="<p><b>bold</b></p>"
+    )
+    body = agent_a.get(url("detail", ticket)).content.decode()
+    assert "&lt;script&gt;x()&lt;/script&gt;" in body and "<script>x()" not in body
+    assert "<p><b>bold</b></p>" in body
+
+
+def test_customer_panel_lists_their_other_visible_tickets(
+    agent_a: Client, personas: Personas, ticket: Ticket
+) -> None:
+    other = make_ticket(personas.mailbox_a, personas.customer, subject="Earlier question")
+    hidden = make_ticket(personas.mailbox_b, personas.customer, subject="Other team's ticket")
+    body = agent_a.get(url("detail", ticket)).content.decode()
+    assert f"#{other.number}" in body and "Earlier question" in body
+    assert "Other team&#x27;s ticket" not in body and hidden.subject not in body
+
+
+def test_ticket_page_query_count_does_not_grow_with_messages(
+    agent_a: Client, personas: Personas, ticket: Ticket
+) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert agent_a.get(url("detail", ticket)).status_code == 200
+        return len(queries)
+
+    services.reply(ticket, personas.agent_a, "one")
+    few = count()
+    for i in range(10):
+        message = services.add_note(ticket, personas.agent_a, f"note {i}")
+        Attachment.objects.create(
+            message=message, file=ContentFile(b"x", name="a.txt"), filename="a.txt", size=1
+        )
+    # session, user, ticket, messages, attachments, events, other tickets, agents, teams
+    assert count() == few
+
+
+def test_reply_with_status_after(agent_a: Client, personas: Personas, ticket: Ticket) -> None:
+    response = agent_a.post(
+        url("reply", ticket), {"body": "Fixed it", "status_after": "pending"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="thread"' in html and "Fixed it" in html and 'hx-swap-oob="true"' in html
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING
+    message = ticket.messages.get(direction=Direction.OUTBOUND)
+    assert message.author == personas.agent_a
+    assert message.delivery_status == DeliveryStatus.QUEUED
+
+
+def test_note_without_htmx_redirects(agent_a: Client, personas: Personas, ticket: Ticket) -> None:
+    response = agent_a.post(url("note", ticket), {"body": "Internal only"})
+    assert response.status_code == 302 and response["Location"] == url("detail", ticket)
+    note = ticket.messages.get(direction=Direction.NOTE)
+    assert note.body_text == "Internal only" and note.delivery_status == ""
+
+
+@pytest.mark.parametrize(
+    "data", [{"body": ""}, {"body": "x" * 100_001}, {"body": "ok", "status_after": "closed!"}]
+)
+def test_reply_validation(agent_a: Client, ticket: Ticket, data) -> None:
+    response = agent_a.post(url("reply", ticket), data, headers=HTMX)
+    assert response.status_code == 422
+    assert "field-error" in response.content.decode()
+    assert ticket.messages.count() == 1
+
+
+def test_update_in_place(agent_a: Client, personas: Personas, ticket: Ticket) -> None:
+    update = url("update", ticket)
+    for data in (
+        {"status": "pending"},
+        {"priority": "urgent"},
+        {"kind": "service"},
+        {"assignee": str(personas.agent_a.pk)},
+        {"team": str(personas.team_a.pk)},
+        {"tags": "Billing, vip , billing"},
+    ):
+        response = agent_a.post(update, data, headers=HTMX)
+        assert response.status_code == 200, data
+        assert 'id="properties"' in response.content.decode()
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.kind) == (
+        Status.PENDING,
+        Priority.URGENT,
+        Kind.SERVICE,
+    )
+    assert ticket.assignee == personas.agent_a and ticket.team == personas.team_a
+    assert ticket.tags == ["billing", "vip"]
+    kinds = list(ticket.events.values_list("kind", flat=True))
+    for kind in ("status", "priority", "kind", "assignee", "team", "tags"):
+        assert kinds.count(kind) == 1
+    agent_a.post(update, {"assignee": ""}, headers=HTMX)
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_update_shows_invalid_change(agent_a: Client, ticket: Ticket) -> None:
+    services.update_ticket(ticket, status=Status.CLOSED)
+    response = agent_a.post(url("update", ticket), {"status": "open"}, headers=HTMX)
+    assert response.status_code == 422
+    assert "cannot be reopened" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"status": "exploded"},
+        {"priority": ""},
+        {"assignee": "999999"},
+        {"assignee": "abc"},
+        {"team": "-1"},
+        {"tags": ",".join(f"t{i}" for i in range(30))},
+        {},
+    ],
+)
+def test_update_validation(agent_a: Client, personas: Personas, ticket: Ticket, data) -> None:
+    response = agent_a.post(url("update", ticket), data, headers=HTMX)
+    assert response.status_code == 422
+    assert "flash-error" in response.content.decode()
+    assert not ticket.events.exclude(kind__in=[EventKind.CREATED, EventKind.MESSAGE]).exists()
+
+
+def test_cannot_assign_an_agent_outside_the_mailbox_teams(
+    agent_a: Client, personas: Personas, ticket: Ticket
+) -> None:
+    response = agent_a.post(url("update", ticket), {"assignee": personas.agent_b.pk}, headers=HTMX)
+    assert response.status_code == 422
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_other_teams_ticket_is_404_everywhere(agent_a: Client, personas: Personas) -> None:
+    other = make_ticket(personas.mailbox_b, personas.other_customer)
+    assert agent_a.get(url("detail", other)).status_code == 404
+    assert agent_a.post(url("reply", other), {"body": "hi"}).status_code == 404
+    assert agent_a.post(url("note", other), {"body": "hi"}).status_code == 404
+    assert agent_a.post(url("update", other), {"status": "solved"}).status_code == 404
+    assert agent_a.get("/tickets/999999/").status_code == 404
+    other.refresh_from_db()
+    assert other.status == Status.NEW and other.messages.count() == 1
+
+
+def test_wrong_methods(agent_a: Client, ticket: Ticket) -> None:
+    assert agent_a.post(url("detail", ticket)).status_code == 405
+    assert agent_a.get(url("reply", ticket)).status_code == 405
+    assert agent_a.get(url("note", ticket)).status_code == 405
+    assert agent_a.get(url("update", ticket)).status_code == 405
+
+
+def test_customer_gets_no_agent_screens(client: Client, personas: Personas, ticket: Ticket) -> None:
+    client.force_login(personas.customer.user)
+    assert client.get(url("detail", ticket)).status_code == 302
+    assert client.post(url("reply", ticket), {"body": "x"}).status_code == 404
+    assert client.post(url("update", ticket), {"status": "solved"}).status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+
+
+def _attachment(ticket: Ticket, name: str, content_type: str, data: bytes) -> Attachment:
+    message = ticket.messages.first()
+    return Attachment.objects.create(
+        message=message,
+        file=ContentFile(data, name=name),
+        filename=name,
+        content_type=content_type,
+        size=len(data),
+    )
+
+
+def test_attachments_are_listed_and_served_safely(
+    agent_a: Client, personas: Personas, ticket: Ticket, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    html = _attachment(ticket, "evil.html", "text/html", b"<script>alert(1)</script>")
+    image = _attachment(ticket, "shot.png", "image/png", b"\x89PNG fake")
+    page = agent_a.get(url("detail", ticket)).content.decode()
+    html_url = reverse("tickets:attachment", args=[ticket.number, html.pk])
+    assert html_url in page and "evil.html" in page
+
+    response = agent_a.get(html_url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+
+    response = agent_a.get(reverse("tickets:attachment", args=[ticket.number, image.pk]))
+    assert response["Content-Disposition"].startswith("inline")
+    assert response["Content-Type"] == "image/png"
+
+    other = make_ticket(personas.mailbox_b, personas.other_customer)
+    secret = _attachment(other, "secret.pdf", "application/pdf", b"%PDF")
+    assert (
+        agent_a.get(reverse("tickets:attachment", args=[other.number, secret.pk])).status_code
+        == 404
+    )
+    # The right attachment under the wrong ticket number is a 404 too.
+    assert (
+        agent_a.get(reverse("tickets:attachment", args=[ticket.number, secret.pk])).status_code
+        == 404
+    )

@@ -1,0 +1,220 @@
+"""Forms of the agent workspace. They only validate; views hand clean data to services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tickets.models import (
+    Channel,
+    Kind,
+    Mailbox,
+    Priority,
+    Status,
+    Team,
+    User,
+)
+from tickets.selectors import SORTS, VIEWS, InboxQuery, assignable_agents, visible_mailboxes
+from tickets.services import normalize_tags
+
+BODY_MAX = 100_000
+BULK_MAX = 500
+
+
+def _blank(choices: Any, label: str = "Any") -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's query string. Unknown or bad values are dropped, never a 500."""
+
+    view = forms.ChoiceField(choices=list(VIEWS.items()), required=False)
+    status = forms.ChoiceField(choices=_blank(Status.choices), required=False)
+    priority = forms.ChoiceField(choices=_blank(Priority.choices), required=False)
+    kind = forms.ChoiceField(choices=_blank(Kind.choices), required=False)
+    tag = forms.CharField(max_length=50, required=False)
+    assignee = forms.CharField(max_length=20, required=False)
+    mailbox = forms.IntegerField(min_value=1, required=False)
+    team = forms.IntegerField(min_value=1, required=False)
+    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
+    cursor = forms.CharField(max_length=80, required=False)
+
+    def clean_assignee(self) -> str:
+        value = self.cleaned_data["assignee"].strip()
+        if value and value != "none" and not value.isdigit():
+            raise ValidationError("Choose an agent or “Unassigned”.")
+        return value
+
+    def clean_tag(self) -> str:
+        tags = normalize_tags([self.cleaned_data["tag"]])
+        return tags[0] if tags else ""
+
+    def to_query(self) -> InboxQuery:
+        self.is_valid()
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in ("", None)}
+        if data.get("view") == "mine" and data.get("assignee"):
+            data.pop("assignee")
+        return InboxQuery(**data)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 6}), label="Reply"
+    )
+    status_after = forms.ChoiceField(
+        choices=[
+            ("", "Keep status"),
+            (Status.OPEN, "and set Open"),
+            (Status.PENDING, "and set Pending"),
+            (Status.ON_HOLD, "and set On hold"),
+            (Status.SOLVED, "and set Solved"),
+        ],
+        required=False,
+        label="Then",
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 4}), label="Internal note"
+    )
+
+
+class TicketUpdateForm(forms.Form):
+    """Any subset of the editable properties; only the fields posted are changed."""
+
+    status = forms.ChoiceField(choices=Status.choices)
+    priority = forms.ChoiceField(choices=Priority.choices)
+    kind = forms.ChoiceField(choices=Kind.choices)
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Unassigned"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="No team"
+    )
+    tags = forms.CharField(max_length=1000, required=False, help_text="Comma-separated")
+
+    def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignable_agents(mailbox)  # type: ignore[attr-defined]
+        # Only what was posted is validated and changed: each control saves on its own.
+        if self.is_bound:
+            for name in list(self.fields):
+                if name not in self.data:
+                    del self.fields[name]
+
+    def clean_tags(self) -> list[str]:
+        tags = normalize_tags(self.cleaned_data["tags"].split(","))
+        if len(tags) > 20:
+            raise ValidationError("A ticket can carry at most 20 tags.")
+        return tags
+
+    def changes(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("assign", "Assign"),
+        ("status", "Set status"),
+        ("tag", "Add tag"),
+        ("kind", "Set kind"),
+    ]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    tickets = forms.CharField(
+        max_length=20_000, error_messages={"required": "Select tickets first."}
+    )
+    assignee = forms.CharField(max_length=20, required=False)
+    status = forms.ChoiceField(choices=_blank(Status.choices, "—"), required=False)
+    tag = forms.CharField(max_length=50, required=False)
+    kind = forms.ChoiceField(choices=_blank(Kind.choices, "—"), required=False)
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None and hasattr(data, "getlist"):
+            data = data.copy()
+            data["tickets"] = ",".join(data.getlist("tickets"))
+        super().__init__(data, **kwargs)
+
+    def clean_tickets(self) -> list[int]:
+        try:
+            numbers = sorted({int(n) for n in self.cleaned_data["tickets"].split(",") if n.strip()})
+        except ValueError:
+            raise ValidationError("Ticket numbers must be whole numbers.") from None
+        if not numbers:
+            raise ValidationError("Select tickets first.")
+        if len(numbers) > BULK_MAX:
+            raise ValidationError(f"At most {BULK_MAX} tickets at once.")
+        return numbers
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        action = data.get("action")
+        if action == "assign":
+            value = (data.get("assignee") or "").strip()
+            if value == "none":
+                data["assignee_user"] = None
+            else:
+                agent = (
+                    User.objects.agents().filter(pk=int(value)).first() if value.isdigit() else None
+                )
+                if agent is None:
+                    self.add_error("assignee", "Choose an agent to assign.")
+                data["assignee_user"] = agent
+        elif action == "status" and not data.get("status"):
+            self.add_error("status", "Choose a status.")
+        elif action == "kind" and not data.get("kind"):
+            self.add_error("kind", "Choose a kind.")
+        elif action == "tag":
+            tags = normalize_tags([data.get("tag") or ""])
+            if not tags:
+                self.add_error("tag", "Enter a tag.")
+            data["tag"] = tags[0] if tags else ""
+        return data
+
+
+class NewTicketForm(forms.Form):
+    """A ticket on behalf of a customer (inbound) or an agent's outreach (outbound)."""
+
+    customer_email = forms.EmailField(max_length=254, label="Customer email")
+    customer_name = forms.CharField(max_length=200, required=False, label="Customer name")
+    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
+    channel = forms.ChoiceField(
+        choices=[(c, Channel(c).label) for c in (Channel.EMAIL, Channel.PORTAL, Channel.API)],
+        help_text="How the customer reached us.",
+    )
+    subject = forms.CharField(max_length=998)
+    body = forms.CharField(max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}))
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    tags = forms.CharField(max_length=1000, required=False, help_text="Comma-separated")
+    assign_to_me = forms.BooleanField(required=False, initial=True, label="Assign to me")
+
+    def __init__(self, *args: Any, user: User, outreach: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outreach = outreach
+        self.fields["mailbox"].queryset = visible_mailboxes(user).filter(is_active=True)  # type: ignore[attr-defined]
+        if outreach:
+            del self.fields["channel"]
+            self.fields["body"].label = "Message to the customer"
+        else:
+            self.fields["body"].label = "What the customer asked"
+
+    def clean_subject(self) -> str:
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise ValidationError("Enter a subject.")
+        return subject
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Enter a message.")
+        return body
+
+    def clean_tags(self) -> list[str]:
+        tags = normalize_tags(self.cleaned_data["tags"].split(","))
+        if len(tags) > 20:
+            raise ValidationError("A ticket can carry at most 20 tags.")
+        return tags

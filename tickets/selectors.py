@@ -1,0 +1,407 @@
+"""Read paths of the agent workspace: the inbox list, its counts, search, the ticket page.
+
+Every list the screens show comes from one function here, so the benchmark can time
+exactly what a page runs and the query-count tests can pin it down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from tickets.models import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    PRIORITY_RANK,
+    Mailbox,
+    Message,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+
+PAGE_SIZE = 50
+# Counts above this show as "999+": a capped COUNT reads at most this many index
+# entries, so the badge stays cheap even for "Solved" at a million tickets.
+COUNT_CAP = 999
+
+# The inbox views: name -> (label, filter). Status sets follow OPEN_STATUSES' order so the
+# "unassigned" filter matches the partial index ticket_unassigned_open exactly.
+VIEWS: dict[str, str] = {
+    "unassigned": "Unassigned",
+    "mine": "Mine",
+    "open": "All open",
+    "pending": "Pending",
+    "solved": "Solved",
+    "all": "All tickets",
+}
+SORTS = {"updated": "Last updated", "created": "Newest", "priority": "Priority"}
+
+
+def view_filter(view: str, user: User) -> Q:
+    match view:
+        case "unassigned":
+            return Q(status__in=OPEN_STATUSES, assignee__isnull=True)
+        case "mine":
+            return Q(status__in=OPEN_STATUSES, assignee=user)
+        case "pending":
+            return Q(status=Status.PENDING)
+        case "solved":
+            return Q(status__in=DONE_STATUSES)
+        case "all":
+            return Q()
+        case _:
+            return Q(status__in=OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the inbox shows: a view, optional filters, a sort and a keyset cursor."""
+
+    view: str = "open"
+    status: str = ""
+    priority: str = ""
+    kind: str = ""
+    tag: str = ""
+    # An agent's id, or "none" for unassigned tickets.
+    assignee: str = ""
+    mailbox: int | None = None
+    team: int | None = None
+    sort: str = "updated"
+    cursor: str = ""
+    limit: int = PAGE_SIZE
+
+
+@dataclass
+class InboxPage:
+    tickets: list[Ticket]
+    next_cursor: str = ""
+    is_first: bool = True
+
+
+_PRIORITY_ORDER = Case(
+    *(When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+def _ts(value: datetime) -> str:
+    return str(int(value.timestamp() * 1_000_000))
+
+
+def _from_ts(text: str) -> datetime:
+    return datetime.fromtimestamp(int(text) / 1_000_000, tz=UTC)
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    if sort == "created":
+        return f"{_ts(ticket.created_at)}.{ticket.number}"
+    if sort == "priority":
+        return f"{ticket.priority_rank}.{_ts(ticket.updated_at)}.{ticket.number}"  # type: ignore[attr-defined]
+    return f"{_ts(ticket.updated_at)}.{ticket.number}"
+
+
+def _after_cursor(cursor: str, sort: str) -> Q | None:
+    """Rows strictly after the cursor in the sort order; None for a malformed cursor.
+
+    Written as `col <= x AND (col < x OR number < n)` so PostgreSQL gets an index range
+    bound on the leading column, which is what keeps page 1,000 as fast as page 1.
+    """
+    try:
+        parts = [int(p) for p in cursor.split(".")]
+        if sort == "priority":
+            rank, stamp, number = parts
+            at = _from_ts(str(stamp))
+            return Q(priority_rank__lt=rank) | Q(priority_rank=rank) & (
+                Q(updated_at__lt=at) | Q(updated_at=at, number__lt=number)
+            )
+        stamp, number = parts
+        at = _from_ts(str(stamp))
+    except (ValueError, OverflowError, OSError):
+        return None
+    column = "created_at" if sort == "created" else "updated_at"
+    return Q(**{f"{column}__lte": at}) & (
+        Q(**{f"{column}__lt": at}) | Q(**{column: at, "number__lt": number})
+    )
+
+
+def filtered_tickets(user: User, query: InboxQuery) -> QuerySet[Ticket]:
+    """The view and filters, without sort or pagination; shared by the list and bulk."""
+    qs = Ticket.objects.visible_to(user)
+    base = view_filter(query.view, user)
+    if query.status:
+        # An explicit status filter replaces the view's own status set.
+        if query.view == "unassigned":
+            base = Q(assignee__isnull=True)
+        elif query.view == "mine":
+            base = Q(assignee=user)
+        else:
+            base = Q()
+        base &= Q(status=query.status)
+    qs = qs.filter(base)
+    if query.priority:
+        qs = qs.filter(priority=query.priority)
+    if query.kind:
+        qs = qs.filter(kind=query.kind)
+    if query.tag:
+        qs = qs.filter(tags__contains=[query.tag])
+    if query.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif query.assignee:
+        qs = qs.filter(assignee_id=int(query.assignee))
+    if query.mailbox:
+        qs = qs.filter(mailbox_id=query.mailbox)
+    if query.team:
+        qs = qs.filter(team_id=query.team)
+    return qs
+
+
+def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
+    """One page of the inbox: a single query, keyset-paginated on the sort columns."""
+    qs = filtered_tickets(user, query).select_related("customer", "assignee", "mailbox", "team")
+    if query.sort == "priority":
+        qs = qs.annotate(priority_rank=_PRIORITY_ORDER).order_by(
+            "-priority_rank", "-updated_at", "-number"
+        )
+    elif query.sort == "created":
+        qs = qs.order_by("-created_at", "-number")
+    else:
+        qs = qs.order_by("-updated_at", "-number")
+    after = _after_cursor(query.cursor, query.sort) if query.cursor else None
+    if after is not None:
+        qs = qs.filter(after)
+    rows = list(qs[: query.limit + 1])
+    page = InboxPage(tickets=rows[: query.limit], is_first=after is None)
+    if len(rows) > query.limit:
+        page.next_cursor = encode_cursor(page.tickets[-1], query.sort)
+    return page
+
+
+@dataclass
+class ViewCount:
+    key: str
+    label: str
+    count: int
+    params: str
+
+    @property
+    def display(self) -> str:
+        return f"{COUNT_CAP}+" if self.count > COUNT_CAP else str(self.count)
+
+
+@dataclass
+class InboxCounts:
+    views: list[ViewCount] = field(default_factory=list)
+    mailboxes: list[ViewCount] = field(default_factory=list)
+    teams: list[ViewCount] = field(default_factory=list)
+
+
+def _capped_count(qs: QuerySet[Ticket]) -> int:
+    # A sliced queryset counts as SELECT COUNT(*) FROM (SELECT ... LIMIT n): bounded work.
+    return qs[: COUNT_CAP + 1].count()
+
+
+def visible_mailboxes(user: User) -> QuerySet[Mailbox]:
+    if user.sees_everything:
+        return Mailbox.objects.all()
+    return Mailbox.objects.filter(teams__members=user).distinct()
+
+
+def visible_teams(user: User) -> QuerySet[Team]:
+    return Team.objects.all() if user.sees_everything else user.teams.all()
+
+
+def inbox_counts(user: User) -> InboxCounts:
+    """The sidebar badges: one capped COUNT per view, mailbox and team, each on an index."""
+    visible = Ticket.objects.visible_to(user)
+    counts = InboxCounts()
+    for key in ("unassigned", "mine", "open", "pending", "solved"):
+        n = _capped_count(visible.filter(view_filter(key, user)))
+        counts.views.append(ViewCount(key, VIEWS[key], n, f"view={key}"))
+    open_tickets = visible.filter(status__in=OPEN_STATUSES)
+    for mailbox in visible_mailboxes(user):
+        n = _capped_count(open_tickets.filter(mailbox=mailbox))
+        counts.mailboxes.append(
+            ViewCount(f"mailbox-{mailbox.pk}", mailbox.name, n, f"mailbox={mailbox.pk}")
+        )
+    for team in visible_teams(user):
+        n = _capped_count(open_tickets.filter(team=team))
+        counts.teams.append(ViewCount(f"team-{team.pk}", team.name, n, f"team={team.pk}"))
+    return counts
+
+
+def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
+    """Agents who may hold a ticket: managers and admins, and members of the mailbox's teams."""
+    agents = User.objects.agents()
+    if mailbox is not None:
+        agents = agents.filter(
+            Q(role__in=("manager", "admin")) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
+        ).distinct()
+    return agents.order_by("first_name", "email")
+
+
+def ticket_conversation(ticket: Ticket) -> list[Message]:
+    """The messages of a ticket, oldest first, with authors and attachments: two queries."""
+    return list(
+        ticket.messages.select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
+    return list(ticket.events.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+def customer_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    """The customer's other tickets the agent may see, newest first (index ticket_customer)."""
+    return list(
+        Ticket.objects.visible_to(user)
+        .filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:limit]
+    )
+
+
+# --- Full-text search -------------------------------------------------------------------
+
+SEARCH_PAGE_SIZE = 25
+# Each index branch contributes at most this many candidate tickets before ranking, which
+# bounds the work for a common word at four million messages.
+SEARCH_CANDIDATES = 500
+_START, _STOP = "\x01", "\x02"
+_SUBJECT_OPTIONS = f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"
+_HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
+
+
+@dataclass
+class SearchHit:
+    ticket: Ticket
+    rank: float
+    subject_html: SafeString
+    snippet_html: SafeString
+
+
+@dataclass
+class SearchResults:
+    query: str
+    hits: list[SearchHit]
+    total: int
+    page: int
+    has_next: bool
+
+    @property
+    def capped(self) -> bool:
+        return self.total >= SEARCH_CANDIDATES
+
+
+def _highlight(text: str) -> SafeString:
+    """Escape the headline, then turn the sentinel markers into <mark> elements."""
+    # Escaped first: the only markup left is our own <mark> elements.
+    return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))
+
+
+def _visibility_sql(user: User) -> tuple[str, list[object]]:
+    if user.sees_everything:
+        return "", []
+    return (
+        " AND t.mailbox_id IN (SELECT mt.mailbox_id FROM tickets_mailbox_teams mt"
+        " JOIN tickets_team_members tm ON tm.team_id = mt.team_id WHERE tm.user_id = %s)",
+        [user.pk],
+    )
+
+
+def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
+    """Tickets whose subject or any message matches `text`, best first, with snippets.
+
+    Each side is a bitmap scan of its own GIN index (ticket_search, message_search),
+    capped, then UNIONed: PostgreSQL never has to rank every row that mentions a
+    common word, and an OR across two tables (which no index can serve) is avoided.
+    Snippets (ts_headline, which re-parses the text) run only for the page shown.
+    """
+    text = text.strip()[:200]
+    if not text or not user.is_agent:
+        return SearchResults(text, [], 0, page, False)
+    visibility, vis_params = _visibility_sql(user)
+    number = re.fullmatch(r"#?(\d{1,18})", text)
+    # Only constants and fixed SQL fragments are interpolated; user input goes in params.
+    sql = f"""
+        WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
+        candidates AS (
+            (SELECT t.number AS id, ts_rank(t.search_vector, q.query) * 2 AS rank
+               FROM tickets_ticket t, q
+              WHERE t.search_vector @@ q.query {visibility}
+              LIMIT {SEARCH_CANDIDATES})
+            UNION ALL
+            (SELECT m.ticket_id, ts_rank(m.search_vector, q.query)
+               FROM tickets_message m JOIN tickets_ticket t ON t.number = m.ticket_id, q
+              WHERE m.search_vector @@ q.query {visibility}
+              LIMIT {SEARCH_CANDIDATES})
+            UNION ALL
+            (SELECT t.number, 10.0 FROM tickets_ticket t
+              WHERE t.number = %s {visibility})
+        )
+        SELECT id, max(rank) AS rank FROM candidates
+        GROUP BY id ORDER BY rank DESC, id DESC
+    """  # noqa: S608
+    params: list[object] = [
+        text,
+        *vis_params,
+        *vis_params,
+        int(number.group(1)) if number else -1,
+        *vis_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ranked = cursor.fetchall()
+    page = max(1, page)
+    start = (page - 1) * SEARCH_PAGE_SIZE
+    window = ranked[start : start + SEARCH_PAGE_SIZE]
+    ids = [row[0] for row in window]
+    tickets = Ticket.objects.select_related("customer", "assignee", "mailbox").in_bulk(ids)
+    snippets = _snippets(text, ids)
+    hits = [
+        SearchHit(
+            ticket=tickets[ticket_id],
+            rank=rank,
+            subject_html=snippets.get(ticket_id, ("", ""))[0] or escape(tickets[ticket_id].subject),
+            snippet_html=snippets.get(ticket_id, ("", ""))[1],
+        )
+        for ticket_id, rank in window
+        if ticket_id in tickets
+    ]
+    return SearchResults(text, hits, len(ranked), page, start + SEARCH_PAGE_SIZE < len(ranked))
+
+
+def _snippets(text: str, ids: list[int]) -> dict[int, tuple[SafeString, SafeString]]:
+    """Highlighted subject and the best-matching message's excerpt, for one page of ids."""
+    if not ids:
+        return {}
+    sql = """
+        WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query)
+        SELECT t.number,
+               ts_headline('english', t.subject, q.query, %s),
+               (SELECT ts_headline('english', left(m.body_text, 20000), q.query, %s)
+                  FROM tickets_message m
+                 WHERE m.ticket_id = t.number AND m.search_vector @@ q.query
+                 ORDER BY ts_rank(m.search_vector, q.query) DESC, m.id
+                 LIMIT 1)
+          FROM tickets_ticket t, q
+         WHERE t.number = ANY(%s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [text, _SUBJECT_OPTIONS, _HEADLINE_OPTIONS, ids])
+        rows = cursor.fetchall()
+    return {
+        number: (_highlight(subject), _highlight(snippet) if snippet else mark_safe(""))
+        for number, subject, snippet in rows
+    }
