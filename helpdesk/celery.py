@@ -21,5 +21,8 @@ app.conf.task_routes = {
     "mail_out.*": {"queue": "mail_out"},
     "metrics.*": {"queue": "metrics"},
 }
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Per-ticket figures whose incremental update was lost (broker outage, crash).
+    "metrics-sweep-stale-figures": {"task": "metrics.sweep_stale_figures", "schedule": 600.0},
+}
 app.autodiscover_tasks()

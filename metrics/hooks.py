@@ -1,5 +1,32 @@
 """How the ticket services tell the metrics workers that a ticket's figures are stale."""
 
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+# A burst of changes to one ticket (create + first message + assignment all commit
+# together) enqueues one task: the first change sets this key, the task clears it
+# before it reads the events, so any change committed after that enqueues again. The
+# timeout only matters if a task is lost; the sweeper catches those rows anyway.
+PENDING_KEY = "metrics:figures-pending:{}"
+PENDING_TIMEOUT = 300
+
 
 def ticket_figures_stale(ticket_id: int) -> None:
-    """Called after commit of any change to a ticket."""
+    """Called after commit of any change to a ticket: enqueue one recompute of its row."""
+    from metrics.tasks import refresh_ticket_figures_task
+
+    key = PENDING_KEY.format(ticket_id)
+    if not cache.add(key, 1, timeout=PENDING_TIMEOUT):
+        return
+    try:
+        refresh_ticket_figures_task.delay(ticket_id)
+    except Exception:
+        # The change itself is committed; a broker outage must not turn it into an error
+        # page. Clearing the key lets the next change retry, and the sweeper re-measures.
+        cache.delete(key)
+        logger.exception("could not enqueue figures of ticket %s", ticket_id)

@@ -1,5 +1,7 @@
 """Survey responses (CSAT, CES, NPS). Per-ticket figures live beside them."""
 
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -66,3 +68,130 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score} from {self.customer_id}"
+
+
+class _TicketFilterColumns(models.Model):
+    """Copies of the ticket's current kind, mailbox and team: the dashboard filters."""
+
+    kind = models.CharField(max_length=16)
+    mailbox = models.ForeignKey(
+        "tickets.Mailbox", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    team = models.ForeignKey(
+        "tickets.Team",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TicketFigures(_TicketFilterColumns):
+    """One row per ticket: its figures, derived from its events by metrics.figures.
+
+    Written only by metrics.services (the incremental worker and recompute_metrics),
+    both through the same derivation, so the two paths agree exactly. Foreign keys carry
+    no database constraint: the row is a cache of the event log that a recompute can
+    rebuild at any time, and bulk rewrites should not fight the referenced tables' locks.
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="figures"
+    )
+    status = models.CharField(max_length=16)
+    assignee = models.ForeignKey(
+        User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    customer_initiated = models.BooleanField()
+
+    first_reply_at = models.DateTimeField(null=True)
+    first_reply_agent = models.ForeignKey(
+        User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    first_response_seconds = models.FloatField(null=True)
+    first_response_business_seconds = models.FloatField(null=True)
+
+    first_solve_at = models.DateTimeField(null=True)
+    first_resolution_seconds = models.FloatField(null=True)
+    first_resolution_business_seconds = models.FloatField(null=True)
+
+    final_solve_at = models.DateTimeField(null=True)
+    final_solve_assignee = models.ForeignKey(
+        User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    full_resolution_seconds = models.FloatField(null=True)
+    full_resolution_business_seconds = models.FloatField(null=True)
+
+    agent_replies = models.PositiveIntegerField(default=0)
+    reopens = models.PositiveIntegerField(default=0)
+    one_touch = models.BooleanField(default=False)
+    calendar = models.ForeignKey(
+        "tickets.BusinessCalendar",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "ticket figures"
+        indexes = [
+            # Tickets created in a window (summary, dashboards, charts).
+            models.Index(fields=["created_at", "kind"], name="figures_created"),
+            # FRT aggregates: tickets whose first public agent reply falls in the window.
+            models.Index(
+                fields=["first_reply_at", "kind"],
+                condition=Q(first_response_seconds__isnull=False),
+                name="figures_first_reply",
+                include=["first_response_seconds", "first_response_business_seconds"],
+            ),
+            # Resolution, FCR and reopen aggregates: final solves in the window.
+            models.Index(
+                fields=["final_solve_at", "kind"],
+                condition=Q(final_solve_at__isnull=False),
+                name="figures_final_solve",
+                include=[
+                    "full_resolution_seconds",
+                    "full_resolution_business_seconds",
+                    "customer_initiated",
+                    "one_touch",
+                    "reopens",
+                ],
+            ),
+            # The sweeper: rows older than their ticket's last change.
+            models.Index(fields=["computed_at"], name="figures_computed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"figures of #{self.ticket_id}"
+
+
+class TicketStateSpan(_TicketFilterColumns):
+    """A stretch of a ticket's life with one (open or done, assignee) state.
+
+    `during` is (from, to]: the state after every event at `from` and before `to`, so the
+    state "at" an instant t (what a window ending at t sees) is the span that contains t.
+    Backlog at the end of a window, and the assignee at the end for the agent filter of
+    tickets created and backlog, come from here.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    during = DateTimeRangeField()
+    is_open = models.BooleanField()
+    assignee = models.ForeignKey(
+        User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # Backlog at an instant: open spans whose range contains it.
+            GistIndex(fields=["during"], condition=Q(is_open=True), name="span_open_during"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {'open' if self.is_open else 'done'} {self.during}"

@@ -1,0 +1,283 @@
+"""Keeping per-ticket figures current: one ticket at a time, or everything from history.
+
+Both paths read events with the same SQL (`_EVENTS_SQL`), derive with the same
+function (metrics.figures.derive) and write the same columns, so a full recompute and
+the incremental worker agree exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from metrics.business_hours import CompiledCalendar, compile_calendar
+from metrics.figures import EventRow, Figures, derive
+from metrics.models import TicketFigures, TicketStateSpan
+from tickets.models import BusinessCalendar, Ticket, User
+
+logger = logging.getLogger(__name__)
+
+# Advisory-lock namespace for "recomputing this ticket's figures": two workers on the
+# same ticket run one after the other, so the later one always reads the later history.
+_LOCK_NAMESPACE = 0x7A11
+
+_EVENTS_SQL = """
+    SELECT ticket_id, at, kind,
+           CASE kind WHEN 'created' THEN after ->> 'status' ELSE after #>> '{}' END,
+           COALESCE((data ->> 'automatic')::boolean, false),
+           data ->> 'author',
+           CASE actor_kind WHEN 'agent' THEN actor_id END
+    FROM tickets_ticketevent
+    WHERE kind IN ('created', 'status', 'assignee', 'message') AND {where}
+    ORDER BY ticket_id, at, id
+"""
+
+_TICKETS_SQL = """
+    SELECT t.number, t.kind, t.mailbox_id, t.team_id, t.created_at, m.calendar_id
+    FROM tickets_ticket t JOIN tickets_mailbox m ON m.id = t.mailbox_id
+    WHERE {where}
+    ORDER BY t.number
+"""
+
+FIGURE_COLUMNS = (
+    "ticket_id",
+    "kind",
+    "mailbox_id",
+    "team_id",
+    "status",
+    "assignee_id",
+    "created_at",
+    "customer_initiated",
+    "first_reply_at",
+    "first_reply_agent_id",
+    "first_response_seconds",
+    "first_response_business_seconds",
+    "first_solve_at",
+    "first_resolution_seconds",
+    "first_resolution_business_seconds",
+    "final_solve_at",
+    "final_solve_assignee_id",
+    "full_resolution_seconds",
+    "full_resolution_business_seconds",
+    "agent_replies",
+    "reopens",
+    "one_touch",
+    "calendar_id",
+    "computed_at",
+)
+SPAN_COLUMNS = ("ticket_id", "during", "is_open", "assignee_id", "kind", "mailbox_id", "team_id")
+
+
+@dataclass(frozen=True, slots=True)
+class _TicketRow:
+    number: int
+    kind: str
+    mailbox_id: int
+    team_id: int | None
+    created_at: datetime
+    calendar_id: int | None
+
+
+class _Context:
+    """Calendars and the email -> user id map, loaded once per run and reused."""
+
+    def __init__(self) -> None:
+        calendars = list(BusinessCalendar.objects.all())
+        self.calendars = {c.pk: c for c in calendars}
+        self.default = next((c for c in calendars if c.is_default), None)
+        self.user_ids: dict[str, int] = {}
+        self._looked_up: set[str] = set()
+
+    def calendar_for(self, row: _TicketRow) -> tuple[int | None, CompiledCalendar]:
+        calendar = self.calendars.get(row.calendar_id) if row.calendar_id else None
+        calendar = calendar or self.default
+        return (calendar.pk if calendar else None), compile_calendar(calendar)
+
+    def learn_emails(self, events: Iterable[EventRow]) -> None:
+        wanted = set()
+        for event in events:
+            if event.kind == "assignee" and event.value:
+                wanted.add(event.value)
+            elif event.kind == "message" and event.author:
+                wanted.add(event.author)
+        wanted -= self._looked_up
+        if wanted:
+            self.user_ids.update(
+                User.objects.filter(email__in=wanted).values_list("email", "pk").iterator()
+            )
+            self._looked_up |= wanted
+
+
+def _event_rows(rows: Iterable[tuple]) -> Iterator[tuple[int, EventRow]]:
+    for ticket_id, at, kind, value, automatic, author, actor_id in rows:
+        yield ticket_id, EventRow(at, kind, value, automatic, author, actor_id)
+
+
+def _figure_values(row: _TicketRow, figures: Figures, calendar_id: int | None, now: datetime):
+    return (
+        row.number,
+        row.kind,
+        row.mailbox_id,
+        row.team_id,
+        figures.status,
+        figures.assignee_id,
+        figures.created_at,
+        figures.customer_initiated,
+        figures.first_reply_at,
+        figures.first_reply_agent_id,
+        figures.first_response_seconds,
+        figures.first_response_business_seconds,
+        figures.first_solve_at,
+        figures.first_resolution_seconds,
+        figures.first_resolution_business_seconds,
+        figures.final_solve_at,
+        figures.final_solve_assignee_id,
+        figures.full_resolution_seconds,
+        figures.full_resolution_business_seconds,
+        figures.agent_replies,
+        figures.reopens,
+        figures.one_touch,
+        calendar_id,
+        now,
+    )
+
+
+def _span_values(row: _TicketRow, figures: Figures) -> Iterator[tuple]:
+    for span in figures.spans:
+        ends = span.ends_at.isoformat() if span.ends_at else ""
+        yield (
+            row.number,
+            f"({span.starts_at.isoformat()},{ends}]",
+            span.is_open,
+            span.assignee_id,
+            row.kind,
+            row.mailbox_id,
+            row.team_id,
+        )
+
+
+def _measure(
+    tickets: list[_TicketRow], events: dict[int, list[EventRow]], context: _Context, now: datetime
+) -> tuple[list[tuple], list[tuple]]:
+    figure_rows: list[tuple] = []
+    span_rows: list[tuple] = []
+    for row in tickets:
+        history = events.get(row.number, [])
+        calendar_id, calendar = context.calendar_for(row)
+        figures = derive(
+            history, created_at=row.created_at, calendar=calendar, user_ids=context.user_ids
+        )
+        figure_rows.append(_figure_values(row, figures, calendar_id, now))
+        span_rows.extend(_span_values(row, figures))
+    return figure_rows, span_rows
+
+
+def _write(cursor, figure_rows: list[tuple], span_rows: list[tuple]) -> None:
+    with cursor.copy(
+        f"COPY metrics_ticketfigures ({', '.join(FIGURE_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        for values in figure_rows:
+            copy.write_row(values)
+    with cursor.copy(
+        f"COPY metrics_ticketstatespan ({', '.join(SPAN_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        for values in span_rows:
+            copy.write_row(values)
+
+
+def refresh_ticket_figures(ticket_id: int, *, context: _Context | None = None) -> bool:
+    """Recompute one ticket's figures and state spans; False if the ticket is gone."""
+    context = context or _Context()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, ticket_id & 0x7FFFFFFF]
+        )
+        cursor.execute(_TICKETS_SQL.replace("{where}", "t.number = %s"), [ticket_id])
+        found = cursor.fetchone()
+        cursor.execute("DELETE FROM metrics_ticketfigures WHERE ticket_id = %s", [ticket_id])
+        cursor.execute("DELETE FROM metrics_ticketstatespan WHERE ticket_id = %s", [ticket_id])
+        if found is None:
+            return False
+        row = _TicketRow(*found)
+        cursor.execute(_EVENTS_SQL.replace("{where}", "ticket_id = %s"), [ticket_id])
+        history = [event for _, event in _event_rows(cursor.fetchall())]
+        context.learn_emails(history)
+        figure_rows, span_rows = _measure([row], {ticket_id: history}, context, timezone.now())
+        _write(cursor, figure_rows, span_rows)
+    return True
+
+
+def recompute_all(
+    *, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Rebuild every ticket's figures from its history, in batches of ticket numbers.
+
+    Each batch is one transaction that locks its tickets FOR SHARE while it reads and
+    writes, so a ticket change either lands before the batch reads (and is measured) or
+    waits and then enqueues its own incremental update. Returns the number of tickets.
+    """
+    context = _Context()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(number), max(number), count(*) FROM tickets_ticket")
+        low, high, total = cursor.fetchone()
+    if total == 0:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM metrics_ticketfigures")
+            cursor.execute("DELETE FROM metrics_ticketstatespan")
+        return 0
+    done = 0
+    start = low
+    while start <= high:
+        stop = start + batch_size
+        with transaction.atomic(), connection.cursor() as cursor:
+            params = [start, stop]
+            cursor.execute(
+                _TICKETS_SQL.replace("{where}", "t.number >= %s AND t.number < %s")
+                + " FOR SHARE OF t",
+                params,
+            )
+            tickets = [_TicketRow(*r) for r in cursor.fetchall()]
+            cursor.execute(
+                _EVENTS_SQL.replace("{where}", "ticket_id >= %s AND ticket_id < %s"), params
+            )
+            events: dict[int, list[EventRow]] = {}
+            for ticket_id, event in _event_rows(cursor.fetchall()):
+                events.setdefault(ticket_id, []).append(event)
+            for history in events.values():
+                context.learn_emails(history)
+            figure_rows, span_rows = _measure(tickets, events, context, timezone.now())
+            cursor.execute(
+                "DELETE FROM metrics_ticketfigures WHERE ticket_id >= %s AND ticket_id < %s",
+                params,
+            )
+            cursor.execute(
+                "DELETE FROM metrics_ticketstatespan WHERE ticket_id >= %s AND ticket_id < %s",
+                params,
+            )
+            _write(cursor, figure_rows, span_rows)
+        done += len(tickets)
+        if progress:
+            progress(done, total)
+        start = stop
+    # Rows of tickets outside [low, high] cannot exist (figures cascade with tickets),
+    # but a table restored from elsewhere could hold some.
+    TicketFigures.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
+    TicketStateSpan.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
+    return done
+
+
+def stale_ticket_ids(limit: int = 1000, grace: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Tickets whose figures are missing or older than their last change (a lost task).
+
+    The grace period leaves in-flight incremental updates alone.
+    """
+    cutoff = timezone.now() - grace
+    missing = Ticket.objects.filter(figures__isnull=True, updated_at__lt=cutoff)
+    behind = Ticket.objects.filter(figures__computed_at__lt=F("updated_at"), updated_at__lt=cutoff)
+    return list((missing | behind).values_list("number", flat=True)[:limit])

@@ -1,0 +1,28 @@
+"""Thin Celery tasks of the metrics queue."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import OperationalError
+
+from metrics import services
+from metrics.hooks import PENDING_KEY
+
+
+@shared_task(
+    name="metrics.refresh_ticket_figures",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
+def refresh_ticket_figures_task(ticket_id: int) -> None:
+    cache.delete(PENDING_KEY.format(ticket_id))
+    services.refresh_ticket_figures(ticket_id)
+
+
+@shared_task(name="metrics.sweep_stale_figures", ignore_result=True)
+def sweep_stale_figures_task() -> None:
+    for ticket_id in services.stale_ticket_ids():
+        services.refresh_ticket_figures(ticket_id)

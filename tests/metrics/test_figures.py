@@ -1,0 +1,255 @@
+"""Per-ticket figures, each case computed by hand from specs/metrics.md."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from metrics import hooks
+from metrics.models import TicketFigures, TicketStateSpan
+from tests.conftest import Personas
+from tests.metrics.factories import (
+    T0,
+    H,
+    assign,
+    customer_writes,
+    figures_of,
+    hours,
+    open_ticket,
+    reply,
+    set_status,
+)
+from tickets import services
+from tickets.models import BusinessCalendar, Direction
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_touch_ticket(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    assign(ticket, personas.agent_a, hours(0.5))
+    reply(ticket, personas.agent_a, hours(2))
+    set_status(ticket, personas.agent_a, "solved", hours(5))
+    f = figures_of(ticket)
+    assert f.customer_initiated
+    assert (f.first_reply_at, f.first_reply_agent_id) == (hours(2), personas.agent_a.pk)
+    assert f.first_response_seconds == 2 * H
+    assert f.first_resolution_seconds == f.full_resolution_seconds == 5 * H
+    assert (f.final_solve_at, f.final_solve_assignee_id) == (hours(5), personas.agent_a.pk)
+    assert (f.agent_replies, f.reopens, f.one_touch) == (1, 0, True)
+    assert f.status == "solved"
+
+
+def test_reopened_ticket(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(1))
+    set_status(ticket, personas.agent_a, "solved", hours(2))
+    customer_writes(ticket, hours(3))  # solved -> open: a reopen
+    reply(ticket, personas.agent_a, hours(4), status_after="solved")
+    f = figures_of(ticket)
+    assert f.first_solve_at == hours(2)
+    assert f.first_resolution_seconds == 2 * H
+    assert f.final_solve_at == hours(4)
+    assert f.full_resolution_seconds == 4 * H
+    # The reply sent with "reply and solve" counts as before the solve.
+    assert (f.agent_replies, f.reopens, f.one_touch) == (2, 1, False)
+
+
+def test_ticket_reopened_and_still_open_has_no_final_solve(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(1))
+    set_status(ticket, personas.agent_a, "solved", hours(2))
+    customer_writes(ticket, hours(3))
+    f = figures_of(ticket)
+    assert f.first_resolution_seconds == 2 * H
+    assert f.final_solve_at is None and f.full_resolution_seconds is None
+    assert (f.agent_replies, f.reopens, f.one_touch) == (1, 1, False)
+
+
+def test_solved_straight_to_closed_is_a_solve(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(1))
+    set_status(ticket, personas.agent_a, "closed", hours(3))
+    f = figures_of(ticket)
+    assert (f.first_solve_at, f.final_solve_at) == (hours(3), hours(3))
+    assert f.full_resolution_seconds == 3 * H
+    assert f.one_touch
+
+
+def test_closing_a_solved_ticket_keeps_the_solve_time(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(1))
+    set_status(ticket, personas.agent_a, "solved", hours(2))
+    set_status(ticket, personas.agent_a, "closed", hours(50))
+    f = figures_of(ticket)
+    assert f.final_solve_at == hours(2)
+    assert f.full_resolution_seconds == 2 * H
+    assert f.status == "closed"
+
+
+def test_notes_and_automatic_messages_are_not_agent_replies(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    services.add_note(ticket, personas.agent_a, "looking", at=hours(1))
+    services.add_message(
+        ticket,
+        direction=Direction.OUTBOUND,
+        body_text="We got your message",
+        automatic=True,
+        at=hours(1.5),
+    )
+    reply(ticket, personas.agent_b, hours(3))
+    set_status(ticket, personas.agent_b, "solved", hours(4))
+    f = figures_of(ticket)
+    assert f.first_response_seconds == 3 * H
+    assert f.first_reply_agent_id == personas.agent_b.pk
+    assert (f.agent_replies, f.one_touch) == (1, True)
+
+
+def test_agent_initiated_ticket_has_no_frt(personas: Personas) -> None:
+    ticket = open_ticket(
+        personas.mailbox_a,
+        personas.customer,
+        direction=Direction.OUTBOUND,
+        actor=services.Actor.agent(personas.agent_a),
+    )
+    customer_writes(ticket, hours(2))
+    f = figures_of(ticket)
+    assert not f.customer_initiated
+    assert f.first_reply_at == T0
+    assert f.first_response_seconds is None and f.first_response_business_seconds is None
+
+
+def test_replies_after_the_final_solve_do_not_count(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(1))
+    set_status(ticket, personas.agent_a, "solved", hours(2))
+    reply(ticket, personas.agent_a, hours(3))  # a follow-up on a solved ticket
+    f = figures_of(ticket)
+    assert (f.agent_replies, f.one_touch) == (1, True)
+
+
+def test_assignee_at_final_solve(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    assign(ticket, personas.agent_a, hours(1))
+    reply(ticket, personas.agent_a, hours(2))
+    assign(ticket, personas.agent_b, hours(3))
+    set_status(ticket, personas.agent_b, "solved", hours(4))
+    assign(ticket, None, hours(5))
+    f = figures_of(ticket)
+    assert f.final_solve_assignee_id == personas.agent_b.pk
+    assert f.assignee_id is None
+
+
+def test_business_time_uses_the_mailbox_calendar(personas: Personas) -> None:
+    berlin = BusinessCalendar.objects.create(
+        name="Berlin",
+        timezone="Europe/Berlin",
+        hours={d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
+    personas.mailbox_a.calendar = berlin
+    personas.mailbox_a.save(update_fields=["calendar"])
+    # Friday 27 March 16:00 CET; reply Monday 30 March 10:00 CEST (clocks changed Sunday).
+    created = T0 + timedelta(days=25, hours=7)
+    ticket = open_ticket(personas.mailbox_a, personas.customer, at=created)
+    reply(ticket, personas.agent_a, created + timedelta(hours=65))
+    f = figures_of(ticket)
+    assert f.first_response_seconds == 65 * H
+    assert f.first_response_business_seconds == 2 * H
+    assert f.calendar_id == berlin.pk
+
+
+def test_default_calendar_else_around_the_clock(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(30))
+    assert figures_of(ticket).first_response_business_seconds == 30 * H
+    BusinessCalendar.objects.create(
+        name="Default", timezone="UTC", hours={"mon": [["08:00", "10:00"]]}, is_default=True
+    )
+    assert figures_of(ticket).first_response_business_seconds == 2 * H
+
+
+def test_state_spans(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    assign(ticket, personas.agent_a, hours(1))
+    reply(ticket, personas.agent_a, hours(2))  # new -> open: still open, same assignee
+    set_status(ticket, personas.agent_a, "solved", hours(3))
+    figures_of(ticket)
+    spans = [
+        (s.during.lower, s.during.upper, s.is_open, s.assignee_id)
+        for s in TicketStateSpan.objects.filter(ticket=ticket).order_by("during")
+    ]
+    assert spans == [
+        (T0, hours(1), True, None),
+        (hours(1), hours(3), True, personas.agent_a.pk),
+        (hours(3), None, False, personas.agent_a.pk),
+    ]
+    bounds = [s.during.bounds for s in TicketStateSpan.objects.filter(ticket=ticket)]
+    assert sorted(bounds) == ["()", "(]", "(]"]  # an unbounded end is stored as ")"
+
+
+def test_deleted_ticket_loses_its_row(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    figures_of(ticket)
+    number = ticket.pk
+    ticket.delete()
+    from metrics.services import refresh_ticket_figures
+
+    assert refresh_ticket_figures(number) is False
+    assert not TicketFigures.objects.filter(ticket_id=number).exists()
+
+
+def test_a_burst_of_changes_enqueues_one_update(
+    personas: Personas, django_capture_on_commit_callbacks
+) -> None:
+    with mock.patch("metrics.tasks.refresh_ticket_figures_task.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = open_ticket(personas.mailbox_a, personas.customer)
+            assign(ticket, personas.agent_a, hours(1))
+        assert delay.call_args_list == [mock.call(ticket.pk)]
+        # The task clears the mark before reading, so the next change enqueues again.
+        cache.delete(hooks.PENDING_KEY.format(ticket.pk))
+        with django_capture_on_commit_callbacks(execute=True):
+            reply(ticket, personas.agent_a, hours(2))
+        assert delay.call_count == 2
+
+
+def test_the_hook_runs_the_worker_task(
+    personas: Personas, django_capture_on_commit_callbacks
+) -> None:
+    from helpdesk.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket = open_ticket(personas.mailbox_a, personas.customer)
+            reply(ticket, personas.agent_a, hours(1))
+    finally:
+        app.conf.task_always_eager = False
+    assert TicketFigures.objects.get(ticket=ticket).first_response_seconds == 1 * H
+    assert cache.get(hooks.PENDING_KEY.format(ticket.pk)) is None
+
+
+def test_broker_outage_does_not_break_the_change(
+    personas: Personas, django_capture_on_commit_callbacks
+) -> None:
+    with (
+        mock.patch("metrics.tasks.refresh_ticket_figures_task.delay", side_effect=OSError("down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        ticket = open_ticket(personas.mailbox_a, personas.customer)
+    assert cache.get(hooks.PENDING_KEY.format(ticket.pk)) is None
+    from metrics.services import stale_ticket_ids
+
+    assert ticket.pk in stale_ticket_ids(grace=timedelta(0))
+
+
+def test_recompute_command_rebuilds_rows(personas: Personas) -> None:
+    ticket = open_ticket(personas.mailbox_a, personas.customer)
+    reply(ticket, personas.agent_a, hours(1))
+    call_command("recompute_metrics", verbosity=0)
+    assert TicketFigures.objects.get(ticket=ticket).first_response_seconds == H
+    assert TicketStateSpan.objects.filter(ticket=ticket).count() == 1
