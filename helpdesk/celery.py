@@ -24,5 +24,10 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     # Per-ticket figures whose incremental update was lost (broker outage, crash).
     "metrics-sweep-stale-figures": {"task": "metrics.sweep_stale_figures", "schedule": 600.0},
+    # Ticket workflow (tickets/tasks.py): scheduled rules, SLA warnings and breaches,
+    # snoozes ending and follow-up reminders.
+    "tickets-scheduled-rules": {"task": "tickets.run_scheduled_rules", "schedule": 300.0},
+    "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},
+    "tickets-wake-snoozed": {"task": "tickets.wake_snoozed", "schedule": 60.0},
 }
 app.autodiscover_tasks()

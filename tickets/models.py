@@ -308,6 +308,14 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
     )
+    # Workflow state (tickets/sla.py, tickets/collab.py): due times are stored, not
+    # computed per request, so inboxes can sort and filter on them with an index.
+    sla_policy = models.ForeignKey(
+        "tickets.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     search_vector = models.GeneratedField(
         expression=SearchVector("subject", config="english"),
         output_field=SearchVectorField(),
@@ -340,6 +348,28 @@ class Ticket(models.Model):
             GinIndex(fields=["tags"], name="ticket_tags"),
             GinIndex(fields=["search_vector"], name="ticket_search"),
             models.Index(fields=["created_at"], name="ticket_created"),
+            # SLA beat task and "due soonest" inbox sort: open tickets still awaiting a
+            # first reply, by due time.
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=Q(
+                    first_response_at__isnull=True,
+                    status__in=["new", "open", "pending", "on_hold"],
+                ),
+                name="ticket_first_response_due",
+            ),
+            # SLA beat task and inbox sort by resolution due time over open tickets.
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_resolution_due",
+            ),
+            # Beat task waking snoozed tickets.
+            models.Index(
+                fields=["snoozed_until"],
+                condition=Q(snoozed_until__isnull=False),
+                name="ticket_snoozed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -518,3 +548,17 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind} {self.before!r} -> {self.after!r}"
+
+
+# The workflow models (rules, SLA policies, assignment, canned replies) live in their own
+# module; importing them here registers them with the tickets app.
+from tickets.models_workflow import (  # noqa: E402, F401
+    AssignmentPolicy,
+    AutomationRule,
+    CannedReply,
+    Reminder,
+    RuleApplication,
+    RuleCursor,
+    SlaAlert,
+    SlaPolicy,
+)

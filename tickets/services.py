@@ -45,10 +45,18 @@ class Actor:
 
     kind: str = ActorKind.SYSTEM
     user: User | None = None
+    # For automation rules: which rule acted, written into each event's data so the log
+    # reads "rule X set priority high" and the engine can tell a rule's own changes apart.
+    rule_id: int | None = None
+    rule_name: str = ""
 
     @classmethod
     def agent(cls, user: User) -> Actor:
         return cls(ActorKind.AGENT, user)
+
+    @classmethod
+    def rule(cls, rule_id: int, name: str) -> Actor:
+        return cls(ActorKind.RULE, None, rule_id, name)
 
 
 SYSTEM = Actor()
@@ -87,6 +95,8 @@ def record_event(
     message: Message | None = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    if actor.rule_id is not None:
+        data = {**(data or {}), "rule_id": actor.rule_id, "rule": actor.rule_name}
     return TicketEvent.objects.create(
         ticket=ticket,
         kind=kind,
@@ -103,8 +113,10 @@ def record_event(
 def ticket_changed(ticket_id: int) -> None:
     """Side effects of any change, run after commit: figures, rules, live counts."""
     from metrics.hooks import ticket_figures_stale
+    from tickets.workflow import workflow_after_change
 
     ticket_figures_stale(ticket_id)
+    workflow_after_change(ticket_id)
 
 
 def _after_commit(ticket_id: int) -> None:
@@ -374,14 +386,20 @@ def reply(
 
 
 def add_note(ticket: Ticket, agent: User, body_text: str, **fields: Any) -> Message:
-    return add_message(
-        ticket,
-        direction=Direction.NOTE,
-        body_text=body_text,
-        author=agent,
-        actor=Actor.agent(agent),
-        **fields,
-    )
+    """An internal note; agents @mentioned in it are notified after commit."""
+    from tickets.collab import notify_mentions
+
+    with transaction.atomic():
+        message = add_message(
+            ticket,
+            direction=Direction.NOTE,
+            body_text=body_text,
+            author=agent,
+            actor=Actor.agent(agent),
+            **fields,
+        )
+        notify_mentions(message)
+    return message
 
 
 @transaction.atomic

@@ -1,0 +1,158 @@
+"""SLA policies: due times in business hours, breach events, warnings, compliance."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import Personas, make_ticket
+from tickets import services, sla
+from tickets.models import (
+    ActorKind,
+    BusinessCalendar,
+    EventKind,
+    Organization,
+    Priority,
+    SlaAlert,
+    SlaPolicy,
+    Ticket,
+)
+
+pytestmark = pytest.mark.django_db
+
+WEEKDAYS_9_TO_5 = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def policy(
+    priority: str = Priority.NORMAL, first: str = "4", resolution: str = "16", **kw: Any
+) -> SlaPolicy:
+    return sla.save_policy(
+        SlaPolicy(
+            name=kw.pop("name", f"{priority} policy"),
+            priority=priority,
+            first_response_hours=Decimal(first),
+            resolution_hours=Decimal(resolution),
+            **kw,
+        )
+    )
+
+
+@pytest.fixture
+def berlin(personas: Personas) -> BusinessCalendar:
+    calendar = BusinessCalendar.objects.create(
+        name="Berlin",
+        timezone="Europe/Berlin",
+        hours=WEEKDAYS_9_TO_5,
+        holidays=[date(2026, 12, 25), date(2026, 12, 28)],
+    )
+    personas.mailbox_a.calendar = calendar
+    personas.mailbox_a.save(update_fields=["calendar"])
+    return calendar
+
+
+def new_ticket(personas: Personas, capture: Any, at: datetime, **kw: Any) -> Ticket:
+    with capture(execute=True):
+        ticket = make_ticket(personas.mailbox_a, personas.customer, at=at, **kw)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def test_due_times_skip_the_weekend(
+    personas: Personas, berlin: BusinessCalendar, django_capture_on_commit_callbacks: Any
+) -> None:
+    policy()
+    # Friday 27 Nov 2026, 15:00 in Berlin (14:00 UTC): 2 business hours left that day.
+    ticket = new_ticket(
+        personas, django_capture_on_commit_callbacks, datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    )
+    assert ticket.first_response_due_at == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Mon 11:00
+    # 16 h = Fri 2 h + Mon 8 h + Tue 6 h: Tuesday 15:00 Berlin.
+    assert ticket.resolution_due_at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
+def test_due_times_skip_holidays(
+    personas: Personas, berlin: BusinessCalendar, django_capture_on_commit_callbacks: Any
+) -> None:
+    policy()
+    # Thursday 24 Dec, 16:00 Berlin: 1 h that day, then Fri 25 (holiday), the weekend and
+    # Mon 28 (holiday): the remaining 3 h fall on Tuesday 29 Dec, due at 12:00 Berlin.
+    ticket = new_ticket(
+        personas, django_capture_on_commit_callbacks, datetime(2026, 12, 24, 15, 0, tzinfo=UTC)
+    )
+    assert ticket.first_response_due_at == datetime(2026, 12, 29, 11, 0, tzinfo=UTC)
+
+
+def test_most_specific_policy_wins_and_priority_change_moves_due_times(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    org = Organization.objects.create(name="Big Co")
+    personas.customer.organization = org
+    personas.customer.save(update_fields=["organization"])
+    policy(Priority.NORMAL, "8", "40", name="Normal")
+    vip = policy(Priority.NORMAL, "1", "8", name="Big Co normal", organization=org)
+    urgent = policy(Priority.URGENT, "0.5", "4", name="Urgent")
+    start = timezone.now()
+    ticket = new_ticket(personas, django_capture_on_commit_callbacks, start)
+    assert ticket.sla_policy_id == vip.pk
+    assert ticket.first_response_due_at == start + timedelta(hours=1)  # no calendar: 24x7
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_ticket(ticket, priority=Priority.URGENT)
+    ticket.refresh_from_db()
+    assert ticket.sla_policy_id == urgent.pk
+    assert ticket.first_response_due_at == start + timedelta(minutes=30)
+    assert ticket.resolution_due_at == start + timedelta(hours=4)
+
+
+def test_check_sla_records_breaches_once_and_warns(
+    personas: Personas,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    mailoutbox: Any,
+) -> None:
+    policy(first="1", resolution="8", warn_before_minutes=30)
+    start = timezone.now()
+    late = new_ticket(personas, django_capture_on_commit_callbacks, start - timedelta(hours=2))
+    soon = new_ticket(personas, django_capture_on_commit_callbacks, start - timedelta(minutes=40))
+    answered = new_ticket(personas, django_capture_on_commit_callbacks, start - timedelta(hours=2))
+    services.update_ticket(late, assignee=personas.agent_a)
+    services.update_ticket(soon, team=personas.team_a)
+    services.reply(answered, personas.agent_a, "Done")
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = sla.check_sla(now=start)
+    assert counts["first_response_breach"] == 1
+    assert counts["first_response_warning"] == 1
+    breach = late.events.get(kind=EventKind.SLA)
+    assert (breach.after, breach.data["target"], breach.actor_kind) == (
+        "breached",
+        "first_response",
+        ActorKind.SYSTEM,
+    )
+    assert not answered.events.filter(kind=EventKind.SLA).exists()
+    assert SlaAlert.objects.filter(ticket=soon, kind="warning").exists()
+    recipients = sorted(m.to[0] for m in mailoutbox)
+    assert recipients == ["agent.a@staff.test", "agent.a@staff.test"]
+    assert any("overdue" in m.subject for m in mailoutbox)
+    # A second run finds nothing new.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = sla.check_sla(now=start + timedelta(minutes=1))
+    assert again["first_response_breach"] == 0 and again["first_response_warning"] == 0
+    assert late.events.filter(kind=EventKind.SLA).count() == 1
+
+
+def test_compliance_counts_met_and_missed_targets(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    policy(first="1", resolution="8")
+    start = timezone.now() - timedelta(hours=3)
+    met = new_ticket(personas, django_capture_on_commit_callbacks, start)
+    missed = new_ticket(personas, django_capture_on_commit_callbacks, start)
+    new_ticket(personas, django_capture_on_commit_callbacks, timezone.now())  # not decided yet
+    services.reply(met, personas.agent_a, "Hi", at=start + timedelta(minutes=30))
+    services.reply(missed, personas.agent_a, "Hi", at=start + timedelta(hours=2))
+    figures = sla.sla_compliance(start, timezone.now() + timedelta(seconds=1))
+    assert figures["first_response"] == {"count": 2, "met": 1, "rate": 0.5}
+    assert figures["resolution"] == {"count": 0, "met": 0, "rate": None}

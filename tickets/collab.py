@@ -1,0 +1,528 @@
+"""Working together on tickets: canned replies and macros, @mentions, merge and split,
+snooze and reminders, proactive outreach, and the reply-collision check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from tickets.models import (
+    ActorKind,
+    CannedReply,
+    Channel,
+    Customer,
+    Direction,
+    EventKind,
+    Kind,
+    Mailbox,
+    Message,
+    Organization,
+    Reminder,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.notify import notify_agents
+from tickets.services import (
+    SYSTEM,
+    Actor,
+    InvalidChange,
+    add_message,
+    create_ticket,
+    get_or_create_customer,
+    normalize_tags,
+    record_event,
+    reply,
+    update_ticket,
+)
+
+FOLLOW_UP_TAG = "success-follow-up"
+
+# --- placeholders -----------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}")
+PLACEHOLDERS = (
+    "customer.first_name",
+    "customer.name",
+    "customer.email",
+    "ticket.number",
+    "ticket.subject",
+    "agent.name",
+    "agent.first_name",
+    "mailbox.name",
+)
+
+
+def placeholder_values(ticket: Ticket, agent: User | None) -> dict[str, str]:
+    customer = ticket.customer
+    mailbox = ticket.mailbox
+    agent_name = agent.display_name if agent else (mailbox.from_name or mailbox.name)
+    return {
+        "customer.first_name": customer.first_name,
+        "customer.name": customer.name or customer.first_name,
+        "customer.email": customer.email,
+        "ticket.number": str(ticket.pk),
+        "ticket.subject": ticket.subject,
+        "agent.name": agent_name,
+        "agent.first_name": (agent.first_name or agent_name.split()[0]) if agent else agent_name,
+        "mailbox.name": mailbox.from_name or mailbox.name,
+    }
+
+
+def render_placeholders(text: str, ticket: Ticket, agent: User | None) -> str:
+    """Fill {{customer.first_name}} and friends by plain substitution.
+
+    Deliberately not the Django template engine: a reply text written by an agent must
+    not be able to reach template tags, filters or attributes beyond this list. The
+    result is plain text; it is escaped wherever it is shown as HTML.
+    """
+    values = placeholder_values(ticket, agent)
+    return _PLACEHOLDER.sub(lambda m: values.get(f"{m[1]}.{m[2]}", m[0]), text)
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    return sorted({f"{a}.{b}" for a, b in _PLACEHOLDER.findall(text)} - set(PLACEHOLDERS))
+
+
+# --- canned replies and macros ----------------------------------------------------------
+
+MACRO_CHANGES = ("status", "priority", "kind", "add_tags", "remove_tags", "assign_to_me")
+
+
+def canned_replies_for(user: User, query: str = "") -> QuerySet[CannedReply]:
+    """Shared replies and the agent's own, matching `query` in the title or text."""
+    qs = CannedReply.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(title__icontains=query) | Q(body__icontains=query))
+    return qs.order_by("title", "id")
+
+
+def get_canned_reply_for(user: User, pk: int | str) -> CannedReply | None:
+    try:
+        return canned_replies_for(user).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def macro_changes(canned: CannedReply, ticket: Ticket, agent: User) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    spec = canned.changes or {}
+    for name in ("status", "priority", "kind"):
+        if spec.get(name):
+            changes[name] = spec[name]
+    if spec.get("add_tags") or spec.get("remove_tags"):
+        drop = set(normalize_tags(spec.get("remove_tags") or []))
+        tags = [t for t in ticket.tags if t not in drop]
+        changes["tags"] = [*tags, *(spec.get("add_tags") or [])]
+    if spec.get("assign_to_me"):
+        changes["assignee"] = agent
+    return changes
+
+
+@transaction.atomic
+def apply_macro(
+    ticket: Ticket, canned: CannedReply, agent: User, body: str | None = None
+) -> Message:
+    """Send the canned reply (as edited by the agent) and apply its changes, in one step."""
+    text = body if body is not None else render_placeholders(canned.body, ticket, agent)
+    changes = macro_changes(canned, ticket, agent)
+    status = changes.pop("status", None)
+    message = reply(ticket, agent, text, status_after=status)
+    if changes:
+        update_ticket(ticket, actor=Actor.agent(agent), **changes)
+    return message
+
+
+def send_automatic_reply(ticket: Ticket, text: str, *, actor: Actor = SYSTEM) -> Message | None:
+    """A message to the customer sent by a rule: automatic, so never counted as an agent reply."""
+    body = render_placeholders(text, ticket, None).strip()
+    if not body:
+        return None
+    return add_message(
+        ticket,
+        direction=Direction.OUTBOUND,
+        body_text=body,
+        automatic=True,
+        actor=actor,
+        from_address=ticket.mailbox.address,
+    )
+
+
+# --- @mentions --------------------------------------------------------------------------
+
+_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._%+-]+(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
+
+
+def mentioned_agents(text: str) -> list[User]:
+    """Agents named as @ana, @ana.ruiz (email's local part or username) or @ana@acme.test."""
+    handles = {m.rstrip(".").lower() for m in _MENTION.findall(text)}
+    if not handles:
+        return []
+    full = {h for h in handles if "@" in h}
+    local = handles - full
+    agents = User.objects.agents().filter(
+        Q(email__in=full) | Q(username__in=local) | Q(email__iregex=_local_part_regex(local))
+        if local
+        else Q(email__in=full)
+    )
+    return list(agents)
+
+
+def _local_part_regex(local: Iterable[str]) -> str:
+    return "^(" + "|".join(re.escape(h) for h in sorted(local)) + ")@"
+
+
+def notify_mentions(message: Message) -> list[User]:
+    """Email every agent mentioned in an internal note (not the author)."""
+    if message.direction != Direction.NOTE:
+        return []
+    users = [u for u in mentioned_agents(message.body_text) if u.pk != message.author_id]
+    if users:
+        author = message.author.display_name if message.author else "Someone"
+        notify_agents(
+            users,
+            message.ticket_id,
+            f"{author} mentioned you on #{message.ticket_id}",
+            message.body_text[:2000],
+        )
+    return users
+
+
+# --- merge and split --------------------------------------------------------------------
+
+
+def _recount(ticket_id: int) -> None:
+    """Message counters of a ticket after messages moved in or out."""
+    figures = Message.objects.filter(ticket_id=ticket_id).aggregate(
+        count=Count("id"),
+        last=Max("created_at", filter=~Q(direction=Direction.NOTE)),
+        first_reply=Min("created_at", filter=Q(direction=Direction.OUTBOUND, automatic=False)),
+    )
+    Ticket.objects.filter(pk=ticket_id).update(
+        message_count=figures["count"],
+        last_message_at=figures["last"],
+        first_response_at=figures["first_reply"],
+    )
+
+
+@transaction.atomic
+def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
+    """Move source's conversation into target; source closes and redirects to target.
+
+    Messages (with their attachments) and their message events move, so the target's
+    history shows the whole conversation and replies to any of those Message-IDs thread
+    into the target. Source keeps its own status history and gets `merged_into`.
+    """
+    if source.pk == target.pk:
+        raise InvalidChange("A ticket cannot be merged into itself.")
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    src, dst = locked[source.pk], locked[target.pk]
+    if src.merged_into_id:
+        raise InvalidChange(f"#{src.pk} was already merged into #{src.merged_into_id}.")
+    if dst.merged_into_id:
+        raise InvalidChange(
+            f"#{dst.pk} was merged into #{dst.merged_into_id}; merge into that one."
+        )
+    if src.customer_id != dst.customer_id and actor.kind != ActorKind.AGENT:
+        raise InvalidChange("Only an agent may merge tickets of different customers.")
+    moved = Message.objects.filter(ticket=src).update(ticket=dst)
+    TicketEvent.objects.filter(ticket=src, kind=EventKind.MESSAGE).update(ticket=dst)
+    Reminder.objects.filter(ticket=src).update(ticket=dst)
+    _recount(dst.pk)
+    _recount(src.pk)
+    Ticket.objects.filter(pk=dst.pk).update(
+        tags=normalize_tags([*dst.tags, *src.tags]), cc=sorted({*dst.cc, *src.cc})
+    )
+    Ticket.objects.filter(pk=src.pk).update(merged_into=dst)
+    record_event(src, EventKind.MERGED, actor=actor, after=dst.pk, data={"messages": moved})
+    record_event(
+        dst,
+        EventKind.MERGED,
+        actor=actor,
+        before=src.pk,
+        data={"merged": src.pk, "messages": moved},
+    )
+    if src.status != Status.CLOSED:
+        update_ticket(src, actor=actor, status=Status.CLOSED)
+    if dst.status == Status.SOLVED:
+        update_ticket(dst, actor=actor, status=Status.OPEN)
+    source.merged_into_id = dst.pk
+    target.refresh_from_db()
+    return target
+
+
+def merged_target(ticket: Ticket) -> Ticket:
+    """Where a merged ticket's page should redirect: the end of its merged_into chain."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+@transaction.atomic
+def split_message(message: Message, *, actor: Actor) -> Ticket:
+    """Move one message (and its attachments) out into a new ticket linked to the old one."""
+    source = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("mailbox", "customer")
+        .get(pk=message.ticket_id)
+    )
+    first = Message.objects.filter(ticket=source).order_by("created_at", "id").first()
+    if first is not None and first.pk == message.pk:
+        raise InvalidChange("The first message is the ticket itself; split a later one.")
+    customer = source.customer
+    if message.direction == Direction.INBOUND and message.from_address:
+        customer = get_or_create_customer(message.from_address, message.from_name)
+    new = create_ticket(
+        mailbox=source.mailbox,
+        customer=customer,
+        subject=message.subject or source.subject,
+        channel=source.channel,
+        kind=source.kind,
+        priority=source.priority,
+        tags=source.tags,
+        team=source.team,
+        actor=actor,
+        linked_from=source,
+        first_message=False,
+    )
+    Message.objects.filter(pk=message.pk).update(ticket=new)
+    TicketEvent.objects.filter(message=message, kind=EventKind.MESSAGE).update(ticket=new)
+    _recount(source.pk)
+    _recount(new.pk)
+    record_event(
+        new, EventKind.LINKED, actor=actor, before=source.pk, data={"split_message": message.pk}
+    )
+    new.refresh_from_db()
+    return new
+
+
+# --- snooze and reminders ---------------------------------------------------------------
+
+
+@transaction.atomic
+def snooze(ticket: Ticket, until: datetime, *, actor: Actor) -> None:
+    """Set pending until `until`; the beat task reopens it then (a customer reply sooner)."""
+    if until <= timezone.now():
+        raise InvalidChange("Choose a time in the future.")
+    if ticket.status == Status.CLOSED:
+        raise InvalidChange("A closed ticket cannot be snoozed.")
+    update_ticket(ticket, actor=actor, status=Status.PENDING)
+    Ticket.objects.filter(pk=ticket.pk).update(snoozed_until=until)
+    ticket.snoozed_until = until
+
+
+def wake_snoozed(*, now: datetime | None = None) -> int:
+    """Reopen pending tickets whose snooze ended and tell their assignee."""
+    now = now or timezone.now()
+    woken = 0
+    due = Ticket.objects.filter(snoozed_until__lte=now).select_related("assignee")
+    for ticket in due.order_by("snoozed_until")[:1000]:
+        with transaction.atomic():
+            # Claim: only one beat run wakes a ticket, even if two overlap.
+            if not Ticket.objects.filter(pk=ticket.pk, snoozed_until=ticket.snoozed_until).update(
+                snoozed_until=None
+            ):
+                continue
+            if ticket.status != Status.PENDING:
+                continue
+            update_ticket(ticket, status=Status.OPEN)
+            if ticket.assignee:
+                notify_agents(
+                    [ticket.assignee], ticket.pk, f"Snooze ended on #{ticket.pk}", ticket.subject
+                )
+            woken += 1
+    return woken
+
+
+def add_reminder(ticket: Ticket, agent: User, remind_at: datetime, note: str = "") -> Reminder:
+    if remind_at <= timezone.now():
+        raise InvalidChange("Choose a time in the future.")
+    return Reminder.objects.create(ticket=ticket, agent=agent, remind_at=remind_at, note=note[:500])
+
+
+def send_due_reminders(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    sent = 0
+    for reminder in Reminder.objects.filter(
+        sent_at__isnull=True, remind_at__lte=now
+    ).select_related("agent", "ticket")[:1000]:
+        with transaction.atomic():
+            if Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(sent_at=now):
+                notify_agents(
+                    [reminder.agent],
+                    reminder.ticket_id,
+                    f"Reminder: #{reminder.ticket_id} {reminder.ticket.subject}",
+                    reminder.note,
+                )
+                sent += 1
+    return sent
+
+
+# --- follow-ups and outreach ------------------------------------------------------------
+
+
+def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> Ticket | None:
+    """A service ticket for the customer's success contact after repeated support tickets.
+
+    At most one per customer per `days`; the customer row is locked so two tickets arriving
+    together cannot both open one.
+    """
+    if ticket.kind != Kind.SUPPORT:
+        return None
+    since = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)
+        if Ticket.objects.filter(
+            customer=customer,
+            kind=Kind.SERVICE,
+            tags__contains=[FOLLOW_UP_TAG],
+            created_at__gte=since,
+        ).exists():
+            return None
+        recent = list(
+            Ticket.objects.filter(customer=customer, kind=Kind.SUPPORT, created_at__gte=since)
+            .order_by("created_at")
+            .values_list("pk", "subject")
+        )
+        organization = (
+            Organization.objects.select_related("success_contact")
+            .filter(pk=customer.organization_id)
+            .first()
+        )
+        contact = organization.success_contact if organization else None
+        who = customer.name or customer.email
+        body = "\n".join(
+            [
+                f"{who} opened {len(recent)} support tickets in the last {days} days:",
+                *(f"#{pk} {subject}" for pk, subject in recent),
+                "",
+                "Check in with them: is something bigger going wrong?",
+            ]
+        )
+        follow_up = create_ticket(
+            mailbox=ticket.mailbox,
+            customer=customer,
+            subject=f"Check in with {who}: {len(recent)} support tickets in {days} days",
+            body_text=body,
+            direction=Direction.NOTE,
+            channel=Channel.OUTBOUND,
+            kind=Kind.SERVICE,
+            tags=[FOLLOW_UP_TAG],
+            team=ticket.team,
+            assignee=contact if contact and contact.is_agent and contact.is_active else None,
+            actor=actor,
+            linked_from=ticket,
+        )
+        if follow_up.assignee_id and contact is not None:
+            notify_agents([contact], follow_up.pk, f"Follow up with {who}", body)
+    return follow_up
+
+
+_RECIPIENT_SPLIT = re.compile(r"[\s,;]+")
+
+
+@dataclass
+class Recipients:
+    emails: list[str]
+    invalid: list[str]
+
+
+def parse_recipients(text: str, organization: Organization | None = None) -> Recipients:
+    """Addresses from a pasted list (commas, semicolons, new lines), plus an organization's."""
+    emails: dict[str, None] = {}
+    invalid: list[str] = []
+    for raw in _RECIPIENT_SPLIT.split(text or ""):
+        address = raw.strip().strip("<>").lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            invalid.append(raw)
+            continue
+        emails.setdefault(address, None)
+    if organization is not None:
+        for address in organization.customers.values_list("email", flat=True):
+            emails.setdefault(address, None)
+    return Recipients(list(emails), invalid)
+
+
+def start_outreach(
+    agent: User,
+    mailbox: Mailbox,
+    emails: Iterable[str],
+    subject: str,
+    body: str,
+    *,
+    tags: Iterable[str] = (),
+) -> list[Ticket]:
+    """One outbound service conversation per customer; each waits (pending) for a reply.
+
+    Each ticket's first message is an ordinary queued reply, so the mail worker sends it
+    with its own Message-ID and the customer's answer threads back into the ticket.
+    """
+    tickets = []
+    for email in emails:
+        with transaction.atomic():
+            customer = get_or_create_customer(email)
+            ticket = create_ticket(
+                mailbox=mailbox,
+                customer=customer,
+                subject=subject,
+                channel=Channel.OUTBOUND,
+                kind=Kind.SERVICE,
+                tags=tags,
+                actor=Actor.agent(agent),
+                first_message=False,
+            )
+            ticket.mailbox, ticket.customer = mailbox, customer
+            reply(
+                ticket,
+                agent,
+                render_placeholders(body, ticket, agent),
+                status_after=Status.PENDING,
+                subject=subject,
+                to=[customer.email],
+            )
+            update_ticket(ticket, actor=Actor.agent(agent), assignee=agent)
+            tickets.append(ticket)
+    return tickets
+
+
+# --- reply collision --------------------------------------------------------------------
+
+
+def messages_since(ticket: Ticket, last_seen_message_id: int, user: User) -> list[Message]:
+    """Messages others added after the one the agent's reply form was opened on."""
+    return list(
+        Message.objects.filter(ticket=ticket, pk__gt=last_seen_message_id, automatic=False)
+        .exclude(author=user)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def last_message_id(ticket: Ticket) -> int:
+    return (
+        Message.objects.filter(ticket=ticket).order_by("-id").values_list("id", flat=True).first()
+        or 0
+    )

@@ -1,0 +1,239 @@
+"""SLA policies: due times on tickets, warnings before a breach, breaches as events, compliance.
+
+Due times are computed once per (ticket, policy) from the ticket's creation time in
+business hours (metrics.business_hours, the ticket's calendar) and stored on the ticket,
+so inbox sorting and the beat task read indexed columns. They are recomputed when a
+change (priority, mailbox, kind, organization) selects a different policy. The
+resolution clock does not pause while a ticket is pending: targets are promises about
+wall-clock business time, as the customer experiences it.
+
+The beat task is set-based: per target, one INSERT ... SELECT claims every newly due
+warning or breach (the SlaAlert unique constraint makes each fire once even with two
+beat runs overlapping), breaches become TicketEvents in the same statement, and agents
+get one summary email each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from metrics.business_hours import add_business_seconds, calendar_for_ticket
+from tickets.local_cache import VersionedCache
+from tickets.models import OPEN_STATUSES, Channel, SlaPolicy, Ticket, User
+from tickets.notify import notify_agents
+
+
+def _load_policies() -> list[SlaPolicy]:
+    return list(SlaPolicy.objects.filter(is_active=True).order_by("id"))
+
+
+_policies = VersionedCache("sla-policies", _load_policies)
+
+
+def policies_changed() -> None:
+    _policies.bump()
+
+
+@transaction.atomic
+def save_policy(policy: SlaPolicy) -> SlaPolicy:
+    policy.save()
+    transaction.on_commit(policies_changed)
+    return policy
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The most specific active policy: organization, then mailbox, then kind break ties."""
+    organization_id = ticket.customer.organization_id
+    candidates = [
+        p
+        for p in _policies.get()
+        if p.priority == ticket.priority
+        and p.mailbox_id in (None, ticket.mailbox_id)
+        and p.organization_id in (None, organization_id)
+        and p.kind in ("", ticket.kind)
+    ]
+    if not candidates:
+        return None
+    return max(
+        candidates,
+        key=lambda p: (
+            p.organization_id is not None,
+            p.mailbox_id is not None,
+            bool(p.kind),
+            -p.pk,
+        ),
+    )
+
+
+def due_times(ticket: Ticket, policy: SlaPolicy) -> tuple[datetime | None, datetime | None]:
+    calendar = calendar_for_ticket(ticket)
+
+    def due(hours: Any) -> datetime | None:
+        if hours is None:
+            return None
+        return add_business_seconds(calendar, ticket.created_at, float(hours) * 3600)
+
+    # Outreach is agent-initiated: there is no customer waiting for a first response.
+    first = None if ticket.channel == Channel.OUTBOUND else due(policy.first_response_hours)
+    return first, due(policy.resolution_hours)
+
+
+def refresh_due_times(ticket: Ticket) -> bool:
+    """Store due times if the ticket's policy changed; solved tickets keep theirs."""
+    if not ticket.is_open:
+        return False
+    policy = policy_for(ticket)
+    policy_id = policy.pk if policy else None
+    if policy_id == ticket.sla_policy_id:
+        return False
+    first_due, resolution_due = due_times(ticket, policy) if policy else (None, None)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_policy_id=policy_id, first_response_due_at=first_due, resolution_due_at=resolution_due
+    )
+    ticket.sla_policy_id = policy_id
+    ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
+    return True
+
+
+_OPEN = "('new', 'open', 'pending', 'on_hold')"
+# Conditions per target; each matches the partial index that serves it.
+_TARGETS = {
+    "first_response": (
+        "first_response_due_at",
+        f"t.first_response_at IS NULL AND t.status IN {_OPEN}",
+    ),
+    "resolution": ("resolution_due_at", f"t.status IN {_OPEN}"),
+}
+
+_BREACH_SQL = """
+WITH due AS (
+    INSERT INTO tickets_slaalert (ticket_id, target, kind, due_at, created_at)
+    SELECT t.number, %(target)s, 'breach', t.{col}, %(now)s
+    FROM tickets_ticket t
+    WHERE {where} AND t.{col} <= %(now)s
+    ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
+    RETURNING ticket_id, due_at
+), logged AS (
+    INSERT INTO tickets_ticketevent (ticket_id, at, kind, actor_kind, before, after, data)
+    SELECT due.ticket_id, %(now)s, 'sla', 'system', NULL, to_jsonb('breached'::text),
+           jsonb_build_object('target', %(target)s, 'due_at', due.due_at)
+    FROM due
+    RETURNING ticket_id
+)
+SELECT t.number, t.assignee_id, t.team_id FROM due JOIN tickets_ticket t ON t.number = due.ticket_id
+"""
+
+_WARNING_SQL = """
+WITH due AS (
+    INSERT INTO tickets_slaalert (ticket_id, target, kind, due_at, created_at)
+    SELECT t.number, %(target)s, 'warning', t.{col}, %(now)s
+    FROM tickets_ticket t JOIN tickets_slapolicy p ON p.id = t.sla_policy_id
+    WHERE {where} AND t.{col} > %(now)s
+      AND t.{col} <= %(now)s + make_interval(mins => p.warn_before_minutes)
+      AND t.{col} <= %(now)s + interval '7 days'
+    ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
+    RETURNING ticket_id
+)
+SELECT t.number, t.assignee_id, t.team_id FROM due JOIN tickets_ticket t ON t.number = due.ticket_id
+"""
+
+
+def check_sla(*, now: datetime | None = None) -> dict[str, int]:
+    """Record new breaches as events and warn about tickets about to breach."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    warned: dict[str, list[tuple[int, int | None, int | None]]] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for target, (col, where) in _TARGETS.items():
+            for kind, sql in (("breach", _BREACH_SQL), ("warning", _WARNING_SQL)):
+                cursor.execute(sql.format(col=col, where=where), {"target": target, "now": now})
+                rows = cursor.fetchall()
+                counts[f"{target}_{kind}"] = len(rows)
+                warned[f"{target}_{kind}"] = rows
+        transaction.on_commit(lambda: _notify(warned))
+    return counts
+
+
+_HEADLINES = {
+    "first_response_warning": "first reply due soon",
+    "resolution_warning": "resolution due soon",
+    "first_response_breach": "first reply overdue (SLA breached)",
+    "resolution_breach": "resolution overdue (SLA breached)",
+}
+
+
+def _notify(alerts: dict[str, list[tuple[int, int | None, int | None]]]) -> None:
+    """One email per agent per alert kind: the assignee, or the team when unassigned."""
+    team_ids = {team for rows in alerts.values() for _, assignee, team in rows if assignee is None}
+    members: dict[int, list[int]] = defaultdict(list)
+    for user_id, team_id in (
+        User.objects.agents().filter(teams__in=team_ids).values_list("pk", "teams")
+    ):
+        members[team_id].append(user_id)
+    for key, rows in alerts.items():
+        per_agent: dict[int, list[int]] = defaultdict(list)
+        for number, assignee, team in rows:
+            for user_id in [assignee] if assignee else members.get(team or 0, []):
+                per_agent[user_id].append(number)
+        for user_id, numbers in per_agent.items():
+            shown = ", ".join(f"#{n}" for n in numbers[:50])
+            more = f" and {len(numbers) - 50} more" if len(numbers) > 50 else ""
+            notify_agents(
+                list(User.objects.filter(pk=user_id)),
+                numbers[0],
+                f"{len(numbers)} ticket(s): {_HEADLINES[key]}",
+                f"{shown}{more}",
+            )
+
+
+def sla_compliance(
+    start: datetime, end: datetime, tickets: QuerySet[Ticket] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Share of tickets that met each SLA target, for targets decided in [start, end).
+
+    A first-response target is decided when the first agent reply is sent, or when the due
+    time passes without one; likewise resolution with the solve. `tickets` narrows the set
+    (kind, team, mailbox filters of the dashboard). One aggregate query.
+    """
+    qs = tickets if tickets is not None else Ticket.objects.all()
+    fr_decided = Q(first_response_due_at__isnull=False) & (
+        Q(first_response_at__gte=start, first_response_at__lt=end)
+        | Q(
+            first_response_at__isnull=True,
+            first_response_due_at__gte=start,
+            first_response_due_at__lt=end,
+        )
+    )
+    fr_met = fr_decided & Q(first_response_at__lte=F("first_response_due_at"))
+    res_decided = Q(resolution_due_at__isnull=False) & (
+        Q(solved_at__gte=start, solved_at__lt=end)
+        | Q(solved_at__isnull=True, resolution_due_at__gte=start, resolution_due_at__lt=end)
+    )
+    res_met = res_decided & Q(solved_at__lte=F("resolution_due_at"))
+    figures = qs.aggregate(
+        fr_count=Count("pk", filter=fr_decided),
+        fr_met=Count("pk", filter=fr_met),
+        res_count=Count("pk", filter=res_decided),
+        res_met=Count("pk", filter=res_met),
+    )
+
+    def share(count: int, met: int) -> dict[str, Any]:
+        return {"count": count, "met": met, "rate": met / count if count else None}
+
+    return {
+        "first_response": share(figures["fr_count"], figures["fr_met"]),
+        "resolution": share(figures["res_count"], figures["res_met"]),
+    }
+
+
+def open_tickets_by_due() -> QuerySet[Ticket]:
+    """Open tickets, soonest resolution due first (tickets without a policy last)."""
+    return Ticket.objects.filter(status__in=OPEN_STATUSES).order_by(
+        F("resolution_due_at").asc(nulls_last=True), "number"
+    )
