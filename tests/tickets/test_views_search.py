@@ -1,0 +1,114 @@
+"""Full-text search: subjects and message bodies, ranked, highlighted, permission-filtered."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import Personas, make_ticket
+from tickets import selectors, services
+
+pytestmark = pytest.mark.django_db
+SEARCH = reverse("tickets:search")
+
+
+@pytest.fixture
+def agent_a(client: Client, personas: Personas) -> Client:
+    client.force_login(personas.agent_a)
+    return client
+
+
+def test_finds_subjects_and_bodies_ranked_with_highlights(
+    agent_a: Client, personas: Personas
+) -> None:
+    in_subject = make_ticket(
+        personas.mailbox_a, personas.customer, subject="Refund request", body_text="Hello there"
+    )
+    in_body = make_ticket(
+        personas.mailbox_a,
+        personas.customer,
+        subject="Billing question",
+        body_text="I would like a refund for the duplicate charge please",
+    )
+    make_ticket(personas.mailbox_a, personas.customer, subject="Unrelated", body_text="Nothing")
+    results = selectors.search_tickets(personas.agent_a, "refunds")
+    assert [hit.ticket.number for hit in results.hits] == [in_subject.number, in_body.number]
+    assert "<mark>Refund</mark>" in results.hits[0].subject_html
+    assert "<mark>refund</mark>" in results.hits[1].snippet_html
+
+    response = agent_a.get(SEARCH, {"q": "refunds"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f"#{in_subject.number}" in body and "<mark>refund</mark> for the duplicate" in body
+
+
+def test_notes_and_replies_are_searchable(personas: Personas) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    services.add_note(ticket, personas.agent_a, "escalated to the kangaroo team")
+    hits = selectors.search_tickets(personas.agent_a, "kangaroo").hits
+    assert [h.ticket.number for h in hits] == [ticket.number]
+
+
+def test_search_respects_visibility(personas: Personas) -> None:
+    mine = make_ticket(personas.mailbox_a, personas.customer, body_text="zeppelin parts")
+    theirs = make_ticket(personas.mailbox_b, personas.customer, subject="zeppelin order")
+    assert [
+        h.ticket.number for h in selectors.search_tickets(personas.agent_a, "zeppelin").hits
+    ] == [mine.number]
+    assert {
+        h.ticket.number for h in selectors.search_tickets(personas.manager, "zeppelin").hits
+    } == {
+        mine.number,
+        theirs.number,
+    }
+    # A visible ticket number jumps to the top; a hidden one finds nothing.
+    assert selectors.search_tickets(personas.agent_a, f"#{mine.number}").hits[0].ticket == mine
+    assert selectors.search_tickets(personas.agent_a, f"#{theirs.number}").hits == []
+
+
+def test_snippets_are_escaped(personas: Personas) -> None:
+    make_ticket(
+        personas.mailbox_a,
+        personas.customer,
+        subject="<img src=x onerror=alert(1)> widget",
+        body_text="<script>alert('widget')</script> broken widget",
+    )
+    hit = selectors.search_tickets(personas.agent_a, "widget").hits[0]
+    assert "<script" not in hit.snippet_html and "<mark>widget</mark>" in hit.snippet_html
+    assert "<img" not in hit.subject_html and "<mark>widget</mark>" in hit.subject_html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": ""},
+        {"q": "!!! & | ( :* '"},
+        {"q": '"unterminated phrase'},
+        {"q": "-"},
+        {"q": "x" * 5000},
+        {"q": "printer", "page": "abc"},
+        {"q": "printer", "page": "-5"},
+        {"q": "#99999999999999999999999"},
+    ],
+)
+def test_odd_queries_never_fail(agent_a: Client, personas: Personas, params) -> None:
+    make_ticket(personas.mailbox_a, personas.customer, subject="printer")
+    assert agent_a.get(SEARCH, params).status_code == 200
+
+
+def test_paging(personas: Personas, monkeypatch) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_PAGE_SIZE", 2)
+    for _ in range(5):
+        make_ticket(personas.mailbox_a, personas.customer, subject="paging test")
+    pages = [selectors.search_tickets(personas.agent_a, "paging", page) for page in (1, 2, 3)]
+    numbers = [h.ticket.number for p in pages for h in p.hits]
+    assert len(numbers) == 5 == len(set(numbers))
+    assert pages[0].has_next and not pages[2].has_next
+
+
+def test_customers_and_wrong_methods(client: Client, personas: Personas) -> None:
+    client.force_login(personas.customer.user)
+    assert client.get(SEARCH, {"q": "x"}).status_code == 302
+    client.force_login(personas.agent_a)
+    assert client.post(SEARCH, {"q": "x"}).status_code == 405
