@@ -1,0 +1,142 @@
+"""The agent workspace in a real browser: open, reply, change in place, search, keyboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import Personas, make_ticket
+from tests.e2e.conftest import sign_in
+from tickets.models import Direction, Status, Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def expect_no_reload(page) -> None:
+    """Mark the window; a full page load would drop the mark."""
+    page.evaluate("window.__stillHere = true")
+
+
+def assert_no_reload(page) -> None:
+    assert page.evaluate("window.__stillHere === true"), "the page reloaded"
+
+
+def test_open_a_ticket_reply_and_change_status_in_place(page, personas: Personas) -> None:
+    ticket = make_ticket(
+        personas.mailbox_a, personas.customer, subject="Printer on fire", body_text="Smoke!"
+    )
+    sign_in(page, personas.agent_a.email)
+    page.get_by_role("link", name="Printer on fire").click()
+    page.wait_for_url(f"**/tickets/{ticket.number}/")
+    assert "Smoke!" in page.locator(".conversation").inner_text()
+
+    expect_no_reload(page)
+    page.locator("#reply-body").fill("We are sending a technician.")
+    page.get_by_role("button", name="Send reply").click()
+    reply = page.locator(".msg-outbound").filter(has_text="We are sending a technician.")
+    reply.wait_for()
+    assert "Queued" in reply.inner_text()
+    assert page.locator("#reply-body").input_value() == ""
+    assert_no_reload(page)
+
+    page.locator("#prop-status").select_option("pending")
+    page.locator("#ticket-head .badge", has_text="Pending").wait_for()
+    page.locator("#activity", has_text="changed status from Open to Pending").wait_for()
+    assert_no_reload(page)
+
+    page.locator("#prop-tags").fill("hardware, onsite")
+    page.locator("#prop-tags").press("Tab")
+    page.locator("#activity", has_text="changed tags").wait_for()
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING
+    assert ticket.tags == ["hardware", "onsite"]
+    assert ticket.messages.filter(direction=Direction.OUTBOUND).count() == 1
+
+
+def test_internal_note_and_invalid_change_error(page, personas: Personas) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer, subject="Closed one")
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)
+    sign_in(page, personas.agent_a.email)
+    page.goto(f"/tickets/{ticket.number}/")
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.id") == "note-body"
+    page.keyboard.type("Customer called, all good")
+    page.keyboard.press("Control+Enter")
+    page.locator(".msg-note", has_text="Customer called, all good").wait_for()
+    assert "not visible to the customer" in page.locator(".msg-note").inner_text()
+
+    page.locator("#prop-status").select_option("open")
+    page.locator("#update-error", has_text="cannot be reopened").wait_for()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+
+
+def test_search_from_the_top_bar(page, personas: Personas) -> None:
+    make_ticket(personas.mailbox_a, personas.customer, subject="Login", body_text="The zebra icon")
+    make_ticket(personas.mailbox_b, personas.customer, subject="Hidden", body_text="zebra too")
+    sign_in(page, personas.agent_a.email)
+    page.keyboard.press("/")
+    page.keyboard.type("zebra")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/search/\?q=zebra"))
+    results = page.locator(".results")
+    assert results.locator("mark", has_text="zebra").count() == 1
+    assert "Hidden" not in results.inner_text()
+
+
+def test_keyboard_navigation(page, personas: Personas) -> None:
+    oldest = make_ticket(personas.mailbox_a, personas.customer, subject="Oldest")
+    make_ticket(personas.mailbox_a, personas.customer, subject="Middle")
+    make_ticket(personas.mailbox_a, personas.customer, subject="Newest")
+    sign_in(page, personas.agent_a.email)
+    page.keyboard.press("?")
+    assert page.locator("#help-overlay").is_visible()
+    assert "Next / previous ticket" in page.locator("#help-overlay").inner_text()
+    page.keyboard.press("Escape")
+    assert not page.locator("#help-overlay").is_visible()
+
+    for key in ("j", "j", "j", "j", "k", "j"):
+        page.keyboard.press(key)
+    current = page.locator(".ticket-row.is-current")
+    assert current.count() == 1 and "Oldest" in current.inner_text()
+    page.keyboard.press("o")
+    page.wait_for_url(f"**/tickets/{oldest.number}/")
+
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "reply-body"
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    assert page.evaluate("document.activeElement.id") == "prop-assignee"
+    page.keyboard.press("Escape")
+    page.keyboard.press("e")
+    page.locator("#ticket-head .badge", has_text="Solved").wait_for()
+    oldest.refresh_from_db()
+    assert oldest.status == Status.SOLVED
+
+
+def test_bulk_assign_from_the_list(page, personas: Personas) -> None:
+    first = make_ticket(personas.mailbox_a, personas.customer, subject="First")
+    second = make_ticket(personas.mailbox_a, personas.customer, subject="Second")
+    sign_in(page, personas.agent_a.email)
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    assert page.locator("[data-selected-count]").inner_text() == "2 selected"
+    page.locator("#bulk-form select[name=assignee]").select_option(str(personas.agent_a.pk))
+    page.get_by_role("button", name="Assign", exact=True).click()
+    page.get_by_text("Updated 2 tickets.").wait_for()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.assignee == personas.agent_a and second.assignee == personas.agent_a
+
+
+def test_live_counts_in_the_sidebar(page, personas: Personas) -> None:
+    make_ticket(personas.mailbox_a, personas.customer)
+    make_ticket(personas.mailbox_a, personas.customer)
+    sign_in(page, personas.agent_a.email)
+    badge = page.locator("[data-count-key=unassigned] .count")
+    badge.wait_for()
+    assert badge.inner_text() == "2"
