@@ -98,9 +98,20 @@ def personas(db: None) -> Personas:
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache() -> None:
-    """Rate limits and presence live in Redis; each test starts from nothing."""
-    cache.clear()
+def _clean_cache(settings: Any, worker_id: str) -> None:
+    """Rate limits and presence live in Redis; each test starts from nothing.
+
+    Parallel workers share one Redis database, so each gets its own key prefix and
+    deletes only its own keys: a FLUSHDB from one worker would wipe the counters a test
+    on another worker is in the middle of building.
+    """
+    prefix = f"test-{worker_id}"
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": prefix} for name, config in settings.CACHES.items()
+    }
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
 
 
 @pytest.fixture(autouse=True)
