@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from helpdesk.api import not_found
+from metrics.api import metrics_summary
 from tickets.api.views import CustomerViewSet, TicketViewSet
 
 app_name = "api"
@@ -18,6 +19,7 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("customers", CustomerViewSet, basename="customer")
 
 urlpatterns = [
+    path("metrics/summary/", metrics_summary, name="metrics-summary"),
     path("", include(router.urls)),
     # Keep last: anything not matched above is an API 404 in the API's shape.
     re_path(r"^.*$", not_found),

@@ -1,0 +1,328 @@
+"""Aggregates over a window [start, end), in SQL over the per-ticket rows.
+
+Each figure of specs/metrics.md is one SELECT over indexed rows (metrics_ticketfigures,
+metrics_ticketstatespan, metrics_surveyresponse), optionally grouped by agent, team or
+time bucket for the dashboards; nothing loads tickets into Python. The summary endpoint
+runs them all as one statement.
+
+Filters, where the spec leaves a choice: team, mailbox and kind are the ticket's current
+values. The agent filter follows the spec: FRT by the agent of the first reply;
+resolution, FCR and reopen by the assignee at the final solve; CSAT and CES by the
+assignee when the survey was answered; tickets created and backlog by the assignee at
+`end` (the state after every event before `end`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db import connection
+
+Kind = Literal["support", "service", "all"]
+Hours = Literal["calendar", "business"]
+Group = Literal["agent", "team", "day", "week"] | None
+
+# The default kind of each figure when the caller gives none (specs/metrics.md).
+DEFAULT_KIND: dict[str, Kind] = {
+    "tickets_created": "all",
+    "first_response": "support",
+    "resolution": "support",
+    "backlog": "support",
+    "csat": "all",
+    "ces": "support",
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    kind: Kind | None = None  # None: each figure uses its default
+    hours: Hours = "calendar"
+    team_id: int | None = None
+    agent_id: int | None = None
+    mailbox_id: int | None = None
+    time_zone: str = "UTC"  # for day and week buckets
+
+    def kind_for(self, figure: str) -> Kind:
+        return self.kind or DEFAULT_KIND[figure]
+
+    def previous(self) -> Window:
+        """The window of the same length just before this one (dashboard comparisons)."""
+        length = self.end - self.start
+        return replace(self, start=self.start - length, end=self.start)
+
+
+class _Query:
+    """A SELECT assembled from conditions; parameters stay separate from the SQL text."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.where: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.where.append(condition)
+        self.params.extend(params)
+
+    def ticket_filters(self, w: Window, kind: Kind, alias: str) -> None:
+        if kind != "all":
+            self.add(f"{alias}.kind = %s", kind)
+        if w.team_id is not None:
+            self.add(f"{alias}.team_id = %s", w.team_id)
+        if w.mailbox_id is not None:
+            self.add(f"{alias}.mailbox_id = %s", w.mailbox_id)
+
+    def sql(self, select: str, group: str | None) -> tuple[str, list[Any]]:
+        key = f"{group} AS key, " if group else ""
+        text = f"SELECT {key}{select} FROM {self.table} WHERE {' AND '.join(self.where)}"  # noqa: S608 (fixed fragments; values are parameters)
+        if group:
+            text += " GROUP BY 1"
+        return text, self.params
+
+
+def _bucket(column: str, group: Group, w: Window, agent_column: str | None) -> str | None:
+    if group == "agent":
+        return agent_column
+    if group == "team":
+        return "f.team_id"
+    if group in ("day", "week"):
+        return f"date_trunc('{group}', {column} AT TIME ZONE %s)::date"
+    return None
+
+
+def _grouped(query: _Query, select: str, group: Group, column: str, w: Window, agent: str | None):
+    bucket = _bucket(column, group, w, agent)
+    text, params = query.sql(select, bucket)
+    if group in ("day", "week"):
+        params = [w.time_zone, *params]
+    return text, params
+
+
+def _stats(column: str) -> str:
+    return (
+        f"count(*) AS count, avg({column}) AS mean, "
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) AS median, "
+        f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {column}) AS p90"
+    )
+
+
+def tickets_created_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    q = _Query("metrics_ticketfigures f")
+    q.add("f.created_at >= %s AND f.created_at < %s", w.start, w.end)
+    q.ticket_filters(w, w.kind_for("tickets_created"), "f")
+    agent_column = None
+    if w.agent_id is not None or group == "agent":
+        # The assignee at `end`: the state span that contains it.
+        q.table += (
+            " JOIN metrics_ticketstatespan sp ON sp.ticket_id = f.ticket_id"
+            " AND sp.during @> %s::timestamptz"
+        )
+        q.params.insert(0, w.end)
+        agent_column = "sp.assignee_id"
+        if w.agent_id is not None:
+            q.add("sp.assignee_id = %s", w.agent_id)
+    return _grouped(q, "count(*) AS count", group, "f.created_at", w, agent_column)
+
+
+def first_response_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    column = (
+        "f.first_response_business_seconds" if w.hours == "business" else "f.first_response_seconds"
+    )
+    q = _Query("metrics_ticketfigures f")
+    q.add("f.first_response_seconds IS NOT NULL")
+    q.add("f.first_reply_at >= %s AND f.first_reply_at < %s", w.start, w.end)
+    q.ticket_filters(w, w.kind_for("first_response"), "f")
+    if w.agent_id is not None:
+        q.add("f.first_reply_agent_id = %s", w.agent_id)
+    return _grouped(q, _stats(column), group, "f.first_reply_at", w, "f.first_reply_agent_id")
+
+
+def resolution_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    """Resolution time, FCR and reopens: all over tickets whose final solve is in the window."""
+    column = (
+        "f.full_resolution_business_seconds"
+        if w.hours == "business"
+        else "f.full_resolution_seconds"
+    )
+    q = _Query("metrics_ticketfigures f")
+    q.add("f.final_solve_at >= %s AND f.final_solve_at < %s", w.start, w.end)
+    q.ticket_filters(w, w.kind_for("resolution"), "f")
+    if w.agent_id is not None:
+        q.add("f.final_solve_assignee_id = %s", w.agent_id)
+    select = (
+        _stats(column) + ", count(*) FILTER (WHERE f.customer_initiated) AS fcr_count"
+        ", count(*) FILTER (WHERE f.customer_initiated AND f.one_touch) AS one_touch"
+        ", count(*) FILTER (WHERE f.reopens >= 1) AS reopened"
+    )
+    return _grouped(q, select, group, "f.final_solve_at", w, "f.final_solve_assignee_id")
+
+
+def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    """Open at `end`; with a day/week group, open at the end of each bucket in the window."""
+    q = _Query("metrics_ticketstatespan f")
+    q.add("f.is_open")
+    q.ticket_filters(w, w.kind_for("backlog"), "f")
+    if w.agent_id is not None:
+        q.add("f.assignee_id = %s", w.agent_id)
+    if group in ("day", "week"):
+        # Each bucket's end instant, in the dashboard's zone, capped at the window's end.
+        q.table = (
+            "(SELECT b::date AS key, LEAST((b + %s::interval) AT TIME ZONE %s, %s) AS at"
+            " FROM generate_series(date_trunc(%s, %s AT TIME ZONE %s),"
+            " (%s AT TIME ZONE %s) - interval '1 microsecond', %s::interval) AS b) buckets"
+            " JOIN metrics_ticketstatespan f ON f.during @> buckets.at"
+        )
+        step = f"1 {group}"
+        tz = w.time_zone
+        q.params[:0] = [step, tz, w.end, group, w.start, tz, w.end, tz, step]
+        q.add("buckets.at > %s", w.start)
+        text = f"SELECT buckets.key AS key, count(*) AS count FROM {q.table} WHERE "  # noqa: S608
+        return text + " AND ".join(q.where) + " GROUP BY 1", q.params
+    q.add("f.during @> %s::timestamptz", w.end)
+    return q.sql("count(*) AS count", "f.assignee_id" if group == "agent" else _team(group))
+
+
+def _team(group: Group) -> str | None:
+    return "f.team_id" if group == "team" else None
+
+
+def _survey_query(w: Window, survey: str, figure: str | None) -> _Query:
+    q = _Query("metrics_surveyresponse r")
+    q.add("r.kind = %s", survey)
+    q.add("r.submitted_at >= %s AND r.submitted_at < %s", w.start, w.end)
+    if figure is not None:  # NPS is asked of a customer: no ticket filter applies
+        q.table += " LEFT JOIN tickets_ticket f ON f.number = r.ticket_id"
+        q.ticket_filters(w, w.kind_for(figure), "f")
+        if w.agent_id is not None:
+            q.add("r.assignee_id = %s", w.agent_id)
+    return q
+
+
+def csat_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    q = _survey_query(w, "csat", "csat")
+    select = "count(*) AS count, count(*) FILTER (WHERE r.score >= 4) AS satisfied"
+    return _grouped(q, select, group, "r.submitted_at", w, "r.assignee_id")
+
+
+def ces_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    q = _survey_query(w, "ces", "ces")
+    return _grouped(
+        q,
+        "count(*) AS count, avg(r.score)::float AS mean",
+        group,
+        "r.submitted_at",
+        w,
+        "r.assignee_id",
+    )
+
+
+def nps_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    q = _survey_query(w, "nps", None)
+    select = (
+        "count(*) AS count, count(*) FILTER (WHERE r.score >= 9) AS promoters,"
+        " count(*) FILTER (WHERE r.score BETWEEN 7 AND 8) AS passives,"
+        " count(*) FILTER (WHERE r.score <= 6) AS detractors"
+    )
+    if group in ("agent", "team"):
+        group = None
+    return _grouped(q, select, group, "r.submitted_at", w, None)
+
+
+FIGURES = {
+    "tickets_created": tickets_created_sql,
+    "first_response": first_response_sql,
+    "resolution": resolution_sql,
+    "backlog": backlog_sql,
+    "csat": csat_sql,
+    "ces": ces_sql,
+    "nps": nps_sql,
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def shape(name: str, row: dict[str, Any]) -> dict[str, Any]:
+    """One figure's row as the API shows it: counts, unrounded numbers, null when empty."""
+    count = row.get("count") or 0
+    if name in ("tickets_created", "backlog"):
+        return {"count": count}
+    if name == "first_response":
+        return {
+            "count": count,
+            "mean_seconds": _float(row.get("mean")),
+            "median_seconds": _float(row.get("median")),
+            "p90_seconds": _float(row.get("p90")),
+        }
+    if name == "resolution":
+        fcr_count = row.get("fcr_count") or 0
+        return {
+            "resolution": {
+                "count": count,
+                "mean_seconds": _float(row.get("mean")),
+                "median_seconds": _float(row.get("median")),
+                "p90_seconds": _float(row.get("p90")),
+            },
+            "first_contact_resolution": {
+                "count": fcr_count,
+                "rate": _ratio(row.get("one_touch") or 0, fcr_count),
+            },
+            "reopen": {"count": count, "rate": _ratio(row.get("reopened") or 0, count)},
+        }
+    if name == "csat":
+        satisfied = row.get("satisfied") or 0
+        return {"responses": count, "score": 100 * satisfied / count if count else None}
+    if name == "ces":
+        return {"responses": count, "mean": _float(row.get("mean"))}
+    if name == "nps":
+        promoters, detractors = row.get("promoters") or 0, row.get("detractors") or 0
+        return {
+            "responses": count,
+            "score": 100 * (promoters - detractors) / count if count else None,
+            "promoters": promoters,
+            "passives": row.get("passives") or 0,
+            "detractors": detractors,
+        }
+    raise KeyError(name)
+
+
+def summary(w: Window) -> dict[str, Any]:
+    """Every figure of the window in one round trip: one row of scalar subqueries."""
+    parts, params = [], []
+    for name, build in FIGURES.items():
+        text, part_params = build(w)
+        parts.append(f"(SELECT row_to_json(x) FROM ({text}) x) AS {name}")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        values = cursor.fetchone()
+    rows = dict(zip(FIGURES, values, strict=True))
+    resolution = shape("resolution", rows["resolution"])
+    return {
+        "tickets_created": shape("tickets_created", rows["tickets_created"])["count"],
+        "first_response": shape("first_response", rows["first_response"]),
+        **resolution,
+        "backlog": shape("backlog", rows["backlog"])["count"],
+        "csat": shape("csat", rows["csat"]),
+        "nps": shape("nps", rows["nps"]),
+        "ces": shape("ces", rows["ces"]),
+    }
+
+
+def grouped(name: str, w: Window, group: Group) -> dict[Any, dict[str, Any]]:
+    """One figure per agent, team, day or week: {key: shaped figure}."""
+    text, params = FIGURES[name](w, group)
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        columns = [c.name for c in cursor.description]
+        return {
+            row[0]: shape(name, dict(zip(columns, row, strict=True))) for row in cursor.fetchall()
+        }
