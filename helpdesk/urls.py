@@ -14,5 +14,7 @@ urlpatterns = [
     path("api/v1/", include("helpdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("kb.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("tickets.urls")),
 ]

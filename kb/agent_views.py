@@ -1,0 +1,113 @@
+"""Agent side of the knowledge base: the article list, editing, insights, reply-box search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from kb import selectors, services
+from kb.access import get_article_for
+from kb.forms import ArticleFilterForm, ArticleForm
+from kb.models import Article
+from kb.reports import knowledge_gap_report
+from kb.search import search_articles
+
+View = Callable[..., HttpResponse]
+REPLY_SUGGESTIONS = 6
+
+
+def agent_required(view: View) -> View:
+    """Signed-in staff only; a customer who wanders here is sent to the portal."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_agent:  # type: ignore[union-attr]
+            if request.method == "GET" and not request.htmx:  # type: ignore[attr-defined]
+                return redirect("portal:home")
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@agent_required
+@require_GET
+def article_list(request: HttpRequest) -> HttpResponse:
+    form = ArticleFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    articles = selectors.agent_articles(
+        status=filters.get("status", ""),
+        visibility=filters.get("visibility", ""),
+        query=filters.get("q", ""),
+    )
+    page = Paginator(articles, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "kb/manage/list.html",
+        {"form": form, "page": page, "params": params.urlencode()},
+    )
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    article = get_article_for(request.user, pk, edit=True) if pk else Article()  # type: ignore[arg-type]
+    form = ArticleForm(request.POST or None, instance=article)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        related = data.pop("related", None)
+        services.save_article(
+            article,
+            editor=request.user,  # type: ignore[arg-type]
+            related=list(related) if related is not None else None,
+            **data,
+        )
+        messages.success(request, f"Saved “{article.title}”.")
+        return redirect("kb:edit", pk=article.pk)
+    feedback = article.feedback.select_related("user")[:50] if article.pk else []
+    return render(
+        request, "kb/manage/edit.html", {"form": form, "article": article, "feedback": feedback}
+    )
+
+
+@agent_required
+@require_GET
+def gaps(request: HttpRequest) -> HttpResponse:
+    try:
+        days = max(1, min(365, int(request.GET.get("days", "30"))))
+    except ValueError:
+        days = 30
+    end = timezone.now()
+    report = knowledge_gap_report(end - timedelta(days=days), end)
+    return render(request, "kb/manage/gaps.html", {"report": report, "days": days})
+
+
+@agent_required
+@require_GET
+def reply_suggestions(request: HttpRequest) -> HttpResponse:
+    """The reply box's article search: an htmx partial with insert-link/insert-text buttons.
+
+    Not logged as a search: it runs on every keystroke, and the gap report is about
+    what customers ask.
+    """
+    query = request.GET.get("kbq", "")
+    result = search_articles(query, user=request.user, limit=REPLY_SUGGESTIONS)  # type: ignore[arg-type]
+    return render(
+        request,
+        "kb/reply_suggestions.html",
+        {"result": result, "site_url": settings.SITE_URL},
+    )

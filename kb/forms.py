@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+
+from kb.models import Article, ArticleStatus, Section, Visibility
+
+
+class ArticleForm(forms.ModelForm):
+    related = forms.ModelMultipleChoiceField(
+        queryset=Article.objects.none(),
+        required=False,
+        help_text="Shown under the article as further reading.",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+
+    class Meta:
+        model = Article
+        fields = ["title", "section", "body_markdown", "status", "visibility"]
+        labels = {"body_markdown": "Body (Markdown)"}
+        widgets = {
+            "body_markdown": forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
+            "status": forms.RadioSelect,
+            "visibility": forms.RadioSelect,
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].queryset = Section.objects.select_related("category").order_by(
+            "category__position", "category__name", "position", "name"
+        )
+        if self.instance.pk:
+            # Offered: published articles of the same category, plus those already linked;
+            # a list of every article would be unusable in a large knowledge base.
+            linked = self.instance.related.all()
+            self.initial.setdefault("related", list(linked))
+            self.fields["related"].queryset = (
+                Article.objects.filter(
+                    Q(
+                        status=ArticleStatus.PUBLISHED,
+                        section__category_id=self.instance.section.category_id,
+                    )
+                    | Q(pk__in=linked.values("pk"))
+                )
+                .exclude(pk=self.instance.pk)
+                .order_by("title")
+            )
+        else:
+            del self.fields["related"]
+        self.fields["title"].widget.attrs["autofocus"] = True
+
+    def clean_title(self) -> str:
+        title = " ".join(self.cleaned_data["title"].split())
+        if len(title) < 3:
+            raise forms.ValidationError("A title needs at least 3 characters.")
+        return title
+
+
+class ArticleFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Title contains")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ArticleStatus.choices])
+    visibility = forms.ChoiceField(
+        required=False, choices=[("", "Any visibility"), *Visibility.choices]
+    )

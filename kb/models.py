@@ -1,0 +1,207 @@
+"""Knowledge base: categories, sections, articles, feedback and the search log.
+
+Articles are written in Markdown by agents; `body_html` holds the rendered, nh3-sanitized
+HTML and `body_text` its plain text, which the search vector and the snippets read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets.models import User
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb:category", args=[self.slug])
+
+
+class Section(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="sections")
+    name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="kb_section_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} / {self.name}"
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal (agents only)"
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def readable_by(self, user: User | None) -> ArticleQuerySet:
+        """Published articles a reader may see: agents also read internal ones.
+
+        Drafts are only listed on the agent editing pages, never through this rule.
+        """
+        published = self.filter(status=ArticleStatus.PUBLISHED)
+        if user is not None and user.is_authenticated and user.is_active and user.is_agent:
+            return published
+        return published.filter(visibility=Visibility.PUBLIC)
+
+
+class Article(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    title = models.CharField(max_length=200)
+    # The URL carries the id and the slug; the id is what resolves, so a renamed article
+    # keeps working at its old address (redirected to the new slug).
+    slug = models.SlugField(max_length=200)
+    body_markdown = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text="Rendered and sanitized; safe to show.")
+    body_text = models.TextField(blank=True, help_text="Plain text: search and snippets.")
+    status = models.CharField(
+        max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="kb_articles"
+    )
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    related = models.ManyToManyField("self", symmetrical=False, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+    helpful_count = models.PositiveIntegerField(default=0)
+    not_helpful_count = models.PositiveIntegerField(default=0)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="english")
+        + SearchVector("body_text", weight="B", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section__position", "title"]
+        indexes = [
+            # Help-center search: `search_vector @@ query` over published articles.
+            GinIndex(fields=["search_vector"], name="kb_article_search"),
+            # Category pages and the agent list: a section's published articles.
+            models.Index(fields=["section", "status", "visibility"], name="kb_article_section"),
+        ]
+        # The trigram index on title (typo-tolerant search) is created by migration 0002
+        # only where pg_trgm is available, so it is not declared here.
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("kb:article", args=[self.pk, self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ArticleStatus.PUBLISHED
+
+    @property
+    def helpfulness(self) -> float | None:
+        votes = self.helpful_count + self.not_helpful_count
+        return self.helpful_count / votes if votes else None
+
+
+class ArticleFeedback(models.Model):
+    """A "Was this helpful?" vote, with an optional comment shown to agents."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField()
+    comment = models.TextField(blank=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # One vote per reader and article: a second click changes the vote.
+    voter_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "voter_key"], name="kb_feedback_one_vote")
+        ]
+        indexes = [
+            # The agent's article page: latest comments first.
+            models.Index(fields=["article", "-created_at"], name="kb_feedback_article"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'+' if self.helpful else '-'} on {self.article_id}"
+
+
+class SearchSource(models.TextChoices):
+    HELP_CENTER = "help", "Help center"
+    REQUEST_FORM = "request", "Request form"
+    AGENT = "agent", "Agent reply box"
+    API = "api", "API"
+
+
+class SearchQueryLogQuerySet(models.QuerySet["SearchQueryLog"]):
+    def unanswered(self) -> QuerySet[SearchQueryLog]:
+        return self.filter(result_count=0)
+
+
+class SearchQueryLog(models.Model):
+    """One search a person ran; zero-result rows are the knowledge-base gap report."""
+
+    query = models.CharField(max_length=200)
+    # Lower-cased, whitespace-collapsed: what the gap report groups by.
+    normalized = models.CharField(max_length=200)
+    source = models.CharField(max_length=16, choices=SearchSource.choices)
+    result_count = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = SearchQueryLogQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Gap report: unanswered searches in a window, grouped by normalized text.
+            models.Index(
+                fields=["at", "normalized"],
+                condition=Q(result_count=0),
+                name="kb_search_unanswered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.query!r} ({self.result_count})"

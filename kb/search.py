@@ -1,0 +1,187 @@
+"""The one article search: help center, request-form suggestions, agent reply box and API.
+
+Ranked PostgreSQL full-text search (title weighted A over body B) first. When it finds
+nothing, prefix matching catches words still being typed ("passw" finds "password"), and
+where the pg_trgm extension is installed, trigram similarity on titles catches typos
+("pasword"). The embedded PostgreSQL of `make run` ships without pg_trgm, so that last
+step is skipped there rather than failing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    TrigramWordSimilarity,
+)
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from kb.models import Article
+from tickets.models import User
+
+# ts_headline marks matches with these; the snippet is HTML-escaped first and the
+# markers are turned into <mark> afterwards, so article text can never inject markup.
+_START, _STOP = "\ue000", "\ue001"
+_WORD = re.compile(r"\w+", re.UNICODE)
+# A word shorter than this is not prefix-matched: "a:*" would match half the corpus.
+MIN_PREFIX_LENGTH = 3
+# word_similarity(query, title) above which a title counts as a typo-tolerant match.
+TRIGRAM_THRESHOLD = 0.45
+MAX_QUERY_LENGTH = 200
+
+_trigram_by_database: dict[str, bool] = {}
+
+
+class MatchKind:
+    FULLTEXT = "fulltext"
+    PREFIX = "prefix"
+    TRIGRAM = "trigram"
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    article: Article
+    title_html: SafeString
+    snippet_html: SafeString
+    rank: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: list[ArticleHit]
+    match: str | None  # which step found the hits; None when nothing matched
+
+    @property
+    def is_fuzzy(self) -> bool:
+        return self.match == MatchKind.TRIGRAM
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+def trigram_available() -> bool:
+    """Whether pg_trgm is installed in this database (checked once per process)."""
+    name = str(connection.settings_dict["NAME"])
+    if name not in _trigram_by_database:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            _trigram_by_database[name] = cursor.fetchone() is not None
+    return _trigram_by_database[name]
+
+
+def normalize_query(query: str) -> str:
+    return " ".join(query.split())[:MAX_QUERY_LENGTH]
+
+
+def _marked(text: str) -> SafeString:
+    escaped = escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    # Escaped above; the only markup is our own <mark> tags.
+    return mark_safe(escaped)
+
+
+def _prefix_query(words: list[str]) -> SearchQuery | None:
+    prefixes = [w for w in words if len(w) >= MIN_PREFIX_LENGTH]
+    if not prefixes:
+        return None
+    # Words come from \w+ only, so they cannot carry tsquery syntax.
+    raw = " & ".join(f"{word}:*" for word in prefixes)
+    return SearchQuery(raw, search_type="raw", config="english")
+
+
+def _ranked(
+    articles: QuerySet[Article], tsquery: SearchQuery, limit: int, *, headline_query: SearchQuery
+) -> list[ArticleHit]:
+    rows = (
+        articles.filter(search_vector=tsquery)
+        .annotate(
+            rank=SearchRank(F("search_vector"), tsquery),
+            title_marked=_headline("title", headline_query, highlight_all=True),
+            snippet=_headline("body_text", headline_query),
+        )
+        .order_by("-rank", "-updated_at", "pk")[:limit]
+    )
+    return [_hit(article, article.rank) for article in rows]
+
+
+def _headline(field: str, query: SearchQuery, *, highlight_all: bool = False) -> SearchHeadline:
+    options = {"highlight_all": True} if highlight_all else {"max_words": 30, "min_words": 12}
+    return SearchHeadline(
+        field,
+        query,
+        config="english",
+        start_sel=_START,
+        stop_sel=_STOP,
+        max_fragments=0 if highlight_all else 2,
+        fragment_delimiter=" … ",
+        **options,
+    )
+
+
+def _hit(article: Article, rank: float) -> ArticleHit:
+    return ArticleHit(
+        article=article,
+        title_html=_marked(article.title_marked),
+        snippet_html=_marked(article.snippet),
+        rank=float(rank),
+    )
+
+
+def _trigram(articles: QuerySet[Article], text: str, limit: int) -> list[ArticleHit]:
+    words = _WORD.findall(text)
+    any_word = SearchQuery(" ".join(words), search_type="websearch", config="english")
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The %> operator (and its GIN index) compares against this threshold; set_config
+        # with is_local=true keeps the change inside this transaction.
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [str(TRIGRAM_THRESHOLD)],
+        )
+        rows = list(
+            articles.filter(title__trigram_word_similar=text)
+            .annotate(
+                rank=TrigramWordSimilarity(text, "title"),
+                title_marked=_headline("title", any_word, highlight_all=True),
+                snippet=_headline("body_text", any_word),
+            )
+            .order_by("-rank", "-updated_at", "pk")[:limit]
+        )
+    return [_hit(article, article.rank) for article in rows]
+
+
+def search_articles(
+    query: str, *, user: User | None, limit: int = 10, use_trigram: bool | None = None
+) -> SearchResult:
+    """Published articles `user` may read that match `query`, best first, with snippets.
+
+    `use_trigram` defaults to whether pg_trgm is installed; tests pass False to exercise
+    the path the embedded database takes.
+    """
+    text = normalize_query(query)
+    words = _WORD.findall(text.lower())
+    if not words:
+        return SearchResult(text, [], None)
+    articles = Article.objects.readable_by(user).select_related("section__category")
+    websearch = SearchQuery(text, search_type="websearch", config="english")
+    hits = _ranked(articles, websearch, limit, headline_query=websearch)
+    if hits:
+        return SearchResult(text, hits, MatchKind.FULLTEXT)
+    prefix = _prefix_query(words)
+    if prefix is not None:
+        hits = _ranked(articles, prefix, limit, headline_query=prefix)
+        if hits:
+            return SearchResult(text, hits, MatchKind.PREFIX)
+    if use_trigram is None:
+        use_trigram = trigram_available()
+    if use_trigram:
+        hits = _trigram(articles, text, limit)
+        if hits:
+            return SearchResult(text, hits, MatchKind.TRIGRAM)
+    return SearchResult(text, [], None)

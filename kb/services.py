@@ -1,0 +1,134 @@
+"""Writing articles, counting views, recording votes."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import markdown
+import nh3
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from kb.models import Article, ArticleFeedback, ArticleStatus, SearchQueryLog
+from tickets.models import User
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"align"},
+    "td": {"align"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+}
+
+
+def render_markdown(source: str) -> tuple[str, str]:
+    """Markdown to (sanitized HTML, plain text).
+
+    Markdown passes raw HTML through, so its output is never trusted: nh3 keeps only the
+    tags an article needs (no script, style, iframe, event handlers or javascript: URLs).
+    """
+    rendered = markdown.markdown(source, extensions=["extra", "sane_lists"])
+    safe_html = nh3.clean(
+        rendered,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    text = html.unescape(nh3.clean(safe_html, tags=set()))
+    return safe_html, " ".join(text.split())
+
+
+@transaction.atomic
+def save_article(
+    article: Article, *, editor: User, related: list[Article] | None = None, **fields: Any
+) -> Article:
+    """Create or update an article from the editing form's cleaned data."""
+    for name, value in fields.items():
+        setattr(article, name, value)
+    article.body_html, article.body_text = render_markdown(article.body_markdown)
+    if not article.slug:
+        article.slug = slugify(article.title)[:200] or "article"
+    now = timezone.now()
+    if article.pk is None:
+        article.author = article.author or editor
+        article.created_at = now
+    article.updated_by = editor
+    article.updated_at = now
+    if article.status == ArticleStatus.PUBLISHED and article.published_at is None:
+        article.published_at = now
+    article.save()
+    if related is not None:
+        article.related.set([other for other in related if other.pk != article.pk])
+    return article
+
+
+def record_view(article: Article) -> None:
+    # An UPDATE with F() so concurrent readers never lose a count.
+    Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
+
+
+@transaction.atomic
+def record_feedback(
+    article: Article, *, helpful: bool, voter_key: str, comment: str = "", user: User | None = None
+) -> ArticleFeedback:
+    """One vote per reader: a second vote replaces the first and the counters follow."""
+    previous = (
+        ArticleFeedback.objects.select_for_update()
+        .filter(article=article, voter_key=voter_key)
+        .first()
+    )
+    counters: dict[str, Any] = {}
+    if previous is None:
+        feedback = ArticleFeedback.objects.create(
+            article=article,
+            helpful=helpful,
+            comment=comment.strip(),
+            user=user if user and user.is_authenticated else None,
+            voter_key=voter_key,
+        )
+        field = "helpful_count" if helpful else "not_helpful_count"
+        counters[field] = F(field) + 1
+    else:
+        feedback = previous
+        if previous.helpful != helpful:
+            old, new = (
+                ("not_helpful_count", "helpful_count")
+                if helpful
+                else ("helpful_count", "not_helpful_count")
+            )
+            counters = {old: F(old) - 1, new: F(new) + 1}
+        feedback.helpful = helpful
+        if comment.strip():
+            feedback.comment = comment.strip()
+        feedback.created_at = timezone.now()
+        feedback.save(update_fields=["helpful", "comment", "created_at"])
+    if counters:
+        Article.objects.filter(pk=article.pk).update(**counters)
+    return feedback
+
+
+def log_search(query: str, *, source: str, result_count: int, user: User | None = None) -> None:
+    """Remember a search; the ones that found nothing feed the knowledge-base gap report."""
+    from kb.search import normalize_query
+
+    text = normalize_query(query)
+    if not text:
+        return
+    SearchQueryLog.objects.create(
+        query=text,
+        normalized=text.lower(),
+        source=source,
+        result_count=result_count,
+        user=user if user is not None and user.is_authenticated else None,
+    )

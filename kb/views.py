@@ -1,0 +1,111 @@
+"""The public help center: works without signing in; agents also read internal articles."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from kb import selectors, services
+from kb.access import get_article_for
+from kb.models import Category, SearchSource
+from kb.search import search_articles
+
+SEARCH_PAGE_SIZE = 20
+
+
+def _reader(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return request.user if request.user.is_authenticated else None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    reader = _reader(request)
+    return render(
+        request,
+        "kb/home.html",
+        {
+            "categories": selectors.help_center_categories(reader),
+            "popular": selectors.popular_articles(reader),
+        },
+    )
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    result = search_articles(query, user=_reader(request), limit=SEARCH_PAGE_SIZE)
+    if result.query:
+        services.log_search(
+            result.query,
+            source=SearchSource.HELP_CENTER,
+            result_count=len(result),
+            user=request.user,
+        )
+    return render(request, "kb/search.html", {"result": result, "query": result.query})
+
+
+@require_GET
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    chosen = get_object_or_404(Category, slug=slug)
+    sections = list(selectors.category_sections(chosen, _reader(request)))
+    return render(request, "kb/category.html", {"category": chosen, "sections": sections})
+
+
+@require_GET
+def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
+    reader = _reader(request)
+    shown = get_article_for(reader, pk)
+    if slug != shown.slug:
+        return HttpResponseRedirect(shown.get_absolute_url(), status=301)
+    if not (reader is not None and reader.is_agent):
+        services.record_view(shown)
+    return render(
+        request,
+        "kb/article.html",
+        {
+            "article": shown,
+            "related": selectors.related_articles(shown, reader),
+            "voted": request.session.get(f"kb-voted-{shown.pk}"),
+        },
+    )
+
+
+class FeedbackForm(forms.Form):
+    helpful = forms.TypedChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")], coerce=lambda value: value == "yes"
+    )
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+
+
+@require_POST
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    shown = get_article_for(_reader(request), pk)
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "kb/article.html#feedback", {"article": shown, "form": form})
+        messages.error(request, "Please choose Yes or No.")
+        return redirect(shown)
+    if not request.session.session_key:
+        request.session.save()
+    voter_key = (
+        f"user:{request.user.pk}"
+        if request.user.is_authenticated
+        else f"session:{request.session.session_key}"
+    )
+    services.record_feedback(
+        shown,
+        helpful=form.cleaned_data["helpful"],
+        comment=form.cleaned_data["comment"],
+        voter_key=voter_key,
+        user=request.user if request.user.is_authenticated else None,
+    )
+    request.session[f"kb-voted-{shown.pk}"] = "yes" if form.cleaned_data["helpful"] else "no"
+    context = {"article": shown, "voted": request.session[f"kb-voted-{shown.pk}"]}
+    if request.htmx:
+        return render(request, "kb/article.html#feedback", context)
+    messages.success(request, "Thanks for your feedback!")
+    return redirect(shown)

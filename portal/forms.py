@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+MAX_FILES = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each checked by FileField, then the set by size."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
+        cleaned = [upload for upload in cleaned if upload]
+        if len(cleaned) > MAX_FILES:
+            raise forms.ValidationError(f"Attach at most {MAX_FILES} files.")
+        limit = settings.MAX_UPLOAD_BYTES
+        if sum(upload.size for upload in cleaned) > limit:
+            raise forms.ValidationError(
+                f"Attachments may add up to {filesizeformat(limit)} at most."
+            )
+        return cleaned
+
+
+class EmailLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+
+
+class PasswordSignInForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class RequestForm(forms.Form):
+    subject = forms.CharField(
+        max_length=200,
+        help_text="A few words about your question.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="What happened, what you expected, and anything you already tried.",
+    )
+    attachments = MultipleFileField(
+        label="Attachments", help_text="Screenshots or files, up to 10."
+    )
+    visit = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def clean_subject(self) -> str:
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if len(subject) < 3:
+            raise forms.ValidationError("Please write a subject of at least 3 characters.")
+        return subject
+
+    def clean_description(self) -> str:
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise forms.ValidationError("Please describe your question.")
+        return description
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply", max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    attachments = MultipleFileField(label="Attachments")
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError("Please write a reply.")
+        return body

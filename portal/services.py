@@ -1,0 +1,303 @@
+"""What customers do in the portal: sign in, file requests, reply, mark solved.
+
+Tickets and messages are written only through tickets.services, so a portal reply lands
+in the same conversation, with the same events, as an e-mail reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from kb.models import Article, SearchSource
+from kb.search import search_articles
+from kb.services import log_search
+from portal.models import RequestFormVisit, SignInLink
+from portal.ratelimit import hit
+from tickets import services as ticket_services
+from tickets.models import (
+    DONE_STATUSES,
+    ActorKind,
+    Attachment,
+    Channel,
+    Customer,
+    Direction,
+    Mailbox,
+    Message,
+    Role,
+    Status,
+    Ticket,
+    User,
+)
+from tickets.services import Actor
+
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)
+# Per address and per client IP, per hour: enough for a lost mail or two, too few to
+# flood someone's inbox or probe many addresses.
+LINKS_PER_ADDRESS = 5
+LINKS_PER_IP = 30
+# Password attempts per address and per IP in 15 minutes.
+PASSWORD_ATTEMPTS = 10
+HOUR, QUARTER = 3600, 900
+
+
+class NoMailbox(Exception):
+    """No active mailbox to file portal requests into (an admin must create one)."""
+
+
+def customer_actor(user: User) -> Actor:
+    return Actor(ActorKind.CUSTOMER, user)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_sign_in_link(email: str, *, client_ip: str) -> None:
+    """E-mail a one-time sign-in link to `email` if it belongs to a customer.
+
+    The caller shows the same answer whether or not a link was sent, and the work done
+    here before sending (the mail goes out from a worker) is the same either way.
+    Raises RateLimited.
+    """
+    email = email.strip().lower()
+    hit("portal-link-ip", client_ip, limit=LINKS_PER_IP, window_seconds=HOUR)
+    hit("portal-link-address", email, limit=LINKS_PER_ADDRESS, window_seconds=HOUR)
+    customer = Customer.objects.select_related("user").filter(email=email).first()
+    if customer is None or not _may_use_portal(customer):
+        return
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    SignInLink.objects.create(
+        customer=customer,
+        token_hash=_token_hash(token),
+        created_at=now,
+        expires_at=now + SIGN_IN_LINK_LIFETIME,
+    )
+    from portal.tasks import send_sign_in_link
+
+    send_sign_in_link.delay_on_commit(customer.pk, token)
+
+
+def _may_use_portal(customer: Customer) -> bool:
+    if customer.user is not None:
+        return customer.user.is_active and customer.user.role == Role.CUSTOMER
+    # A staff account with the same address signs in on the agent side, never here.
+    return not User.objects.filter(email__iexact=customer.email).exists()
+
+
+def send_sign_in_email(customer: Customer, token: str) -> None:
+    context = {
+        "customer": customer,
+        "link": f"{settings.SITE_URL}{reverse('portal:redeem', args=[token])}",
+        "minutes": int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60),
+    }
+    subject = render_to_string("portal/email/sign_in-subject.txt", context).strip()
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("portal/email/sign_in-body.txt", context),
+        to=[customer.email],
+    )
+    mail.attach_alternative(
+        render_to_string("portal/email/sign_in-body.html", context), "text/html"
+    )
+    mail.send()
+
+
+def valid_sign_in_link(token: str) -> SignInLink | None:
+    return (
+        SignInLink.objects.select_related("customer")
+        .filter(token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+@transaction.atomic
+def redeem_sign_in_link(token: str) -> User | None:
+    """The customer's portal user if the link is valid; the link is spent either way.
+
+    The conditional UPDATE claims the link, so two clicks racing each other sign in once.
+    """
+    link = valid_sign_in_link(token)
+    if link is None:
+        return None
+    now = timezone.now()
+    claimed = SignInLink.objects.filter(
+        pk=link.pk, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if claimed != 1:
+        return None
+    customer = (
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=link.customer_id)
+    )
+    if not _may_use_portal(customer):
+        return None
+    return portal_user_for(customer)
+
+
+def portal_user_for(customer: Customer) -> User:
+    """The customer's portal account, created on first sign-in (no password until set)."""
+    if customer.user is not None:
+        return customer.user
+    user = User(
+        username=customer.email,
+        email=customer.email,
+        role=Role.CUSTOMER,
+        first_name=(customer.name.split(" ", 1)[0] if customer.name else "")[:150],
+        last_name=(customer.name.split(" ", 1)[1] if " " in customer.name else "")[:150],
+    )
+    user.set_unusable_password()
+    user.save()
+    customer.user = user
+    customer.save(update_fields=["user"])
+    return user
+
+
+def authenticate_customer(email: str, password: str, *, client_ip: str) -> User | None:
+    """A customer's user for a correct address and password. Raises RateLimited."""
+    email = email.strip().lower()
+    hit("portal-password-ip", client_ip, limit=PASSWORD_ATTEMPTS * 3, window_seconds=QUARTER)
+    hit("portal-password-address", email, limit=PASSWORD_ATTEMPTS, window_seconds=QUARTER)
+    user = User.objects.filter(email__iexact=email, role=Role.CUSTOMER, is_active=True).first()
+    if user is None:
+        # Same work as a wrong password, so timing does not tell which addresses exist.
+        User().set_password(password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def clean_filename(name: str) -> str:
+    name = os.path.basename(name.replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip().strip(".")
+    return name[:200] or "attachment"
+
+
+def save_attachments(message: Message, files: Sequence[UploadedFile]) -> list[Attachment]:
+    saved = []
+    for upload in files:
+        filename = clean_filename(upload.name or "")
+        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        attachment = Attachment(
+            message=message, filename=filename, content_type=content_type, size=upload.size or 0
+        )
+        attachment.file.save(filename, upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def default_mailbox() -> Mailbox:
+    mailbox = Mailbox.objects.filter(is_active=True).order_by("-is_default", "pk").first()
+    if mailbox is None:
+        raise NoMailbox
+    return mailbox
+
+
+def start_request_form(customer: Customer, visit_id: str | None) -> RequestFormVisit:
+    """The visit this form belongs to: the open one from the session, or a new one."""
+    if visit_id:
+        visit = RequestFormVisit.objects.filter(
+            pk=_uuid(visit_id), customer=customer, ticket__isnull=True
+        ).first()
+        if visit is not None:
+            return visit
+    return RequestFormVisit.objects.create(customer=customer)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def suggestions_shown(customer: Customer, visit_id: str, count: int) -> None:
+    RequestFormVisit.objects.filter(pk=_uuid(visit_id), customer=customer).update(
+        suggestions_shown=F("suggestions_shown") + count
+    )
+
+
+def suggestion_opened(customer: Customer, visit_id: str, article: Article) -> None:
+    """The customer opened a suggested article; without a filing later, a deflection."""
+    visit = RequestFormVisit.objects.filter(pk=_uuid(visit_id), customer=customer).first()
+    if visit is None:
+        return
+    visit.suggestions_opened += 1
+    visit.first_opened_at = visit.first_opened_at or timezone.now()
+    visit.last_opened_article = article
+    visit.save(update_fields=["suggestions_opened", "first_opened_at", "last_opened_article"])
+
+
+@transaction.atomic
+def file_request(
+    user: User,
+    customer: Customer,
+    *,
+    subject: str,
+    description: str,
+    files: Sequence[UploadedFile] = (),
+    visit_id: str | None = None,
+) -> Ticket:
+    """Open a ticket from the request form, with its attachments, and close the visit."""
+    ticket = ticket_services.create_ticket(
+        mailbox=default_mailbox(),
+        customer=customer,
+        subject=subject,
+        body_text=description,
+        channel=Channel.PORTAL,
+        actor=customer_actor(user),
+    )
+    if files:
+        save_attachments(ticket.messages.get(), files)
+    now = timezone.now()
+    if visit_id:
+        RequestFormVisit.objects.filter(
+            pk=_uuid(visit_id), customer=customer, ticket__isnull=True
+        ).update(ticket=ticket, filed_at=now)
+    # A filed subject that no article matches is a question the knowledge base lacks.
+    matches = search_articles(subject, user=user, limit=1)
+    log_search(subject, source=SearchSource.REQUEST_FORM, result_count=len(matches), user=user)
+    return ticket
+
+
+@transaction.atomic
+def reply_to_request(
+    ticket: Ticket, user: User, customer: Customer, *, body: str, files: Sequence[UploadedFile] = ()
+) -> Message:
+    """A customer's reply from the portal: the same inbound message an e-mail would add."""
+    message = ticket_services.add_message(
+        ticket,
+        direction=Direction.INBOUND,
+        body_text=body,
+        author=user,
+        actor=customer_actor(user),
+        from_address=customer.email,
+        from_name=customer.name,
+    )
+    if files:
+        save_attachments(message, files)
+    return message
+
+
+def mark_solved(ticket: Ticket, user: User) -> bool:
+    """The customer says the problem is solved. False if it already was."""
+    if ticket.status in DONE_STATUSES:
+        return False
+    ticket_services.update_ticket(ticket, actor=customer_actor(user), status=Status.SOLVED)
+    return True

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from portal import services
+from tickets.models import Customer
+
+
+@shared_task(
+    name="mail_out.portal_sign_in_link",
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
+def send_sign_in_link(customer_id: int, token: str) -> None:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return
+    services.send_sign_in_email(customer, token)

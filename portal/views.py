@@ -1,0 +1,294 @@
+"""The customer portal: sign-in, requests, replies. Customers never reach agent screens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kb.access import get_article_for
+from kb.search import search_articles
+from portal import selectors, services
+from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
+from portal.ratelimit import RateLimited
+from tickets.access import get_ticket_for
+from tickets.models import Customer
+
+View = Callable[..., HttpResponse]
+SUGGESTIONS = 5
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def customer_required(view: View) -> View:
+    """Signed-in customers with a customer record; agents go to their workspace."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('portal:sign_in')}?{query}")
+        if user.is_agent:
+            if request.method == "GET":
+                return redirect("tickets:inbox")
+            raise Http404("Not found")
+        customer = Customer.objects.filter(user=user).first()
+        if customer is None:
+            raise Http404("No customer record")
+        request.customer = customer  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _safe_next(request: HttpRequest, target: str | None) -> str:
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("portal:requests")
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and not request.user.is_agent:
+        return redirect("portal:requests")
+    return redirect("portal:sign_in")
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and request.GET.get("next"):
+        request.session["portal_next"] = request.GET["next"]
+    link_form = EmailLinkForm(request.POST if request.POST.get("method") == "link" else None)
+    password_form = PasswordSignInForm(
+        request.POST if request.POST.get("method") == "password" else None, prefix="pw"
+    )
+    status = 200
+    try:
+        if link_form.is_bound and link_form.is_valid():
+            services.request_sign_in_link(
+                link_form.cleaned_data["email"], client_ip=_client_ip(request)
+            )
+            return redirect("portal:sign_in_sent")
+        if password_form.is_bound and password_form.is_valid():
+            user = services.authenticate_customer(
+                password_form.cleaned_data["email"],
+                password_form.cleaned_data["password"],
+                client_ip=_client_ip(request),
+            )
+            if user is not None:
+                login(request, user, backend=BACKEND)
+                return redirect(_safe_next(request, request.session.pop("portal_next", None)))
+            password_form.add_error(None, "That email address and password do not match.")
+            status = 400
+    except RateLimited:
+        messages.error(request, "Too many sign-in attempts. Please wait a few minutes.")
+        status = 429
+    if request.method == "POST" and status == 200:
+        status = 400
+    return render(
+        request,
+        "portal/sign_in.html",
+        {"link_form": link_form, "password_form": password_form, "nav": "sign_in"},
+        status=status,
+    )
+
+
+@require_GET
+def sign_in_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/sign_in_sent.html", {"nav": "sign_in"})
+
+
+@require_http_methods(["GET", "POST"])
+def redeem(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST signs in: mail scanners that follow links spend nothing."""
+    if request.method == "GET":
+        valid = services.valid_sign_in_link(token) is not None
+        return render(request, "portal/redeem.html", {"valid": valid}, status=200 if valid else 410)
+    user = services.redeem_sign_in_link(token)
+    if user is None:
+        return render(request, "portal/redeem.html", {"valid": False}, status=410)
+    login(request, user, backend=BACKEND)
+    messages.success(request, "You are signed in.")
+    return redirect(_safe_next(request, request.session.pop("portal_next", None)))
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "You are signed out.")
+    return redirect("kb:home")
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, form.user)
+        messages.success(request, "Your password is set. You can now sign in with it.")
+        return redirect("portal:account")
+    return render(
+        request,
+        "portal/account.html",
+        {"form": form, "customer": request.customer, "nav": "account"},  # type: ignore[attr-defined]
+        status=400 if form.errors else 200,
+    )
+
+
+@customer_required
+@require_GET
+def requests(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    state = state if state in ("open", "solved") else ""
+    page = selectors.my_requests(
+        request.user,  # type: ignore[arg-type]
+        state=state,
+        cursor=request.GET.get("cursor", ""),
+    )
+    return render(
+        request, "portal/requests.html", {"page": page, "state": state, "nav": "requests"}
+    )
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def new_request(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    form = RequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.file_request(
+                request.user,  # type: ignore[arg-type]
+                customer,
+                subject=data["subject"],
+                description=data["description"],
+                files=data["attachments"],
+                visit_id=str(data["visit"]) if data["visit"] else None,
+            )
+        except services.NoMailbox:
+            messages.error(request, "Requests cannot be filed right now. Please e-mail us.")
+        else:
+            request.session.pop("request_visit", None)
+            messages.success(request, f"Thanks! Your request #{ticket.pk} is with our team.")
+            return redirect("portal:request", number=ticket.pk)
+    visit = services.start_request_form(customer, request.session.get("request_visit"))
+    request.session["request_visit"] = str(visit.pk)
+    if not form.is_bound:
+        form.initial["visit"] = visit.pk
+    return render(
+        request,
+        "portal/new_request.html",
+        {"form": form, "visit_id": visit.pk, "nav": "new"},
+        status=400 if form.errors else 200,
+    )
+
+
+@customer_required
+@require_GET
+def suggestions(request: HttpRequest) -> HttpResponse:
+    """Articles matching what the customer is typing into the request form (htmx)."""
+    query = f"{request.GET.get('subject', '')} {request.GET.get('description', '')[:200]}"
+    result = search_articles(query, user=request.user, limit=SUGGESTIONS)  # type: ignore[arg-type]
+    if not result.hits and request.GET.get("subject"):
+        # The description adds words no article has; the subject alone may still match.
+        result = search_articles(request.GET["subject"], user=request.user, limit=SUGGESTIONS)  # type: ignore[arg-type]
+    visit_id = request.GET.get("visit", "")
+    if result.hits:
+        services.suggestions_shown(request.customer, visit_id, len(result.hits))  # type: ignore[attr-defined]
+    return render(
+        request, "portal/new_request.html#suggestions", {"result": result, "visit_id": visit_id}
+    )
+
+
+@customer_required
+@require_GET
+def open_suggestion(request: HttpRequest, visit: str, article: int) -> HttpResponse:
+    shown = get_article_for(request.user, article)  # type: ignore[arg-type]
+    services.suggestion_opened(request.customer, visit, shown)  # type: ignore[attr-defined]
+    return redirect(shown)
+
+
+@customer_required
+@require_GET
+def request_detail(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    return _detail(request, ticket, ReplyForm())
+
+
+def _detail(request: HttpRequest, ticket: Any, form: ReplyForm, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "portal/request_detail.html",
+        {
+            "ticket": ticket,
+            "conversation": selectors.public_conversation(ticket),
+            "form": form,
+            "nav": "requests",
+        },
+        status=status,
+    )
+
+
+@customer_required
+@require_POST
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, ticket, form, status=400)
+    services.reply_to_request(
+        ticket,
+        request.user,  # type: ignore[arg-type]
+        request.customer,  # type: ignore[attr-defined]
+        body=form.cleaned_data["body"],
+        files=form.cleaned_data["attachments"],
+    )
+    messages.success(request, "Your reply was added. We will get back to you.")
+    return redirect(f"{reverse('portal:request', args=[ticket.pk])}#latest")
+
+
+@customer_required
+@require_POST
+def solve(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    if services.mark_solved(ticket, request.user):  # type: ignore[arg-type]
+        messages.success(request, "Marked as solved. Reply any time if it comes back.")
+    return redirect("portal:request", number=ticket.pk)
+
+
+@customer_required
+@require_GET
+def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    found = selectors.public_attachment(ticket, attachment_id)
+    if found is None:
+        raise Http404("No such attachment")
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing") from None
+    # Always a download, never rendered in our origin: an HTML or SVG file from a
+    # stranger must not run as our page.
+    response = FileResponse(
+        handle, as_attachment=True, filename=found.filename, content_type=found.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
