@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,24 +18,9 @@ from kb.forms import ArticleFilterForm, ArticleForm
 from kb.models import Article
 from kb.reports import knowledge_gap_report
 from kb.search import search_articles
+from tickets.views import agent_required
 
-View = Callable[..., HttpResponse]
 REPLY_SUGGESTIONS = 6
-
-
-def agent_required(view: View) -> View:
-    """Signed-in staff only; a customer who wanders here is sent to the portal."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_agent:  # type: ignore[union-attr]
-            if request.method == "GET" and not request.htmx:  # type: ignore[attr-defined]
-                return redirect("portal:home")
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @agent_required

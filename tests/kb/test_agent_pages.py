@@ -162,3 +162,14 @@ def test_gaps_page_shows_the_report(client: Client, personas: Personas) -> None:
     assert response.status_code == 200
     assert "&lt;i&gt;teleport&lt;/i&gt;" in body
     assert "Deflection rate" in body
+
+
+def test_ticket_reply_form_carries_the_article_search(client: Client, personas: Personas) -> None:
+    from tests.conftest import make_ticket
+
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    client.force_login(personas.agent_a)
+    body = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert 'data-kb-target="#reply-body"' in body
+    assert reverse("kb:reply_suggestions") in body
+    assert "tandem/kb-reply.js" in body
