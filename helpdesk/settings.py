@@ -205,6 +205,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# Surveys (metrics/surveys.py): how long a survey link works, how often a customer may be
+# asked for NPS, and how many NPS invitations one scheduled run sends at most.
+SURVEY_LINK_MAX_AGE_DAYS = env_int("SURVEY_LINK_MAX_AGE_DAYS", 30)
+NPS_THROTTLE_DAYS = env_int("NPS_THROTTLE_DAYS", 90)
+NPS_BATCH_SIZE = env_int("NPS_BATCH_SIZE", 500)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tandem <helpdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

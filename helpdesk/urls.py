@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kb.urls")),
     path("portal/", include("portal.urls")),
+    path("", include("metrics.urls")),
     path("", include("tickets.urls")),
 ]

@@ -195,3 +195,35 @@ class TicketStateSpan(_TicketFilterColumns):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {'open' if self.is_open else 'done'} {self.during}"
+
+
+class SurveyInvitation(models.Model):
+    """A survey we sent: claims "this ticket was offered CSAT" and drives the NPS throttle.
+
+    Inserting the row is the claim (unique per ticket and kind), so a retried task or two
+    workers never mail the same customer twice for one ticket.
+    """
+
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # NPS throttle: was this customer invited in the last N days?
+            models.Index(fields=["customer", "kind", "-created_at"], name="invitation_throttle"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind"],
+                condition=Q(ticket__isnull=False),
+                name="one_invitation_per_ticket_and_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} invitation to {self.customer_id}"

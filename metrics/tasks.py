@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
-from metrics import services
+from metrics import services, surveys
 from metrics.hooks import PENDING_KEY
 
 
@@ -19,10 +19,16 @@ from metrics.hooks import PENDING_KEY
 )
 def refresh_ticket_figures_task(ticket_id: int) -> None:
     cache.delete(PENDING_KEY.format(ticket_id))
-    services.refresh_ticket_figures(ticket_id)
+    if services.refresh_ticket_figures(ticket_id):
+        surveys.offer_csat(ticket_id)
 
 
 @shared_task(name="metrics.sweep_stale_figures", ignore_result=True)
 def sweep_stale_figures_task() -> None:
     for ticket_id in services.stale_ticket_ids():
         services.refresh_ticket_figures(ticket_id)
+
+
+@shared_task(name="metrics.send_nps_invitations", ignore_result=True)
+def send_nps_invitations_task() -> None:
+    surveys.send_nps_invitations()

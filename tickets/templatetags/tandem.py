@@ -90,6 +90,10 @@ def event_summary(event: TicketEvent) -> str:
         return f"merged into #{event.after}" if event.after else "merged"
     if kind == EventKind.LINKED:
         return f"linked follow-up #{event.after}"
+    if kind == EventKind.SURVEY and isinstance(event.after, dict):
+        # metrics.surveys records {"csat": 4, "ces": 6}.
+        answers = ", ".join(f"{name.upper()} {score}" for name, score in event.after.items())
+        return f"answered the survey: {answers}"
     label = EventKind(kind).label if kind in EventKind.values else kind
     return f"{label}: {_value(kind, event.after)}" if event.after not in (None, "") else label
 

@@ -1,0 +1,287 @@
+"""Surveys: CSAT (and CES) when a ticket is solved, NPS on a schedule, and the answers.
+
+Links carry a signed, timestamped token (django.core.signing) naming the survey, so no
+sign-in is needed and nobody can answer for another ticket; they expire after
+SURVEY_LINK_MAX_AGE_DAYS. A link's GET only shows the page with the clicked score
+chosen: mail scanners follow every link, so only the customer's POST records an answer,
+and a second answer to the same survey changes the first.
+
+How the mails leave: a CSAT mail belongs to a ticket's conversation, so it is stored as an
+automatic outbound Message through tickets.services.add_message(automatic=True): the mail
+worker sends it like any reply (mailbox From, threading headers, retries, delivery state
+on the message), agents see it in the conversation, and figures skip it because it is
+automatic. NPS is asked of a customer, not about a ticket, so it has no conversation to
+join: it is sent directly with Django's mail API from the default mailbox's address.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from metrics.models import SCORE_RANGES, SurveyInvitation, SurveyKind, SurveyResponse
+from tickets import services as ticket_services
+from tickets.models import (
+    DONE_STATUSES,
+    ActorKind,
+    Customer,
+    Direction,
+    EventKind,
+    Kind,
+    Mailbox,
+    Ticket,
+)
+
+logger = logging.getLogger(__name__)
+_SALT = "metrics.survey"
+
+
+class SurveyLinkError(Exception):
+    """A link that is forged, damaged or expired; the message is shown to the customer."""
+
+
+@dataclass(frozen=True)
+class SurveyLink:
+    kind: str  # "csat" (with CES for support tickets) or "nps"
+    customer: Customer
+    ticket: Ticket | None = None
+    invitation_id: int | None = None
+
+    @property
+    def asks_ces(self) -> bool:
+        return (
+            self.kind == SurveyKind.CSAT
+            and self.ticket is not None
+            and (self.ticket.kind == Kind.SUPPORT)
+        )
+
+
+def make_token(
+    kind: str, customer_id: int, *, ticket_id: int | None = None, invitation_id: int | None = None
+) -> str:
+    payload: dict[str, Any] = {"k": kind, "c": customer_id}
+    if ticket_id is not None:
+        payload["t"] = ticket_id
+    if invitation_id is not None:
+        payload["i"] = invitation_id
+    return signing.dumps(payload, salt=_SALT, compress=True)
+
+
+def survey_url(token: str, score: int | None = None) -> str:
+    path = reverse("metrics:survey", args=[token])
+    return f"{settings.SITE_URL}{path}" + (f"?score={score}" if score is not None else "")
+
+
+def read_token(token: str) -> SurveyLink:
+    max_age = timedelta(days=settings.SURVEY_LINK_MAX_AGE_DAYS)
+    try:
+        payload = signing.loads(token, salt=_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise SurveyLinkError(
+            "This survey link has expired. Thank you for wanting to answer: reply to our "
+            "last email if there is anything you would like us to know."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise SurveyLinkError(
+            "This survey link is not valid. Please use the link from the email exactly as "
+            "it was sent."
+        ) from exc
+    kind = payload.get("k")
+    customer = Customer.objects.filter(pk=payload.get("c")).first()
+    if kind not in (SurveyKind.CSAT, SurveyKind.NPS) or customer is None:
+        raise SurveyLinkError("This survey is no longer available.")
+    ticket = None
+    if kind == SurveyKind.CSAT:
+        ticket = Ticket.objects.filter(pk=payload.get("t"), customer=customer).first()
+        if ticket is None:
+            raise SurveyLinkError("This survey is no longer available.")
+    return SurveyLink(kind, customer, ticket, payload.get("i"))
+
+
+def existing_answers(link: SurveyLink) -> dict[str, SurveyResponse]:
+    if link.ticket is not None:
+        responses = SurveyResponse.objects.filter(ticket=link.ticket)
+    else:
+        responses = SurveyResponse.objects.filter(external_key=_nps_key(link))
+    return {r.kind: r for r in responses}
+
+
+def _nps_key(link: SurveyLink) -> str:
+    return f"nps-invitation-{link.invitation_id}"
+
+
+@transaction.atomic
+def record_answers(
+    link: SurveyLink, scores: dict[str, int], comment: str = "", *, at: datetime | None = None
+) -> list[SurveyResponse]:
+    """Store the customer's answers; a repeat answer to the same survey replaces the first."""
+    at = at or timezone.now()
+    saved = []
+    for kind, score in scores.items():
+        low, high = SCORE_RANGES[SurveyKind(kind)]
+        if not low <= score <= high:
+            raise ValueError(f"{kind} score {score} is outside {low}-{high}")
+        values = {
+            "score": score,
+            # The comment belongs to the survey's main question (CSAT or NPS).
+            "comment": comment if kind != SurveyKind.CES else "",
+            "customer": link.customer,
+            "submitted_at": at,
+            "assignee_id": link.ticket.assignee_id if link.ticket else None,
+        }
+        if link.ticket is not None:
+            response, _ = SurveyResponse.objects.update_or_create(
+                ticket=link.ticket, kind=kind, defaults=values
+            )
+        else:
+            response, _ = SurveyResponse.objects.update_or_create(
+                external_key=_nps_key(link), defaults={**values, "kind": kind}
+            )
+        saved.append(response)
+    if link.ticket is not None:
+        ticket_services.record_event(
+            link.ticket,
+            EventKind.SURVEY,
+            actor=ticket_services.Actor(ActorKind.CUSTOMER, link.customer.user),
+            at=at,
+            after={r.kind: r.score for r in saved},
+            data={"comment": bool(comment)},
+        )
+    return saved
+
+
+def offer_csat(ticket_id: int) -> bool:
+    """Mail the CSAT survey for a solved ticket, once per ticket; True if one was queued."""
+    ticket = Ticket.objects.select_related("customer", "mailbox").filter(pk=ticket_id).first()
+    if ticket is None or ticket.status not in DONE_STATUSES or not ticket.customer.email:
+        return False
+    # Only a solve that just happened: imported history must not mail old customers.
+    if ticket.solved_at is None or ticket.solved_at < timezone.now() - CSAT_RECENT:
+        return False
+    if SurveyInvitation.objects.filter(ticket=ticket, kind=SurveyKind.CSAT).exists():
+        return False
+    try:
+        with transaction.atomic():
+            SurveyInvitation.objects.create(
+                kind=SurveyKind.CSAT, customer=ticket.customer, ticket=ticket
+            )
+            token = make_token(SurveyKind.CSAT, ticket.customer_id, ticket_id=ticket.pk)
+            context = {
+                "ticket": ticket,
+                "customer": ticket.customer,
+                "scores": [(n, CSAT_LABELS[n], survey_url(token, n)) for n in range(1, 6)],
+                "survey_url": survey_url(token),
+            }
+            ticket_services.add_message(
+                ticket,
+                direction=Direction.OUTBOUND,
+                automatic=True,
+                subject=render_to_string("metrics/email/csat-subject.txt", context).strip(),
+                body_text=render_to_string("metrics/email/csat-body.txt", context),
+                body_html=render_to_string("metrics/email/csat-body.html", context),
+                from_address=ticket.mailbox.address,
+                from_name=ticket.mailbox.from_name or ticket.mailbox.name,
+                to=[ticket.customer.email],
+            )
+            SurveyInvitation.objects.filter(ticket=ticket, kind=SurveyKind.CSAT).update(
+                sent_at=timezone.now()
+            )
+    except IntegrityError:
+        return False  # already offered for this ticket
+    return True
+
+
+CSAT_RECENT = timedelta(days=2)
+CSAT_LABELS = {
+    1: "Very unsatisfied",
+    2: "Unsatisfied",
+    3: "Neutral",
+    4: "Satisfied",
+    5: "Very satisfied",
+}
+
+
+def nps_candidates(now: datetime, limit: int) -> list[Customer]:
+    """Customers active in the throttle period who were not invited during it."""
+    since = now - timedelta(days=settings.NPS_THROTTLE_DAYS)
+    recent_invitation = SurveyInvitation.objects.filter(
+        customer=OuterRef("pk"), kind=SurveyKind.NPS, created_at__gte=since
+    )
+    recent_ticket = Ticket.objects.filter(customer=OuterRef("pk"), created_at__gte=since)
+    return list(
+        Customer.objects.filter(Exists(recent_ticket))
+        .exclude(Exists(recent_invitation))
+        .exclude(email="")
+        .order_by("pk")[:limit]
+    )
+
+
+def send_nps_invitations(now: datetime | None = None) -> int:
+    """The scheduled NPS run: invite each eligible customer once; returns how many."""
+    now = now or timezone.now()
+    mailbox = (
+        Mailbox.objects.filter(is_default=True).first()
+        or Mailbox.objects.filter(is_active=True).first()
+    )
+    sent = 0
+    for customer in nps_candidates(now, settings.NPS_BATCH_SIZE):
+        invitation = SurveyInvitation.objects.create(
+            kind=SurveyKind.NPS, customer=customer, created_at=now
+        )
+        try:
+            _mail_nps(invitation, mailbox)
+        except OSError:
+            # SMTP down: drop the claim so the next run asks this customer again.
+            invitation.delete()
+            logger.exception("NPS invitation to customer %s not sent", customer.pk)
+            continue
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["sent_at"])
+        sent += 1
+    return sent
+
+
+def _mail_nps(invitation: SurveyInvitation, mailbox: Mailbox | None) -> None:
+    customer = invitation.customer
+    token = make_token(SurveyKind.NPS, customer.pk, invitation_id=invitation.pk)
+    context = {
+        "customer": customer,
+        "company": (mailbox.from_name or mailbox.name) if mailbox else "us",
+        "scores": [(n, survey_url(token, n)) for n in range(11)],
+    }
+    if mailbox is not None:
+        sender = f"{mailbox.from_name or mailbox.name} <{mailbox.address}>"
+    else:
+        sender = settings.DEFAULT_FROM_EMAIL
+    mail = EmailMultiAlternatives(
+        subject=render_to_string("metrics/email/nps-subject.txt", context).strip(),
+        body=render_to_string("metrics/email/nps-body.txt", context),
+        from_email=sender,
+        to=[customer.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    mail.attach_alternative(render_to_string("metrics/email/nps-body.html", context), "text/html")
+    mail.send()
+
+
+def ticket_responses(ticket: Ticket) -> list[SurveyResponse]:
+    return list(ticket.survey_responses.order_by("kind"))
+
+
+def customer_responses(customer: Customer, limit: int = 5) -> list[SurveyResponse]:
+    return list(
+        SurveyResponse.objects.filter(Q(customer=customer))
+        .select_related("ticket")
+        .order_by("-submitted_at")[:limit]
+    )
