@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cache
+from functools import cache as memoize
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 from tickets.models import User
 
 PRESENCE_TTL = 20  # seconds; the ticket page polls every 5
 
 
-@cache
+@memoize
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def _keys(ticket_id: int) -> tuple[str, str]:
-    return f"presence:{ticket_id}:viewing", f"presence:{ticket_id}:typing"
+    # Through the cache's key function, so the deployment's KEY_PREFIX namespaces these too.
+    return (
+        cache.make_key(f"presence:{ticket_id}:viewing"),
+        cache.make_key(f"presence:{ticket_id}:typing"),
+    )
 
 
 @dataclass(frozen=True)

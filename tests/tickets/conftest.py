@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -17,3 +18,15 @@ def eager_tasks() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def builtin_rules(db: None) -> None:
+    """The rules the data migration ships, present even after a transactional test's flush."""
+    from django.apps import apps
+
+    from tickets import automation
+
+    migration = importlib.import_module("tickets.migrations.0003_builtin_rules")
+    migration.create_rules(apps, None)
+    automation.rules_changed()

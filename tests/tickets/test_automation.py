@@ -181,7 +181,7 @@ def test_scheduled_rule_with_injected_clock_acts_once(
 
 
 def test_builtin_pending_rule_solves_with_a_polite_note(
-    personas: Personas, django_capture_on_commit_callbacks: Any
+    personas: Personas, builtin_rules: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     ticket = make_ticket(personas.mailbox_a, personas.customer)
     services.reply(ticket, personas.agent_a, "Could you send a screenshot?", status_after="pending")
@@ -199,7 +199,7 @@ def test_builtin_pending_rule_solves_with_a_polite_note(
 
 
 def test_builtin_frustration_rule_flags_and_raises_priority(
-    personas: Personas, django_capture_on_commit_callbacks: Any
+    personas: Personas, builtin_rules: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         calm = make_ticket(
@@ -224,7 +224,11 @@ def test_builtin_frustration_rule_flags_and_raises_priority(
 
 
 def test_builtin_follow_up_after_three_support_tickets(
-    personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
+    personas: Personas,
+    builtin_rules: None,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    mailoutbox: Any,
 ) -> None:
     org = Organization.objects.create(name="Customer Ltd", success_contact=personas.agent_a)
     customer = make_customer("kim@customer.test", organization=org, name="Kim Lee")
