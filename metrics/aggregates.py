@@ -22,7 +22,8 @@ from django.db import connection
 
 Kind = Literal["support", "service", "all"]
 Hours = Literal["calendar", "business"]
-Group = Literal["agent", "team", "day", "week"] | None
+# "rows" is not a grouping: it lists the tickets behind a figure (dashboard drill-down).
+Group = Literal["agent", "team", "day", "week", "rows"] | None
 
 # The default kind of each figure when the caller gives none (specs/metrics.md).
 DEFAULT_KIND: dict[str, Kind] = {
@@ -94,6 +95,9 @@ def _bucket(column: str, group: Group, w: Window, agent_column: str | None) -> s
 
 
 def _grouped(query: _Query, select: str, group: Group, column: str, w: Window, agent: str | None):
+    if group == "rows":
+        ticket_id = column.split(".")[0] + ".ticket_id"
+        return query.sql(f"{ticket_id} AS ticket_id, {column} AS at", None)
     bucket = _bucket(column, group, w, agent)
     text, params = query.sql(select, bucket)
     if group in ("day", "week"):
@@ -182,6 +186,8 @@ def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
         text = f"SELECT buckets.key AS key, count(*) AS count FROM {q.table} WHERE "  # noqa: S608
         return text + " AND ".join(q.where) + " GROUP BY 1", q.params
     q.add("f.during @> %s::timestamptz", w.end)
+    if group == "rows":
+        return q.sql("f.ticket_id AS ticket_id, lower(f.during) AS at", None)
     return q.sql("count(*) AS count", "f.assignee_id" if group == "agent" else _team(group))
 
 
@@ -226,7 +232,7 @@ def nps_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
         " count(*) FILTER (WHERE r.score BETWEEN 7 AND 8) AS passives,"
         " count(*) FILTER (WHERE r.score <= 6) AS detractors"
     )
-    if group in ("agent", "team"):
+    if group in ("agent", "team", "rows"):
         group = None
     return _grouped(q, select, group, "r.submitted_at", w, None)
 
@@ -326,3 +332,31 @@ def grouped(name: str, w: Window, group: Group) -> dict[Any, dict[str, Any]]:
         return {
             row[0]: shape(name, dict(zip(columns, row, strict=True))) for row in cursor.fetchall()
         }
+
+
+# Drill-down: which tickets stand behind a figure. FCR and reopen narrow the resolution
+# tickets with the same per-ticket columns their rates count.
+DRILL_FIGURES = {
+    "tickets_created": ("tickets_created", ""),
+    "first_response": ("first_response", ""),
+    "resolution": ("resolution", ""),
+    "fcr": ("resolution", "fx.customer_initiated"),
+    "one_touch": ("resolution", "fx.customer_initiated AND fx.one_touch"),
+    "reopen": ("resolution", "fx.reopens >= 1"),
+    "backlog": ("backlog", ""),
+    "csat": ("csat", ""),
+    "ces": ("ces", ""),
+}
+
+
+def drill_down(name: str, w: Window, *, limit: int, offset: int = 0) -> list[int]:
+    """Ticket numbers behind a figure, most recent first, one page of them."""
+    figure, condition = DRILL_FIGURES[name]
+    text, params = FIGURES[figure](w, "rows")
+    sql = f"SELECT d.ticket_id FROM ({text}) d"  # noqa: S608 (fixed fragments)
+    if condition:
+        sql += " JOIN metrics_ticketfigures fx ON fx.ticket_id = d.ticket_id WHERE " + condition
+    sql += " ORDER BY d.at DESC, d.ticket_id DESC LIMIT %s OFFSET %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]

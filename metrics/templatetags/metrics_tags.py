@@ -25,3 +25,39 @@ def ticket_surveys(ticket: Ticket) -> dict[str, Any]:
 @register.inclusion_tag("metrics/_customer_surveys.html")
 def customer_surveys(customer: Customer) -> dict[str, Any]:
     return {"responses": surveys.customer_responses(customer), "customer": customer}
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """Seconds for people: "45 s", "12 min", "3 h 05 min", "2 d 4 h"."""
+    if seconds is None:
+        return "—"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours, minutes = divmod(round(minutes), 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+@register.filter
+def figure_value(value: float | None, unit: str) -> str:
+    """A figure rounded for display (the API keeps it unrounded)."""
+    if value is None:
+        return "—"
+    if unit == "seconds":
+        return duration(value)
+    if unit == "rate":
+        return f"{value * 100:.1f} %"
+    if unit == "score":
+        return f"{value:.1f} %"
+    if unit == "nps":
+        return f"{value:+.0f}"
+    if unit == "mean":
+        return f"{value:.2f}"
+    return f"{value:,}"

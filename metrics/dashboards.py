@@ -1,0 +1,403 @@
+"""What the managers' dashboards show: figures, comparisons, series and tables.
+
+Every number comes from metrics.aggregates (the same SQL as the summary API), so a
+dashboard and the API never disagree. A page runs a fixed number of queries whatever
+the data: one summary per window, one query per chart and per table column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from metrics.aggregates import Window, grouped, summary
+from metrics.charts import chart
+from metrics.templatetags.metrics_tags import figure_value
+from tickets.models import STAFF_ROLES, Mailbox, Team, User
+
+# Each figure's definition, in the words of specs/metrics.md.
+DEFINITIONS = {
+    "tickets_created": "Tickets created in the window.",
+    "first_response": (
+        "Time of the first public agent reply minus the ticket's creation time, for "
+        "customer-initiated tickets whose first public agent reply falls in the window. "
+        "Internal notes, automatic messages and customer messages are not agent replies."
+    ),
+    "resolution": (
+        "Full resolution time: time of the final solve minus creation time, for tickets "
+        "whose final solve falls in the window. The final solve is the ticket's last solve, "
+        "provided it is solved or closed now. Mean = MTTR."
+    ),
+    "fcr": (
+        "One-touch tickets / tickets whose final solve falls in the window, customer-initiated "
+        "only. One-touch: a final solve, exactly one public agent reply before it, and zero "
+        "reopens."
+    ),
+    "reopen": (
+        "Tickets with at least one reopen / tickets whose final solve falls in the window. A "
+        "reopen is a change from solved back to an open status."
+    ),
+    "backlog": (
+        "Tickets created before the end of the window that were not solved or closed at its end."
+    ),
+    "ces": (
+        "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the window; mean."
+    ),
+    "csat": "Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4.",
+    "nps": (
+        "Responses (0-10) submitted in the window; % promoters (9-10) - % detractors (0-6), "
+        "from -100 to 100. Asked of a customer, not about a ticket: ticket filters do not apply."
+    ),
+}
+HOURS_NOTE = {
+    "calendar": "Durations in calendar time (wall-clock seconds).",
+    "business": (
+        "Durations in business time: only seconds inside the business-hours calendar of the "
+        "ticket's mailbox (else the default calendar) count."
+    ),
+}
+
+
+class DashboardFilters(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="End (inclusive)"
+    )
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="All teams")
+    agent = forms.ModelChoiceField(
+        User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("first_name", "email"),
+        required=False,
+        empty_label="All agents",
+    )
+    mailbox = forms.ModelChoiceField(
+        Mailbox.objects.all(), required=False, empty_label="All mailboxes"
+    )
+    hours = forms.ChoiceField(
+        choices=[("calendar", "Calendar hours"), ("business", "Business hours")],
+        required=False,
+    )
+    bucket = forms.ChoiceField(choices=[("day", "Per day"), ("week", "Per week")], required=False)
+    kind = forms.ChoiceField(
+        choices=[("all", "All tickets"), ("support", "Support"), ("service", "Service")],
+        required=False,
+        label="CSAT of",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        today = timezone.localdate()
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=29)
+        if start > end:
+            self.add_error("end", "The end date must not be before the start date.")
+        elif (end - start).days > 366 * 3:
+            self.add_error("start", "Choose a window of at most three years.")
+        data["start"], data["end"] = start, end
+        data["hours"] = data.get("hours") or "calendar"
+        data["bucket"] = data.get("bucket") or ("week" if (end - start).days > 62 else "day")
+        return data
+
+    def window(self, kind: str | None) -> Window:
+        data = self.cleaned_data
+        zone = ZoneInfo(settings.TIME_ZONE)
+        return Window(
+            start=datetime.combine(data["start"], time(0), tzinfo=zone),
+            end=datetime.combine(data["end"] + timedelta(days=1), time(0), tzinfo=zone),
+            kind=kind,  # type: ignore[arg-type]
+            hours=data["hours"],
+            team_id=data["team"].pk if data.get("team") else None,
+            agent_id=data["agent"].pk if data.get("agent") else None,
+            mailbox_id=data["mailbox"].pk if data.get("mailbox") else None,
+            time_zone=settings.TIME_ZONE,
+        )
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: float | int | None
+    previous: float | int | None
+    unit: str  # "seconds", "rate", "count", "score", "mean"
+    definition: str
+    drill: str | None
+    lower_is_better: bool = False
+    detail: str = ""
+
+    @property
+    def change(self) -> str:
+        """ "better", "worse" or "" (no comparison or no change)."""
+        if self.value is None or self.previous is None or self.value == self.previous:
+            return ""
+        up = self.value > self.previous
+        return "worse" if up == self.lower_is_better else "better"
+
+
+def buckets(w: Window, bucket: str) -> list[date]:
+    zone = ZoneInfo(w.time_zone)
+    first = w.start.astimezone(zone).date()
+    last = (w.end - timedelta(microseconds=1)).astimezone(zone).date()
+    if bucket == "week":
+        first -= timedelta(days=first.weekday())
+    step = timedelta(days=7 if bucket == "week" else 1)
+    days = []
+    while first <= last:
+        days.append(first)
+        first += step
+    return days
+
+
+def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, Any]]:
+    return [
+        (title, chart(points, title=title, kind=kind, fmt=lambda v, u=unit: figure_value(v, u)))
+        for title, kind, unit, points in charts
+    ]
+
+
+def _series(rows: dict[Any, dict[str, Any]], days: list[date], pick) -> list[tuple[date, Any]]:
+    return [(day, pick(rows[day]) if day in rows else None) for day in days]
+
+
+def support(form: DashboardFilters) -> dict[str, Any]:
+    w = form.window("support")
+    bucket = form.cleaned_data["bucket"]
+    now, before = summary(w), summary(w.previous())
+    pair = (now, before)
+    figures = [
+        _figure("tickets_created", "Volume (tickets created)", pair, ("tickets_created",), "count"),
+        _figure(
+            "first_response",
+            "First response time (median)",
+            pair,
+            ("first_response", "median_seconds"),
+            "seconds",
+            lower_is_better=True,
+            detail=f"n = {now['first_response']['count']}",
+        ),
+        _figure(
+            "resolution",
+            "Resolution time (median)",
+            pair,
+            ("resolution", "median_seconds"),
+            "seconds",
+            lower_is_better=True,
+            detail=f"n = {now['resolution']['count']} · MTTR "
+            + figure_value(now["resolution"]["mean_seconds"], "seconds"),
+        ),
+        _figure(
+            "fcr",
+            "First contact resolution",
+            pair,
+            ("first_contact_resolution", "rate"),
+            "rate",
+            detail=f"of {now['first_contact_resolution']['count']} solved",
+        ),
+        _figure(
+            "reopen",
+            "Reopen rate",
+            pair,
+            ("reopen", "rate"),
+            "rate",
+            lower_is_better=True,
+            detail=f"of {now['reopen']['count']} solved",
+        ),
+        _figure("backlog", "Backlog at end", pair, ("backlog",), "count", lower_is_better=True),
+        _figure(
+            "ces",
+            "Customer effort (CES)",
+            pair,
+            ("ces", "mean"),
+            "mean",
+            detail=f"{now['ces']['responses']} responses",
+        ),
+    ]
+    days = buckets(w, bucket)
+    charts = [
+        (
+            "Tickets created",
+            "bar",
+            "count",
+            _series(grouped("tickets_created", w, bucket), days, lambda r: r["count"]),
+        ),
+        (
+            "First response time, median",
+            "line",
+            "seconds",
+            _series(grouped("first_response", w, bucket), days, lambda r: r["median_seconds"]),
+        ),
+        (
+            "Resolution time, median",
+            "line",
+            "seconds",
+            _series(
+                grouped("resolution", w, bucket), days, lambda r: r["resolution"]["median_seconds"]
+            ),
+        ),
+        (
+            "Backlog at the end of each " + bucket,
+            "bar",
+            "count",
+            _series(grouped("backlog", w, bucket), days, lambda r: r["count"]),
+        ),
+    ]
+    return {
+        "window": w,
+        "previous": w.previous(),
+        "figures": figures,
+        "charts": charts,
+        "agents": _table(w, "agent"),
+        "teams": _table(w, "team"),
+        "hours_note": HOURS_NOTE[w.hours],
+    }
+
+
+def _figure(
+    key: str,
+    label: str,
+    pair: tuple[dict[str, Any], dict[str, Any]],
+    path: tuple[str, ...],
+    unit: str,
+    *,
+    drill: str | None = "",
+    **extra: Any,
+) -> Figure:
+    """One figure of this window beside the previous window's, by its path in summary()."""
+    values = []
+    for data in pair:
+        for step in path:
+            data = data[step]
+        values.append(data)
+    return Figure(
+        key, label, values[0], values[1], unit, DEFINITIONS[key],
+        key if drill == "" else drill, **extra,
+    )  # fmt: skip
+
+
+SUPPORT_COLUMNS = [
+    ("frt_count", "Replies counted"),
+    ("frt_median", "FRT median"),
+    ("frt_p90", "FRT p90"),
+    ("solved", "Solved"),
+    ("mttr", "MTTR"),
+    ("resolution_median", "Resolution median"),
+    ("fcr", "FCR"),
+    ("reopen", "Reopen rate"),
+    ("ces", "CES"),
+]
+
+
+def _table(w: Window, group: str) -> list[dict[str, Any]]:
+    """Per agent or per team: FRT by first replier, resolution by assignee at final solve."""
+    frt = grouped("first_response", w, group)  # type: ignore[arg-type]
+    res = grouped("resolution", w, group)  # type: ignore[arg-type]
+    ces = grouped("ces", w, group)  # type: ignore[arg-type]
+    keys = {k for k in (*frt, *res, *ces) if k is not None}
+    names = _names(group, keys)
+    rows = []
+    for key in sorted(keys, key=lambda k: names.get(k, "").lower()):
+        f, r, c = frt.get(key, {}), res.get(key, {}), ces.get(key, {})
+        resolution = r.get("resolution", {})
+        rows.append(
+            {
+                "key": key,
+                "name": names.get(key, "(removed)"),
+                "frt_count": f.get("count", 0),
+                "frt_median": f.get("median_seconds"),
+                "frt_p90": f.get("p90_seconds"),
+                "solved": resolution.get("count", 0),
+                "mttr": resolution.get("mean_seconds"),
+                "resolution_median": resolution.get("median_seconds"),
+                "fcr": r.get("first_contact_resolution", {}).get("rate"),
+                "reopen": r.get("reopen", {}).get("rate"),
+                "ces": c.get("mean"),
+            }
+        )
+    return rows
+
+
+def _names(group: str, keys: set[int]) -> dict[int, str]:
+    if not keys:
+        return {}
+    if group == "agent":
+        return {u.pk: u.display_name for u in User.objects.filter(pk__in=keys)}
+    return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
+
+
+def service(form: DashboardFilters) -> dict[str, Any]:
+    from metrics.models import SurveyResponse
+
+    w = form.window(form.cleaned_data.get("kind") or "all")
+    bucket = form.cleaned_data["bucket"]
+    now, before = summary(w), summary(w.previous())
+    pair = (now, before)
+    nps = now["nps"]
+    figures = [
+        _figure(
+            "csat",
+            "CSAT",
+            pair,
+            ("csat", "score"),
+            "score",
+            detail=f"{now['csat']['responses']} responses",
+        ),
+        _figure(
+            "nps",
+            "NPS",
+            pair,
+            ("nps", "score"),
+            "nps",
+            drill=None,
+            detail=f"{nps['promoters']} promoters · {nps['passives']} passives"
+            f" · {nps['detractors']} detractors",
+        ),
+    ]
+    days = buckets(w, bucket)
+    charts = [
+        (
+            "CSAT score",
+            "line",
+            "score",
+            _series(grouped("csat", w, bucket), days, lambda r: r["score"]),
+        ),
+        (
+            "CSAT responses",
+            "bar",
+            "count",
+            _series(grouped("csat", w, bucket), days, lambda r: r["responses"]),
+        ),
+        ("NPS", "line", "nps", _series(grouped("nps", w, bucket), days, lambda r: r["score"])),
+    ]
+    comments = (
+        SurveyResponse.objects.filter(submitted_at__gte=w.start, submitted_at__lt=w.end)
+        .exclude(comment="")
+        .select_related("customer")
+        .order_by("-submitted_at")[:20]
+    )
+    csat_agents = grouped("csat", w, "agent")
+    csat_teams = grouped("csat", w, "team")
+    agent_names = _names("agent", {k for k in csat_agents if k is not None})
+    team_names = _names("team", {k for k in csat_teams if k is not None})
+    return {
+        "window": w,
+        "previous": w.previous(),
+        "figures": figures,
+        "charts": charts,
+        "comments": list(comments),
+        "agents": [
+            {"key": k, "name": agent_names.get(k, "(removed)"), **v}
+            for k, v in csat_agents.items()
+            if k is not None
+        ],
+        "teams": [
+            {"key": k, "name": team_names.get(k, "(removed)"), **v}
+            for k, v in csat_teams.items()
+            if k is not None
+        ],
+        "hours_note": "",
+    }
