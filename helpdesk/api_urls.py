@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from helpdesk.api import not_found
+from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
 from tickets.api.views import CustomerViewSet, TicketViewSet
 
@@ -17,6 +18,7 @@ app_name = "api"
 router = DefaultRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("kb/articles", ArticleViewSet, basename="kb-article")
 
 urlpatterns = [
     path("metrics/summary/", metrics_summary, name="metrics-summary"),

@@ -168,7 +168,7 @@ def search_articles(
     words = _WORD.findall(text.lower())
     if not words:
         return SearchResult(text, [], None)
-    articles = Article.objects.readable_by(user).select_related("section__category")
+    articles = Article.objects.readable_by(user).select_related("section__category", "author")
     websearch = SearchQuery(text, search_type="websearch", config="english")
     hits = _ranked(articles, websearch, limit, headline_query=websearch)
     if hits:

@@ -284,3 +284,6 @@ class Command(BaseCommand):
 
     def _extras(self) -> None:
         """Demo data of the other apps (knowledge base, surveys), where they provide it."""
+        from kb.demo import load_demo_articles
+
+        load_demo_articles(User.objects.get(username=f"agent@{DEMO_DOMAIN}"), random.Random(11))
