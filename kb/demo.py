@@ -23,21 +23,21 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                     (
                         "Welcome: your first ten minutes",
                         "Sign in, invite a colleague and send your first request.\n\n"
-                        "1. Open **Settings › Team** and press **Invite**.\n"
-                        "2. Add your company logo under **Settings › Branding**.\n"
+                        "1. Open **Settings → Team** and press **Invite**.\n"
+                        "2. Add your company logo under **Settings → Branding**.\n"
                         "3. Try the help center search: most answers are one search away.",
                     ),
                     (
                         "How do I add a second admin?",
                         "Admins manage users and billing. To add one:\n\n"
-                        "1. Go to **Settings › Team**.\n2. Choose the colleague.\n"
+                        "1. Go to **Settings → Team**.\n2. Choose the colleague.\n"
                         "3. Set their role to **Admin** and save.\n\n"
                         "Only an existing admin can promote someone.",
                     ),
                     (
                         "Inviting your team",
                         "Invitations are sent by email and expire after 7 days. "
-                        "Resend one from **Settings › Team › Pending**.",
+                        "Resend one from **Settings → Team → Pending**.",
                     ),
                 ],
             ),
@@ -48,14 +48,14 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                         "Mobile app crashes on start",
                         "If the Android app closes right after the splash screen:\n\n"
                         "- Update to the latest version from the Play Store.\n"
-                        "- Clear the app cache: **Settings › Apps › Tandem › Storage**.\n"
+                        "- Clear the app cache: **Settings → Apps → Tandem → Storage**.\n"
                         "- Restart the phone.\n\nStill crashing? Send us a request with your "
                         "phone model and Android version.",
                     ),
                     (
                         "Using dark mode",
                         "Dark mode follows your phone's system setting. On the web, choose "
-                        "**Profile › Appearance › Dark**.",
+                        "**Profile → Appearance → Dark**.",
                     ),
                 ],
             ),
@@ -78,7 +78,7 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                     ),
                     (
                         "Turn on two-factor sign-in",
-                        "Open **Profile › Security**, press **Enable two-factor** and scan the "
+                        "Open **Profile → Security**, press **Enable two-factor** and scan the "
                         "QR code with an authenticator app. Keep the backup codes somewhere safe.",
                     ),
                     (
@@ -95,13 +95,13 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                         "SSO setup with Okta (SAML)",
                         "1. In Okta, add a SAML 2.0 app.\n"
                         "2. Set the ACS URL to `https://app.example.com/sso/acs`.\n"
-                        "3. Upload Okta's metadata under **Settings › Security › SSO**.\n\n"
+                        "3. Upload Okta's metadata under **Settings → Security → SSO**.\n\n"
                         "If the assertion is rejected, check that the clocks of both systems "
                         "agree and that the NameID format is *email address*.",
                     ),
                     (
                         "SSO troubleshooting checklist (agents)",
-                        "Ask for the SAML response (browser dev tools › Network). Check the "
+                        "Ask for the SAML response (browser dev tools → Network). Check the "
                         "audience, the certificate fingerprint and clock skew. Escalate to "
                         "engineering with the response attached.",
                     ),
@@ -119,17 +119,17 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                 [
                     (
                         "Change the VAT number on invoices",
-                        "Update the VAT number under **Settings › Billing › Company details**. "
+                        "Update the VAT number under **Settings → Billing → Company details**. "
                         "New invoices use it right away; ask us to reissue older invoices.",
                     ),
                     (
                         "Change your billing address",
-                        "Admins can change the billing address under **Settings › Billing**. "
+                        "Admins can change the billing address under **Settings → Billing**. "
                         "The next invoice shows the new address.",
                     ),
                     (
                         "Download past invoices",
-                        "All invoices are listed under **Settings › Billing › Invoices** as PDF.",
+                        "All invoices are listed under **Settings → Billing → Invoices** as PDF.",
                     ),
                 ],
             ),
@@ -140,7 +140,7 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                         "Why did my card payment fail?",
                         "Common reasons: the card expired, 3-D Secure was not completed, or "
                         "the bank blocked an international payment. Try again, or pay by "
-                        "bank transfer from **Settings › Billing › Payment method**.",
+                        "bank transfer from **Settings → Billing → Payment method**.",
                     ),
                     (
                         "Refund for a duplicate charge",
@@ -168,7 +168,7 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                     ),
                     (
                         "Create an API token",
-                        "Admins create tokens under **Settings › API**. Send it as "
+                        "Admins create tokens under **Settings → API**. Send it as "
                         "`Authorization: Token <key>`.",
                     ),
                 ],
@@ -189,7 +189,7 @@ TOPICS: list[tuple[str, str, str, list[tuple[str, list[tuple[str, str]]]]]] = [
                     ),
                     (
                         "Connecting Slack",
-                        "Open **Settings › Integrations › Slack** and press **Connect**.",
+                        "Open **Settings → Integrations → Slack** and press **Connect**.",
                     ),
                 ],
             ),
