@@ -287,3 +287,9 @@ class Command(BaseCommand):
         from kb.demo import load_demo_articles
 
         load_demo_articles(User.objects.get(username=f"agent@{DEMO_DOMAIN}"), random.Random(11))
+
+        from metrics.demo import seed_surveys
+
+        # Survey answers for solved tickets and NPS for some customers, then every ticket's
+        # figures, so the dashboards have something to show on first start.
+        seed_surveys(random.Random(11))
