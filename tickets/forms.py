@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from tickets.models import (
     Channel,
@@ -59,7 +61,42 @@ class InboxFilterForm(forms.Form):
         return InboxQuery(**data)
 
 
-class ReplyForm(forms.Form):
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (Django's documented pattern for `multiple`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+MAX_ATTACHMENTS = 10
+
+
+class AttachmentsMixin(forms.Form):
+    attachments = MultipleFileField(required=False)
+
+    def clean_attachments(self) -> list[Any]:
+        files = self.cleaned_data["attachments"]
+        if len(files) > MAX_ATTACHMENTS:
+            raise ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.")
+        limit = settings.MAX_UPLOAD_BYTES
+        for upload in files:
+            if upload.size > limit:
+                raise ValidationError(
+                    f"“{upload.name}” is too large; files may be at most {filesizeformat(limit)}."
+                )
+        return files
+
+
+class ReplyForm(AttachmentsMixin):
     body = forms.CharField(
         max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 6}), label="Reply"
     )
@@ -76,7 +113,7 @@ class ReplyForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(AttachmentsMixin):
     body = forms.CharField(
         max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 4}), label="Internal note"
     )

@@ -9,11 +9,13 @@ the same events, and therefore the same figures, as history lived through the UI
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +23,7 @@ from tickets.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
     ActorKind,
+    Attachment,
     Channel,
     Customer,
     DeliveryStatus,
@@ -370,10 +373,18 @@ def update_ticket(
     return events
 
 
+@transaction.atomic
 def reply(
-    ticket: Ticket, agent: User, body_text: str, *, status_after: str | None = None, **fields: Any
+    ticket: Ticket,
+    agent: User,
+    body_text: str,
+    *,
+    status_after: str | None = None,
+    attachments: Iterable[UploadedFile] = (),
+    **fields: Any,
 ) -> Message:
-    return add_message(
+    """An agent's reply, stored as queued; the mail worker sends it after commit."""
+    message = add_message(
         ticket,
         direction=Direction.OUTBOUND,
         body_text=body_text,
@@ -383,9 +394,34 @@ def reply(
         status_after=status_after,
         **fields,
     )
+    # Same transaction as the message: the sender, enqueued on commit, sees every file.
+    attach_files(message, attachments)
+    return message
 
 
-def add_note(ticket: Ticket, agent: User, body_text: str, **fields: Any) -> Message:
+def attach_files(message: Message, files: Iterable[UploadedFile]) -> list[Attachment]:
+    """Store uploaded files on a message, keeping the name people see and its size."""
+    return [
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            filename=os.path.basename((upload.name or "attachment").replace("\\", "/"))[:255]
+            or "attachment",
+            content_type=(upload.content_type or "application/octet-stream")[:255],
+            size=upload.size or 0,
+        )
+        for upload in files
+    ]
+
+
+def add_note(
+    ticket: Ticket,
+    agent: User,
+    body_text: str,
+    *,
+    attachments: Iterable[UploadedFile] = (),
+    **fields: Any,
+) -> Message:
     """An internal note; agents @mentioned in it are notified after commit."""
     from tickets.collab import notify_mentions
 
@@ -398,6 +434,7 @@ def add_note(ticket: Ticket, agent: User, body_text: str, **fields: Any) -> Mess
             actor=Actor.agent(agent),
             **fields,
         )
+        attach_files(message, attachments)
         notify_mentions(message)
     return message
 

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,7 +28,7 @@ from tickets.forms import (
     ReplyForm,
     TicketUpdateForm,
 )
-from tickets.models import Attachment, Kind, Priority, Status, Ticket
+from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
 from tickets.services import Actor, InvalidChange
 
 View = Callable[..., HttpResponse]
@@ -173,7 +175,14 @@ def _render_after_change(
 
 def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
-    form = (NoteForm if note else ReplyForm)(request.POST)
+    if _upload_too_large(request):
+        limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
+        return HttpResponse(
+            f"The message and its files are too large: at most {limit} in all.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
+    form = (NoteForm if note else ReplyForm)(request.POST, request.FILES)
     if not form.is_valid():
         key = "note_form" if note else "reply_form"
         if request.htmx:  # type: ignore[attr-defined]
@@ -186,17 +195,25 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
             _detail_context(request, ticket, **{key: form}),
             status=422,
         )
-    body = form.cleaned_data["body"]
+    body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
+    user: User = request.user  # type: ignore[assignment]
     if note:
-        services.add_note(ticket, request.user, body)  # type: ignore[arg-type]
+        services.add_note(ticket, user, body, attachments=files)
     else:
-        services.reply(
-            ticket, request.user, body, status_after=form.cleaned_data["status_after"] or None
-        )  # type: ignore[arg-type]
+        status_after = form.cleaned_data["status_after"] or None
+        services.reply(ticket, user, body, status_after=status_after, attachments=files)
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
     if request.htmx:  # type: ignore[attr-defined]
         return _render_after_change(request, ticket, composer="note" if note else "reply")
     return redirect("tickets:detail", number=ticket.number)
+
+
+def _upload_too_large(request: HttpRequest) -> bool:
+    """Refuse before Django reads the body: uploads are streamed to disk otherwise."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES
+    except ValueError:
+        return False
 
 
 @agent_required

@@ -161,6 +161,25 @@
     if (bar) bar.classList.toggle("has-selection", n > 0);
   }
 
+  // A request htmx does not swap (413, 5xx, network down) still tells the agent why.
+  function toast(text) {
+    var box = document.createElement("div");
+    box.className = "toast toast-error";
+    box.setAttribute("role", "alert");
+    box.textContent = text;
+    document.body.appendChild(box);
+    setTimeout(function () { box.remove(); }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    toast(type.indexOf("text/plain") === 0 && xhr.responseText ? xhr.responseText
+      : "That did not work (error " + xhr.status + "). Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Could not reach the server. Check your connection and try again.");
+  });
+
   // After an htmx swap of the thread, scroll the newest message into view.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.elt && event.detail.elt.id === "thread") {

@@ -273,3 +273,55 @@ def test_attachments_are_listed_and_served_safely(
         agent_a.get(reverse("tickets:attachment", args=[ticket.number, secret.pk])).status_code
         == 404
     )
+
+
+def test_reply_and_note_with_attachments(
+    agent_a: Client, ticket: Ticket, settings, tmp_path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    files = [
+        SimpleUploadedFile("quote.pdf", b"%PDF-1.4", content_type="application/pdf"),
+        SimpleUploadedFile("..\\..\\log.txt", b"line", content_type="text/plain"),
+    ]
+    response = agent_a.post(
+        url("reply", ticket), {"body": "Files attached", "attachments": files}, headers=HTMX
+    )
+    assert response.status_code == 200
+    message = ticket.messages.get(direction=Direction.OUTBOUND)
+    stored = sorted(message.attachments.values_list("filename", "size", "content_type"))
+    assert stored == [("log.txt", 4, "text/plain"), ("quote.pdf", 8, "application/pdf")]
+    assert "quote.pdf" in response.content.decode()
+
+    note_file = SimpleUploadedFile("internal.csv", b"a,b", content_type="text/csv")
+    agent_a.post(url("note", ticket), {"body": "See file", "attachments": [note_file]})
+    assert (
+        ticket.messages.get(direction=Direction.NOTE).attachments.get().filename == "internal.csv"
+    )
+
+
+def test_oversize_uploads_get_413(agent_a: Client, ticket: Ticket, settings, tmp_path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.MAX_UPLOAD_BYTES = 1000
+    big = SimpleUploadedFile("big.bin", b"x" * 2000)
+    response = agent_a.post(url("reply", ticket), {"body": "too big", "attachments": [big]})
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+    assert ticket.messages.count() == 1
+    assert not Attachment.objects.exists()
+
+
+def test_too_many_attachments(agent_a: Client, ticket: Ticket, settings, tmp_path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    files = [SimpleUploadedFile(f"f{i}.txt", b"x") for i in range(11)]
+    response = agent_a.post(
+        url("note", ticket), {"body": "many", "attachments": files}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "at most 10 files" in response.content.decode()
+    assert ticket.messages.count() == 1
