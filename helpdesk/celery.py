@@ -31,5 +31,7 @@ app.conf.beat_schedule = {
     "tickets-scheduled-rules": {"task": "tickets.run_scheduled_rules", "schedule": 300.0},
     "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},
     "tickets-wake-snoozed": {"task": "tickets.wake_snoozed", "schedule": 60.0},
+    "mail-sweep-stuck-sends": {"task": "mail_out.sweep_stuck_sends", "schedule": 300.0},
 }
 app.autodiscover_tasks()
+app.autodiscover_tasks(["tickets.mail"])

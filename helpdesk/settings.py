@@ -148,6 +148,15 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# Mail in: largest message IMAP and ingest_email accept (bigger ones are quarantined; the
+# webhook answers 413 above MAX_UPLOAD_BYTES), and how many new tickets one sender may
+# open per hour before further mail from them is quarantined (0 turns the limit off).
+MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
+MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)
+# Mail out: sends retried with exponential backoff (base seconds, doubling) this many times.
+MAIL_SEND_MAX_RETRIES = env_int("MAIL_SEND_MAX_RETRIES", 6)
+MAIL_SEND_RETRY_BASE_SECONDS = env_int("MAIL_SEND_RETRY_BASE_SECONDS", 30)
+
 # Celery: the queues and the beat schedule live in helpdesk/celery.py.
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -198,18 +207,30 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 # Surveys (metrics/surveys.py): how long a survey link works, how often a customer may be
 # asked for NPS, and how many NPS invitations one scheduled run sends at most.
 SURVEY_LINK_MAX_AGE_DAYS = env_int("SURVEY_LINK_MAX_AGE_DAYS", 30)
 NPS_THROTTLE_DAYS = env_int("NPS_THROTTLE_DAYS", 90)
 NPS_BATCH_SIZE = env_int("NPS_BATCH_SIZE", 500)
+# Django 6.1 mailers (MAILERS replaces EMAIL_BACKEND and EMAIL_*): the default mailer
+# sends agent notifications. Ticket mail goes out through each mailbox's own SMTP server
+# (tickets/mail/outbound.py), falling back to this mailer when a mailbox has none.
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+_SMTP_OPTIONS = {
+    "host": env_str("EMAIL_HOST", "127.0.0.1"),
+    "port": env_int("EMAIL_PORT", 25),
+    "username": env_str("EMAIL_HOST_USER"),
+    "password": env_str("EMAIL_HOST_PASSWORD"),
+    "use_tls": env_bool("EMAIL_USE_TLS", False),
+    "timeout": env_int("EMAIL_TIMEOUT", 30),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        # Only the SMTP backend takes these options (console/locmem/file take none).
+        "OPTIONS": _SMTP_OPTIONS if _EMAIL_BACKEND.endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tandem <helpdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

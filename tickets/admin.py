@@ -41,3 +41,6 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 admin.site.register(BusinessCalendar)
+
+# The quarantine admin lives beside the mail code; importing it registers it.
+import tickets.mail.admin  # noqa: E402, F401

@@ -430,6 +430,8 @@ class Message(models.Model):
     delivery_error = models.TextField(blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed the send; the sweeper finds sends stuck in "sending".
+    sending_since = models.DateTimeField(null=True, blank=True)
 
     search_vector = models.GeneratedField(
         expression=SearchVector("body_text", config="english"),
@@ -552,6 +554,7 @@ class TicketEvent(models.Model):
 
 # The workflow models (rules, SLA policies, assignment, canned replies) live in their own
 # module; importing them here registers them with the tickets app.
+from tickets.models_mail import QuarantinedEmail, QuarantineState  # noqa: E402, F401
 from tickets.models_workflow import (  # noqa: E402, F401
     AssignmentPolicy,
     AutomationRule,

@@ -364,6 +364,10 @@ def update_ticket(
             elif value in OPEN_STATUSES:
                 locked.solved_at = None
                 update_fields.append("solved_at")
+    if "assignee" in update_fields and locked.assignee is not None:
+        from tickets.mail.hooks import ticket_assigned
+
+        ticket_assigned(locked, locked.assignee, actor.user)
     if update_fields:
         locked.updated_at = max(locked.updated_at, at)
         locked.save(update_fields=[*dict.fromkeys(update_fields), "updated_at"])

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tickets import views
 
@@ -20,4 +20,5 @@ urlpatterns = [
         views.attachment,
         name="attachment",
     ),
+    path("", include("tickets.mail.urls")),
 ]

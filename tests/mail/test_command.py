@@ -1,0 +1,68 @@
+"""`manage.py ingest_email`: files, directories, mboxes, the summary line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.conftest import Personas
+from tests.mail.conftest import MESSAGES
+from tickets.models import Message, QuarantinedEmail, Ticket
+
+pytestmark = pytest.mark.django_db
+SUMMARY = re.compile(
+    r"^(\d+) read, (\d+) new tickets, (\d+) added to tickets, (\d+) duplicates, (\d+) quarantined$"
+)
+
+
+def run(*args: str) -> list[str]:
+    out = StringIO()
+    call_command("ingest_email", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def summary(lines: list[str]) -> tuple[int, ...]:
+    match = SUMMARY.match(lines[-1])
+    assert match, lines[-1]
+    return tuple(int(n) for n in match.groups())
+
+
+def test_directory_of_messages_then_second_pass_changes_nothing(
+    personas: Personas, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("plain.eml", "reply.eml", "no_headers.eml", "latin1_qp.eml"):
+        shutil.copy(MESSAGES / name, folder / name.replace("latin1_qp.eml", "latin1.box"))
+    lines = run(str(folder))
+    assert summary(lines) == (4, 2, 1, 0, 1)
+    plain = Ticket.objects.get(messages__message_id="plain-1@customer.test")
+    assert f"{folder / 'plain.eml'}: new ticket #{plain.pk}" in lines
+    assert any(line.startswith(f"{folder / 'no_headers.eml'}: quarantined: ") for line in lines)
+    counts = (Ticket.objects.count(), Message.objects.count(), QuarantinedEmail.objects.count())
+    assert summary(run(str(folder))) == (4, 0, 0, 4, 0)
+    assert counts == (
+        Ticket.objects.count(),
+        Message.objects.count(),
+        QuarantinedEmail.objects.count(),
+    )
+
+
+def test_mbox_is_split_and_mailbox_option_is_used(personas: Personas) -> None:
+    lines = run("--mailbox", "B@tandem.test", str(MESSAGES / "two_messages.mbox"))
+    assert summary(lines) == (2, 2, 0, 0, 0)
+    assert set(Ticket.objects.values_list("mailbox__address", flat=True)) == {"b@tandem.test"}
+    first = Message.objects.get(message_id="mbox-1@mbox.test")
+    assert "From here on the line was quoted" in first.body_text
+
+
+def test_unknown_mailbox_and_missing_path_are_clear_errors(personas: Personas) -> None:
+    with pytest.raises(CommandError, match="No mailbox"):
+        run("--mailbox", "nobody@tandem.test", str(MESSAGES / "plain.eml"))
+    with pytest.raises(CommandError, match="No such file"):
+        run("/nonexistent/path.eml")

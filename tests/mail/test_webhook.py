@@ -1,0 +1,57 @@
+"""The inbound webhook: per-mailbox secret, size limit, same ingest as the other doors."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+
+from tests.conftest import Personas
+from tests.mail.conftest import load
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client: Client, mailbox_id: int, raw: bytes, secret: str) -> object:
+    return client.post(
+        f"/mail/inbound/{mailbox_id}/",
+        data=raw,
+        content_type="message/rfc822",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+
+def test_webhook_ingests_into_its_mailbox(personas: Personas, client: Client) -> None:
+    box = personas.mailbox_b
+    response = post(client, box.pk, load("plain.eml"), box.webhook_secret)
+    assert response.status_code == 201
+    ticket = Ticket.objects.get(pk=response.json()["ticket"])
+    assert ticket.mailbox == box and response.json()["outcome"] == "new ticket"
+    again = post(client, box.pk, load("plain.eml"), box.webhook_secret)
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert Ticket.objects.count() == 1
+
+
+def test_webhook_quarantines_garbage_with_202(personas: Personas, client: Client) -> None:
+    box = personas.mailbox_a
+    response = post(client, box.pk, load("no_headers.eml"), box.webhook_secret)
+    assert response.status_code == 202 and response.json()["outcome"] == "quarantined"
+
+
+def test_webhook_refuses_wrong_secret_other_mailbox_secret_and_get(
+    personas: Personas, client: Client
+) -> None:
+    a, b = personas.mailbox_a, personas.mailbox_b
+    assert post(client, a.pk, load("plain.eml"), "wrong").status_code == 401
+    assert post(client, a.pk, load("plain.eml"), b.webhook_secret).status_code == 401
+    assert post(client, 999999, load("plain.eml"), a.webhook_secret).status_code == 401
+    assert client.get(f"/mail/inbound/{a.pk}/").status_code == 405
+    assert Ticket.objects.count() == 0
+
+
+@override_settings(MAX_UPLOAD_BYTES=1000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_webhook_answers_413_above_the_size_limit(personas: Personas, client: Client) -> None:
+    box = personas.mailbox_a
+    big = load("plain.eml") + b"x" * 2000
+    assert post(client, box.pk, big, box.webhook_secret).status_code == 413
+    assert Ticket.objects.count() == 0

@@ -1,0 +1,395 @@
+"""The one ingest function behind every door: IMAP, the inbound webhook, ingest_email.
+
+`ingest_message(raw)` is total: whatever the bytes, it returns an IngestResult saying
+the message opened a ticket, was added to one, was a duplicate, or was quarantined with
+a reason. It raises only when the database itself is unreachable, so that the caller
+(an IMAP poll) leaves the message on the server for the next attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils.text import get_valid_filename
+
+from tickets import services
+from tickets.mail import delivery
+from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
+from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
+from tickets.models import (
+    Attachment,
+    Direction,
+    Mailbox,
+    Message,
+    QuarantinedEmail,
+    QuarantineState,
+    Status,
+    Ticket,
+)
+
+logger = logging.getLogger(__name__)
+
+NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
+
+
+class Outcome(StrEnum):
+    NEW_TICKET = "new ticket"
+    ADDED = "added to ticket"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Outcome
+    ticket_id: int | None = None
+    message_pk: int | None = None
+    quarantine_id: int | None = None
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.outcome == Outcome.NEW_TICKET:
+            return f"new ticket #{self.ticket_id}"
+        if self.outcome == Outcome.ADDED:
+            return f"added to ticket #{self.ticket_id}"
+        if self.outcome == Outcome.DUPLICATE:
+            return f"duplicate ({self.reason})"
+        return f"quarantined: {self.reason}"
+
+
+def ingest_message(
+    raw: bytes,
+    *,
+    mailbox: Mailbox | None = None,
+    source: str = "command",
+    retry_of: QuarantinedEmail | None = None,
+) -> IngestResult:
+    """Store one raw RFC 822 message; see the module docstring for the guarantees."""
+    try:
+        return _ingest(raw, mailbox, source, retry_of)
+    except OperationalError:
+        raise
+    except Exception as exc:
+        logger.exception("ingest failed; quarantining the message")
+        return quarantine(
+            raw,
+            mailbox,
+            f"Unexpected error while ingesting: {type(exc).__name__}: {exc}",
+            source=source,
+            retry_of=retry_of,
+        )
+
+
+def _ingest(
+    raw: bytes, mailbox: Mailbox | None, source: str, retry_of: QuarantinedEmail | None
+) -> IngestResult:
+    def refuse(reason: str, parsed: ParsedEmail | None = None) -> IngestResult:
+        return quarantine(raw, mailbox, reason, source=source, parsed=parsed, retry_of=retry_of)
+
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
+    if len(raw) > limit:
+        return refuse(f"Too large: {len(raw)} bytes, the limit is {limit} bytes.")
+    try:
+        parsed = parse_message(raw)
+    except UnparseableEmail as exc:
+        return refuse(f"Cannot be parsed: {exc}")
+
+    if Message.objects.filter(dedupe_key=parsed.dedupe_key).exists():
+        return IngestResult(Outcome.DUPLICATE, reason="already stored")
+    if (
+        parsed.message_id
+        and Message.objects.filter(
+            message_id=parsed.message_id, direction=Direction.OUTBOUND
+        ).exists()
+    ):
+        return IngestResult(Outcome.DUPLICATE, reason="one of our own outgoing messages")
+
+    mailbox = mailbox or choose_mailbox(parsed)
+    if mailbox is None:
+        return refuse("No mailbox: no recipient is one of ours and there is no default mailbox.")
+    if parsed.is_bounce:
+        return _ingest_bounce(raw, parsed, mailbox, refuse)
+
+    ours = set(Mailbox.objects.values_list("address", flat=True))
+    name, address = customer_address(parsed, ours)
+    if not address:
+        return refuse(
+            "No usable sender address (From, Reply-To and Sender are missing or invalid).", parsed
+        )
+    if base_address(address) in ours:
+        return refuse(f"Sent from our own address {address}: refused to avoid a mail loop.", parsed)
+
+    ticket = find_ticket(parsed, address)
+    opens_ticket = ticket is None or ticket.status == Status.CLOSED
+    if opens_ticket and retry_of is None and _rate_limited(address):
+        return refuse(
+            f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "
+            f"{address} within an hour.",
+            parsed,
+        )
+    try:
+        with transaction.atomic():
+            result = _store(parsed, mailbox, ticket, name, address)
+            if retry_of is not None:
+                QuarantinedEmail.objects.filter(pk=retry_of.pk).update(
+                    state=QuarantineState.RELEASED, ticket_id=result.ticket_id
+                )
+    except IntegrityError:
+        # Another door stored the same message between our check and our insert.
+        if Message.objects.filter(dedupe_key=parsed.dedupe_key).exists():
+            return IngestResult(Outcome.DUPLICATE, reason="already stored")
+        raise
+    return result
+
+
+def _store(
+    parsed: ParsedEmail, mailbox: Mailbox, ticket: Ticket | None, name: str, address: str
+) -> IngestResult:
+    fields = message_fields(parsed)
+    if ticket is not None and ticket.status != Status.CLOSED:
+        message = services.add_message(
+            ticket,
+            direction=Direction.INBOUND,
+            body_text=parsed.body_text,
+            body_html=parsed.body_html,
+            actor=services.MAIL,
+            from_address=address,
+            automatic=parsed.is_automated,
+            # An out-of-office answer must not reopen a solved ticket.
+            apply_status_rules=not parsed.is_automated,
+            **fields,
+        )
+        save_attachments(message, parsed.attachments)
+        _after_customer_message(message, new_ticket=False, parsed=parsed)
+        return IngestResult(Outcome.ADDED, ticket_id=ticket.pk, message_pk=message.pk)
+
+    customer = services.get_or_create_customer(address, name)
+    new_ticket = services.create_ticket(
+        mailbox=mailbox,
+        customer=customer,
+        subject=parsed.subject,
+        body_text=parsed.body_text,
+        body_html=parsed.body_html,
+        actor=services.MAIL,
+        linked_from=ticket,
+        message_fields={**fields, "automatic": parsed.is_automated},
+    )
+    message = new_ticket.messages.get()
+    save_attachments(message, parsed.attachments)
+    _after_customer_message(message, new_ticket=True, parsed=parsed)
+    return IngestResult(Outcome.NEW_TICKET, ticket_id=new_ticket.pk, message_pk=message.pk)
+
+
+def _after_customer_message(message: Message, *, new_ticket: bool, parsed: ParsedEmail) -> None:
+    from tickets.mail import notify
+
+    if parsed.is_automated:
+        return
+    if new_ticket:
+        notify.queue_auto_ack(message)
+    else:
+        notify.customer_replied(message)
+
+
+def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) -> IngestResult:  # type: ignore[no-untyped-def]
+    original = (
+        Message.objects.filter(
+            message_id__in=parsed.bounced_message_ids, direction=Direction.OUTBOUND
+        )
+        .select_related("ticket")
+        .order_by("-created_at")
+        .first()
+        if parsed.bounced_message_ids
+        else None
+    )
+    if original is None:
+        return refuse("Bounce (delivery failure report) for no message we sent.", parsed)
+    with transaction.atomic():
+        message = services.add_message(
+            original.ticket,
+            direction=Direction.INBOUND,
+            body_text=parsed.body_text,
+            body_html=parsed.body_html,
+            actor=services.MAIL,
+            from_address=parsed.from_address,
+            automatic=True,
+            apply_status_rules=False,
+            **message_fields(parsed),
+        )
+        save_attachments(message, parsed.attachments)
+        reason = parsed.bounce_diagnostic or parsed.subject or "The message bounced."
+        delivery.mark_undelivered(original, reason, bounce=message)
+    return IngestResult(Outcome.ADDED, ticket_id=original.ticket_id, message_pk=message.pk)
+
+
+def message_fields(parsed: ParsedEmail) -> dict[str, object]:
+    return {
+        "from_name": parsed.from_name[:200],
+        "to": parsed.to[:50],
+        "cc": parsed.cc[:50],
+        "subject": parsed.subject,
+        "message_id": parsed.message_id,
+        "in_reply_to": " ".join(parsed.in_reply_to)[:998],
+        "references": " ".join(parsed.references),
+        "headers": parsed.headers,
+        "dedupe_key": parsed.dedupe_key,
+    }
+
+
+def save_attachments(message: Message, attachments: list[ParsedAttachment]) -> None:
+    for item in attachments:
+        stored_name = get_valid_filename(item.filename.rsplit("/", 1)[-1]) or "attachment"
+        Attachment.objects.create(
+            message=message,
+            file=ContentFile(item.content, name=stored_name[-150:]),
+            filename=item.filename[:255] or stored_name,
+            content_type=item.content_type,
+            size=len(item.content),
+            content_id=item.content_id,
+            inline=item.inline,
+        )
+
+
+def choose_mailbox(parsed: ParsedEmail) -> Mailbox | None:
+    """The mailbox a recipient address names (plus-addressing allowed), else the default."""
+    boxes = {m.address: m for m in Mailbox.objects.filter(is_active=True)}
+    for address in parsed.recipients:
+        found = boxes.get(base_address(address))
+        if found is not None:
+            return found
+    return next((m for m in boxes.values() if m.is_default), None)
+
+
+def _valid(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def customer_address(parsed: ParsedEmail, ours: set[str]) -> tuple[str, str]:
+    """Who the ticket is for: From, unless From is a no-reply or our own address and
+    Reply-To names someone else (web forms, notification relays)."""
+    candidates: list[tuple[str, str]] = []
+    from_pair = (parsed.from_name, parsed.from_address)
+    from_is_relay = bool(parsed.from_address) and (
+        NO_REPLY.match(parsed.from_address) is not None or base_address(parsed.from_address) in ours
+    )
+    if parsed.from_address and not from_is_relay:
+        candidates.append(from_pair)
+    candidates += [pair for pair in parsed.reply_to if base_address(pair[1]) not in ours]
+    if parsed.from_address:
+        candidates.append(from_pair)
+    if parsed.sender:
+        candidates.append(("", parsed.sender))
+    for name, address in candidates:
+        if _valid(address):
+            return name, address.lower()
+    return "", ""
+
+
+def _resolve(ticket_id: int) -> Ticket | None:
+    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
+    hops = 0
+    while ticket is not None and ticket.merged_into_id is not None and hops < 10:
+        ticket = Ticket.objects.select_related("customer").filter(pk=ticket.merged_into_id).first()
+        hops += 1
+    return ticket
+
+
+def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
+    """The ticket this message continues, across all mailboxes, or None for a new one."""
+    ids = parsed.thread_ids
+    if ids:
+        known = dict(
+            Message.objects.filter(message_id__in=ids)
+            .order_by("created_at")
+            .values_list("message_id", "ticket_id")
+        )
+        for message_id in ids:
+            if message_id in known:
+                return _resolve(known[message_id])
+    for address in parsed.recipients:
+        number = ticket_from_address(address)
+        if number is not None:
+            ticket = _resolve(number)
+            if ticket is not None:
+                return ticket
+    number = ticket_from_subject(parsed.subject)
+    if number is not None:
+        ticket = _resolve(number)
+        # The subject tag is unsigned: only the ticket's own people may thread by it.
+        if ticket is not None and (sender == ticket.customer.email or sender in ticket.cc):
+            return ticket
+    return None
+
+
+def _rate_limited(sender: str) -> bool:
+    limit = settings.MAIL_RATE_LIMIT_PER_HOUR
+    if limit <= 0:
+        return False
+    digest = hashlib.sha256(sender.encode()).hexdigest()[:24]
+    key = f"mail:rate:{digest}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:
+        return False
+
+
+def quarantine(
+    raw: bytes,
+    mailbox: Mailbox | None,
+    reason: str,
+    *,
+    source: str,
+    parsed: ParsedEmail | None = None,
+    retry_of: QuarantinedEmail | None = None,
+) -> IngestResult:
+    """Keep the raw bytes with the reason; the same bytes twice are one entry."""
+    if retry_of is not None:
+        QuarantinedEmail.objects.filter(pk=retry_of.pk).update(
+            reason=reason, attempts=retry_of.attempts + 1
+        )
+        return IngestResult(Outcome.QUARANTINED, quarantine_id=retry_of.pk, reason=reason)
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = QuarantinedEmail.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return IngestResult(
+            Outcome.DUPLICATE, quarantine_id=existing.pk, reason="already quarantined"
+        )
+    try:
+        with transaction.atomic():
+            entry = QuarantinedEmail.objects.create(
+                mailbox=mailbox,
+                raw=ContentFile(raw, name="message.eml"),
+                sha256=digest,
+                size=len(raw),
+                reason=reason,
+                source=source[:16],
+                subject=parsed.subject if parsed else "",
+                from_address=parsed.from_address[:320] if parsed else "",
+            )
+    except IntegrityError:
+        return IngestResult(Outcome.DUPLICATE, reason="already quarantined")
+    logger.warning("quarantined message %s: %s", entry.pk, reason)
+    return IngestResult(Outcome.QUARANTINED, quarantine_id=entry.pk, reason=reason)
+
+
+def retry_quarantined(entry: QuarantinedEmail) -> IngestResult:
+    """An admin's retry: ingest the kept bytes again, without the rate limit."""
+    with entry.raw.open("rb") as handle:
+        raw = handle.read()
+    return ingest_message(raw, mailbox=entry.mailbox, source="retry", retry_of=entry)

@@ -1,0 +1,80 @@
+"""Mail we write ourselves: auto-acknowledgements to customers, notices to agents.
+
+Each email is a template triple under templates/tickets/email/: <name>-subject.txt,
+<name>-body.txt and <name>-body.html. Auto-acknowledgements are ticket messages (they
+show in the conversation and go out through the same send task as agent replies).
+Agent notices (assignment, customer reply, by each agent's preferences) go through the
+workspace's agent notification path (tickets/notify.py, Django's default mailer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template import engines
+from django.template.loader import render_to_string
+from django.utils.html import linebreaks
+
+from tickets import notify as agent_notify
+from tickets import services
+from tickets.mail.tokens import subject_with_token
+from tickets.models import Direction, Message, Ticket, User
+
+
+def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of templates/tickets/email/<name>-*."""
+    base = f"tickets/email/{name}"
+    subject = " ".join(render_to_string(f"{base}-subject.txt", context).split())
+    text = render_to_string(f"{base}-body.txt", context).strip() + "\n"
+    html = render_to_string(f"{base}-body.html", context)
+    return subject, text, html
+
+
+def queue_auto_ack(message: Message) -> Message | None:
+    """Store the acknowledgement for a new ticket's first message; the worker sends it."""
+    ticket = message.ticket
+    mailbox = ticket.mailbox
+    if not mailbox.auto_ack_enabled:
+        return None
+    context = {"ticket": ticket, "customer": ticket.customer, "mailbox": mailbox}
+    subject, text, html = render_email("auto_ack", context)
+    if mailbox.auto_ack_template.strip():
+        # Admin-written text; rendered with the same context as the default template.
+        text = engines["django"].from_string(mailbox.auto_ack_template).render(context)
+        html = linebreaks(text)
+    return services.add_message(
+        ticket,
+        direction=Direction.OUTBOUND,
+        body_text=text,
+        body_html=html,
+        automatic=True,
+        actor=services.MAIL,
+        from_address=mailbox.address,
+        subject=subject_with_token(subject, ticket.pk),
+        to=[ticket.customer.email],
+        in_reply_to=message.message_id,
+        references=" ".join(filter(None, [message.references, message.message_id])),
+    )
+
+
+def customer_replied(message: Message) -> None:
+    """Tell the assignee about a customer's reply, if they asked to be told."""
+    agent = message.ticket.assignee
+    if agent is None or not agent.is_active or not agent.notify_on_customer_reply:
+        return
+    who = message.from_name or message.from_address
+    agent_notify.notify_agents(
+        [agent], message.ticket_id, f"New reply from {who}", message.body_text[:500]
+    )
+
+
+def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> None:
+    """Tell an agent a ticket was assigned to them (not when they took it themselves)."""
+    if actor_user is not None and actor_user.pk == assignee.pk:
+        return
+    if not assignee.is_active or not assignee.notify_on_assignment:
+        return
+    by = actor_user.display_name if actor_user else "Tandem"
+    agent_notify.notify_agents(
+        [assignee], ticket.pk, f"{by} assigned you a ticket", f"#{ticket.pk} {ticket.subject}"
+    )

@@ -1,0 +1,192 @@
+"""Sending ticket mail over SMTP: agent replies and auto-acknowledgements.
+
+Exactly-once, and where that cannot be had, at-most-once:
+- The Message-ID, In-Reply-To and References are written when the message is queued,
+  before any send, so a customer's answer threads even if our record of the send is lost.
+- A send starts with a conditional update queued/failed -> sending; a second task, a
+  Celery redelivery or an agent's retry finds the row already claimed and does nothing.
+- A failure before the server accepted the DATA (connection refused or dropped mid-send,
+  4xx) returns the row to failed and Celery retries with exponential backoff; 5xx
+  answers fail at once and show the server's words to the agent.
+- The window that remains is a worker dying after the server accepted the message and
+  before we wrote "sent". We do not resend automatically in that case: the sweeper
+  turns a send stuck in "sending" into "failed" with an explanation, and only a person
+  decides to retry (and the resend carries the same Message-ID, so receiving systems
+  that de-duplicate by Message-ID drop the copy). Sending twice is worse than asking.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import timedelta
+from email.utils import formataddr, make_msgid
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.mail import delivery
+from tickets.mail.tokens import reply_address, subject_with_token
+from tickets.models import DeliveryStatus, Direction, Mailbox, MailSecurity, Message
+
+STUCK_AFTER = timedelta(minutes=15)
+
+
+class TransientSendError(Exception):
+    """The send may work later (network trouble, 4xx): retry with backoff."""
+
+
+def prepare_queued(message: Message) -> None:
+    """Give a newly queued message its headers before anything is sent."""
+    ticket = message.ticket
+    domain = ticket.mailbox.address.partition("@")[2] or "tandem.invalid"
+    thread = list(
+        Message.objects.filter(ticket=ticket)
+        .exclude(pk=message.pk)
+        .exclude(message_id="")
+        .order_by("created_at", "id")
+        .values_list("message_id", "direction")
+    )
+    customer_ids = [mid for mid, direction in thread if direction == Direction.INBOUND]
+    updates = {
+        "message_id": message.message_id or make_msgid(f"t{ticket.pk}", domain=domain).strip("<>"),
+        "in_reply_to": message.in_reply_to or (customer_ids[-1] if customer_ids else ""),
+        "references": message.references or " ".join(mid for mid, _ in thread[-20:]),
+        "subject": message.subject or subject_with_token(_reply_subject(ticket.subject), ticket.pk),
+        "to": message.to or [ticket.customer.email],
+        "from_address": message.from_address or ticket.mailbox.address,
+    }
+    Message.objects.filter(pk=message.pk).update(**updates)
+    for field, value in updates.items():
+        setattr(message, field, value)
+
+
+def _reply_subject(subject: str) -> str:
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def build_email(message: Message) -> EmailMultiAlternatives:
+    ticket = message.ticket
+    mailbox = ticket.mailbox
+    body = message.body_text
+    if mailbox.signature and not message.automatic:
+        body = f"{body.rstrip()}\n\n-- \n{mailbox.signature}\n"
+    headers = {
+        "Message-ID": f"<{message.message_id}>",
+        "X-Tandem-Ticket": str(ticket.pk),
+    }
+    if message.in_reply_to:
+        headers["In-Reply-To"] = f"<{message.in_reply_to.split()[0]}>"
+    if message.references:
+        headers["References"] = " ".join(f"<{mid}>" for mid in message.references.split())
+    if message.automatic:
+        # RFC 3834: tells the customer's auto-responder not to answer our auto-answer.
+        headers["Auto-Submitted"] = "auto-replied"
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=body,
+        from_email=formataddr((mailbox.from_name or mailbox.name, mailbox.address)),
+        to=list(message.to),
+        cc=list(message.cc),
+        reply_to=[reply_address(mailbox.address, ticket.pk)],
+        headers=headers,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as handle:
+            email.attach(attachment.filename, handle.read(), attachment.content_type)
+    return email
+
+
+def _smtp_send(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
+    timeout = 30
+    context = ssl.create_default_context()
+    if mailbox.smtp_security == MailSecurity.SSL:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            mailbox.smtp_host, mailbox.smtp_port, timeout=timeout, context=context
+        )
+    else:
+        client = smtplib.SMTP(mailbox.smtp_host, mailbox.smtp_port, timeout=timeout)
+    with client:
+        if mailbox.smtp_security == MailSecurity.STARTTLS:
+            client.starttls(context=context)
+        if mailbox.smtp_user:
+            client.login(mailbox.smtp_user, mailbox.smtp_password)
+        client.sendmail(mailbox.address, email.recipients(), email.message().as_bytes())
+
+
+def transmit(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
+    """Hand the message to the mailbox's SMTP server, or to the default mailer."""
+    if mailbox.smtp_host:
+        _smtp_send(mailbox, email)
+    else:
+        email.send()
+
+
+def _is_permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return isinstance(exc, smtplib.SMTPNotSupportedError | smtplib.SMTPAuthenticationError)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return f"The mail server answered {exc.smtp_code}: {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = ", ".join(f"{rcpt} ({code})" for rcpt, (code, _) in exc.recipients.items())
+        return f"The mail server refused the recipients: {refused}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"The mail server closed the connection: {exc}"
+    return f"Could not reach the mail server: {type(exc).__name__}: {exc}"
+
+
+def send_message(message_pk: int) -> str:
+    """Send one queued message once; returns what happened, for logs and tests."""
+    if not delivery.claim_for_sending(message_pk):
+        return "not claimable"
+    message = (
+        Message.objects.select_related("ticket__mailbox", "ticket__customer")
+        .filter(pk=message_pk)
+        .first()
+    )
+    if message is None:
+        return "gone"
+    Message.objects.filter(pk=message_pk).update(sending_since=timezone.now())
+    try:
+        transmit(message.ticket.mailbox, build_email(message))
+    except (smtplib.SMTPException, OSError) as exc:
+        permanent = _is_permanent(exc)
+        delivery.mark_failed(message, _describe(exc), will_retry=not permanent)
+        if permanent:
+            return "failed"
+        raise TransientSendError(_describe(exc)) from exc
+    delivery.mark_sent(message)
+    return "sent"
+
+
+@transaction.atomic
+def sweep_stuck_sends() -> int:
+    """Sends a dead worker left in "sending": mark them failed for a person to decide."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(
+        Message.objects.select_related("ticket")
+        .select_for_update(skip_locked=True)
+        .filter(delivery_status=DeliveryStatus.SENDING, sending_since__lt=cutoff)
+    )
+    for message in stuck:
+        delivery.mark_failed(
+            message,
+            "The worker stopped while sending, so delivery is uncertain: the mail server may "
+            "have accepted the message. Retry only if the customer did not receive it.",
+            will_retry=False,
+        )
+    return len(stuck)

@@ -1,0 +1,71 @@
+"""Quoted history and signatures, folded away in the view and never deleted.
+
+The stored body keeps every byte the customer sent; these functions only decide which
+parts the conversation view shows collapsed behind a "show quoted text" toggle.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+_ATTRIBUTION = re.compile(
+    r"^(on .{4,200}wrote:?|am .{4,200}schrieb.*:|le .{4,200}a écrit ?:|"
+    r"-{2,}\s*original message\s*-{2,}|-{2,}\s*forwarded message\s*-{2,}|"
+    r"_{10,}|from:\s.+@.+)$",
+    re.I,
+)
+_SIGNATURE = re.compile(r"^(-- ?|--|sent from my \w+.*)$", re.I)
+_BLOCKQUOTE = re.compile(r"<blockquote\b[^>]*>|</blockquote\s*>", re.I)
+SUMMARY = "Show quoted text"
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """(what to show, what to fold) for a plain-text body."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        quoted_from_here = stripped.startswith(">") and all(
+            not rest.strip() or rest.lstrip().startswith(">") for rest in lines[index:]
+        )
+        if index > 0 and (
+            _ATTRIBUTION.match(stripped) or _SIGNATURE.match(line.rstrip()) or quoted_from_here
+        ):
+            return "\n".join(lines[:index]).rstrip(), "\n".join(lines[index:])
+    return text.rstrip(), ""
+
+
+def _details(inner: str) -> str:
+    return f'<details class="mail-quoted"><summary>{SUMMARY}</summary>{inner}</details>'
+
+
+def fold_text(text: str) -> SafeString:
+    shown, folded = split_text(text)
+    html = f'<div class="mail-text">{escape(shown)}</div>'
+    if folded:
+        html += _details(f'<div class="mail-text">{escape(folded)}</div>')
+    return mark_safe(html)
+
+
+def fold_html(sanitized_html: str) -> SafeString:
+    """Wrap each outermost <blockquote> of already-sanitized HTML in a <details>."""
+    out: list[str] = []
+    depth = 0
+    position = 0
+    start = 0
+    for match in _BLOCKQUOTE.finditer(sanitized_html):
+        closing = match.group(0).startswith("</")
+        if not closing:
+            if depth == 0:
+                out.append(sanitized_html[position : match.start()])
+                start = match.start()
+            depth += 1
+        elif depth > 0:
+            depth -= 1
+            if depth == 0:
+                out.append(_details(sanitized_html[start : match.end()]))
+                position = match.end()
+    out.append(sanitized_html[position if depth == 0 else start :])
+    return mark_safe("".join(out))

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from tickets.mail import views
+
+urlpatterns = [
+    path("mail/inbound/<int:mailbox_id>/", views.inbound_webhook, name="mail-webhook"),
+    path("mail/quarantine/", views.quarantine, name="quarantine"),
+]

@@ -1,0 +1,70 @@
+"""HTTP doors for mail: the inbound webhook, and the way to the quarantine list."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from tickets.mail.ingest import Outcome, ingest_message
+from tickets.models import Mailbox
+
+STATUS_FOR = {
+    Outcome.NEW_TICKET: 201,
+    Outcome.ADDED: 201,
+    Outcome.DUPLICATE: 200,
+    Outcome.QUARANTINED: 202,
+}
+
+
+def _secret(request: HttpRequest) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.headers.get("X-Tandem-Webhook-Secret", "")
+
+
+def _too_large() -> JsonResponse:
+    limit = settings.MAX_UPLOAD_BYTES
+    return JsonResponse({"error": f"The message is larger than {limit} bytes."}, status=413)
+
+
+@csrf_exempt
+@require_POST
+def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    """POST a raw RFC 822 message (Content-Type: message/rfc822) with the mailbox secret."""
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
+    secret = _secret(request)
+    if mailbox is None or not secret or not hmac.compare_digest(secret, mailbox.webhook_secret):
+        return JsonResponse({"error": "Unknown mailbox or wrong secret."}, status=401)
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.MAX_UPLOAD_BYTES:
+        return _too_large()
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return _too_large()
+    if len(raw) > settings.MAX_UPLOAD_BYTES:
+        return _too_large()
+    if not raw.strip():
+        return JsonResponse({"error": "The request body must be a raw email message."}, status=400)
+    result = ingest_message(raw, mailbox=mailbox, source="webhook")
+    return JsonResponse(
+        {"outcome": str(result.outcome), "ticket": result.ticket_id, "detail": result.describe()},
+        status=STATUS_FOR[result.outcome],
+    )
+
+
+@staff_member_required
+def quarantine(request: HttpRequest) -> HttpResponse:
+    """The quarantine list lives in the admin (download and retry are admin actions)."""
+    return redirect("admin:tickets_quarantinedemail_changelist")

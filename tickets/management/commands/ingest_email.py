@@ -1,0 +1,48 @@
+"""`manage.py ingest_email [--mailbox ADDRESS] PATH...`: the command-line door for mail."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.sources import iter_path
+from tickets.models import Mailbox
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest raw email from .eml/.box files, directories of them, or mbox files. Without "
+        "--mailbox, each message goes to the mailbox its recipients name, else the default."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--mailbox", metavar="ADDRESS", help="Mailbox address to file into.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        mailbox = None
+        if options["mailbox"]:
+            mailbox = Mailbox.objects.filter(address=options["mailbox"].strip().lower()).first()
+            if mailbox is None:
+                raise CommandError(f"No mailbox with the address {options['mailbox']!r}.")
+        paths = [Path(p) for p in options["paths"]]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise CommandError(f"No such file or directory: {', '.join(missing)}")
+        counts: Counter[Outcome] = Counter()
+        read = 0
+        for path in paths:
+            for label, raw in iter_path(path):
+                read += 1
+                result = ingest_message(raw, mailbox=mailbox, source="command")
+                counts[result.outcome] += 1
+                self.stdout.write(f"{label}: {result.describe()}")
+        self.stdout.write(
+            f"{read} read, {counts[Outcome.NEW_TICKET]} new tickets, "
+            f"{counts[Outcome.ADDED]} added to tickets, {counts[Outcome.DUPLICATE]} duplicates, "
+            f"{counts[Outcome.QUARANTINED]} quarantined"
+        )
