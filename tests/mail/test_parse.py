@@ -93,7 +93,7 @@ def test_dedupe_key_ignores_trace_headers_and_line_endings_but_not_content() -> 
 def test_quotes_and_signatures_fold_but_stay() -> None:
     parsed = parse_message(load("reply.eml"))
     html = fold_text(parsed.body_text)
-    assert html.startswith('<div class="mail-text">It is working again')
+    assert html.startswith('<div class="mail-text"><p>It is working again')
     assert "<details" in html and "&gt; the printer on floor 3" in html
     folded = fold_html("<p>new</p><blockquote>old<blockquote>older</blockquote></blockquote>")
     assert folded.count("<details") == 1 and "older" in folded

@@ -11,12 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
@@ -26,6 +24,7 @@ from django.utils.text import get_valid_filename
 from tickets import services
 from tickets.mail import delivery
 from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
+from tickets.mail.redis import over_rate_limit
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
 from tickets.models import (
     Attachment,
@@ -132,7 +131,7 @@ def _ingest(
 
     ticket = find_ticket(parsed, address)
     opens_ticket = ticket is None or ticket.status == Status.CLOSED
-    if opens_ticket and retry_of is None and _rate_limited(address):
+    if opens_ticket and retry_of is None and over_rate_limit(address):
         return refuse(
             f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "
             f"{address} within an hour.",
@@ -334,19 +333,6 @@ def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
         if ticket is not None and (sender == ticket.customer.email or sender in ticket.cc):
             return ticket
     return None
-
-
-def _rate_limited(sender: str) -> bool:
-    limit = settings.MAIL_RATE_LIMIT_PER_HOUR
-    if limit <= 0:
-        return False
-    digest = hashlib.sha256(sender.encode()).hexdigest()[:24]
-    key = f"mail:rate:{digest}:{int(time.time() // 3600)}"
-    cache.add(key, 0, timeout=3700)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:
-        return False
 
 
 def quarantine(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.utils.html import escape
+from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
 _ATTRIBUTION = re.compile(
@@ -43,9 +43,10 @@ def _details(inner: str) -> str:
 
 def fold_text(text: str) -> SafeString:
     shown, folded = split_text(text)
-    html = f'<div class="mail-text">{escape(shown)}</div>'
+    html = f'<div class="mail-text">{linebreaks(shown, autoescape=True)}</div>'
     if folded:
-        html += _details(f'<div class="mail-text">{escape(folded)}</div>')
+        html += _details(f'<div class="mail-text">{linebreaks(folded, autoescape=True)}</div>')
+    # Safe: linebreaks(autoescape=True) escaped both parts.
     return mark_safe(html)
 
 
@@ -68,4 +69,5 @@ def fold_html(sanitized_html: str) -> SafeString:
                 out.append(_details(sanitized_html[start : match.end()]))
                 position = match.end()
     out.append(sanitized_html[position if depth == 0 else start :])
+    # Safe: the input is nh3-sanitized and only <details> wrappers were added.
     return mark_safe("".join(out))
