@@ -69,12 +69,16 @@ def customer_replied(message: Message) -> None:
 
 
 def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> None:
-    """Tell an agent a ticket was assigned to them (not when they took it themselves)."""
-    if actor_user is not None and actor_user.pk == assignee.pk:
+    """Tell an agent another person assigned them a ticket.
+
+    Not when they took it themselves, and not for rule or system assignments: a rule that
+    should tell someone has its own notify action, and one event should be one email.
+    """
+    if actor_user is None or actor_user.pk == assignee.pk:
         return
     if not assignee.is_active or not assignee.notify_on_assignment:
         return
-    by = actor_user.display_name if actor_user else "Tandem"
+    by = actor_user.display_name
     agent_notify.notify_agents(
         [assignee], ticket.pk, f"{by} assigned you a ticket", f"#{ticket.pk} {ticket.subject}"
     )
