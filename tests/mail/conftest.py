@@ -17,8 +17,6 @@ def load(name: str, **replace: str) -> bytes:
 
 @pytest.fixture(autouse=True)
 def _media(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Attachments and quarantined bytes go to a throwaway directory; fast password hashing
-    keeps the personas cheap (password hashing is not what these tests are about)."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with override_settings(MEDIA_ROOT=tmp_path / "media", PASSWORD_HASHERS=fast):
+    """Attachments and quarantined bytes go to a throwaway directory."""
+    with override_settings(MEDIA_ROOT=tmp_path / "media"):
         yield

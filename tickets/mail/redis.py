@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from functools import cache
+from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 
-@cache
+@lru_cache(maxsize=4)
 def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)
 
@@ -25,7 +26,7 @@ def client() -> redis.Redis:
 
 def rate_key(sender: str, now: float | None = None) -> str:
     digest = hashlib.sha256(sender.lower().encode()).hexdigest()[:24]
-    return f"tandem:mail:rate:{digest}:{int((now or time.time()) // 3600)}"
+    return f"mail:rate:{digest}:{int((now or time.time()) // 3600)}"
 
 
 def over_rate_limit(sender: str) -> bool:
@@ -34,11 +35,14 @@ def over_rate_limit(sender: str) -> bool:
     if limit <= 0:
         return False
     key = rate_key(sender)
-    pipe = client().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, 3700)
-    count, _ = pipe.execute()
-    return int(count) > limit
+    # Through Django's cache (Redis): add() creates the hour's counter atomically, then
+    # incr() is Redis INCR.
+    cache.add(key, 0, timeout=3700)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:
+        # The counter expired between the two calls: this is the first of a new hour.
+        return False
 
 
 def mailbox_lock(mailbox_id: int, timeout: int) -> redis.lock.Lock:
