@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 from helpdesk.api import not_found
 from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
-from tickets.api.views import CustomerViewSet, TicketViewSet
+from tickets.api.views import CustomerViewSet, ImportView, TicketViewSet
 
 app_name = "api"
 
@@ -23,6 +23,7 @@ router.register("kb/articles", ArticleViewSet, basename="kb-article")
 urlpatterns = [
     path("metrics/summary/", metrics_summary, name="metrics-summary"),
     path("", include(router.urls)),
+    path("import/", ImportView.as_view(), name="import"),
     # Keep last: anything not matched above is an API 404 in the API's shape.
     re_path(r"^.*$", not_found),
 ]
