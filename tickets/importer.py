@@ -11,6 +11,7 @@ nothing. Used by `manage.py import_tickets` and by POST /api/v1/import/.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import sys
@@ -27,12 +28,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 
 from metrics.business_hours import CalendarError, parse_hours
-from metrics.models import SCORE_RANGES, SurveyKind, SurveyResponse
+from metrics.models import SCORE_RANGES, SurveyKind
+from metrics.surveys import SurveyLink, existing_answers, record_answers
 from tickets import services
 from tickets.models import (
     ActorKind,
     BusinessCalendar,
     Channel,
+    Customer,
     DeliveryStatus,
     Direction,
     EventKind,
@@ -336,7 +339,7 @@ def import_ticket(record: dict[str, Any], lookups: Lookups) -> str:
     for step in steps:
         step.apply(ticket)
     for survey in surveys:
-        _save_survey(ticket, customer, survey, external_id)
+        _save_survey(ticket, customer, survey)
     return IMPORTED
 
 
@@ -456,34 +459,22 @@ def _score(record: dict[str, Any], kind: str, where: str = "") -> int:
     return score
 
 
-def _save_survey(ticket: Ticket, customer: Any, survey: _Survey, external_id: str) -> None:
-    # The agent filter of CSAT and CES: whoever was assigned when the customer answered.
+def _save_survey(ticket: Ticket, customer: Customer, survey: _Survey) -> None:
+    """Record the answer the way a live answer is recorded (metrics.surveys)."""
+    # CSAT and CES are filed under whoever was assigned when the customer answered:
+    # replay the assignee from the events, then answer as of that moment.
     assignee_event = (
         ticket.events.filter(kind=EventKind.ASSIGNEE, at__lte=survey.at)
         .order_by("-at", "-id")
         .first()
     )
-    assignee = None
+    at_answer = copy.copy(ticket)
+    at_answer.assignee_id = None
     if assignee_event is not None and assignee_event.after:
-        assignee = User.objects.filter(email__iexact=assignee_event.after).first()
-    response = SurveyResponse.objects.create(
-        kind=survey.kind,
-        score=survey.score,
-        comment=survey.comment,
-        customer=customer,
-        ticket=ticket,
-        assignee=assignee,
-        submitted_at=survey.at,
-        external_key=f"{external_id}:{survey.kind}",
-    )
-    services.record_event(
-        ticket,
-        EventKind.SURVEY,
-        actor=IMPORT,
-        at=survey.at,
-        after={"kind": survey.kind, "score": survey.score},
-        data={"survey_response": response.pk},
-    )
+        agent = User.objects.filter(email__iexact=assignee_event.after).first()
+        at_answer.assignee_id = agent.pk if agent else None
+    link = SurveyLink(survey.kind, customer, at_answer)
+    record_answers(link, {survey.kind: survey.score}, survey.comment, at=survey.at)
 
 
 def import_nps(record: dict[str, Any], lookups: Lookups) -> str:
@@ -491,17 +482,18 @@ def import_nps(record: dict[str, Any], lookups: Lookups) -> str:
     score = _score(record, SurveyKind.NPS)
     at = _timestamp(record.get("at"), "at")
     comment = _text(record, "comment", required=False)
-    key = f"nps:{email}:{at.isoformat()}"
-    if SurveyResponse.objects.filter(external_key=key).exists():
+    # One answer per customer and time: the invitation of a live NPS answer.
+    link = SurveyLink(
+        SurveyKind.NPS, Customer(email=email), None, f"import:{email}:{at.isoformat()}"
+    )
+    if existing_answers(link):
         return UNCHANGED
     customer = services.get_or_create_customer(email)
-    SurveyResponse.objects.create(
-        kind=SurveyKind.NPS,
-        score=score,
-        comment=comment,
-        customer=customer,
-        submitted_at=at,
-        external_key=key,
+    record_answers(
+        SurveyLink(SurveyKind.NPS, customer, None, link.invitation_id),
+        {SurveyKind.NPS: score},
+        comment,
+        at=at,
     )
     return IMPORTED
 
@@ -531,7 +523,7 @@ def import_record(line: bytes | str, lookups: Lookups) -> str:
     if importer is None:
         raise LineRejected(f"unknown type {kind!r} (one of {', '.join(IMPORTERS)})")
     try:
-        with transaction.atomic():
+        with transaction.atomic(), services.coalesced_changes():
             return importer(record, lookups)
     except LineRejected:
         lookups.forget()

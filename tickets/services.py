@@ -10,7 +10,9 @@ the same events, and therefore the same figures, as history lived through the UI
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,8 +124,44 @@ def ticket_changed(ticket_id: int) -> None:
     workflow_after_change(ticket_id)
 
 
+class _TicketChanged:
+    """The after-commit hook of one ticket, recognizable so it can be registered once."""
+
+    def __init__(self, ticket_id: int) -> None:
+        self.ticket_id = ticket_id
+
+    def __call__(self) -> None:
+        ticket_changed(self.ticket_id)
+
+
+# Where the pending on-commit hooks of the current coalesced_changes() block start.
+_coalesce_from: ContextVar[int | None] = ContextVar("coalesce_from", default=None)
+
+
+@contextmanager
+def coalesced_changes() -> Iterator[None]:
+    """Inside a transaction: each ticket's after-commit hook runs once, not once per change.
+
+    History import replays a ticket's whole history in one transaction; without this,
+    the rules, SLA and figures would run after commit once per message and event. Django
+    drops hooks registered in a savepoint that rolls back, so a hook still pending in
+    the list is one that will really run.
+    """
+    token = _coalesce_from.set(len(transaction.get_connection().run_on_commit))
+    try:
+        yield
+    finally:
+        _coalesce_from.reset(token)
+
+
 def _after_commit(ticket_id: int) -> None:
-    transaction.on_commit(lambda: ticket_changed(ticket_id))
+    start = _coalesce_from.get()
+    if start is not None and any(
+        isinstance(hook, _TicketChanged) and hook.ticket_id == ticket_id
+        for _, hook, _ in transaction.get_connection().run_on_commit[start:]
+    ):
+        return
+    transaction.on_commit(_TicketChanged(ticket_id))
 
 
 def get_or_create_customer(

@@ -1,0 +1,196 @@
+"""What `manage.py bench` hands to each app's benchmark section.
+
+A section is a module `<app>/bench.py` exposing `run(bench: Bench) -> None`. It times
+what it cares about with `bench.measure(...)` (latency samples, reported as p50/p95) or
+`bench.rate(...)` (throughput), using the seeded data (`bench.agent`, `bench.manager`,
+`bench.sample_tickets(...)`, `bench.client(user)` for requests through the real URLs).
+The command prints one table of every result at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from django.test import Client
+
+from tickets.models import Ticket, User
+
+# Words the seeded messages are made of (tickets/bench_seed.py); search queries pick
+# from them so every query has matches, as real searches mostly do.
+SEARCH_WORDS = (
+    "invoice",
+    "password",
+    "printer",
+    "refund",
+    "login",
+    "export",
+    "timeout",
+    "upgrade",
+    "shipping",
+    "certificate",
+    "webhook",
+    "discount",
+)
+
+
+@dataclass
+class Result:
+    section: str
+    name: str
+    samples_ms: list[float] = field(default_factory=list)
+    target_ms: float | None = None
+    rate: float | None = None
+    unit: str = ""
+    target_rate: float | None = None
+    note: str = ""
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.samples_ms)
+        index = max(0, math.ceil(p / 100 * len(ordered)) - 1)
+        return ordered[index]
+
+    @property
+    def passed(self) -> bool | None:
+        if self.rate is not None and self.target_rate is not None:
+            return self.rate >= self.target_rate
+        if self.samples_ms and self.target_ms is not None:
+            return self.percentile(95) <= self.target_ms
+        return None
+
+
+class Bench:
+    def __init__(
+        self, *, out: TextIO, tickets: int, import_tickets: int = 5_000, seed: int = 7
+    ) -> None:
+        self.out = out
+        self.tickets = tickets
+        self.import_tickets = import_tickets
+        self.section = ""
+        self.results: list[Result] = []
+        self.random = random.Random(seed)
+        self._users: dict[str, User] = {}
+
+    # --- people and data of the seed ---------------------------------------------------
+
+    def user(self, email: str) -> User:
+        if email not in self._users:
+            self._users[email] = User.objects.get(email=email)
+        return self._users[email]
+
+    @property
+    def agent(self) -> User:
+        """An agent of one bench team: sees a quarter of the tickets, like most agents."""
+        return self.user("agent1@bench.test")
+
+    @property
+    def manager(self) -> User:
+        return self.user("manager@bench.test")
+
+    def client(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def sample_tickets(self, user: User, count: int) -> list[int]:
+        """`count` random ticket numbers that `user` may see."""
+        bounds = Ticket.objects.order_by("number").values_list("number", flat=True)
+        low, high = bounds.first() or 0, bounds.last() or 0
+        found: list[int] = []
+        while high and len(found) < count:
+            candidates = [self.random.randint(low, high) for _ in range(count * 8)]
+            found += (
+                Ticket.objects.visible_to(user)
+                .filter(number__in=candidates)
+                .values_list("number", flat=True)
+            )
+        return found[:count]
+
+    def search_terms(self, count: int) -> list[str]:
+        return [self.random.choice(SEARCH_WORDS) for _ in range(count)]
+
+    # --- measuring -----------------------------------------------------------------------
+
+    def measure(
+        self,
+        name: str,
+        fn: Callable[[int], Any],
+        *,
+        samples: int = 40,
+        warmup: int = 3,
+        target_ms: float | None = None,
+        note: str = "",
+    ) -> Result:
+        """Call fn(i) `warmup` times untimed, then `samples` times timed."""
+        for i in range(warmup):
+            fn(i)
+        result = Result(self.section, name, target_ms=target_ms, note=note)
+        for i in range(samples):
+            started = time.perf_counter()
+            fn(warmup + i)
+            result.samples_ms.append((time.perf_counter() - started) * 1000)
+        self.results.append(result)
+        self.out.write(
+            f"  {name}: p50 {result.percentile(50):.1f} ms, p95 {result.percentile(95):.1f} ms"
+            f" ({samples} samples)\n"
+        )
+        return result
+
+    def rate(
+        self,
+        name: str,
+        count: int,
+        seconds: float,
+        *,
+        unit: str,
+        target: float | None = None,
+        note: str = "",
+    ) -> Result:
+        result = Result(
+            self.section,
+            name,
+            rate=count / seconds if seconds else 0.0,
+            unit=unit,
+            target_rate=target,
+            note=note,
+        )
+        self.results.append(result)
+        self.out.write(f"  {name}: {result.rate:.0f} {unit} ({count} in {seconds:.1f} s)\n")
+        return result
+
+    def note(self, text: str) -> None:
+        self.out.write(f"  note: {text}\n")
+
+    # --- report ------------------------------------------------------------------------
+
+    def table(self) -> str:
+        header = ("section", "what", "n", "p50 ms", "p95 ms", "rate", "target", "ok")
+        rows = [header]
+        for r in self.results:
+            if r.rate is not None:
+                target = f">= {r.target_rate:.0f} {r.unit}" if r.target_rate else ""
+                row = (r.section, r.name, "", "", "", f"{r.rate:.0f} {r.unit}", target)
+            else:
+                target = f"p95 <= {r.target_ms:.0f} ms" if r.target_ms else ""
+                row = (
+                    r.section,
+                    r.name,
+                    str(len(r.samples_ms)),
+                    f"{r.percentile(50):.1f}",
+                    f"{r.percentile(95):.1f}",
+                    "",
+                    target,
+                )
+            ok = {True: "yes", False: "NO", None: ""}[r.passed]
+            rows.append((*row, ok))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        lines = [
+            " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+        ]
+        lines.insert(1, "-+-".join("-" * w for w in widths))
+        notes = [f"- {r.section}/{r.name}: {r.note}" for r in self.results if r.note]
+        return "\n".join(lines + (["", *notes] if notes else []))

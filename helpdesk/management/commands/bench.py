@@ -1,0 +1,129 @@
+"""`manage.py bench` (`make bench`): seed a large data set, then time what matters.
+
+It works on its own database, `<DATABASE NAME>_bench` on the same server unless
+`--database` names another, created and migrated on first use, so benchmarks never
+disturb development or test data. If that database holds fewer than `--tickets`
+tickets in the bench mailboxes, it adds the rest with COPY (tickets/bench_seed.py);
+`--reseed` empties the ticket tables first.
+
+Sections. Every installed app may ship a module `<app>/bench.py` with
+
+    def run(bench: helpdesk.benchmarking.Bench) -> None: ...
+
+The section's name is the app label; `--only LABEL` runs one. Inside, time latency with
+`bench.measure(name, fn, samples=40, target_ms=...)` (fn(i) is called per sample and
+reported as p50/p95) or throughput with `bench.rate(name, count, seconds, unit=...,
+target=...)`. `bench.agent` / `bench.manager` are seeded users, `bench.client(user)` a
+signed-in test Client for the real URLs (server-side time: middleware, view, template),
+`bench.sample_tickets(user, n)` ticket numbers the user may see, `bench.search_terms(n)`
+words with matches. The command prints every result in one table at the end.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+import psycopg
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.test.utils import override_settings
+from psycopg import sql
+
+from helpdesk.benchmarking import Bench
+from tickets import bench_seed
+
+
+class Command(BaseCommand):
+    help = "Seed a large benchmark database (COPY) and print p50/p95 timings per section."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tickets", type=int, default=1_000_000)
+        parser.add_argument("--reseed", action="store_true", help="Empty and seed again.")
+        parser.add_argument("--only", metavar="SECTION", help="Run one section (app label).")
+        parser.add_argument(
+            "--import-tickets",
+            type=int,
+            default=5_000,
+            help="Tickets in the generated file of the import throughput run.",
+        )
+        parser.add_argument(
+            "--database", help="Database to use (default: <current name>_bench, same server)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sections = self._sections(options["only"])
+        self._use_bench_database(options["database"])
+        call_command("migrate", interactive=False, verbosity=0)
+        self._seed(options["tickets"], reseed=options["reseed"])
+        bench = Bench(
+            out=self.stdout,
+            tickets=bench_seed.seeded_count(),
+            import_tickets=options["import_tickets"],
+        )
+        # Production-like request handling: no per-query logging of DEBUG.
+        with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver", *settings.ALLOWED_HOSTS]):
+            for label, module in sections:
+                bench.section = label
+                self.stdout.write(self.style.MIGRATE_HEADING(f"{label}"))
+                module.run(bench)
+        self.stdout.write("")
+        self.stdout.write(
+            f"{bench.tickets:,} tickets in {connection.settings_dict['NAME']}, "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        )
+        self.stdout.write(bench.table())
+
+    def _sections(self, only: str | None) -> list[tuple[str, Any]]:
+        found = []
+        for config in apps.get_app_configs():
+            try:
+                module = importlib.import_module(f"{config.name}.bench")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.bench":
+                    raise
+                continue
+            if callable(getattr(module, "run", None)):
+                found.append((config.label, module))
+        if only:
+            found = [(label, module) for label, module in found if label == only]
+            if not found:
+                raise CommandError(f"No bench section {only!r}.")
+        return found
+
+    def _use_bench_database(self, name: str | None) -> None:
+        current = connection.settings_dict["NAME"]
+        name = name or (current if current.endswith("_bench") else f"{current}_bench")
+        params = {
+            "host": connection.settings_dict.get("HOST") or None,
+            "port": connection.settings_dict.get("PORT") or None,
+            "user": connection.settings_dict.get("USER") or None,
+            "password": connection.settings_dict.get("PASSWORD") or None,
+        }
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+            exists = admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if not exists:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        connection.close()
+        connection.settings_dict["NAME"] = name
+        self.stdout.write(f"bench database: {name}")
+
+    def _seed(self, tickets: int, *, reseed: bool) -> None:
+        if reseed:
+            bench_seed.truncate()
+        have = bench_seed.seeded_count()
+        if have >= tickets:
+            self.stdout.write(f"seeded already: {have:,} tickets")
+            return
+        from tqdm import tqdm
+
+        started = time.monotonic()
+        with tqdm(total=tickets - have, unit="ticket", unit_scale=True, desc="seeding") as bar:
+            added = bench_seed.seed(tickets, progress=bar.update)
+        self.stdout.write(f"seeded {added:,} tickets in {time.monotonic() - started:.0f} s")

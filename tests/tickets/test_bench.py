@@ -1,0 +1,65 @@
+"""The benchmark's bulk seed and report: consistent data, and a table people can read."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F, Q
+
+from helpdesk.benchmarking import Bench
+from tickets import bench_seed
+from tickets.access import get_ticket_for
+from tickets.models import Direction, EventKind, Message, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s)",
+            [list(bench_seed.BULK_TABLES)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_seed_writes_consistent_tickets_messages_and_events() -> None:
+    indexes = _index_names()
+    assert bench_seed.seed(300) == 300
+    assert bench_seed.seeded_count() == 300
+    # Every secondary index is back after the bulk load.
+    assert _index_names() == indexes
+
+    tickets = Ticket.objects.annotate(real=Count("messages")).filter(~Q(real=F("message_count")))
+    assert not tickets.exists(), "message_count matches the stored messages"
+    assert Message.objects.count() >= 300
+    first = Message.objects.filter(ticket=Ticket.objects.order_by("number").first()).first()
+    assert first.direction == Direction.INBOUND
+    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == 300
+    assert TicketEvent.objects.filter(kind=EventKind.MESSAGE).count() == Message.objects.count()
+    # Generated columns filled themselves: full-text search finds seeded words.
+    assert Ticket.objects.matching("invoice").exists()
+    # Sequences continue after the copied ids.
+    assert bench_seed.seed(310) == 10
+    assert bench_seed.seed(310) == 0
+
+    bench = Bench(out=io.StringIO(), tickets=310)
+    numbers = bench.sample_tickets(bench.agent, 5)
+    assert len(numbers) == 5
+    for number in numbers:
+        assert get_ticket_for(bench.agent, number)
+
+
+def test_bench_report_table() -> None:
+    out = io.StringIO()
+    bench = Bench(out=out, tickets=10)
+    bench.section = "demo"
+    bench.measure("fast", lambda i: None, samples=5, warmup=1, target_ms=1000, note="a note")
+    bench.rate("import", 1000, 2.0, unit="tickets/s", target=400)
+    table = bench.table()
+    assert "demo    | fast" in table
+    assert "500 tickets/s" in table and ">= 400 tickets/s" in table
+    assert table.count("yes") == 2
+    assert "- demo/fast: a note" in table
