@@ -1,10 +1,10 @@
 """The one article search: help center, request-form suggestions, agent reply box and API.
 
-Ranked PostgreSQL full-text search (title weighted A over body B) first. When it finds
-nothing, prefix matching catches words still being typed ("passw" finds "password"), and
-where the pg_trgm extension is installed, trigram similarity on titles catches typos
-("pasword"). The embedded PostgreSQL of `make run` ships without pg_trgm, so that last
-step is skipped there rather than failing.
+Ranked PostgreSQL full-text search (title weighted A over body B) first, all words, then
+any of them. When that finds nothing, prefix matching catches words still being typed
+("passw" finds "password"), and where the pg_trgm extension is installed, trigram
+similarity on titles catches typos ("pasword"). An embedded PostgreSQL without pg_trgm
+skips that last step rather than failing.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ _trigram_by_database: dict[str, bool] = {}
 
 class MatchKind:
     FULLTEXT = "fulltext"
+    ANY_WORD = "any_word"
     PREFIX = "prefix"
     TRIGRAM = "trigram"
 
@@ -173,6 +174,13 @@ def search_articles(
     hits = _ranked(articles, websearch, limit, headline_query=websearch)
     if hits:
         return SearchResult(text, hits, MatchKind.FULLTEXT)
+    if len(words) > 1:
+        # A sentence ("password reset mail never arrives") rarely has every word in one
+        # article; articles with some of them, best ranked first, still answer it.
+        any_word = SearchQuery(" | ".join(words), search_type="raw", config="english")
+        hits = _ranked(articles, any_word, limit, headline_query=any_word)
+        if hits:
+            return SearchResult(text, hits, MatchKind.ANY_WORD)
     prefix = _prefix_query(words)
     if prefix is not None:
         hits = _ranked(articles, prefix, limit, headline_query=prefix)

@@ -104,7 +104,11 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user if request.user.is_authenticated else None,
     )
     request.session[f"kb-voted-{shown.pk}"] = "yes" if form.cleaned_data["helpful"] else "no"
-    context = {"article": shown, "voted": request.session[f"kb-voted-{shown.pk}"]}
+    context = {
+        "article": shown,
+        "voted": request.session[f"kb-voted-{shown.pk}"],
+        "commented": bool(form.cleaned_data["comment"].strip()),
+    }
     if request.htmx:
         return render(request, "kb/article.html#feedback", context)
     messages.success(request, "Thanks for your feedback!")
