@@ -31,6 +31,10 @@ app.conf.beat_schedule = {
     "tickets-scheduled-rules": {"task": "tickets.run_scheduled_rules", "schedule": 300.0},
     "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},
     "tickets-wake-snoozed": {"task": "tickets.wake_snoozed", "schedule": 60.0},
+    # Each active mailbox is fetched by its own mail.poll_mailbox task, so a slow one never
+    # holds up the others; this only fans out those whose poll interval is due.
+    "mail-poll-mailboxes": {"task": "mail.poll_due_mailboxes", "schedule": 15.0},
+    # Sends a dead worker left in "sending" become "failed" for a person to decide.
     "mail-sweep-stuck-sends": {"task": "mail_out.sweep_stuck_sends", "schedule": 300.0},
 }
 app.autodiscover_tasks()

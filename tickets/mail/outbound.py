@@ -100,7 +100,8 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     return email
 
 
-def _smtp_send(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
+def _smtp_client(mailbox: Mailbox) -> smtplib.SMTP:
+    """A connected, signed-in SMTP client for the mailbox's settings."""
     timeout = 30
     context = ssl.create_default_context()
     if mailbox.smtp_security == MailSecurity.SSL:
@@ -109,11 +110,19 @@ def _smtp_send(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
         )
     else:
         client = smtplib.SMTP(mailbox.smtp_host, mailbox.smtp_port, timeout=timeout)
-    with client:
+    try:
         if mailbox.smtp_security == MailSecurity.STARTTLS:
             client.starttls(context=context)
         if mailbox.smtp_user:
             client.login(mailbox.smtp_user, mailbox.smtp_password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _smtp_send(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
+    with _smtp_client(mailbox) as client:
         client.sendmail(mailbox.address, email.recipients(), email.message().as_bytes())
 
 
@@ -123,6 +132,25 @@ def transmit(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
         _smtp_send(mailbox, email)
     else:
         email.send()
+
+
+def check_smtp(mailbox: Mailbox) -> tuple[bool, str]:
+    """Connect and sign in to the mailbox's SMTP server without sending anything."""
+    if not mailbox.smtp_host:
+        return True, "SMTP: no server is set; replies go out through the default mail server."
+    where = f"{mailbox.smtp_host}:{mailbox.smtp_port}"
+    try:
+        with _smtp_client(mailbox) as client:
+            client.noop()
+    except smtplib.SMTPAuthenticationError:
+        return False, f"SMTP: {where} refused the user name or password."
+    except smtplib.SMTPNotSupportedError as exc:
+        return False, f"SMTP: {where} does not support what the settings ask for ({exc})."
+    except ssl.SSLError as exc:
+        return False, f"SMTP: the secure connection to {where} failed ({exc.reason})."
+    except (smtplib.SMTPException, OSError) as exc:
+        return False, f"SMTP: could not connect to {where} ({exc})."
+    return True, f"SMTP: connected and signed in to {where}."
 
 
 def _is_permanent(exc: Exception) -> bool:

@@ -26,3 +26,21 @@ def sweep_stuck_sends() -> None:
     from tickets.mail.outbound import sweep_stuck_sends as sweep
 
     sweep()
+
+
+@shared_task(name="mail.poll_due_mailboxes", ignore_result=True)
+def poll_due_mailboxes() -> None:
+    from tickets.mail.imap import due_mailbox_ids
+
+    for mailbox_id in due_mailbox_ids():
+        poll_mailbox.delay(mailbox_id)
+
+
+@shared_task(name="mail.poll_mailbox", ignore_result=True)
+def poll_mailbox(mailbox_id: int) -> None:
+    from tickets.mail.imap import fetch_mailbox
+    from tickets.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).exclude(imap_host="").first()
+    if mailbox is not None:
+        fetch_mailbox(mailbox)

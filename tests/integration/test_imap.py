@@ -1,0 +1,147 @@
+"""IMAP fetching against a real Dovecot: UIDs, flags after commit, faults, locks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Dovecot, worker_env
+from tests.mail.conftest import load
+from tickets.mail import redis
+from tickets.mail.imap import check_imap, fetch_mailbox
+from tickets.models import Mailbox, Message, QuarantinedEmail, Ticket
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _reload(mailbox: Mailbox) -> Mailbox:
+    mailbox.refresh_from_db()
+    return mailbox
+
+
+def test_fetch_stores_each_message_once_and_flags_it_after_commit(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
+) -> None:
+    first = dovecot.deliver(imap_user, load("plain.eml"))
+    # Read in another client before the poll: still fetched (UIDs, not the unread flag).
+    second = dovecot.deliver(imap_user, load("latin1_qp.eml"), flags=r"(\Seen)")
+    summary = fetch_mailbox(imap_mailbox)
+    assert summary.fetched == 2 and summary.outcomes["new ticket"] == 2
+    assert Ticket.objects.filter(mailbox=imap_mailbox).count() == 2
+    flags = dovecot.flags(imap_user)
+    assert r"\Seen" in flags[first] and r"\Seen" in flags[second]
+    assert _reload(imap_mailbox).imap_last_uid == second
+    assert _reload(imap_mailbox).imap_uidvalidity
+    # Nothing new: nothing fetched, nothing stored.
+    assert fetch_mailbox(imap_mailbox).fetched == 0
+    assert Message.objects.count() == 2
+
+
+def test_broken_and_huge_messages_never_block_the_ones_behind(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path, settings
+) -> None:
+    settings.MAIL_MAX_MESSAGE_BYTES = 5000
+    dovecot.deliver(imap_user, load("no_headers.eml"))
+    huge = load("plain.eml").replace(b"Could someone", b"x" * 6000 + b"\nCould someone")
+    dovecot.deliver(imap_user, huge)
+    last = dovecot.deliver(imap_user, load("html_remote_image.eml"))
+    summary = fetch_mailbox(imap_mailbox)
+    assert summary.outcomes == {"quarantined": 2, "new ticket": 1}
+    reasons = sorted(QuarantinedEmail.objects.values_list("reason", flat=True))
+    assert reasons[0].startswith("Cannot be parsed") and reasons[1].startswith("Too large")
+    assert _reload(imap_mailbox).imap_last_uid == last
+    assert all(r"\Seen" in f for f in dovecot.flags(imap_user).values())
+
+
+def test_processed_folder_moves_fetched_mail(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
+) -> None:
+    imap_mailbox.imap_processed_folder = "Processed"
+    imap_mailbox.save()
+    dovecot.deliver(imap_user, load("plain.eml"))
+    client = dovecot.client(imap_user)
+    client.create("Processed")
+    client.logout()
+    assert fetch_mailbox(imap_mailbox).fetched == 1
+    assert dovecot.flags(imap_user) == {}
+    assert len(dovecot.flags(imap_user, "Processed")) == 1
+
+
+def test_uidvalidity_change_refetches_without_duplicates(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
+) -> None:
+    dovecot.deliver(imap_user, load("plain.eml"))
+    fetch_mailbox(imap_mailbox)
+    # The server renumbered the folder (e.g. restored from backup): old UIDs mean nothing.
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_uidvalidity=1, imap_last_uid=99)
+    dovecot.deliver(imap_user, load("no_message_id.eml"))
+    summary = fetch_mailbox(_reload(imap_mailbox))
+    assert summary.outcomes == {"duplicate": 1, "new ticket": 1}
+    assert Ticket.objects.count() == 2
+
+
+def test_a_second_worker_never_fetches_a_locked_mailbox(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
+) -> None:
+    dovecot.deliver(imap_user, load("plain.eml"))
+    held = redis.mailbox_lock(imap_mailbox.pk, 60)
+    assert held.acquire()
+    try:
+        assert fetch_mailbox(imap_mailbox).locked_out
+        assert Ticket.objects.count() == 0
+    finally:
+        held.release()
+    assert fetch_mailbox(imap_mailbox).fetched == 1
+
+
+CRASHING_FETCH = """
+import os, sys, django
+django.setup()
+import tickets.mail.imap as imap
+from tickets.models import Mailbox
+point = sys.argv[1]
+if point == "after-commit":
+    imap.mark_processed = lambda *a, **k: os._exit(9)
+else:
+    imap.ingest_message = lambda *a, **k: os._exit(9)
+imap.fetch_mailbox(Mailbox.objects.get(pk=int(sys.argv[2])))
+"""
+
+
+@pytest.mark.parametrize("point", ["after-commit", "before-commit"])
+def test_worker_killed_mid_fetch_loses_and_duplicates_nothing(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path, point: str
+) -> None:
+    uid = dovecot.deliver(imap_user, load("plain.eml"))
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_FETCH, point, str(imap_mailbox.pk)],
+        env=worker_env(media_root),
+        cwd=str(Path(__file__).resolve().parents[2]),
+        capture_output=True,
+    )
+    assert crashed.returncode == 9, crashed.stderr.decode()[-2000:]
+    stored = Message.objects.filter(message_id="plain-1@customer.test").count()
+    assert stored == (1 if point == "after-commit" else 0)
+    assert r"\Seen" not in dovecot.flags(imap_user)[uid]
+    # The dead worker's lock would expire on its own; end it now instead of waiting.
+    redis.client().delete(f"tandem:mail:fetch:{imap_mailbox.pk}")
+    fetch_mailbox(_reload(imap_mailbox))
+    assert Message.objects.filter(message_id="plain-1@customer.test").count() == 1
+    assert r"\Seen" in dovecot.flags(imap_user)[uid]
+    assert _reload(imap_mailbox).imap_last_uid == uid
+
+
+def test_connection_check_reports_in_plain_words(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox
+) -> None:
+    ok, text = check_imap(imap_mailbox)
+    assert ok and "signed in" in text
+    imap_mailbox.imap_folder = "NoSuchFolder"
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "NoSuchFolder" in text
+    imap_mailbox.imap_port = 1
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "could not connect" in text
