@@ -78,7 +78,7 @@ class Dovecot:
         client = self.client(user)
         try:
             client.select(folder)
-            typ, data = client.uid("FETCH", "1:*", "(FLAGS)")
+            _, data = client.uid("FETCH", "1:*", "(FLAGS)")
             found = {}
             for line in data:
                 if isinstance(line, bytes) and b"UID" in line:
