@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from tickets.mail.admin import MailboxSettingsAdmin
 from tickets.models import BusinessCalendar, Customer, Mailbox, Organization, Team, User
 
 
@@ -22,10 +23,8 @@ class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ("members",)
 
 
-@admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
-    list_display = ("name", "address", "is_active", "is_default")
-    filter_horizontal = ("teams",)
+# Mailbox settings (IMAP, SMTP, auto-ack, connection test) live beside the mail code.
+admin.site.register(Mailbox, MailboxSettingsAdmin)
 
 
 @admin.register(Organization)
@@ -41,6 +40,3 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 admin.site.register(BusinessCalendar)
-
-# The quarantine admin lives beside the mail code; importing it registers it.
-import tickets.mail.admin  # noqa: E402, F401

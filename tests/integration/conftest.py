@@ -128,13 +128,16 @@ class Recorder:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     drop_next: int = 0
+    reject_with: str = ""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.reject_with:
+            return self.reject_with
         if self.drop_next:
             # Hang up in the middle of the DATA exchange, before answering: to the client
             # this is a connection dropped mid-send, and nothing was delivered.
             self.drop_next -= 1
-            session.transport.close()
+            server.transport.close()
             return "421 closing"
         self.messages.append(
             {

@@ -55,3 +55,33 @@ def test_webhook_answers_413_above_the_size_limit(personas: Personas, client: Cl
     big = load("plain.eml") + b"x" * 2000
     assert post(client, box.pk, big, box.webhook_secret).status_code == 413
     assert Ticket.objects.count() == 0
+
+
+def test_agent_retries_a_failed_delivery_once(personas: Personas, client: Client) -> None:
+    from tickets import services
+    from tickets.models import DeliveryStatus, Message
+
+    ticket = Ticket.objects.get(
+        pk=post(
+            client, personas.mailbox_a.pk, load("plain.eml"), personas.mailbox_a.webhook_secret
+        ).json()["ticket"]
+    )
+    reply = services.reply(ticket, personas.agent_a, "Hello")
+    Message.objects.filter(pk=reply.pk).update(
+        delivery_status=DeliveryStatus.FAILED, delivery_error="421 try later"
+    )
+    url = f"/tickets/{ticket.pk}/messages/{reply.pk}/retry/"
+    client.force_login(personas.agent_a)
+    page = client.get(f"/tickets/{ticket.pk}/")
+    assert "Retry sending" in page.content.decode()
+    response = client.post(url)
+    assert response.status_code == 302
+    reply.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.QUEUED
+    assert client.post(url).status_code == 302  # a second click changes nothing
+    assert ticket.events.filter(kind="delivery", after="queued").count() == 1
+    # Another team's agent gets a 404; GET is not allowed.
+    client.force_login(personas.agent_b)
+    assert client.post(url).status_code == 404
+    client.force_login(personas.agent_a)
+    assert client.get(url).status_code == 405

@@ -5,4 +5,9 @@ from tickets.mail import views
 urlpatterns = [
     path("mail/inbound/<int:mailbox_id>/", views.inbound_webhook, name="mail-webhook"),
     path("mail/quarantine/", views.quarantine, name="quarantine"),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/retry/",
+        views.retry_delivery,
+        name="retry_delivery",
+    ),
 ]

@@ -1,19 +1,24 @@
-"""HTTP doors for mail: the inbound webhook, and the way to the quarantine list."""
+"""HTTP doors for mail: the inbound webhook, the delivery retry, the quarantine list."""
 
 from __future__ import annotations
 
 import hmac
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from tickets.access import get_ticket_for
+from tickets.mail import delivery
 from tickets.mail.ingest import Outcome, ingest_message
-from tickets.models import Mailbox
+from tickets.models import Mailbox, Message
+from tickets.views import agent_required
 
 STATUS_FOR = {
     Outcome.NEW_TICKET: 201,
@@ -62,6 +67,19 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
         {"outcome": str(result.outcome), "ticket": result.ticket_id, "detail": result.describe()},
         status=STATUS_FOR[result.outcome],
     )
+
+
+@agent_required
+@require_POST
+def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+    """An agent's retry of a failed send; a no-op (with a note) if it is not failed."""
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    message = get_object_or_404(Message, pk=message_id, ticket=ticket)
+    if delivery.requeue(message):
+        messages.success(request, "Sending again.")
+    else:
+        messages.info(request, "This message is not waiting for a retry.")
+    return redirect(f"{reverse('tickets:detail', args=[ticket.pk])}#message-{message.pk}")
 
 
 @staff_member_required

@@ -1,0 +1,81 @@
+"""Admin pages for mail: mailbox settings (write-only passwords, connection test), quarantine."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.conftest import Personas
+from tests.mail.conftest import load
+from tickets.mail.ingest import ingest_message
+from tickets.models import QuarantinedEmail, QuarantineState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_mailbox_password_is_never_shown_and_blank_keeps_it(
+    personas: Personas, client: Client
+) -> None:
+    box = personas.mailbox_a
+    box.imap_password = "s3cret-imap"
+    box.save()
+    client.force_login(personas.admin)
+    url = f"/admin/tickets/mailbox/{box.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "s3cret-imap" not in page and "/mail/inbound/" in page
+    form = {
+        "name": box.name,
+        "address": box.address,
+        "is_active": "on",
+        "is_default": "on",
+        "imap_host": "imap.example.test",
+        "imap_port": 993,
+        "imap_security": "ssl",
+        "imap_user": "support",
+        "imap_password": "",
+        "imap_folder": "INBOX",
+        "poll_interval_seconds": 60,
+        "smtp_port": 587,
+        "smtp_security": "starttls",
+        "auto_ack_template": "Hello {{ customer.first_name }}",
+    }
+    assert client.post(url, form).status_code == 302
+    box.refresh_from_db()
+    assert box.imap_password == "s3cret-imap" and box.imap_host == "imap.example.test"
+    bad = client.post(url, {**form, "auto_ack_template": "{% if %}"})
+    assert bad.status_code == 200 and "This template has an error" in bad.content.decode()
+
+
+def test_connection_test_says_what_failed(personas: Personas, client: Client) -> None:
+    box = personas.mailbox_a
+    box.imap_host, box.imap_port, box.imap_security = "127.0.0.1", 1, "none"
+    box.save()
+    client.force_login(personas.admin)
+    response = client.post(
+        "/admin/tickets/mailbox/",
+        {"action": "test_connection", "_selected_action": [box.pk]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "IMAP: could not connect to 127.0.0.1:1" in text
+    assert "SMTP: no server is set" in text
+
+
+def test_quarantine_list_download_and_retry(personas: Personas, client: Client) -> None:
+    ingest_message(load("no_headers.eml"))
+    entry = QuarantinedEmail.objects.get()
+    client.force_login(personas.admin)
+    listing = client.get("/mail/quarantine/", follow=True).content.decode()
+    assert "Cannot be parsed" in listing
+    download = client.get(f"/admin/tickets/quarantinedemail/{entry.pk}/download/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == load("no_headers.eml")
+    client.post(
+        "/admin/tickets/quarantinedemail/",
+        {"action": "retry", "_selected_action": [entry.pk]},
+    )
+    entry.refresh_from_db()
+    assert entry.attempts == 2 and entry.state == QuarantineState.HELD
+    # Agents are not admins: no quarantine for them.
+    client.force_login(personas.agent_a)
+    assert client.get(f"/admin/tickets/quarantinedemail/{entry.pk}/download/").status_code == 302
