@@ -261,3 +261,24 @@ def test_query_count(manager: APIClient, history: dict, django_assert_num_querie
     params = window(team="Team A", agent="agent.a@staff.test", mailbox="a@tandem.test")
     with django_assert_num_queries(4):
         assert get(manager, **params).status_code == 200
+
+
+def test_backlog_over_time_matches_backlog_at_each_end(history: dict, personas: Personas) -> None:
+    from datetime import timedelta as td
+
+    from metrics.aggregates import Window, grouped, summary
+
+    start = hours(-72)
+    series = grouped("backlog", Window(start=start, end=hours(30)), "day")
+    assert len(series) == 5  # four whole UTC days and the part of the fifth
+    for day, value in series.items():
+        end = min(
+            hours(30), start.replace(hour=0, minute=0) + td(days=(day - start.date()).days + 1)
+        )
+        assert value["count"] == summary(Window(start=start, end=end))["backlog"], day
+    # Agent-filtered: B (agent B's) is still open at +8 h, its solve is not before the end.
+    agent_b = personas.agent_b.pk
+    agent_series = grouped(
+        "backlog", Window(start=hours(-8), end=hours(8), agent_id=agent_b), "day"
+    )
+    assert [v["count"] for v in agent_series.values()] == [1]
