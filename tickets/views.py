@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -32,6 +33,8 @@ from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
 from tickets.services import Actor, InvalidChange
 
 View = Callable[..., HttpResponse]
+
+COUNTS_TTL = 10
 
 # Attachments of these types are shown in the browser; everything else downloads, so an
 # HTML or SVG file from a stranger never runs in our origin.
@@ -100,10 +103,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @agent_required
 @require_GET
 def counts(request: HttpRequest) -> HttpResponse:
-    context = {
-        "counts": selectors.inbox_counts(request.user),  # type: ignore[arg-type]
-        "current": request.GET.get("current", ""),
-    }
+    user: User = request.user  # type: ignore[assignment]
+    # Every open agent screen polls this; a few seconds of staleness spares the database
+    # a burst of identical COUNTs from the same agent's tabs.
+    tally = cache.get_or_set(
+        f"tandem:inbox-counts:{user.pk}", lambda: selectors.inbox_counts(user), COUNTS_TTL
+    )
+    context = {"counts": tally, "current": request.GET.get("current", "")}
     return render(request, "tickets/_sidebar.html", context)
 
 
