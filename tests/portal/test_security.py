@@ -132,3 +132,25 @@ def test_portal_pages_send_a_csp_without_inline_script(client: Client, world) ->
         for tag in re.findall(r"<script[^>]*>", html):
             assert "src=" in tag, f"inline script on {url}: {tag}"
         assert re.search(r"\son[a-z]+=", html) is None, f"inline handler on {url}"
+
+
+def test_survey_links_cannot_be_guessed_or_forged(client: Client, world) -> None:  # type: ignore[no-untyped-def]
+    """Survey pages are reached by signed links from the mail, not by numbers."""
+    from django.core import signing
+
+    from metrics.models import SurveyResponse
+    from metrics.surveys import make_token
+
+    li_ticket, _ = world["tickets"]["li"]
+    sam_ticket, _ = world["tickets"]["sam"]
+    client.force_login(world["sam"].user)
+    forged = signing.dumps(
+        {"k": "csat", "c": world["li"].pk, "t": li_ticket.pk}, salt="guessed", compress=True
+    )
+    own = make_token("csat", world["sam"].pk, ticket_id=sam_ticket.pk)
+    tampered = own.replace(own.split(":")[0], forged.split(":")[0], 1)
+    for token in [str(li_ticket.pk), forged, tampered]:
+        response = client.post(f"/survey/{token}/", {"csat": "1"})
+        assert response.status_code in (400, 404)
+        assert "not valid" in response.content.decode()
+    assert not SurveyResponse.objects.filter(ticket=li_ticket).exists()
