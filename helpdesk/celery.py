@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
     "mail-poll-mailboxes": {"task": "mail.poll_due_mailboxes", "schedule": 15.0},
     # Sends a dead worker left in "sending" become "failed" for a person to decide.
     "mail-sweep-stuck-sends": {"task": "mail_out.sweep_stuck_sends", "schedule": 300.0},
+    # Portal: spent and expired sign-in links are kept a day (for support), then deleted.
+    "portal-delete-old-sign-in-links": {
+        "task": "portal.delete_old_sign_in_links",
+        "schedule": 3600.0,
+    },
 }
 app.autodiscover_tasks()
 app.autodiscover_tasks(["tickets.mail"])

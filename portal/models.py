@@ -24,7 +24,7 @@ class SignInLink(models.Model):
 
     class Meta:
         indexes = [
-            # The sweeper deleting expired links.
+            # portal.delete_old_sign_in_links: expired links, hourly.
             models.Index(fields=["expires_at"], name="portal_signin_expires"),
         ]
 

@@ -126,6 +126,13 @@ def valid_sign_in_link(token: str) -> SignInLink | None:
     )
 
 
+def delete_old_sign_in_links() -> int:
+    """Links expired more than a day ago: nothing can use them any more."""
+    cutoff = timezone.now() - timedelta(days=1)
+    deleted, _ = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
+
+
 @transaction.atomic
 def redeem_sign_in_link(token: str) -> User | None:
     """The customer's portal user if the link is valid; the link is spent either way.

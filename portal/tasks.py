@@ -20,3 +20,8 @@ def send_sign_in_link(customer_id: int, token: str) -> None:
     if customer is None:
         return
     services.send_sign_in_email(customer, token)
+
+
+@shared_task(name="portal.delete_old_sign_in_links", ignore_result=True)
+def delete_old_sign_in_links() -> None:
+    services.delete_old_sign_in_links()

@@ -148,3 +148,17 @@ def test_sign_in_returns_to_the_page_asked_for(
     response = client.post(_link_from(mailoutbox[0]))
     assert response["Location"] == "/portal/requests/42/"
     assert User.objects.filter(role=Role.CUSTOMER).count() == 2
+
+
+def test_old_links_are_deleted(personas: Personas) -> None:
+    from portal.tasks import delete_old_sign_in_links
+
+    now = timezone.now()
+    for hours in (-30, -2, 1):
+        SignInLink.objects.create(
+            customer=personas.customer,
+            token_hash=f"hash{hours}",
+            expires_at=now + timedelta(hours=hours),
+        )
+    delete_old_sign_in_links()
+    assert sorted(SignInLink.objects.values_list("token_hash", flat=True)) == ["hash-2", "hash1"]
