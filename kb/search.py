@@ -100,16 +100,16 @@ def _prefix_query(words: list[str]) -> SearchQuery | None:
 def _ranked(
     articles: QuerySet[Article], tsquery: SearchQuery, limit: int, *, headline_query: SearchQuery
 ) -> list[ArticleHit]:
-    rows = (
+    # Two steps: rank the matches on the article table alone, then load the page of
+    # winners with their section, category and author and only their snippets (ts_headline
+    # is the expensive part). Joining first would join every match, not just the winners.
+    winners = list(
         articles.filter(search_vector=tsquery)
-        .annotate(
-            rank=SearchRank(F("search_vector"), tsquery),
-            title_marked=_headline("title", headline_query, highlight_all=True),
-            snippet=_headline("body_text", headline_query),
-        )
-        .order_by("-rank", "-updated_at", "pk")[:limit]
+        .annotate(rank=SearchRank(F("search_vector"), tsquery))
+        .order_by("-rank", "-updated_at", "pk")
+        .values_list("pk", "rank")[:limit]
     )
-    return [_hit(article, article.rank) for article in rows]
+    return _load_hits(winners, headline_query)
 
 
 def _headline(field: str, query: SearchQuery, *, highlight_all: bool = False) -> SearchHeadline:
@@ -124,6 +124,22 @@ def _headline(field: str, query: SearchQuery, *, highlight_all: bool = False) ->
         fragment_delimiter=" … ",
         **options,
     )
+
+
+def _load_hits(winners: list[tuple[int, float]], headline_query: SearchQuery) -> list[ArticleHit]:
+    """The ranked (id, rank) winners as hits: one query with relations and snippets."""
+    if not winners:
+        return []
+    rows = (
+        Article.objects.filter(pk__in=[pk for pk, _ in winners])
+        .select_related("section__category", "author")
+        .annotate(
+            title_marked=_headline("title", headline_query, highlight_all=True),
+            snippet=_headline("body_text", headline_query),
+        )
+        .in_bulk()
+    )
+    return [_hit(rows[pk], rank) for pk, rank in winners]
 
 
 def _hit(article: Article, rank: float) -> ArticleHit:
@@ -145,16 +161,13 @@ def _trigram(articles: QuerySet[Article], text: str, limit: int) -> list[Article
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
             [str(TRIGRAM_THRESHOLD)],
         )
-        rows = list(
+        winners = list(
             articles.filter(title__trigram_word_similar=text)
-            .annotate(
-                rank=TrigramWordSimilarity(text, "title"),
-                title_marked=_headline("title", any_word, highlight_all=True),
-                snippet=_headline("body_text", any_word),
-            )
-            .order_by("-rank", "-updated_at", "pk")[:limit]
+            .annotate(rank=TrigramWordSimilarity(text, "title"))
+            .order_by("-rank", "-updated_at", "pk")
+            .values_list("pk", "rank")[:limit]
         )
-    return [_hit(article, article.rank) for article in rows]
+    return _load_hits(winners, any_word)
 
 
 def search_articles(
@@ -169,7 +182,7 @@ def search_articles(
     words = _WORD.findall(text.lower())
     if not words:
         return SearchResult(text, [], None)
-    articles = Article.objects.readable_by(user).select_related("section__category", "author")
+    articles = Article.objects.readable_by(user)
     websearch = SearchQuery(text, search_type="websearch", config="english")
     hits = _ranked(articles, websearch, limit, headline_query=websearch)
     if hits:
