@@ -103,6 +103,13 @@ class Article(models.Model):
     view_count = models.PositiveIntegerField(default=0)
     helpful_count = models.PositiveIntegerField(default=0)
     not_helpful_count = models.PositiveIntegerField(default=0)
+    # Title words alone: title matches outrank body matches, and are found through their
+    # own index without reading every article that mentions a common word in its body.
+    title_vector = models.GeneratedField(
+        expression=SearchVector("title", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config="english")
         + SearchVector("body_text", weight="B", config="english"),
@@ -117,6 +124,8 @@ class Article(models.Model):
         indexes = [
             # Help-center search: `search_vector @@ query` over published articles.
             GinIndex(fields=["search_vector"], name="kb_article_search"),
+            # Search, first tier: `title_vector @@ query`.
+            GinIndex(fields=["title_vector"], name="kb_article_title_search"),
             # Category pages and the agent list: a section's published articles.
             models.Index(fields=["section", "status", "visibility"], name="kb_article_section"),
         ]

@@ -30,8 +30,9 @@ from tickets.models import User
 # markers are turned into <mark> afterwards, so article text can never inject markup.
 _START, _STOP = "\ue000", "\ue001"
 _WORD = re.compile(r"\w+", re.UNICODE)
-# A word shorter than this is not prefix-matched: "a:*" would match half the corpus.
 MIN_PREFIX_LENGTH = 3
+# Body-only matches ranked at most, so a common word costs a bounded amount of work.
+RANK_CANDIDATES = 1000
 # word_similarity(query, title) above which a title counts as a typo-tolerant match.
 TRIGRAM_THRESHOLD = 0.45
 MAX_QUERY_LENGTH = 200
@@ -88,28 +89,41 @@ def _marked(text: str) -> SafeString:
     return mark_safe(escaped)
 
 
-def _prefix_query(words: list[str]) -> SearchQuery | None:
-    prefixes = [w for w in words if len(w) >= MIN_PREFIX_LENGTH]
-    if not prefixes:
-        return None
-    # Words come from \w+ only, so they cannot carry tsquery syntax.
-    raw = " & ".join(f"{word}:*" for word in prefixes)
-    return SearchQuery(raw, search_type="raw", config="english")
+def _raw(words: list[str], joiner: str, label: str = "") -> SearchQuery:
+    """A tsquery of `words` joined by & or |, optionally labelled * (prefix match).
+
+    Words come from \\w+ only, so they cannot carry tsquery syntax.
+    """
+    terms = [f"{word}:{label}" if label else word for word in words]
+    return SearchQuery(f" {joiner} ".join(terms), search_type="raw", config="english")
 
 
-def _ranked(
-    articles: QuerySet[Article], tsquery: SearchQuery, limit: int, *, headline_query: SearchQuery
-) -> list[ArticleHit]:
-    # Two steps: rank the matches on the article table alone, then load the page of
-    # winners with their section, category and author and only their snippets (ts_headline
-    # is the expensive part). Joining first would join every match, not just the winners.
-    winners = list(
-        articles.filter(search_vector=tsquery)
-        .annotate(rank=SearchRank(F("search_vector"), tsquery))
+def _ranked(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> list[ArticleHit]:
+    """The best `limit` matches of `tsquery`, ranked by ts_rank (title A over body B).
+
+    ts_rank reads each match's vector, so ranking every article that mentions a common
+    word would read thousands of rows. Title matches outrank body-only matches and are
+    few, found through the title's own index, so they are ranked first; body-only matches
+    fill the rest of the page from at most RANK_CANDIDATES of them.
+    """
+    winners = _rank(articles.filter(title_vector=tsquery), tsquery, limit)
+    if len(winners) < limit:
+        candidates = (
+            articles.filter(search_vector=tsquery)
+            .exclude(pk__in=[pk for pk, _ in winners])
+            .values("pk")[:RANK_CANDIDATES]
+        )
+        winners += _rank(Article.objects.filter(pk__in=candidates), tsquery, limit - len(winners))
+    return _load_hits(winners, tsquery)
+
+
+def _rank(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> list[tuple[int, float]]:
+    # Rank on the article table alone; _load_hits then joins the page of winners only.
+    return list(
+        articles.annotate(rank=SearchRank(F("search_vector"), tsquery))
         .order_by("-rank", "-updated_at", "pk")
         .values_list("pk", "rank")[:limit]
     )
-    return _load_hits(winners, headline_query)
 
 
 def _headline(field: str, query: SearchQuery, *, highlight_all: bool = False) -> SearchHeadline:
@@ -184,19 +198,20 @@ def search_articles(
         return SearchResult(text, [], None)
     articles = Article.objects.readable_by(user)
     websearch = SearchQuery(text, search_type="websearch", config="english")
-    hits = _ranked(articles, websearch, limit, headline_query=websearch)
+    hits = _ranked(articles, websearch, limit)
     if hits:
         return SearchResult(text, hits, MatchKind.FULLTEXT)
     if len(words) > 1:
         # A sentence ("password reset mail never arrives") rarely has every word in one
         # article; articles with some of them, best ranked first, still answer it.
-        any_word = SearchQuery(" | ".join(words), search_type="raw", config="english")
-        hits = _ranked(articles, any_word, limit, headline_query=any_word)
+        hits = _ranked(articles, _raw(words, "|"), limit)
         if hits:
             return SearchResult(text, hits, MatchKind.ANY_WORD)
-    prefix = _prefix_query(words)
-    if prefix is not None:
-        hits = _ranked(articles, prefix, limit, headline_query=prefix)
+    # Words still being typed: "passw" finds "password". A very short word is left out,
+    # as "a:*" would match half the articles.
+    prefixes = [word for word in words if len(word) >= MIN_PREFIX_LENGTH]
+    if prefixes:
+        hits = _ranked(articles, _raw(prefixes, "&", "*"), limit)
         if hits:
             return SearchResult(text, hits, MatchKind.PREFIX)
     if use_trigram is None:
