@@ -192,7 +192,7 @@ def run(bench: Bench) -> None:
         page,
         samples=len(queries),
         target_ms=SEARCH_MS,
-        note="GET /help/search/?q= anonymously (20 results, logged)",
+        note="GET /help/search/?q= anonymously (10 results, logged)",
     )
     api = bench.client(bench.agent)
     bench.measure(

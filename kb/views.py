@@ -13,7 +13,7 @@ from kb.access import get_article_for
 from kb.models import Category, SearchSource
 from kb.search import search_articles
 
-SEARCH_PAGE_SIZE = 20
+SEARCH_PAGE_SIZE = 10
 
 
 def _reader(request: HttpRequest):  # type: ignore[no-untyped-def]
