@@ -153,9 +153,20 @@ def buckets(w: Window, bucket: str) -> list[date]:
     return days
 
 
+def _axis_value(value: float, unit: str) -> str:
+    """Short labels for chart axes and tooltips: "45 min", "2.5 h", "3.1 d"."""
+    if unit != "seconds":
+        return figure_value(value, unit)
+    if value < 3600:
+        return f"{value / 60:.0f} min"
+    if value < 2 * 86400:
+        return f"{value / 3600:.1f} h"
+    return f"{value / 86400:.1f} d"
+
+
 def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, Any]]:
     return [
-        (title, chart(points, title=title, kind=kind, fmt=lambda v, u=unit: figure_value(v, u)))
+        (title, chart(points, title=title, kind=kind, fmt=lambda v, u=unit: _axis_value(v, u)))
         for title, kind, unit, points in charts
     ]
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -284,15 +286,19 @@ def _upsert_one(cursor, ticket_id: int, figures: tuple, spans: list[tuple]) -> N
 
 
 def recompute_all(
-    *, batch_size: int = 5000, progress: Callable[[int, int], None] | None = None
+    *,
+    batch_size: int = 5000,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Rebuild every ticket's figures from its history, in batches of ticket numbers.
 
     Each batch is one transaction that locks its tickets FOR SHARE while it reads and
     writes, so a ticket change either lands before the batch reads (and is measured) or
-    waits and then enqueues its own incremental update. Returns the number of tickets.
+    waits and then enqueues its own incremental update. With `workers` > 1 the number
+    range is split between that many processes, each with its own connection (the work
+    is CPU-bound Python plus COPY, so it scales with cores). Returns the number of tickets.
     """
-    context = _Context()
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(number), max(number), count(*) FROM tickets_ticket")
         low, high, total = cursor.fetchone()
@@ -301,12 +307,33 @@ def recompute_all(
             cursor.execute("DELETE FROM metrics_ticketfigures")
             cursor.execute("DELETE FROM metrics_ticketstatespan")
         return 0
+    if workers > 1 and not connection.in_atomic_block:
+        done = _recompute_in_processes(low, high, total, batch_size, workers, progress)
+    else:
+        done = _recompute_range(low, high + 1, batch_size, lambda n: _report(progress, n, total))
+    # Rows of tickets outside [low, high] cannot exist (figures cascade with tickets),
+    # but a table restored from elsewhere could hold some.
+    TicketFigures.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
+    TicketStateSpan.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
+    _refresh_statistics()
+    return done
+
+
+def _report(progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    if progress:
+        progress(done, total)
+
+
+def _recompute_range(
+    start: int, end: int, batch_size: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """Recompute tickets with start <= number < end; returns how many there were."""
+    context = _Context()
     done = 0
-    start = low
-    while start <= high:
-        stop = start + batch_size
+    while start < end:
+        stop = min(start + batch_size, end)
+        params = [start, stop]
         with transaction.atomic(), connection.cursor() as cursor:
-            params = [start, stop]
             cursor.execute(
                 _TICKETS_SQL.replace("{where}", "t.number >= %s AND t.number < %s")
                 + " FOR SHARE OF t",
@@ -323,23 +350,46 @@ def recompute_all(
                 context.learn_emails(history)
             figure_rows, span_rows = _measure(tickets, events, context, timezone.now())
             cursor.execute(
-                "DELETE FROM metrics_ticketfigures WHERE ticket_id >= %s AND ticket_id < %s",
-                params,
-            )
-            cursor.execute(
-                "DELETE FROM metrics_ticketstatespan WHERE ticket_id >= %s AND ticket_id < %s",
-                params,
+                "WITH old AS (DELETE FROM metrics_ticketfigures"
+                " WHERE ticket_id >= %s AND ticket_id < %s)"
+                " DELETE FROM metrics_ticketstatespan WHERE ticket_id >= %s AND ticket_id < %s",
+                params * 2,
             )
             _write(cursor, figure_rows, span_rows)
         done += len(tickets)
         if progress:
-            progress(done, total)
+            progress(done)
         start = stop
-    # Rows of tickets outside [low, high] cannot exist (figures cascade with tickets),
-    # but a table restored from elsewhere could hold some.
-    TicketFigures.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
-    TicketStateSpan.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
-    _refresh_statistics()
+    return done
+
+
+def _worker_range(start: int, end: int, batch_size: int) -> int:
+    # A forked child must not share the parent's socket to PostgreSQL.
+    connections.close_all()
+    try:
+        return _recompute_range(start, end, batch_size)
+    finally:
+        connections.close_all()
+
+
+def _recompute_in_processes(
+    low: int,
+    high: int,
+    total: int,
+    batch_size: int,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    # Interleaved slices of batch_size, so every process gets old and new tickets alike.
+    slices = [(s, min(s + batch_size, high + 1)) for s in range(low, high + 1, batch_size)]
+    connections.close_all()
+    done = 0
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_worker_range, s, e, batch_size) for s, e in slices]
+        for future in as_completed(futures):
+            done += future.result()
+            _report(progress, done, total)
     return done
 
 

@@ -114,3 +114,20 @@ def test_incremental_and_full_recompute_agree(personas: Personas, histories) -> 
     assert len(incremental[0]) == len(numbers)
     recompute_all(batch_size=2)
     assert _snapshot(numbers) == incremental
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_recompute_agrees(personas: Personas) -> None:
+    steps = [
+        (0, ("reply", 0)),
+        (600, ("status", 4)),
+        (60, ("customer", 0)),
+        (60, ("assign", 2)),
+        (60, ("reply_and_solve", 1)),
+    ]
+    numbers = [_play(personas, n % 2 == 0, n % 2, steps[: n + 1]) for n in range(5)]
+    for number in numbers:
+        refresh_ticket_figures(number)
+    incremental = _snapshot(numbers)
+    recompute_all(batch_size=2, workers=2)
+    assert _snapshot(numbers) == incremental

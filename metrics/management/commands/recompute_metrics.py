@@ -16,15 +16,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=5000, help="Tickets per transaction.")
 
-    def handle(self, *args: Any, batch_size: int, verbosity: int, **options: Any) -> None:
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1.")
+    def handle(
+        self, *args: Any, batch_size: int, workers: int, verbosity: int, **options: Any
+    ) -> None:
+        if batch_size < 1 or workers < 1:
+            raise CommandError("--batch-size and --workers must be at least 1.")
         started = time.monotonic()
 
         def progress(done: int, total: int) -> None:
             if verbosity > 1:
                 self.stdout.write(f"{done}/{total} tickets")
 
-        count = recompute_all(batch_size=batch_size, progress=progress)
+        count = recompute_all(batch_size=batch_size, workers=workers, progress=progress)
         elapsed = time.monotonic() - started
         self.stdout.write(f"Recomputed figures of {count} tickets in {elapsed:.1f} s.")
