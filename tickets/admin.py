@@ -40,3 +40,6 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 admin.site.register(BusinessCalendar)
+
+# Workflow setup objects: rules, SLA policies, assignment, canned replies.
+from tickets import admin_workflow  # noqa: E402, F401

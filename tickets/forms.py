@@ -18,7 +18,14 @@ from tickets.models import (
     Team,
     User,
 )
-from tickets.selectors import SORTS, VIEWS, InboxQuery, assignable_agents, visible_mailboxes
+from tickets.selectors import (
+    SLA_FILTERS,
+    SORTS,
+    VIEWS,
+    InboxQuery,
+    assignable_agents,
+    visible_mailboxes,
+)
 from tickets.services import normalize_tags
 
 BODY_MAX = 100_000
@@ -41,6 +48,7 @@ class InboxFilterForm(forms.Form):
     mailbox = forms.IntegerField(min_value=1, required=False)
     team = forms.IntegerField(min_value=1, required=False)
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
+    sla = forms.ChoiceField(choices=_blank(list(SLA_FILTERS.items())), required=False)
     cursor = forms.CharField(max_length=80, required=False)
 
     def clean_assignee(self) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -43,7 +45,25 @@ VIEWS: dict[str, str] = {
     "solved": "Solved",
     "all": "All tickets",
 }
-SORTS = {"updated": "Last updated", "created": "Newest", "priority": "Priority"}
+SORTS = {
+    "updated": "Last updated",
+    "created": "Newest",
+    "priority": "Priority",
+    "due": "SLA due soonest",
+}
+# SLA filters (tickets/sla.py stores the due times on the ticket).
+SLA_FILTERS = {"overdue": "Overdue", "soon": "Due within an hour", "any": "Has an SLA"}
+# Tickets without an SLA sort after every due time in the "due" sort.
+NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+# The next SLA target an open ticket must meet: the first reply while none was sent, and
+# the resolution; LEAST ignores the NULL of a target that does not apply.
+NEXT_DUE = Coalesce(
+    Least(
+        Case(When(first_response_at__isnull=True, then=F("first_response_due_at"))),
+        F("resolution_due_at"),
+    ),
+    Value(NO_DUE),
+)
 
 
 def view_filter(view: str, user: User) -> Q:
@@ -76,6 +96,7 @@ class InboxQuery:
     mailbox: int | None = None
     team: int | None = None
     sort: str = "updated"
+    sla: str = ""
     cursor: str = ""
     limit: int = PAGE_SIZE
 
@@ -100,6 +121,8 @@ def encode_cursor(ticket: Ticket, sort: str) -> str:
         return f"{_ts(ticket.created_at)}.{ticket.number}"
     if sort == "priority":
         return f"{PRIORITY_RANK[ticket.priority]}.{_ts(ticket.updated_at)}.{ticket.number}"
+    if sort == "due":
+        return f"{_ts(ticket.next_due)}.{ticket.number}"  # type: ignore[attr-defined]
     return f"{_ts(ticket.updated_at)}.{ticket.number}"
 
 
@@ -114,6 +137,9 @@ def _after_cursor(cursor: str, sort: str) -> Q | None:
         at = _from_ts(str(stamp))
     except (ValueError, OverflowError, OSError):
         return None
+    if sort == "due":
+        # Ascending: soonest first.
+        return Q(next_due__gte=at) & (Q(next_due__gt=at) | Q(next_due=at, number__gt=number))
     column = "created_at" if sort == "created" else "updated_at"
     return Q(**{f"{column}__lte": at}) & (
         Q(**{f"{column}__lt": at}) | Q(**{column: at, "number__lt": number})
@@ -148,6 +174,15 @@ def filtered_tickets(user: User, query: InboxQuery) -> QuerySet[Ticket]:
         qs = qs.filter(mailbox_id=query.mailbox)
     if query.team:
         qs = qs.filter(team_id=query.team)
+    if query.sla:
+        qs = qs.annotate(next_due=NEXT_DUE).filter(status__in=OPEN_STATUSES)
+        now = timezone.now()
+        if query.sla == "overdue":
+            qs = qs.filter(next_due__lte=now)
+        elif query.sla == "soon":
+            qs = qs.filter(next_due__gt=now, next_due__lte=now + timedelta(hours=1))
+        else:
+            qs = qs.filter(next_due__lt=NO_DUE)
     return qs
 
 
@@ -156,7 +191,11 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     qs = filtered_tickets(user, query).select_related("customer", "assignee", "mailbox", "team")
     if query.sort == "priority":
         return _by_priority(qs, query)
-    if query.sort == "created":
+    if query.sort == "due":
+        if "next_due" not in qs.query.annotations:
+            qs = qs.annotate(next_due=NEXT_DUE)
+        qs = qs.order_by("next_due", "number")
+    elif query.sort == "created":
         qs = qs.order_by("-created_at", "-number")
     else:
         qs = qs.order_by("-updated_at", "-number")

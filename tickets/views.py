@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tickets import selectors, services
+from tickets import collab, selectors, services
 from tickets.access import get_ticket_for
 from tickets.forms import (
     BulkForm,
@@ -91,6 +91,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "priorities": Priority.choices,
         "kinds": Kind.choices,
         "sorts": selectors.SORTS.items(),
+        "sla_filters": selectors.SLA_FILTERS.items(),
         "bulk_form": BulkForm(),
     }
     # "Load more" asks for the next rows only; everything else is a full page.
@@ -164,6 +165,11 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
 @require_GET
 def detail(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    if ticket.merged_into_id:
+        # A merged ticket's conversation lives on in the ticket it was merged into.
+        target = collab.merged_target(ticket)
+        messages.info(request, f"#{ticket.number} was merged into #{target.number}.")
+        return redirect("tickets:detail", number=target.number)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
 
 
@@ -203,6 +209,21 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
         )
     body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
     user: User = request.user  # type: ignore[assignment]
+    seen = request.POST.get("last_message_id", "")
+    if not note and seen.isdigit():
+        # Someone else wrote while this agent was typing: show it before sending.
+        newer = collab.messages_since(ticket, int(seen), request.user)  # type: ignore[arg-type]
+        if newer:
+            if request.htmx:  # type: ignore[attr-defined]
+                return _render_after_change(
+                    request, ticket, 422, reply_form=form, collision=newer, composer="reply"
+                )
+            return render(
+                request,
+                "tickets/detail.html",
+                _detail_context(request, ticket, reply_form=form, collision=newer),
+                status=409,
+            )
     if note:
         services.add_note(ticket, user, body, attachments=files)
     else:

@@ -57,6 +57,8 @@ def _value(kind: str, value: Any) -> str:
 def event_actor(event: TicketEvent) -> str:
     if event.actor is not None:
         return event.actor.display_name
+    if event.actor_kind == ActorKind.RULE and event.data.get("rule"):
+        return f"Rule “{event.data['rule']}”"
     return ActorKind(event.actor_kind).label if event.actor_kind in ActorKind.values else "System"
 
 
@@ -88,6 +90,9 @@ def event_summary(event: TicketEvent) -> str:
         return f"changed {label} from {_value(kind, event.before)} to {_value(kind, event.after)}"
     if kind == EventKind.MERGED:
         return f"merged into #{event.after}" if event.after else "merged"
+    if kind == EventKind.SLA and event.after == "breached":
+        target = "first response" if event.data.get("target") == "first_response" else "resolution"
+        return f"SLA breached: {target} overdue"
     if kind == EventKind.LINKED:
         return f"linked follow-up #{event.after}"
     if kind == EventKind.SURVEY and isinstance(event.after, dict):

@@ -1,0 +1,394 @@
+"""Forms of the workflow screens: rule builder, SLA policies, canned replies, snooze,
+reminders, merge, outreach. They validate and translate what people type (names, emails,
+labels) into what the rule engine stores (ids and values); services do the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+from django.utils import timezone
+
+from tickets import automation, collab
+from tickets.models import (
+    AutomationRule,
+    CannedReply,
+    Kind,
+    Mailbox,
+    Organization,
+    Priority,
+    SlaPolicy,
+    Status,
+    Team,
+    User,
+)
+from tickets.models_workflow import MatchMode, Trigger
+from tickets.services import normalize_tags
+
+_CHOICES = {"priority": Priority, "kind": Kind, "status": Status}
+
+
+def _choice_value(kind: str, text: str) -> str:
+    enum = _CHOICES[kind]
+    wanted = text.strip().lower()
+    for value, label in enum.choices:
+        if wanted in (value, label.lower()):
+            return value
+    names = ", ".join(label for _, label in enum.choices)
+    raise ValidationError(f"“{text}” is not a {kind}; use one of: {names}.")
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def _lookup(model: Any, text: str, fields: tuple[str, ...], what: str) -> int:
+    for name in fields:
+        found = model.objects.filter(**{f"{name}__iexact": text.strip()}).values_list(
+            "pk", flat=True
+        )
+        if found:
+            return int(found[0])
+    raise ValidationError(f"No {what} called “{text.strip()}”.")
+
+
+def _display(kind: str, value: Any) -> str:
+    """A stored value as the rule builder shows it again (ids back to names)."""
+    values = value if isinstance(value, list) else [value]
+    if kind == "mailbox":
+        names = dict(Mailbox.objects.filter(pk__in=values).values_list("pk", "address"))
+    elif kind == "organization":
+        names = dict(Organization.objects.filter(pk__in=values).values_list("pk", "name"))
+    elif kind == "team":
+        names = dict(Team.objects.filter(pk__in=values).values_list("pk", "name"))
+    elif kind == "agent":
+        names = dict(User.objects.filter(pk__in=values).values_list("pk", "email"))
+    elif kind == "canned":
+        names = dict(CannedReply.objects.filter(pk__in=values).values_list("pk", "title"))
+    else:
+        return ", ".join(str(v) for v in values)
+    return ", ".join(str(names.get(v, v)) for v in values)
+
+
+FIELD_CHOICES = [("", "— choose —"), *((k, c.label) for k, c in automation.CONDITIONS.items())]
+OP_CHOICES = [("", "—"), *automation.OPERATOR_LABELS.items()]
+ACTION_CHOICES = [("", "— choose —"), *automation.ACTION_LABELS.items()]
+
+# What the value box of each action holds, for parsing and for the hint under the form.
+ACTION_VALUES = {
+    "set_team": "team",
+    "set_assignee": "agent",
+    "set_priority": "priority",
+    "raise_priority": "priority",
+    "set_kind": "kind",
+    "set_status": "status",
+    "add_tags": "tags",
+    "remove_tags": "tags",
+    "add_note": "text",
+    "send_reply": "text",
+    "send_canned_reply": "canned",
+    "notify": "recipient",
+}
+
+
+class ConditionRow(forms.Form):
+    field = forms.ChoiceField(choices=FIELD_CHOICES, required=False, label="If")
+    op = forms.ChoiceField(choices=OP_CHOICES, required=False, label="Comparison")
+    value = forms.CharField(max_length=500, required=False, label="Value")
+
+    def to_condition(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        name, text = data.get("field"), (data.get("value") or "").strip()
+        if not name:
+            if text:
+                raise ValidationError(
+                    "Choose what to check for the value “%(v)s”.", params={"v": text}
+                )
+            return None
+        kind = automation.CONDITIONS[name].value
+        value: Any = text
+        if kind == "mailbox":
+            value = [_lookup(Mailbox, t, ("address", "name"), "mailbox") for t in _split(text)]
+        elif kind == "organization":
+            value = [_lookup(Organization, t, ("name",), "organization") for t in _split(text)]
+        elif kind in _CHOICES:
+            value = [_choice_value(kind, t) for t in _split(text)]
+        elif name == "customer":
+            value = [t.lower() for t in _split(text)]
+        elif kind == "number":
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValidationError(
+                    f"“{automation.CONDITIONS[name].label}” needs a number."
+                ) from None
+        return {"field": name, "op": data.get("op"), "value": value}
+
+
+class ActionRow(forms.Form):
+    type = forms.ChoiceField(choices=ACTION_CHOICES, required=False, label="Then")
+    value = forms.CharField(
+        max_length=5000, required=False, label="Value", widget=forms.Textarea(attrs={"rows": 1})
+    )
+
+    def to_action(self) -> dict[str, Any] | None:
+        kind, text = self.cleaned_data.get("type"), (self.cleaned_data.get("value") or "").strip()
+        if not kind:
+            if text:
+                raise ValidationError(
+                    "Choose what to do with the value “%(v)s”.", params={"v": text}
+                )
+            return None
+        holds = ACTION_VALUES.get(kind)
+        value: Any = text
+        if holds == "team":
+            value = _lookup(Team, text, ("name",), "team")
+        elif holds == "agent":
+            value = _lookup(User, text, ("email", "username"), "agent")
+        elif holds in _CHOICES:
+            value = _choice_value(holds, text)
+        elif holds == "tags":
+            value = normalize_tags(_split(text))
+        elif holds == "canned":
+            value = _lookup(CannedReply, text, ("title",), "shared canned reply")
+        elif holds == "recipient":
+            value = (
+                text.lower()
+                if text.lower() in ("assignee", "team")
+                else _lookup(User, text, ("email", "username"), "agent")
+            )
+        elif holds is None:
+            value = None
+        return {"type": kind, "value": value}
+
+
+ConditionFormSet = formset_factory(ConditionRow, extra=2, max_num=12)
+ActionFormSet = formset_factory(ActionRow, extra=2, max_num=12)
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = AutomationRule
+        fields = ["name", "trigger", "match", "is_active", "position"]
+        labels = {"is_active": "Active", "position": "Order (lower runs first)"}
+
+    trigger = forms.ChoiceField(choices=Trigger.choices, label="When")
+    match = forms.ChoiceField(choices=MatchMode.choices, label="Conditions")
+
+
+def rule_initial(rule: AutomationRule) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    conditions = [
+        {
+            "field": c.get("field"),
+            "op": c.get("op"),
+            "value": _display(automation.CONDITIONS[c["field"]].value, c.get("value"))
+            if c.get("field") in automation.CONDITIONS
+            else "",
+        }
+        for c in rule.conditions
+    ]
+    actions = []
+    for a in rule.actions:
+        holds = ACTION_VALUES.get(a.get("type", ""), "")
+        value = a.get("value")
+        shown = (
+            value
+            if holds == "recipient" and value in ("assignee", "team")
+            else _display(holds, value)
+            if value is not None
+            else ""
+        )
+        actions.append({"type": a.get("type"), "value": shown})
+    return conditions, actions
+
+
+def _parse_rows(rows: Any, label: str, parse: str) -> tuple[list[dict[str, Any]], list[str]]:
+    parsed: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for n, row in enumerate(rows, 1):
+        if not row.is_valid():
+            errors.append(f"{label} {n}: check the row.")
+            continue
+        try:
+            item = getattr(row, parse)()
+        except ValidationError as exc:
+            errors.extend(f"{label} {n}: {m}" for m in exc.messages)
+            continue
+        if item:
+            parsed.append(item)
+    return parsed, errors
+
+
+def rule_definition(
+    form: RuleForm, conditions: Any, actions: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Conditions and actions from the builder rows, and every problem found."""
+    parsed_conditions, errors = _parse_rows(conditions, "Condition", "to_condition")
+    parsed_actions, action_errors = _parse_rows(actions, "Action", "to_action")
+    errors += action_errors
+    if not errors:
+        trigger = form.cleaned_data.get("trigger", "") if form.is_valid() else ""
+        errors = automation.validate_rule(trigger, parsed_conditions, parsed_actions)
+    return parsed_conditions, parsed_actions, errors
+
+
+class SlaPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "name",
+            "priority",
+            "mailbox",
+            "organization",
+            "kind",
+            "first_response_hours",
+            "resolution_hours",
+            "warn_before_minutes",
+            "is_active",
+        ]
+        labels = {
+            "first_response_hours": "First response within (business hours)",
+            "resolution_hours": "Resolution within (business hours)",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("first_response_hours") is None and data.get("resolution_hours") is None:
+            raise ValidationError("Set a first-response target, a resolution target, or both.")
+        for name in ("first_response_hours", "resolution_hours"):
+            value = data.get(name)
+            if value is not None and value <= 0:
+                self.add_error(name, "Use a number of hours above zero.")
+        return data
+
+
+class CannedReplyForm(forms.ModelForm):
+    shared = forms.BooleanField(required=False, help_text="Visible to every agent.")
+    set_status = forms.ChoiceField(choices=[("", "Leave as is"), *Status.choices], required=False)
+    set_priority = forms.ChoiceField(
+        choices=[("", "Leave as is"), *Priority.choices], required=False
+    )
+    add_tags = forms.CharField(max_length=500, required=False, help_text="Comma-separated")
+    assign_to_me = forms.BooleanField(required=False, label="Assign to the agent who uses it")
+
+    class Meta:
+        model = CannedReply
+        fields = ["title", "body"]
+        help_texts = {
+            "body": "Placeholders: " + ", ".join("{{" + p + "}}" for p in collab.PLACEHOLDERS)
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        changes = self.instance.changes or {}
+        self.initial.setdefault(
+            "shared", self.instance.pk is not None and self.instance.owner_id is None
+        )
+        self.initial.setdefault("set_status", changes.get("status", ""))
+        self.initial.setdefault("set_priority", changes.get("priority", ""))
+        self.initial.setdefault("add_tags", ", ".join(changes.get("add_tags", [])))
+        self.initial.setdefault("assign_to_me", bool(changes.get("assign_to_me")))
+        if not user.sees_everything:
+            del self.fields["shared"]
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        unknown = collab.unknown_placeholders(body)
+        if unknown:
+            raise ValidationError(
+                "Unknown placeholder(s): %(names)s.", params={"names": ", ".join(unknown)}
+            )
+        return body
+
+    def save(self, commit: bool = True) -> CannedReply:
+        canned = super().save(commit=False)
+        data = self.cleaned_data
+        canned.owner = None if data.get("shared") else (canned.owner or self.user)
+        changes: dict[str, Any] = {}
+        if data.get("set_status"):
+            changes["status"] = data["set_status"]
+        if data.get("set_priority"):
+            changes["priority"] = data["set_priority"]
+        if data.get("add_tags"):
+            changes["add_tags"] = normalize_tags(_split(data["add_tags"]))
+        if data.get("assign_to_me"):
+            changes["assign_to_me"] = True
+        canned.changes = changes
+        if commit:
+            canned.save()
+        return canned
+
+
+class FutureTimeField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+    def clean(self, value: Any) -> datetime:
+        result = super().clean(value)
+        if result is not None and result <= timezone.now():
+            raise ValidationError("Choose a time in the future.")
+        return result
+
+
+class SnoozeForm(forms.Form):
+    until = FutureTimeField(
+        label="Snooze until", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    )
+
+
+class ReminderForm(forms.Form):
+    remind_at = FutureTimeField(
+        label="Remind me at", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class MergeForm(forms.Form):
+    into = forms.IntegerField(min_value=1, label="Merge into ticket #")
+
+
+class OutreachForm(forms.Form):
+    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
+    recipients = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Email addresses separated by commas, semicolons or new lines.",
+    )
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text="Also write to every customer of this organization.",
+    )
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=100_000,
+        help_text="Placeholders: {{customer.first_name}}, {{ticket.number}}, {{agent.name}}…",
+    )
+    tags = forms.CharField(max_length=200, required=False, help_text="Comma-separated")
+
+    MAX_RECIPIENTS = 500
+
+    def __init__(self, *args: Any, mailboxes: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mailbox"].queryset = mailboxes  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        parsed = collab.parse_recipients(data.get("recipients", ""), data.get("organization"))
+        if parsed.invalid:
+            self.add_error("recipients", "Not an email address: " + ", ".join(parsed.invalid[:10]))
+        elif not parsed.emails:
+            self.add_error("recipients", "Add at least one address or choose an organization.")
+        elif len(parsed.emails) > self.MAX_RECIPIENTS:
+            self.add_error("recipients", f"At most {self.MAX_RECIPIENTS} recipients at once.")
+        unknown = collab.unknown_placeholders(data.get("body", ""))
+        if unknown:
+            self.add_error("body", "Unknown placeholder(s): " + ", ".join(unknown))
+        data["emails"] = parsed.emails
+        data["tag_list"] = normalize_tags(_split(data.get("tags", "")))
+        return data

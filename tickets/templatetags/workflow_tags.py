@@ -1,0 +1,98 @@
+"""Ticket-page panels of the team workflow: SLA countdown, presence, snooze, reminders, merge.
+
+`{% ticket_workflow ticket %}` renders the side panel (two queries: SLA policy name and
+the agent's open reminders); `{% canned_picker ticket %}` the reply box's canned-reply
+search; `{{ conversation|max_message_id }}` what the reply form has seen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from tickets.forms_workflow import MergeForm, ReminderForm, SnoozeForm
+from tickets.models import Message, Reminder, SlaPolicy, Ticket
+
+register = template.Library()
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins}m"
+    return f"{mins}m"
+
+
+def sla_targets(ticket: Ticket, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each SLA target as the panel shows it: met, missed, overdue, due soon, or due."""
+    now = now or timezone.now()
+    rows = []
+    for label, due, done in (
+        ("First reply", ticket.first_response_due_at, ticket.first_response_at),
+        ("Resolution", ticket.resolution_due_at, ticket.solved_at),
+    ):
+        if due is None:
+            continue
+        if done is not None:
+            state, text = (
+                ("met", "met") if done <= due else ("missed", f"missed by {_span(done - due)}")
+            )
+        elif not ticket.is_open:
+            continue
+        elif due <= now:
+            state, text = "overdue", f"overdue by {_span(now - due)}"
+        else:
+            state = "soon" if due - now <= timedelta(hours=1) else "due"
+            text = f"due in {_span(due - now)}"
+        rows.append({"label": label, "due": due, "state": state, "text": text})
+    return rows
+
+
+@register.inclusion_tag("tickets/workflow/_panel.html", takes_context=True)
+def ticket_workflow(context: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
+    user = context["user"]
+    policy_name = (
+        SlaPolicy.objects.filter(pk=ticket.sla_policy_id).values_list("name", flat=True).first()
+        if ticket.sla_policy_id
+        else None
+    )
+    reminders = list(
+        Reminder.objects.filter(ticket=ticket, agent=user, sent_at__isnull=True).order_by(
+            "remind_at"
+        )[:5]
+    )
+    return {
+        "ticket": ticket,
+        "user": user,
+        "csrf_token": context.get("csrf_token"),
+        "targets": sla_targets(ticket),
+        "policy_name": policy_name,
+        "reminders": reminders,
+        "snooze_form": SnoozeForm(),
+        "reminder_form": ReminderForm(),
+        "merge_form": MergeForm(),
+    }
+
+
+@register.inclusion_tag("tickets/workflow/_canned_picker.html")
+def canned_picker(ticket: Ticket) -> dict[str, Any]:
+    return {"ticket": ticket}
+
+
+@register.filter
+def max_message_id(conversation: list[Message]) -> int:
+    return max((m.pk for m in conversation), default=0)
+
+
+@register.filter
+def sla_badge(ticket: Ticket) -> dict[str, Any] | None:
+    """The most urgent open target for an inbox row, or None."""
+    targets = [t for t in sla_targets(ticket) if t["state"] in ("overdue", "soon", "due")]
+    return min(targets, key=lambda t: t["due"]) if targets else None

@@ -1,0 +1,377 @@
+"""Workflow screens and ticket-page actions: presence, canned replies and macros, snooze,
+reminders, merge, split, outreach to a list, and the admin pages for rules, SLA policies
+and canned replies. Thin: forms validate, tickets.collab / automation / sla do the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tickets import automation, collab, presence, selectors, sla
+from tickets.access import get_ticket_for
+from tickets.forms_workflow import (
+    ACTION_VALUES,
+    ActionFormSet,
+    CannedReplyForm,
+    ConditionFormSet,
+    MergeForm,
+    OutreachForm,
+    ReminderForm,
+    RuleForm,
+    SlaPolicyForm,
+    SnoozeForm,
+    rule_definition,
+    rule_initial,
+)
+from tickets.models import AutomationRule, CannedReply, Message, SlaPolicy, User
+from tickets.services import Actor, InvalidChange
+from tickets.views import agent_required
+
+View = Callable[..., HttpResponse]
+
+
+def admin_required(view: View) -> View:
+    """Setup pages: admins only; other agents get a 403 that says so."""
+
+    @agent_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: User = request.user  # type: ignore[assignment]
+        if not (user.role == "admin" or user.is_superuser):
+            raise PermissionDenied("Only admins can change automation and SLA settings.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _back(number: int) -> HttpResponse:
+    return redirect("tickets:detail", number=number)
+
+
+# --- ticket page --------------------------------------------------------------------------
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def presence_view(request: HttpRequest, number: int) -> HttpResponse:
+    """The ticket page polls this every few seconds: "I am here (and typing)"; who else is."""
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    if request.method == "POST":
+        others = presence.heartbeat(
+            ticket.pk,
+            request.user,
+            typing=request.POST.get("typing") == "1",  # type: ignore[arg-type]
+        )
+    else:
+        others = presence.present(ticket.pk, exclude=request.user.pk)
+    last_seen = request.POST.get("last_message_id", "") or request.GET.get("last_message_id", "")
+    newer = []
+    if last_seen.isdigit():
+        newer = collab.messages_since(ticket, int(last_seen), request.user)  # type: ignore[arg-type]
+    return render(
+        request,
+        "tickets/workflow/_presence.html",
+        {"others": others, "ticket": ticket, "newer": newer},
+    )
+
+
+@agent_required
+@require_GET
+def canned_search(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    query = request.GET.get("q", "")[:100]
+    replies = list(collab.canned_replies_for(request.user, query)[:15])  # type: ignore[arg-type]
+    rendered = [
+        (canned, collab.render_placeholders(canned.body, ticket, request.user))  # type: ignore[arg-type]
+        for canned in replies
+    ]
+    return render(
+        request,
+        "tickets/workflow/_canned_results.html",
+        {"ticket": ticket, "results": rendered, "q": query},
+    )
+
+
+@agent_required
+@require_POST
+def apply_macro(request: HttpRequest, number: int, canned_id: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    canned = collab.get_canned_reply_for(request.user, canned_id)  # type: ignore[arg-type]
+    if canned is None:
+        raise Http404("No such canned reply")
+    body = request.POST.get("body", "").strip() or None
+    try:
+        collab.apply_macro(ticket, canned, request.user, body)  # type: ignore[arg-type]
+    except InvalidChange as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Sent “{canned.title}” and applied its changes.")
+    return _back(ticket.pk)
+
+
+@agent_required
+@require_POST
+def snooze_view(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not snoozed: {_form_errors(form)}")
+        return _back(ticket.pk)
+    try:
+        collab.snooze(ticket, form.cleaned_data["until"], actor=Actor.agent(request.user))  # type: ignore[arg-type]
+    except InvalidChange as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "Snoozed: the ticket is pending and reopens at the time you chose."
+        )
+    return _back(ticket.pk)
+
+
+@agent_required
+@require_POST
+def remind_view(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    form = ReminderForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        collab.add_reminder(ticket, request.user, data["remind_at"], data["note"])  # type: ignore[arg-type]
+        messages.success(request, "Reminder set: you will get an email.")
+    else:
+        messages.error(request, f"No reminder set: {_form_errors(form)}")
+    return _back(ticket.pk)
+
+
+@agent_required
+@require_POST
+def merge_view(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not merged: {_form_errors(form)}")
+        return _back(ticket.pk)
+    try:
+        target = get_ticket_for(request.user, form.cleaned_data["into"], write=True)  # type: ignore[arg-type]
+    except Http404:
+        messages.error(
+            request, f"Not merged: there is no ticket #{form.cleaned_data['into']} you can see."
+        )
+        return _back(ticket.pk)
+    try:
+        collab.merge_tickets(ticket, target, actor=Actor.agent(request.user))  # type: ignore[arg-type]
+    except InvalidChange as exc:
+        messages.error(request, f"Not merged: {exc}")
+        return _back(ticket.pk)
+    messages.success(request, f"#{ticket.pk} was merged into this ticket.")
+    return _back(target.pk)
+
+
+@agent_required
+@require_POST
+def split_view(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    message = get_object_or_404(Message, pk=message_id, ticket=ticket)
+    try:
+        new = collab.split_message(message, actor=Actor.agent(request.user))  # type: ignore[arg-type]
+    except InvalidChange as exc:
+        messages.error(request, str(exc))
+        return _back(ticket.pk)
+    messages.success(request, f"The message now lives in its own ticket, split from #{ticket.pk}.")
+    return _back(new.pk)
+
+
+# --- outreach to a list -------------------------------------------------------------------
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def outreach_list(request: HttpRequest) -> HttpResponse:
+    mailboxes = selectors.visible_mailboxes(request.user)  # type: ignore[arg-type]
+    form = OutreachForm(request.POST or None, mailboxes=mailboxes)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        tickets = collab.start_outreach(
+            request.user,  # type: ignore[arg-type]
+            data["mailbox"],
+            data["emails"],
+            data["subject"],
+            data["body"],
+            tags=data["tag_list"],
+        )
+        messages.success(request, f"Started {len(tickets)} conversation(s); replies thread back.")
+        return redirect("tickets:inbox")
+    status = 422 if form.is_bound else 200
+    return render(request, "tickets/workflow/outreach.html", {"form": form}, status=status)
+
+
+# --- automation rules ---------------------------------------------------------------------
+
+
+@admin_required
+@require_GET
+def rules_list(request: HttpRequest) -> HttpResponse:
+    rules = list(AutomationRule.objects.order_by("position", "id"))
+    for rule in rules:
+        rule.condition_lines = automation.describe(rule.conditions)  # type: ignore[attr-defined]
+        rule.action_lines = [  # type: ignore[attr-defined]
+            automation.ACTION_LABELS.get(a.get("type", ""), "?") for a in rule.actions
+        ]
+    return render(request, "tickets/workflow/rules.html", {"rules": rules})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    rule = get_object_or_404(AutomationRule, pk=pk) if pk else AutomationRule()
+    if request.method == "POST":
+        form = RuleForm(request.POST, instance=rule)
+        conditions = ConditionFormSet(request.POST, prefix="c")
+        actions = ActionFormSet(request.POST, prefix="a")
+        form_ok = form.is_valid()
+        conditions.is_valid()
+        actions.is_valid()
+        parsed_c, parsed_a, problems = rule_definition(form, conditions, actions)
+        if form_ok and not problems:
+            rule = form.save(commit=False)
+            rule.conditions, rule.actions = parsed_c, parsed_a
+            with transaction.atomic():
+                automation.save_rule(rule)
+            messages.success(request, f"Rule “{rule.name}” saved.")
+            return redirect("tickets:rules")
+        status = 422
+    else:
+        initial_c, initial_a = rule_initial(rule) if pk else ([], [])
+        form = RuleForm(instance=rule)
+        conditions = ConditionFormSet(initial=initial_c, prefix="c")
+        actions = ActionFormSet(initial=initial_a, prefix="a")
+        problems, status = [], 200
+    context = {
+        "form": form,
+        "rule": rule,
+        "conditions": conditions,
+        "actions": actions,
+        "problems": problems,
+        "value_hints": ACTION_VALUES,
+    }
+    return render(request, "tickets/workflow/rule_form.html", context, status=status)
+
+
+@admin_required
+@require_POST
+def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(AutomationRule, pk=pk)
+    rule.is_active = not rule.is_active
+    with transaction.atomic():
+        automation.save_rule(rule)
+    messages.success(
+        request, f"Rule “{rule.name}” {'switched on' if rule.is_active else 'switched off'}."
+    )
+    return redirect("tickets:rules")
+
+
+@admin_required
+@require_POST
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(AutomationRule, pk=pk)
+    with transaction.atomic():
+        automation.delete_rule(rule)
+    messages.success(request, f"Rule “{rule.name}” deleted.")
+    return redirect("tickets:rules")
+
+
+# --- SLA policies -------------------------------------------------------------------------
+
+
+@admin_required
+@require_GET
+def sla_list(request: HttpRequest) -> HttpResponse:
+    policies = SlaPolicy.objects.select_related("mailbox", "organization").order_by(
+        "priority", "name"
+    )
+    return render(request, "tickets/workflow/sla.html", {"policies": policies})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def sla_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
+    form = SlaPolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        sla.save_policy(form.save(commit=False))
+        messages.success(
+            request, f"SLA policy “{form.instance.name}” saved; new and changed tickets use it."
+        )
+        return redirect("tickets:sla")
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "tickets/workflow/sla_form.html", {"form": form, "policy": policy}, status=status
+    )
+
+
+@admin_required
+@require_POST
+def sla_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = get_object_or_404(SlaPolicy, pk=pk)
+    with transaction.atomic():
+        policy.delete()
+        transaction.on_commit(sla.policies_changed)
+    messages.success(request, f"SLA policy “{policy.name}” deleted.")
+    return redirect("tickets:sla")
+
+
+# --- canned replies -----------------------------------------------------------------------
+
+
+def _editable_canned(user: User, pk: int) -> CannedReply:
+    canned = get_object_or_404(CannedReply, pk=pk)
+    if canned.owner_id == user.pk or (canned.owner_id is None and user.sees_everything):
+        return canned
+    raise Http404("No such canned reply")
+
+
+@agent_required
+@require_GET
+def canned_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    replies = collab.canned_replies_for(request.user, query).select_related("owner")  # type: ignore[arg-type]
+    return render(request, "tickets/workflow/canned.html", {"replies": replies, "q": query})
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    canned = _editable_canned(request.user, pk) if pk else CannedReply()  # type: ignore[arg-type]
+    form = CannedReplyForm(request.POST or None, instance=canned, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Canned reply “{form.instance.title}” saved.")
+        return redirect("tickets:canned")
+    status = 422 if form.is_bound else 200
+    return render(
+        request,
+        "tickets/workflow/canned_form.html",
+        {"form": form, "canned": canned},
+        status=status,
+    )
+
+
+@agent_required
+@require_POST
+def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    canned = _editable_canned(request.user, pk)  # type: ignore[arg-type]
+    canned.delete()
+    messages.success(request, f"Canned reply “{canned.title}” deleted.")
+    return redirect("tickets:canned")
