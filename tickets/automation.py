@@ -452,56 +452,50 @@ def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
 
 @dataclass
 class NewEvents:
-    previous_cursor: int
-    last_id: int
     kinds: list[str]
     actor_kinds: list[str]
     rule_ids: set[int]
     message_ids: list[int]
 
 
-_NEW_EVENTS_SQL = """
-SELECT e.id, e.kind, e.actor_kind, e.data->>'rule_id', e.message_id, e.after #>> '{}', c.cursor
-FROM tickets_ticketevent e
-CROSS JOIN (
+# One round trip: read the events after the ticket's cursor and move the cursor past them
+# with compare-and-set. Only the caller that saw the old position moves it; a concurrent
+# caller that read the same events gets claimed = 0 and leaves the rules alone.
+_CLAIM_NEW_EVENTS_SQL = """
+WITH cur AS (
     SELECT COALESCE(
         (SELECT last_event_id FROM tickets_rulecursor WHERE ticket_id = %(t)s), 0
-    ) AS cursor
-) c
-WHERE e.ticket_id = %(t)s AND e.id > c.cursor
-ORDER BY e.id
-"""
-
-# Compare-and-set: only the caller that saw `old` moves the cursor; a concurrent caller
-# that read the same events gets no row back and leaves the rules alone.
-_CLAIM_SQL = """
-INSERT INTO tickets_rulecursor (ticket_id, last_event_id) VALUES (%(t)s, %(new)s)
-ON CONFLICT (ticket_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id
-WHERE tickets_rulecursor.last_event_id = %(old)s
-RETURNING ticket_id
+    ) AS seen
+), fresh AS (
+    SELECT e.id, e.kind, e.actor_kind, e.data->>'rule_id' AS rule_id, e.message_id,
+           e.after #>> '{}' AS after
+    FROM tickets_ticketevent e, cur
+    WHERE e.ticket_id = %(t)s AND e.id > cur.seen
+), claim AS (
+    INSERT INTO tickets_rulecursor (ticket_id, last_event_id)
+    SELECT %(t)s, max(id) FROM fresh HAVING count(*) > 0
+    ON CONFLICT (ticket_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id
+    WHERE tickets_rulecursor.last_event_id = (SELECT seen FROM cur)
+    RETURNING 1
+)
+SELECT f.id, f.kind, f.actor_kind, f.rule_id, f.message_id, f.after,
+       (SELECT count(*) FROM claim)
+FROM fresh f ORDER BY f.id
 """
 
 
 def _claim_new_events(ticket_id: int) -> NewEvents | None:
     with connection.cursor() as cursor:
-        cursor.execute(_NEW_EVENTS_SQL, {"t": ticket_id})
+        cursor.execute(_CLAIM_NEW_EVENTS_SQL, {"t": ticket_id})
         rows = cursor.fetchall()
-        if not rows:
-            return None
-        batch = NewEvents(
-            previous_cursor=rows[0][6],
-            last_id=rows[-1][0],
-            kinds=[r[1] for r in rows],
-            actor_kinds=[r[2] for r in rows],
-            rule_ids={int(r[3]) for r in rows if r[3]},
-            message_ids=[r[4] for r in rows if r[1] == EventKind.MESSAGE and r[5] == "inbound"],
-        )
-        cursor.execute(
-            _CLAIM_SQL, {"t": ticket_id, "new": batch.last_id, "old": batch.previous_cursor}
-        )
-        if cursor.fetchone() is None:
-            return None
-    return batch
+    if not rows or not rows[0][6]:
+        return None
+    return NewEvents(
+        kinds=[r[1] for r in rows],
+        actor_kinds=[r[2] for r in rows],
+        rule_ids={int(r[3]) for r in rows if r[3]},
+        message_ids=[r[4] for r in rows if r[1] == EventKind.MESSAGE and r[5] == "inbound"],
+    )
 
 
 def _load_ticket(ticket_id: int) -> Ticket | None:

@@ -9,8 +9,9 @@ wall-clock business time, as the customer experiences it.
 
 The beat task is set-based: per target, one INSERT ... SELECT claims every newly due
 warning or breach (the SlaAlert unique constraint makes each fire once even with two
-beat runs overlapping), breaches become TicketEvents in the same statement, and agents
-get one summary email each.
+beat runs overlapping; an anti-join skips what was already recorded, cheaper than
+letting every old breach hit the conflict check), breaches become TicketEvents in the
+same statement, and agents get one summary email each.
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ WITH due AS (
     SELECT t.number, %(target)s, 'breach', t.{col}, %(now)s
     FROM tickets_ticket t
     WHERE {where} AND t.{col} <= %(now)s
+      AND NOT EXISTS (
+          SELECT 1 FROM tickets_slaalert a WHERE a.ticket_id = t.number
+          AND a.target = %(target)s AND a.kind = 'breach' AND a.due_at = t.{col}
+      )
     ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
     RETURNING ticket_id, due_at
 ), logged AS (
@@ -137,6 +142,10 @@ WITH due AS (
     WHERE {where} AND t.{col} > %(now)s
       AND t.{col} <= %(now)s + make_interval(mins => p.warn_before_minutes)
       AND t.{col} <= %(now)s + interval '7 days'
+      AND NOT EXISTS (
+          SELECT 1 FROM tickets_slaalert a WHERE a.ticket_id = t.number
+          AND a.target = %(target)s AND a.kind = 'warning' AND a.due_at = t.{col}
+      )
     ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
     RETURNING ticket_id
 )

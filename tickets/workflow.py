@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from tickets.models import Status, Ticket
 
 log = logging.getLogger(__name__)
 _local = threading.local()
+
+
+@contextmanager
+def held(ticket_id: int) -> Iterator[None]:
+    """Hold the after-change workflow for a ticket (the bench times run_rules on its own)."""
+    active: set[int] = _local.__dict__.setdefault("active", set())
+    active.add(ticket_id)
+    try:
+        yield
+    finally:
+        active.discard(ticket_id)
 
 
 def workflow_after_change(ticket_id: int) -> None:
