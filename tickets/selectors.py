@@ -21,6 +21,7 @@ from tickets.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
     PRIORITY_RANK,
+    EventKind,
     Mailbox,
     Message,
     Status,
@@ -315,7 +316,21 @@ def ticket_conversation(ticket: Ticket) -> list[Message]:
 
 
 def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
-    return list(ticket.events.select_related("actor").order_by("-at", "-id")[:limit])
+    """The newest events first; assignee changes carry the agents' names (one query)."""
+    events = list(ticket.events.select_related("actor").order_by("-at", "-id")[:limit])
+    emails = {
+        value
+        for event in events
+        if event.kind == EventKind.ASSIGNEE
+        for value in (event.before, event.after)
+        if isinstance(value, str)
+    }
+    names = (
+        {u.email: u.display_name for u in User.objects.filter(email__in=emails)} if emails else {}
+    )
+    for event in events:
+        event.names = names  # type: ignore[attr-defined]
+    return events
 
 
 def customer_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:

@@ -93,6 +93,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "sorts": selectors.SORTS.items(),
         "sla_filters": selectors.SLA_FILTERS.items(),
         "bulk_form": BulkForm(),
+        # Row links are built from this prefix: one reverse() per page, not per row.
+        "detail_prefix": reverse("tickets:detail", args=[0])[:-2],
     }
     # "Load more" asks for the next rows only; everything else is a full page.
     template = (

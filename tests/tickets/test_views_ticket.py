@@ -325,3 +325,11 @@ def test_too_many_attachments(agent_a: Client, ticket: Ticket, settings, tmp_pat
     assert response.status_code == 422
     assert "at most 10 files" in response.content.decode()
     assert ticket.messages.count() == 1
+
+
+def test_activity_names_the_assigned_agent(
+    agent_a: Client, personas: Personas, ticket: Ticket
+) -> None:
+    agent_a.post(url("update", ticket), {"assignee": personas.agent_a.pk}, headers=HTMX)
+    body = agent_a.get(url("detail", ticket)).content.decode()
+    assert f"assigned to {personas.agent_a.display_name}" in body

@@ -75,7 +75,12 @@ def event_summary(event: TicketEvent) -> str:
             Direction.NOTE: "added an internal note",
         }.get(event.after, "added a message")
     if kind == EventKind.ASSIGNEE:
-        return f"assigned to {event.after}" if event.after else "unassigned the ticket"
+        names = getattr(event, "names", {})
+        return (
+            f"assigned to {names.get(event.after, event.after)}"
+            if event.after
+            else "unassigned the ticket"
+        )
     if kind in (
         EventKind.STATUS,
         EventKind.PRIORITY,
