@@ -140,3 +140,16 @@ def test_live_counts_in_the_sidebar(page, personas: Personas) -> None:
     badge = page.locator("[data-count-key=unassigned] .count")
     badge.wait_for()
     assert badge.inner_text() == "2"
+
+
+def test_phone_layout_has_no_sideways_scrolling(phone_page, personas: Personas) -> None:
+    ticket = make_ticket(
+        personas.mailbox_a, personas.customer, subject="A rather long subject line " * 3
+    )
+    sign_in(phone_page, personas.agent_a.email)
+    for path in ("/", f"/tickets/{ticket.number}/"):
+        phone_page.goto(path)
+        phone_page.wait_for_load_state("networkidle")
+        width = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide on a 390px screen"
+    assert phone_page.get_by_role("button", name="Send reply").is_visible()
