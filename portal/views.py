@@ -41,7 +41,7 @@ def customer_required(view: View) -> View:
             if request.method == "GET":
                 return redirect("tickets:inbox")
             raise Http404("Not found")
-        customer = Customer.objects.filter(user=user).first()
+        customer = Customer.objects.select_related("organization").filter(user=user).first()
         if customer is None:
             raise Http404("No customer record")
         request.customer = customer  # type: ignore[attr-defined]
@@ -157,7 +157,7 @@ def requests(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in ("open", "solved") else ""
     page = selectors.my_requests(
-        request.user,  # type: ignore[arg-type]
+        request.customer,  # type: ignore[attr-defined]
         state=state,
         cursor=request.GET.get("cursor", ""),
     )
