@@ -100,3 +100,17 @@ def test_a_sentence_finds_articles_with_some_of_its_words(articles) -> None:
     result = search_articles("password mail never arrives", user=None)
     assert result.match == MatchKind.ANY_WORD
     assert result.hits[0].article.title == "How to reset your password"
+
+
+def test_common_words_rank_title_matches_first_beyond_the_candidate_cap(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb import search
+
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    for n in range(6):
+        make_article(f"Body mention {n}", "Check the printer cable.")
+    make_article("Printer setup", "Plug it in.")
+    result = search_articles("printer", user=None, limit=4)
+    assert result.hits[0].article.title == "Printer setup"
+    assert len(result.hits) == 4
