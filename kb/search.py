@@ -19,7 +19,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import F, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -102,23 +102,18 @@ def _ranked(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> li
     """The best `limit` matches of `tsquery`, ranked by ts_rank (title A over body B).
 
     ts_rank reads each match's vector, so ranking every article that mentions a common
-    word would read thousands of rows: at most RANK_CANDIDATES matches are ranked. When
-    there were more, title matches (which outrank body-only ones, and are few, found
-    through the title's own index) are ranked too and merged in, so none is missed.
+    word would read thousands of rows. Title matches outrank body-only matches and are
+    few, found through the title's own index, so they are ranked first; body-only matches
+    fill the rest of the page from at most RANK_CANDIDATES of them.
     """
-    candidates = articles.filter(search_vector=tsquery).values("pk")[: RANK_CANDIDATES + 1]
-    rows = list(
-        Article.objects.filter(pk__in=candidates)
-        .annotate(rank=SearchRank(F("search_vector"), tsquery), candidates=Window(Count("pk")))
-        .order_by("-rank", "-updated_at", "pk")
-        .values_list("pk", "rank", "candidates")[:limit]
-    )
-    winners = [(pk, rank) for pk, rank, _ in rows]
-    if rows and rows[0][2] > RANK_CANDIDATES:
-        merged = dict(_rank(articles.filter(title_vector=tsquery), tsquery, limit))
-        for pk, rank in winners:
-            merged.setdefault(pk, rank)
-        winners = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    winners = _rank(articles.filter(title_vector=tsquery), tsquery, limit)
+    if len(winners) < limit:
+        candidates = (
+            articles.filter(search_vector=tsquery)
+            .exclude(pk__in=[pk for pk, _ in winners])
+            .values("pk")[:RANK_CANDIDATES]
+        )
+        winners += _rank(Article.objects.filter(pk__in=candidates), tsquery, limit - len(winners))
     return _load_hits(winners, tsquery)
 
 
