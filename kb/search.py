@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -103,23 +104,24 @@ def _ranked(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> li
 
     ts_rank reads each match's vector, so ranking every article that mentions a common
     word would read thousands of rows. Title matches outrank body-only matches and are
-    few, found through the title's own index, so they are ranked first; body-only matches
-    fill the rest of the page from at most RANK_CANDIDATES of them.
+    few, found through the title's own index, so they come first; body-only matches fill
+    the rest of the page from at most RANK_CANDIDATES of them. One UNION ALL under a
+    LIMIT: PostgreSQL never runs the body part when the titles fill the page.
     """
-    winners = _rank(articles.filter(title_vector=tsquery), tsquery, limit)
-    if len(winners) < limit:
-        candidates = (
-            articles.filter(search_vector=tsquery)
-            .exclude(pk__in=[pk for pk, _ in winners])
-            .values("pk")[:RANK_CANDIDATES]
-        )
-        winners += _rank(Article.objects.filter(pk__in=candidates), tsquery, limit - len(winners))
+    titles = _rank(articles.filter(title_vector=tsquery), tsquery, limit)
+    candidates = (
+        articles.filter(search_vector=tsquery)
+        .exclude(title_vector=tsquery)
+        .values("pk")[:RANK_CANDIDATES]
+    )
+    bodies = _rank(Article.objects.filter(pk__in=candidates), tsquery, limit)
+    winners = list(titles.union(bodies, all=True).order_by()[:limit])
     return _load_hits(winners, tsquery)
 
 
-def _rank(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> list[tuple[int, float]]:
+def _rank(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> QuerySet[Any]:
     # Rank on the article table alone; _load_hits then joins the page of winners only.
-    return list(
+    return (
         articles.annotate(rank=SearchRank(F("search_vector"), tsquery))
         .order_by("-rank", "-updated_at", "pk")
         .values_list("pk", "rank")[:limit]
