@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from helpdesk.benchmarking import Bench
-from tickets import bench_seed
+from tickets import bench_seed, bench_workflow
 from tickets.importer import import_lines
 from tickets.models import Ticket
 
@@ -45,6 +45,8 @@ def run(bench: Bench) -> None:
         lambda i: _ok(api.get(f"/api/v1/tickets/{numbers[i % len(numbers)]}/")),
     )
     _import(bench)
+    # Team workflow: rules per change and the SLA beat task (tickets/bench_workflow.py).
+    bench_workflow.run(bench)
 
 
 def _ok(response: Any) -> None:
