@@ -174,3 +174,15 @@ def test_answers_show_on_the_ticket_page(personas: Personas) -> None:
     assert page.status_code == 200
     assert page.content.decode().count("Lovely") == 2  # ticket panel and customer panel
     assert "answered the survey: CSAT 5" in page.content.decode()  # the activity feed
+
+
+def test_survey_mails_keep_lines_short(personas: Personas) -> None:
+    """SMTP refuses lines over 998 characters (RFC 5321); templates must not make them."""
+    ticket = solved_ticket(personas)
+    surveys.offer_csat(ticket.pk)
+    message = ticket.messages.get(automatic=True)
+    open_ticket(personas.mailbox_a, make_customer(), at=timezone.now())
+    surveys.send_nps_invitations()
+    bodies = [message.body_text, message.body_html, mail.outbox[0].body]
+    bodies += [content for content, _ in mail.outbox[0].alternatives]
+    assert max(len(line) for body in bodies for line in body.splitlines()) < 500

@@ -20,6 +20,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from datetime import timedelta
+from email import policy as email_policy
 from email.utils import formataddr, make_msgid
 
 from django.core.mail import EmailMultiAlternatives
@@ -123,7 +124,10 @@ def _smtp_client(mailbox: Mailbox) -> smtplib.SMTP:
 
 def _smtp_send(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
     with _smtp_client(mailbox) as client:
-        client.sendmail(mailbox.address, email.recipients(), email.message().as_bytes())
+        # smtplib sends bytes as they are: lines must already end in CRLF (RFC 5321), or
+        # the server sees one endless line once a message passes 1000 bytes.
+        raw = email.message().as_bytes(policy=email_policy.SMTP)
+        client.sendmail(mailbox.address, email.recipients(), raw)
 
 
 def transmit(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
