@@ -149,3 +149,18 @@ def test_customer_journey_on_a_phone(
     # Nothing wider than the screen: no sideways scrolling on a phone.
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_agent_knowledge_base_pages(page: Any, personas: Personas, help_center: None) -> None:
+    sign_in(page, personas.agent_a.email)
+    page.get_by_role("link", name="Knowledge base").first.click()
+    page.get_by_role("heading", name="Knowledge base").wait_for()
+    _shot(page, "agent-kb-list")
+    page.get_by_role("link", name="Reset your password").click()
+    page.get_by_label("Title").fill("Reset your password quickly")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved “Reset your password quickly”").wait_for()
+    _shot(page, "agent-kb-edit")
+    page.get_by_role("link", name="Gaps & feedback").click()
+    page.get_by_role("heading", name="Knowledge gaps").wait_for()
+    _shot(page, "agent-kb-gaps")
