@@ -118,17 +118,23 @@ def tickets_created_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]
     q.add("f.created_at >= %s AND f.created_at < %s", w.start, w.end)
     q.ticket_filters(w, w.kind_for("tickets_created"), "f")
     agent_column = None
-    if w.agent_id is not None or group == "agent":
-        # The assignee at `end`: the state span that contains it.
-        # One index lookup per ticket (LATERAL ... LIMIT 1), not a scan of every span.
+    if w.agent_id is not None:
+        # The assignee at `end` is the agent: start from that agent's spans (assignee
+        # index), far fewer than the tickets of the window.
+        q.table += (
+            " JOIN metrics_ticketstatespan sp ON sp.ticket_id = f.ticket_id"
+            " AND sp.assignee_id = %s AND sp.during @> %s::timestamptz"
+        )
+        q.params[:0] = [w.agent_id, w.end]
+        agent_column = "sp.assignee_id"
+    elif group == "agent":
+        # Per agent: one index lookup per ticket (LATERAL ... LIMIT 1) for its span at `end`.
         q.table += (
             " JOIN LATERAL (SELECT s.assignee_id FROM metrics_ticketstatespan s"
             " WHERE s.ticket_id = f.ticket_id AND s.during @> %s::timestamptz LIMIT 1) sp ON true"
         )
         q.params.insert(0, w.end)
         agent_column = "sp.assignee_id"
-        if w.agent_id is not None:
-            q.add("sp.assignee_id = %s", w.agent_id)
     return _grouped(q, "count(*) AS count", group, "f.created_at", w, agent_column)
 
 
