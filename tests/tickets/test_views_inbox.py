@@ -39,6 +39,9 @@ def test_inbox_lists_own_team_tickets_as_numbers(agent_a: Client, personas: Pers
     body = response.content.decode()
     assert f"#{mine.number}" in body and "Printer jam" in body
     assert "Team B secret" not in body and other.number not in numbers(response)
+    # Scripts come only from our static files: no inline script, htmx served locally.
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "<script>" not in body and "/static/tandem/vendor/htmx-2.0.11.min.js" in body
 
 
 def test_views_filter_by_assignment_and_status(agent_a: Client, personas: Personas) -> None:
