@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from helpdesk.benchmarking import Bench
 from tickets import bench_seed, bench_workflow
 from tickets.importer import import_lines
+from tickets.mail import bench as mail_bench
 from tickets.models import Ticket
 
 # specs and issue 2: p95 targets at a million tickets, and import throughput.
@@ -47,6 +48,8 @@ def run(bench: Bench) -> None:
     _import(bench)
     # Team workflow: rules per change and the SLA beat task (tickets/bench_workflow.py).
     bench_workflow.run(bench)
+    # Mail in (directory, IMAP, a 25 MB attachment): tickets/mail/bench.py.
+    mail_bench.run(bench)
 
 
 def _ok(response: Any) -> None:

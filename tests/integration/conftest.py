@@ -1,17 +1,14 @@
 """Real mail servers for integration tests: Dovecot (IMAP), aiosmtpd (SMTP), a Celery worker.
 
-Dovecot runs from dovecot.conf.in (our throwaway test config) on a spare port with its
-maildirs in a fresh temp directory; every IMAP user name logs in with "secret" and gets
-its own maildir, so each test uses its own user and never sees another test's mail.
+Dovecot (tickets/mail/dovecot.py) gives every IMAP user name its own maildir, so each
+test uses its own user and never sees another test's mail.
 """
 
 from __future__ import annotations
 
-import imaplib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,15 +25,8 @@ from django.conf import settings
 from django.db import connection
 
 from tests.conftest import make_mailbox
+from tickets.mail.dovecot import Dovecot, free_port, running_dovecot
 from tickets.models import Mailbox, MailSecurity
-
-HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
@@ -51,75 +41,10 @@ def wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
     raise AssertionError(f"gave up waiting for {what}")
 
 
-@dataclass
-class Dovecot:
-    host: str
-    port: int
-    directory: Path
-
-    def client(self, user: str) -> imaplib.IMAP4:
-        client = imaplib.IMAP4(self.host, self.port)
-        client.login(user, "secret")
-        return client
-
-    def deliver(self, user: str, raw: bytes, folder: str = "INBOX", flags: str = "") -> int:
-        """Put a message into a user's folder, as the MTA would; returns its UID."""
-        client = self.client(user)
-        try:
-            client.create(folder)
-            typ, data = client.append(folder, flags or None, None, raw)
-            assert typ == "OK", data
-            return int(data[0].split(b"APPENDUID ")[1].split(b"]")[0].split()[1])
-        finally:
-            client.logout()
-
-    def flags(self, user: str, folder: str = "INBOX") -> dict[int, str]:
-        """UID -> flags of every message in the folder."""
-        client = self.client(user)
-        try:
-            client.select(folder)
-            _, data = client.uid("FETCH", "1:*", "(FLAGS)")
-            found = {}
-            for line in data:
-                if isinstance(line, bytes) and b"UID" in line:
-                    text = line.decode()
-                    uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
-                    found[uid] = text.split("FLAGS (")[1].split(")")[0]
-            return found
-        finally:
-            client.logout()
-
-
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
-    if shutil.which("dovecot") is None:
-        pytest.fail("dovecot is not installed (Debian: apt-get install dovecot-imapd)")
-    # Dovecot's login processes run as nobody and must reach the maildirs, so the
-    # directory lives in /tmp with mode 755 rather than under pytest's private tmp.
-    directory = Path(tempfile.mkdtemp(prefix="tandem-dovecot-", dir="/tmp"))
-    directory.chmod(0o755)
-    (directory / "mail").mkdir()
-    shutil.chown(directory / "mail", "nobody", "nogroup")
-    port = free_port()
-    config = (HERE / "dovecot.conf.in").read_text()
-    config = config.replace("@DIR@", str(directory)).replace("@PORT@", str(port))
-    (directory / "dovecot.conf").write_text(config)
-    subprocess.run(["dovecot", "-c", str(directory / "dovecot.conf")], check=True)
-    server = Dovecot("127.0.0.1", port, directory)
-
-    def accepts() -> bool:
-        try:
-            server.client("probe").logout()
-        except OSError:
-            return False
-        return True
-
-    wait_for(accepts, "Dovecot to accept connections", 30)
-    yield server
-    pid_file = directory / "run" / "master.pid"
-    if pid_file.exists():
-        os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-    shutil.rmtree(directory, ignore_errors=True)
+    with running_dovecot() as server:
+        yield server
 
 
 @dataclass
