@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils.text import get_valid_filename
 
 from tickets import services
@@ -104,15 +105,15 @@ def _ingest(
     except UnparseableEmail as exc:
         return refuse(f"Cannot be parsed: {exc}")
 
-    if Message.objects.filter(dedupe_key=parsed.dedupe_key).exists():
-        return IngestResult(Outcome.DUPLICATE, reason="already stored")
-    if (
-        parsed.message_id
-        and Message.objects.filter(
-            message_id=parsed.message_id, direction=Direction.OUTBOUND
-        ).exists()
-    ):
-        return IngestResult(Outcome.DUPLICATE, reason="one of our own outgoing messages")
+    # One query for both: this very message stored before, or our own outgoing message
+    # fetched back (e.g. from a Sent folder or a Bcc to the mailbox).
+    seen = Q(dedupe_key=parsed.dedupe_key)
+    if parsed.message_id:
+        seen |= Q(message_id=parsed.message_id, direction=Direction.OUTBOUND)
+    known = Message.objects.filter(seen).values_list("dedupe_key", flat=True).first()
+    if known is not None:
+        reason = "already stored" if known == parsed.dedupe_key else "one of our own messages"
+        return IngestResult(Outcome.DUPLICATE, reason=reason)
 
     mailbox = mailbox or choose_mailbox(parsed)
     if mailbox is None:
