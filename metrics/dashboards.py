@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window, grouped, summary
 from metrics.charts import chart
 from metrics.templatetags.metrics_tags import figure_value
@@ -265,6 +266,8 @@ def support(form: DashboardFilters) -> dict[str, Any]:
         "agents": _table(w, "agent"),
         "teams": _table(w, "team"),
         "hours_note": HOURS_NOTE[w.hours],
+        # What customers searched for and found nothing: the knowledge base's gaps.
+        "kb_gaps": knowledge_gap_report(w.start, w.end, limit=5),
     }
 
 

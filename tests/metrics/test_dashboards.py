@@ -76,6 +76,7 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     assert "Ana" in html  # the per-agent table
     assert "Team A" in html
     assert "figure=backlog" in html
+    assert "Knowledge base gaps" in html
 
 
 def test_empty_window_shows_dashes_and_empty_charts(manager: Client, personas: Personas) -> None:
@@ -135,6 +136,7 @@ def test_query_count_does_not_grow_with_data(
 ) -> None:
     _history(personas, count)
     # session + user, the filter form's team/agent/mailbox choices (3), two summaries,
-    # four series, three per-agent and three per-team columns, agent names, team names.
-    with django_assert_num_queries(19):
+    # four series, three per-agent and three per-team columns, agent names, team names,
+    # and the knowledge-base gap report (search totals, unanswered, least helpful, deflection).
+    with django_assert_num_queries(23):
         assert manager.get("/dashboards/support/").status_code == 200
