@@ -172,14 +172,19 @@ def test(pytest_args: list[str]) -> int:
     if pytest_args:
         return subprocess.run([*base, *pytest_args], cwd=BASE_DIR, env=env, check=False).returncode
     # Unit tests in parallel first, then the slower tests that start real servers and a
-    # browser, one at a time so that they do not fight over the two cores.
+    # browser, one at a time so that they do not fight over the two cores. The whole run
+    # builds its test databases afresh: a database kept from an earlier run may have lost
+    # the rows data migrations put there (transactional tests flush tables).
     say("unit tests")
     unit = subprocess.run(
-        [*base, "-n", "2", "-m", "not e2e and not integration"], cwd=BASE_DIR, env=env, check=False
+        [*base, "--create-db", "-n", "2", "-m", "not e2e and not integration"],
+        cwd=BASE_DIR,
+        env=env,
+        check=False,
     ).returncode
     say("integration and browser tests")
     slow = subprocess.run(
-        [*base, "-m", "e2e or integration"], cwd=BASE_DIR, env=env, check=False
+        [*base, "--create-db", "-m", "e2e or integration"], cwd=BASE_DIR, env=env, check=False
     ).returncode
     return max(unit, 0 if slow == 5 else slow)
 
