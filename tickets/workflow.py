@@ -37,6 +37,10 @@ def workflow_after_change(ticket_id: int) -> None:
     active.add(ticket_id)
     try:
         _after_change(ticket_id)
+    except Exception:
+        # The change itself is committed: a failing rule, policy or assignment must not
+        # turn it into an error page. Logged with its traceback; the next change retries.
+        log.exception("workflow after change of ticket #%s failed", ticket_id)
     finally:
         active.discard(ticket_id)
 

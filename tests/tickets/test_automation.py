@@ -262,3 +262,22 @@ def test_validation_explains_problems() -> None:
         )
         == []
     )
+
+
+def test_a_failing_workflow_step_does_not_break_the_change(
+    personas: Personas,
+    no_builtin_rules: None,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tickets import sla
+
+    def broken(ticket: Ticket) -> bool:
+        raise RuntimeError("policy table unreachable")
+
+    monkeypatch.setattr(sla, "refresh_due_times", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(personas.mailbox_a, personas.customer)
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert "policy table unreachable" in caplog.text
