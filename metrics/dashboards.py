@@ -20,7 +20,8 @@ from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window, grouped, summary
 from metrics.charts import chart
 from metrics.templatetags.metrics_tags import figure_value
-from tickets.models import STAFF_ROLES, Mailbox, Team, User
+from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
+from tickets.sla import sla_compliance
 
 # Each figure's definition, in the words of specs/metrics.md.
 DEFINITIONS = {
@@ -268,7 +269,20 @@ def support(form: DashboardFilters) -> dict[str, Any]:
         "hours_note": HOURS_NOTE[w.hours],
         # What customers searched for and found nothing: the knowledge base's gaps.
         "kb_gaps": knowledge_gap_report(w.start, w.end, limit=5),
+        "sla": _sla_compliance(w),
     }
+
+
+def _sla_compliance(w: Window) -> dict[str, Any]:
+    """Share of SLA targets met among those decided in the window (tickets.sla)."""
+    tickets = Ticket.objects.filter(kind=w.kind_for("first_response"))
+    if w.team_id:
+        tickets = tickets.filter(team_id=w.team_id)
+    if w.agent_id:
+        tickets = tickets.filter(assignee_id=w.agent_id)
+    if w.mailbox_id:
+        tickets = tickets.filter(mailbox_id=w.mailbox_id)
+    return sla_compliance(w.start, w.end, tickets)
 
 
 def _figure(

@@ -156,3 +156,18 @@ def test_compliance_counts_met_and_missed_targets(
     figures = sla.sla_compliance(start, timezone.now() + timedelta(seconds=1))
     assert figures["first_response"] == {"count": 2, "met": 1, "rate": 0.5}
     assert figures["resolution"] == {"count": 0, "met": 0, "rate": None}
+
+
+def test_support_dashboard_shows_sla_compliance(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import Client
+
+    policy(first="1", resolution="8")
+    start = timezone.now() - timedelta(hours=3)
+    met = new_ticket(personas, django_capture_on_commit_callbacks, start)
+    services.reply(met, personas.agent_a, "Hi", at=start + timedelta(minutes=30))
+    client = Client()
+    client.force_login(personas.manager)
+    html = client.get("/dashboards/support/").content.decode()
+    assert "SLA compliance" in html and "1 of 1" in html
