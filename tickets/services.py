@@ -147,7 +147,12 @@ def coalesced_changes() -> Iterator[None]:
     drops hooks registered in a savepoint that rolls back, so a hook still pending in
     the list is one that will really run.
     """
-    token = _coalesce_from.set(len(transaction.get_connection().run_on_commit))
+    outer = _coalesce_from.get()
+    # Nested blocks (add_message inside create_ticket, both inside an import line) keep
+    # the outermost start, so a hook registered anywhere in the block is found.
+    token = _coalesce_from.set(
+        outer if outer is not None else len(transaction.get_connection().run_on_commit)
+    )
     try:
         yield
     finally:
@@ -185,6 +190,7 @@ def get_or_create_customer(
 
 
 @transaction.atomic
+@coalesced_changes()
 def create_ticket(
     *,
     mailbox: Mailbox,
@@ -266,6 +272,7 @@ def create_ticket(
 
 
 @transaction.atomic
+@coalesced_changes()
 def add_message(
     ticket: Ticket,
     *,
