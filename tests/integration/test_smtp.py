@@ -58,7 +58,9 @@ def test_reply_goes_out_once_with_thread_headers_and_attachments(
     assert email["From"] == "Acme Support <a@tandem.test>"
     assert ticket_from_address(email["Reply-To"].addresses[0].addr_spec) == ticket.pk
     assert f"[#{ticket.pk}]" in email["Subject"]
-    assert "We sent a technician." in email.get_body(("plain",)).get_content()
+    text = email.get_body(("plain",)).get_content()
+    assert "We sent a technician." in text
+    assert f"/portal/requests/{ticket.pk}/" in text  # straight to the conversation
     assert [a.get_filename() for a in email.iter_attachments()] == ["manual.pdf"]
     assert reply.delivery_status == DeliveryStatus.SENT and reply.sent_at
     assert reply.delivery_attempts == 1

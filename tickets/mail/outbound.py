@@ -71,8 +71,13 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     ticket = message.ticket
     mailbox = ticket.mailbox
     body = message.body_text
-    if mailbox.signature and not message.automatic:
-        body = f"{body.rstrip()}\n\n-- \n{mailbox.signature}\n"
+    if not message.automatic:
+        # The reply is the customer's notification: it links straight to the conversation.
+        from portal.links import portal_ticket_url
+
+        body = f"{body.rstrip()}\n\nView this request online: {portal_ticket_url(ticket)}\n"
+        if mailbox.signature:
+            body = f"{body}\n-- \n{mailbox.signature}\n"
     headers = {
         "Message-ID": f"<{message.message_id}>",
         "X-Tandem-Ticket": str(ticket.pk),
