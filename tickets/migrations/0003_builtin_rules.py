@@ -10,6 +10,11 @@ PENDING_NOTE = (
     "Best regards,\n{{agent.name}}"
 )
 
+# VADER's compound score of the customer's words. Plain problem reports ("payment failed
+# twice", "export failed again") score about -0.7; anger ("terrible, useless, furious")
+# scores below -0.85. -0.8 flags the second without flagging every bug report.
+SENTIMENT_THRESHOLD = -0.8
+
 BUILTIN_RULES = [
     {
         "builtin": "repeat-support-follow-up",
@@ -41,7 +46,7 @@ BUILTIN_RULES = [
         "name": "Frustrated customer: flag and raise priority",
         "trigger": "changed",
         "position": 30,
-        "conditions": [{"field": "sentiment", "op": "below", "value": -0.5}],
+        "conditions": [{"field": "sentiment", "op": "below", "value": SENTIMENT_THRESHOLD}],
         "actions": [
             {"type": "add_tags", "value": ["frustrated"]},
             {"type": "raise_priority", "value": "high"},

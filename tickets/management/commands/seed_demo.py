@@ -33,6 +33,11 @@ PASSWORDS = {
 
 SUBJECTS = [
     (
+        "Third time I am asking about this",
+        "This is ridiculous. Third time I write about the broken export and nobody answers. "
+        "Terrible, useless service!",
+    ),
+    (
         "Cannot log in after password reset",
         "I reset my password but the sign-in page still says it is wrong.",
     ),
@@ -186,6 +191,7 @@ class Command(BaseCommand):
 
     def _tickets(self, rng: random.Random, count: int, mailboxes, agents, customers) -> None:  # type: ignore[no-untyped-def]
         now = timezone.now()
+        teams = {mailbox.pk: mailbox.teams.first() for mailbox in mailboxes}
         for index in range(count):
             fresh = index < 15  # the newest few stay new and unassigned: work for the demo
             created = now - (
@@ -209,6 +215,7 @@ class Command(BaseCommand):
                 direction=Direction.OUTBOUND if outreach else Direction.INBOUND,
                 channel="outbound" if outreach else rng.choice(["email", "email", "portal"]),
                 kind=kind,
+                team=teams[mailbox.pk],
                 priority=rng.choice(
                     [Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
                 ),
