@@ -24,7 +24,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     try:
         link = surveys.read_token(token)
     except surveys.SurveyLinkError as exc:
-        return render(request, "metrics/survey_invalid.html", {"error": str(exc)}, status=400)
+        # 404 like every other URL a customer may not use: a guessed or forged link
+        # tells nothing about which surveys exist.
+        return render(request, "metrics/survey_invalid.html", {"error": str(exc)}, status=404)
     answers = surveys.existing_answers(link)
     if request.method == "POST":
         form = SurveyForm(link, request.POST)
