@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from email.utils import getaddresses
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
 
 from tickets.models import (
@@ -30,6 +32,7 @@ from tickets.services import normalize_tags
 
 BODY_MAX = 100_000
 BULK_MAX = 500
+CC_MAX = 20
 
 
 def _blank(choices: Any, label: str = "Any") -> list[tuple[str, str]]:
@@ -119,6 +122,30 @@ class ReplyForm(AttachmentsMixin):
         required=False,
         label="Then",
     )
+    cc = forms.CharField(
+        max_length=4000,
+        required=False,
+        label="Cc",
+        help_text="Addresses that get a copy, separated by commas",
+    )
+
+    def clean_cc(self) -> list[str]:
+        """The thread's Cc as the agent left it: valid addresses, each once, in order."""
+        addresses: dict[str, None] = {}
+        value = self.cleaned_data["cc"].replace(";", ",").replace("\n", ",")
+        for name, address in getaddresses([value]):
+            address = address.strip().lower()
+            if not address and not name:
+                continue
+            try:
+                validate_email(address)
+            except ValidationError:
+                shown = address or name
+                raise ValidationError(f"{shown!r} is not an email address.") from None
+            addresses.setdefault(address, None)
+        if len(addresses) > CC_MAX:
+            raise ValidationError(f"At most {CC_MAX} addresses can be copied.")
+        return list(addresses)
 
 
 class NoteForm(AttachmentsMixin):

@@ -327,6 +327,9 @@ def add_message(
         updates["last_message_at"] = at
     if message.is_agent_reply and ticket.first_response_at is None:
         updates["first_response_at"] = at
+    thread_cc = _thread_cc(ticket, message, replaces="cc" in fields)
+    if thread_cc is not None:
+        updates["cc"] = thread_cc
     Ticket.objects.filter(pk=ticket.pk).update(**updates)
     for key, value in updates.items():
         setattr(ticket, key, value)
@@ -342,6 +345,28 @@ def add_message(
         outbound_message_queued(message)
     _after_commit(ticket.pk)
     return message
+
+
+def _thread_cc(ticket: Ticket, message: Message, *, replaces: bool) -> list[str] | None:
+    """The conversation's Cc list after a message, or None when the message leaves it alone.
+
+    A customer's Cc adds people to the thread (never our own mailboxes or the customer);
+    an agent's reply that names its Cc (`replaces`) says who stays on it.
+    """
+    if message.direction == Direction.OUTBOUND and not message.automatic and replaces:
+        wanted = list(message.cc)
+    elif message.direction == Direction.INBOUND and not message.automatic and message.cc:
+        wanted = [*ticket.cc, *message.cc]
+    else:
+        return None
+    wanted = [a.strip().lower() for a in wanted if a and "@" in a and len(a) <= 254]
+    if not wanted:
+        return [] if ticket.cc else None
+    ours = set(Mailbox.objects.filter(address__in=wanted).values_list("address", flat=True)) | set(
+        Customer.objects.filter(pk=ticket.customer_id).values_list("email", flat=True)
+    )
+    cc = sorted({address for address in wanted if address not in ours})
+    return cc if cc != sorted(ticket.cc) else None
 
 
 def _status_after_message(ticket: Ticket, message: Message) -> str | None:

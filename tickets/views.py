@@ -230,7 +230,14 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
         services.add_note(ticket, user, body, attachments=files)
     else:
         status_after = form.cleaned_data["status_after"] or None
-        services.reply(ticket, user, body, status_after=status_after, attachments=files)
+        services.reply(
+            ticket,
+            user,
+            body,
+            status_after=status_after,
+            attachments=files,
+            cc=form.cleaned_data["cc"],
+        )
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
     if request.htmx:  # type: ignore[attr-defined]
         return _render_after_change(request, ticket, composer="note" if note else "reply")

@@ -127,6 +127,27 @@ def test_cc_and_customer_from_reply_to_of_a_no_reply_sender(personas: Personas) 
     ticket = Ticket.objects.get(pk=ingest_message(raw).ticket_id)
     assert ticket.customer.email == "dana@customer.test"
     assert ticket.messages.get().cc == ["x@customer.test"]
+    assert ticket.cc == ["x@customer.test"]
+
+
+def test_cc_joins_the_thread_without_our_addresses_or_the_customer(personas: Personas) -> None:
+    first = load("plain.eml").replace(
+        b"From: Li Wei <li@customer.test>",
+        b"From: Li Wei <li@customer.test>\n"
+        + f"Cc: Boss <BOSS@customer.test>, {personas.mailbox_b.address}".encode(),
+    )
+    ticket = Ticket.objects.get(pk=ingest_message(first).ticket_id)
+    assert ticket.cc == ["boss@customer.test"]
+    # The boss answers all, copying the customer and a colleague: both join the thread,
+    # the customer (already the requester) does not.
+    reply = (
+        f"From: Boss <boss@customer.test>\nTo: {personas.mailbox_a.address}\n"
+        "Cc: li@customer.test, ana@customer.test\nSubject: Re: Printer\n"
+        "Message-ID: <boss-1@customer.test>\nIn-Reply-To: <plain-1@customer.test>\n\nAny news?\n"
+    ).encode()
+    assert ingest_message(reply).ticket_id == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.cc == ["ana@customer.test", "boss@customer.test"]
 
 
 def test_unparseable_mail_is_quarantined_once_and_retry_keeps_it(personas: Personas) -> None:

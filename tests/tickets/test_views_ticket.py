@@ -127,8 +127,33 @@ def test_note_without_htmx_redirects(agent_a: Client, personas: Personas, ticket
     assert note.body_text == "Internal only" and note.delivery_status == ""
 
 
+def test_reply_keeps_or_changes_the_thread_cc(agent_a: Client, ticket: Ticket) -> None:
+    Ticket.objects.filter(pk=ticket.pk).update(cc=["boss@customer.test"])
+    page = agent_a.get(url("detail", ticket)).content.decode()
+    assert 'name="cc" id="reply-cc"' in page and 'value="boss@customer.test"' in page
+
+    cc = "boss@customer.test; Ana <ana@customer.test>"
+    agent_a.post(url("reply", ticket), {"body": "Copying a colleague", "cc": cc}, headers=HTMX)
+    message = ticket.messages.filter(direction=Direction.OUTBOUND).latest("id")
+    assert message.cc == ["boss@customer.test", "ana@customer.test"]
+    ticket.refresh_from_db()
+    assert ticket.cc == ["ana@customer.test", "boss@customer.test"]
+
+    agent_a.post(url("reply", ticket), {"body": "Just you now", "cc": ""}, headers=HTMX)
+    assert ticket.messages.filter(direction=Direction.OUTBOUND).latest("id").cc == []
+    ticket.refresh_from_db()
+    assert ticket.cc == []
+
+
 @pytest.mark.parametrize(
-    "data", [{"body": ""}, {"body": "x" * 100_001}, {"body": "ok", "status_after": "closed!"}]
+    "data",
+    [
+        {"body": ""},
+        {"body": "x" * 100_001},
+        {"body": "ok", "status_after": "closed!"},
+        {"body": "ok", "cc": "boss@customer.test, not an address"},
+        {"body": "ok", "cc": ",".join(f"p{n}@customer.test" for n in range(21))},
+    ],
 )
 def test_reply_validation(agent_a: Client, ticket: Ticket, data) -> None:
     response = agent_a.post(url("reply", ticket), data, headers=HTMX)
