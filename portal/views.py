@@ -21,6 +21,7 @@ from portal import selectors, services
 from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
 from portal.ratelimit import RateLimited
 from tickets.access import get_ticket_for
+from tickets.collab import merged_target
 from tickets.models import Customer
 
 View = Callable[..., HttpResponse]
@@ -229,6 +230,17 @@ def open_suggestion(request: HttpRequest, visit: str, article: int) -> HttpRespo
 @require_GET
 def request_detail(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    if ticket.merged_into_id:
+        # The conversation moved to the request it was merged into: follow it there when
+        # it is this customer's too; otherwise say where the answer will come from.
+        target = merged_target(ticket)
+        try:
+            get_ticket_for(request.user, target.pk)  # type: ignore[arg-type]
+        except Http404:
+            messages.info(request, "This request was merged with another; we answer you by email.")
+        else:
+            messages.info(request, f"Request #{ticket.number} continues here, in #{target.number}.")
+            return redirect("portal:request", number=target.number)
     return _detail(request, ticket, ReplyForm())
 
 

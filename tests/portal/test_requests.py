@@ -239,3 +239,25 @@ def test_portal_ticket_url_for_reply_emails(personas: Personas, settings) -> Non
     settings.SITE_URL = "https://help.example.test"
     ticket = make_ticket(personas.mailbox_a, personas.customer)
     assert portal_ticket_url(ticket) == f"https://help.example.test/portal/requests/{ticket.pk}/"
+
+
+def test_a_merged_request_leads_to_the_one_it_continues_in(li: Client, personas: Personas) -> None:
+    from tickets.collab import merge_tickets
+    from tickets.services import Actor
+
+    box, li_customer = personas.mailbox_a, personas.customer
+    old = make_ticket(box, li_customer, subject="Printer jammed")
+    kept = make_ticket(box, li_customer, subject="Printer still jammed")
+    stranger = make_ticket(box, make_customer("eve@other.test"), subject="Eve's")
+    merge_tickets(old, kept, actor=Actor.agent(personas.agent_a))
+    response = li.get(reverse("portal:request", args=[old.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("portal:request", args=[kept.pk]), 302)]
+    assert f"continues here, in #{kept.pk}" in response.content.decode()
+
+    # Merged into someone else's request: no redirect there (that would be a 404), a word.
+    other = make_ticket(box, li_customer, subject="Mine, later merged away")
+    merge_tickets(other, stranger, actor=Actor.agent(personas.agent_a))
+    response = li.get(reverse("portal:request", args=[other.pk]))
+    assert response.status_code == 200
+    assert "merged with another" in response.content.decode()
+    assert "Eve&#x27;s" not in response.content.decode()
