@@ -216,14 +216,16 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
         # Someone else wrote while this agent was typing: show it before sending.
         newer = collab.messages_since(ticket, int(seen), request.user)  # type: ignore[arg-type]
         if newer:
+            # A browser cannot be handed files back: name them, so none goes missing.
+            held = {"collision": newer, "held_files": [upload.name for upload in files]}
             if request.htmx:  # type: ignore[attr-defined]
                 return _render_after_change(
-                    request, ticket, 422, reply_form=form, collision=newer, composer="reply"
+                    request, ticket, 422, reply_form=form, composer="reply", **held
                 )
             return render(
                 request,
                 "tickets/detail.html",
-                _detail_context(request, ticket, reply_form=form, collision=newer),
+                _detail_context(request, ticket, reply_form=form, **held),
                 status=409,
             )
     if note:

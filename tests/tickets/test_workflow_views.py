@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -185,9 +186,13 @@ def test_reply_collision_warns_then_sends(personas: Personas) -> None:
     services.reply(ticket, personas.manager, "Manager got there first")
     agent = client_for(personas.agent_a)
     url = reverse("tickets:reply", args=[ticket.pk])
-    response = agent.post(url, {"body": "My answer", "last_message_id": seen})
+    upload = SimpleUploadedFile("invoice-march.pdf", b"%PDF-1.4", "application/pdf")
+    response = agent.post(
+        url, {"body": "My answer", "last_message_id": seen, "attachments": upload}
+    )
     assert response.status_code == 409
     assert "while you were writing" in response.content.decode()
+    assert "Attach again:</strong> invoice-march.pdf" in response.content.decode()
     assert not ticket.messages.filter(body_text="My answer").exists()
     newest = collab.last_message_id(ticket)
     assert agent.post(url, {"body": "My answer", "last_message_id": newest}).status_code == 302
