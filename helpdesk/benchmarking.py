@@ -172,7 +172,7 @@ class Bench:
                     str(len(r.samples_ms)),
                     f"{r.percentile(50):.1f}",
                     f"{r.percentile(95):.1f}",
-                    f"{r.percentile(95, cpu=True):.1f}",
+                    f"{r.percentile(95, cpu=True):.1f}" if r.cpu_ms else "",
                     "",
                     target,
                 )

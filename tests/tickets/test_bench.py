@@ -63,3 +63,12 @@ def test_bench_report_table() -> None:
     assert "500 tickets/s" in table and ">= 400 tickets/s" in table
     assert table.count("yes") == 2
     assert "- demo/fast: a note" in table
+
+
+def test_bench_table_with_wall_clock_samples_only() -> None:
+    """Sections that time a whole run (e.g. the SLA beat) have no per-sample CPU figures."""
+    from helpdesk.benchmarking import Result
+
+    bench = Bench(out=io.StringIO(), tickets=10)
+    bench.results.append(Result("tickets", "SLA beat", samples_ms=[900.0], target_ms=10_000))
+    assert "SLA beat | 1 | 900.0  | 900.0  |         |" in bench.table()
