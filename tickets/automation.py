@@ -457,6 +457,15 @@ class NewEvents:
     rule_ids: set[int]
     message_ids: list[int]
 
+    @property
+    def triggers_rules(self) -> bool:
+        """Imported history runs no rules, and neither does a survey answer (live, it
+        fires no after-commit hook at all; imported, it commits with the history)."""
+        return any(
+            actor_kind != ActorKind.IMPORT and kind != EventKind.SURVEY
+            for kind, actor_kind in zip(self.kinds, self.actor_kinds, strict=True)
+        )
+
 
 # One round trip: read the events after the ticket's cursor and move the cursor past them
 # with compare-and-set. Only the caller that saw the old position moves it; a concurrent
@@ -507,7 +516,7 @@ def run_rules(ticket_id: int, *, now: datetime | None = None) -> list[int]:
     acted: list[int] = []
     for depth in range(MAX_DEPTH):
         batch = _claim_new_events(ticket_id)
-        if batch is None or all(k == ActorKind.IMPORT for k in batch.actor_kinds):
+        if batch is None or not batch.triggers_rules:
             break
         trigger = Trigger.CREATED if EventKind.CREATED in batch.kinds else Trigger.UPDATED
         if depth == 0 and not acted and all(k == ActorKind.RULE for k in batch.actor_kinds):

@@ -281,3 +281,19 @@ def test_a_failing_workflow_step_does_not_break_the_change(
         ticket = make_ticket(personas.mailbox_a, personas.customer)
     assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert "policy table unreachable" in caplog.text
+
+
+def test_survey_answer_committed_with_imported_history_runs_no_rules(
+    personas: Personas, no_builtin_rules: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """History import saves a customer's old survey answer in the ticket's transaction;
+    live, an answer fires no hook at all, so neither may it here."""
+    from metrics.surveys import SurveyLink, record_answers
+
+    make_rule("All", "created", [], [{"type": "set_priority", "value": "low"}])
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(personas.mailbox_a, personas.customer, actor=services.IMPORT)
+        record_answers(SurveyLink("csat", personas.customer, ticket), {"csat": 5})
+    ticket.refresh_from_db()
+    assert ticket.priority == Priority.NORMAL
+    assert not ticket.events.filter(actor_kind=ActorKind.RULE).exists()
