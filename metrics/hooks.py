@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.core.cache import cache
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +32,16 @@ def ticket_figures_stale(ticket_id: int) -> None:
         # page. Clearing the key lets the next change retry, and the sweeper re-measures.
         cache.delete(key)
         logger.exception("could not enqueue figures of ticket %s", ticket_id)
+
+
+def figures_written(solved: dict[int, datetime | None]) -> None:
+    """After commit of tickets whose figures were written in their own transaction
+    (history import, `metrics.services.refresh_figures_of`): `solved` maps each ticket to
+    its solved_at. Only a ticket solved just now can still owe its customer the CSAT
+    survey; it gets the usual task, which measures it again and offers the survey."""
+    from metrics.surveys import CSAT_RECENT
+
+    recent = timezone.now() - CSAT_RECENT
+    for ticket_id, solved_at in solved.items():
+        if solved_at is not None and solved_at >= recent:
+            ticket_figures_stale(ticket_id)

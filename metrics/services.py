@@ -332,35 +332,52 @@ def _recompute_range(
     done = 0
     while start < end:
         stop = min(start + batch_size, end)
-        params = [start, stop]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                _TICKETS_SQL.replace("{where}", "t.number >= %s AND t.number < %s")
-                + " FOR SHARE OF t",
-                params,
+            tickets = _recompute(
+                cursor,
+                "t.number >= %s AND t.number < %s",
+                "ticket_id >= %s AND ticket_id < %s",
+                [start, stop],
+                context,
             )
-            tickets = [_TicketRow(*r) for r in cursor.fetchall()]
-            cursor.execute(
-                _EVENTS_SQL.replace("{where}", "ticket_id >= %s AND ticket_id < %s"), params
-            )
-            events: dict[int, list[EventRow]] = {}
-            for ticket_id, event in _event_rows(cursor.fetchall()):
-                events.setdefault(ticket_id, []).append(event)
-            for history in events.values():
-                context.learn_emails(history)
-            figure_rows, span_rows = _measure(tickets, events, context, timezone.now())
-            cursor.execute(
-                "WITH old AS (DELETE FROM metrics_ticketfigures"
-                " WHERE ticket_id >= %s AND ticket_id < %s)"
-                " DELETE FROM metrics_ticketstatespan WHERE ticket_id >= %s AND ticket_id < %s",
-                params * 2,
-            )
-            _write(cursor, figure_rows, span_rows)
         done += len(tickets)
         if progress:
             progress(done)
         start = stop
     return done
+
+
+def _recompute(
+    cursor, ticket_where: str, event_where: str, params: list, context: _Context
+) -> list[_TicketRow]:
+    """Rewrite the figures and spans of the tickets matching the two conditions (the same
+    tickets, as `t.number` and as `ticket_id`), which take the same parameters."""
+    cursor.execute(_TICKETS_SQL.replace("{where}", ticket_where) + " FOR SHARE OF t", params)
+    tickets = [_TicketRow(*r) for r in cursor.fetchall()]
+    cursor.execute(_EVENTS_SQL.replace("{where}", event_where), params)
+    events: dict[int, list[EventRow]] = {}
+    for ticket_id, event in _event_rows(cursor.fetchall()):
+        events.setdefault(ticket_id, []).append(event)
+    # One lookup for the whole batch, not one per ticket naming someone new.
+    context.learn_emails(event for history in events.values() for event in history)
+    figure_rows, span_rows = _measure(tickets, events, context, timezone.now())
+    cursor.execute(
+        f"WITH old AS (DELETE FROM metrics_ticketfigures WHERE {event_where})"  # noqa: S608
+        f" DELETE FROM metrics_ticketstatespan WHERE {event_where}",
+        params * 2,
+    )
+    _write(cursor, figure_rows, span_rows)
+    return tickets
+
+
+def refresh_figures_of(ticket_ids: list[int]) -> None:
+    """Recompute the figures of many tickets at once, the way `recompute_all` does a batch:
+    five statements however many tickets (history import writes a batch of tickets and
+    their figures in one transaction)."""
+    if not ticket_ids:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        _recompute(cursor, "t.number = ANY(%s)", "ticket_id = ANY(%s)", [ticket_ids], _Context())
 
 
 def _worker_range(start: int, end: int, batch_size: int) -> int:

@@ -41,6 +41,7 @@ from tickets.models import (
     Kind,
     Mailbox,
     Ticket,
+    TicketEvent,
 )
 
 logger = logging.getLogger(__name__)
@@ -129,17 +130,7 @@ def record_answers(
     at = at or timezone.now()
     saved = []
     for kind, score in scores.items():
-        low, high = SCORE_RANGES[SurveyKind(kind)]
-        if not low <= score <= high:
-            raise ValueError(f"{kind} score {score} is outside {low}-{high}")
-        values = {
-            "score": score,
-            # The comment belongs to the survey's main question (CSAT or NPS).
-            "comment": comment if kind != SurveyKind.CES else "",
-            "customer": link.customer,
-            "submitted_at": at,
-            "assignee_id": link.ticket.assignee_id if link.ticket else None,
-        }
+        values = answer_values(link, kind, score, comment, at)
         if link.ticket is not None:
             response, _ = SurveyResponse.objects.update_or_create(
                 ticket=link.ticket, kind=kind, defaults=values
@@ -150,15 +141,40 @@ def record_answers(
             )
         saved.append(response)
     if link.ticket is not None:
-        ticket_services.record_event(
-            link.ticket,
-            EventKind.SURVEY,
-            actor=ticket_services.Actor(ActorKind.CUSTOMER, link.customer.user),
-            at=at,
-            after={r.kind: r.score for r in saved},
-            data={"comment": bool(comment)},
-        )
+        answers_event(link, {r.kind: r.score for r in saved}, comment, at).save(force_insert=True)
     return saved
+
+
+def answer_values(
+    link: SurveyLink, kind: str, score: int, comment: str, at: datetime
+) -> dict[str, Any]:
+    """The fields of one answer (besides its ticket and kind); a score out of range raises."""
+    low, high = SCORE_RANGES[SurveyKind(kind)]
+    if not low <= score <= high:
+        raise ValueError(f"{kind} score {score} is outside {low}-{high}")
+    return {
+        "score": score,
+        # The comment belongs to the survey's main question (CSAT or NPS).
+        "comment": comment if kind != SurveyKind.CES else "",
+        "customer": link.customer,
+        "submitted_at": at,
+        "assignee_id": link.ticket.assignee_id if link.ticket else None,
+    }
+
+
+def answers_event(
+    link: SurveyLink, scores: dict[str, int], comment: str, at: datetime
+) -> TicketEvent:
+    """The ticket event of a survey answered (not saved yet): the customer's own change."""
+    assert link.ticket is not None
+    return ticket_services.new_event(
+        link.ticket,
+        EventKind.SURVEY,
+        actor=ticket_services.Actor(ActorKind.CUSTOMER, link.customer.user),
+        at=at,
+        after=scores,
+        data={"comment": bool(comment)},
+    )
 
 
 def offer_csat(ticket_id: int) -> bool:

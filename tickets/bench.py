@@ -2,7 +2,7 @@
 
 Server-side times through the real URLs with a signed-in test Client: the inbox, the
 ticket page and search as an agent who sees a quarter of the tickets, the REST list,
-and import throughput through the same services as live changes.
+and import throughput (batches replayed with the same state logic as live changes).
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def _import(bench: Bench) -> None:
         unit="tickets/s",
         target=IMPORT_PER_S,
         note=f"import_lines on {bench.import_tickets:,} generated tickets (4 messages, 3 events, "
-        "1 survey each) through the ticket services",
+        "1 survey each), in batches (tickets/import_batch.py)",
     )
     # Leave the bench database as it was, so runs stay comparable.
     Ticket.objects.filter(external_id__startswith=prefix).delete()

@@ -1,36 +1,40 @@
 """History import from JSON Lines (specs/import-format.md).
 
 `import_lines` reads records one line at a time; a bad line is reported with its number
-and reason and skipped, good lines still import. Tickets are replayed through the same
-service functions as live changes (create_ticket, add_message, update_ticket) with the
-original timestamps and the IMPORT actor, so imported history yields the same events,
-and so the same figures, as history lived through the UI. `external_id` (and for people,
-places and calendars their natural key) makes a second import of the same file change
-nothing. Used by `manage.py import_tickets` and by POST /api/v1/import/.
-"""
+and reason and skipped, good lines still import. A ticket is replayed with the original
+timestamps and the IMPORT actor through the same state logic as live changes, so
+imported history yields the same events, and so the same figures, as history lived
+through the UI: line by line through the services (`import_ticket`: create_ticket,
+add_message, update_ticket), or, for runs of ticket lines, in batches that replay each
+history in memory with the services' own functions and write it in bulk
+(tickets/import_batch.py; tests/tickets/test_import_batch.py holds the two paths to the
+same result). `external_id` (and for people, places and calendars their natural key)
+makes a second import of the same file change nothing. Used by `manage.py
+import_tickets` and by POST /api/v1/import/."""
 
 from __future__ import annotations
 
-import copy
 import gzip
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from metrics.business_hours import CalendarError, parse_hours
 from metrics.models import SCORE_RANGES, SurveyKind
 from metrics.surveys import SurveyLink, existing_answers, record_answers
-from tickets import services
+from tickets import import_batch, services
+from tickets.import_batch import answer_link
 from tickets.models import (
     ActorKind,
     BusinessCalendar,
@@ -114,11 +118,20 @@ def _email(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise LineRejected(f"{what} must be an email address")
     value = value.strip().lower()
+    if not _is_email(value):
+        raise LineRejected(f"{what} {value!r} is not a valid email address")
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _is_email(value: str) -> bool:
+    # Validation is a costly regex, and an import names the same few agents and
+    # customers over and over.
     try:
         validate_email(value)
     except ValidationError:
-        raise LineRejected(f"{what} {value!r} is not a valid email address") from None
-    return value
+        return False
+    return True
 
 
 def _choice(record: dict[str, Any], name: str, choices: Any, default: str | None = None) -> str:
@@ -282,16 +295,83 @@ def _team_name(value: Any) -> str:
 
 
 @dataclass
+class _MessageStep:
+    direction: str
+    body: str
+    author: User | None
+    automatic: bool
+    sender: str
+    fields: dict[str, Any]
+
+    def message_fields(self, at: datetime) -> dict[str, Any]:
+        """The message as `services.add_message` and `services.new_message` take it."""
+        return {
+            "direction": self.direction,
+            "body_text": self.body,
+            "author": self.author,
+            "at": at,
+            "automatic": self.automatic,
+            "from_address": self.sender,
+            "send": False,
+            **self.fields,
+        }
+
+
+@dataclass
 class _Step:
     at: datetime
     order: int  # messages before events at the same instant, then file order
-    apply: Callable[[Ticket], None]
+    message: _MessageStep | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
 
 
-def import_ticket(record: dict[str, Any], lookups: Lookups) -> str:
-    external_id = _text(record, "external_id")[:200]
-    if Ticket.objects.filter(external_id=external_id).exists():
-        return UNCHANGED
+@dataclass
+class _Survey:
+    kind: str
+    score: int
+    at: datetime
+    comment: str
+
+
+@dataclass
+class TicketPlan:
+    """A validated ticket record, its steps in the order they happened."""
+
+    external_id: str
+    mailbox: Mailbox
+    subject: str
+    kind: str
+    priority: str
+    tags: list[str]
+    team_name: str | None
+    created_at: datetime
+    customer_email: str
+    customer_name: str
+    organization: str
+    steps: list[_Step]
+    surveys: list[_Survey]
+
+    def ticket_fields(self, team: Team | None) -> dict[str, Any]:
+        """The new ticket as `services.create_ticket` and `services.new_ticket` take it."""
+        return {
+            "mailbox": self.mailbox,
+            "subject": self.subject,
+            "channel": Channel.IMPORT,
+            "kind": self.kind,
+            "priority": self.priority,
+            "tags": self.tags,
+            "team": team,
+            "at": self.created_at,
+            "external_id": self.external_id,
+        }
+
+
+def _external_id(record: dict[str, Any]) -> str:
+    return _text(record, "external_id")[:200]
+
+
+def plan_ticket(record: dict[str, Any], external_id: str, lookups: Lookups) -> TicketPlan:
+    """Check a ticket record whose external_id is new; LineRejected says what is wrong."""
     mailbox = lookups.mailbox(_text(record, "mailbox"))
     subject = _text(record, "subject", required=False) or "(no subject)"
     kind = _choice(record, "kind", Kind, default=Kind.SUPPORT)
@@ -318,27 +398,48 @@ def import_ticket(record: dict[str, Any], lookups: Lookups) -> str:
     surveys = [_survey(s, i, created_at) for i, s in enumerate(_list(record, "surveys"), start=1)]
     if len({survey.kind for survey in surveys}) < len(surveys):
         raise LineRejected("a ticket has at most one survey of each type")
-    team = lookups.team(_team_name(team_name)) if team_name else None
-
-    customer = services.get_or_create_customer(customer_email, customer_name, organization or None)
-    ticket = services.create_ticket(
+    steps.sort(key=lambda step: (step.at, step.order))
+    return TicketPlan(
+        external_id=external_id,
         mailbox=mailbox,
-        customer=customer,
         subject=subject,
-        channel=Channel.IMPORT,
         kind=kind,
         priority=priority,
         tags=tags,
-        team=team,
-        actor=IMPORT,
-        at=created_at,
-        external_id=external_id,
-        first_message=False,
+        team_name=_team_name(team_name) if team_name else None,
+        created_at=created_at,
+        customer_email=customer_email,
+        customer_name=customer_name,
+        organization=organization,
+        steps=steps,
+        surveys=surveys,
     )
-    steps.sort(key=lambda step: (step.at, step.order))
-    for step in steps:
-        step.apply(ticket)
-    for survey in surveys:
+
+
+def import_ticket(record: dict[str, Any], lookups: Lookups) -> str:
+    """One ticket through the per-change services (the per-line path)."""
+    external_id = _external_id(record)
+    if Ticket.objects.filter(external_id=external_id).exists():
+        return UNCHANGED
+    plan = plan_ticket(record, external_id, lookups)
+    team = lookups.team(plan.team_name) if plan.team_name else None
+    customer = services.get_or_create_customer(
+        plan.customer_email, plan.customer_name, plan.organization or None
+    )
+    ticket = services.create_ticket(
+        **plan.ticket_fields(team), customer=customer, actor=IMPORT, first_message=False
+    )
+    for step in plan.steps:
+        if step.message is not None:
+            services.add_message(
+                ticket,
+                actor=Actor(ActorKind.IMPORT, step.message.author),
+                apply_status_rules=False,
+                **step.message.message_fields(step.at),
+            )
+        else:
+            services.update_ticket(ticket, actor=IMPORT, at=step.at, **step.changes)
+    for survey in plan.surveys:
         _save_survey(ticket, customer, survey)
     return IMPORTED
 
@@ -379,23 +480,7 @@ def _message_step(
         fields.update(delivery_status=DeliveryStatus.SENT, sent_at=at)
     if direction == Direction.INBOUND and sender == customer_email:
         fields["from_name"] = customer_name[:200]
-
-    def apply(ticket: Ticket) -> None:
-        services.add_message(
-            ticket,
-            direction=direction,
-            body_text=body,
-            author=author,
-            actor=Actor(ActorKind.IMPORT, author),
-            at=at,
-            automatic=automatic,
-            from_address=sender,
-            apply_status_rules=False,
-            send=False,
-            **fields,
-        )
-
-    return _Step(at, 0, apply)
+    return _Step(at, 0, message=_MessageStep(direction, body, author, automatic, sender, fields))
 
 
 def _event_step(event: Any, index: int, created_at: datetime, lookups: Lookups) -> _Step:
@@ -422,19 +507,7 @@ def _event_step(event: Any, index: int, created_at: datetime, lookups: Lookups) 
             changes["assignee"] = agent
     if not changes:
         raise LineRejected(f"{where}changes nothing (give status, assignee or both)")
-
-    def apply(ticket: Ticket) -> None:
-        services.update_ticket(ticket, actor=IMPORT, at=at, **changes)
-
-    return _Step(at, 1, apply)
-
-
-@dataclass
-class _Survey:
-    kind: str
-    score: int
-    at: datetime
-    comment: str
+    return _Step(at, 1, changes=changes)
 
 
 def _survey(survey: Any, index: int, created_at: datetime) -> _Survey:
@@ -460,20 +533,18 @@ def _score(record: dict[str, Any], kind: str, where: str = "") -> int:
 
 
 def _save_survey(ticket: Ticket, customer: Customer, survey: _Survey) -> None:
-    """Record the answer the way a live answer is recorded (metrics.surveys)."""
-    # CSAT and CES are filed under whoever was assigned when the customer answered:
-    # replay the assignee from the events, then answer as of that moment.
+    """Record the answer the way a live answer is recorded (metrics.surveys), filed under
+    the assignee of that moment."""
     assignee_event = (
         ticket.events.filter(kind=EventKind.ASSIGNEE, at__lte=survey.at)
         .order_by("-at", "-id")
         .first()
     )
-    at_answer = copy.copy(ticket)
-    at_answer.assignee_id = None
+    assignee_id = None
     if assignee_event is not None and assignee_event.after:
         agent = User.objects.filter(email__iexact=assignee_event.after).first()
-        at_answer.assignee_id = agent.pk if agent else None
-    link = SurveyLink(survey.kind, customer, at_answer)
+        assignee_id = agent.pk if agent else None
+    link = answer_link(ticket, customer, survey.kind, assignee_id)
     record_answers(link, {survey.kind: survey.score}, survey.comment, at=survey.at)
 
 
@@ -510,8 +581,7 @@ IMPORTERS: dict[str, Callable[[dict[str, Any], Lookups], str]] = {
 # --- driving ----------------------------------------------------------------------------
 
 
-def import_record(line: bytes | str, lookups: Lookups) -> str:
-    """One line, in one transaction: all of it lands, or none of it."""
+def _parse(line: bytes | str) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -519,12 +589,20 @@ def import_record(line: bytes | str, lookups: Lookups) -> str:
     if not isinstance(record, dict):
         raise LineRejected("a record must be a JSON object")
     kind = record.get("type")
-    importer = IMPORTERS.get(kind) if isinstance(kind, str) else None
-    if importer is None:
+    if not isinstance(kind, str) or kind not in IMPORTERS:
         raise LineRejected(f"unknown type {kind!r} (one of {', '.join(IMPORTERS)})")
+    return record
+
+
+def import_record(line: bytes | str, lookups: Lookups) -> str:
+    """One line, in one transaction: all of it lands, or none of it."""
+    return _import_one(_parse(line), lookups)
+
+
+def _import_one(record: dict[str, Any], lookups: Lookups) -> str:
     try:
         with transaction.atomic(), services.coalesced_changes():
-            return importer(record, lookups)
+            return IMPORTERS[record["type"]](record, lookups)
     except LineRejected:
         lookups.forget()
         raise
@@ -533,33 +611,115 @@ def import_record(line: bytes | str, lookups: Lookups) -> str:
         raise LineRejected(f"conflicts with existing data: {str(exc).splitlines()[0]}") from None
 
 
+# Ticket lines are imported this many at a time (tickets/import_batch.py).
+BATCH_SIZE = 250
+
+_Outcome = str | LineRejected
+_Entry = tuple[int, dict[str, Any] | LineRejected]
+
+
 def import_lines(
     lines: Iterable[bytes | str],
     *,
     on_error: Callable[[LineError], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    """Import every line; report bad ones through `on_error` and in the result."""
+    """Import every line; report bad ones through `on_error` and in the result.
+
+    Consecutive ticket lines go in batches of `batch_size` through the bulk path; every
+    other record, and a batch the bulk path does not cover, line by line. Either way each
+    line's outcome is the one the line-by-line import gives, reported in line order.
+    """
     result = ImportResult()
     lookups = Lookups()
+
+    def report(outcomes: Iterable[tuple[int, _Outcome]]) -> None:
+        for number, outcome in outcomes:
+            if isinstance(outcome, LineRejected):
+                error = LineError(number, str(outcome))
+                result.rejected += 1
+                result.errors.append(error)
+                if on_error is not None:
+                    on_error(error)
+            elif outcome == IMPORTED:
+                result.imported += 1
+            else:
+                result.unchanged += 1
+
+    tickets: list[_Entry] = []
     with _fast_commits():
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             result.read += 1
             try:
-                outcome = import_record(line, lookups)
+                record = _parse(line)
             except LineRejected as exc:
-                error = LineError(number, str(exc))
-                result.rejected += 1
-                result.errors.append(error)
-                if on_error is not None:
-                    on_error(error)
+                tickets.append((number, exc))
                 continue
-            if outcome == IMPORTED:
-                result.imported += 1
-            else:
-                result.unchanged += 1
+            if record["type"] == "ticket":
+                tickets.append((number, record))
+                if len(tickets) >= batch_size:
+                    report(_import_tickets(tickets, lookups))
+                    tickets = []
+                continue
+            # Other records (agents, mailboxes...) may be what the next tickets refer to.
+            report(_import_tickets(tickets, lookups))
+            tickets = []
+            report([(number, _outcome(record, lookups))])
+        report(_import_tickets(tickets, lookups))
     return result
+
+
+def _outcome(entry: dict[str, Any] | LineRejected, lookups: Lookups) -> _Outcome:
+    if isinstance(entry, LineRejected):
+        return entry
+    try:
+        return _import_one(entry, lookups)
+    except LineRejected as exc:
+        return exc
+
+
+def _import_tickets(entries: list[_Entry], lookups: Lookups) -> list[tuple[int, _Outcome]]:
+    """Ticket lines (and lines already rejected) in one batch, as import_ticket would do
+    them one by one: a known external_id is unchanged, the first of a repeated one wins."""
+    records = [entry for _, entry in entries if not isinstance(entry, LineRejected)]
+    wanted = set()
+    for record in records:
+        with suppress(LineRejected):
+            wanted.add(_external_id(record))
+    taken = (
+        set(Ticket.objects.filter(external_id__in=wanted).values_list("external_id", flat=True))
+        if wanted
+        else set()
+    )
+    outcomes: list[tuple[int, _Outcome]] = []
+    plans: list[TicketPlan] = []
+    for number, entry in entries:
+        if isinstance(entry, LineRejected):
+            outcomes.append((number, entry))
+            continue
+        try:
+            external_id = _external_id(entry)
+            if external_id in taken:
+                outcomes.append((number, UNCHANGED))
+                continue
+            plans.append(plan_ticket(entry, external_id, lookups))
+        except LineRejected as exc:
+            outcomes.append((number, exc))
+            continue
+        taken.add(external_id)
+        outcomes.append((number, IMPORTED))
+    if not plans:
+        return outcomes
+    try:
+        import_batch.import_plans(plans, lookups)
+    except (import_batch.NotCovered, DatabaseError):
+        # Line by line, so each line gets exactly the outcome (or the error) it would
+        # have had on its own.
+        lookups.forget()
+        return [(number, _outcome(entry, lookups)) for number, entry in entries]
+    return outcomes
 
 
 @contextmanager

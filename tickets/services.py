@@ -89,7 +89,7 @@ def _event_value(field: str, value: Any) -> Any:
     return value
 
 
-def record_event(
+def new_event(
     ticket: Ticket,
     kind: str,
     *,
@@ -100,9 +100,11 @@ def record_event(
     message: Message | None = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    """The event row of a change, not saved yet: `record_event` saves one, history import
+    saves a batch of them at once."""
     if actor.rule_id is not None:
         data = {**(data or {}), "rule_id": actor.rule_id, "rule": actor.rule_name}
-    return TicketEvent.objects.create(
+    return TicketEvent(
         ticket=ticket,
         kind=kind,
         at=at or timezone.now(),
@@ -113,6 +115,13 @@ def record_event(
         message=message,
         data=data or {},
     )
+
+
+def record_event(ticket: Ticket, kind: str, **fields: Any) -> TicketEvent:
+    """Save the event of a change (the arguments of `new_event`)."""
+    event = new_event(ticket, kind, **fields)
+    event.save(force_insert=True)
+    return event
 
 
 def ticket_changed(ticket_id: int) -> None:
@@ -189,6 +198,58 @@ def get_or_create_customer(
     return customer
 
 
+def new_ticket(
+    *,
+    mailbox: Mailbox,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    kind: str,
+    priority: str,
+    tags: Iterable[str],
+    team: Team | None,
+    at: datetime,
+    external_id: str | None = None,
+    linked_from: Ticket | None = None,
+) -> Ticket:
+    """A new ticket in its first state (status new, unassigned), not saved yet."""
+    return Ticket(
+        subject=(subject or "(no subject)").strip()[:998] or "(no subject)",
+        mailbox=mailbox,
+        customer=customer,
+        channel=channel,
+        kind=kind,
+        priority=priority,
+        tags=normalize_tags(tags),
+        team=team,
+        created_at=at,
+        updated_at=at,
+        external_id=external_id,
+        linked_from=linked_from,
+    )
+
+
+def created_event(ticket: Ticket, *, actor: Actor) -> TicketEvent:
+    """The first event of a ticket built by `new_ticket`: its starting state."""
+    return new_event(
+        ticket,
+        EventKind.CREATED,
+        actor=actor,
+        at=ticket.created_at,
+        after={
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "kind": ticket.kind,
+            "channel": ticket.channel,
+            "mailbox": ticket.mailbox.address,
+            "customer": ticket.customer.email,
+            "tags": ticket.tags,
+            "team": ticket.team.name if ticket.team else None,
+        },
+        data={"linked_from": ticket.linked_from.pk} if ticket.linked_from else None,
+    )
+
+
 @transaction.atomic
 @coalesced_changes()
 def create_ticket(
@@ -219,37 +280,21 @@ def create_ticket(
     separately with their own timestamps.
     """
     at = at or timezone.now()
-    ticket = Ticket.objects.create(
-        subject=(subject or "(no subject)").strip()[:998] or "(no subject)",
+    ticket = new_ticket(
         mailbox=mailbox,
         customer=customer,
+        subject=subject,
         channel=channel,
         kind=kind,
         priority=priority,
-        tags=normalize_tags(tags),
+        tags=tags,
         team=team,
-        created_at=at,
-        updated_at=at,
+        at=at,
         external_id=external_id,
         linked_from=linked_from,
     )
-    record_event(
-        ticket,
-        EventKind.CREATED,
-        actor=actor,
-        at=at,
-        after={
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "kind": ticket.kind,
-            "channel": ticket.channel,
-            "mailbox": mailbox.address,
-            "customer": customer.email,
-            "tags": ticket.tags,
-            "team": team.name if team else None,
-        },
-        data={"linked_from": linked_from.pk} if linked_from else None,
-    )
+    ticket.save(force_insert=True)
+    created_event(ticket, actor=actor).save(force_insert=True)
     if linked_from is not None:
         record_event(linked_from, EventKind.LINKED, actor=actor, at=at, after=ticket.pk)
     if first_message:
@@ -299,34 +344,22 @@ def add_message(
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     is_mail_out = direction == Direction.OUTBOUND and send
-    fields.setdefault(
-        "delivery_status", DeliveryStatus.QUEUED if is_mail_out else DeliveryStatus.NONE
-    )
-    message = Message.objects.create(
-        ticket=ticket,
+    message = new_message(
+        ticket,
         direction=direction,
         body_text=body_text,
         body_html=body_html,
         author=author,
+        at=at,
         automatic=automatic,
-        created_at=at,
         from_address=from_address,
+        send=send,
         **fields,
     )
-    record_event(
-        ticket,
-        EventKind.MESSAGE,
-        actor=actor,
-        at=at,
-        message=message,
-        after=direction,
-        data={"automatic": automatic, "author": author.email if author else None},
-    )
-    updates = {"message_count": ticket.message_count + 1, "updated_at": max(ticket.updated_at, at)}
-    if direction != Direction.NOTE:
-        updates["last_message_at"] = at
-    if message.is_agent_reply and ticket.first_response_at is None:
-        updates["first_response_at"] = at
+    message.save(force_insert=True)
+    message_event(message, actor=actor).save(force_insert=True)
+    updates = message_updates(ticket, message)
+    # Not in message_updates: reads mailboxes and the customer (imports carry no Cc).
     thread_cc = _thread_cc(ticket, message, replaces="cc" in fields)
     if thread_cc is not None:
         updates["cc"] = thread_cc
@@ -369,6 +402,62 @@ def _thread_cc(ticket: Ticket, message: Message, *, replaces: bool) -> list[str]
     return cc if cc != sorted(ticket.cc) else None
 
 
+def new_message(
+    ticket: Ticket,
+    *,
+    direction: str,
+    body_text: str,
+    body_html: str = "",
+    author: User | None = None,
+    at: datetime,
+    automatic: bool = False,
+    from_address: str = "",
+    send: bool = True,
+    **fields: Any,
+) -> Message:
+    """A message of the conversation, not saved yet; outbound mail starts queued."""
+    is_mail_out = direction == Direction.OUTBOUND and send
+    fields.setdefault(
+        "delivery_status", DeliveryStatus.QUEUED if is_mail_out else DeliveryStatus.NONE
+    )
+    return Message(
+        ticket=ticket,
+        direction=direction,
+        body_text=body_text,
+        body_html=body_html,
+        author=author,
+        automatic=automatic,
+        created_at=at,
+        from_address=from_address,
+        **fields,
+    )
+
+
+def message_event(message: Message, *, actor: Actor) -> TicketEvent:
+    """The event that records a new message, not saved yet."""
+    author = message.author
+    return new_event(
+        message.ticket,
+        EventKind.MESSAGE,
+        actor=actor,
+        at=message.created_at,
+        message=message,
+        after=message.direction,
+        data={"automatic": message.automatic, "author": author.email if author else None},
+    )
+
+
+def message_updates(ticket: Ticket, message: Message) -> dict[str, Any]:
+    """The ticket fields a new message changes: count, recency, first response."""
+    at = message.created_at
+    updates = {"message_count": ticket.message_count + 1, "updated_at": max(ticket.updated_at, at)}
+    if message.direction != Direction.NOTE:
+        updates["last_message_at"] = at
+    if message.is_agent_reply and ticket.first_response_at is None:
+        updates["first_response_at"] = at
+    return updates
+
+
 def _status_after_message(ticket: Ticket, message: Message) -> str | None:
     """A customer message wakes a solved or pending ticket; a first agent reply opens it."""
     if message.direction == Direction.INBOUND and ticket.status in (Status.SOLVED, Status.PENDING):
@@ -380,6 +469,41 @@ def _status_after_message(ticket: Ticket, message: Message) -> str | None:
 
 class InvalidChange(ValueError):
     """A change that the ticket's state does not allow (e.g. reopening a closed ticket)."""
+
+
+def apply_changes(
+    ticket: Ticket, changes: dict[str, Any], *, actor: Actor, at: datetime
+) -> tuple[list[TicketEvent], list[str]]:
+    """Set `changes` on the ticket in memory: one event (not saved yet) per field that
+    really changed, and the fields to save. Solving and reopening keep `solved_at`."""
+    events: list[TicketEvent] = []
+    update_fields: list[str] = []
+    for field, value in changes.items():
+        before = getattr(ticket, field)
+        if before == value:
+            continue
+        setattr(ticket, field, value)
+        update_fields.append(field)
+        events.append(
+            new_event(
+                ticket,
+                field,
+                actor=actor,
+                at=at,
+                before=_event_value(field, before),
+                after=_event_value(field, value),
+            )
+        )
+        if field == "status":
+            if value in DONE_STATUSES and before in OPEN_STATUSES:
+                ticket.solved_at = at
+                update_fields.append("solved_at")
+            elif value in OPEN_STATUSES:
+                ticket.solved_at = None
+                update_fields.append("solved_at")
+    if update_fields:
+        ticket.updated_at = max(ticket.updated_at, at)
+    return events, update_fields
 
 
 @transaction.atomic
@@ -409,37 +533,13 @@ def update_ticket(
         and actor.kind != ActorKind.IMPORT
     ):
         raise InvalidChange("A closed ticket cannot be reopened; a new message opens a follow-up.")
-    events: list[TicketEvent] = []
-    update_fields: list[str] = []
-    for field, value in changes.items():
-        before = getattr(locked, field)
-        if before == value:
-            continue
-        setattr(locked, field, value)
-        update_fields.append(field)
-        events.append(
-            record_event(
-                locked,
-                field,
-                actor=actor,
-                at=at,
-                before=_event_value(field, before),
-                after=_event_value(field, value),
-            )
-        )
-        if field == "status":
-            if value in DONE_STATUSES and before in OPEN_STATUSES:
-                locked.solved_at = at
-                update_fields.append("solved_at")
-            elif value in OPEN_STATUSES:
-                locked.solved_at = None
-                update_fields.append("solved_at")
+    events, update_fields = apply_changes(locked, changes, actor=actor, at=at)
+    TicketEvent.objects.bulk_create(events)
     if "assignee" in update_fields and locked.assignee is not None:
         from tickets.mail.hooks import ticket_assigned
 
         ticket_assigned(locked, locked.assignee, actor.user)
     if update_fields:
-        locked.updated_at = max(locked.updated_at, at)
         locked.save(update_fields=[*dict.fromkeys(update_fields), "updated_at"])
         for field in [*update_fields, "updated_at"]:
             setattr(ticket, field, getattr(locked, field))

@@ -17,6 +17,7 @@ same statement, and agents get one summary email each.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from metrics.business_hours import add_business_seconds, calendar_for_ticket
 from tickets.local_cache import VersionedCache
-from tickets.models import OPEN_STATUSES, Channel, SlaPolicy, Ticket, User
+from tickets.models import OPEN_STATUSES, BusinessCalendar, Channel, SlaPolicy, Ticket, User
 from tickets.notify import notify_agents
 
 
@@ -72,8 +73,12 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     )
 
 
-def due_times(ticket: Ticket, policy: SlaPolicy) -> tuple[datetime | None, datetime | None]:
-    calendar = calendar_for_ticket(ticket)
+def due_times(
+    ticket: Ticket,
+    policy: SlaPolicy,
+    calendar_of: Callable[[Ticket], BusinessCalendar | None] = calendar_for_ticket,
+) -> tuple[datetime | None, datetime | None]:
+    calendar = calendar_of(ticket)
 
     def due(hours: Any) -> datetime | None:
         if hours is None:
@@ -85,20 +90,32 @@ def due_times(ticket: Ticket, policy: SlaPolicy) -> tuple[datetime | None, datet
     return first, due(policy.resolution_hours)
 
 
-def refresh_due_times(ticket: Ticket) -> bool:
-    """Store due times if the ticket's policy changed; solved tickets keep theirs."""
+DUE_FIELDS = ("sla_policy_id", "first_response_due_at", "resolution_due_at")
+
+
+def apply_due_times(
+    ticket: Ticket,
+    calendar_of: Callable[[Ticket], BusinessCalendar | None] = calendar_for_ticket,
+) -> bool:
+    """Set the due times of the ticket's policy in memory if its policy changed (solved
+    tickets keep theirs); True if they need saving (DUE_FIELDS)."""
     if not ticket.is_open:
         return False
     policy = policy_for(ticket)
     policy_id = policy.pk if policy else None
     if policy_id == ticket.sla_policy_id:
         return False
-    first_due, resolution_due = due_times(ticket, policy) if policy else (None, None)
-    Ticket.objects.filter(pk=ticket.pk).update(
-        sla_policy_id=policy_id, first_response_due_at=first_due, resolution_due_at=resolution_due
-    )
+    first_due, resolution_due = due_times(ticket, policy, calendar_of) if policy else (None, None)
     ticket.sla_policy_id = policy_id
     ticket.first_response_due_at, ticket.resolution_due_at = first_due, resolution_due
+    return True
+
+
+def refresh_due_times(ticket: Ticket) -> bool:
+    """Store due times if the ticket's policy changed; solved tickets keep theirs."""
+    if not apply_due_times(ticket):
+        return False
+    Ticket.objects.filter(pk=ticket.pk).update(**{f: getattr(ticket, f) for f in DUE_FIELDS})
     return True
 
 
