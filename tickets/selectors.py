@@ -21,6 +21,7 @@ from tickets.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
     PRIORITY_RANK,
+    SEARCH_MONTH_SECONDS,
     EventKind,
     Mailbox,
     Message,
@@ -29,6 +30,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     User,
+    message_search_doc,
 )
 
 PAGE_SIZE = 50
@@ -349,6 +351,15 @@ SEARCH_PAGE_SIZE = 25
 # Each index branch contributes at most this many candidate tickets before ranking, which
 # bounds the work for a common word at four million messages.
 SEARCH_CANDIDATES = 500
+# Messages are found newest first, a month at a time: a GIN index returns rows in table
+# order, i.e. oldest first, so a plain capped scan would rank the oldest matches of a
+# common word and never show last week's. The index `message_search_dated` (migration
+# 0007) adds a month lexeme ("zm<months since 1970>") to each message's vector, so the
+# index alone picks this month's and last month's matches, then the year before, then
+# any. The expression below must stay the index's, word for word.
+MESSAGE_SEARCH_DOC = message_search_doc("m.search_vector", "m.created_at")
+# Months searched by the first and the second pass (counting the current one as 0).
+SEARCH_RECENT_MONTHS, SEARCH_YEAR_MONTHS = 2, 12
 _START, _STOP = "\x01", "\x02"
 _SUBJECT_OPTIONS = f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"
 _HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
@@ -404,19 +415,38 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         return SearchResults(text, [], 0, page, False)
     visibility, vis_params = _visibility_sql(user)
     number = re.fullmatch(r"#?(\d{1,18})", text)
+    recent, year = _month_lexemes(timezone.now())
+
+    def messages(where: str, limit: str) -> str:
+        return f"""
+            SELECT m.ticket_id AS id, ts_rank(m.search_vector, q.query) AS rank
+              FROM tickets_message m JOIN tickets_ticket t ON t.number = m.ticket_id, q
+             WHERE numnode(q.query) > 0 AND {MESSAGE_SEARCH_DOC} @@ {where} {visibility}
+             LIMIT {limit}"""  # noqa: S608 (constants only; user input is in params)
+
     # Only constants and fixed SQL fragments are interpolated; user input goes in params.
+    # A LIMIT of zero never starts its scan, so older months are read only when the
+    # newer ones did not fill the candidates.
     sql = f"""
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
+        recent AS ({messages("(q.query && %s::tsquery)", str(SEARCH_CANDIDATES))}),
+        year AS ({
+        messages("(q.query && %s::tsquery)", f"{SEARCH_CANDIDATES} - (SELECT count(*) FROM recent)")
+    }),
+        anytime AS ({
+        messages(
+            "q.query",
+            f"{SEARCH_CANDIDATES} - (SELECT count(*) FROM recent) - (SELECT count(*) FROM year)",
+        )
+    }),
         candidates AS (
             (SELECT t.number AS id, ts_rank(t.search_vector, q.query) * 2 AS rank
                FROM tickets_ticket t, q
               WHERE t.search_vector @@ q.query {visibility}
               LIMIT {SEARCH_CANDIDATES})
-            UNION ALL
-            (SELECT m.ticket_id, ts_rank(m.search_vector, q.query)
-               FROM tickets_message m JOIN tickets_ticket t ON t.number = m.ticket_id, q
-              WHERE m.search_vector @@ q.query {visibility}
-              LIMIT {SEARCH_CANDIDATES})
+            UNION ALL SELECT * FROM recent
+            UNION ALL SELECT * FROM year
+            UNION ALL SELECT * FROM anytime
             UNION ALL
             (SELECT t.number, 10.0 FROM tickets_ticket t
               WHERE t.number = %s {visibility})
@@ -426,6 +456,10 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     """  # noqa: S608
     params: list[object] = [
         text,
+        recent,
+        *vis_params,
+        year,
+        *vis_params,
         *vis_params,
         *vis_params,
         int(number.group(1)) if number else -1,
@@ -451,6 +485,16 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         if ticket_id in tickets
     ]
     return SearchResults(text, hits, len(ranked), page, start + SEARCH_PAGE_SIZE < len(ranked))
+
+
+def _month_lexemes(now: datetime) -> tuple[str, str]:
+    """tsquery texts for the recent months and for the rest of the year before them."""
+    current = int(now.timestamp()) // SEARCH_MONTH_SECONDS
+    months = [f"zm{current - n}" for n in range(SEARCH_YEAR_MONTHS + 1)]
+    return (
+        " | ".join(months[:SEARCH_RECENT_MONTHS]),
+        " | ".join(months[SEARCH_RECENT_MONTHS:]),
+    )
 
 
 def _snippets(text: str, ids: list[int]) -> dict[int, tuple[SafeString, SafeString]]:

@@ -112,3 +112,43 @@ def test_customers_and_wrong_methods(client: Client, personas: Personas) -> None
     assert client.get(SEARCH, {"q": "x"}).status_code == 302
     client.force_login(personas.agent_a)
     assert client.post(SEARCH, {"q": "x"}).status_code == 405
+
+
+def test_a_common_word_still_finds_this_months_tickets(personas: Personas, monkeypatch) -> None:
+    """Candidates are capped; they come from the newest months first, not the oldest rows."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 3)
+    now = timezone.now()
+    old = [
+        make_ticket(
+            personas.mailbox_a,
+            personas.customer,
+            subject=f"Old question {n}",
+            body_text="the wombat printer again",
+            at=now - timedelta(days=400 + n),
+        )
+        for n in range(4)
+    ]
+    last_year = make_ticket(
+        personas.mailbox_a,
+        personas.customer,
+        subject="Half a year ago",
+        body_text="wombat",
+        at=now - timedelta(days=200),
+    )
+    this_week = make_ticket(
+        personas.mailbox_a, personas.customer, subject="New", body_text="wombat", at=now
+    )
+    found = [hit.ticket.number for hit in selectors.search_tickets(personas.agent_a, "wombat").hits]
+    assert found[:2] == [this_week.number, last_year.number]
+    assert len(found) == 3 and set(found[2:]) <= {t.number for t in old}
+
+    # Fewer matches than the cap: every one is found, whatever its age, each once.
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 50)
+    found = [hit.ticket.number for hit in selectors.search_tickets(personas.agent_a, "wombat").hits]
+    assert sorted(found) == sorted([this_week.number, last_year.number, *(t.number for t in old)])
+    # A query of stop words only matches nothing (not every recent message).
+    assert selectors.search_tickets(personas.agent_a, "the").hits == []
