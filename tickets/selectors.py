@@ -359,7 +359,10 @@ SEARCH_CANDIDATES = 500
 # any. The expression below must stay the index's, word for word.
 MESSAGE_SEARCH_DOC = message_search_doc("m.search_vector", "m.created_at")
 # Months searched by the first and the second pass (counting the current one as 0).
-SEARCH_RECENT_MONTHS, SEARCH_YEAR_MONTHS = 2, 12
+SEARCH_RECENT_MONTHS, SEARCH_YEAR_MONTHS = 2, 6
+# Messages ranked per search: reading each candidate (and, for an agent who sees some
+# mailboxes, the rows of the others on the way) is most of a search's time.
+SEARCH_MESSAGE_CANDIDATES = 200
 _START, _STOP = "\x01", "\x02"
 _SUBJECT_OPTIONS = f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"
 _HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
@@ -383,7 +386,7 @@ class SearchResults:
 
     @property
     def capped(self) -> bool:
-        return self.total >= SEARCH_CANDIDATES
+        return self.total >= min(SEARCH_CANDIDATES, SEARCH_MESSAGE_CANDIDATES)
 
 
 def _highlight(text: str) -> SafeString:
@@ -405,9 +408,10 @@ def _visibility_sql(user: User) -> tuple[str, list[object]]:
 def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     """Tickets whose subject or any message matches `text`, best first, with snippets.
 
-    Each side is a bitmap scan of its own GIN index (ticket_search, message_search),
+    Each side is a bitmap scan of its own GIN index (ticket_search, message_search_dated),
     capped, then UNIONed: PostgreSQL never has to rank every row that mentions a
     common word, and an OR across two tables (which no index can serve) is avoided.
+    Messages come newest months first (see MESSAGE_SEARCH_DOC).
     Snippets (ts_headline, which re-parses the text) run only for the page shown.
     """
     text = text.strip()[:200]
@@ -416,6 +420,7 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     visibility, vis_params = _visibility_sql(user)
     number = re.fullmatch(r"#?(\d{1,18})", text)
     recent, year = _month_lexemes(timezone.now())
+    cap = SEARCH_MESSAGE_CANDIDATES
 
     def messages(where: str, limit: str) -> str:
         return f"""
@@ -427,18 +432,15 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     # Only constants and fixed SQL fragments are interpolated; user input goes in params.
     # A LIMIT of zero never starts its scan, so older months are read only when the
     # newer ones did not fill the candidates.
+    recent_sql = messages("(q.query && %s::tsquery)", str(cap))
+    found_recent, found_year = "(SELECT count(*) FROM recent)", "(SELECT count(*) FROM year)"
+    year_sql = messages("(q.query && %s::tsquery)", f"{cap} - {found_recent}")
+    anytime_sql = messages("q.query", f"{cap} - {found_recent} - {found_year}")
     sql = f"""
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
-        recent AS ({messages("(q.query && %s::tsquery)", str(SEARCH_CANDIDATES))}),
-        year AS ({
-        messages("(q.query && %s::tsquery)", f"{SEARCH_CANDIDATES} - (SELECT count(*) FROM recent)")
-    }),
-        anytime AS ({
-        messages(
-            "q.query",
-            f"{SEARCH_CANDIDATES} - (SELECT count(*) FROM recent) - (SELECT count(*) FROM year)",
-        )
-    }),
+        recent AS ({recent_sql}),
+        year AS ({year_sql}),
+        anytime AS ({anytime_sql}),
         candidates AS (
             (SELECT t.number AS id, ts_rank(t.search_vector, q.query) * 2 AS rank
                FROM tickets_ticket t, q

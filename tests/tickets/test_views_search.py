@@ -120,7 +120,7 @@ def test_a_common_word_still_finds_this_months_tickets(personas: Personas, monke
 
     from django.utils import timezone
 
-    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 3)
+    monkeypatch.setattr(selectors, "SEARCH_MESSAGE_CANDIDATES", 3)
     now = timezone.now()
     old = [
         make_ticket(
@@ -132,23 +132,25 @@ def test_a_common_word_still_finds_this_months_tickets(personas: Personas, monke
         )
         for n in range(4)
     ]
-    last_year = make_ticket(
+    three_months_ago = make_ticket(
         personas.mailbox_a,
         personas.customer,
-        subject="Half a year ago",
+        subject="Three months ago",
         body_text="wombat",
-        at=now - timedelta(days=200),
+        at=now - timedelta(days=100),
     )
     this_week = make_ticket(
         personas.mailbox_a, personas.customer, subject="New", body_text="wombat", at=now
     )
     found = [hit.ticket.number for hit in selectors.search_tickets(personas.agent_a, "wombat").hits]
-    assert found[:2] == [this_week.number, last_year.number]
+    assert found[:2] == [this_week.number, three_months_ago.number]
     assert len(found) == 3 and set(found[2:]) <= {t.number for t in old}
 
     # Fewer matches than the cap: every one is found, whatever its age, each once.
-    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 50)
+    monkeypatch.setattr(selectors, "SEARCH_MESSAGE_CANDIDATES", 50)
     found = [hit.ticket.number for hit in selectors.search_tickets(personas.agent_a, "wombat").hits]
-    assert sorted(found) == sorted([this_week.number, last_year.number, *(t.number for t in old)])
+    assert sorted(found) == sorted(
+        [this_week.number, three_months_ago.number, *(t.number for t in old)]
+    )
     # A query of stop words only matches nothing (not every recent message).
     assert selectors.search_tickets(personas.agent_a, "the").hits == []
