@@ -429,3 +429,33 @@ def test_survey_answers_in_imported_history_run_no_rules(
         Ticket.objects.filter(external_id__startswith="R-").values_list("priority", flat=True)
     ) == {"normal"}
     assert not TicketEvent.objects.filter(actor_kind="rule").exists()
+
+
+def test_a_ticket_solved_just_now_still_gets_its_survey_task(
+    setup: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Figures are written with the batch; only a solve recent enough to owe the customer
+    a CSAT survey is handed to the usual figures task (which offers the survey)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from metrics.hooks import PENDING_KEY
+
+    now = timezone.now()
+    recent = {
+        "type": "ticket",
+        "external_id": "N-recent",
+        "mailbox": "support@acme.test",
+        "customer": {"email": "n@customer.test"},
+        "created_at": (now - timedelta(hours=3)).isoformat(),
+        "events": [{"at": (now - timedelta(hours=1)).isoformat(), "status": "solved"}],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        result = import_lines([*bench_like("N-old", 2), json.dumps(recent)])
+    assert result.imported == 3
+    numbers = dict(
+        Ticket.objects.filter(external_id__startswith="N-").values_list("external_id", "number")
+    )
+    assert cache.get(PENDING_KEY.format(numbers["N-recent"])) == 1
+    assert cache.get(PENDING_KEY.format(numbers["N-old0"])) is None
+    assert TicketFigures.objects.filter(ticket_id__in=numbers.values()).count() == 3
