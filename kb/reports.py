@@ -85,7 +85,11 @@ def deflection(start: datetime, end: datetime) -> Deflection:
     return Deflection(figures["visits"], figures["opened"], figures["deflected"], figures["filed"])
 
 
-def knowledge_gap_report(start: datetime, end: datetime, limit: int = 20) -> GapReport:
+def knowledge_gap_report(
+    start: datetime, end: datetime, limit: int = 20, *, with_articles: bool = True
+) -> GapReport:
+    """`with_articles=False` leaves out the least helpful articles (a ranking of every
+    published article, not of the window), for pages that do not show them."""
     totals = SearchQueryLog.objects.filter(at__gte=start, at__lt=end).aggregate(
         searches=Count("id"), unanswered=Count("id", filter=Q(result_count=0))
     )
@@ -95,6 +99,6 @@ def knowledge_gap_report(start: datetime, end: datetime, limit: int = 20) -> Gap
         unanswered=unanswered_searches(start, end, limit),
         searches=totals["searches"],
         unanswered_searches=totals["unanswered"],
-        least_helpful=least_helpful_articles(),
+        least_helpful=least_helpful_articles() if with_articles else [],
         deflection=deflection(start, end),
     )

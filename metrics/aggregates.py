@@ -5,6 +5,11 @@ metrics_ticketstatespan, metrics_surveyresponse), optionally grouped by agent, t
 time bucket for the dashboards; nothing loads tickets into Python. The summary endpoint
 runs them all as one statement.
 
+The dashboards read each figure once per page with `breakdown()`: one scan over the
+previous window and this one, grouped by GROUPING SETS into both windows' totals, this
+window's series and its per-agent and per-team rows, the same numbers the separate
+queries give.
+
 Filters, where the spec leaves a choice: team, mailbox and kind are the ticket's current
 values. The agent filter follows the spec: FRT by the agent of the first reply;
 resolution, FCR and reopen by the assignee at the final solve; CSAT and CES by the
@@ -14,16 +19,28 @@ assignee when the survey was answered; tickets created and backlog by the assign
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.db import connection
 
 Kind = Literal["support", "service", "all"]
 Hours = Literal["calendar", "business"]
+Bucket = Literal["day", "week"]
+
+
+@dataclass(frozen=True)
+class Sets:
+    """A dashboard's grouping of one figure over one window: the total, by bucket, and by
+    agent and by team when `people`, as GROUPING SETS of one statement."""
+
+    bucket: Bucket
+    people: bool = True
+
+
 # "rows" is not a grouping: it lists the tickets behind a figure (dashboard drill-down).
-Group = Literal["agent", "team", "day", "week", "rows"] | None
+Group = Literal["agent", "team", "day", "week", "rows"] | Sets | None
 
 # The default kind of each figure when the caller gives none (specs/metrics.md).
 DEFAULT_KIND: dict[str, Kind] = {
@@ -83,6 +100,38 @@ class _Query:
             text += " GROUP BY 1"
         return text, self.params
 
+    def grouping_sets(
+        self, select: str, sets: Sets, column: str, agent: str | None, time_zone: str
+    ) -> tuple[str, list[Any]]:
+        """One row per grouping of `sets`; `part` is GROUPING() of the keys (a 1 bit: not
+        grouped by that key), since a key may be NULL in its own grouping too.
+
+        GROUPING() takes the key expressions, not their aliases, so the bucket's time
+        zone parameter appears twice; GROUP BY names the keys by position.
+        """
+        keys = [_bucket_start(sets.bucket, column)]
+        if sets.people:
+            keys += [agent or "NULL::bigint", "f.team_id"]
+        names = ["bucket", "agent", "team"][: len(keys)]
+        text = (
+            "SELECT "  # noqa: S608 (fixed fragments)
+            + "".join(f"{key} AS {name}, " for key, name in zip(keys, names, strict=True))
+            + f"GROUPING({', '.join(keys)}) AS part, {select}"
+            f" FROM {self.table} WHERE {' AND '.join(self.where)}"
+            " GROUP BY GROUPING SETS ((), "
+            + ", ".join(f"({n})" for n in range(1, len(keys) + 1))
+            + ")"
+        )
+        return text, [time_zone, time_zone, *self.params]
+
+
+def _bucket_start(bucket: Bucket, column: str) -> str:
+    """The first day of the bucket holding `column`, in the time zone given as parameter.
+    A day is the local date itself: a cast, cheaper per row than date_trunc."""
+    if bucket == "day":
+        return f"({column} AT TIME ZONE %s)::date"
+    return f"date_trunc('{bucket}', {column} AT TIME ZONE %s)::date"
+
 
 def _bucket(column: str, group: Group, w: Window, agent_column: str | None) -> str | None:
     if group == "agent":
@@ -90,11 +139,13 @@ def _bucket(column: str, group: Group, w: Window, agent_column: str | None) -> s
     if group == "team":
         return "f.team_id"
     if group in ("day", "week"):
-        return f"date_trunc('{group}', {column} AT TIME ZONE %s)::date"
+        return _bucket_start(group, column)
     return None
 
 
 def _grouped(query: _Query, select: str, group: Group, column: str, w: Window, agent: str | None):
+    if isinstance(group, Sets):
+        return query.grouping_sets(select, group, column, agent, w.time_zone)
     if group == "rows":
         ticket_id = column.split(".")[0] + ".ticket_id"
         return query.sql(f"{ticket_id} AS ticket_id, {column} AS at", None)
@@ -193,19 +244,21 @@ def _open_at(w: Window, at: datetime, columns: str) -> tuple[str, list[Any]]:
 def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
     """Open at `end`; with a day/week group, open at the end of each bucket in the window.
 
-    Over time: backlog at the window's start, plus the open stretches that began minus
-    those that ended in each bucket, summed up to that bucket (so no bucket scans the
-    whole backlog again).
+    Over time: backlog at the window's start (`opening`), plus the open stretches that
+    began minus those that ended in each bucket, summed up to that bucket (so no bucket
+    scans the whole backlog again). The last bucket's count is the backlog at `end`.
     """
+    if isinstance(group, Sets):
+        group = group.bucket
     columns = "f.ticket_id, f.starts_at, f.assignee_id, f.team_id"
     if group in ("day", "week"):
         base, base_params = _open_at(w, w.start, "1")
         began, began_params = _open_spans(
             w, "f.starts_at >= %s AND f.starts_at < %s", w.start, w.end
-        ).sql(f"date_trunc('{group}', f.starts_at AT TIME ZONE %s)::date AS key, 1 AS d", None)
+        ).sql(f"{_bucket_start(group, 'f.starts_at')} AS key, 1 AS d", None)
         ended, ended_params = _open_spans(
             w, "f.ends_at >= %s AND f.ends_at < %s", w.start, w.end
-        ).sql(f"date_trunc('{group}', f.ends_at AT TIME ZONE %s)::date AS key, -1 AS d", None)
+        ).sql(f"{_bucket_start(group, 'f.ends_at')} AS key, -1 AS d", None)
         text = (
             f"WITH base AS (SELECT count(*) AS n FROM ({base}) b),"  # noqa: S608
             f" deltas AS (SELECT key, sum(d) AS d FROM ({began} UNION ALL {ended}) u GROUP BY key),"
@@ -214,8 +267,8 @@ def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
             " %s::interval) AS k)"
             " SELECT keys.key AS key,"
             " ((SELECT n FROM base) + sum(COALESCE(deltas.d, 0)) OVER (ORDER BY keys.key))::bigint"
-            " AS count"
-            " FROM keys LEFT JOIN deltas ON deltas.key = keys.key"
+            " AS count, (SELECT n FROM base) AS opening"
+            " FROM keys LEFT JOIN deltas ON deltas.key = keys.key ORDER BY keys.key"
         )
         tz = w.time_zone
         params = [
@@ -371,13 +424,7 @@ def summary(w: Window) -> dict[str, Any]:
 
 def grouped(name: str, w: Window, group: Group) -> dict[Any, dict[str, Any]]:
     """One figure per agent, team, day or week: {key: shaped figure}."""
-    text, params = FIGURES[name](w, group)
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        columns = [c.name for c in cursor.description]
-        return {
-            row[0]: shape(name, dict(zip(columns, row, strict=True))) for row in cursor.fetchall()
-        }
+    return {key: shape(name, row) for key, row in _fetch(*FIGURES[name](w, group)).items()}
 
 
 # Drill-down: which tickets stand behind a figure. FCR and reopen narrow the resolution
@@ -406,3 +453,74 @@ def drill_down(name: str, w: Window, *, limit: int, offset: int = 0) -> list[int
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset])
         return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass
+class Breakdown:
+    """One figure for a dashboard, shaped like summary() and grouped() give it."""
+
+    now: dict[str, Any]
+    previous: dict[str, Any]
+    series: dict[date, dict[str, Any]]
+    agents: dict[int | None, dict[str, Any]] = field(default_factory=dict)
+    teams: dict[int | None, dict[str, Any]] = field(default_factory=dict)
+
+
+def breakdown(name: str, w: Window, bucket: Bucket, *, people: bool = False) -> Breakdown:
+    """This window and the previous one, this window by bucket (and per agent and per team
+    with `people`), in one statement that reads each window's rows once.
+
+    Equal to summary(w), summary(w.previous()), grouped(name, w, bucket) and grouped(name,
+    w, "agent" / "team"): the previous window is the summary's own SQL, this window the
+    same builder grouped by GROUPING SETS.
+    """
+    if name == "backlog":
+        # Backlog at the previous window's end is the series' opening figure, at this
+        # window's end its last bucket.
+        series = _fetch(*backlog_sql(w, bucket))
+        last = max(series)
+        return Breakdown(
+            now={"count": series[last]["count"]},
+            previous={"count": series[last]["opening"]},
+            series={key: shape(name, row) for key, row in series.items()},
+        )
+    if name == "nps":
+        people = False  # asked of a customer: no agent or team
+    before, before_params = FIGURES[name](w.previous(), None)
+    now, now_params = FIGURES[name](w, Sets(bucket=bucket, people=people))
+    keys = "NULL::date AS bucket, " + (
+        "NULL::bigint AS agent, NULL::bigint AS team, " if people else ""
+    )
+    # GROUPING() of the total (no key grouped by) and of the series (bucket only).
+    total, by_bucket = (0b111, 0b011) if people else (0b1, 0b0)
+    text = (
+        f"SELECT false AS current, {keys}{total} AS part, b.* FROM ({before}) b"  # noqa: S608
+        f" UNION ALL SELECT true, n.* FROM ({now}) n"
+    )
+    result = Breakdown(now=shape(name, {}), previous=shape(name, {}), series={})
+    with connection.cursor() as cursor:
+        cursor.execute(text, [*before_params, *now_params])
+        columns = [c.name for c in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(columns, values, strict=True))
+            figure, part = shape(name, row), row["part"]
+            if not row["current"]:
+                result.previous = figure
+            elif part == total:
+                result.now = figure
+            elif part == by_bucket:
+                result.series[row["bucket"]] = figure
+            elif part == 0b101:
+                result.agents[row["agent"]] = figure
+            elif part == 0b110:
+                result.teams[row["team"]] = figure
+    return result
+
+
+def _fetch(text: str, params: list[Any]) -> dict[Any, dict[str, Any]]:
+    """Rows by their first column ("key"), or {None: row} for a single ungrouped row."""
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        columns = [c.name for c in cursor.description]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    return {row.get("key"): row for row in rows}

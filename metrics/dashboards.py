@@ -1,8 +1,9 @@
 """What the managers' dashboards show: figures, comparisons, series and tables.
 
-Every number comes from metrics.aggregates (the same SQL as the summary API), so a
-dashboard and the API never disagree. A page runs a fixed number of queries whatever
-the data: one summary per window, one query per chart and per table column.
+Every number comes from metrics.aggregates (the same SQL builders as the summary API), so
+a dashboard and the API never disagree. A page runs a fixed number of queries whatever
+the data: one statement per figure (aggregates.breakdown) gives this window and the
+previous one, the chart series and the per-agent and per-team columns.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from kb.reports import knowledge_gap_report
-from metrics.aggregates import Window, grouped, summary
+from metrics.aggregates import Window, breakdown
 from metrics.charts import chart
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
@@ -173,14 +174,34 @@ def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, A
     ]
 
 
-def _series(rows: dict[Any, dict[str, Any]], days: list[date], pick) -> list[tuple[date, Any]]:
+Rows = dict[Any, dict[str, Any]]
+
+
+def _series(rows: Rows, days: list[date], pick) -> list[tuple[date, Any]]:
     return [(day, pick(rows[day]) if day in rows else None) for day in days]
 
 
 def support(form: DashboardFilters) -> dict[str, Any]:
     w = form.window("support")
     bucket = form.cleaned_data["bucket"]
-    now, before = summary(w), summary(w.previous())
+    created = breakdown("tickets_created", w, bucket)
+    frt = breakdown("first_response", w, bucket, people=True)
+    res = breakdown("resolution", w, bucket, people=True)
+    backlog = breakdown("backlog", w, bucket)
+    ces = breakdown("ces", w, bucket, people=True)
+    now, before = (
+        {
+            "tickets_created": c["count"],
+            "first_response": f,
+            **r,
+            "backlog": b["count"],
+            "ces": e,
+        }
+        for c, f, r, b, e in (
+            (created.now, frt.now, res.now, backlog.now, ces.now),
+            (created.previous, frt.previous, res.previous, backlog.previous, ces.previous),
+        )
+    )
     pair = (now, before)
     figures = [
         _figure("tickets_created", "Volume (tickets created)", pair, ("tickets_created",), "count"),
@@ -232,31 +253,24 @@ def support(form: DashboardFilters) -> dict[str, Any]:
     ]
     days = buckets(w, bucket)
     charts = [
-        (
-            "Tickets created",
-            "bar",
-            "count",
-            _series(grouped("tickets_created", w, bucket), days, lambda r: r["count"]),
-        ),
+        ("Tickets created", "bar", "count", _series(created.series, days, lambda r: r["count"])),
         (
             "First response time, median",
             "line",
             "seconds",
-            _series(grouped("first_response", w, bucket), days, lambda r: r["median_seconds"]),
+            _series(frt.series, days, lambda r: r["median_seconds"]),
         ),
         (
             "Resolution time, median",
             "line",
             "seconds",
-            _series(
-                grouped("resolution", w, bucket), days, lambda r: r["resolution"]["median_seconds"]
-            ),
+            _series(res.series, days, lambda r: r["resolution"]["median_seconds"]),
         ),
         (
             "Backlog at the end of each " + bucket,
             "bar",
             "count",
-            _series(grouped("backlog", w, bucket), days, lambda r: r["count"]),
+            _series(backlog.series, days, lambda r: r["count"]),
         ),
     ]
     return {
@@ -264,11 +278,11 @@ def support(form: DashboardFilters) -> dict[str, Any]:
         "previous": w.previous(),
         "figures": figures,
         "charts": charts,
-        "agents": _table(w, "agent"),
-        "teams": _table(w, "team"),
+        "agents": _table("agent", frt.agents, res.agents, ces.agents),
+        "teams": _table("team", frt.teams, res.teams, ces.teams),
         "hours_note": HOURS_NOTE[w.hours],
         # What customers searched for and found nothing: the knowledge base's gaps.
-        "kb_gaps": knowledge_gap_report(w.start, w.end, limit=5),
+        "kb_gaps": knowledge_gap_report(w.start, w.end, limit=5, with_articles=False),
         "sla": _sla_compliance(w),
     }
 
@@ -320,11 +334,8 @@ SUPPORT_COLUMNS = [
 ]
 
 
-def _table(w: Window, group: str) -> list[dict[str, Any]]:
+def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     """Per agent or per team: FRT by first replier, resolution by assignee at final solve."""
-    frt = grouped("first_response", w, group)  # type: ignore[arg-type]
-    res = grouped("resolution", w, group)  # type: ignore[arg-type]
-    ces = grouped("ces", w, group)  # type: ignore[arg-type]
     keys = {k for k in (*frt, *res, *ces) if k is not None}
     names = _names(group, keys)
     rows = []
@@ -362,8 +373,10 @@ def service(form: DashboardFilters) -> dict[str, Any]:
 
     w = form.window(form.cleaned_data.get("kind") or "all")
     bucket = form.cleaned_data["bucket"]
-    now, before = summary(w), summary(w.previous())
-    pair = (now, before)
+    csat = breakdown("csat", w, bucket, people=True)
+    nps_figures = breakdown("nps", w, bucket)
+    now = {"csat": csat.now, "nps": nps_figures.now}
+    pair = (now, {"csat": csat.previous, "nps": nps_figures.previous})
     nps = now["nps"]
     figures = [
         _figure(
@@ -387,19 +400,9 @@ def service(form: DashboardFilters) -> dict[str, Any]:
     ]
     days = buckets(w, bucket)
     charts = [
-        (
-            "CSAT score",
-            "line",
-            "score",
-            _series(grouped("csat", w, bucket), days, lambda r: r["score"]),
-        ),
-        (
-            "CSAT responses",
-            "bar",
-            "count",
-            _series(grouped("csat", w, bucket), days, lambda r: r["responses"]),
-        ),
-        ("NPS", "line", "nps", _series(grouped("nps", w, bucket), days, lambda r: r["score"])),
+        ("CSAT score", "line", "score", _series(csat.series, days, lambda r: r["score"])),
+        ("CSAT responses", "bar", "count", _series(csat.series, days, lambda r: r["responses"])),
+        ("NPS", "line", "nps", _series(nps_figures.series, days, lambda r: r["score"])),
     ]
     comments = (
         SurveyResponse.objects.filter(submitted_at__gte=w.start, submitted_at__lt=w.end)
@@ -407,8 +410,7 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         .select_related("customer")
         .order_by("-submitted_at")[:20]
     )
-    csat_agents = grouped("csat", w, "agent")
-    csat_teams = grouped("csat", w, "team")
+    csat_agents, csat_teams = csat.agents, csat.teams
     agent_names = _names("agent", {k for k in csat_agents if k is not None})
     team_names = _names("team", {k for k in csat_teams if k is not None})
     return {

@@ -152,6 +152,16 @@ def test_gap_report_counts_unanswered_searches_helpfulness_and_deflection(
     assert report.deflection.deflected == 2
     assert report.deflection.rate == pytest.approx(2 / 3)
     assert ArticleFeedback.objects.count() == 3
+    # The dashboards' variant: the same window figures, no article ranking.
+    light = knowledge_gap_report(
+        now - timedelta(days=1), now + timedelta(seconds=1), with_articles=False
+    )
+    assert light.least_helpful == []
+    assert (light.unanswered, light.searches, light.deflection) == (
+        report.unanswered,
+        report.searches,
+        report.deflection,
+    )
 
 
 def test_gaps_page_shows_the_report(client: Client, personas: Personas) -> None:
