@@ -72,3 +72,19 @@ def test_bench_table_with_wall_clock_samples_only() -> None:
     bench = Bench(out=io.StringIO(), tickets=10)
     bench.results.append(Result("tickets", "SLA beat", samples_ms=[900.0], target_ms=10_000))
     assert "SLA beat | 1 | 900.0  | 900.0  |         |" in bench.table()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_outside_a_transaction_copies_on_a_second_session(monkeypatch) -> None:
+    """Committed seeding copies chunk N while generating chunk N+1, then rebuilds the
+    indexes two at a time: the same rows and the same indexes as the one-session path."""
+    monkeypatch.setattr(bench_seed, "CHUNK", 70)
+    indexes = _index_names()
+    assert bench_seed.seed(250) == 250
+    assert _index_names() == indexes
+    assert Ticket.objects.count() == 250
+    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == 250
+    assert TicketEvent.objects.filter(kind=EventKind.MESSAGE).count() == Message.objects.count()
+    tickets = Ticket.objects.annotate(real=Count("messages")).filter(~Q(real=F("message_count")))
+    assert not tickets.exists()
+    assert Ticket.objects.matching("invoice").exists()
