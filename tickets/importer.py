@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
 from metrics.business_hours import CalendarError, parse_hours
 from metrics.models import SCORE_RANGES, SurveyKind
@@ -127,11 +127,17 @@ def _email(value: Any, what: str) -> str:
 def _is_email(value: str) -> bool:
     # Validation is a costly regex, and an import names the same few agents and
     # customers over and over.
+    if len(value) > EMAIL_MAX:
+        return False
     try:
         validate_email(value)
     except ValidationError:
         return False
     return True
+
+
+# The longest address the database stores (EmailField); the validator allows 320.
+EMAIL_MAX = 254
 
 
 def _choice(record: dict[str, Any], name: str, choices: Any, default: str | None = None) -> str:
@@ -609,6 +615,11 @@ def _import_one(record: dict[str, Any], lookups: Lookups) -> str:
     except IntegrityError as exc:
         lookups.forget()
         raise LineRejected(f"conflicts with existing data: {str(exc).splitlines()[0]}") from None
+    except DataError as exc:
+        # A value the database cannot hold (too long, out of range) that the checks
+        # above let through: the line is refused like any other bad line.
+        lookups.forget()
+        raise LineRejected(f"a value does not fit: {str(exc).splitlines()[0]}") from None
 
 
 # Ticket lines are imported this many at a time (tickets/import_batch.py).

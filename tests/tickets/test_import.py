@@ -322,6 +322,18 @@ def test_bad_lines_are_reported_with_numbers_and_skipped(tmp_path: Path) -> None
     assert not SurveyResponse.objects.filter(kind="nps").exists()
 
 
+def test_addresses_too_long_to_store_are_refused_not_a_crash() -> None:
+    """The email validator accepts 320 characters; the database keeps 254."""
+    long_address = "x" * 250 + "@acme.test"
+    ticket = {**SPEC_EXAMPLE[3], "external_id": "T-long"}
+    ticket["customer"] = {**ticket["customer"], "email": long_address}
+    agent = {"type": "agent", "email": long_address, "role": "agent"}
+    result = import_lines(jsonl([*SPEC_EXAMPLE[:3], ticket, agent]).splitlines())
+    assert (result.imported, result.rejected) == (3, 2)
+    assert all("not a valid email address" in error.reason for error in result.errors)
+    assert not Ticket.objects.filter(external_id="T-long").exists()
+
+
 def test_gzip_file(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl.gz"
     path.write_bytes(gzip.compress(jsonl(SPEC_EXAMPLE)))
