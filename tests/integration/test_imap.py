@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import imaplib
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from tests.integration.conftest import Dovecot, worker_env
 from tests.mail.conftest import load
-from tickets.mail import redis
+from tickets.mail import imap, redis
 from tickets.mail.imap import check_imap, fetch_mailbox
 from tickets.models import Mailbox, Message, QuarantinedEmail, Ticket
 
@@ -53,6 +54,52 @@ def test_broken_and_huge_messages_never_block_the_ones_behind(
     reasons = sorted(QuarantinedEmail.objects.values_list("reason", flat=True))
     assert reasons[0].startswith("Cannot be parsed") and reasons[1].startswith("Too large")
     assert _reload(imap_mailbox).imap_last_uid == last
+    assert all(r"\Seen" in f for f in dovecot.flags(imap_user).values())
+
+
+@pytest.fixture
+def uid_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The UID commands a poll sends to the real server, in order."""
+    sent: list[str] = []
+    real = imaplib.IMAP4.uid
+
+    def counting(self: imaplib.IMAP4, command: str, *args: object) -> tuple[str, list]:  # type: ignore[type-arg]
+        sent.append(command.upper())
+        return real(self, command, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", counting)
+    return sent
+
+
+NAMES = ("plain.eml", "reply.eml", "latin1_qp.eml", "html_remote_image.eml")
+
+
+def test_a_poll_fetches_and_flags_a_batch_in_one_command_each(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path, uid_commands
+) -> None:
+    uids = [dovecot.deliver(imap_user, load(name)) for name in NAMES]
+    summary = fetch_mailbox(imap_mailbox)
+    assert summary.outcomes == {"new ticket": 3, "added to ticket": 1}
+    # The new UIDs with their sizes, the bodies of all four, their flags.
+    assert uid_commands == ["FETCH", "FETCH", "STORE"]
+    assert all(r"\Seen" in f for f in dovecot.flags(imap_user).values())
+    assert _reload(imap_mailbox).imap_last_uid == uids[-1]
+
+
+def test_messages_over_the_batch_bytes_are_fetched_one_at_a_time(
+    dovecot: Dovecot,
+    imap_user: str,
+    imap_mailbox: Mailbox,
+    media_root: Path,
+    uid_commands,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(imap, "BATCH_BYTES", 1)
+    for name in NAMES:
+        dovecot.deliver(imap_user, load(name))
+    summary = fetch_mailbox(imap_mailbox)
+    assert summary.outcomes == {"new ticket": 3, "added to ticket": 1}
+    assert uid_commands == ["FETCH", *["FETCH", "STORE"] * 4]
     assert all(r"\Seen" in f for f in dovecot.flags(imap_user).values())
 
 
@@ -101,12 +148,20 @@ CRASHING_FETCH = """
 import os, sys, django
 django.setup()
 import tickets.mail.imap as imap
+import tickets.mail.ingest as ingest
 from tickets.models import Mailbox
 point = sys.argv[1]
 if point == "after-commit":
     imap.mark_processed = lambda *a, **k: os._exit(9)
 else:
-    imap.ingest_message = lambda *a, **k: os._exit(9)
+    # Killed inside the batch's transaction, after the first message was stored in it.
+    store, calls = ingest._store, []
+    def dying_store(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            os._exit(9)
+        return store(*args, **kwargs)
+    ingest._store = dying_store
 imap.fetch_mailbox(Mailbox.objects.get(pk=int(sys.argv[2])))
 """
 
@@ -115,7 +170,11 @@ imap.fetch_mailbox(Mailbox.objects.get(pk=int(sys.argv[2])))
 def test_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path, point: str
 ) -> None:
-    uid = dovecot.deliver(imap_user, load("plain.eml"))
+    ids = ["plain-1@customer.test", "reply-1@customer.test", "latin1-1@kunde.test"]
+    uids = [
+        dovecot.deliver(imap_user, load(name))
+        for name in ("plain.eml", "reply.eml", "latin1_qp.eml")
+    ]
     crashed = subprocess.run(
         [sys.executable, "-c", CRASHING_FETCH, point, str(imap_mailbox.pk)],
         env=worker_env(media_root),
@@ -123,15 +182,20 @@ def test_worker_killed_mid_fetch_loses_and_duplicates_nothing(
         capture_output=True,
     )
     assert crashed.returncode == 9, crashed.stderr.decode()[-2000:]
-    stored = Message.objects.filter(message_id="plain-1@customer.test").count()
-    assert stored == (1 if point == "after-commit" else 0)
-    assert r"\Seen" not in dovecot.flags(imap_user)[uid]
+    # One batch, one transaction: all three committed, or none.
+    stored = Message.objects.filter(message_id__in=ids).count()
+    assert stored == (3 if point == "after-commit" else 0)
+    assert all(r"\Seen" not in dovecot.flags(imap_user)[uid] for uid in uids)
     # The dead worker's lock would expire on its own; end it now instead of waiting.
     redis.client().delete(f"tandem:mail:fetch:{imap_mailbox.pk}")
-    fetch_mailbox(_reload(imap_mailbox))
-    assert Message.objects.filter(message_id="plain-1@customer.test").count() == 1
-    assert r"\Seen" in dovecot.flags(imap_user)[uid]
-    assert _reload(imap_mailbox).imap_last_uid == uid
+    summary = fetch_mailbox(_reload(imap_mailbox))
+    expected = (
+        {"duplicate": 3} if point == "after-commit" else {"new ticket": 2, "added to ticket": 1}
+    )
+    assert summary.outcomes == expected
+    assert Message.objects.filter(message_id__in=ids).count() == 3
+    assert all(r"\Seen" in dovecot.flags(imap_user)[uid] for uid in uids)
+    assert _reload(imap_mailbox).imap_last_uid == uids[-1]
 
 
 def test_connection_check_reports_in_plain_words(

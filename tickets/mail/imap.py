@@ -1,16 +1,21 @@
 """Fetching a mailbox over IMAP: UIDs and UIDVALIDITY, a Redis lock, flag after commit.
 
-A poll walks the UIDs above the mailbox's `imap_last_uid` (not the unread flag, not a
-date window), one message at a time:
-1. fetch the bytes (BODY.PEEK, so fetching itself never marks anything read);
-2. ingest them (which commits, or recognizes a duplicate);
-3. only then flag the message seen or move it to the processed folder;
+A poll asks for the UIDs and sizes above the mailbox's `imap_last_uid` (not the unread
+flag, not a date window) in one command, then works in chunks of up to CHUNK_MESSAGES
+messages and CHUNK_BYTES bytes (a message bigger than that is a chunk of its own, so
+memory stays flat):
+1. fetch the chunk's bytes in one command (BODY.PEEK, so fetching never marks anything
+   read);
+2. ingest them in one transaction (`ingest_many`, which commits, or recognizes
+   duplicates);
+3. only then flag the chunk's messages seen, or move them to the processed folder, in
+   one command;
 4. only then advance `imap_last_uid`.
-A worker killed between 2 and 3 leaves the message unflagged and `imap_last_uid` behind
-it, so the next poll fetches it again, ingest calls it a duplicate, and the flag is set:
-stored once, flagged once. A worker killed before 2 loses nothing either. When the
-server's UIDVALIDITY changes, the UIDs mean something new: the poll starts again from
-UID 1 and ingest's idempotency absorbs what was already stored.
+A worker killed between 2 and 3 leaves the messages unflagged and `imap_last_uid` behind
+them, so the next poll fetches them again, ingest calls them duplicates, and the flags
+are set: stored once, flagged once. A worker killed before the commit in 2 loses
+nothing either. When the server's UIDVALIDITY changes, the UIDs mean something new: the
+poll starts again from UID 1 and ingest's idempotency absorbs what was already stored.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from tickets.mail import redis
-from tickets.mail.ingest import Outcome, ingest_message, quarantine
+from tickets.mail.ingest import BATCH_BYTES, IngestResult, chunked, ingest_many, quarantine
 from tickets.models import Mailbox, MailSecurity
 
 logger = logging.getLogger(__name__)
@@ -34,6 +39,7 @@ LOCK_SECONDS = 600
 BATCH_SIZE = 500
 TIMEOUT_SECONDS = 60
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+_UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
@@ -88,52 +94,84 @@ def select_folder(client: imaplib.IMAP4, folder: str) -> int:
     return int(match.group(1))
 
 
-def _fetch_bytes(client: imaplib.IMAP4, uid: int, item: str) -> bytes | None:
-    data = _check(*client.uid("FETCH", str(uid), f"({item})"), f"fetch message {uid}")
-    for part in data:
-        if isinstance(part, tuple) and len(part) == 2:
-            return part[1]
-    return None
+def uid_set(uids: list[int]) -> str:
+    return ",".join(str(uid) for uid in uids)
 
 
-def _size(client: imaplib.IMAP4, uid: int) -> int:
-    data = _check(*client.uid("FETCH", str(uid), "(RFC822.SIZE)"), f"size message {uid}")
-    for part in data:
-        raw = part[0] if isinstance(part, tuple) else part
-        match = _SIZE.search(raw) if isinstance(raw, bytes) else None
+def _fetch_bodies(client: imaplib.IMAP4, uids: list[int], item: str) -> dict[int, bytes]:
+    """UID -> bytes of `item` for several messages in one FETCH command."""
+    where = uid_set(uids)
+    data = _check(*client.uid("FETCH", where, f"({item})"), f"fetch messages {where}")
+    found: dict[int, bytes] = {}
+    for index, part in enumerate(data):
+        if not (isinstance(part, tuple) and len(part) == 2):
+            continue
+        # Servers put UID before or after the literal: look in the line that follows too.
+        after = data[index + 1] if index + 1 < len(data) else b""
+        match = _UID.search(part[0]) or (_UID.search(after) if isinstance(after, bytes) else None)
         if match:
-            return int(match.group(1))
-    return 0
+            found[int(match.group(1))] = part[1]
+    return found
 
 
-def mark_processed(client: imaplib.IMAP4, mailbox: Mailbox, uid: int) -> None:
-    """After commit only: flag the message seen, or move it to the processed folder."""
+def _sizes_above(client: imaplib.IMAP4, last_uid: int) -> list[tuple[int, int]]:
+    """(UID, size) of every message above `last_uid`, in UID order, in one command."""
+    data = _check(*client.uid("FETCH", f"{last_uid + 1}:*", "(RFC822.SIZE)"), "list the new mail")
+    sizes: dict[int, int] = {}
+    for part in data:
+        line = part[0] if isinstance(part, tuple) else part
+        if not isinstance(line, bytes):
+            continue
+        uid, size = _UID.search(line), _SIZE.search(line)
+        # "n:*" always matches the highest UID, even when it is below n.
+        if uid and size and int(uid.group(1)) > last_uid:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sorted(sizes.items())
+
+
+def mark_processed(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[int]) -> None:
+    """After commit only: flag the messages seen, or move them to the processed folder."""
+    if not uids:
+        return
+    where = uid_set(uids)
     if not mailbox.imap_processed_folder:
-        _check(*client.uid("STORE", str(uid), "+FLAGS", r"(\Seen)"), f"flag message {uid}")
+        _check(*client.uid("STORE", where, "+FLAGS", r"(\Seen)"), f"flag messages {where}")
         return
     target = _quote(mailbox.imap_processed_folder)
-    typ, _ = client.uid("MOVE", str(uid), target)
+    typ, _ = client.uid("MOVE", where, target)
     if typ != "OK":
-        _check(*client.uid("COPY", str(uid), target), f"copy message {uid}")
-        _check(*client.uid("STORE", str(uid), "+FLAGS", r"(\Deleted)"), f"delete {uid}")
+        _check(*client.uid("COPY", where, target), f"copy messages {where}")
+        _check(*client.uid("STORE", where, "+FLAGS", r"(\Deleted)"), f"delete {where}")
         client.expunge()
 
 
-def _ingest_uid(client: imaplib.IMAP4, mailbox: Mailbox, uid: int) -> Outcome:
+def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> IngestResult:
+    # Keep the headers so the quarantine entry says who sent what; the full message
+    # stays on the server, flagged, for a person to deal with.
+    head = _fetch_bodies(client, [uid], "BODY.PEEK[HEADER]").get(uid, b"")
     limit = settings.MAIL_MAX_MESSAGE_BYTES
-    size = _size(client, uid)
-    if size > limit:
-        # Keep the headers so the quarantine entry says who sent what; the full message
-        # stays on the server, flagged, for a person to deal with.
-        head = _fetch_bytes(client, uid, "BODY.PEEK[HEADER]") or b""
-        note = f"Too large: {size} bytes, the limit is {limit} bytes (left on the server)."
-        return quarantine(head, mailbox, note, source="imap").outcome
-    raw = _fetch_bytes(client, uid, "BODY.PEEK[]")
-    if raw is None:
-        note = f"The IMAP server returned no content for UID {uid} of {mailbox.address}."
-        marker = f"X-Tandem-Missing: {mailbox.pk}/{uid}\n".encode()
-        return quarantine(marker, mailbox, note, source="imap").outcome
-    return ingest_message(raw, mailbox=mailbox, source="imap").outcome
+    note = f"Too large: {size} bytes, the limit is {limit} bytes (left on the server)."
+    return quarantine(head, mailbox, note, source="imap")
+
+
+def _ingest_chunk(
+    client: imaplib.IMAP4, mailbox: Mailbox, chunk: list[tuple[int, int]]
+) -> list[IngestResult]:
+    """Fetch and ingest a chunk of (UID, size); every UID gets a result, in order."""
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
+    if len(chunk) == 1 and chunk[0][1] > limit:
+        return [_too_large(client, mailbox, *chunk[0])]
+    uids = [uid for uid, _ in chunk]
+    bodies = _fetch_bodies(client, uids, "BODY.PEEK[]")
+    fetched = [uid for uid in uids if uid in bodies]
+    stored = ingest_many([bodies[uid] for uid in fetched], mailbox=mailbox, source="imap")
+    results = dict(zip(fetched, stored, strict=True))
+    for uid in uids:
+        if uid not in results:
+            note = f"The IMAP server returned no content for UID {uid} of {mailbox.address}."
+            marker = f"X-Tandem-Missing: {mailbox.pk}/{uid}\n".encode()
+            results[uid] = quarantine(marker, mailbox, note, source="imap")
+    return [results[uid] for uid in uids]
 
 
 def fetch_mailbox(mailbox: Mailbox) -> FetchSummary:
@@ -169,16 +207,23 @@ def _fetch_new(
     if mailbox.imap_uidvalidity != uidvalidity:
         last_uid = 0
         Mailbox.objects.filter(pk=mailbox.pk).update(imap_uidvalidity=uidvalidity, imap_last_uid=0)
-    data = _check(*client.uid("SEARCH", None, f"UID {last_uid + 1}:*"), "search for new mail")
-    # "n:*" always matches the highest UID, even when it is below n.
-    uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > last_uid)
-    for uid in uids[:BATCH_SIZE]:
+    new = _sizes_above(client, last_uid)[:BATCH_SIZE]
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
+
+    def weight(item: tuple[int, int]) -> int:
+        # A message over the limit is never fetched whole: it weighs a chunk of its own.
+        return item[1] if item[1] <= limit else BATCH_BYTES + 1
+
+    for chunk in chunked(new, weight, size=BATCH_BYTES):
         lock.extend(LOCK_SECONDS, replace_ttl=True)  # type: ignore[attr-defined]
-        outcome = _ingest_uid(client, mailbox, uid)
-        mark_processed(client, mailbox, uid)
-        Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=uid).update(imap_last_uid=uid)
-        summary.fetched += 1
-        summary.outcomes[str(outcome)] += 1
+        results = _ingest_chunk(client, mailbox, chunk)
+        uids = [uid for uid, _ in chunk]
+        mark_processed(client, mailbox, uids)
+        Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=uids[-1]).update(
+            imap_last_uid=uids[-1]
+        )
+        summary.fetched += len(uids)
+        summary.outcomes.update(str(result.outcome) for result in results)
 
 
 def due_mailbox_ids() -> list[int]:

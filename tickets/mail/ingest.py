@@ -1,9 +1,15 @@
 """The one ingest function behind every door: IMAP, the inbound webhook, ingest_email.
 
-`ingest_message(raw)` is total: whatever the bytes, it returns an IngestResult saying
-the message opened a ticket, was added to one, was a duplicate, or was quarantined with
-a reason. It raises only when the database itself is unreachable, so that the caller
-(an IMAP poll) leaves the message on the server for the next attempt.
+`ingest_many(raws)` is total: whatever the bytes, it returns one IngestResult per
+message saying it opened a ticket, was added to one, was a duplicate, or was quarantined
+with a reason. It raises only when the database itself is unreachable, so that the
+caller (an IMAP poll) leaves the messages on the server for the next attempt.
+
+A batch is one transaction: each message has its own savepoint (one that fails is
+quarantined alone, the others are kept), the duplicate checks of the whole batch are one
+query, and each ticket's after-commit hook (rules, SLA, figures) runs once per batch.
+The outcome of each message is the one `ingest_message` gives it alone, in order:
+a reply later in the batch threads onto a ticket opened earlier in it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
@@ -40,6 +47,10 @@ from tickets.models import (
 
 logger = logging.getLogger(__name__)
 
+# One transaction of ingest_many: big enough that per-batch work (the duplicate query,
+# the commit) is spread thin, small enough that a batch's bytes stay a few MB.
+BATCH_MESSAGES = 100
+BATCH_BYTES = 20 * 1024 * 1024
 NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
 
 
@@ -76,10 +87,140 @@ def ingest_message(
     retry_of: QuarantinedEmail | None = None,
 ) -> IngestResult:
     """Store one raw RFC 822 message; see the module docstring for the guarantees."""
+    return ingest_many([raw], mailbox=mailbox, source=source, retry_of=retry_of)[0]
+
+
+def ingest_many(
+    raws: Sequence[bytes],
+    *,
+    mailbox: Mailbox | None = None,
+    source: str = "command",
+    retry_of: QuarantinedEmail | None = None,
+) -> list[IngestResult]:
+    """Store raw messages in one transaction; one result per message, in order."""
+    if retry_of is not None and len(raws) != 1:
+        raise ValueError("a quarantine retry ingests exactly one message")
+    if not raws:
+        return []
+    # Parsing needs no database: done before the transaction opens.
+    parsed = [_parse(raw) for raw in raws]
+    with transaction.atomic(), services.coalesced_changes():
+        batch = _Batch.load([p for p in parsed if isinstance(p, ParsedEmail)], mailbox)
+        return [
+            _ingest_guarded(raw, item, mailbox, source, retry_of, batch)
+            for raw, item in zip(raws, parsed, strict=True)
+        ]
+
+
+def chunked[T](
+    items: Iterable[T],
+    weight: Callable[[T], int],
+    *,
+    count: int = BATCH_MESSAGES,
+    size: int = BATCH_BYTES,
+) -> Iterator[list[T]]:
+    """Batches for ingest_many: at most `count` items and, unless one item weighs more on
+    its own (it then is a batch alone), at most `size` in weight (bytes), so a batch
+    never holds much in memory."""
+    batch: list[T] = []
+    held = 0
+    for item in items:
+        grams = weight(item)
+        if batch and (len(batch) >= count or held + grams > size):
+            yield batch
+            batch, held = [], 0
+        batch.append(item)
+        held += grams
+    if batch:
+        yield batch
+
+
+@dataclass
+class _Batch:
+    """What the messages of one batch look up once: known keys, our addresses."""
+
+    stored_keys: set[str]
+    outbound_ids: set[str]
+    ours: set[str]
+    active: list[Mailbox] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, parsed: list[ParsedEmail], mailbox: Mailbox | None) -> _Batch:
+        keys = {p.dedupe_key for p in parsed}
+        message_ids = {p.message_id for p in parsed if p.message_id}
+        stored: set[str] = set()
+        outbound: set[str] = set()
+        if parsed:
+            # This very message stored before, or our own outgoing message fetched back
+            # (e.g. from a Sent folder or a Bcc to the mailbox): one query for the batch.
+            seen = Q(dedupe_key__in=keys)
+            if message_ids:
+                seen |= Q(message_id__in=message_ids, direction=Direction.OUTBOUND)
+            for key, message_id, direction in Message.objects.filter(seen).values_list(
+                "dedupe_key", "message_id", "direction"
+            ):
+                stored.add(key)
+                if direction == Direction.OUTBOUND:
+                    outbound.add(message_id)
+        boxes = list(Mailbox.objects.all())
+        return cls(
+            stored_keys=stored & keys,
+            outbound_ids=outbound,
+            ours={m.address for m in boxes},
+            active=[m for m in boxes if m.is_active] if mailbox is None else [],
+        )
+
+    def choose_mailbox(self, parsed: ParsedEmail) -> Mailbox | None:
+        return choose_mailbox(parsed, self.active)
+
+
+def _parse(raw: bytes) -> ParsedEmail | str:
+    """The parsed message, or why it must be quarantined."""
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
+    if len(raw) > limit:
+        return f"Too large: {len(raw)} bytes, the limit is {limit} bytes."
     try:
-        return _ingest(raw, mailbox, source, retry_of)
+        return parse_message(raw)
+    except UnparseableEmail as exc:
+        return f"Cannot be parsed: {exc}"
+    except Exception as exc:
+        logger.exception("parsing failed; quarantining the message")
+        return f"Unexpected error while ingesting: {type(exc).__name__}: {exc}"
+
+
+def _ingest_guarded(
+    raw: bytes,
+    parsed: ParsedEmail | str,
+    mailbox: Mailbox | None,
+    source: str,
+    retry_of: QuarantinedEmail | None,
+    batch: _Batch,
+) -> IngestResult:
+    if isinstance(parsed, str):
+        return quarantine(raw, mailbox, parsed, source=source, retry_of=retry_of)
+    if parsed.dedupe_key in batch.stored_keys:
+        return IngestResult(Outcome.DUPLICATE, reason="already stored")
+    if parsed.message_id and parsed.message_id in batch.outbound_ids:
+        return IngestResult(Outcome.DUPLICATE, reason="one of our own messages")
+    try:
+        # The message's own savepoint: whatever fails rolls back this message alone.
+        with transaction.atomic():
+            result = _ingest(raw, parsed, mailbox, source, retry_of, batch)
     except OperationalError:
         raise
+    except IntegrityError:
+        # Another door stored the same message between our check and our insert.
+        if Message.objects.filter(dedupe_key=parsed.dedupe_key).exists():
+            return IngestResult(Outcome.DUPLICATE, reason="already stored")
+        logger.exception("ingest failed; quarantining the message")
+        return quarantine(
+            raw,
+            mailbox,
+            "Unexpected error while ingesting: IntegrityError",
+            source=source,
+            parsed=parsed,
+            retry_of=retry_of,
+        )
     except Exception as exc:
         logger.exception("ingest failed; quarantining the message")
         return quarantine(
@@ -87,41 +228,32 @@ def ingest_message(
             mailbox,
             f"Unexpected error while ingesting: {type(exc).__name__}: {exc}",
             source=source,
+            parsed=parsed,
             retry_of=retry_of,
         )
+    if result.message_pk is not None:
+        batch.stored_keys.add(parsed.dedupe_key)
+    return result
 
 
 def _ingest(
-    raw: bytes, mailbox: Mailbox | None, source: str, retry_of: QuarantinedEmail | None
+    raw: bytes,
+    parsed: ParsedEmail,
+    mailbox: Mailbox | None,
+    source: str,
+    retry_of: QuarantinedEmail | None,
+    batch: _Batch,
 ) -> IngestResult:
     def refuse(reason: str, parsed: ParsedEmail | None = None) -> IngestResult:
         return quarantine(raw, mailbox, reason, source=source, parsed=parsed, retry_of=retry_of)
 
-    limit = settings.MAIL_MAX_MESSAGE_BYTES
-    if len(raw) > limit:
-        return refuse(f"Too large: {len(raw)} bytes, the limit is {limit} bytes.")
-    try:
-        parsed = parse_message(raw)
-    except UnparseableEmail as exc:
-        return refuse(f"Cannot be parsed: {exc}")
-
-    # One query for both: this very message stored before, or our own outgoing message
-    # fetched back (e.g. from a Sent folder or a Bcc to the mailbox).
-    seen = Q(dedupe_key=parsed.dedupe_key)
-    if parsed.message_id:
-        seen |= Q(message_id=parsed.message_id, direction=Direction.OUTBOUND)
-    known = Message.objects.filter(seen).values_list("dedupe_key", flat=True).first()
-    if known is not None:
-        reason = "already stored" if known == parsed.dedupe_key else "one of our own messages"
-        return IngestResult(Outcome.DUPLICATE, reason=reason)
-
-    mailbox = mailbox or choose_mailbox(parsed)
+    mailbox = mailbox or batch.choose_mailbox(parsed)
     if mailbox is None:
         return refuse("No mailbox: no recipient is one of ours and there is no default mailbox.")
     if parsed.is_bounce:
         return _ingest_bounce(raw, parsed, mailbox, refuse)
 
-    ours = set(Mailbox.objects.values_list("address", flat=True))
+    ours = batch.ours
     name, address = customer_address(parsed, ours)
     if not address:
         return refuse(
@@ -138,18 +270,11 @@ def _ingest(
             f"{address} within an hour.",
             parsed,
         )
-    try:
-        with transaction.atomic():
-            result = _store(parsed, mailbox, ticket, name, address)
-            if retry_of is not None:
-                QuarantinedEmail.objects.filter(pk=retry_of.pk).update(
-                    state=QuarantineState.RELEASED, ticket_id=result.ticket_id
-                )
-    except IntegrityError:
-        # Another door stored the same message between our check and our insert.
-        if Message.objects.filter(dedupe_key=parsed.dedupe_key).exists():
-            return IngestResult(Outcome.DUPLICATE, reason="already stored")
-        raise
+    result = _store(parsed, mailbox, ticket, name, address)
+    if retry_of is not None:
+        QuarantinedEmail.objects.filter(pk=retry_of.pk).update(
+            state=QuarantineState.RELEASED, ticket_id=result.ticket_id
+        )
     return result
 
 
@@ -261,9 +386,10 @@ def save_attachments(message: Message, attachments: list[ParsedAttachment]) -> N
         )
 
 
-def choose_mailbox(parsed: ParsedEmail) -> Mailbox | None:
-    """The mailbox a recipient address names (plus-addressing allowed), else the default."""
-    boxes = {m.address: m for m in Mailbox.objects.filter(is_active=True)}
+def choose_mailbox(parsed: ParsedEmail, active: Iterable[Mailbox]) -> Mailbox | None:
+    """The mailbox a recipient address names (plus-addressing allowed), else the default
+    of the `active` mailboxes."""
+    boxes = {m.address: m for m in active}
     for address in parsed.recipients:
         found = boxes.get(base_address(address))
         if found is not None:

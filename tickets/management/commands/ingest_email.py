@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.ingest import Outcome, chunked, ingest_many
 from tickets.mail.sources import iter_path
 from tickets.models import Mailbox
 
@@ -35,10 +35,11 @@ class Command(BaseCommand):
             raise CommandError(f"No such file or directory: {', '.join(missing)}")
         counts: Counter[Outcome] = Counter()
         read = 0
-        for path in paths:
-            for label, raw in iter_path(path):
+        messages = (item for path in paths for item in iter_path(path))
+        for batch in chunked(messages, lambda item: len(item[1])):
+            results = ingest_many([raw for _, raw in batch], mailbox=mailbox, source="command")
+            for (label, _), result in zip(batch, results, strict=True):
                 read += 1
-                result = ingest_message(raw, mailbox=mailbox, source="command")
                 counts[result.outcome] += 1
                 self.stdout.write(f"{label}: {result.describe()}")
         self.stdout.write(
