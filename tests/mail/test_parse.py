@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from email import policy
+
 import pytest
 
-from tests.mail.conftest import load
+from tests.mail.conftest import MESSAGES, load
+from tests.mail.test_corpus import CORPUS, corpus_messages
+from tickets.mail import parse
+from tickets.mail.bench import mixed_messages
 from tickets.mail.html import has_remote_images, sanitize_html
 from tickets.mail.parse import UnparseableEmail, compute_dedupe_key, parse_message
 from tickets.mail.quotes import fold_html, fold_text
@@ -97,3 +102,26 @@ def test_quotes_and_signatures_fold_but_stay() -> None:
     assert "<details" in html and "&gt; the printer on floor 3" in html
     folded = fold_html("<p>new</p><blockquote>old<blockquote>older</blockquote></blockquote>")
     assert folded.count("<details") == 1 and "older" in folded
+
+
+def test_shared_header_parsing_reads_every_message_like_policy_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raws = [(MESSAGES / name).read_bytes() for name in sorted(p.name for p in MESSAGES.iterdir())]
+    raws += [raw for _, raw in corpus_messages()] if CORPUS.is_dir() else []
+    raws += mixed_messages(40, "hdr", "a@tandem.test")
+
+    def parse_all() -> list[object]:
+        out: list[object] = []
+        for raw in raws:
+            try:
+                out.append(parse.parse_message(raw))
+            except parse.UnparseableEmail as exc:
+                out.append(str(exc))
+        return out
+
+    shared = parse_all()
+    # Twice: the second pass reads headers from the cache the first one filled.
+    assert parse_all() == shared
+    monkeypatch.setattr(parse, "PARSE_POLICY", policy.default)
+    assert parse_all() == shared
