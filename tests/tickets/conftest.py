@@ -30,3 +30,13 @@ def builtin_rules(db: None) -> None:
     migration = importlib.import_module("tickets.migrations.0003_builtin_rules")
     migration.create_rules(apps, None)
     automation.rules_changed()
+
+
+@pytest.fixture
+def no_builtin_rules(db: None) -> None:
+    """Only the rules a test makes itself are active."""
+    from tickets import automation
+    from tickets.models import AutomationRule
+
+    AutomationRule.objects.filter(builtin__gt="").update(is_active=False)
+    automation.rules_changed()

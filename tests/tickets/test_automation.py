@@ -34,12 +34,6 @@ def make_rule(
     )
 
 
-@pytest.fixture
-def no_builtin_rules(db: None) -> None:
-    AutomationRule.objects.filter(builtin__gt="").update(is_active=False)
-    automation.rules_changed()
-
-
 def test_rules_run_in_position_order_and_log_their_name(
     personas: Personas, no_builtin_rules: None, django_capture_on_commit_callbacks: Any
 ) -> None:
