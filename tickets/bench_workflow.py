@@ -28,6 +28,8 @@ RULES_ADDED_MS = 5.0
 SLA_TICKETS = 100_000
 SLA_SECONDS = 10.0
 BENCH_TAG = "bench-workflow"
+# Django 6.1 mailers: EMAIL_BACKEND no longer chooses the backend once MAILERS is set.
+LOCAL_OUTBOX = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
 def _bench_rules() -> list[AutomationRule]:
@@ -147,7 +149,7 @@ def _sla_beat(bench: Any) -> None:
     # Warnings are mailed through the real task, in-process, to a local outbox.
     app.conf.task_always_eager = True
     try:
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with override_settings(MAILERS=LOCAL_OUTBOX):
             started = time.perf_counter()
             first = sla.check_sla(now=now)
             first_ms = (time.perf_counter() - started) * 1000

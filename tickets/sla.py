@@ -7,11 +7,11 @@ change (priority, mailbox, kind, organization) selects a different policy. The
 resolution clock does not pause while a ticket is pending: targets are promises about
 wall-clock business time, as the customer experiences it.
 
-The beat task is set-based: per target, one INSERT ... SELECT claims every newly due
-warning or breach (the SlaAlert unique constraint makes each fire once even with two
-beat runs overlapping; an anti-join skips what was already recorded, cheaper than
-letting every old breach hit the conflict check), breaches become TicketEvents in the
-same statement, and agents get one summary email each.
+The beat task is set-based: one INSERT ... SELECT for breaches and one for warnings, each
+over both targets, claims every newly due alert (the SlaAlert unique constraint makes
+each fire once even with two beat runs overlapping; an anti-join skips what was already
+recorded, cheaper than letting every old breach hit the conflict check), breaches become
+TicketEvents in the same statement, and agents get one summary email per alert kind.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ def refresh_due_times(ticket: Ticket) -> bool:
 
 
 _OPEN = "('new', 'open', 'pending', 'on_hold')"
-# Conditions per target; each matches the partial index that serves it.
+# Per target: its due column and the tickets it applies to; each condition matches the
+# partial index that serves it (ticket_first_response_due, ticket_resolution_due).
 _TARGETS = {
     "first_response": (
         "first_response_due_at",
@@ -130,61 +131,85 @@ _TARGETS = {
     "resolution": ("resolution_due_at", f"t.status IN {_OPEN}"),
 }
 
-_BREACH_SQL = """
-WITH due AS (
-    INSERT INTO tickets_slaalert (ticket_id, target, kind, due_at, created_at)
-    SELECT t.number, %(target)s, 'breach', t.{col}, %(now)s
+# Tickets of one target that are due (breach) or about to be (warning) and not yet alerted
+# for this due time. The anti-join skips what was already recorded, cheaper than letting
+# every old breach hit the conflict check. Warnings read the index only up to the longest
+# warning time of any policy (at most a week), not every ticket due in the coming days.
+_DUE = {
+    "breach": """
+    SELECT %(target_{n})s AS target, t.number, t.{col} AS due_at, t.assignee_id, t.team_id
     FROM tickets_ticket t
     WHERE {where} AND t.{col} <= %(now)s
       AND NOT EXISTS (
-          SELECT 1 FROM tickets_slaalert a WHERE a.ticket_id = t.number
-          AND a.target = %(target)s AND a.kind = 'breach' AND a.due_at = t.{col}
-      )
-    ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
-    RETURNING ticket_id, due_at
-), logged AS (
-    INSERT INTO tickets_ticketevent (ticket_id, at, kind, actor_kind, before, after, data)
-    SELECT due.ticket_id, %(now)s, 'sla', 'system', NULL, to_jsonb('breached'::text),
-           jsonb_build_object('target', %(target)s, 'due_at', due.due_at)
-    FROM due
-    RETURNING ticket_id
-)
-SELECT t.number, t.assignee_id, t.team_id FROM due JOIN tickets_ticket t ON t.number = due.ticket_id
-"""
-
-_WARNING_SQL = """
-WITH due AS (
-    INSERT INTO tickets_slaalert (ticket_id, target, kind, due_at, created_at)
-    SELECT t.number, %(target)s, 'warning', t.{col}, %(now)s
+          SELECT FROM tickets_slaalert a WHERE a.ticket_id = t.number
+          AND a.target = %(target_{n})s AND a.kind = 'breach' AND a.due_at = t.{col}
+      )""",
+    "warning": """
+    SELECT %(target_{n})s AS target, t.number, t.{col} AS due_at, t.assignee_id, t.team_id
     FROM tickets_ticket t JOIN tickets_slapolicy p ON p.id = t.sla_policy_id
     WHERE {where} AND t.{col} > %(now)s
       AND t.{col} <= %(now)s + make_interval(mins => p.warn_before_minutes)
-      AND t.{col} <= %(now)s + interval '7 days'
+      AND t.{col} <= %(now)s + LEAST(interval '7 days', (
+          SELECT make_interval(mins => max(warn_before_minutes)) FROM tickets_slapolicy
+      ))
       AND NOT EXISTS (
-          SELECT 1 FROM tickets_slaalert a WHERE a.ticket_id = t.number
-          AND a.target = %(target)s AND a.kind = 'warning' AND a.due_at = t.{col}
-      )
+          SELECT FROM tickets_slaalert a WHERE a.ticket_id = t.number
+          AND a.target = %(target_{n})s AND a.kind = 'warning' AND a.due_at = t.{col}
+      )""",
+}
+
+# One statement per alert kind, for both targets: claim the alerts (the unique constraint
+# makes each fire once even with two beat runs overlapping), log breaches as events, and
+# return who to tell. Rows go in ticket order, so the inserts and the foreign-key checks
+# at commit walk the indexes and the ticket table in order instead of at random.
+_ALERTS_SQL = """
+WITH due AS MATERIALIZED (
+{due}
+), alerted AS (
+    INSERT INTO tickets_slaalert (ticket_id, target, kind, due_at, created_at)
+    SELECT number, target, %(kind)s, due_at, %(now)s FROM due ORDER BY number, target
     ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
-    RETURNING ticket_id
-)
-SELECT t.number, t.assignee_id, t.team_id FROM due JOIN tickets_ticket t ON t.number = due.ticket_id
+    RETURNING ticket_id, target, due_at
+){logged}
+SELECT due.target, due.number, due.assignee_id, due.team_id
+FROM due JOIN alerted ON alerted.ticket_id = due.number AND alerted.target = due.target
+ORDER BY due.number
 """
+
+_LOG_BREACHES = """, logged AS (
+    INSERT INTO tickets_ticketevent (ticket_id, at, kind, actor_kind, before, after, data)
+    SELECT ticket_id, %(now)s, 'sla', 'system', NULL, to_jsonb('breached'::text),
+           jsonb_build_object('target', target, 'due_at', due_at)
+    FROM alerted ORDER BY ticket_id, target
+)"""
+
+
+def _alerts_sql(kind: str) -> str:
+    due = "\n    UNION ALL".join(
+        _DUE[kind].format(n=n, col=col, where=where)
+        for n, (col, where) in enumerate(_TARGETS.values())
+    )
+    return _ALERTS_SQL.format(due=due, logged=_LOG_BREACHES if kind == "breach" else "")
+
+
+_ALERTS = {kind: _alerts_sql(kind) for kind in ("breach", "warning")}
+
+Alerts = dict[str, list[tuple[int, int | None, int | None]]]
 
 
 def check_sla(*, now: datetime | None = None) -> dict[str, int]:
     """Record new breaches as events and warn about tickets about to breach."""
     now = now or timezone.now()
-    counts: dict[str, int] = {}
-    warned: dict[str, list[tuple[int, int | None, int | None]]] = {}
+    params: dict[str, Any] = {"now": now}
+    params.update({f"target_{n}": target for n, target in enumerate(_TARGETS)})
+    alerts: Alerts = {f"{t}_{k}": [] for t in _TARGETS for k in ("breach", "warning")}
     with transaction.atomic(), connection.cursor() as cursor:
-        for target, (col, where) in _TARGETS.items():
-            for kind, sql in (("breach", _BREACH_SQL), ("warning", _WARNING_SQL)):
-                cursor.execute(sql.format(col=col, where=where), {"target": target, "now": now})
-                rows = cursor.fetchall()
-                counts[f"{target}_{kind}"] = len(rows)
-                warned[f"{target}_{kind}"] = rows
-        transaction.on_commit(lambda: _notify(warned))
-    return counts
+        for kind, sql in _ALERTS.items():
+            cursor.execute(sql, {**params, "kind": kind})
+            for target, number, assignee_id, team_id in cursor.fetchall():
+                alerts[f"{target}_{kind}"].append((number, assignee_id, team_id))
+        transaction.on_commit(lambda: _notify(alerts))
+    return {key: len(rows) for key, rows in alerts.items()}
 
 
 _HEADLINES = {
@@ -195,7 +220,7 @@ _HEADLINES = {
 }
 
 
-def _notify(alerts: dict[str, list[tuple[int, int | None, int | None]]]) -> None:
+def _notify(alerts: Alerts) -> None:
     """One email per agent per alert kind: the assignee, or the team when unassigned."""
     team_ids = {team for rows in alerts.values() for _, assignee, team in rows if assignee is None}
     members: dict[int, list[int]] = defaultdict(list)
@@ -203,16 +228,19 @@ def _notify(alerts: dict[str, list[tuple[int, int | None, int | None]]]) -> None
         User.objects.agents().filter(teams__in=team_ids).values_list("pk", "teams")
     ):
         members[team_id].append(user_id)
+    per_kind: dict[str, dict[int, list[int]]] = {}
     for key, rows in alerts.items():
-        per_agent: dict[int, list[int]] = defaultdict(list)
+        per_agent = per_kind[key] = defaultdict(list)
         for number, assignee, team in rows:
             for user_id in [assignee] if assignee else members.get(team or 0, []):
                 per_agent[user_id].append(number)
+    users = User.objects.in_bulk({u for per_agent in per_kind.values() for u in per_agent})
+    for key, per_agent in per_kind.items():
         for user_id, numbers in per_agent.items():
             shown = ", ".join(f"#{n}" for n in numbers[:50])
             more = f" and {len(numbers) - 50} more" if len(numbers) > 50 else ""
             notify_agents(
-                list(User.objects.filter(pk=user_id)),
+                [users[user_id]] if user_id in users else [],
                 numbers[0],
                 f"{len(numbers)} ticket(s): {_HEADLINES[key]}",
                 f"{shown}{more}",
