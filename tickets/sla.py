@@ -9,9 +9,8 @@ wall-clock business time, as the customer experiences it.
 
 The beat task is set-based: one INSERT ... SELECT for breaches and one for warnings, each
 over both targets, claims every newly due alert (the SlaAlert unique constraint makes
-each fire once even with two beat runs overlapping; an anti-join skips what was already
-recorded, cheaper than letting every old breach hit the conflict check), breaches become
-TicketEvents in the same statement, and agents get one summary email per alert kind.
+each fire once even with two beat runs overlapping), breaches become TicketEvents in the
+same statement, and agents get one summary email per run.
 """
 
 from __future__ import annotations
@@ -131,49 +130,43 @@ _TARGETS = {
     "resolution": ("resolution_due_at", f"t.status IN {_OPEN}"),
 }
 
-# Tickets of one target that are due (breach) or about to be (warning) and not yet alerted
-# for this due time. The anti-join skips what was already recorded, cheaper than letting
-# every old breach hit the conflict check. Warnings read the index only up to the longest
-# warning time of any policy (at most a week), not every ticket due in the coming days.
+# Tickets of one target that are due (breach) or about to be (warning). Warnings read the
+# index only up to the longest warning time of any policy (at most a week), not every
+# ticket due in the coming days.
 _DUE = {
     "breach": """
-    SELECT %(target_{n})s AS target, t.number, t.{col} AS due_at, t.assignee_id, t.team_id
+    SELECT %(target_{n})s AS target, t.number, t.{col} AS due_at
     FROM tickets_ticket t
-    WHERE {where} AND t.{col} <= %(now)s
-      AND NOT EXISTS (
-          SELECT FROM tickets_slaalert a WHERE a.ticket_id = t.number
-          AND a.target = %(target_{n})s AND a.kind = 'breach' AND a.due_at = t.{col}
-      )""",
+    WHERE {where} AND t.{col} <= %(now)s""",
     "warning": """
-    SELECT %(target_{n})s AS target, t.number, t.{col} AS due_at, t.assignee_id, t.team_id
+    SELECT %(target_{n})s AS target, t.number, t.{col} AS due_at
     FROM tickets_ticket t JOIN tickets_slapolicy p ON p.id = t.sla_policy_id
     WHERE {where} AND t.{col} > %(now)s
       AND t.{col} <= %(now)s + make_interval(mins => p.warn_before_minutes)
       AND t.{col} <= %(now)s + LEAST(interval '7 days', (
           SELECT make_interval(mins => max(warn_before_minutes)) FROM tickets_slapolicy
-      ))
-      AND NOT EXISTS (
-          SELECT FROM tickets_slaalert a WHERE a.ticket_id = t.number
-          AND a.target = %(target_{n})s AND a.kind = 'warning' AND a.due_at = t.{col}
-      )""",
+      ))""",
 }
 
-# One statement per alert kind, for both targets: claim the alerts (the unique constraint
-# makes each fire once even with two beat runs overlapping), log breaches as events, and
-# return who to tell. Rows go in ticket order, so the inserts and the foreign-key checks
-# at commit walk the indexes and the ticket table in order instead of at random.
+# One statement per alert kind, for both targets: claim the alerts, log breaches as
+# events, and return who to tell. The unique constraint makes each alert fire once, even
+# with two beat runs overlapping; what was alerted before is skipped by its conflict
+# check, a probe of that unique index per due ticket whatever the planner's estimates (an
+# anti-join here, planned from stale statistics right after a burst of due times, could
+# turn into a nested loop over both sides). Rows go in ticket order, so the inserts and the
+# foreign-key checks at commit walk the indexes and the ticket table in order. Assignee
+# and team come from a per-row primary-key lookup, for the same reason.
 _ALERTS_SQL = """
-WITH due AS MATERIALIZED (
-{due}
-), alerted AS (
+WITH alerted AS (
     INSERT INTO tickets_slaalert (ticket_id, target, kind, due_at, created_at)
-    SELECT number, target, %(kind)s, due_at, %(now)s FROM due ORDER BY number, target
+    SELECT number, target, %(kind)s, due_at, %(now)s FROM ({due}
+    ) due ORDER BY number, target
     ON CONFLICT (ticket_id, target, kind, due_at) DO NOTHING
     RETURNING ticket_id, target, due_at
 ){logged}
-SELECT due.target, due.number, due.assignee_id, due.team_id
-FROM due JOIN alerted ON alerted.ticket_id = due.number AND alerted.target = due.target
-ORDER BY due.number
+SELECT a.target, a.ticket_id,
+       (SELECT ARRAY[t.assignee_id, t.team_id] FROM tickets_ticket t WHERE t.number = a.ticket_id)
+FROM alerted a ORDER BY a.ticket_id, a.target
 """
 
 _LOG_BREACHES = """, logged AS (
@@ -202,11 +195,12 @@ def check_sla(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     params: dict[str, Any] = {"now": now}
     params.update({f"target_{n}": target for n, target in enumerate(_TARGETS)})
-    alerts: Alerts = {f"{t}_{k}": [] for t in _TARGETS for k in ("breach", "warning")}
+    # Breaches first: they lead each agent's summary.
+    alerts: Alerts = {f"{t}_{k}": [] for k in ("breach", "warning") for t in _TARGETS}
     with transaction.atomic(), connection.cursor() as cursor:
         for kind, sql in _ALERTS.items():
             cursor.execute(sql, {**params, "kind": kind})
-            for target, number, assignee_id, team_id in cursor.fetchall():
+            for target, number, (assignee_id, team_id) in cursor.fetchall():
                 alerts[f"{target}_{kind}"].append((number, assignee_id, team_id))
         transaction.on_commit(lambda: _notify(alerts))
     return {key: len(rows) for key, rows in alerts.items()}
@@ -221,30 +215,32 @@ _HEADLINES = {
 
 
 def _notify(alerts: Alerts) -> None:
-    """One email per agent per alert kind: the assignee, or the team when unassigned."""
+    """One summary email per agent and run: the assignee, or the team when unassigned."""
     team_ids = {team for rows in alerts.values() for _, assignee, team in rows if assignee is None}
     members: dict[int, list[int]] = defaultdict(list)
     for user_id, team_id in (
         User.objects.agents().filter(teams__in=team_ids).values_list("pk", "teams")
     ):
         members[team_id].append(user_id)
-    per_kind: dict[str, dict[int, list[int]]] = {}
+    per_agent: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for key, rows in alerts.items():
-        per_agent = per_kind[key] = defaultdict(list)
         for number, assignee, team in rows:
             for user_id in [assignee] if assignee else members.get(team or 0, []):
-                per_agent[user_id].append(number)
-    users = User.objects.in_bulk({u for per_agent in per_kind.values() for u in per_agent})
-    for key, per_agent in per_kind.items():
-        for user_id, numbers in per_agent.items():
+                per_agent[user_id][key].append(number)
+    users = User.objects.in_bulk(list(per_agent))
+    for user_id, per_kind in per_agent.items():
+        if user_id not in users:
+            continue
+        headline = "; ".join(
+            f"{len(numbers)} ticket(s): {_HEADLINES[key]}" for key, numbers in per_kind.items()
+        )
+        lines = []
+        for key, numbers in per_kind.items():
             shown = ", ".join(f"#{n}" for n in numbers[:50])
             more = f" and {len(numbers) - 50} more" if len(numbers) > 50 else ""
-            notify_agents(
-                [users[user_id]] if user_id in users else [],
-                numbers[0],
-                f"{len(numbers)} ticket(s): {_HEADLINES[key]}",
-                f"{shown}{more}",
-            )
+            lines.append(f"{_HEADLINES[key]}: {shown}{more}")
+        first = next(iter(per_kind.values()))[0]
+        notify_agents([users[user_id]], first, headline, "\n".join(lines))
 
 
 def sla_compliance(

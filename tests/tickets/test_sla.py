@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import Personas, make_ticket
@@ -133,14 +135,56 @@ def test_check_sla_records_breaches_once_and_warns(
     )
     assert not answered.events.filter(kind=EventKind.SLA).exists()
     assert SlaAlert.objects.filter(ticket=soon, kind="warning").exists()
-    recipients = sorted(m.to[0] for m in mailoutbox)
-    assert recipients == ["agent.a@staff.test", "agent.a@staff.test"]
-    assert any("overdue" in m.subject for m in mailoutbox)
+    # One summary for agent A: the breach of their ticket and the warning for their team's.
+    assert [m.to for m in mailoutbox] == [["agent.a@staff.test"]]
+    summary = mailoutbox[0]
+    assert "1 ticket(s): first reply overdue" in summary.subject
+    assert "1 ticket(s): first reply due soon" in summary.subject
+    assert f"first reply overdue (SLA breached): #{late.pk}\n" in summary.body
+    assert f"first reply due soon: #{soon.pk}\n" in summary.body
     # A second run finds nothing new.
     with django_capture_on_commit_callbacks(execute=True):
         again = sla.check_sla(now=start + timedelta(minutes=1))
     assert again["first_response_breach"] == 0 and again["first_response_warning"] == 0
     assert late.events.filter(kind=EventKind.SLA).count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_check_sla_costs_the_same_queries_for_many_breaches(
+    personas: Personas,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    mailoutbox: Any,
+) -> None:
+    policy(first="1", resolution="2")
+    start = timezone.now()
+    tickets = [
+        new_ticket(personas, django_capture_on_commit_callbacks, start - timedelta(hours=3))
+        for _ in range(6)
+    ]
+    for ticket in tickets[:3]:
+        services.update_ticket(ticket, assignee=personas.agent_b)
+    for ticket in tickets[3:]:
+        services.update_ticket(ticket, team=personas.team_a)
+    # Queries: savepoint; breaches of both targets with their events; warnings of both
+    # targets; release. After commit: team members; the agents to mail; then one mail per
+    # agent (the task reads its recipient): agent B for the assigned three, agent A for
+    # the team's three.
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        counts = sla.check_sla(now=start)
+    assert counts["first_response_breach"] == counts["resolution_breach"] == 6
+    assert len(queries) == 8, [q["sql"][:60] for q in queries]
+    events = [e for t in tickets for e in t.events.filter(kind=EventKind.SLA)]
+    assert sorted((e.ticket_id, e.data["target"]) for e in events) == sorted(
+        (t.pk, target) for t in tickets for target in ("first_response", "resolution")
+    )
+    assert sorted(m.to[0] for m in mailoutbox) == ["agent.a@staff.test", "agent.b@staff.test"]
+    for mail in mailoutbox:
+        assert "3 ticket(s): first reply overdue" in mail.subject
+        assert "3 ticket(s): resolution overdue" in mail.subject
 
 
 def test_compliance_counts_met_and_missed_targets(
