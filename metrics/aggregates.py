@@ -103,26 +103,24 @@ class _Query:
     def grouping_sets(
         self, select: str, sets: Sets, column: str, agent: str | None, time_zone: str
     ) -> tuple[str, list[Any]]:
-        """One row per grouping of `sets`; `part` is GROUPING() of the keys (a 1 bit: not
-        grouped by that key), since a key may be NULL in its own grouping too.
-
-        GROUPING() takes the key expressions, not their aliases, so the bucket's time
-        zone parameter appears twice; GROUP BY names the keys by position.
+        """One row per grouping of `sets`. The series' rows are those with a bucket: every
+        row of the window has one (its column is range-filtered, never NULL). `part` is
+        GROUPING(agent, team) (a 1 bit: not grouped by that key), since an agent or team
+        may be NULL in its own grouping too; it names no parameter, so the statement's
+        text does not depend on how parameters are bound. GROUP BY names keys by position.
         """
-        keys = [_bucket_start(sets.bucket, column)]
+        keys = [f"{_bucket_start(sets.bucket, column)} AS bucket"]
+        part, groups = "0", ["()", "(1)"]
         if sets.people:
-            keys += [agent or "NULL::bigint", "f.team_id"]
-        names = ["bucket", "agent", "team"][: len(keys)]
+            agent = agent or "NULL::bigint"
+            keys += [f"{agent} AS agent", "f.team_id AS team"]
+            part, groups = f"GROUPING({agent}, f.team_id)", [*groups, "(2)", "(3)"]
         text = (
-            "SELECT "  # noqa: S608 (fixed fragments)
-            + "".join(f"{key} AS {name}, " for key, name in zip(keys, names, strict=True))
-            + f"GROUPING({', '.join(keys)}) AS part, {select}"
+            f"SELECT {', '.join(keys)}, {part} AS part, {select}"  # noqa: S608 (fixed fragments)
             f" FROM {self.table} WHERE {' AND '.join(self.where)}"
-            " GROUP BY GROUPING SETS ((), "
-            + ", ".join(f"({n})" for n in range(1, len(keys) + 1))
-            + ")"
+            f" GROUP BY GROUPING SETS ({', '.join(groups)})"
         )
-        return text, [time_zone, time_zone, *self.params]
+        return text, [time_zone, *self.params]
 
 
 def _bucket_start(bucket: Bucket, column: str) -> str:
@@ -491,8 +489,7 @@ def breakdown(name: str, w: Window, bucket: Bucket, *, people: bool = False) -> 
     keys = "NULL::date AS bucket, " + (
         "NULL::bigint AS agent, NULL::bigint AS team, " if people else ""
     )
-    # GROUPING() of the total (no key grouped by) and of the series (bucket only).
-    total, by_bucket = (0b111, 0b011) if people else (0b1, 0b0)
+    total = 0b11 if people else 0  # `part` of the rows without agent or team
     text = (
         f"SELECT false AS current, {keys}{total} AS part, b.* FROM ({before}) b"  # noqa: S608
         f" UNION ALL SELECT true, n.* FROM ({now}) n"
@@ -506,13 +503,13 @@ def breakdown(name: str, w: Window, bucket: Bucket, *, people: bool = False) -> 
             figure, part = shape(name, row), row["part"]
             if not row["current"]:
                 result.previous = figure
+            elif row["bucket"] is not None:
+                result.series[row["bucket"]] = figure
             elif part == total:
                 result.now = figure
-            elif part == by_bucket:
-                result.series[row["bucket"]] = figure
-            elif part == 0b101:
+            elif part == 0b01:
                 result.agents[row["agent"]] = figure
-            elif part == 0b110:
+            elif part == 0b10:
                 result.teams[row["team"]] = figure
     return result
 
