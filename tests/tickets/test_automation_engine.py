@@ -18,6 +18,7 @@ from tickets.models import (
     Kind,
     Organization,
     Priority,
+    RuleCursor,
     Status,
     Ticket,
 )
@@ -165,3 +166,29 @@ def test_compiled_conditions_select_what_the_scheduled_sql_selects(
         }
         in_sql = set(automation.rule_queryset(rule, now).values_list("pk", flat=True))
         assert in_python == in_sql, condition
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_on_its_own_skips_the_flush_wait_for_itself_only(
+    personas: Personas, no_builtin_rules: None
+) -> None:
+    rule = automation.save_rule(
+        AutomationRule(
+            name="Tag new",
+            trigger="created",
+            conditions=[],
+            actions=[{"type": "add_tags", "value": ["new"]}],
+        )
+    )
+    # No test transaction here: the after-commit hook runs the rules in autocommit, as in
+    # production, so the claim statement carries its own asynchronous commit.
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    ticket.refresh_from_db()
+    assert ticket.tags == ["new"]
+    assert ticket.events.filter(data__rule_id=rule.pk).count() == 1
+    cursor_at = RuleCursor.objects.get(ticket=ticket).last_event_id
+    assert cursor_at == ticket.events.order_by("-id").values_list("id", flat=True)[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert automation.run_rules(ticket.pk) == []
