@@ -8,6 +8,8 @@ from datetime import datetime
 from django.core.cache import cache
 from django.utils import timezone
 
+from helpdesk.cache import writer
+
 logger = logging.getLogger(__name__)
 
 # A burst of changes to one ticket (create + first message + assignment all commit
@@ -32,6 +34,25 @@ def ticket_figures_stale(ticket_id: int) -> None:
         # page. Clearing the key lets the next change retry, and the sweeper re-measures.
         cache.delete(key)
         logger.exception("could not enqueue figures of ticket %s", ticket_id)
+
+
+def tickets_figures_stale(ticket_ids: list[int]) -> None:
+    """`ticket_figures_stale` for many tickets: the pending keys set in one round trip,
+    one task for the tickets that had none."""
+    from metrics.tasks import refresh_tickets_figures_task
+
+    keys = [cache.make_and_validate_key(PENDING_KEY.format(t)) for t in ticket_ids]
+    pipeline = writer().pipeline(transaction=False)
+    for key in keys:
+        pipeline.set(key, 1, ex=PENDING_TIMEOUT, nx=True)
+    stale = [t for t, added in zip(ticket_ids, pipeline.execute(), strict=True) if added]
+    if not stale:
+        return
+    try:
+        refresh_tickets_figures_task.delay(stale)
+    except Exception:
+        cache.delete_many([PENDING_KEY.format(t) for t in stale])
+        logger.exception("could not enqueue figures of tickets %s", stale)
 
 
 def figures_written(solved: dict[int, datetime | None]) -> None:

@@ -9,18 +9,27 @@ from django.db import OperationalError
 from metrics import services, surveys
 from metrics.hooks import PENDING_KEY
 
+# Figures tasks retry when the database is briefly away; a refresh is idempotent.
+_RETRIED = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "ignore_result": True,
+}
 
-@shared_task(
-    name="metrics.refresh_ticket_figures",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
+
+@shared_task(name="metrics.refresh_ticket_figures", **_RETRIED)
 def refresh_ticket_figures_task(ticket_id: int) -> None:
     cache.delete(PENDING_KEY.format(ticket_id))
     if services.refresh_ticket_figures(ticket_id):
         surveys.offer_csat(ticket_id)
+
+
+@shared_task(name="metrics.refresh_tickets_figures", **_RETRIED)
+def refresh_tickets_figures_task(ticket_ids: list[int]) -> None:
+    """refresh_ticket_figures_task for the tickets of one ingest batch."""
+    for ticket_id in ticket_ids:
+        refresh_ticket_figures_task(ticket_id)
 
 
 @shared_task(name="metrics.sweep_stale_figures", ignore_result=True)

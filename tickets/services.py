@@ -133,6 +133,18 @@ def ticket_changed(ticket_id: int) -> None:
     workflow_after_change(ticket_id)
 
 
+def tickets_changed(ticket_ids: list[int]) -> None:
+    """`ticket_changed` for tickets committed together (a mail batch): their figures
+    marked stale in one Redis round trip and one task, then each ticket's workflow
+    (rules, SLA, assignment), in order."""
+    from metrics.hooks import tickets_figures_stale
+    from tickets.workflow import workflow_after_change
+
+    tickets_figures_stale(ticket_ids)
+    for ticket_id in ticket_ids:
+        workflow_after_change(ticket_id)
+
+
 class _TicketChanged:
     """The after-commit hook of one ticket, recognizable so it can be registered once."""
 
@@ -168,6 +180,26 @@ def coalesced_changes() -> Iterator[None]:
         _coalesce_from.reset(token)
 
 
+@contextmanager
+def changes_in_bulk() -> Iterator[None]:
+    """`coalesced_changes` whose tickets' hooks run as one `tickets_changed` after commit.
+
+    At the end of the block, the tickets whose hook is still pending (a savepoint that
+    rolled back took its hooks with it) trade their hooks for one; other hooks (mail to
+    send, notices) stay as they were.
+    """
+    with coalesced_changes():
+        yield
+        start = _coalesce_from.get() or 0
+        hooks = transaction.get_connection().run_on_commit
+        ids = [hook.ticket_id for _, hook, _ in hooks[start:] if isinstance(hook, _TicketChanged)]
+        if ids:
+            hooks[start:] = [
+                entry for entry in hooks[start:] if not isinstance(entry[1], _TicketChanged)
+            ]
+            transaction.on_commit(lambda: tickets_changed(ids))
+
+
 def _after_commit(ticket_id: int) -> None:
     start = _coalesce_from.get()
     if start is not None and any(
@@ -183,6 +215,8 @@ def get_or_create_customer(
 ) -> Customer:
     """The customer for an address (case-insensitive); fills a missing name or organization."""
     email = email.strip().lower()
+    if not organization:
+        return _upsert_customer(email, name[:200])
     customer, created = Customer.objects.get_or_create(email=email, defaults={"name": name[:200]})
     changed: list[str] = []
     if name and not customer.name:
@@ -196,6 +230,36 @@ def get_or_create_customer(
     if (changed and not created) or changed:
         customer.save(update_fields=changed)
     return customer
+
+
+_UPSERT_CUSTOMER = """
+    WITH stored AS (
+        INSERT INTO tickets_customer AS c (email, name, created_at)
+        VALUES (%(email)s, %(name)s, %(at)s)
+        ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name
+        WHERE c.name = '' AND EXCLUDED.name <> ''
+        RETURNING c.*
+    )
+    SELECT * FROM stored
+    UNION ALL
+    SELECT * FROM tickets_customer WHERE email = %(email)s AND NOT EXISTS (SELECT FROM stored)
+"""
+
+
+def _upsert_customer(email: str, name: str) -> Customer:
+    """`get_or_create_customer` without an organization, in one statement and without a
+    savepoint: created on first mention, a missing name filled, a known name kept."""
+    params = {"email": email, "name": name, "at": timezone.now()}
+    found = list(Customer.objects.raw(_UPSERT_CUSTOMER, params))
+    if not found:
+        # Created by another transaction after this statement's snapshot was taken: the
+        # INSERT saw it (and waited for it), the SELECT's snapshot did not.
+        customer = Customer.objects.get(email=email)
+        if name and not customer.name:
+            customer.name = name
+            customer.save(update_fields=["name"])
+        return customer
+    return found[0]
 
 
 def new_ticket(
@@ -316,6 +380,67 @@ def create_ticket(
     return ticket
 
 
+def create_inbound_ticket(
+    *,
+    mailbox: Mailbox,
+    customer: Customer,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    actor: Actor,
+    linked_from: Ticket | None,
+    ours: set[str],
+    message_fields: dict[str, Any],
+) -> tuple[Ticket, Message]:
+    """What `create_ticket` stores for a ticket a customer opens (inbound first message,
+    email channel, no team or assignee), built by the same functions, in three INSERTs:
+    no savepoints, no lock of a ticket nobody else can see yet, the message's changes to
+    the ticket (count, recency, Cc) set before its row is written. The caller holds the
+    transaction; `ours` is every mailbox address (kept out of the Cc).
+    tests/test_services.py compares both on the same input."""
+    at = timezone.now()
+    ticket = new_ticket(
+        mailbox=mailbox,
+        customer=customer,
+        subject=subject,
+        channel=Channel.EMAIL,
+        kind=Kind.SUPPORT,
+        priority=Priority.NORMAL,
+        tags=(),
+        team=None,
+        at=at,
+        linked_from=linked_from,
+    )
+    created = created_event(ticket, actor=actor)
+    message = new_message(
+        ticket,
+        direction=Direction.INBOUND,
+        body_text=body_text,
+        body_html=body_html,
+        at=at,
+        from_address=customer.email,
+        **message_fields,
+    )
+    updates = message_updates(ticket, message)
+    cc = conversation_cc(
+        ticket, message, replaces="cc" in message_fields, excluded=ours | {customer.email}
+    )
+    if cc is not None:
+        updates["cc"] = cc
+    for key, value in updates.items():
+        setattr(ticket, key, value)
+    ticket.save(force_insert=True)
+    message.save(force_insert=True)
+    events = [created, message_event(message, actor=actor)]
+    if linked_from is not None:
+        events.insert(
+            1, new_event(linked_from, EventKind.LINKED, actor=actor, at=at, after=ticket.pk)
+        )
+    TicketEvent.objects.bulk_create(events)
+    _after_commit(ticket.pk)
+    return ticket, message
+
+
 @transaction.atomic
 @coalesced_changes()
 def add_message(
@@ -360,7 +485,7 @@ def add_message(
     message_event(message, actor=actor).save(force_insert=True)
     updates = message_updates(ticket, message)
     # Not in message_updates: reads mailboxes and the customer (imports carry no Cc).
-    thread_cc = _thread_cc(ticket, message, replaces="cc" in fields)
+    thread_cc = conversation_cc(ticket, message, replaces="cc" in fields)
     if thread_cc is not None:
         updates["cc"] = thread_cc
     Ticket.objects.filter(pk=ticket.pk).update(**updates)
@@ -380,11 +505,14 @@ def add_message(
     return message
 
 
-def _thread_cc(ticket: Ticket, message: Message, *, replaces: bool) -> list[str] | None:
+def conversation_cc(
+    ticket: Ticket, message: Message, *, replaces: bool, excluded: set[str] | None = None
+) -> list[str] | None:
     """The conversation's Cc list after a message, or None when the message leaves it alone.
 
     A customer's Cc adds people to the thread (never our own mailboxes or the customer);
-    an agent's reply that names its Cc (`replaces`) says who stays on it.
+    an agent's reply that names its Cc (`replaces`) says who stays on it. `excluded`, when
+    the caller knows it, is every mailbox address and the customer's (else two queries).
     """
     if message.direction == Direction.OUTBOUND and not message.automatic and replaces:
         wanted = list(message.cc)
@@ -395,9 +523,11 @@ def _thread_cc(ticket: Ticket, message: Message, *, replaces: bool) -> list[str]
     wanted = [a.strip().lower() for a in wanted if a and "@" in a and len(a) <= 254]
     if not wanted:
         return [] if ticket.cc else None
-    ours = set(Mailbox.objects.filter(address__in=wanted).values_list("address", flat=True)) | set(
-        Customer.objects.filter(pk=ticket.customer_id).values_list("email", flat=True)
-    )
+    ours = excluded
+    if ours is None:
+        ours = set(
+            Mailbox.objects.filter(address__in=wanted).values_list("address", flat=True)
+        ) | set(Customer.objects.filter(pk=ticket.customer_id).values_list("email", flat=True))
     cc = sorted({address for address in wanted if address not in ours})
     return cc if cc != sorted(ticket.cc) else None
 

@@ -247,6 +247,47 @@ def test_broker_outage_does_not_break_the_change(
     assert ticket.pk in stale_ticket_ids(grace=timedelta(0))
 
 
+def test_a_mail_batch_enqueues_one_task_for_its_tickets(
+    personas: Personas, django_capture_on_commit_callbacks
+) -> None:
+    from helpdesk.celery import app
+    from tests.mail.conftest import load
+    from tickets.mail.ingest import ingest_many
+
+    raws = [load("plain.eml"), load("reply.eml"), load("latin1_qp.eml")]
+    with mock.patch("metrics.tasks.refresh_tickets_figures_task.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            results = ingest_many(raws)
+        tickets = [results[0].ticket_id, results[2].ticket_id]
+        assert delay.call_args_list == [mock.call(tickets)]
+        # Marked pending like one ticket's change: a second batch enqueues nothing more.
+        hooks.tickets_figures_stale(tickets)
+        assert delay.call_count == 1
+    for ticket_id in tickets:
+        cache.delete(hooks.PENDING_KEY.format(ticket_id))
+    app.conf.task_always_eager = True
+    try:
+        hooks.tickets_figures_stale(tickets)
+    finally:
+        app.conf.task_always_eager = False
+    assert TicketFigures.objects.filter(ticket_id__in=tickets).count() == 2
+    assert not any(cache.get(hooks.PENDING_KEY.format(t)) for t in tickets)
+
+
+def test_a_mail_batch_survives_a_broker_outage(
+    personas: Personas, django_capture_on_commit_callbacks
+) -> None:
+    from tests.mail.conftest import load
+    from tickets.mail.ingest import ingest_many
+
+    with (
+        mock.patch("metrics.tasks.refresh_tickets_figures_task.delay", side_effect=OSError("down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        (result,) = ingest_many([load("plain.eml")])
+    assert cache.get(hooks.PENDING_KEY.format(result.ticket_id)) is None
+
+
 def test_recompute_command_rebuilds_rows(personas: Personas) -> None:
     ticket = open_ticket(personas.mailbox_a, personas.customer)
     reply(ticket, personas.agent_a, hours(1))

@@ -116,3 +116,63 @@ def test_shared_organization_sees_colleagues_tickets(personas: Personas) -> None
         get_ticket_for(personas.customer.user, ticket.pk)
     with pytest.raises(Http404):
         get_ticket_for(alice.user, "not-a-number")
+
+
+def _stored(ticket: Ticket) -> list[object]:
+    """A ticket, its messages and events as stored, without ids and times."""
+    ticket.refresh_from_db()
+    skip = {"number", "created_at", "updated_at", "last_message_at", "search_vector"}
+    row = {f.attname: getattr(ticket, f.attname) for f in Ticket._meta.concrete_fields}
+    messages = [
+        (m.direction, m.body_text, m.body_html, m.from_address, m.cc, m.automatic, m.subject)
+        for m in ticket.messages.order_by("id")
+    ]
+    events = [
+        (e.kind, e.actor_kind, e.before, e.after, e.data, e.message_id is not None)
+        for e in ticket.events.order_by("id")
+    ]
+    times = ticket.created_at == ticket.updated_at == ticket.last_message_at
+    return [{k: v for k, v in row.items() if k not in skip}, messages, events, times]
+
+
+@pytest.mark.parametrize("linked", [False, True])
+def test_create_inbound_ticket_stores_what_create_ticket_stores(
+    personas: Personas, linked: bool
+) -> None:
+    earlier = make_ticket(personas.mailbox_a, personas.customer) if linked else None
+    fields = {
+        "subject": "Printer",
+        "cc": ["Ann@x.test", "a@tandem.test", "li@customer.test", "bob@y.test"],
+        "message_id": "m1@x.test",
+        "automatic": False,
+    }
+    ours = set(services.Mailbox.objects.values_list("address", flat=True))
+    common = {
+        "mailbox": personas.mailbox_a,
+        "customer": personas.customer,
+        "subject": " Printer on fire ",
+        "body_text": "It burns",
+        "body_html": "<p>It burns</p>",
+        "actor": services.MAIL,
+        "linked_from": earlier,
+    }
+    slow = services.create_ticket(**common, message_fields=fields)
+    fast, message = services.create_inbound_ticket(**common, ours=ours, message_fields=fields)
+    assert message.ticket_id == fast.pk
+    assert _stored(fast) == _stored(slow)
+    assert fast.cc == ["ann@x.test", "bob@y.test"]
+    if earlier is not None:
+        linked_events = earlier.events.filter(kind=EventKind.LINKED).order_by("id")
+        assert [e.after for e in linked_events] == [slow.pk, fast.pk]
+
+
+def test_get_or_create_customer_creates_fills_a_missing_name_and_keeps_a_known_one(
+    db: None,
+) -> None:
+    created = services.get_or_create_customer(" Ann@X.test ", "")
+    assert (created.email, created.name) == ("ann@x.test", "")
+    named = services.get_or_create_customer("ann@x.test", "Ann Lee")
+    assert (named.pk, named.name) == (created.pk, "Ann Lee")
+    kept = services.get_or_create_customer("ann@x.test", "Someone Else")
+    assert (kept.pk, kept.name) == (created.pk, "Ann Lee")
+    assert services.Customer.objects.get(pk=created.pk).name == "Ann Lee"

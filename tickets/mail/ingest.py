@@ -104,7 +104,7 @@ def ingest_many(
         return []
     # Parsing needs no database: done before the transaction opens.
     parsed = [_parse(raw) for raw in raws]
-    with transaction.atomic(), services.coalesced_changes():
+    with transaction.atomic(), services.changes_in_bulk():
         batch = _Batch.load([p for p in parsed if isinstance(p, ParsedEmail)], mailbox)
         return [
             _ingest_guarded(raw, item, mailbox, source, retry_of, batch)
@@ -270,7 +270,7 @@ def _ingest(
             f"{address} within an hour.",
             parsed,
         )
-    result = _store(parsed, mailbox, ticket, name, address)
+    result = _store(parsed, mailbox, ticket, name, address, ours)
     if retry_of is not None:
         QuarantinedEmail.objects.filter(pk=retry_of.pk).update(
             state=QuarantineState.RELEASED, ticket_id=result.ticket_id
@@ -279,7 +279,12 @@ def _ingest(
 
 
 def _store(
-    parsed: ParsedEmail, mailbox: Mailbox, ticket: Ticket | None, name: str, address: str
+    parsed: ParsedEmail,
+    mailbox: Mailbox,
+    ticket: Ticket | None,
+    name: str,
+    address: str,
+    ours: set[str],
 ) -> IngestResult:
     fields = message_fields(parsed)
     if ticket is not None and ticket.status != Status.CLOSED:
@@ -300,7 +305,7 @@ def _store(
         return IngestResult(Outcome.ADDED, ticket_id=ticket.pk, message_pk=message.pk)
 
     customer = services.get_or_create_customer(address, name)
-    new_ticket = services.create_ticket(
+    new_ticket, message = services.create_inbound_ticket(
         mailbox=mailbox,
         customer=customer,
         subject=parsed.subject,
@@ -308,9 +313,9 @@ def _store(
         body_html=parsed.body_html,
         actor=services.MAIL,
         linked_from=ticket,
+        ours=ours,
         message_fields={**fields, "automatic": parsed.is_automated},
     )
-    message = new_ticket.messages.get()
     save_attachments(message, parsed.attachments)
     _after_customer_message(message, new_ticket=True, parsed=parsed)
     return IngestResult(Outcome.NEW_TICKET, ticket_id=new_ticket.pk, message_pk=message.pk)

@@ -14,6 +14,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from helpdesk.cache import writer
+
 
 @lru_cache(maxsize=4)
 def _client(url: str) -> redis.Redis:
@@ -34,15 +36,15 @@ def over_rate_limit(sender: str) -> bool:
     limit = settings.MAIL_RATE_LIMIT_PER_HOUR
     if limit <= 0:
         return False
-    key = rate_key(sender)
-    # Through Django's cache (Redis): add() creates the hour's counter atomically, then
-    # incr() is Redis INCR.
-    cache.add(key, 0, timeout=3700)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:
-        # The counter expired between the two calls: this is the first of a new hour.
-        return False
+    # The key of Django's cache (the counter other code reads with cache.get), written
+    # in one round trip: MULTI creates the hour's counter if missing and increments it
+    # atomically, so no expiry can fall between the two.
+    key = cache.make_and_validate_key(rate_key(sender))
+    pipeline = writer().pipeline(transaction=True)
+    pipeline.set(key, 0, ex=3700, nx=True)
+    pipeline.incr(key)
+    _, count = pipeline.execute()
+    return int(count) > limit
 
 
 def mailbox_lock(mailbox_id: int, timeout: int) -> redis.lock.Lock:
