@@ -36,6 +36,7 @@ from metrics.surveys import SurveyLink, existing_answers, record_answers
 from tickets import import_batch, services
 from tickets.import_batch import answer_link
 from tickets.models import (
+    EMAIL_MAX_LENGTH,
     ActorKind,
     BusinessCalendar,
     Channel,
@@ -127,17 +128,13 @@ def _email(value: Any, what: str) -> str:
 def _is_email(value: str) -> bool:
     # Validation is a costly regex, and an import names the same few agents and
     # customers over and over.
-    if len(value) > EMAIL_MAX:
+    if len(value) > EMAIL_MAX_LENGTH:
         return False
     try:
         validate_email(value)
     except ValidationError:
         return False
     return True
-
-
-# The longest address the database stores (EmailField); the validator allows 320.
-EMAIL_MAX = 254
 
 
 def _choice(record: dict[str, Any], name: str, choices: Any, default: str | None = None) -> str:

@@ -220,6 +220,10 @@ OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 SLA_COMPLIANCE_COLUMNS = ["kind", "team", "assignee", "mailbox"]
 DONE_STATUSES = (Status.SOLVED, Status.CLOSED)
 
+# The longest address an EmailField stores (its default max_length); Django's email
+# validator alone lets through up to 320 characters.
+EMAIL_MAX_LENGTH = 254
+
 
 class Priority(models.TextChoices):
     LOW = "low", "Low"

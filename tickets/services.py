@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from tickets.models import (
     DONE_STATUSES,
+    EMAIL_MAX_LENGTH,
     OPEN_STATUSES,
     ActorKind,
     Attachment,
@@ -520,7 +521,7 @@ def conversation_cc(
         wanted = [*ticket.cc, *message.cc]
     else:
         return None
-    wanted = [a.strip().lower() for a in wanted if a and "@" in a and len(a) <= 254]
+    wanted = [a.strip().lower() for a in wanted if a and "@" in a and len(a) <= EMAIL_MAX_LENGTH]
     if not wanted:
         return [] if ticket.cc else None
     ours = excluded
