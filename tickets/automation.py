@@ -35,7 +35,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from tickets.local_cache import VersionedCache
@@ -190,6 +190,9 @@ class Context:
     trigger: str
     now: datetime
     new_message_ids: list[int] = field(default_factory=list)
+    # Support tickets of the customer in the last N days, by N (filled by the first read,
+    # or for a whole batch at once by run_rules_many).
+    recent_support: dict[int, int] = field(default_factory=dict)
 
     @cached_property
     def new_inbound_texts(self) -> list[str]:
@@ -233,11 +236,28 @@ def message_sentiment(text: str) -> float:
 
 
 def _recent_support_tickets(ctx: Context, days: int) -> int:
-    return Ticket.objects.filter(
-        customer_id=ctx.ticket.customer_id,
-        kind=Kind.SUPPORT,
-        created_at__gte=ctx.now - timedelta(days=days),
-    ).count()
+    if days not in ctx.recent_support:
+        ctx.recent_support[days] = _recent_support_counts([ctx.ticket.customer_id], days, ctx.now)[
+            ctx.ticket.customer_id
+        ]
+    return ctx.recent_support[days]
+
+
+def _recent_support_counts(customer_ids: list[int], days: int, now: datetime) -> dict[int, int]:
+    """Support tickets per customer created in the `days` before `now`, in one query."""
+    counts = dict.fromkeys(customer_ids, 0)
+    rows = (
+        Ticket.objects.filter(
+            customer_id__in=customer_ids,
+            kind=Kind.SUPPORT,
+            created_at__gte=now - timedelta(days=days),
+        )
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
+    counts.update(rows)
+    return counts
 
 
 # compile(op, value, condition) -> predicate on a Context
@@ -610,14 +630,47 @@ _CLAIM_ALONE_SQL = _CLAIM_NEW_EVENTS_SQL.replace(
 )
 
 
-def _claim_new_events(ticket_id: int) -> NewEvents | None:
-    # Inside a caller's transaction, that transaction's commit decides durability.
-    sql = _CLAIM_NEW_EVENTS_SQL if connection.in_atomic_block else _CLAIM_ALONE_SQL
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"t": ticket_id, "message": EventKind.MESSAGE})
-        row = cursor.fetchone()
-    if row is None:
-        return None
+# The same claim for many tickets at once (the tickets of one mail batch), one row per
+# ticket that had new events and whose cursor this statement moved.
+_CLAIM_MANY_SQL = """
+WITH cur AS (
+    SELECT ids.t, COALESCE(rc.last_event_id, 0) AS seen
+    FROM unnest(%(ts)s::bigint[]) AS ids (t)
+    LEFT JOIN tickets_rulecursor rc ON rc.ticket_id = ids.t
+), fresh AS (
+    SELECT e.ticket_id, e.id, e.kind, e.actor_kind, e.data->>'rule_id' AS rule_id,
+           e.message_id, e.after #>> '{}' AS after
+    FROM cur JOIN tickets_ticketevent e ON e.ticket_id = cur.t AND e.id > cur.seen
+), claim AS (
+    INSERT INTO tickets_rulecursor (ticket_id, last_event_id)
+    SELECT ticket_id, max(id) FROM fresh GROUP BY ticket_id
+    ON CONFLICT (ticket_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id
+    WHERE tickets_rulecursor.last_event_id
+          = (SELECT seen FROM cur WHERE cur.t = EXCLUDED.ticket_id)
+    RETURNING ticket_id
+), batch AS (
+    SELECT ticket_id,
+           array_agg(kind ORDER BY id) AS kinds,
+           array_agg(actor_kind ORDER BY id) AS actor_kinds,
+           array_agg(rule_id ORDER BY id) FILTER (WHERE rule_id IS NOT NULL) AS rule_ids,
+           array_agg(message_id ORDER BY id)
+               FILTER (WHERE kind = %(message)s AND after = 'inbound') AS message_ids
+    FROM fresh GROUP BY ticket_id
+)
+SELECT b.kinds, b.actor_kinds, b.rule_ids, b.message_ids,
+       t.number, t.subject, t.mailbox_id, t.customer_id, c.email, c.organization_id,
+       t.tags, t.priority, t.kind, t.status, t.updated_at
+FROM batch b JOIN claim ON claim.ticket_id = b.ticket_id
+     JOIN tickets_ticket t ON t.number = b.ticket_id
+     JOIN tickets_customer c ON c.id = t.customer_id
+     /*async_commit*/
+"""
+_CLAIM_MANY_ALONE_SQL = _CLAIM_MANY_SQL.replace(
+    "/*async_commit*/", "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS a"
+)
+
+
+def _new_events(row: tuple[Any, ...]) -> NewEvents:
     kinds, actor_kinds, rule_ids, message_ids, *ticket = row
     return NewEvents(
         kinds=kinds,
@@ -626,6 +679,23 @@ def _claim_new_events(ticket_id: int) -> NewEvents | None:
         message_ids=message_ids or [],
         ticket=TicketFacts(*ticket),
     )
+
+
+def _claim_new_events(ticket_id: int) -> NewEvents | None:
+    # Inside a caller's transaction, that transaction's commit decides durability.
+    sql = _CLAIM_NEW_EVENTS_SQL if connection.in_atomic_block else _CLAIM_ALONE_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"t": ticket_id, "message": EventKind.MESSAGE})
+        row = cursor.fetchone()
+    return None if row is None else _new_events(row)
+
+
+def _claim_many(ticket_ids: list[int]) -> dict[int, NewEvents]:
+    sql = _CLAIM_MANY_SQL if connection.in_atomic_block else _CLAIM_MANY_ALONE_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ts": ticket_ids, "message": EventKind.MESSAGE})
+        claimed = [_new_events(row) for row in cursor.fetchall()]
+    return {batch.ticket.number: batch for batch in claimed}
 
 
 def _load_ticket(ticket_id: int) -> Ticket | None:
@@ -638,9 +708,73 @@ def run_rules(ticket_id: int, *, now: datetime | None = None) -> list[int]:
     A change that no rule matches costs one statement (see _CLAIM_NEW_EVENTS_SQL) and one
     Redis read of the rule list's version.
     """
+    return _run(ticket_id, _claim_new_events(ticket_id), now, _Prefetched())
+
+
+def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> None:
+    """`run_rules` for each of these tickets (distinct ids), in order, with what a
+    no-match evaluation reads done in one statement each for all of them: the claim, the
+    new customer messages' texts, the customers' recent ticket counts."""
+    claimed = _claim_many(ticket_ids)
+    now = now or timezone.now()
+    prefetched = _Prefetched.of([b for b in claimed.values() if b.triggers_rules], now)
+    for ticket_id in ticket_ids:
+        _run(ticket_id, claimed.get(ticket_id), now, prefetched)
+
+
+@dataclass
+class _Prefetched:
+    """Facts the conditions of the active rules read, for the tickets of a batch."""
+
+    texts: dict[int, str] | None = None
+    recent: dict[int, dict[int, int]] = field(default_factory=dict)  # days -> customer -> n
+
+    @classmethod
+    def of(cls, batches: list[NewEvents], now: datetime) -> _Prefetched:
+        fields = {c.get("field") for rule in active_rules() for c in rule.conditions}
+        prefetched = cls()
+        if not batches:
+            return prefetched
+        message_ids = [pk for batch in batches for pk in batch.message_ids]
+        if message_ids and fields & {"body", "sentiment"}:
+            prefetched.texts = dict(
+                Message.objects.filter(pk__in=message_ids, direction=Direction.INBOUND).values_list(
+                    "pk", "body_text"
+                )
+            )
+        customers = sorted({batch.ticket.customer_id for batch in batches})
+        for days in _recent_days():
+            prefetched.recent[days] = _recent_support_counts(customers, days, now)
+        return prefetched
+
+    def fill(self, ctx: Context) -> None:
+        if self.texts is not None:
+            ids = ctx.new_message_ids
+            ctx.__dict__["new_inbound_texts"] = [self.texts[pk] for pk in ids if pk in self.texts]
+        for days, counts in self.recent.items():
+            if ctx.ticket.customer_id in counts:
+                ctx.recent_support[days] = counts[ctx.ticket.customer_id]
+
+
+def _recent_days() -> set[int]:
+    days = set()
+    for rule in active_rules():
+        for condition in rule.conditions:
+            if condition.get("field") == "recent_support_tickets":
+                try:
+                    days.add(int(condition.get("days", 30)))
+                except (TypeError, ValueError):
+                    continue
+    return days
+
+
+def _run(
+    ticket_id: int, batch: NewEvents | None, now: datetime | None, prefetched: _Prefetched
+) -> list[int]:
     acted: list[int] = []
     for depth in range(MAX_DEPTH):
-        batch = _claim_new_events(ticket_id)
+        if depth:
+            batch = _claim_new_events(ticket_id)
         if batch is None or not batch.triggers_rules:
             break
         trigger = Trigger.CREATED if EventKind.CREATED in batch.kinds else Trigger.UPDATED
@@ -651,6 +785,8 @@ def run_rules(ticket_id: int, *, now: datetime | None = None) -> list[int]:
         if not rules:
             break
         ctx = Context(batch.ticket, trigger, now or timezone.now(), batch.message_ids)
+        if depth == 0:
+            prefetched.fill(ctx)
         if not _apply_matching(rules, ctx, acted):
             break
     return acted

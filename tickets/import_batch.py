@@ -19,7 +19,7 @@ open counts depend on each earlier ticket being committed alone).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import JSONField, Model
 
-from metrics.business_hours import calendar_for_ticket
 from metrics.hooks import figures_written
 from metrics.models import SurveyResponse
 from metrics.services import refresh_figures_of
@@ -37,7 +36,6 @@ from tickets import automation, services, sla
 from tickets.models import (
     ActorKind,
     AssignmentPolicy,
-    BusinessCalendar,
     Customer,
     EventKind,
     Message,
@@ -83,7 +81,7 @@ def import_plans(plans: list[TicketPlan], lookups: Lookups) -> list[Ticket]:
         ]
         tickets = [replay.ticket for replay in replays]
         _check_no_assignment(tickets)
-        calendar_of = _calendar_per_mailbox()
+        calendar_of = sla.calendar_per_mailbox()
         for ticket in tickets:
             sla.apply_due_times(ticket, calendar_of)
         _copy(tickets)
@@ -243,15 +241,3 @@ def _check_no_assignment(tickets: list[Ticket]) -> None:
     for ticket in tickets:
         if ticket.team_id in rotating and ticket.assignee_id is None and ticket.is_open:
             raise NotCovered(f"round-robin would assign {ticket.external_id}")
-
-
-def _calendar_per_mailbox() -> Callable[[Ticket], BusinessCalendar | None]:
-    """`calendar_for_ticket`, read once per mailbox of the batch."""
-    calendars: dict[int, BusinessCalendar | None] = {}
-
-    def calendar_of(ticket: Ticket) -> BusinessCalendar | None:
-        if ticket.mailbox_id not in calendars:
-            calendars[ticket.mailbox_id] = calendar_for_ticket(ticket)
-        return calendars[ticket.mailbox_id]
-
-    return calendar_of

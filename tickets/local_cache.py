@@ -10,9 +10,26 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.cache import cache
+
+# Inside `pinned()`: the versions read so far, by key.
+_pinned: ContextVar[dict[str, str] | None] = ContextVar("pinned_versions", default=None)
+
+
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Within the block, each cache checks its version once: for work on a batch of
+    tickets (a mail batch's rules and SLA), which then sees one version of the rows
+    throughout, as a single change does."""
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 class VersionedCache[T]:
@@ -22,10 +39,15 @@ class VersionedCache[T]:
         self._local = threading.local()
 
     def get(self) -> T:
-        version = cache.get(self.key)
+        versions = _pinned.get()
+        version = versions.get(self.key) if versions is not None else None
         if version is None:
-            cache.add(self.key, secrets.token_hex(8), timeout=None)
             version = cache.get(self.key)
+            if version is None:
+                cache.add(self.key, secrets.token_hex(8), timeout=None)
+                version = cache.get(self.key)
+            if versions is not None:
+                versions[self.key] = version
         held = getattr(self._local, "held", None)
         if held is not None and held[0] == version:
             return held[1]

@@ -136,14 +136,13 @@ def ticket_changed(ticket_id: int) -> None:
 
 def tickets_changed(ticket_ids: list[int]) -> None:
     """`ticket_changed` for tickets committed together (a mail batch): their figures
-    marked stale in one Redis round trip and one task, then each ticket's workflow
-    (rules, SLA, assignment), in order."""
+    marked stale in one Redis round trip and one task, then their workflow (rules, SLA,
+    assignment) with a statement per step for all of them."""
     from metrics.hooks import tickets_figures_stale
-    from tickets.workflow import workflow_after_change
+    from tickets.workflow import workflow_after_changes
 
     tickets_figures_stale(ticket_ids)
-    for ticket_id in ticket_ids:
-        workflow_after_change(ticket_id)
+    workflow_after_changes(ticket_ids)
 
 
 class _TicketChanged:
@@ -201,7 +200,8 @@ def changes_in_bulk() -> Iterator[None]:
             transaction.on_commit(lambda: tickets_changed(ids))
 
 
-def _after_commit(ticket_id: int) -> None:
+def after_commit(ticket_id: int) -> None:
+    """Run `ticket_changed` after commit; once per ticket inside `coalesced_changes`."""
     start = _coalesce_from.get()
     if start is not None and any(
         isinstance(hook, _TicketChanged) and hook.ticket_id == ticket_id
@@ -233,34 +233,50 @@ def get_or_create_customer(
     return customer
 
 
-_UPSERT_CUSTOMER = """
-    WITH stored AS (
+# Customers for many addresses in one statement, without a savepoint: created on first
+# mention, a missing name filled, a known name kept. `input` holds each address once.
+_UPSERT_CUSTOMERS = """
+    WITH input AS (
+        SELECT * FROM unnest(%(emails)s::text[], %(names)s::text[]) AS i (email, name)
+    ), stored AS (
         INSERT INTO tickets_customer AS c (email, name, created_at)
-        VALUES (%(email)s, %(name)s, %(at)s)
+        SELECT email, name, %(at)s FROM input
         ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name
         WHERE c.name = '' AND EXCLUDED.name <> ''
         RETURNING c.*
     )
     SELECT * FROM stored
     UNION ALL
-    SELECT * FROM tickets_customer WHERE email = %(email)s AND NOT EXISTS (SELECT FROM stored)
+    SELECT * FROM tickets_customer
+    WHERE email = ANY(%(emails)s) AND email NOT IN (SELECT email FROM stored)
 """
 
 
 def _upsert_customer(email: str, name: str) -> Customer:
-    """`get_or_create_customer` without an organization, in one statement and without a
-    savepoint: created on first mention, a missing name filled, a known name kept."""
-    params = {"email": email, "name": name, "at": timezone.now()}
-    found = list(Customer.objects.raw(_UPSERT_CUSTOMER, params))
-    if not found:
+    """`get_or_create_customer` without an organization: see `upsert_customers`."""
+    return upsert_customers([(email, name)])[email]
+
+
+def upsert_customers(mentions: Iterable[tuple[str, str]]) -> dict[str, Customer]:
+    """The customer of each (address, name) mention, as `get_or_create_customer` would
+    leave it after the mentions one by one, in one statement: an address is created on
+    its first mention, and its first non-empty name fills a missing one."""
+    names: dict[str, str] = {}
+    for email, name in mentions:
+        if not names.get(email):
+            names[email] = name
+    if not names:
+        return {}
+    params = {"emails": list(names), "names": list(names.values()), "at": timezone.now()}
+    found = {c.email: c for c in Customer.objects.raw(_UPSERT_CUSTOMERS, params)}
+    for email in names.keys() - found.keys():
         # Created by another transaction after this statement's snapshot was taken: the
         # INSERT saw it (and waited for it), the SELECT's snapshot did not.
-        customer = Customer.objects.get(email=email)
-        if name and not customer.name:
-            customer.name = name
+        customer = found[email] = Customer.objects.get(email=email)
+        if names[email] and not customer.name:
+            customer.name = names[email]
             customer.save(update_fields=["name"])
-        return customer
-    return found[0]
+    return found
 
 
 def new_ticket(
@@ -377,8 +393,31 @@ def create_ticket(
         )
     if assignee is not None:
         update_ticket(ticket, actor=actor, at=at, assignee=assignee)
-    _after_commit(ticket.pk)
+    after_commit(ticket.pk)
     return ticket
+
+
+def new_inbound_ticket(
+    mailbox: Mailbox,
+    customer: Customer,
+    subject: str,
+    *,
+    at: datetime,
+    linked_from: Ticket | None,
+) -> Ticket:
+    """A ticket a customer opens by mail, not saved yet (see `new_ticket`)."""
+    return new_ticket(
+        mailbox=mailbox,
+        customer=customer,
+        subject=subject,
+        channel=Channel.EMAIL,
+        kind=Kind.SUPPORT,
+        priority=Priority.NORMAL,
+        tags=(),
+        team=None,
+        at=at,
+        linked_from=linked_from,
+    )
 
 
 def create_inbound_ticket(
@@ -400,18 +439,7 @@ def create_inbound_ticket(
     transaction; `ours` is every mailbox address (kept out of the Cc).
     tests/test_services.py compares both on the same input."""
     at = timezone.now()
-    ticket = new_ticket(
-        mailbox=mailbox,
-        customer=customer,
-        subject=subject,
-        channel=Channel.EMAIL,
-        kind=Kind.SUPPORT,
-        priority=Priority.NORMAL,
-        tags=(),
-        team=None,
-        at=at,
-        linked_from=linked_from,
-    )
+    ticket = new_inbound_ticket(mailbox, customer, subject, at=at, linked_from=linked_from)
     created = created_event(ticket, actor=actor)
     message = new_message(
         ticket,
@@ -438,7 +466,7 @@ def create_inbound_ticket(
             1, new_event(linked_from, EventKind.LINKED, actor=actor, at=at, after=ticket.pk)
         )
     TicketEvent.objects.bulk_create(events)
-    _after_commit(ticket.pk)
+    after_commit(ticket.pk)
     return ticket, message
 
 
@@ -495,14 +523,14 @@ def add_message(
 
     new_status = status_after
     if new_status is None and apply_status_rules:
-        new_status = _status_after_message(ticket, message)
+        new_status = status_after_message(ticket, message)
     if new_status and new_status != ticket.status:
         update_ticket(ticket, actor=actor, at=at, status=new_status)
     if is_mail_out:
         from tickets.mail.hooks import outbound_message_queued
 
         outbound_message_queued(message)
-    _after_commit(ticket.pk)
+    after_commit(ticket.pk)
     return message
 
 
@@ -589,7 +617,7 @@ def message_updates(ticket: Ticket, message: Message) -> dict[str, Any]:
     return updates
 
 
-def _status_after_message(ticket: Ticket, message: Message) -> str | None:
+def status_after_message(ticket: Ticket, message: Message) -> str | None:
     """A customer message wakes a solved or pending ticket; a first agent reply opens it."""
     if message.direction == Direction.INBOUND and ticket.status in (Status.SOLVED, Status.PENDING):
         return Status.OPEN
@@ -674,7 +702,7 @@ def update_ticket(
         locked.save(update_fields=[*dict.fromkeys(update_fields), "updated_at"])
         for field in [*update_fields, "updated_at"]:
             setattr(ticket, field, getattr(locked, field))
-        _after_commit(ticket.pk)
+        after_commit(ticket.pk)
     return events
 
 

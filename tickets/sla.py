@@ -111,6 +111,18 @@ def apply_due_times(
     return True
 
 
+def calendar_per_mailbox() -> Callable[[Ticket], BusinessCalendar | None]:
+    """`calendar_for_ticket` for many tickets, read once per mailbox."""
+    calendars: dict[int, BusinessCalendar | None] = {}
+
+    def calendar_of(ticket: Ticket) -> BusinessCalendar | None:
+        if ticket.mailbox_id not in calendars:
+            calendars[ticket.mailbox_id] = calendar_for_ticket(ticket)
+        return calendars[ticket.mailbox_id]
+
+    return calendar_of
+
+
 def refresh_due_times(ticket: Ticket) -> bool:
     """Store due times if the ticket's policy changed; solved tickets keep theirs."""
     if not apply_due_times(ticket):

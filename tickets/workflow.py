@@ -45,6 +45,57 @@ def workflow_after_change(ticket_id: int) -> None:
         active.discard(ticket_id)
 
 
+def workflow_after_changes(ticket_ids: list[int]) -> None:
+    """`workflow_after_change` for tickets committed together (a mail batch), with a
+    statement per step for all of them instead of per ticket: the rules' claim and
+    facts, the reload, the snooze, the SLA due times. A rule that acts, and round-robin
+    assignment, still go ticket by ticket. If anything fails, each ticket is taken
+    alone, as `workflow_after_change` does."""
+    from tickets.local_cache import pinned
+
+    active: set[int] = _local.__dict__.setdefault("active", set())
+    ids = [pk for pk in dict.fromkeys(ticket_ids) if pk not in active]
+    if not ids:
+        return
+    active.update(ids)
+    try:
+        with pinned():
+            _after_changes(ids)
+    except Exception:
+        log.exception("workflow after a batch of changes failed; taking each ticket alone")
+        active.difference_update(ids)
+        for ticket_id in ids:
+            workflow_after_change(ticket_id)
+    finally:
+        active.difference_update(ids)
+
+
+def _after_changes(ids: list[int]) -> None:
+    from tickets import assignment, automation, sla
+    from tickets.models import AssignmentPolicy
+
+    automation.run_rules_many(ids)
+    tickets = list(Ticket.objects.filter(pk__in=ids).select_related("customer"))
+    woken = [t.pk for t in tickets if t.snoozed_until is not None and t.status != Status.PENDING]
+    if woken:
+        Ticket.objects.filter(pk__in=woken).update(snoozed_until=None)
+    teams = {t.team_id for t in tickets if t.team_id is not None and t.assignee_id is None}
+    rotating = set(
+        AssignmentPolicy.objects.filter(team_id__in=teams, enabled=True).values_list(
+            "team_id", flat=True
+        )
+        if teams
+        else ()
+    )
+    for ticket in tickets:
+        if ticket.team_id in rotating:
+            assignment.auto_assign(ticket)
+    calendar_of = sla.calendar_per_mailbox()
+    due = [t for t in tickets if sla.apply_due_times(t, calendar_of)]
+    if due:
+        Ticket.objects.bulk_update(due, list(sla.DUE_FIELDS))
+
+
 def _after_change(ticket_id: int) -> None:
     from tickets import assignment, automation, sla
 

@@ -106,6 +106,10 @@ def ingest_many(
     parsed = [_parse(raw) for raw in raws]
     with transaction.atomic(), services.changes_in_bulk():
         batch = _Batch.load([p for p in parsed if isinstance(p, ParsedEmail)], mailbox)
+        if retry_of is None:
+            stored = _ingest_in_bulk(raws, parsed, mailbox, source, batch)
+            if stored is not None:
+                return stored
         return [
             _ingest_guarded(raw, item, mailbox, source, retry_of, batch)
             for raw, item in zip(raws, parsed, strict=True)
@@ -172,6 +176,88 @@ class _Batch:
 
     def choose_mailbox(self, parsed: ParsedEmail) -> Mailbox | None:
         return choose_mailbox(parsed, self.active)
+
+
+def _ingest_in_bulk(
+    raws: Sequence[bytes],
+    parsed: list[ParsedEmail | str],
+    mailbox: Mailbox | None,
+    source: str,
+    batch: _Batch,
+) -> list[IngestResult] | None:
+    """The batch through tickets/mail/bulk.py, with the outcomes `_ingest_guarded` would
+    give; None (nothing kept) when that path does not cover it or a statement failed,
+    and the caller then takes the messages one by one."""
+    from tickets.import_batch import NotCovered
+    from tickets.mail import bulk, hooks, notify
+
+    results: list[IngestResult | None] = [None] * len(raws)
+    items: list[tuple[int, ParsedEmail]] = []
+    first_of: dict[str, int] = {}
+    again: list[int] = []  # the same message a second time in the batch (a redelivery)
+    for index, item in enumerate(parsed):
+        if isinstance(item, str):
+            continue
+        if item.dedupe_key in batch.stored_keys:
+            results[index] = IngestResult(Outcome.DUPLICATE, reason="already stored")
+        elif item.message_id and item.message_id in batch.outbound_ids:
+            results[index] = IngestResult(Outcome.DUPLICATE, reason="one of our own messages")
+        elif item.dedupe_key in first_of:
+            again.append(index)
+        else:
+            first_of[item.dedupe_key] = index
+            items.append((index, item))
+    try:
+        with transaction.atomic():
+            stored, refused = bulk.store_batch(
+                items, mailbox=mailbox, active=batch.active, ours=batch.ours
+            )
+            kept = {done.index for done in stored}
+            for index in again:
+                item = parsed[index]
+                assert isinstance(item, ParsedEmail)
+                if first_of[item.dedupe_key] not in kept:
+                    # Its first copy was refused: alone, the second would be tried again.
+                    raise NotCovered("a refused message arrived twice in the batch")
+                results[index] = IngestResult(Outcome.DUPLICATE, reason="already stored")
+            for index, item in enumerate(parsed):
+                if isinstance(item, str):
+                    results[index] = quarantine(raws[index], mailbox, item, source=source)
+            for plan in refused:
+                item = parsed[plan.index]
+                results[plan.index] = quarantine(
+                    raws[plan.index],
+                    mailbox,
+                    plan.reason,
+                    source=source,
+                    parsed=item if plan.with_parsed and isinstance(item, ParsedEmail) else None,
+                )
+            for done in stored:
+                item = parsed[done.index]
+                assert isinstance(item, ParsedEmail)
+                if done.acknowledgement is not None:
+                    hooks.enqueue_send(done.acknowledgement.pk)
+                elif not done.new_ticket and not item.is_automated:
+                    notify.customer_replied(done.message)
+                services.after_commit(done.ticket.pk)
+    except NotCovered:
+        return None
+    except OperationalError:
+        raise
+    except Exception:
+        # Whatever failed (a statement, a file write), the per-message path finds which
+        # message it was and quarantines that one alone.
+        logger.warning("a mail batch failed in bulk; storing it one by one", exc_info=True)
+        return None
+    for done in stored:
+        item = parsed[done.index]
+        assert isinstance(item, ParsedEmail)
+        batch.stored_keys.add(item.dedupe_key)
+        outcome = Outcome.NEW_TICKET if done.new_ticket else Outcome.ADDED
+        results[done.index] = IngestResult(outcome, done.ticket.pk, done.message.pk)
+    done_all = [result for result in results if result is not None]
+    assert len(done_all) == len(raws), "every message of the batch has its outcome"
+    return done_all
 
 
 def _parse(raw: bytes) -> ParsedEmail | str:
@@ -377,18 +463,27 @@ def message_fields(parsed: ParsedEmail) -> dict[str, object]:
     }
 
 
-def save_attachments(message: Message, attachments: list[ParsedAttachment]) -> None:
+def attachment_rows(message: Message, attachments: list[ParsedAttachment]) -> list[Attachment]:
+    """The message's attachments, not saved yet (their files are written on save)."""
+    rows = []
     for item in attachments:
         stored_name = get_valid_filename(item.filename.rsplit("/", 1)[-1]) or "attachment"
-        Attachment.objects.create(
-            message=message,
-            file=ContentFile(item.content, name=stored_name[-150:]),
-            filename=item.filename[:255] or stored_name,
-            content_type=item.content_type,
-            size=len(item.content),
-            content_id=item.content_id,
-            inline=item.inline,
+        rows.append(
+            Attachment(
+                message=message,
+                file=ContentFile(item.content, name=stored_name[-150:]),
+                filename=item.filename[:255] or stored_name,
+                content_type=item.content_type,
+                size=len(item.content),
+                content_id=item.content_id,
+                inline=item.inline,
+            )
         )
+    return rows
+
+
+def save_attachments(message: Message, attachments: list[ParsedAttachment]) -> None:
+    Attachment.objects.bulk_create(attachment_rows(message, attachments))
 
 
 def choose_mailbox(parsed: ParsedEmail, active: Iterable[Mailbox]) -> Mailbox | None:

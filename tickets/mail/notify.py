@@ -30,8 +30,9 @@ def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_auto_ack(message: Message) -> Message | None:
-    """Store the acknowledgement for a new ticket's first message; the worker sends it."""
+def auto_ack(message: Message) -> dict[str, Any] | None:
+    """The acknowledgement of a new ticket's first message, as `services.add_message`
+    arguments, or None when its mailbox sends none."""
     ticket = message.ticket
     mailbox = ticket.mailbox
     if not mailbox.auto_ack_enabled:
@@ -42,19 +43,25 @@ def queue_auto_ack(message: Message) -> Message | None:
         # Admin-written text; rendered with the same context as the default template.
         text = engines["django"].from_string(mailbox.auto_ack_template).render(context)
         html = linebreaks(text)
-    return services.add_message(
-        ticket,
-        direction=Direction.OUTBOUND,
-        body_text=text,
-        body_html=html,
-        automatic=True,
-        actor=services.MAIL,
-        from_address=mailbox.address,
-        subject=subject_with_token(subject, ticket.pk),
-        to=[ticket.customer.email],
-        in_reply_to=message.message_id,
-        references=" ".join(filter(None, [message.references, message.message_id])),
-    )
+    return {
+        "direction": Direction.OUTBOUND,
+        "body_text": text,
+        "body_html": html,
+        "automatic": True,
+        "from_address": mailbox.address,
+        "subject": subject_with_token(subject, ticket.pk),
+        "to": [ticket.customer.email],
+        "in_reply_to": message.message_id,
+        "references": " ".join(filter(None, [message.references, message.message_id])),
+    }
+
+
+def queue_auto_ack(message: Message) -> Message | None:
+    """Store the acknowledgement for a new ticket's first message; the worker sends it."""
+    fields = auto_ack(message)
+    if fields is None:
+        return None
+    return services.add_message(message.ticket, actor=services.MAIL, **fields)
 
 
 def customer_replied(message: Message) -> None:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tickets.mail import delivery
 from tickets.mail.tokens import reply_address, subject_with_token
-from tickets.models import DeliveryStatus, Direction, Mailbox, MailSecurity, Message
+from tickets.models import DeliveryStatus, Direction, Mailbox, MailSecurity, Message, Ticket
 
 STUCK_AFTER = timedelta(minutes=15)
 
@@ -38,10 +38,15 @@ class TransientSendError(Exception):
     """The send may work later (network trouble, 4xx): retry with backoff."""
 
 
+def new_message_id(ticket: Ticket) -> str:
+    """A Message-ID for a message we send on this ticket (without angle brackets)."""
+    domain = ticket.mailbox.address.partition("@")[2] or "tandem.invalid"
+    return make_msgid(f"t{ticket.pk}", domain=domain).strip("<>")
+
+
 def prepare_queued(message: Message) -> None:
     """Give a newly queued message its headers before anything is sent."""
     ticket = message.ticket
-    domain = ticket.mailbox.address.partition("@")[2] or "tandem.invalid"
     thread = list(
         Message.objects.filter(ticket=ticket)
         .exclude(pk=message.pk)
@@ -51,7 +56,7 @@ def prepare_queued(message: Message) -> None:
     )
     customer_ids = [mid for mid, direction in thread if direction == Direction.INBOUND]
     updates = {
-        "message_id": message.message_id or make_msgid(f"t{ticket.pk}", domain=domain).strip("<>"),
+        "message_id": message.message_id or new_message_id(ticket),
         "in_reply_to": message.in_reply_to or (customer_ids[-1] if customer_ids else ""),
         "references": message.references or " ".join(mid for mid, _ in thread[-20:]),
         "subject": message.subject or subject_with_token(_reply_subject(ticket.subject), ticket.pk),
