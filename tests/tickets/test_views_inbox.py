@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import Personas, make_customer, make_ticket
 from tickets import selectors, services
 from tickets.models import EventKind, Kind, Priority, Status, Ticket
 from tickets.selectors import InboxQuery
 from tickets.services import Actor
+from tickets.templatetags.tandem import inbox_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +303,52 @@ def test_manager_sees_every_mailbox(client: Client, personas: Personas) -> None:
     assert set(numbers(client.get(INBOX))) == {a.number, b.number}
     services.update_ticket(a, actor=Actor.agent(personas.manager), team=personas.team_a)
     assert numbers(client.get(INBOX, {"team": personas.team_a.pk})) == [a.number]
+
+
+# The inbox rows as the template wrote them before tickets.templatetags.tandem.inbox_rows
+# rendered them in Python: the markup and escaping must stay exactly this.
+ROWS_AS_A_TEMPLATE = """{% load tandem workflow_tags %}{% for ticket in tickets %}
+    <tr class="ticket-row status-{{ ticket.status }}" data-href="{{ detail_prefix }}{{ ticket.number }}/" data-number="{{ ticket.number }}">
+      <td class="col-check"><input type="checkbox" name="tickets" value="{{ ticket.number }}" form="bulk-form" aria-label="Select #{{ ticket.number }}"></td>
+      <td class="col-num"><a href="{{ detail_prefix }}{{ ticket.number }}/" class="num">#{{ ticket.number }}</a></td>
+      <td class="col-subject">
+        <a href="{{ detail_prefix }}{{ ticket.number }}/" class="subject">{{ ticket.subject }}</a>
+        <div class="meta">{{ ticket.customer.name|default:ticket.customer.email }} · {{ ticket.mailbox.name }}{% if ticket.kind == "service" %} · <span class="pill pill-service">Service</span>{% endif %}{% for tag in ticket.tags %} <span class="tag">{{ tag }}</span>{% endfor %}</div>
+      </td>
+      <td><span class="badge badge-{{ ticket.status }}">{{ ticket.get_status_display }}</span></td>
+      <td><span class="prio prio-{{ ticket.priority }}">{{ ticket.get_priority_display }}</span>{% with due=ticket|sla_badge %}{% if due %}<div class="wf-due wf-sla-{{ due.state }}" title="{{ due.label }} due {{ due.due }}">{{ due.label }} {{ due.text }}</div>{% endif %}{% endwith %}</td>
+      <td>{% if ticket.assignee %}<span class="who"><span class="avatar avatar-sm">{{ ticket.assignee.display_name|initials }}</span>{{ ticket.assignee.display_name }}</span>{% else %}<span class="muted">—</span>{% endif %}</td>
+      <td class="col-time"><time datetime="{{ ticket.updated_at|date:'c' }}" title="{{ ticket.updated_at }}">{{ ticket.updated_at|ago }}</time></td>
+    </tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def test_inbox_rows_render_what_the_row_template_rendered(personas: Personas) -> None:
+    now = timezone.now()
+    nameless = make_customer("o'brien+<x>@example.test")
+    named = make_customer(name='Ann "A&B" <Smith>')
+    plain = make_ticket(personas.mailbox_a, nameless, subject="<script>alert('x')</script> & co")
+    tagged = make_ticket(personas.mailbox_a, named, tags=["vip", "a<b", "x&y"], kind=Kind.SERVICE)
+    services.update_ticket(tagged, assignee=personas.agent_a, priority=Priority.URGENT)
+    overdue = make_ticket(personas.mailbox_b, named, assignee=personas.manager)
+    Ticket.objects.filter(pk=overdue.pk).update(
+        first_response_due_at=now - timedelta(hours=3),
+        resolution_due_at=now + timedelta(minutes=30),
+    )
+    soon = make_ticket(personas.mailbox_b, nameless)
+    Ticket.objects.filter(pk=soon.pk).update(resolution_due_at=now + timedelta(minutes=20))
+    solved = make_ticket(personas.mailbox_a, nameless)
+    services.update_ticket(solved, status=Status.SOLVED)
+    tickets = list(
+        Ticket.objects.select_related("customer", "assignee", "mailbox").order_by("number")
+    )
+    assert {plain, tagged, overdue, soon, solved} <= set(tickets)
+    reference = engines["django"].from_string(ROWS_AS_A_TEMPLATE)
+
+    for zone in ("UTC", "America/New_York"):
+        with timezone.override(zone):
+            expected = reference.render({"tickets": tickets, "detail_prefix": "/t/"})
+            assert inbox_rows(tickets, "/t/") == expected
+    assert "wf-sla-overdue" in expected and "wf-sla-soon" in expected
+    assert "&lt;script&gt;" in expected and "Ann &quot;A&amp;B&quot;" in expected
+    assert inbox_rows([], "/t/") == ""

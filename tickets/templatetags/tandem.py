@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import localize
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
+from django.utils.timezone import template_localtime
 
 from tickets.models import (
     ActorKind,
@@ -20,6 +24,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.templatetags.workflow_tags import sla_badge
 
 register = template.Library()
 
@@ -28,6 +33,7 @@ _LABELS: dict[str, dict[str, str]] = {
     EventKind.PRIORITY: dict(Priority.choices),
     EventKind.KIND: dict(Kind.choices),
 }
+_STATUS_LABELS, _PRIORITY_LABELS = dict(Status.choices), dict(Priority.choices)
 
 
 @register.simple_tag
@@ -135,3 +141,79 @@ def sender(message: Message, ticket: Ticket) -> str:
     if not message.from_address or message.from_address == ticket.customer.email:
         return ticket.customer.name or ticket.customer.email
     return message.from_address
+
+
+def _shown(value: datetime) -> str:
+    """A date as `{{ value }}` prints it: in the current time zone and locale format."""
+    return str(localize(template_localtime(value)))
+
+
+# One inbox row, as it would come out of a `{% for %}` over the tickets (the whitespace
+# included). The inbox renders 50 of them: as a template that was ~1,400 variable nodes
+# and most of the page's CPU time. Here every value goes through `escape`, as `{{ }}`
+# does (html.escape is what django.utils.html.escape calls, minus the lazy-string check
+# that costs more than the escaping), and the row is one str.format.
+_ROW = """
+    <tr class="ticket-row status-{status}" data-href="{url}" data-number="{number}">
+      <td class="col-check"><input type="checkbox" name="tickets" value="{number}" \
+form="bulk-form" aria-label="Select #{number}"></td>
+      <td class="col-num"><a href="{url}" class="num">#{number}</a></td>
+      <td class="col-subject">
+        <a href="{url}" class="subject">{subject}</a>
+        <div class="meta">{customer} · {mailbox}{service}{tags}</div>
+      </td>
+      <td><span class="badge badge-{status}">{status_label}</span></td>
+      <td><span class="prio prio-{priority}">{priority_label}</span>{due}</td>
+      <td>{assignee}</td>
+      <td class="col-time"><time datetime="{updated_iso}" \
+title="{updated}">{updated_ago}</time></td>
+    </tr>
+  """
+_TAG = ' <span class="tag">{}</span>'
+_SERVICE = ' · <span class="pill pill-service">Service</span>'
+_DUE = '<div class="wf-due wf-sla-{state}" title="{label} due {due}">{label} {text}</div>'
+_ASSIGNEE = '<span class="who"><span class="avatar avatar-sm">{initials}</span>{name}</span>'
+_NOBODY = '<span class="muted">—</span>'
+
+
+@register.simple_tag
+def inbox_rows(tickets: list[Ticket], detail_prefix: str) -> SafeString:
+    """The inbox's table rows; each links to `detail_prefix` + the ticket number."""
+    return mark_safe("".join(_inbox_row(ticket, escape(detail_prefix)) for ticket in tickets))
+
+
+def _inbox_row(ticket: Ticket, prefix: str) -> str:
+    due = sla_badge(ticket)
+    assignee = ticket.assignee
+    customer = ticket.customer
+    number = str(ticket.number)
+    if assignee is None:
+        who = _NOBODY
+    else:
+        name = assignee.display_name
+        who = _ASSIGNEE.format(initials=escape(initials(name)), name=escape(name))
+    return _ROW.format(
+        status=escape(ticket.status),
+        url=f"{prefix}{number}/",
+        number=number,
+        subject=escape(ticket.subject),
+        customer=escape(customer.name or customer.email),
+        mailbox=escape(ticket.mailbox.name),
+        service=_SERVICE if ticket.kind == Kind.SERVICE else "",
+        tags="".join(_TAG.format(escape(tag)) for tag in ticket.tags),
+        status_label=escape(_STATUS_LABELS.get(ticket.status, ticket.status)),
+        priority=escape(ticket.priority),
+        priority_label=escape(_PRIORITY_LABELS.get(ticket.priority, ticket.priority)),
+        due=_DUE.format(
+            state=escape(due["state"]),
+            label=escape(due["label"]),
+            due=escape(_shown(due["due"])),
+            text=escape(due["text"]),
+        )
+        if due
+        else "",
+        assignee=who,
+        updated_iso=escape(template_localtime(ticket.updated_at).isoformat()),
+        updated=escape(_shown(ticket.updated_at)),
+        updated_ago=escape(ago(ticket.updated_at)),
+    )
