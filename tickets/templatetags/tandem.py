@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 from tickets.models import (
     ActorKind,
