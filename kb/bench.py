@@ -157,7 +157,10 @@ def _ensure_articles(bench: Bench) -> int:
             batch = []
     Article.objects.bulk_create(batch)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE kb_article")  # as autovacuum would after a bulk load
+        # As autovacuum does within a minute of a bulk load: besides the statistics, VACUUM
+        # merges the GIN indexes' pending lists. Measured right after the load, every
+        # search would otherwise scan 20,000 unsorted pending entries (~5 ms per index).
+        cursor.execute("VACUUM ANALYZE kb_article")
     bench.note(f"seeded {ARTICLES - existing} knowledge-base articles")
     return ARTICLES
 
