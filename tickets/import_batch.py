@@ -19,10 +19,11 @@ open counts depend on each earlier ticket being committed alone).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -87,7 +88,7 @@ def import_plans(plans: list[TicketPlan], lookups: Lookups) -> list[Ticket]:
         _copy(tickets)
         _copy([m for replay in replays for m in replay.messages])
         _copy([e for replay in replays for e in replay.events], with_pk=False)
-        SurveyResponse.objects.bulk_create([a for replay in replays for a in replay.answers])
+        _copy([a for replay in replays for a in replay.answers], with_pk=False)
         numbers = [ticket.pk for ticket in tickets]
         automation.mark_events_seen(numbers)
         refresh_figures_of(numbers)
@@ -185,26 +186,27 @@ def _reserve(model: type[Model], count: int) -> list[int]:
 def _copy(rows: list[Any], *, with_pk: bool = True) -> None:
     """Save new instances of one model with COPY, with the values `save()` would write
     (generated columns fill themselves; without `with_pk`, the sequence numbers rows in
-    list order). Only JSON values need Django's preparation (Jsonb); psycopg adapts the
-    other field types (text, numbers, aware datetimes, lists) as they are."""
+    list order). psycopg adapts text, numbers, aware datetimes and lists as they are; JSON
+    values go as their text, as `JSONField` writes them (`json.dumps`, None as NULL)."""
     if not rows:
         return
     meta = rows[0]._meta
     db = connections[DEFAULT_DB_ALIAS]
     fields = [f for f in meta.concrete_fields if not f.generated and (with_pk or not f.primary_key)]
-    prepare = [
-        partial(f.get_db_prep_save, connection=db) if isinstance(f, JSONField) else None
-        for f in fields
-    ]
-    attnames = [f.attname for f in fields]
+    values_of = attrgetter(*(f.attname for f in fields))
+    json_columns = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     statement = f"COPY {meta.db_table} ({columns}) FROM STDIN"
     with db.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
         for row in rows:
-            values = [getattr(row, name) for name in attnames]
-            copy.write_row(
-                [value if p is None else p(value) for p, value in zip(prepare, values, strict=True)]
-            )
+            values = values_of(row)
+            if json_columns:
+                values = list(values)
+                for i in json_columns:
+                    if values[i] is not None:
+                        values[i] = json.dumps(values[i])
+            write(values)
 
 
 def answer_link(
