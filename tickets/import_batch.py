@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import JSONField, Model
 
+from helpdesk.instances import unsaved
 from metrics.hooks import figures_written
 from metrics.models import SurveyResponse
 from metrics.services import refresh_figures_of
@@ -165,7 +166,7 @@ def _replay(
         assignee = _assignee_at(events, survey.at, lookups)
         link = answer_link(ticket, customer, survey.kind, assignee.pk if assignee else None)
         values = answer_values(link, survey.kind, survey.score, survey.comment, survey.at)
-        answers.append(SurveyResponse(ticket=ticket, kind=survey.kind, **values))
+        answers.append(unsaved(SurveyResponse)(ticket=ticket, kind=survey.kind, **values))
         scores = {survey.kind: survey.score}
         link = SurveyLink(survey.kind, customer, ticket)
         events.append(answers_event(link, scores, survey.comment, survey.at))
@@ -198,15 +199,17 @@ def _copy(rows: list[Any], *, with_pk: bool = True) -> None:
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     statement = f"COPY {meta.db_table} ({columns}) FROM STDIN"
     with db.cursor() as cursor, cursor.copy(statement) as copy:
-        write = copy.write_row
         for row in rows:
             values = values_of(row)
-            if json_columns:
-                values = list(values)
-                for i in json_columns:
-                    if values[i] is not None:
-                        values[i] = json.dumps(values[i])
-            write(values)
+            copy.write_row(_json_as_text(values, json_columns) if json_columns else values)
+
+
+def _json_as_text(values: tuple[Any, ...], json_columns: list[int]) -> list[Any]:
+    text = list(values)
+    for i in json_columns:
+        if text[i] is not None:
+            text[i] = json.dumps(text[i])
+    return text
 
 
 def answer_link(

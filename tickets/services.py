@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.instances import unsaved
 from tickets.models import (
     DONE_STATUSES,
     EMAIL_MAX_LENGTH,
@@ -105,7 +106,7 @@ def new_event(
     saves a batch of them at once."""
     if actor.rule_id is not None:
         data = {**(data or {}), "rule_id": actor.rule_id, "rule": actor.rule_name}
-    return TicketEvent(
+    return unsaved(TicketEvent)(
         ticket=ticket,
         kind=kind,
         at=at or timezone.now(),
@@ -294,7 +295,7 @@ def new_ticket(
     linked_from: Ticket | None = None,
 ) -> Ticket:
     """A new ticket in its first state (status new, unassigned), not saved yet."""
-    return Ticket(
+    return unsaved(Ticket)(
         subject=(subject or "(no subject)").strip()[:998] or "(no subject)",
         mailbox=mailbox,
         customer=customer,
@@ -579,7 +580,7 @@ def new_message(
     fields.setdefault(
         "delivery_status", DeliveryStatus.QUEUED if is_mail_out else DeliveryStatus.NONE
     )
-    return Message(
+    return unsaved(Message)(
         ticket=ticket,
         direction=direction,
         body_text=body_text,
