@@ -54,7 +54,8 @@ def unsaved[M: Model](model: type[M]) -> Callable[..., M]:
         attributes = instance.__dict__
         attributes.update(constants)
         for attname, factory in factories:
-            attributes[attname] = factory()
+            if attname not in values:
+                attributes[attname] = factory()
         for name, value in values.items():
             if name in relations:
                 attname, target, related = relations[name]

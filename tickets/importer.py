@@ -139,10 +139,16 @@ def _is_email(value: str) -> bool:
 
 def _choice(record: dict[str, Any], name: str, choices: Any, default: str | None = None) -> str:
     value = record.get(name, default)
-    allowed = [c.value for c in choices]
+    allowed = _values(choices)
     if value not in allowed:
         raise LineRejected(f"bad {name} {value!r} (one of {', '.join(allowed)})")
     return str(value)
+
+
+@lru_cache
+def _values(choices: Any) -> list[str]:
+    # Reading an enum's members is slow, and every message and event names one.
+    return [c.value for c in choices]
 
 
 def _timestamp(value: Any, what: str) -> datetime:
@@ -263,7 +269,7 @@ def import_mailbox(record: dict[str, Any], lookups: Lookups) -> str:
 def import_agent(record: dict[str, Any], lookups: Lookups) -> str:
     email = _email(_require(record, "email"), "email")
     name = _text(record, "name", required=False)
-    role = _choice(record, "role", [Role.AGENT, Role.MANAGER, Role.ADMIN], default=Role.AGENT)
+    role = _choice(record, "role", AGENT_ROLES, default=Role.AGENT)
     team_names = [_team_name(value) for value in _list(record, "teams")]
     first, _, last = name.partition(" ")
     changed = False
