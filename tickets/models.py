@@ -11,6 +11,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
@@ -248,6 +249,15 @@ class Channel(models.TextChoices):
     IMPORT = "import", "Import"
 
 
+class EqualsAny(models.Lookup):
+    """`lhs = ANY(rhs)` for an array rhs, e.g. an ArraySubquery."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def visible_to(self, user: User) -> TicketQuerySet:
         """The permission rule, in one place: see tickets.access for the 404 helpers."""
@@ -256,7 +266,16 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         if user.is_agent:
             if user.sees_everything:
                 return self
-            return self.filter(mailbox__in=Mailbox.objects.filter(teams__members=user))
+            # mailbox_id = ANY(ARRAY(SELECT ...)): PostgreSQL computes the agent's mailboxes
+            # once (an InitPlan) and filters each ticket as it is read. As `IN (SELECT ...)`
+            # it became a semi-join placed after the joins of select_related, so an inbox
+            # page joined every newer ticket of the other mailboxes before dropping it: at
+            # 1M tickets, with 25,000 newer ones in a mailbox the agent does not see, the
+            # unassigned view took 170 ms, now 19 ms (EXPLAIN ANALYZE).
+            mailboxes = Mailbox.teams.through.objects.filter(team__members=user)
+            return self.filter(
+                EqualsAny(models.F("mailbox_id"), ArraySubquery(mailboxes.values("mailbox_id")))
+            )
         shared_orgs = Organization.objects.filter(customers__user=user, shares_tickets=True)
         return self.filter(Q(customer__user=user) | Q(customer__organization__in=shared_orgs))
 

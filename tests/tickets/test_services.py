@@ -97,6 +97,28 @@ def test_visibility_by_role(personas: Personas) -> None:
     assert visible(personas.other_customer.user) == {theirs.pk}
 
 
+def test_agent_visibility_follows_every_team_and_filters_as_rows_are_read(
+    personas: Personas,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import make_user
+
+    a = make_ticket(personas.mailbox_a, personas.customer)
+    b = make_ticket(personas.mailbox_b, personas.customer)
+    both = make_user(teams=[personas.team_a, personas.team_b])
+    no_team = make_user()
+    visible = lambda user: set(Ticket.objects.visible_to(user).values_list("pk", flat=True))  # noqa: E731
+    assert visible(both) == {a.pk, b.pk}
+    assert visible(no_team) == set()
+    # The agent's mailboxes as an array computed once (an InitPlan), not a semi-join that
+    # PostgreSQL may place after the joins of select_related (tickets.models.visible_to).
+    with CaptureQueriesContext(connection) as queries:
+        list(Ticket.objects.visible_to(personas.agent_a).select_related("customer"))
+    assert '"mailbox_id" = ANY((ARRAY(SELECT' in queries[0]["sql"]
+
+
 def test_shared_organization_sees_colleagues_tickets(personas: Personas) -> None:
     from tests.conftest import make_customer
     from tickets.models import Organization
