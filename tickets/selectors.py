@@ -191,7 +191,7 @@ def filtered_tickets(user: User, query: InboxQuery) -> QuerySet[Ticket]:
 
 def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox: one query (up to four for the priority sort), keyset-paginated."""
-    qs = filtered_tickets(user, query).select_related("customer", "assignee", "mailbox", "team")
+    qs = filtered_tickets(user, query).select_related("customer", "assignee", "mailbox")
     if query.sort == "priority":
         return _by_priority(qs, query)
     if query.sort == "due":

@@ -165,7 +165,7 @@ def _render_inbox_with(client: Client, personas: Personas, rows: int) -> int:
 def test_inbox_query_count_is_the_same_for_10_and_100_rows(
     agent_a: Client, personas: Personas
 ) -> None:
-    # session, user, the ticket page (one query with customer, assignee, mailbox and team
+    # session, user, the ticket page (one query with customer, assignee and mailbox
     # joined), the mailboxes, teams and agents for the filter and bulk menus.
     ten = _render_inbox_with(agent_a, personas, 10)
     hundred = _render_inbox_with(agent_a, personas, 100)
