@@ -389,14 +389,19 @@ def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> T
     if ticket.kind != Kind.SUPPORT:
         return None
     since = timezone.now() - timedelta(days=days)
+    opened = Ticket.objects.filter(
+        customer_id=ticket.customer_id,
+        kind=Kind.SERVICE,
+        tags__contains=[FOLLOW_UP_TAG],
+        created_at__gte=since,
+    )
+    # Every later ticket of the customer matches the rule again: one read, no lock and no
+    # transaction, answers those; the lock is for the ticket that may open one.
+    if opened.exists():
+        return None
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)
-        if Ticket.objects.filter(
-            customer=customer,
-            kind=Kind.SERVICE,
-            tags__contains=[FOLLOW_UP_TAG],
-            created_at__gte=since,
-        ).exists():
+        if opened.exists():
             return None
         recent = list(
             Ticket.objects.filter(customer=customer, kind=Kind.SUPPORT, created_at__gte=since)
