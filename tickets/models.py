@@ -252,10 +252,10 @@ class Channel(models.TextChoices):
 class EqualsAny(models.Lookup):
     """`lhs = ANY(rhs)` for an array rhs, e.g. an ArraySubquery."""
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
