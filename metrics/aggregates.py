@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 from django.db import connection
 
+from metrics.day_counts import whole_days
+
 Kind = Literal["support", "service", "all"]
 Hours = Literal["calendar", "business"]
 Bucket = Literal["day", "week"]
@@ -163,6 +165,18 @@ def _stats(column: str) -> str:
 
 
 def tickets_created_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
+    days = _counted_days(w, group)
+    if days is None:
+        return _tickets_created_rows(w, group)
+    q = _Query("metrics_daycount f")
+    q.add("f.day >= %s AND f.day < %s", *days)
+    q.ticket_filters(w, w.kind_for("tickets_created"), "f")
+    select = "COALESCE(sum(f.created), 0)::bigint AS count"
+    counted = _days_grouped(q, select, "sum(f.created) <> 0", group)
+    return _gated(counted, _tickets_created_rows(w, group), w.time_zone)
+
+
+def _tickets_created_rows(w: Window, group: Group) -> tuple[str, list[Any]]:
     q = _Query("metrics_ticketfigures f")
     q.add("f.created_at >= %s AND f.created_at < %s", w.start, w.end)
     q.ticket_filters(w, w.kind_for("tickets_created"), "f")
@@ -248,6 +262,27 @@ def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
     """
     if isinstance(group, Sets):
         group = group.bucket
+    days = _counted_days(w, group)
+    if days is None:
+        return _backlog_rows(w, group)
+    # An open span counts from the day after the one it began until the day it ended.
+    change = "sum(f.opened - f.closed)"
+    if group is None:
+        q = _day_counts(w, "f.day < %s", days[1])
+        counted = q.sql(f"COALESCE({change}, 0)::bigint AS count", None)
+    else:
+        base, base_params = _day_counts(w, "f.day < %s", days[0]).sql(
+            f"COALESCE({change}, 0) AS n", None
+        )
+        deltas, deltas_params = _day_counts(w, "f.day >= %s AND f.day < %s", *days).sql(
+            f"{change} AS d", _day_bucket(group)
+        )
+        text, params = _backlog_series(base, deltas, group, w)
+        counted = text, [*base_params, *deltas_params, *params]
+    return _gated(counted, _backlog_rows(w, group), w.time_zone)
+
+
+def _backlog_rows(w: Window, group: Group) -> tuple[str, list[Any]]:
     columns = "f.ticket_id, f.starts_at, f.assignee_id, f.team_id"
     if group in ("day", "week"):
         base, base_params = _open_at(w, w.start, "1")
@@ -257,32 +292,14 @@ def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
         ended, ended_params = _open_spans(
             w, "f.ends_at >= %s AND f.ends_at < %s", w.start, w.end
         ).sql(f"{_bucket_start(group, 'f.ends_at')} AS key, -1 AS d", None)
-        text = (
-            f"WITH base AS (SELECT count(*) AS n FROM ({base}) b),"  # noqa: S608
-            f" deltas AS (SELECT key, sum(d) AS d FROM ({began} UNION ALL {ended}) u GROUP BY key),"
-            " keys AS (SELECT k::date AS key FROM generate_series("
-            "date_trunc(%s, %s AT TIME ZONE %s), (%s AT TIME ZONE %s) - interval '1 microsecond',"
-            " %s::interval) AS k)"
-            " SELECT keys.key AS key,"
-            " ((SELECT n FROM base) + sum(COALESCE(deltas.d, 0)) OVER (ORDER BY keys.key))::bigint"
-            " AS count, (SELECT n FROM base) AS opening"
-            " FROM keys LEFT JOIN deltas ON deltas.key = keys.key ORDER BY keys.key"
-        )
         tz = w.time_zone
-        params = [
-            *base_params,
-            tz,
-            *began_params,
-            tz,
-            *ended_params,
+        text, params = _backlog_series(
+            f"SELECT count(*) AS n FROM ({base}) b",  # noqa: S608 (fixed fragments)
+            f"SELECT key, sum(d) AS d FROM ({began} UNION ALL {ended}) u GROUP BY key",  # noqa: S608
             group,
-            w.start,
-            tz,
-            w.end,
-            tz,
-            f"1 {group}",
-        ]
-        return text, params
+            w,
+        )
+        return text, [*base_params, tz, *began_params, tz, *ended_params, *params]
     inner, params = _open_at(w, w.end, columns)
     if group == "rows":
         return f"SELECT f.ticket_id, f.starts_at AS at FROM ({inner}) f", params  # noqa: S608
@@ -290,6 +307,83 @@ def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
     select = f"{key} AS key, count(*) AS count" if key else "count(*) AS count"
     text = f"SELECT {select} FROM ({inner}) f" + (" GROUP BY 1" if key else "")  # noqa: S608
     return text, params
+
+
+def _backlog_series(base: str, deltas: str, group: str, w: Window) -> tuple[str, list[Any]]:
+    """The backlog at the end of each bucket: `base` (column n, the backlog at the window's
+    start) plus the running sum of `deltas` (key, d: its changes per bucket). The
+    parameters returned follow those of `base` and `deltas`."""
+    text = (
+        f"WITH base AS ({base}), deltas AS ({deltas}),"  # noqa: S608 (fixed fragments)
+        " keys AS (SELECT k::date AS key FROM generate_series("
+        "date_trunc(%s, %s AT TIME ZONE %s), (%s AT TIME ZONE %s) - interval '1 microsecond',"
+        " %s::interval) AS k)"
+        " SELECT keys.key AS key,"
+        " ((SELECT n FROM base) + sum(COALESCE(deltas.d, 0)) OVER (ORDER BY keys.key))::bigint"
+        " AS count, (SELECT n FROM base)::bigint AS opening"
+        " FROM keys LEFT JOIN deltas ON deltas.key = keys.key ORDER BY keys.key"
+    )
+    tz = w.time_zone
+    return text, [group, w.start, tz, w.end, tz, f"1 {group}"]
+
+
+def _counted_days(w: Window, group: Group) -> tuple[date, date] | None:
+    """The window's local dates when tickets created and the backlog can be read from the
+    day counts: whole local days, no agent (the counts know no assignee), and a total or
+    a series (per agent or team, and the drill-down, count the rows themselves)."""
+    if w.agent_id is not None:
+        return None
+    if isinstance(group, Sets):
+        if group.people:
+            return None
+    elif group not in (None, "day", "week"):
+        return None
+    return whole_days(w.start, w.end, w.time_zone)
+
+
+def _day_counts(w: Window, condition: str, *params: Any) -> _Query:
+    q = _Query("metrics_daycount f")
+    q.add(condition, *params)
+    q.ticket_filters(w, w.kind_for("backlog"), "f")
+    return q
+
+
+def _day_bucket(bucket: Bucket) -> str:
+    """The bucket of a day count, as _bucket_start gives it for an instant of that day."""
+    return "f.day" if bucket == "day" else f"date_trunc('{bucket}', f.day::timestamp)::date"
+
+
+def _days_grouped(q: _Query, select: str, nonempty: str, group: Group) -> tuple[str, list[Any]]:
+    """Like _grouped for day counts; a bucket whose changes add up to nothing has no row,
+    as a bucket without rows has none when the rows are counted themselves."""
+    if group is None:
+        return q.sql(select, None)
+    where = " AND ".join(q.where)
+    if isinstance(group, Sets):
+        bucket = _day_bucket(group.bucket)
+        text = (
+            f"SELECT {bucket} AS bucket, 0 AS part, {select} FROM {q.table} WHERE {where}"  # noqa: S608
+            f" GROUP BY GROUPING SETS ((), (1)) HAVING GROUPING({bucket}) = 1 OR {nonempty}"
+        )
+    else:
+        bucket = _day_bucket(group)  # type: ignore[arg-type]
+        text = (
+            f"SELECT {bucket} AS key, {select} FROM {q.table} WHERE {where}"  # noqa: S608
+            f" GROUP BY 1 HAVING {nonempty}"
+        )
+    return text, q.params
+
+
+def _gated(counted: tuple[str, list[Any]], rows: tuple[str, list[Any]], time_zone: str):
+    """The day counts' statement if they are kept in `time_zone`, else the one counting
+    the rows: both in one statement, each behind a filter the planner checks once (the
+    other branch never runs)."""
+    kept = "EXISTS (SELECT FROM metrics_daycountzone WHERE name = %s)"
+    text = (
+        f"SELECT * FROM ({counted[0]}) counted WHERE {kept}"  # noqa: S608 (fixed fragments)
+        f" UNION ALL SELECT * FROM ({rows[0]}) counting WHERE NOT {kept}"
+    )
+    return text, [*counted[1], time_zone, *rows[1], time_zone]
 
 
 def _survey_query(w: Window, survey: str, figure: str | None) -> _Query:

@@ -237,6 +237,40 @@ class TicketStateSpan(_TicketFilterColumns):
         return f"#{self.ticket_id} {'open' if self.is_open else 'done'} {self.during}"
 
 
+class DayCount(_TicketFilterColumns):
+    """Changes to three counts of one local day (in DayCountZone's time zone), kind, team
+    and mailbox: tickets created, open spans that began and open spans that ended.
+
+    Triggers on the figures and span tables (migration 0006) append a row per statement
+    that writes them, so every path (the worker, recompute, import, a deleted ticket's
+    cascade) keeps the counts exact; readers add the rows up. Appending never waits on a
+    lock another writer holds, where updating one counter row per day would serialize the
+    workers on today's row. `compact_day_counts` folds the rows into one per key.
+
+    Tickets created and the backlog over whole local days come from here
+    (metrics.aggregates): the backlog at the end of day D is the sum of opened - closed
+    over the days up to D, as an open span counts from the day after it began.
+    """
+
+    day = models.DateField()
+    created = models.IntegerField(default=0)
+    opened = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}: +{self.created} created, {self.opened - self.closed} open"
+
+
+class DayCountZone(models.Model):
+    """The one time zone whose local days DayCount counts (settings.TIME_ZONE when the
+    counts were last rebuilt). A window in another zone is counted from the spans."""
+
+    name = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SurveyInvitation(models.Model):
     """A survey we sent: claims "this ticket was offered CSAT" and drives the NPS throttle.
 

@@ -15,10 +15,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from metrics import day_counts
 from metrics.business_hours import CompiledCalendar, compile_calendar
 from metrics.figures import EventRow, Figures, derive
 from metrics.models import TicketFigures, TicketStateSpan
@@ -306,6 +308,7 @@ def recompute_all(
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM metrics_ticketfigures")
             cursor.execute("DELETE FROM metrics_ticketstatespan")
+            day_counts.rebuild(cursor, settings.TIME_ZONE)
         return 0
     if workers > 1 and not connection.in_atomic_block:
         done = _recompute_in_processes(low, high, total, batch_size, workers, progress)
@@ -315,6 +318,10 @@ def recompute_all(
     # but a table restored from elsewhere could hold some.
     TicketFigures.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
     TicketStateSpan.objects.filter(Q(ticket_id__lt=low) | Q(ticket_id__gt=high)).delete()
+    # The triggers kept the day counts during the rewrite; counting them again folds the
+    # batches' rows into one per day and key, and follows a changed TIME_ZONE.
+    with transaction.atomic(), connection.cursor() as cursor:
+        day_counts.rebuild(cursor, settings.TIME_ZONE)
     _refresh_statistics()
     return done
 
@@ -415,9 +422,20 @@ def _refresh_statistics() -> None:
     backlog's btree is read index-only. VACUUM cannot run inside a transaction (tests)."""
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
-            cursor.execute("ANALYZE metrics_ticketfigures, metrics_ticketstatespan")
+            cursor.execute(
+                "ANALYZE metrics_ticketfigures, metrics_ticketstatespan, metrics_daycount"
+            )
         else:
-            cursor.execute("VACUUM (ANALYZE) metrics_ticketfigures, metrics_ticketstatespan")
+            cursor.execute(
+                "VACUUM (ANALYZE) metrics_ticketfigures, metrics_ticketstatespan, metrics_daycount"
+            )
+
+
+def compact_day_counts() -> None:
+    """One row per day and key again (metrics.day_counts.compact), after the workers'
+    appended changes."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        day_counts.compact(cursor)
 
 
 def stale_ticket_ids(limit: int = 1000, grace: timedelta = timedelta(minutes=2)) -> list[int]:

@@ -36,6 +36,7 @@ def refresh_tickets_figures_task(ticket_ids: list[int]) -> None:
 def sweep_stale_figures_task() -> None:
     for ticket_id in services.stale_ticket_ids():
         services.refresh_ticket_figures(ticket_id)
+    services.compact_day_counts()
 
 
 @shared_task(name="metrics.send_nps_invitations", ignore_result=True)
