@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db import connection
 
@@ -42,7 +42,8 @@ class Sets:
 
 
 # "rows" is not a grouping: it lists the tickets behind a figure (dashboard drill-down).
-Group = Literal["agent", "team", "day", "week", "rows"] | Sets | None
+OneGroup = Literal["agent", "team", "day", "week", "rows"] | None
+Group = OneGroup | Sets
 
 # The default kind of each figure when the caller gives none (specs/metrics.md).
 DEFAULT_KIND: dict[str, Kind] = {
@@ -275,14 +276,15 @@ def backlog_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
             f"COALESCE({change}, 0) AS n", None
         )
         deltas, deltas_params = _day_counts(w, "f.day >= %s AND f.day < %s", *days).sql(
-            f"{change} AS d", _day_bucket(group)
+            f"{change} AS d",
+            _day_bucket(cast(Bucket, group)),  # days count for these only
         )
         text, params = _backlog_series(base, deltas, group, w)
         counted = text, [*base_params, *deltas_params, *params]
     return _gated(counted, _backlog_rows(w, group), w.time_zone)
 
 
-def _backlog_rows(w: Window, group: Group) -> tuple[str, list[Any]]:
+def _backlog_rows(w: Window, group: OneGroup) -> tuple[str, list[Any]]:
     columns = "f.ticket_id, f.starts_at, f.assignee_id, f.team_id"
     if group in ("day", "week"):
         base, base_params = _open_at(w, w.start, "1")
