@@ -47,7 +47,9 @@ def unsaved[M: Model](model: type[M]) -> Callable[..., M]:
     attnames = {*constants, *(attname for attname, _ in factories)}
 
     def build(**values: Any) -> M:
-        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        if (pre_init.receivers or post_init.receivers) and (
+            pre_init.has_listeners(model) or post_init.has_listeners(model)
+        ):
             return model(**values)
         instance = model.__new__(model)
         state = instance._state = ModelState()

@@ -204,11 +204,15 @@ def _copy(rows: list[Any], *, with_pk: bool = True) -> None:
             copy.write_row(_json_as_text(values, json_columns) if json_columns else values)
 
 
+# What `json.dumps(value)` calls, without its per-call argument checks.
+_json_encode = json.JSONEncoder().encode
+
+
 def _json_as_text(values: tuple[Any, ...], json_columns: list[int]) -> list[Any]:
     text = list(values)
     for i in json_columns:
         if text[i] is not None:
-            text[i] = json.dumps(text[i])
+            text[i] = _json_encode(text[i])
     return text
 
 
