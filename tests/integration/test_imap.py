@@ -147,21 +147,21 @@ def test_a_second_worker_never_fetches_a_locked_mailbox(
 CRASHING_FETCH = """
 import os, sys, django
 django.setup()
+import tickets.mail.bulk as bulk
 import tickets.mail.imap as imap
-import tickets.mail.ingest as ingest
 from tickets.models import Mailbox
 point = sys.argv[1]
 if point == "after-commit":
     imap.mark_processed = lambda *a, **k: os._exit(9)
 else:
-    # Killed inside the batch's transaction, after the first message was stored in it.
-    store, calls = ingest._store, []
-    def dying_store(*args, **kwargs):
+    # Killed inside the batch's transaction, after its tickets were written in it.
+    copy, calls = bulk._copy, []
+    def dying_copy(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             os._exit(9)
-        return store(*args, **kwargs)
-    ingest._store = dying_store
+        return copy(*args, **kwargs)
+    bulk._copy = dying_copy
 imap.fetch_mailbox(Mailbox.objects.get(pk=int(sys.argv[2])))
 """
 
