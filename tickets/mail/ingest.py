@@ -5,11 +5,15 @@ message saying it opened a ticket, was added to one, was a duplicate, or was qua
 with a reason. It raises only when the database itself is unreachable, so that the
 caller (an IMAP poll) leaves the messages on the server for the next attempt.
 
-A batch is one transaction: each message has its own savepoint (one that fails is
-quarantined alone, the others are kept), the duplicate checks of the whole batch are one
-query, and each ticket's after-commit hook (rules, SLA, figures) runs once per batch.
-The outcome of each message is the one `ingest_message` gives it alone, in order:
-a reply later in the batch threads onto a ticket opened earlier in it.
+A batch is one transaction, and the outcome of each message is the one
+`ingest_message` gives it alone, in order: a reply later in the batch threads onto a
+ticket opened earlier in it. The duplicate checks of the whole batch are one query.
+The batch is first stored in bulk (tickets/mail/bulk.py: a few statements for the whole
+batch); if that path does not cover it (a bounce, a quarantine retry) or anything in
+it fails, nothing of it is kept and the messages are stored one by one instead, each
+in its own savepoint, so that one that fails is quarantined alone and the others are
+kept. After commit, the batch's tickets go through the workflow (figures, rules, SLA)
+together (`services.tickets_changed`).
 """
 
 from __future__ import annotations
