@@ -718,6 +718,24 @@ def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> Non
     claimed = _claim_many(ticket_ids)
     now = now or timezone.now()
     prefetched = _Prefetched.of([b for b in claimed.values() if b.triggers_rules], now)
+    # The first pass of every ticket evaluated up front, so that the tickets some rule
+    # will act on are loaded in one query.
+    matched = []
+    for ticket_id, batch in claimed.items():
+        if not batch.triggers_rules:
+            continue
+        trigger, rules = _pass(batch, 0, [])
+        ctx = prefetched.contexts[ticket_id] = Context(
+            batch.ticket, trigger, now, batch.message_ids
+        )
+        prefetched.fill(ctx)
+        if any(rule.matches(ctx) for rule in rules):
+            matched.append(ticket_id)
+    if matched:
+        prefetched.tickets = {
+            t.pk: t
+            for t in Ticket.objects.select_related("customer", "mailbox").filter(pk__in=matched)
+        }
     for ticket_id in ticket_ids:
         _run(ticket_id, claimed.get(ticket_id), now, prefetched)
 
@@ -728,6 +746,9 @@ class _Prefetched:
 
     texts: dict[int, str] | None = None
     recent: dict[int, dict[int, int]] = field(default_factory=dict)  # days -> customer -> n
+    # The first pass's context of each ticket, and the tickets a rule will act on.
+    contexts: dict[int, Context] = field(default_factory=dict)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
 
     @classmethod
     def of(cls, batches: list[NewEvents], now: datetime) -> _Prefetched:
@@ -777,33 +798,43 @@ def _run(
             batch = _claim_new_events(ticket_id)
         if batch is None or not batch.triggers_rules:
             break
-        trigger = Trigger.CREATED if EventKind.CREATED in batch.kinds else Trigger.UPDATED
-        if depth == 0 and not acted and all(k == ActorKind.RULE for k in batch.actor_kinds):
-            # Changes a scheduled rule made: the rule that made them must not run on them.
-            acted.extend(batch.rule_ids)
-        rules = [r for r in active_rules() if r.fires_on(trigger) and r.id not in acted]
+        trigger, rules = _pass(batch, depth, acted)
         if not rules:
             break
-        ctx = Context(batch.ticket, trigger, now or timezone.now(), batch.message_ids)
-        if depth == 0:
-            prefetched.fill(ctx)
-        if not _apply_matching(rules, ctx, acted):
+        ctx = prefetched.contexts.pop(ticket_id, None) if depth == 0 else None
+        if ctx is None:
+            ctx = Context(batch.ticket, trigger, now or timezone.now(), batch.message_ids)
+            if depth == 0:
+                prefetched.fill(ctx)
+        loaded = prefetched.tickets.pop(ticket_id, None) if depth == 0 else None
+        if not _apply_matching(rules, ctx, acted, loaded):
             break
     return acted
 
 
-def _apply_matching(rules: list[CachedRule], ctx: Context, acted: list[int]) -> bool:
+def _pass(batch: NewEvents, depth: int, acted: list[int]) -> tuple[str, list[CachedRule]]:
+    """The trigger of a pass over the new events and the rules that may act in it."""
+    trigger = Trigger.CREATED if EventKind.CREATED in batch.kinds else Trigger.UPDATED
+    if depth == 0 and not acted and all(k == ActorKind.RULE for k in batch.actor_kinds):
+        # Changes a scheduled rule made: the rule that made them must not run on them.
+        acted.extend(batch.rule_ids)
+    return trigger, [r for r in active_rules() if r.fires_on(trigger) and r.id not in acted]
+
+
+def _apply_matching(
+    rules: list[CachedRule], ctx: Context, acted: list[int], loaded: Ticket | None = None
+) -> bool:
     """One pass: each matching rule acts, in order, and later rules see its changes.
 
-    The full Ticket, which the actions need, is loaded at the first match only. Returns
-    whether any rule acted.
+    The full Ticket, which the actions need, is loaded at the first match only (or was,
+    `loaded`, for a batch). Returns whether any rule acted.
     """
     ticket: Ticket | None = None
     for rule in rules:
         if not rule.matches(ctx):
             continue
         if ticket is None:
-            ticket = _load_ticket(ctx.ticket.number)
+            ticket = loaded or _load_ticket(ctx.ticket.number)
             if ticket is None:
                 return False
         acted.append(rule.id)
