@@ -711,10 +711,11 @@ def run_rules(ticket_id: int, *, now: datetime | None = None) -> list[int]:
     return _run(ticket_id, _claim_new_events(ticket_id), now, _Prefetched())
 
 
-def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> None:
+def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> bool:
     """`run_rules` for each of these tickets (distinct ids), in order, with what a
     no-match evaluation reads done in one statement each for all of them: the claim, the
-    new customer messages' texts, the customers' recent ticket counts."""
+    new customer messages' texts, the customers' recent ticket counts. True if any rule
+    acted."""
     claimed = _claim_many(ticket_ids)
     now = now or timezone.now()
     prefetched = _Prefetched.of([b for b in claimed.values() if b.triggers_rules], now)
@@ -736,8 +737,10 @@ def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> Non
             t.pk: t
             for t in Ticket.objects.select_related("customer", "mailbox").filter(pk__in=matched)
         }
+    acted = False
     for ticket_id in ticket_ids:
-        _run(ticket_id, claimed.get(ticket_id), now, prefetched)
+        acted = bool(_run(ticket_id, claimed.get(ticket_id), now, prefetched)) or acted
+    return acted
 
 
 @dataclass
