@@ -29,13 +29,15 @@ _CHANGES = {
 }
 
 
-def _append(changes: str, zone: str) -> str:
-    """INSERT the changes summed per day and key; `zone` is the zone's placeholder."""
+def _append(changes: str) -> str:
+    """INSERT the changes summed per day and key, in the zone of metrics_daycountzone: read
+    by this statement, after it waited for any rebuild (EXCLUSIVE lock on the counts), so
+    a change never lands in the zone a rebuild has just replaced. No zone, no rows."""
     return (
         "INSERT INTO metrics_daycount (day, kind, team_id, mailbox_id, created, opened, closed)"  # noqa: S608 (fixed fragments)
-        f" SELECT (c.at AT TIME ZONE {zone})::date, c.kind, c.team_id, c.mailbox_id,"
+        " SELECT (c.at AT TIME ZONE z.name)::date, c.kind, c.team_id, c.mailbox_id,"
         " sum(c.created), sum(c.opened), sum(c.closed)"
-        f" FROM ({changes}) c GROUP BY 1, 2, 3, 4"
+        f" FROM ({changes}) c, metrics_daycountzone z GROUP BY 1, 2, 3, 4"
         " HAVING sum(c.created) <> 0 OR sum(c.opened) <> 0 OR sum(c.closed) <> 0"
     )
 
@@ -55,24 +57,25 @@ def _trigger_changes(table: str) -> str:
     )
 
 
+def functions_sql() -> list[str]:
+    """The trigger functions (migrations 0006, and 0007 which replaced the first ones)."""
+    parts = []
+    for table in _CHANGES:
+        append = _append("%s").replace("'", "''")
+        parts.append(
+            f"CREATE OR REPLACE FUNCTION {table}_day_counts() RETURNS trigger"
+            " LANGUAGE plpgsql AS $$"
+            f" BEGIN EXECUTE format('{append}', {_trigger_changes(table)}); RETURN NULL; END $$"
+        )
+    return parts
+
+
 def install_sql() -> list[str]:
     """The trigger functions and statement triggers (migration 0006). Transition tables
     give each statement's rows at once, so a COPY of thousands of spans appends one
     summed row per day and key, not one per span."""
-    parts = []
+    parts = functions_sql()
     for table in _CHANGES:
-        function = f"{table}_day_counts"
-        append = _append("%s", "$1").replace("'", "''")
-        parts.append(
-            f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$"  # noqa: S608
-            " DECLARE zone text;"
-            " BEGIN"
-            " SELECT name INTO zone FROM metrics_daycountzone;"
-            " IF zone IS NULL THEN RETURN NULL; END IF;"
-            f" EXECUTE format('{append}', {_trigger_changes(table)}) USING zone;"
-            " RETURN NULL;"
-            " END $$"
-        )
         for event, tables in (
             ("INSERT", "NEW TABLE AS new_rows"),
             ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
@@ -80,7 +83,7 @@ def install_sql() -> list[str]:
         ):
             parts.append(
                 f"CREATE TRIGGER {table}_day_counts_{event.lower()} AFTER {event} ON {table}"
-                f" REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+                f" REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {table}_day_counts()"
             )
     return parts
 
@@ -90,16 +93,21 @@ def uninstall_sql() -> list[str]:
 
 
 def rebuild(cursor, zone: str) -> None:
-    """Count every day again from the figures and spans, in `zone`. Writers wait meanwhile
-    (SHARE lock), so none appends a change counted in the old zone or twice."""
-    cursor.execute("LOCK TABLE metrics_ticketfigures, metrics_ticketstatespan IN SHARE MODE")
+    """Count every day again from the figures and spans, in `zone`.
+
+    The EXCLUSIVE lock on the counts (readers go on) makes writers' triggers and the
+    sweeper's compaction wait until this commits: a writer that appended before it is
+    waited for and counted here, one that appends after it is not counted here and keeps
+    its own row. Figures and spans are not locked: a writer locks those before the counts,
+    this the other way round, and would deadlock with it."""
+    cursor.execute("LOCK TABLE metrics_daycount IN EXCLUSIVE MODE")
     cursor.execute("DELETE FROM metrics_daycountzone")
     cursor.execute("INSERT INTO metrics_daycountzone (name) VALUES (%s)", [zone])
     cursor.execute("DELETE FROM metrics_daycount")
     changes = " UNION ALL ".join(
         template.format(rows=table, sign="1") for table, template in _CHANGES.items()
     )
-    cursor.execute(_append(changes, "%s"), [zone])
+    cursor.execute(_append(changes))
 
 
 def compact(cursor) -> None:

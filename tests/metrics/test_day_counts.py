@@ -84,9 +84,9 @@ def _sums() -> dict[tuple, tuple[int, int, int]]:
     return {key: tuple(total) for key, total in sums.items() if any(total)}  # type: ignore[misc]
 
 
-def _recounted() -> dict[tuple, tuple[int, int, int]]:
+def _recounted(zone: str = "UTC") -> dict[tuple, tuple[int, int, int]]:
     with connection.cursor() as cursor:
-        day_counts.rebuild(cursor, "UTC")
+        day_counts.rebuild(cursor, zone)
     return _sums()
 
 
@@ -174,6 +174,21 @@ def test_every_write_keeps_the_counts(personas: Personas, history: list[Ticket])
     # Everything rewritten from history; the counts match the rows again.
     recompute_all()
     assert _sums() == _recounted()
+
+
+def test_writes_count_in_the_zone_of_the_last_rebuild(
+    personas: Personas, history: list[Ticket]
+) -> None:
+    _recounted("Pacific/Auckland")  # UTC+13 in March: other days than UTC
+    set_status(history[2], personas.agent_a, "solved", hours(40))
+    refresh_ticket_figures(history[2].pk)
+    assert _sums() == _recounted("Pacific/Auckland") != _recounted("UTC")
+    # Without a zone (a flushed table) the triggers append nothing and fail nothing.
+    DayCountZone.objects.all().delete()
+    before = _sums()
+    refresh_ticket_figures(history[3].pk)
+    Ticket.objects.filter(pk=history[4].pk).delete()
+    assert _sums() == before
 
 
 def test_compacting_keeps_the_sums(personas: Personas, history: list[Ticket]) -> None:
