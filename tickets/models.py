@@ -384,8 +384,13 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-updated_at", "-number"], name="ticket_status_updated"),
             # "Mine" and per-assignee filters.
             models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee"),
-            # Per-mailbox views and the agent permission filter.
-            models.Index(fields=["mailbox", "status", "-updated_at"], name="ticket_mailbox"),
+            # Per-mailbox views, the agent permission filter, and the inbox pages of agents
+            # who see some mailboxes (selectors._newest_per_mailbox: one ordered scan per
+            # mailbox and status, so the ticket number breaks ties in the index too).
+            models.Index(
+                fields=["mailbox", "status", "-updated_at", "-number"],
+                name="ticket_mailbox_updated",
+            ),
             models.Index(fields=["team", "status", "-updated_at"], name="ticket_team"),
             # Customer panel: a customer's other tickets, newest first.
             models.Index(fields=["customer", "-created_at"], name="ticket_customer"),

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.html import escape
@@ -151,7 +153,10 @@ def _after_cursor(cursor: str, sort: str) -> Q | None:
 
 def filtered_tickets(user: User, query: InboxQuery) -> QuerySet[Ticket]:
     """The view and filters, without sort or pagination; shared by the list and bulk."""
-    qs = Ticket.objects.visible_to(user)
+    return _filtered(Ticket.objects.visible_to(user), user, query)
+
+
+def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[Ticket]:
     base = view_filter(query.view, user)
     if query.status:
         # An explicit status filter replaces the view's own status set.
@@ -205,7 +210,53 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     after = _after_cursor(query.cursor, query.sort) if query.cursor else None
     if after is not None:
         qs = qs.filter(after)
+    if query.sort == "updated" and user.is_agent and not user.sees_everything:
+        qs = qs.filter(number__in=_newest_per_mailbox(user, query, after, query.limit + 1))
     return _page(list(qs[: query.limit + 1]), query, is_first=after is None)
+
+
+def _view_statuses(query: InboxQuery) -> tuple[str, ...]:
+    """The statuses a view and its filters can show (see view_filter and _filtered)."""
+    if query.status:
+        statuses: tuple[str, ...] = (query.status,)
+    elif query.view == "pending":
+        statuses = (Status.PENDING,)
+    elif query.view == "solved":
+        statuses = DONE_STATUSES
+    elif query.view == "all":
+        statuses = tuple(Status.values)
+    else:
+        statuses = OPEN_STATUSES
+    if query.sla:
+        statuses = tuple(s for s in statuses if s in OPEN_STATUSES)
+    return statuses
+
+
+def _newest_per_mailbox(
+    user: User, query: InboxQuery, after: Q | None, count: int
+) -> QuerySet[Any]:
+    """The numbers of the `count` newest matching tickets of each (mailbox, status) the
+    agent sees: a superset of the page, each an ordered scan of ticket_mailbox_updated.
+
+    Read newest first over all mailboxes (ticket_updated), an agent's page has to skip
+    every newer ticket of the mailboxes they do not see: 98,000 of them at 1M tickets
+    once the mail bench had filled a mailbox of its own, 40-80 ms. PostgreSQL cannot
+    merge several index ranges in order, so each (mailbox, status) is read on its own
+    (at most `count` rows each) and the page is taken from their union.
+    """
+    tickets = _filtered(Ticket.objects.all(), user, query)
+    if after is not None:
+        tickets = tickets.filter(after)
+    newest: Any = None
+    for status in _view_statuses(query):
+        top = tickets.filter(status=status, mailbox_id=OuterRef("mailbox_id"))
+        array = ArraySubquery(top.order_by("-updated_at", "-number").values("number")[:count])
+        newest = array if newest is None else Func(newest, array, function="", arg_joiner=" || ")
+    if newest is None:
+        return Ticket.objects.none().values("number")
+    unnest = Func(newest, function="unnest", output_field=BigIntegerField())
+    mailboxes = Mailbox.teams.through.objects.filter(team__members=user)
+    return mailboxes.annotate(ticket_number=unnest).values("ticket_number")
 
 
 def _page(rows: list[Ticket], query: InboxQuery, *, is_first: bool) -> InboxPage:

@@ -352,3 +352,60 @@ def test_inbox_rows_render_what_the_row_template_rendered(personas: Personas) ->
     assert "wf-sla-overdue" in expected and "wf-sla-soon" in expected
     assert "&lt;script&gt;" in expected and "Ann &quot;A&amp;B&quot;" in expected
     assert inbox_rows([], "/t/") == ""
+
+
+def _plain_pages(user, query: InboxQuery) -> list[list[int]]:
+    """Every page as the plain query (newest first over all visible tickets) gives it."""
+    ordered = selectors.filtered_tickets(user, query).order_by("-updated_at", "-number")
+    numbers = list(ordered.values_list("number", flat=True))
+    return [numbers[i : i + query.limit] for i in range(0, len(numbers), query.limit)] or [[]]
+
+
+def _pages(user, query: InboxQuery) -> list[list[int]]:
+    pages, cursor = [], ""
+    while True:
+        page = selectors.inbox_tickets(user, InboxQuery(**{**query.__dict__, "cursor": cursor}))
+        pages.append([t.number for t in page.tickets])
+        cursor = page.next_cursor
+        if not cursor:
+            return pages
+
+
+def test_agents_pages_are_read_per_mailbox_with_the_same_rows(personas: Personas) -> None:
+    from tests.conftest import make_mailbox, make_user
+
+    third = make_mailbox(teams=[personas.team_b], name="Mailbox C")
+    both = make_user(teams=[personas.team_a, personas.team_b])
+    tickets = []
+    for n in range(36):
+        mailbox = [personas.mailbox_a, personas.mailbox_b, third][n % 3]
+        ticket = make_ticket(
+            mailbox, personas.customer, tags=["vip"] if n % 4 == 0 else [], priority=Priority.HIGH
+        )
+        changes = [{}, {"status": Status.PENDING}, {"assignee": personas.agent_a}]
+        if n % 5 == 0:
+            changes.append({"status": Status.SOLVED})
+        services.update_ticket(ticket, **changes[n % len(changes)])
+        if n % 10 == 0:
+            services.update_ticket(ticket, status=Status.CLOSED)
+        tickets.append(ticket)
+    # Ties on updated_at across mailboxes and statuses: the number decides, as in the index.
+    tied = timezone.now()
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets[5:20]]).update(updated_at=tied)
+    queries = [
+        InboxQuery(view=view, limit=limit)
+        for view in ("open", "unassigned", "mine", "pending", "solved", "all")
+        for limit in (2, 7)
+    ] + [
+        InboxQuery(view="all", status=Status.PENDING, limit=3),
+        InboxQuery(view="open", tag="vip", limit=2),
+        InboxQuery(view="open", mailbox=personas.mailbox_b.pk, limit=2),
+        InboxQuery(view="open", assignee="none", limit=3),
+        InboxQuery(view="solved", sla="any", limit=3),
+    ]
+    for user in (personas.agent_a, personas.agent_b, both):
+        for query in queries:
+            assert _pages(user, query) == _plain_pages(user, query), (user, query)
+    with CaptureQueriesContext(connection) as captured:
+        selectors.inbox_tickets(both, InboxQuery())
+    assert len(captured) == 1 and "unnest" in captured[0]["sql"]
