@@ -465,7 +465,7 @@ def _actor(rule: CachedRule) -> Any:
 
 
 def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
-    from tickets import assignment, collab, notify, services
+    from tickets import assignment, collab, follow_ups, notify, services
 
     actor = _actor(rule)
     kind, value = action["type"], action.get("value")
@@ -499,7 +499,7 @@ def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> No
             ticket, notify.recipients(ticket, value), f"Rule “{rule.name}” matched", actor=actor
         )
     elif kind == "open_follow_up":
-        collab.open_success_follow_up(ticket, actor=actor, days=int(action.get("days", 30)))
+        follow_ups.open_success_follow_up(ticket, actor=actor, days=int(action.get("days", 30)))
 
 
 def rule_text(kind: str, value: Any) -> str:
@@ -712,10 +712,16 @@ def run_rules(ticket_id: int, *, now: datetime | None = None) -> list[int]:
 
 
 def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> bool:
-    """`run_rules` for each of these tickets (distinct ids), in order, with what a
-    no-match evaluation reads done in one statement each for all of them: the claim, the
-    new customer messages' texts, the customers' recent ticket counts. True if any rule
-    acted."""
+    """`run_rules` for each of these tickets (distinct ids), in order, a pass at a time
+    for all of them: what a pass reads is one statement for the whole batch (the claim,
+    the new customer messages' texts, the customers' recent ticket counts, the tickets a
+    rule will act on), and the success follow-ups its rules ask for are opened together
+    when the pass ends (tickets/follow_ups.py). True if any rule acted.
+
+    Between tickets, only the order of passes differs from running each alone: a batch's
+    rules see the state after the whole batch (docs/workflow.md)."""
+    from tickets import follow_ups
+
     claimed = _claim_many(ticket_ids)
     now = now or timezone.now()
     prefetched = _Prefetched.of([b for b in claimed.values() if b.triggers_rules], now)
@@ -737,10 +743,22 @@ def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> boo
             t.pk: t
             for t in Ticket.objects.select_related("customer", "mailbox").filter(pk__in=matched)
         }
-    acted = False
-    for ticket_id in ticket_ids:
-        acted = bool(_run(ticket_id, claimed.get(ticket_id), now, prefetched)) or acted
-    return acted
+    acted: dict[int, list[int]] = {ticket_id: [] for ticket_id in ticket_ids}
+    pending = list(ticket_ids)
+    for depth in range(MAX_DEPTH):
+        again = []
+        with follow_ups.together():
+            for ticket_id in pending:
+                if _ticket_pass(
+                    ticket_id, claimed.get(ticket_id), depth, acted[ticket_id], now, prefetched
+                ):
+                    again.append(ticket_id)
+        if not again:
+            break
+        # What the rules changed is looked at again, for all the tickets they acted on.
+        pending = again
+        claimed = _claim_many(again)
+    return any(acted.values())
 
 
 @dataclass
@@ -799,20 +817,32 @@ def _run(
     for depth in range(MAX_DEPTH):
         if depth:
             batch = _claim_new_events(ticket_id)
-        if batch is None or not batch.triggers_rules:
-            break
-        trigger, rules = _pass(batch, depth, acted)
-        if not rules:
-            break
-        ctx = prefetched.contexts.pop(ticket_id, None) if depth == 0 else None
-        if ctx is None:
-            ctx = Context(batch.ticket, trigger, now or timezone.now(), batch.message_ids)
-            if depth == 0:
-                prefetched.fill(ctx)
-        loaded = prefetched.tickets.pop(ticket_id, None) if depth == 0 else None
-        if not _apply_matching(rules, ctx, acted, loaded):
+        if not _ticket_pass(ticket_id, batch, depth, acted, now, prefetched):
             break
     return acted
+
+
+def _ticket_pass(
+    ticket_id: int,
+    batch: NewEvents | None,
+    depth: int,
+    acted: list[int],
+    now: datetime | None,
+    prefetched: _Prefetched,
+) -> bool:
+    """One pass of the rules over a ticket's new events (`batch`); whether a rule acted."""
+    if batch is None or not batch.triggers_rules:
+        return False
+    trigger, rules = _pass(batch, depth, acted)
+    if not rules:
+        return False
+    ctx = prefetched.contexts.pop(ticket_id, None) if depth == 0 else None
+    if ctx is None:
+        ctx = Context(batch.ticket, trigger, now or timezone.now(), batch.message_ids)
+        if depth == 0:
+            prefetched.fill(ctx)
+    loaded = prefetched.tickets.pop(ticket_id, None) if depth == 0 else None
+    return _apply_matching(rules, ctx, acted, loaded)
 
 
 def _pass(batch: NewEvents, depth: int, acted: list[int]) -> tuple[str, list[CachedRule]]:

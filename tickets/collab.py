@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +20,6 @@ from tickets.models import (
     ActorKind,
     CannedReply,
     Channel,
-    Customer,
     Direction,
     EventKind,
     Kind,
@@ -46,8 +45,6 @@ from tickets.services import (
     reply,
     update_ticket,
 )
-
-FOLLOW_UP_TAG = "success-follow-up"
 
 # --- placeholders -----------------------------------------------------------------------
 
@@ -377,69 +374,7 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     return sent
 
 
-# --- follow-ups and outreach ------------------------------------------------------------
-
-
-def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> Ticket | None:
-    """A service ticket for the customer's success contact after repeated support tickets.
-
-    At most one per customer per `days`; the customer row is locked so two tickets arriving
-    together cannot both open one.
-    """
-    if ticket.kind != Kind.SUPPORT:
-        return None
-    since = timezone.now() - timedelta(days=days)
-    opened = Ticket.objects.filter(
-        customer_id=ticket.customer_id,
-        kind=Kind.SERVICE,
-        tags__contains=[FOLLOW_UP_TAG],
-        created_at__gte=since,
-    )
-    # Every later ticket of the customer matches the rule again: one read, no lock and no
-    # transaction, answers those; the lock is for the ticket that may open one.
-    if opened.exists():
-        return None
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)
-        if opened.exists():
-            return None
-        recent = list(
-            Ticket.objects.filter(customer=customer, kind=Kind.SUPPORT, created_at__gte=since)
-            .order_by("created_at")
-            .values_list("pk", "subject")
-        )
-        organization = (
-            Organization.objects.select_related("success_contact")
-            .filter(pk=customer.organization_id)
-            .first()
-        )
-        contact = organization.success_contact if organization else None
-        who = customer.name or customer.email
-        body = "\n".join(
-            [
-                f"{who} opened {len(recent)} support tickets in the last {days} days:",
-                *(f"#{pk} {subject}" for pk, subject in recent),
-                "",
-                "Check in with them: is something bigger going wrong?",
-            ]
-        )
-        follow_up = create_ticket(
-            mailbox=ticket.mailbox,
-            customer=customer,
-            subject=f"Check in with {who}: {len(recent)} support tickets in {days} days",
-            body_text=body,
-            direction=Direction.NOTE,
-            channel=Channel.OUTBOUND,
-            kind=Kind.SERVICE,
-            tags=[FOLLOW_UP_TAG],
-            team=ticket.team,
-            assignee=contact if contact and contact.is_agent and contact.is_active else None,
-            actor=actor,
-            linked_from=ticket,
-        )
-        if follow_up.assignee_id and contact is not None:
-            notify_agents([contact], follow_up.pk, f"Follow up with {who}", body)
-    return follow_up
+# --- outreach (follow-ups after repeated tickets: tickets/follow_ups.py) ---------------
 
 
 _RECIPIENT_SPLIT = re.compile(r"[\s,;]+")

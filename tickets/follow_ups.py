@@ -1,0 +1,301 @@
+"""Success follow-ups: a service ticket for the customer's success contact once a customer
+has opened repeated support tickets (the built-in rule "three support tickets in 30
+days", action `open_follow_up`).
+
+`open_success_follow_up` opens one for one ticket, through `create_ticket`. Inside
+`together()` (the rules of a mail batch, tickets/automation.py) the requests are
+collected instead and `open_success_follow_ups` opens them all at the end of the rules'
+pass, with the same rows, in a handful of statements: the customers locked together,
+their earlier follow-ups and recent support tickets read in one query each, and the
+tickets, messages and events written with one COPY each, as tickets/mail/bulk.py writes
+the mail of a batch. tests/tickets/test_follow_ups.py compares both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from tickets import services
+from tickets.models import (
+    Channel,
+    Customer,
+    Direction,
+    EventKind,
+    Kind,
+    Message,
+    Organization,
+    Priority,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from tickets.notify import notify_agents
+from tickets.services import Actor
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_TAG = "success-follow-up"
+# What a follow-up is, whichever way it is opened.
+_FOLLOW_UP: dict[str, Any] = {
+    "channel": Channel.OUTBOUND,
+    "kind": Kind.SERVICE,
+    "tags": [FOLLOW_UP_TAG],
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """A rule asked for a follow-up of `ticket`, the customer's latest support ticket."""
+
+    ticket: Ticket
+    actor: Actor
+    days: int
+
+
+_collected: ContextVar[list[Request] | None] = ContextVar("follow_ups_collected", default=None)
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """Collect the follow-ups asked for inside the block and open them all when it ends
+    (inside the caller's transaction), in the order they were asked for."""
+    requests: list[Request] = []
+    token = _collected.set(requests)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+    if requests:
+        open_success_follow_ups(requests)
+
+
+def _opened_since(customer_id: int, since: datetime) -> bool:
+    return Ticket.objects.filter(
+        customer_id=customer_id,
+        kind=Kind.SERVICE,
+        tags__contains=[FOLLOW_UP_TAG],
+        created_at__gte=since,
+    ).exists()
+
+
+def _subject_and_body(
+    customer: Customer, recent: list[tuple[int, str]], days: int
+) -> tuple[str, str]:
+    who = customer.name or customer.email
+    body = "\n".join(
+        [
+            f"{who} opened {len(recent)} support tickets in the last {days} days:",
+            *(f"#{pk} {subject}" for pk, subject in recent),
+            "",
+            "Check in with them: is something bigger going wrong?",
+        ]
+    )
+    return f"Check in with {who}: {len(recent)} support tickets in {days} days", body
+
+
+def _agent(contact: User | None) -> User | None:
+    return contact if contact and contact.is_agent and contact.is_active else None
+
+
+def _announce(follow_up: Ticket, customer: Customer, contact: User | None, body: str) -> None:
+    if follow_up.assignee_id and contact is not None:
+        notify_agents(
+            [contact], follow_up.pk, f"Follow up with {customer.name or customer.email}", body
+        )
+
+
+def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> Ticket | None:
+    """A service ticket for the customer's success contact after repeated support tickets.
+
+    At most one per customer per `days`; the customer row is locked so two tickets arriving
+    together cannot both open one. Inside `together()`, only noted (see the module).
+    """
+    if ticket.kind != Kind.SUPPORT:
+        return None
+    collected = _collected.get()
+    if collected is not None:
+        collected.append(Request(ticket, actor, days))
+        return None
+    since = timezone.now() - timedelta(days=days)
+    # Every later ticket of the customer matches the rule again: one read, no lock and no
+    # transaction, answers those; the lock is for the ticket that may open one.
+    if _opened_since(ticket.customer_id, since):
+        return None
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)
+        if _opened_since(customer.pk, since):
+            return None
+        recent = list(
+            Ticket.objects.filter(customer=customer, kind=Kind.SUPPORT, created_at__gte=since)
+            .order_by("created_at")
+            .values_list("pk", "subject")
+        )
+        organization = (
+            Organization.objects.select_related("success_contact")
+            .filter(pk=customer.organization_id)
+            .first()
+        )
+        contact = organization.success_contact if organization else None
+        subject, body = _subject_and_body(customer, recent, days)
+        follow_up = services.create_ticket(
+            mailbox=ticket.mailbox,
+            customer=customer,
+            subject=subject,
+            body_text=body,
+            direction=Direction.NOTE,
+            team=ticket.team,
+            **_FOLLOW_UP,
+            assignee=_agent(contact),
+            actor=actor,
+            linked_from=ticket,
+        )
+        _announce(follow_up, customer, contact, body)
+    return follow_up
+
+
+def open_success_follow_ups(requests: list[Request]) -> list[Ticket]:
+    """`open_success_follow_up` for each request, in order, written together (see the
+    module). If the batch cannot be written, each request is taken alone."""
+    try:
+        with transaction.atomic():
+            return _open_together(requests)
+    except DatabaseError:
+        log.exception("follow-ups of a batch failed; opening them one at a time")
+    opened = []
+    for request in requests:
+        try:
+            follow_up = open_success_follow_up(
+                request.ticket, actor=request.actor, days=request.days
+            )
+        except Exception:
+            # As for any rule action: a broken one must not stop the others.
+            log.exception("follow-up of #%s failed", request.ticket.pk)
+            continue
+        if follow_up is not None:
+            opened.append(follow_up)
+    return opened
+
+
+def _open_together(requests: list[Request]) -> list[Ticket]:
+    from tickets.import_batch import _copy, _reserve
+
+    requests = [r for r in requests if r.ticket.kind == Kind.SUPPORT]
+    if not requests:
+        return []
+    now = timezone.now()
+    longest = now - timedelta(days=max(r.days for r in requests))
+    ids = sorted({r.ticket.customer_id for r in requests})
+    customers = {
+        c.pk: c
+        for c in Customer.objects.select_for_update(of=("self",))
+        .select_related("organization__success_contact")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    latest: dict[int, datetime] = dict(
+        Ticket.objects.filter(
+            customer_id__in=ids,
+            kind=Kind.SERVICE,
+            tags__contains=[FOLLOW_UP_TAG],
+            created_at__gte=longest,
+        )
+        .values("customer_id")
+        .annotate(latest=Max("created_at"))
+        .values_list("customer_id", "latest")
+    )
+    wanted: list[Request] = []
+    for request in requests:
+        customer_id = request.ticket.customer_id
+        seen = latest.get(customer_id)
+        if seen is not None and seen >= now - timedelta(days=request.days):
+            continue
+        latest[customer_id] = now
+        wanted.append(request)
+    if not wanted:
+        return []
+    recent: dict[int, list[tuple[int, str, datetime]]] = {}
+    for customer_id, pk, subject, created_at in (
+        Ticket.objects.filter(
+            customer_id__in={r.ticket.customer_id for r in wanted},
+            kind=Kind.SUPPORT,
+            created_at__gte=longest,
+        )
+        .order_by("created_at")
+        .values_list("customer_id", "pk", "subject", "created_at")
+    ):
+        recent.setdefault(customer_id, []).append((pk, subject, created_at))
+    team_ids = {r.ticket.team_id for r in wanted if r.ticket.team_id is not None}
+    teams = Team.objects.in_bulk(team_ids) if team_ids else {}
+
+    numbers = iter(_reserve(Ticket, len(wanted)))
+    message_pks = iter(_reserve(Message, len(wanted)))
+    tickets: list[Ticket] = []
+    messages: list[Message] = []
+    events: list[TicketEvent] = []
+    announced: list[tuple[Ticket, Actor, Customer, User | None, str]] = []
+    for request in wanted:
+        source, actor = request.ticket, request.actor
+        customer = customers[source.customer_id]
+        since = now - timedelta(days=request.days)
+        subject, body = _subject_and_body(
+            customer,
+            [(pk, s) for pk, s, at in recent.get(customer.pk, []) if at >= since],
+            request.days,
+        )
+        organization = customer.organization
+        contact = organization.success_contact if organization else None
+        # What create_ticket writes, in its order: the ticket, its created event, the
+        # link on the source ticket, the note and its event, then the assignment.
+        follow_up = services.new_ticket(
+            mailbox=source.mailbox,
+            customer=customer,
+            subject=subject,
+            priority=Priority.NORMAL,
+            team=teams.get(source.team_id) if source.team_id is not None else None,
+            at=now,
+            linked_from=source,
+            **_FOLLOW_UP,
+        )
+        follow_up.number = next(numbers)
+        events.append(services.created_event(follow_up, actor=actor))
+        events.append(
+            services.new_event(source, EventKind.LINKED, actor=actor, at=now, after=follow_up.pk)
+        )
+        note = services.new_message(
+            follow_up, direction=Direction.NOTE, body_text=body, author=actor.user, at=now
+        )
+        note.pk = next(message_pks)
+        messages.append(note)
+        events.append(services.message_event(note, actor=actor))
+        for key, value in services.message_updates(follow_up, note).items():
+            setattr(follow_up, key, value)
+        assignee = _agent(contact)
+        if assignee is not None:
+            changed, _ = services.apply_changes(
+                follow_up, {"assignee": assignee}, actor=actor, at=now
+            )
+            events.extend(changed)
+        tickets.append(follow_up)
+        announced.append((follow_up, actor, customer, contact, body))
+    _copy(tickets)
+    _copy(messages)
+    _copy(events, with_pk=False)
+    from tickets.mail.hooks import ticket_assigned
+
+    for follow_up, actor, customer, contact, body in announced:
+        if follow_up.assignee is not None:
+            ticket_assigned(follow_up, follow_up.assignee, actor.user)
+        _announce(follow_up, customer, contact, body)
+        services.after_commit(follow_up.pk)
+    return tickets
