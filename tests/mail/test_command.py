@@ -12,6 +12,9 @@ from django.core.management import CommandError, call_command
 
 from tests.conftest import Personas
 from tests.mail.conftest import MESSAGES
+from tickets.mail.ahead import parsed_ahead
+from tickets.mail.bench import mixed_messages
+from tickets.mail.ingest import ingest_many, parse_all
 from tickets.models import Message, QuarantinedEmail, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +69,39 @@ def test_unknown_mailbox_and_missing_path_are_clear_errors(personas: Personas) -
         run("--mailbox", "nobody@tandem.test", str(MESSAGES / "plain.eml"))
     with pytest.raises(CommandError, match="No such file"):
         run("/nonexistent/path.eml")
+
+
+def test_batches_parsed_in_a_second_process_are_those_parsed_here() -> None:
+    """ingest_email parses batch n+1 in a forked process while it stores batch n."""
+    raws = mixed_messages(240, "ahead", "a@tandem.test")
+    batches = [[(f"m{n}", raw) for n, raw in enumerate(raws[i : i + 100])] for i in (0, 100, 200)]
+    ahead = list(parsed_ahead(iter(batches)))
+    assert [batch for batch, _ in ahead] == batches
+    assert [parsed for _, parsed in ahead] == [parse_all([r for _, r in b]) for b in batches]
+    # The quarantine reasons come back as well as the parsed messages.
+    assert sum(isinstance(p, str) for _, parsed in ahead for p in parsed) == 12
+
+
+def test_a_directory_of_several_batches_gets_the_outcomes_of_ingesting_it_here(
+    personas: Personas, tmp_path: Path
+) -> None:
+    def folder(run_id: str) -> tuple[Path, list[bytes]]:
+        raws = mixed_messages(230, run_id, "a@tandem.test")
+        path = tmp_path / run_id
+        path.mkdir()
+        for n, raw in enumerate(raws):
+            (path / f"{n:04d}.eml").write_bytes(raw)
+        return path, raws
+
+    _, here_raws = folder("here0001")
+    here = [
+        re.sub(r"#\d+", "#N", result.describe())
+        for i in range(0, len(here_raws), 100)
+        for result in ingest_many(here_raws[i : i + 100], source="command")
+    ]
+    command_path, _ = folder("cmd00001")
+    lines = run(str(command_path))
+    assert [re.sub(r"#\d+", "#N", line.split(": ", 1)[1]) for line in lines[:-1]] == here
+    read, new, added, duplicates, quarantined = summary(lines)
+    assert (read, duplicates) == (230, 0)
+    assert new > 0 and added > 0 and quarantined > 0

@@ -100,14 +100,21 @@ def ingest_many(
     mailbox: Mailbox | None = None,
     source: str = "command",
     retry_of: QuarantinedEmail | None = None,
+    parsed: Sequence[ParsedEmail | str] | None = None,
 ) -> list[IngestResult]:
-    """Store raw messages in one transaction; one result per message, in order."""
+    """Store raw messages in one transaction; one result per message, in order.
+
+    `parsed`, when the caller has it already, is `parse_all(raws)` (tickets/mail/ahead.py
+    parses the next batch in a second process)."""
     if retry_of is not None and len(raws) != 1:
         raise ValueError("a quarantine retry ingests exactly one message")
     if not raws:
         return []
-    # Parsing needs no database: done before the transaction opens.
-    parsed = [_parse(raw) for raw in raws]
+    if parsed is None:
+        # Parsing needs no database: done before the transaction opens.
+        parsed = parse_all(raws)
+    elif len(parsed) != len(raws):
+        raise ValueError("one parsed message per raw message")
     with transaction.atomic(), services.changes_in_bulk():
         batch = _Batch.load([p for p in parsed if isinstance(p, ParsedEmail)], mailbox)
         if retry_of is None:
@@ -184,7 +191,7 @@ class _Batch:
 
 def _ingest_in_bulk(
     raws: Sequence[bytes],
-    parsed: list[ParsedEmail | str],
+    parsed: Sequence[ParsedEmail | str],
     mailbox: Mailbox | None,
     source: str,
     batch: _Batch,
@@ -262,6 +269,11 @@ def _ingest_in_bulk(
     done_all = [result for result in results if result is not None]
     assert len(done_all) == len(raws), "every message of the batch has its outcome"
     return done_all
+
+
+def parse_all(raws: Sequence[bytes]) -> list[ParsedEmail | str]:
+    """Each message parsed, or why it must be quarantined (needs no database)."""
+    return [_parse(raw) for raw in raws]
 
 
 def _parse(raw: bytes) -> ParsedEmail | str:

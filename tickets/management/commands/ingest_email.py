@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tickets.mail.ahead import parsed_ahead
 from tickets.mail.ingest import Outcome, chunked, ingest_many
 from tickets.mail.sources import iter_path
 from tickets.models import Mailbox
@@ -36,8 +37,11 @@ class Command(BaseCommand):
         counts: Counter[Outcome] = Counter()
         read = 0
         messages = (item for path in paths for item in iter_path(path))
-        for batch in chunked(messages, lambda item: len(item[1])):
-            results = ingest_many([raw for _, raw in batch], mailbox=mailbox, source="command")
+        batches = chunked(messages, lambda item: len(item[1]))
+        for batch, parsed in parsed_ahead(batches):
+            results = ingest_many(
+                [raw for _, raw in batch], mailbox=mailbox, source="command", parsed=parsed
+            )
             for (label, _), result in zip(batch, results, strict=True):
                 read += 1
                 counts[result.outcome] += 1
