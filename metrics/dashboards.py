@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window, breakdown
 from metrics.charts import chart
+from metrics.models import SurveyKind, SurveyResponse
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
 from tickets.sla import sla_compliance
@@ -368,9 +370,29 @@ def _names(group: str, keys: set[int]) -> dict[int, str]:
     return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
-def service(form: DashboardFilters) -> dict[str, Any]:
-    from metrics.models import SurveyResponse
+def survey_comments(w: Window, *, limit: int) -> list[SurveyResponse]:
+    """The latest answers with a comment in the window, under the figures' filters: a
+    ticket's answer (CSAT, CES) by the ticket's kind, team and mailbox and the assignee
+    when it was answered, as csat_sql counts it; NPS answers take no ticket filter."""
+    about_ticket = Q(kind__in=[SurveyKind.CSAT, SurveyKind.CES])
+    if w.kind not in (None, "all"):
+        about_ticket &= Q(ticket__kind=w.kind)
+    if w.team_id is not None:
+        about_ticket &= Q(ticket__team_id=w.team_id)
+    if w.mailbox_id is not None:
+        about_ticket &= Q(ticket__mailbox_id=w.mailbox_id)
+    if w.agent_id is not None:
+        about_ticket &= Q(assignee_id=w.agent_id)
+    return list(
+        SurveyResponse.objects.filter(submitted_at__gte=w.start, submitted_at__lt=w.end)
+        .filter(about_ticket | Q(kind=SurveyKind.NPS))
+        .exclude(comment="")
+        .select_related("customer")
+        .order_by("-submitted_at")[:limit]
+    )
 
+
+def service(form: DashboardFilters) -> dict[str, Any]:
     w = form.window(form.cleaned_data.get("kind") or "all")
     bucket = form.cleaned_data["bucket"]
     csat = breakdown("csat", w, bucket, people=True)
@@ -404,12 +426,7 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         ("CSAT responses", "bar", "count", _series(csat.series, days, lambda r: r["responses"])),
         ("NPS", "line", "nps", _series(nps_figures.series, days, lambda r: r["score"])),
     ]
-    comments = (
-        SurveyResponse.objects.filter(submitted_at__gte=w.start, submitted_at__lt=w.end)
-        .exclude(comment="")
-        .select_related("customer")
-        .order_by("-submitted_at")[:20]
-    )
+    comments = survey_comments(w, limit=20)
     csat_agents, csat_teams = csat.agents, csat.teams
     agent_names = _names("agent", {k for k in csat_agents if k is not None})
     team_names = _names("team", {k for k in csat_teams if k is not None})
@@ -418,7 +435,7 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         "previous": w.previous(),
         "figures": figures,
         "charts": charts,
-        "comments": list(comments),
+        "comments": comments,
         "agents": [
             {"key": k, "name": agent_names.get(k, "(removed)"), **v}
             for k, v in csat_agents.items()

@@ -130,6 +130,41 @@ def test_service_dashboard(manager: Client, personas: Personas) -> None:
     assert "takes no ticket filter" in html
 
 
+def test_comments_follow_the_filters(manager: Client, personas: Personas) -> None:
+    p = personas
+    tickets = _history(p, 2)  # "Very kind people": team A's ticket, answered under Ben
+    other = open_ticket(p.mailbox_b, p.other_customer, team=p.team_b, kind="service")
+    at = timezone.now() - timedelta(hours=1)
+    for kind, score, ticket, comment in [
+        ("csat", 2, other, "Nobody from team B called back"),
+        ("nps", 9, None, "Great product overall"),
+    ]:
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=score,
+            ticket=ticket,
+            customer=p.other_customer,
+            assignee=p.agent_b if ticket else None,
+            comment=comment,
+            submitted_at=at,
+        )
+
+    def comments(query: str) -> set[str]:
+        html = manager.get(f"/dashboards/service/?{query}").content.decode()
+        texts = ("Very kind people", "Nobody from team B called back", "Great product overall")
+        return {text for text in texts if text in html}
+
+    everything = {"Very kind people", "Nobody from team B called back", "Great product overall"}
+    assert comments("") == everything
+    # NPS is asked of a customer: its comments stay under every ticket filter.
+    assert comments(f"team={p.team_a.pk}") == {"Very kind people", "Great product overall"}
+    assert comments(f"mailbox={p.mailbox_b.pk}") == everything - {"Very kind people"}
+    assert comments("kind=support") == {"Very kind people", "Great product overall"}
+    assert comments(f"agent={p.agent_a.pk}") == {"Great product overall"}
+    assert comments(f"agent={p.agent_b.pk}") == everything
+    assert tickets[0].team_id == p.team_a.pk
+
+
 @pytest.mark.parametrize("count", [3, 12])
 def test_query_count_does_not_grow_with_data(
     manager: Client, personas: Personas, count: int, django_assert_num_queries
