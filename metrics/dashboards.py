@@ -108,6 +108,28 @@ class DashboardFilters(forms.Form):
         data["bucket"] = data.get("bucket") or ("week" if (end - start).days > 62 else "day")
         return data
 
+    def show_values_in_use(self) -> None:
+        """Render the window and settings the page uses, those left blank included: an
+        empty date box over figures for the last 30 days would leave the manager guessing."""
+        data = self.data.copy()
+        for name in ("start", "end"):
+            data[name] = self.cleaned_data[name].isoformat()
+        for name in ("hours", "bucket"):
+            data[name] = self.cleaned_data[name]
+        self.data = data
+
+    def days(self) -> dict[str, date | int]:
+        """The window's first and last day, and the previous window's, as the page says them."""
+        first, last = self.cleaned_data["start"], self.cleaned_data["end"]
+        length = (last - first).days + 1
+        return {
+            "first": first,
+            "last": last,
+            "length": length,
+            "previous_first": first - timedelta(days=length),
+            "previous_last": first - timedelta(days=1),
+        }
+
     def window(self, kind: str | None) -> Window:
         data = self.cleaned_data
         zone = ZoneInfo(settings.TIME_ZONE)

@@ -81,6 +81,7 @@ def _filters(request: HttpRequest) -> dashboards.DashboardFilters:
         form = dashboards.DashboardFilters({})
         form.is_valid()
         form.shown_errors = errors  # type: ignore[attr-defined]
+    form.show_values_in_use()
     return form
 
 
@@ -98,6 +99,7 @@ def dashboard(request: HttpRequest, which: str) -> HttpResponse:
         "form": form,
         "errors": getattr(form, "shown_errors", None),
         "charts": dashboards.render_charts(data["charts"]),
+        "days": form.days(),
         "query": request.GET.urlencode(),
         "filter_query": _without(request, "export", "figure", "page"),
         "columns": dashboards.SUPPORT_COLUMNS,
@@ -172,6 +174,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         "definition": dashboards.DEFINITIONS.get(DRILL_DEFINITION.get(figure, figure), ""),
         "rows": [rows[n] for n in numbers if n in rows],
         "window": window,
+        "days": form.days(),
         "which": which,
         "page": page_number,
         "has_next": has_next,

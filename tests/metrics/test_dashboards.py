@@ -85,6 +85,22 @@ def test_empty_window_shows_dashes_and_empty_charts(manager: Client, personas: P
     assert "Nothing to show for this window" in html
 
 
+def test_the_filters_show_the_window_in_use(manager: Client, personas: Personas) -> None:
+    today = timezone.localdate()
+    html = manager.get("/dashboards/support/").content.decode()
+    # Left blank, the dates are those of the last 30 days the figures are for.
+    assert f'name="start" value="{(today - timedelta(days=29)).isoformat()}"' in html
+    assert f'name="end" value="{today.isoformat()}"' in html
+    assert '<option value="calendar" selected>' in html
+    html = manager.get("/dashboards/service/?start=2020-01-01&end=2020-03-31").content.decode()
+    # Longer than two months, the charts are per week: the choice says so.
+    assert '<option value="week" selected>' in html
+    assert "1 Jan 2020 \u2013 31 Mar 2020 (91 days, UTC time)" in html
+    assert "compared with the 91 days before: 2 Oct 2019 \u2013 31 Dec 2019" in html
+    drill = manager.get("/dashboards/tickets/?figure=backlog&start=2020-01-01&end=2020-01-31")
+    assert "1 Jan 2020 \u2013 31 Jan 2020 (UTC time)" in drill.content.decode()
+
+
 def test_bad_filters_fall_back_with_a_message(manager: Client, personas: Personas) -> None:
     response = manager.get("/dashboards/support/?start=2026-02-10&end=2026-01-01&team=999")
     assert response.status_code == 200
