@@ -236,7 +236,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             ("first_response", "median_seconds"),
             "seconds",
             lower_is_better=True,
-            detail=f"n = {now['first_response']['count']}",
+            detail=_spread(now["first_response"]),
         ),
         _figure(
             "resolution",
@@ -245,8 +245,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             ("resolution", "median_seconds"),
             "seconds",
             lower_is_better=True,
-            detail=f"n = {now['resolution']['count']} · MTTR "
-            + figure_value(now["resolution"]["mean_seconds"], "seconds"),
+            detail=_spread(now["resolution"], mean="mean (MTTR)"),
         ),
         _figure(
             "fcr",
@@ -254,7 +253,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             pair,
             ("first_contact_resolution", "rate"),
             "rate",
-            detail=f"of {now['first_contact_resolution']['count']} solved",
+            detail=f"of {now['first_contact_resolution']['count']} customer-initiated solved",
         ),
         _figure(
             "reopen",
@@ -272,7 +271,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             pair,
             ("ces", "mean"),
             "mean",
-            detail=f"{now['ces']['responses']} responses",
+            detail=_count(now["ces"]["responses"], "response"),
         ),
     ]
     days = buckets(w, bucket)
@@ -323,6 +322,20 @@ def _sla_compliance(w: Window) -> dict[str, Any]:
     return sla_compliance(w.start, w.end, tickets)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _spread(durations: dict[str, Any], *, mean: str = "mean") -> str:
+    """A duration figure's count, mean and p90 beside its median."""
+    return (
+        f"n = {durations['count']} · {mean} "
+        + figure_value(durations["mean_seconds"], "seconds")
+        + " · p90 "
+        + figure_value(durations["p90_seconds"], "seconds")
+    )
+
+
 def _figure(
     key: str,
     label: str,
@@ -352,6 +365,7 @@ SUPPORT_COLUMNS = [
     ("solved", "Solved"),
     ("mttr", "MTTR"),
     ("resolution_median", "Resolution median"),
+    ("resolution_p90", "Resolution p90"),
     ("fcr", "FCR"),
     ("reopen", "Reopen rate"),
     ("ces", "CES"),
@@ -376,6 +390,7 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
                 "solved": resolution.get("count", 0),
                 "mttr": resolution.get("mean_seconds"),
                 "resolution_median": resolution.get("median_seconds"),
+                "resolution_p90": resolution.get("p90_seconds"),
                 "fcr": r.get("first_contact_resolution", {}).get("rate"),
                 "reopen": r.get("reopen", {}).get("rate"),
                 "ces": c.get("mean"),
@@ -429,7 +444,7 @@ def service(form: DashboardFilters) -> dict[str, Any]:
             pair,
             ("csat", "score"),
             "score",
-            detail=f"{now['csat']['responses']} responses",
+            detail=_count(now["csat"]["responses"], "response"),
         ),
         _figure(
             "nps",
@@ -438,8 +453,10 @@ def service(form: DashboardFilters) -> dict[str, Any]:
             ("nps", "score"),
             "nps",
             drill=None,
-            detail=f"{nps['promoters']} promoters · {nps['passives']} passives"
-            f" · {nps['detractors']} detractors",
+            detail=" · ".join(
+                _count(nps[key], key.removesuffix("s"))
+                for key in ("promoters", "passives", "detractors")
+            ),
         ),
     ]
     days = buckets(w, bucket)

@@ -121,9 +121,11 @@ def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{which}-{export}.csv"'
     writer = csv.writer(response)
     if export == "figures":
-        writer.writerow(["figure", "value", "previous window", "definition"])
+        writer.writerow(["figure", "value", "previous window", "detail", "definition"])
         for figure in data["figures"]:
-            writer.writerow([figure.label, figure.value, figure.previous, figure.definition])
+            writer.writerow(
+                [figure.label, figure.value, figure.previous, figure.detail, figure.definition]
+            )
     elif export == "series":
         writer.writerow(["chart", "period start", "value"])
         for title, _, _, points in data["charts"]:

@@ -69,6 +69,10 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     html = response.content.decode()
     assert "First response time (median)" in html
     assert "1 h 00 min" in html  # every first reply came after one hour
+    # Resolution with its mean (MTTR) and p90 beside the median; FRT too.
+    assert "n = 6 · mean 1 h 00 min · p90 1 h 00 min" in html
+    assert "n = 4 · mean (MTTR) 2 h 00 min · p90 2 h 00 min" in html
+    assert "Resolution p90" in html
     # Definitions in the spec's words, beside the figures.
     assert "time of the final solve minus creation time" in html
     assert "One-touch tickets / tickets whose final solve falls in the window" in html
@@ -133,6 +137,8 @@ def test_csv_exports(manager: Client, personas: Personas) -> None:
         csv.reader(io.StringIO(manager.get("/dashboards/support/?export=figures").content.decode()))
     )
     assert figures[1][0] == "Volume (tickets created)" and figures[1][1] == "4"
+    assert figures[0][3] == "detail" and figures[2][3].startswith("n = 4 · mean 1 h 00 min")
+    assert "Resolution p90" in rows[0]
     service = manager.get("/dashboards/service/?export=agents").content.decode()
     assert "CSAT score" in service
     assert manager.get("/dashboards/support/?export=bogus").status_code == 400
@@ -143,6 +149,8 @@ def test_service_dashboard(manager: Client, personas: Personas) -> None:
     html = manager.get("/dashboards/service/").content.decode()
     assert "Very kind people" in html
     assert "100.0 %" in html  # one CSAT answer of 5
+    assert "1 response<" in html
+    assert "0 promoters · 0 passives · 0 detractors" in html
     assert "takes no ticket filter" in html
 
 
