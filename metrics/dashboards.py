@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kb.reports import knowledge_gap_report
-from metrics.aggregates import Window, breakdown
+from metrics.aggregates import Window, breakdown, drill_down
 from metrics.charts import chart
-from metrics.models import SurveyKind, SurveyResponse
+from metrics.models import SurveyKind, SurveyResponse, TicketFigures
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
 from tickets.sla import sla_compliance
@@ -487,3 +487,30 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         ],
         "hours_note": "",
     }
+
+
+def drill_rows(
+    figure: str, w: Window, *, page: int, size: int
+) -> tuple[list[tuple[TicketFigures, SurveyResponse | None]], bool]:
+    """One page of the tickets behind a figure, most recent first, with their figures and,
+    for CSAT and CES, the answer the figure counts; and whether a next page exists.
+
+    Three queries: the ticket numbers (aggregates.drill_down), their figures with ticket
+    and assignee, and for a survey figure the answers of those tickets.
+    """
+    numbers = drill_down(figure, w, limit=size + 1, offset=(page - 1) * size)
+    has_next = len(numbers) > size
+    numbers = numbers[:size]
+    figures = {
+        f.ticket_id: f
+        for f in TicketFigures.objects.filter(ticket_id__in=numbers).select_related(
+            "ticket", "ticket__assignee"
+        )
+    }
+    answers: dict[int, SurveyResponse] = {}
+    if figure in (SurveyKind.CSAT, SurveyKind.CES):
+        answers = {
+            r.ticket_id: r
+            for r in SurveyResponse.objects.filter(ticket_id__in=numbers, kind=figure)
+        }
+    return [(figures[n], answers.get(n)) for n in numbers if n in figures], has_next

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics import aggregates, dashboards, surveys
 from metrics.forms import SurveyForm
-from metrics.models import TicketFigures
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,22 +158,13 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     window = form.window(kind)
     page = request.GET.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    numbers = aggregates.drill_down(
-        figure, window, limit=DRILL_PAGE + 1, offset=(page_number - 1) * DRILL_PAGE
-    )
-    has_next = len(numbers) > DRILL_PAGE
-    numbers = numbers[:DRILL_PAGE]
-    rows = {
-        f.ticket_id: f
-        for f in TicketFigures.objects.filter(ticket_id__in=numbers).select_related(
-            "ticket", "ticket__assignee", "first_reply_agent", "final_solve_assignee"
-        )
-    }
+    rows, has_next = dashboards.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
     context = {
         "figure": figure,
         "label": dict(DRILL_LABELS)[figure],
         "definition": dashboards.DEFINITIONS.get(DRILL_DEFINITION.get(figure, figure), ""),
-        "rows": [rows[n] for n in numbers if n in rows],
+        "rows": rows,
+        "survey": figure if figure in ("csat", "ces") else None,
         "window": window,
         "days": form.days(),
         "which": which,

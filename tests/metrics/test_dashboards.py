@@ -124,6 +124,12 @@ def test_drill_down_lists_the_tickets_behind_a_figure(manager: Client, personas:
     shown = {t.pk for t in tickets if f"#{t.pk} " in solved.content.decode()}
     assert shown == {t.pk for n, t in enumerate(tickets) if n % 3 and n % 2}
     assert manager.get("/dashboards/tickets/?figure=nonsense").status_code == 400
+    # Behind CSAT: the tickets with the answer each gave.
+    csat = manager.get("/dashboards/tickets/?figure=csat&dashboard=service").content.decode()
+    assert f"#{tickets[0].pk} " in csat
+    assert "CSAT answer" in csat and "Very kind people" in csat
+    assert 'badge-survey-csat">5<' in csat
+    assert "CSAT answer" not in backlog.content.decode()
 
 
 def test_csv_exports(manager: Client, personas: Personas) -> None:
