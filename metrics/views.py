@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics import aggregates, dashboards, surveys
@@ -102,6 +103,7 @@ def dashboard(request: HttpRequest, which: str) -> HttpResponse:
         "query": request.GET.urlencode(),
         "filter_query": _without(request, "export", "figure", "page"),
         "columns": dashboards.SUPPORT_COLUMNS,
+        **{f"drill_{group}": _drill_base(request, which, group) for group in ("agent", "team")},
     }
     return render(request, "metrics/dashboard.html", context)
 
@@ -111,6 +113,12 @@ def _without(request: HttpRequest, *names: str) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
+
+
+def _drill_base(request: HttpRequest, which: str, group: str) -> str:
+    """The drill-down link of a table row, up to the row's agent or team id."""
+    query = _without(request, "export", "figure", "page", "dashboard", group)
+    return f"{reverse('metrics:drill')}?{query}&dashboard={which}&{group}="
 
 
 def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -130,6 +132,27 @@ def test_drill_down_lists_the_tickets_behind_a_figure(manager: Client, personas:
     assert "CSAT answer" in csat and "Very kind people" in csat
     assert 'badge-survey-csat">5<' in csat
     assert "CSAT answer" not in backlog.content.decode()
+
+
+def test_table_figures_link_to_their_tickets(manager: Client, personas: Personas) -> None:
+    p = personas
+    tickets = _history(p, 6)
+    html = manager.get(f"/dashboards/support/?mailbox={p.mailbox_a.pk}").content.decode()
+    links = set(re.findall(r'href="(/dashboards/tickets/\?[^"]+)"', html))
+    solved_by_ana = {t.pk for n, t in enumerate(tickets) if n % 3 and n % 2}
+    for group, key, figure, expected in [
+        ("agent", p.agent_a.pk, "resolution", solved_by_ana),
+        ("agent", p.agent_b.pk, "first_response", {t.pk for t in tickets[::2]}),
+        ("team", p.team_a.pk, "fcr", {t.pk for n, t in enumerate(tickets) if n % 3}),
+    ]:
+        (link,) = [
+            unescape(link) for link in links if f"&amp;{group}={key}&amp;figure={figure}" in link
+        ]
+        assert f"mailbox={p.mailbox_a.pk}" in link  # the page's filters stay
+        listed = manager.get(link).content.decode()
+        assert {t.pk for t in tickets if f"#{t.pk} " in listed} == expected, (group, figure)
+    service = manager.get("/dashboards/service/").content.decode()
+    assert f"dashboard=service&amp;agent={p.agent_b.pk}&amp;figure=csat" in service
 
 
 def test_csv_exports(manager: Client, personas: Personas) -> None:
