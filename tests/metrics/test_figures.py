@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -160,6 +160,31 @@ def test_business_time_uses_the_mailbox_calendar(personas: Personas) -> None:
     assert f.first_response_seconds == 65 * H
     assert f.first_response_business_seconds == 2 * H
     assert f.calendar_id == berlin.pk
+
+
+def test_business_time_skips_a_holiday(personas: Personas) -> None:
+    personas.mailbox_a.calendar = BusinessCalendar.objects.create(
+        name="Berlin",
+        timezone="Europe/Berlin",
+        hours={
+            d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
+        },
+        holidays=[date(2026, 4, 6)],  # Easter Monday
+    )
+    personas.mailbox_a.save(update_fields=["calendar"])
+    # Thursday 2 April 15:30 CEST; Good Friday is a working day here, Easter Monday is not.
+    created = datetime(2026, 4, 2, 13, 30, tzinfo=UTC)
+    ticket = open_ticket(personas.mailbox_a, personas.customer, at=created)
+    # Reply Friday 3 April 09:30: 1.5 h on Thursday + 0.5 h on Friday.
+    reply(ticket, personas.agent_a, datetime(2026, 4, 3, 7, 30, tzinfo=UTC))
+    # Solved Tuesday 7 April 12:30: 1.5 h on Thursday, all of Friday (7 h), nothing on the
+    # weekend or the holiday, Tuesday 09:00-12:00 (3 h; 12:30 falls in the lunch break).
+    set_status(ticket, personas.agent_a, "solved", datetime(2026, 4, 7, 10, 30, tzinfo=UTC))
+    f = figures_of(ticket)
+    assert f.first_response_business_seconds == 2 * H
+    assert f.first_response_seconds == 18 * H
+    assert f.full_resolution_business_seconds == (1.5 + 7 + 3) * H
+    assert f.full_resolution_seconds == (4 * 24 + 21) * H
 
 
 def test_default_calendar_else_around_the_clock(personas: Personas) -> None:
