@@ -121,13 +121,38 @@ def _drill_base(request: HttpRequest, which: str, group: str) -> str:
     return f"{reverse('metrics:drill')}?{query}&dashboard={which}&{group}="
 
 
-def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
-    if export not in ("figures", "agents", "teams", "series"):
-        return HttpResponse("Unknown export; use figures, agents, teams or series.", status=400)
+# A CSV export lists at most this many rows (comments, the tickets behind a figure).
+EXPORT_ROWS = 10_000
+EXPORTS = {
+    "support": ("figures", "agents", "teams", "series"),
+    "service": ("figures", "agents", "teams", "series", "comments"),
+}
+
+
+def _safe(value: Any) -> Any:
+    """Text people typed, made inert for spreadsheets: a cell starting with = + - @ would
+    run as a formula when a manager opens the file."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, Any]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{which}-{export}.csv"'
-    writer = csv.writer(response)
-    if export == "figures":
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response, csv.writer(response)
+
+
+def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
+    if export not in EXPORTS[which]:
+        return HttpResponse(f"Unknown export; use {', '.join(EXPORTS[which])}.", status=400)
+    response, writer = _csv_response(f"{which}-{export}")
+    if export == "comments":
+        writer.writerow(["survey", "score", "ticket", "customer", "submitted at", "comment"])
+        for r in dashboards.survey_comments(data["window"], limit=EXPORT_ROWS):
+            customer, at = _safe(str(r.customer)), r.submitted_at.isoformat()
+            writer.writerow([r.kind, r.score, r.ticket_id or "", customer, at, _safe(r.comment)])
+    elif export == "figures":
         writer.writerow(["figure", "value", "previous window", "detail", "definition"])
         for figure in data["figures"]:
             writer.writerow(
@@ -142,11 +167,11 @@ def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
         keys = [key for key, _ in dashboards.SUPPORT_COLUMNS]
         writer.writerow(["name", *[label for _, label in dashboards.SUPPORT_COLUMNS]])
         for row in data[export]:
-            writer.writerow([row["name"], *[row[key] for key in keys]])
+            writer.writerow([_safe(row["name"]), *[row[key] for key in keys]])
     else:
         writer.writerow(["name", "CSAT responses", "CSAT score"])
         for row in data[export]:
-            writer.writerow([row["name"], row["responses"], row["score"]])
+            writer.writerow([_safe(row["name"]), row["responses"], row["score"]])
     return response
 
 
@@ -164,6 +189,8 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     form = _filters(request)
     kind = "support" if which == "support" else (form.cleaned_data.get("kind") or "all")
     window = form.window(kind)
+    if request.GET.get("export") == "csv":
+        return _drill_csv(figure, window)
     page = request.GET.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
     rows, has_next = dashboards.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
@@ -178,8 +205,8 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         "which": which,
         "page": page_number,
         "has_next": has_next,
-        "filter_query": _without(request, "page"),
-        "back_query": _without(request, "figure", "page", "dashboard"),
+        "filter_query": _without(request, "page", "export"),
+        "back_query": _without(request, "figure", "page", "dashboard", "export"),
         "business": window.hours == "business",
     }
     return render(request, "metrics/drill.html", context)
@@ -197,3 +224,31 @@ DRILL_LABELS = [
     ("ces", "Tickets with a CES answer"),
 ]
 DRILL_DEFINITION = {"one_touch": "fcr", "tickets_created": "tickets_created"}
+
+
+def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
+    """Every ticket behind a figure (up to EXPORT_ROWS), in the window's clock."""
+    rows, _ = dashboards.drill_rows(figure, window, page=1, size=EXPORT_ROWS)
+    business = window.hours == "business"
+    response, writer = _csv_response(f"tickets-{figure}")
+    header = ["ticket", "subject", "status", "assignee", f"FRT seconds ({window.hours})"]
+    header += [f"resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]
+    survey = figure in ("csat", "ces")
+    writer.writerow([*header, *([f"{figure} score", "comment"] if survey else [])])
+    for f, answer in rows:
+        ticket = f.ticket
+        writer.writerow(
+            [
+                ticket.pk,
+                _safe(ticket.subject),
+                ticket.status,
+                _safe(ticket.assignee.display_name) if ticket.assignee else "",
+                f.first_response_business_seconds if business else f.first_response_seconds,
+                f.full_resolution_business_seconds if business else f.full_resolution_seconds,
+                f.agent_replies,
+                f.reopens,
+                "yes" if f.one_touch else "no",
+                *([answer.score, _safe(answer.comment)] if survey and answer else []),
+            ]
+        )
+    return response

@@ -173,6 +173,45 @@ def test_csv_exports(manager: Client, personas: Personas) -> None:
     assert manager.get("/dashboards/support/?export=bogus").status_code == 400
 
 
+def test_csv_of_the_comments_and_of_the_tickets_behind_a_figure(
+    manager: Client, personas: Personas
+) -> None:
+    tickets = _history(personas, 6)
+    SurveyResponse.objects.create(
+        kind="nps",
+        score=0,
+        customer=personas.other_customer,
+        comment='=HYPERLINK("http://evil.test")',
+        submitted_at=timezone.now() - timedelta(hours=1),
+    )
+
+    def rows(url: str) -> list[list[str]]:
+        response = manager.get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+        return list(csv.reader(io.StringIO(response.content.decode())))
+
+    comments = rows(f"/dashboards/service/?team={personas.team_a.pk}&export=comments")
+    assert comments[0] == ["survey", "score", "ticket", "customer", "submitted at", "comment"]
+    # A spreadsheet must not run a customer's text as a formula.
+    assert [(r[0], r[1], r[2], r[5]) for r in comments[1:]] == [
+        ("nps", "0", "", '\'=HYPERLINK("http://evil.test")'),
+        ("csat", "5", str(tickets[0].pk), "Very kind people"),
+    ]
+    html = manager.get("/dashboards/service/").content.decode()
+    assert "export=comments" in html
+    assert manager.get("/dashboards/support/?export=comments").status_code == 400
+
+    backlog = rows("/dashboards/tickets/?figure=backlog&export=csv")
+    assert backlog[0][:5] == ["ticket", "subject", "status", "assignee", "FRT seconds (calendar)"]
+    assert {int(r[0]) for r in backlog[1:]} == {t.pk for n, t in enumerate(tickets) if n % 3 == 0}
+    assert all(r[4] == "3600.0" for r in backlog[1:])
+    csat = rows("/dashboards/tickets/?figure=csat&dashboard=service&export=csv")
+    assert csat[0][-2:] == ["csat score", "comment"]
+    assert csat[1][0] == str(tickets[0].pk) and csat[1][-2:] == ["5", "Very kind people"]
+    page = manager.get("/dashboards/tickets/?figure=backlog").content.decode()
+    assert "export=csv" in page
+
+
 def test_service_dashboard(manager: Client, personas: Personas) -> None:
     _history(personas, 3)
     html = manager.get("/dashboards/service/").content.decode()
