@@ -154,13 +154,16 @@ class Figure:
     unit: str  # "seconds", "rate", "count", "score", "mean"
     definition: str
     drill: str | None
-    lower_is_better: bool = False
+    # None: neither direction is better (more tickets created is not good or bad news).
+    lower_is_better: bool | None = False
     detail: str = ""
 
     @property
     def change(self) -> str:
-        """ "better", "worse" or "" (no comparison or no change)."""
+        """ "better", "worse" or "" (no comparison, no change or no better direction)."""
         if self.value is None or self.previous is None or self.value == self.previous:
+            return ""
+        if self.lower_is_better is None:
             return ""
         up = self.value > self.previous
         return "worse" if up == self.lower_is_better else "better"
@@ -228,7 +231,14 @@ def support(form: DashboardFilters) -> dict[str, Any]:
     )
     pair = (now, before)
     figures = [
-        _figure("tickets_created", "Volume (tickets created)", pair, ("tickets_created",), "count"),
+        _figure(
+            "tickets_created",
+            "Volume (tickets created)",
+            pair,
+            ("tickets_created",),
+            "count",
+            lower_is_better=None,
+        ),
         _figure(
             "first_response",
             "First response time (median)",

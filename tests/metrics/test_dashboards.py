@@ -85,6 +85,17 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     assert "Knowledge base gaps" in html
 
 
+def test_comparison_says_better_or_worse_only_where_one_direction_is_better(
+    manager: Client, personas: Personas
+) -> None:
+    _history(personas, 6)  # all in this window, none in the previous one
+    html = manager.get("/dashboards/support/").content.decode()
+    volume = html.split("Volume (tickets created)")[1].split("</article>")[0]
+    assert "previous window: 0</p>" in volume and "kpi-better" not in volume
+    backlog = html.split("Backlog at end")[1].split("</article>")[0]
+    assert "kpi-worse" in backlog and "(worse now)" in backlog
+
+
 def test_empty_window_shows_dashes_and_empty_charts(manager: Client, personas: Personas) -> None:
     html = manager.get("/dashboards/support/?start=2020-01-01&end=2020-01-31").content.decode()
     assert "No data in this window." in html
