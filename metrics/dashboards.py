@@ -26,35 +26,45 @@ from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
 from tickets.sla import sla_compliance
 
-# Each figure's definition, in the words of specs/metrics.md.
+# Each figure's definition, in the words of specs/metrics.md, with whom the agent filter
+# and the per-agent table count it by.
+_BY_FINAL_SOLVE = " By agent: the ticket's assignee at its final solve."
+_BY_ANSWER = " By agent: the ticket's assignee when the survey was answered."
 DEFINITIONS = {
-    "tickets_created": "Tickets created in the window.",
+    "tickets_created": "Tickets created in the window. By agent: the assignee at its end.",
     "first_response": (
         "Time of the first public agent reply minus the ticket's creation time, for "
         "customer-initiated tickets whose first public agent reply falls in the window. "
-        "Internal notes, automatic messages and customer messages are not agent replies."
+        "Internal notes, automatic messages and customer messages are not agent replies. "
+        "Median and p90 are linear-interpolated percentiles. By agent: the agent who sent "
+        "the first reply."
     ),
     "resolution": (
         "Full resolution time: time of the final solve minus creation time, for tickets "
         "whose final solve falls in the window. The final solve is the ticket's last solve, "
-        "provided it is solved or closed now. Mean = MTTR."
+        "provided it is solved or closed now. Mean = MTTR; median and p90 are "
+        "linear-interpolated percentiles." + _BY_FINAL_SOLVE
     ),
     "fcr": (
         "One-touch tickets / tickets whose final solve falls in the window, customer-initiated "
         "only. One-touch: a final solve, exactly one public agent reply before it, and zero "
-        "reopens."
+        "reopens." + _BY_FINAL_SOLVE
     ),
     "reopen": (
         "Tickets with at least one reopen / tickets whose final solve falls in the window. A "
-        "reopen is a change from solved back to an open status."
+        "reopen is a change from solved back to an open status." + _BY_FINAL_SOLVE
     ),
     "backlog": (
-        "Tickets created before the end of the window that were not solved or closed at its end."
+        "Tickets created before the end of the window that were not solved or closed at its "
+        "end. By agent: the assignee at the end."
     ),
     "ces": (
-        "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the window; mean."
+        "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the window; "
+        "mean." + _BY_ANSWER
     ),
-    "csat": "Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4.",
+    "csat": (
+        "Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4." + _BY_ANSWER
+    ),
     "nps": (
         "Responses (0-10) submitted in the window; % promoters (9-10) - % detractors (0-6), "
         "from -100 to 100. Asked of a customer, not about a ticket: ticket filters do not apply."

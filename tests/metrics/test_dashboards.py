@@ -78,6 +78,10 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     # Definitions in the spec's words, beside the figures.
     assert "time of the final solve minus creation time" in html
     assert "One-touch tickets / tickets whose final solve falls in the window" in html
+    # Whom the agent filter and the per-agent table count, as the spec says it.
+    assert "By agent: the agent who sent the first reply." in html
+    assert html.count("By agent: the ticket&#x27;s assignee at its final solve.") == 3
+    assert "By agent: the ticket&#x27;s assignee when the survey was answered." in html
     assert html.count("<svg") == 4
     assert "Ana" in html  # the per-agent table
     assert "Team A" in html
