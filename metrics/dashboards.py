@@ -140,6 +140,22 @@ class DashboardFilters(forms.Form):
             "previous_last": first - timedelta(days=1),
         }
 
+    def chosen(self, which: str) -> list[str]:
+        """The filters in use, as the drill-down names them above its list."""
+        data = self.cleaned_data
+        shown = []
+        if data.get("team"):
+            shown.append(f"Team: {data['team'].name}")
+        if data.get("agent"):
+            shown.append(f"Agent: {data['agent'].display_name}")
+        if data.get("mailbox"):
+            shown.append(f"Mailbox: {data['mailbox']}")
+        if which == "service" and data.get("kind") in ("support", "service"):
+            shown.append(f"{data['kind'].capitalize()} tickets")
+        if data["hours"] == "business":
+            shown.append("Business hours")
+        return shown
+
     def window(self, kind: str | None) -> Window:
         data = self.cleaned_data
         zone = ZoneInfo(settings.TIME_ZONE)

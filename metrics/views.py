@@ -202,6 +202,8 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         "survey": figure if figure in ("csat", "ces") else None,
         "window": window,
         "days": form.days(),
+        "filters": form.chosen(which),
+        "errors": getattr(form, "shown_errors", None),
         "which": which,
         "page": page_number,
         "has_next": has_next,

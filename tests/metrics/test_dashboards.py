@@ -141,6 +141,9 @@ def test_drill_down_lists_the_tickets_behind_a_figure(manager: Client, personas:
     shown = {t.pk for t in tickets if f"#{t.pk} " in solved.content.decode()}
     assert shown == {t.pk for n, t in enumerate(tickets) if n % 3 and n % 2}
     assert manager.get("/dashboards/tickets/?figure=nonsense").status_code == 400
+    # A filter that names nobody says so, rather than listing every ticket as if filtered.
+    unknown = manager.get("/dashboards/tickets/?figure=backlog&agent=999999").content.decode()
+    assert "Showing the last 30 days without filters instead." in unknown
     # Behind CSAT: the tickets with the answer each gave.
     csat = manager.get("/dashboards/tickets/?figure=csat&dashboard=service").content.decode()
     assert f"#{tickets[0].pk} " in csat
@@ -165,6 +168,10 @@ def test_table_figures_link_to_their_tickets(manager: Client, personas: Personas
         ]
         assert f"mailbox={p.mailbox_a.pk}" in link  # the page's filters stay
         listed = manager.get(link).content.decode()
+        # The list says which filters it is under.
+        name = p.agent_a.display_name if key == p.agent_a.pk else p.agent_b.display_name
+        named = f"Agent: {name}" if group == "agent" else f"Team: {p.team_a.name}"
+        assert f"<strong>{named} · Mailbox: {p.mailbox_a}" in unescape(listed)
         assert {t.pk for t in tickets if f"#{t.pk} " in listed} == expected, (group, figure)
     service = manager.get("/dashboards/service/").content.decode()
     assert f"dashboard=service&amp;agent={p.agent_b.pk}&amp;figure=csat" in service
