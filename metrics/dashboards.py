@@ -435,6 +435,14 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     return rows
 
 
+def _by_name(rows: Rows, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Table rows sorted by name, as the support tables are (GROUPING SETS has no order)."""
+    named = [
+        {"key": k, "name": names.get(k, "(removed)"), **v} for k, v in rows.items() if k is not None
+    ]
+    return sorted(named, key=lambda row: row["name"].lower())
+
+
 def _names(group: str, keys: set[int]) -> dict[int, str]:
     if not keys:
         return {}
@@ -511,16 +519,8 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         "figures": figures,
         "charts": charts,
         "comments": comments,
-        "agents": [
-            {"key": k, "name": agent_names.get(k, "(removed)"), **v}
-            for k, v in csat_agents.items()
-            if k is not None
-        ],
-        "teams": [
-            {"key": k, "name": team_names.get(k, "(removed)"), **v}
-            for k, v in csat_teams.items()
-            if k is not None
-        ],
+        "agents": _by_name(csat_agents, agent_names),
+        "teams": _by_name(csat_teams, team_names),
         "hours_note": "",
     }
 

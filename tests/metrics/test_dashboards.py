@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from metrics.models import SurveyResponse
 from metrics.services import recompute_all
-from tests.conftest import Personas, make_customer
+from tests.conftest import Personas, make_customer, make_user
 from tests.metrics.factories import assign, open_ticket, reply, set_status
+from tickets.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -277,6 +278,25 @@ def test_comments_follow_the_filters(manager: Client, personas: Personas) -> Non
     assert comments(f"agent={p.agent_a.pk}") == {"Great product overall"}
     assert comments(f"agent={p.agent_b.pk}") == everything
     assert tickets[0].team_id == p.team_a.pk
+
+
+def test_service_tables_are_sorted_by_name(manager: Client, personas: Personas) -> None:
+    names = ["Yara", "Carl", "Wes", "Abe", "Mia", "Lou"]
+    for n, name in enumerate(names):
+        agent = make_user(Role.AGENT, teams=[personas.team_a], first_name=name)
+        ticket = open_ticket(personas.mailbox_a, make_customer())
+        SurveyResponse.objects.create(
+            kind="csat",
+            score=1 + n % 5,
+            ticket=ticket,
+            customer=ticket.customer,
+            assignee=agent,
+            submitted_at=timezone.now() - timedelta(hours=n + 1),
+        )
+    html = manager.get("/dashboards/service/").content.decode()
+    agents = html.split("Per agent")[1].split("Per team")[0]
+    shown = re.findall(r'<th scope="row">(\w+)', agents)
+    assert shown == sorted(names)
 
 
 @pytest.mark.parametrize("count", [3, 12])
