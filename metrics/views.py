@@ -200,6 +200,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         "definition": dashboards.DEFINITIONS.get(DRILL_DEFINITION.get(figure, figure), ""),
         "rows": rows,
         "survey": figure if figure in ("csat", "ces") else None,
+        "agent_counted": dashboards.counts_an_agent(figure),
         "window": window,
         "days": form.days(),
         "filters": form.chosen(which),
@@ -233,18 +234,19 @@ def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
     rows, _ = dashboards.drill_rows(figure, window, page=1, size=EXPORT_ROWS)
     business = window.hours == "business"
     response, writer = _csv_response(f"tickets-{figure}")
-    header = ["ticket", "subject", "status", "assignee", f"FRT seconds ({window.hours})"]
+    agent = "agent counted" if dashboards.counts_an_agent(figure) else "assignee now"
+    header = ["ticket", "subject", "status", agent, f"FRT seconds ({window.hours})"]
     header += [f"resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]
     survey = figure in ("csat", "ces")
     writer.writerow([*header, *([f"{figure} score", "comment"] if survey else [])])
-    for f, answer in rows:
-        ticket = f.ticket
+    for row in rows:
+        f, answer, ticket = row.figures, row.answer, row.figures.ticket
         writer.writerow(
             [
                 ticket.pk,
                 _safe(ticket.subject),
                 ticket.status,
-                _safe(ticket.assignee.display_name) if ticket.assignee else "",
+                _safe(row.agent.display_name) if row.agent else "",
                 f.first_response_business_seconds if business else f.first_response_seconds,
                 f.full_resolution_business_seconds if business else f.full_resolution_seconds,
                 f.agent_replies,

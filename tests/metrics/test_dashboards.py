@@ -196,6 +196,24 @@ def test_csv_exports(manager: Client, personas: Personas) -> None:
     assert manager.get("/dashboards/support/?export=bogus").status_code == 400
 
 
+def test_drill_down_shows_the_agent_the_figure_counts(manager: Client, personas: Personas) -> None:
+    p = personas
+    start = timezone.now() - timedelta(days=2)
+    ticket = open_ticket(p.mailbox_a, make_customer(), at=start)
+    assign(ticket, p.agent_b, start)
+    reply(ticket, p.agent_b, start + timedelta(hours=1))
+    set_status(ticket, p.agent_b, "solved", start + timedelta(hours=2))
+    assign(ticket, p.agent_a, start + timedelta(hours=3))  # handed over after the solve
+    recompute_all()
+    url = f"/dashboards/tickets/?figure=resolution&agent={p.agent_b.pk}"
+    row = manager.get(url).content.decode().split(f"#{ticket.pk} ")[1].split("</tr>")[0]
+    assert "Ben" in row and "Ana" not in row
+    rows = list(csv.reader(io.StringIO(manager.get(url + "&export=csv").content.decode())))
+    assert (rows[0][3], rows[1][3]) == ("agent counted", p.agent_b.display_name)
+    backlog = manager.get("/dashboards/tickets/?figure=tickets_created").content.decode()
+    assert "Assignee now" in backlog and "Agent counted" not in backlog
+
+
 def test_csv_of_the_comments_and_of_the_tickets_behind_a_figure(
     manager: Client, personas: Personas
 ) -> None:
@@ -225,7 +243,8 @@ def test_csv_of_the_comments_and_of_the_tickets_behind_a_figure(
     assert manager.get("/dashboards/support/?export=comments").status_code == 400
 
     backlog = rows("/dashboards/tickets/?figure=backlog&export=csv")
-    assert backlog[0][:5] == ["ticket", "subject", "status", "assignee", "FRT seconds (calendar)"]
+    assert backlog[0][:4] == ["ticket", "subject", "status", "assignee now"]
+    assert backlog[0][4] == "FRT seconds (calendar)"
     assert {int(r[0]) for r in backlog[1:]} == {t.pk for n, t in enumerate(tickets) if n % 3 == 0}
     assert all(r[4] == "3600.0" for r in backlog[1:])
     csat = rows("/dashboards/tickets/?figure=csat&dashboard=service&export=csv")
