@@ -395,7 +395,7 @@ def _figure(
 
 
 SUPPORT_COLUMNS = [
-    ("frt_count", "Replies counted"),
+    ("frt_count", "First replies"),
     ("frt_median", "FRT median"),
     ("frt_p90", "FRT p90"),
     ("solved", "Solved"),

@@ -183,7 +183,7 @@ def test_csv_exports(manager: Client, personas: Personas) -> None:
     response = manager.get("/dashboards/support/?export=agents")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][:3] == ["name", "Replies counted", "FRT median"]
+    assert rows[0][:3] == ["name", "First replies", "FRT median"]
     assert {row[0] for row in rows[1:]} == {"Ana", "Ben"}
     figures = list(
         csv.reader(io.StringIO(manager.get("/dashboards/support/?export=figures").content.decode()))
