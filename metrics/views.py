@@ -236,7 +236,8 @@ def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
     response, writer = _csv_response(f"tickets-{figure}")
     agent = "agent counted" if dashboards.counts_an_agent(figure) else "assignee now"
     header = ["ticket", "subject", "status", agent, f"FRT seconds ({window.hours})"]
-    header += [f"resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]
+    header += [f"first resolution seconds ({window.hours})"]
+    header += [f"full resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]
     survey = figure in ("csat", "ces")
     writer.writerow([*header, *([f"{figure} score", "comment"] if survey else [])])
     for row in rows:
@@ -248,6 +249,7 @@ def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
                 ticket.status,
                 _safe(row.agent.display_name) if row.agent else "",
                 f.first_response_business_seconds if business else f.first_response_seconds,
+                f.first_resolution_business_seconds if business else f.first_resolution_seconds,
                 f.full_resolution_business_seconds if business else f.full_resolution_seconds,
                 f.agent_replies,
                 f.reopens,

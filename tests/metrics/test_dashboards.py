@@ -145,6 +145,7 @@ def test_drill_down_lists_the_tickets_behind_a_figure(manager: Client, personas:
     # A filter that names nobody says so, rather than listing every ticket as if filtered.
     unknown = manager.get("/dashboards/tickets/?figure=backlog&agent=999999").content.decode()
     assert "Showing the last 30 days without filters instead." in unknown
+    assert "First resolution" in solved.content.decode()
     # Behind CSAT: the tickets with the answer each gave.
     csat = manager.get("/dashboards/tickets/?figure=csat&dashboard=service").content.decode()
     assert f"#{tickets[0].pk} " in csat
@@ -247,6 +248,10 @@ def test_csv_of_the_comments_and_of_the_tickets_behind_a_figure(
     assert backlog[0][4] == "FRT seconds (calendar)"
     assert {int(r[0]) for r in backlog[1:]} == {t.pk for n, t in enumerate(tickets) if n % 3 == 0}
     assert all(r[4] == "3600.0" for r in backlog[1:])
+    assert backlog[0][5:7] == [
+        "first resolution seconds (calendar)",
+        "full resolution seconds (calendar)",
+    ]
     csat = rows("/dashboards/tickets/?figure=csat&dashboard=service&export=csv")
     assert csat[0][-2:] == ["csat score", "comment"]
     assert csat[1][0] == str(tickets[0].pk) and csat[1][-2:] == ["5", "Very kind people"]
