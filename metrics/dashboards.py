@@ -220,9 +220,22 @@ def _axis_value(value: float, unit: str) -> str:
     return f"{value / 86400:.1f} d"
 
 
+# The whole range of a bounded figure, so a chart shows where its values sit in it.
+CHART_SCALES = {"score": (0.0, 100.0), "nps": (-100.0, 100.0)}
+
+
 def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, Any]]:
     return [
-        (title, chart(points, title=title, kind=kind, fmt=lambda v, u=unit: _axis_value(v, u)))
+        (
+            title,
+            chart(
+                points,
+                title=title,
+                kind=kind,
+                fmt=lambda v, u=unit: _axis_value(v, u),
+                scale=CHART_SCALES.get(unit),
+            ),
+        )
         for title, kind, unit, points in charts
     ]
 
