@@ -95,7 +95,7 @@ def parse_hours(hours: Any) -> tuple[tuple[tuple[int, int], ...], ...]:
     return tuple(week)
 
 
-def _zone(name: str) -> ZoneInfo:
+def read_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -245,7 +245,7 @@ def _us(delta: timedelta) -> int:
 @lru_cache(maxsize=128)
 def _compile(zone: str, hours_json: str, holidays: tuple[date, ...]) -> CompiledCalendar:
     return CompiledCalendar(
-        zone=_zone(zone), week=parse_hours(json.loads(hours_json)), holidays=frozenset(holidays)
+        zone=read_zone(zone), week=parse_hours(json.loads(hours_json)), holidays=frozenset(holidays)
     )
 
 

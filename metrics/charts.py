@@ -18,19 +18,28 @@ def chart(
     title: str,
     kind: str = "bar",
     fmt: Callable[[float], str] = lambda v: f"{v:g}",
+    scale: tuple[float, float] | None = None,
 ) -> SafeString:
-    """A bar (counts) or line (durations, scores) chart; None values leave a gap."""
+    """A bar (counts) or line (durations, scores) chart; None values leave a gap.
+
+    The axis runs from zero (or below, for negative values) to the highest value, or over
+    `scale` at least for a bounded figure (CSAT 0-100, NPS -100-100), so one week's score
+    is not drawn as the whole height of the chart.
+    """
     values = [v for _, v in points if v is not None]
     if not points or not values:
         return mark_safe('<p class="chart-empty muted">No data in this window.</p>')
-    low = min(0.0, min(values))
-    high = max(values) or 1.0
+    low, high = min(0.0, *values), max(0.0, *values)
+    if scale is not None:
+        low, high = min(low, scale[0]), max(high, scale[1])
+    if high == low:
+        high = low + 1.0
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     step = plot_w / len(points)
 
     def y(value: float) -> float:
-        return PAD_TOP + plot_h - (value - low) / (high - low or 1) * plot_h
+        return PAD_TOP + plot_h - (value - low) / (high - low) * plot_h
 
     parts: list[str] = []
     for tick in (low, (low + high) / 2, high):

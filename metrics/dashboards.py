@@ -15,44 +15,56 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from kb.reports import knowledge_gap_report
-from metrics.aggregates import Window, breakdown
+from metrics.aggregates import Window, breakdown, drill_down
 from metrics.charts import chart
+from metrics.models import SurveyKind, SurveyResponse, TicketFigures
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
 from tickets.sla import sla_compliance
 
-# Each figure's definition, in the words of specs/metrics.md.
+# Each figure's definition, in the words of specs/metrics.md, with whom the agent filter
+# and the per-agent table count it by.
+_BY_FINAL_SOLVE = " By agent: the ticket's assignee at its final solve."
+_BY_ANSWER = " By agent: the ticket's assignee when the survey was answered."
 DEFINITIONS = {
-    "tickets_created": "Tickets created in the window.",
+    "tickets_created": "Tickets created in the window. By agent: the assignee at its end.",
     "first_response": (
         "Time of the first public agent reply minus the ticket's creation time, for "
         "customer-initiated tickets whose first public agent reply falls in the window. "
-        "Internal notes, automatic messages and customer messages are not agent replies."
+        "Internal notes, automatic messages and customer messages are not agent replies. "
+        "Median and p90 are linear-interpolated percentiles. By agent: the agent who sent "
+        "the first reply."
     ),
     "resolution": (
         "Full resolution time: time of the final solve minus creation time, for tickets "
         "whose final solve falls in the window. The final solve is the ticket's last solve, "
-        "provided it is solved or closed now. Mean = MTTR."
+        "provided it is solved or closed now. Mean = MTTR; median and p90 are "
+        "linear-interpolated percentiles." + _BY_FINAL_SOLVE
     ),
     "fcr": (
         "One-touch tickets / tickets whose final solve falls in the window, customer-initiated "
         "only. One-touch: a final solve, exactly one public agent reply before it, and zero "
-        "reopens."
+        "reopens." + _BY_FINAL_SOLVE
     ),
     "reopen": (
         "Tickets with at least one reopen / tickets whose final solve falls in the window. A "
-        "reopen is a change from solved back to an open status."
+        "reopen is a change from solved back to an open status." + _BY_FINAL_SOLVE
     ),
     "backlog": (
-        "Tickets created before the end of the window that were not solved or closed at its end."
+        "Tickets created before the end of the window that were not solved or closed at its "
+        "end. By agent: the assignee at the end."
     ),
     "ces": (
-        "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the window; mean."
+        "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the window; "
+        "mean." + _BY_ANSWER
     ),
-    "csat": "Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4.",
+    "csat": (
+        "Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4." + _BY_ANSWER
+    ),
     "nps": (
         "Responses (0-10) submitted in the window; % promoters (9-10) - % detractors (0-6), "
         "from -100 to 100. Asked of a customer, not about a ticket: ticket filters do not apply."
@@ -106,6 +118,44 @@ class DashboardFilters(forms.Form):
         data["bucket"] = data.get("bucket") or ("week" if (end - start).days > 62 else "day")
         return data
 
+    def show_values_in_use(self) -> None:
+        """Render the window and settings the page uses, those left blank included: an
+        empty date box over figures for the last 30 days would leave the manager guessing."""
+        data = self.data.copy()
+        for name in ("start", "end"):
+            data[name] = self.cleaned_data[name].isoformat()
+        for name in ("hours", "bucket"):
+            data[name] = self.cleaned_data[name]
+        self.data = data
+
+    def days(self) -> dict[str, date | int]:
+        """The window's first and last day, and the previous window's, as the page says them."""
+        first, last = self.cleaned_data["start"], self.cleaned_data["end"]
+        length = (last - first).days + 1
+        return {
+            "first": first,
+            "last": last,
+            "length": length,
+            "previous_first": first - timedelta(days=length),
+            "previous_last": first - timedelta(days=1),
+        }
+
+    def chosen(self, which: str) -> list[str]:
+        """The filters in use, as the drill-down names them above its list."""
+        data = self.cleaned_data
+        shown = []
+        if data.get("team"):
+            shown.append(f"Team: {data['team'].name}")
+        if data.get("agent"):
+            shown.append(f"Agent: {data['agent'].display_name}")
+        if data.get("mailbox"):
+            shown.append(f"Mailbox: {data['mailbox']}")
+        if which == "service" and data.get("kind") in ("support", "service"):
+            shown.append(f"{data['kind'].capitalize()} tickets")
+        if data["hours"] == "business":
+            shown.append("Business hours")
+        return shown
+
     def window(self, kind: str | None) -> Window:
         data = self.cleaned_data
         zone = ZoneInfo(settings.TIME_ZONE)
@@ -130,13 +180,16 @@ class Figure:
     unit: str  # "seconds", "rate", "count", "score", "mean"
     definition: str
     drill: str | None
-    lower_is_better: bool = False
+    # None: neither direction is better (more tickets created is not good or bad news).
+    lower_is_better: bool | None = False
     detail: str = ""
 
     @property
     def change(self) -> str:
-        """ "better", "worse" or "" (no comparison or no change)."""
+        """ "better", "worse" or "" (no comparison, no change or no better direction)."""
         if self.value is None or self.previous is None or self.value == self.previous:
+            return ""
+        if self.lower_is_better is None:
             return ""
         up = self.value > self.previous
         return "worse" if up == self.lower_is_better else "better"
@@ -167,9 +220,22 @@ def _axis_value(value: float, unit: str) -> str:
     return f"{value / 86400:.1f} d"
 
 
+# The whole range of a bounded figure, so a chart shows where its values sit in it.
+CHART_SCALES = {"score": (0.0, 100.0), "nps": (-100.0, 100.0)}
+
+
 def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, Any]]:
     return [
-        (title, chart(points, title=title, kind=kind, fmt=lambda v, u=unit: _axis_value(v, u)))
+        (
+            title,
+            chart(
+                points,
+                title=title,
+                kind=kind,
+                fmt=lambda v, u=unit: _axis_value(v, u),
+                scale=CHART_SCALES.get(unit),
+            ),
+        )
         for title, kind, unit, points in charts
     ]
 
@@ -204,7 +270,14 @@ def support(form: DashboardFilters) -> dict[str, Any]:
     )
     pair = (now, before)
     figures = [
-        _figure("tickets_created", "Volume (tickets created)", pair, ("tickets_created",), "count"),
+        _figure(
+            "tickets_created",
+            "Volume (tickets created)",
+            pair,
+            ("tickets_created",),
+            "count",
+            lower_is_better=None,
+        ),
         _figure(
             "first_response",
             "First response time (median)",
@@ -212,7 +285,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             ("first_response", "median_seconds"),
             "seconds",
             lower_is_better=True,
-            detail=f"n = {now['first_response']['count']}",
+            detail=_spread(now["first_response"]),
         ),
         _figure(
             "resolution",
@@ -221,8 +294,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             ("resolution", "median_seconds"),
             "seconds",
             lower_is_better=True,
-            detail=f"n = {now['resolution']['count']} · MTTR "
-            + figure_value(now["resolution"]["mean_seconds"], "seconds"),
+            detail=_spread(now["resolution"], mean="mean (MTTR)"),
         ),
         _figure(
             "fcr",
@@ -230,7 +302,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             pair,
             ("first_contact_resolution", "rate"),
             "rate",
-            detail=f"of {now['first_contact_resolution']['count']} solved",
+            detail=f"of {now['first_contact_resolution']['count']} customer-initiated solved",
         ),
         _figure(
             "reopen",
@@ -248,7 +320,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             pair,
             ("ces", "mean"),
             "mean",
-            detail=f"{now['ces']['responses']} responses",
+            detail=_count(now["ces"]["responses"], "response"),
         ),
     ]
     days = buckets(w, bucket)
@@ -299,6 +371,20 @@ def _sla_compliance(w: Window) -> dict[str, Any]:
     return sla_compliance(w.start, w.end, tickets)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _spread(durations: dict[str, Any], *, mean: str = "mean") -> str:
+    """A duration figure's count, mean and p90 beside its median."""
+    return (
+        f"n = {durations['count']} · {mean} "
+        + figure_value(durations["mean_seconds"], "seconds")
+        + " · p90 "
+        + figure_value(durations["p90_seconds"], "seconds")
+    )
+
+
 def _figure(
     key: str,
     label: str,
@@ -322,12 +408,13 @@ def _figure(
 
 
 SUPPORT_COLUMNS = [
-    ("frt_count", "Replies counted"),
+    ("frt_count", "First replies"),
     ("frt_median", "FRT median"),
     ("frt_p90", "FRT p90"),
     ("solved", "Solved"),
     ("mttr", "MTTR"),
     ("resolution_median", "Resolution median"),
+    ("resolution_p90", "Resolution p90"),
     ("fcr", "FCR"),
     ("reopen", "Reopen rate"),
     ("ces", "CES"),
@@ -352,12 +439,21 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
                 "solved": resolution.get("count", 0),
                 "mttr": resolution.get("mean_seconds"),
                 "resolution_median": resolution.get("median_seconds"),
+                "resolution_p90": resolution.get("p90_seconds"),
                 "fcr": r.get("first_contact_resolution", {}).get("rate"),
                 "reopen": r.get("reopen", {}).get("rate"),
                 "ces": c.get("mean"),
             }
         )
     return rows
+
+
+def _by_name(rows: Rows, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Table rows sorted by name, as the support tables are (GROUPING SETS has no order)."""
+    named = [
+        {"key": k, "name": names.get(k, "(removed)"), **v} for k, v in rows.items() if k is not None
+    ]
+    return sorted(named, key=lambda row: row["name"].lower())
 
 
 def _names(group: str, keys: set[int]) -> dict[int, str]:
@@ -368,9 +464,29 @@ def _names(group: str, keys: set[int]) -> dict[int, str]:
     return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
-def service(form: DashboardFilters) -> dict[str, Any]:
-    from metrics.models import SurveyResponse
+def survey_comments(w: Window, *, limit: int) -> list[SurveyResponse]:
+    """The latest answers with a comment in the window, under the figures' filters: a
+    ticket's answer (CSAT, CES) by the ticket's kind, team and mailbox and the assignee
+    when it was answered, as csat_sql counts it; NPS answers take no ticket filter."""
+    about_ticket = Q(kind__in=[SurveyKind.CSAT, SurveyKind.CES])
+    if w.kind not in (None, "all"):
+        about_ticket &= Q(ticket__kind=w.kind)
+    if w.team_id is not None:
+        about_ticket &= Q(ticket__team_id=w.team_id)
+    if w.mailbox_id is not None:
+        about_ticket &= Q(ticket__mailbox_id=w.mailbox_id)
+    if w.agent_id is not None:
+        about_ticket &= Q(assignee_id=w.agent_id)
+    return list(
+        SurveyResponse.objects.filter(submitted_at__gte=w.start, submitted_at__lt=w.end)
+        .filter(about_ticket | Q(kind=SurveyKind.NPS))
+        .exclude(comment="")
+        .select_related("customer")
+        .order_by("-submitted_at")[:limit]
+    )
 
+
+def service(form: DashboardFilters) -> dict[str, Any]:
     w = form.window(form.cleaned_data.get("kind") or "all")
     bucket = form.cleaned_data["bucket"]
     csat = breakdown("csat", w, bucket, people=True)
@@ -385,7 +501,7 @@ def service(form: DashboardFilters) -> dict[str, Any]:
             pair,
             ("csat", "score"),
             "score",
-            detail=f"{now['csat']['responses']} responses",
+            detail=_count(now["csat"]["responses"], "response"),
         ),
         _figure(
             "nps",
@@ -394,8 +510,10 @@ def service(form: DashboardFilters) -> dict[str, Any]:
             ("nps", "score"),
             "nps",
             drill=None,
-            detail=f"{nps['promoters']} promoters · {nps['passives']} passives"
-            f" · {nps['detractors']} detractors",
+            detail=" · ".join(
+                _count(nps[key], key.removesuffix("s"))
+                for key in ("promoters", "passives", "detractors")
+            ),
         ),
     ]
     days = buckets(w, bucket)
@@ -404,12 +522,7 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         ("CSAT responses", "bar", "count", _series(csat.series, days, lambda r: r["responses"])),
         ("NPS", "line", "nps", _series(nps_figures.series, days, lambda r: r["score"])),
     ]
-    comments = (
-        SurveyResponse.objects.filter(submitted_at__gte=w.start, submitted_at__lt=w.end)
-        .exclude(comment="")
-        .select_related("customer")
-        .order_by("-submitted_at")[:20]
-    )
+    comments = survey_comments(w, limit=20)
     csat_agents, csat_teams = csat.agents, csat.teams
     agent_names = _names("agent", {k for k in csat_agents if k is not None})
     team_names = _names("team", {k for k in csat_teams if k is not None})
@@ -418,16 +531,74 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         "previous": w.previous(),
         "figures": figures,
         "charts": charts,
-        "comments": list(comments),
-        "agents": [
-            {"key": k, "name": agent_names.get(k, "(removed)"), **v}
-            for k, v in csat_agents.items()
-            if k is not None
-        ],
-        "teams": [
-            {"key": k, "name": team_names.get(k, "(removed)"), **v}
-            for k, v in csat_teams.items()
-            if k is not None
-        ],
+        "comments": comments,
+        "agents": _by_name(csat_agents, agent_names),
+        "teams": _by_name(csat_teams, team_names),
         "hours_note": "",
     }
+
+
+# The agent a figure counts a ticket for (the agent filter's column), where its row has
+# one; tickets created and the backlog count the assignee at the window's end, which the
+# list shows as the assignee now.
+COUNTED_AGENT = {
+    "first_response": "first_reply_agent",
+    "resolution": "final_solve_assignee",
+    "fcr": "final_solve_assignee",
+    "one_touch": "final_solve_assignee",
+    "reopen": "final_solve_assignee",
+}
+
+
+def counts_an_agent(figure: str) -> bool:
+    """Whether the drill-down's agent column is the agent the figure counts (else the
+    assignee now)."""
+    return figure in COUNTED_AGENT or figure in (SurveyKind.CSAT, SurveyKind.CES)
+
+
+@dataclass
+class DrillRow:
+    figures: TicketFigures
+    answer: SurveyResponse | None
+    agent: User | None  # whom the figure counts this ticket for (COUNTED_AGENT)
+
+
+def drill_rows(figure: str, w: Window, *, page: int, size: int) -> tuple[list[DrillRow], bool]:
+    """One page of the tickets behind a figure, most recent first, with their figures, the
+    agent the figure counts each for and, for CSAT and CES, the answer it counts; and
+    whether a next page exists.
+
+    Three queries: the ticket numbers (aggregates.drill_down), their figures with ticket
+    and agents, and for a survey figure the answers of those tickets with their assignee.
+    """
+    numbers = drill_down(figure, w, limit=size + 1, offset=(page - 1) * size)
+    has_next = len(numbers) > size
+    numbers = numbers[:size]
+    counted = COUNTED_AGENT.get(figure)
+    figures = {
+        f.ticket_id: f
+        for f in TicketFigures.objects.filter(ticket_id__in=numbers).select_related(
+            "ticket", "ticket__assignee", *([counted] if counted else [])
+        )
+    }
+    answers: dict[int, SurveyResponse] = {}
+    if figure in (SurveyKind.CSAT, SurveyKind.CES):
+        answers = {
+            r.ticket_id: r
+            for r in SurveyResponse.objects.filter(
+                ticket_id__in=numbers, kind=figure
+            ).select_related("assignee")
+        }
+    rows = []
+    for number in numbers:
+        if number not in figures:
+            continue
+        f, answer = figures[number], answers.get(number)
+        if counted:
+            agent = getattr(f, counted)
+        elif answer is not None:
+            agent = answer.assignee
+        else:
+            agent = f.ticket.assignee
+        rows.append(DrillRow(f, answer, agent))
+    return rows, has_next

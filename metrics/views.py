@@ -11,11 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics import aggregates, dashboards, surveys
 from metrics.forms import SurveyForm
-from metrics.models import TicketFigures
 
 
 @require_http_methods(["GET", "POST"])
@@ -81,6 +81,7 @@ def _filters(request: HttpRequest) -> dashboards.DashboardFilters:
         form = dashboards.DashboardFilters({})
         form.is_valid()
         form.shown_errors = errors  # type: ignore[attr-defined]
+    form.show_values_in_use()
     return form
 
 
@@ -98,9 +99,11 @@ def dashboard(request: HttpRequest, which: str) -> HttpResponse:
         "form": form,
         "errors": getattr(form, "shown_errors", None),
         "charts": dashboards.render_charts(data["charts"]),
+        "days": form.days(),
         "query": request.GET.urlencode(),
         "filter_query": _without(request, "export", "figure", "page"),
         "columns": dashboards.SUPPORT_COLUMNS,
+        **{f"drill_{group}": _drill_base(request, which, group) for group in ("agent", "team")},
     }
     return render(request, "metrics/dashboard.html", context)
 
@@ -112,16 +115,49 @@ def _without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
-def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
-    if export not in ("figures", "agents", "teams", "series"):
-        return HttpResponse("Unknown export; use figures, agents, teams or series.", status=400)
+def _drill_base(request: HttpRequest, which: str, group: str) -> str:
+    """The drill-down link of a table row, up to the row's agent or team id."""
+    query = _without(request, "export", "figure", "page", "dashboard", group)
+    return f"{reverse('metrics:drill')}?{query}&dashboard={which}&{group}="
+
+
+# A CSV export lists at most this many rows (comments, the tickets behind a figure).
+EXPORT_ROWS = 10_000
+EXPORTS = {
+    "support": ("figures", "agents", "teams", "series"),
+    "service": ("figures", "agents", "teams", "series", "comments"),
+}
+
+
+def _safe(value: Any) -> Any:
+    """Text people typed, made inert for spreadsheets: a cell starting with = + - @ would
+    run as a formula when a manager opens the file."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, Any]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{which}-{export}.csv"'
-    writer = csv.writer(response)
-    if export == "figures":
-        writer.writerow(["figure", "value", "previous window", "definition"])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response, csv.writer(response)
+
+
+def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
+    if export not in EXPORTS[which]:
+        return HttpResponse(f"Unknown export; use {', '.join(EXPORTS[which])}.", status=400)
+    response, writer = _csv_response(f"{which}-{export}")
+    if export == "comments":
+        writer.writerow(["survey", "score", "ticket", "customer", "submitted at", "comment"])
+        for r in dashboards.survey_comments(data["window"], limit=EXPORT_ROWS):
+            customer, at = _safe(str(r.customer)), r.submitted_at.isoformat()
+            writer.writerow([r.kind, r.score, r.ticket_id or "", customer, at, _safe(r.comment)])
+    elif export == "figures":
+        writer.writerow(["figure", "value", "previous window", "detail", "definition"])
         for figure in data["figures"]:
-            writer.writerow([figure.label, figure.value, figure.previous, figure.definition])
+            writer.writerow(
+                [figure.label, figure.value, figure.previous, figure.detail, figure.definition]
+            )
     elif export == "series":
         writer.writerow(["chart", "period start", "value"])
         for title, _, _, points in data["charts"]:
@@ -131,11 +167,11 @@ def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
         keys = [key for key, _ in dashboards.SUPPORT_COLUMNS]
         writer.writerow(["name", *[label for _, label in dashboards.SUPPORT_COLUMNS]])
         for row in data[export]:
-            writer.writerow([row["name"], *[row[key] for key in keys]])
+            writer.writerow([_safe(row["name"]), *[row[key] for key in keys]])
     else:
         writer.writerow(["name", "CSAT responses", "CSAT score"])
         for row in data[export]:
-            writer.writerow([row["name"], row["responses"], row["score"]])
+            writer.writerow([_safe(row["name"]), row["responses"], row["score"]])
     return response
 
 
@@ -153,30 +189,27 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     form = _filters(request)
     kind = "support" if which == "support" else (form.cleaned_data.get("kind") or "all")
     window = form.window(kind)
+    if request.GET.get("export") == "csv":
+        return _drill_csv(figure, window)
     page = request.GET.get("page", "1")
     page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    numbers = aggregates.drill_down(
-        figure, window, limit=DRILL_PAGE + 1, offset=(page_number - 1) * DRILL_PAGE
-    )
-    has_next = len(numbers) > DRILL_PAGE
-    numbers = numbers[:DRILL_PAGE]
-    rows = {
-        f.ticket_id: f
-        for f in TicketFigures.objects.filter(ticket_id__in=numbers).select_related(
-            "ticket", "ticket__assignee", "first_reply_agent", "final_solve_assignee"
-        )
-    }
+    rows, has_next = dashboards.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
     context = {
         "figure": figure,
         "label": dict(DRILL_LABELS)[figure],
         "definition": dashboards.DEFINITIONS.get(DRILL_DEFINITION.get(figure, figure), ""),
-        "rows": [rows[n] for n in numbers if n in rows],
+        "rows": rows,
+        "survey": figure if figure in ("csat", "ces") else None,
+        "agent_counted": dashboards.counts_an_agent(figure),
         "window": window,
+        "days": form.days(),
+        "filters": form.chosen(which),
+        "errors": getattr(form, "shown_errors", None),
         "which": which,
         "page": page_number,
         "has_next": has_next,
-        "filter_query": _without(request, "page"),
-        "back_query": _without(request, "figure", "page", "dashboard"),
+        "filter_query": _without(request, "page", "export"),
+        "back_query": _without(request, "figure", "page", "dashboard", "export"),
         "business": window.hours == "business",
     }
     return render(request, "metrics/drill.html", context)
@@ -194,3 +227,34 @@ DRILL_LABELS = [
     ("ces", "Tickets with a CES answer"),
 ]
 DRILL_DEFINITION = {"one_touch": "fcr", "tickets_created": "tickets_created"}
+
+
+def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
+    """Every ticket behind a figure (up to EXPORT_ROWS), in the window's clock."""
+    rows, _ = dashboards.drill_rows(figure, window, page=1, size=EXPORT_ROWS)
+    business = window.hours == "business"
+    response, writer = _csv_response(f"tickets-{figure}")
+    agent = "agent counted" if dashboards.counts_an_agent(figure) else "assignee now"
+    header = ["ticket", "subject", "status", agent, f"FRT seconds ({window.hours})"]
+    header += [f"first resolution seconds ({window.hours})"]
+    header += [f"full resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]
+    survey = figure in ("csat", "ces")
+    writer.writerow([*header, *([f"{figure} score", "comment"] if survey else [])])
+    for row in rows:
+        f, answer, ticket = row.figures, row.answer, row.figures.ticket
+        writer.writerow(
+            [
+                ticket.pk,
+                _safe(ticket.subject),
+                ticket.status,
+                _safe(row.agent.display_name) if row.agent else "",
+                f.first_response_business_seconds if business else f.first_response_seconds,
+                f.first_resolution_business_seconds if business else f.first_resolution_seconds,
+                f.full_resolution_business_seconds if business else f.full_resolution_seconds,
+                f.agent_replies,
+                f.reopens,
+                "yes" if f.one_touch else "no",
+                *([answer.score, _safe(answer.comment)] if survey and answer else []),
+            ]
+        )
+    return response

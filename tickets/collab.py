@@ -13,7 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from tickets.models import (
@@ -38,6 +39,7 @@ from tickets.services import (
     Actor,
     InvalidChange,
     add_message,
+    after_commit,
     create_ticket,
     get_or_create_customer,
     normalize_tags,
@@ -201,7 +203,10 @@ def notify_mentions(message: Message) -> list[User]:
 
 
 def _recount(ticket_id: int) -> None:
-    """Message counters of a ticket after messages moved in or out."""
+    """Message counters of a ticket after messages moved in or out, and the change itself:
+    its conversation is another one now, so its figures are re-measured after commit (a
+    merge or split may change no status, whose update would have done it) and the change
+    time moves on, which the figures sweeper compares with."""
     figures = Message.objects.filter(ticket_id=ticket_id).aggregate(
         count=Count("id"),
         last=Max("created_at", filter=~Q(direction=Direction.NOTE)),
@@ -211,7 +216,9 @@ def _recount(ticket_id: int) -> None:
         message_count=figures["count"],
         last_message_at=figures["last"],
         first_response_at=figures["first_reply"],
+        updated_at=Greatest(F("updated_at"), Value(timezone.now())),
     )
+    after_commit(ticket_id)
 
 
 @transaction.atomic

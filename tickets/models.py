@@ -15,10 +15,13 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from metrics.business_hours import CalendarError, parse_hours, read_zone
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -89,6 +92,18 @@ class BusinessCalendar(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A zone and hours the business-time arithmetic can read (the admin's form): a
+        typo saved here would fail every figure and SLA due time of its tickets."""
+        errors = {}
+        for name, check in (("timezone", read_zone), ("hours", parse_hours)):
+            try:
+                check(getattr(self, name))
+            except CalendarError as exc:
+                errors[name] = str(exc)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Team(models.Model):

@@ -9,8 +9,9 @@ the two paths must give the same numbers.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -147,3 +148,25 @@ def test_backlog_breakdown_is_the_backlog_at_both_ends(personas: Personas, histo
     assert backlog.now["count"] > 0
     # 08:00 to 08:00 a week later touches eight UTC days.
     assert list(backlog.series) == sorted(backlog.series) and len(backlog.series) == 8
+
+
+def test_previous_window_of_whole_days_across_dst(personas: Personas) -> None:
+    """The dashboards' windows are whole local days, their bounds in one zone object, so
+    Python's wall-clock arithmetic on them makes the previous window whole days too."""
+    zone = ZoneInfo("Europe/Berlin")
+    # March 2026 in Berlin is 31 days but one hour short (clocks go forward on the 29th).
+    march = Window(
+        start=datetime(2026, 3, 1, tzinfo=zone),
+        end=datetime(2026, 4, 1, tzinfo=zone),
+        kind="all",
+        time_zone="Europe/Berlin",
+    )
+    before = march.previous()
+    assert (before.start, before.end) == (datetime(2026, 1, 29, tzinfo=zone), march.start)
+    # A ticket created half an hour into the previous window's first day is compared.
+    open_ticket(personas.mailbox_a, make_customer(), at=datetime(2026, 1, 29, 0, 30, tzinfo=zone))
+    recompute_all()
+    assert breakdown("tickets_created", march, "week").previous == {"count": 1}
+    # A window that is not whole days: the same length just before it.
+    w = Window(start=hours(-5), end=hours(0))
+    assert (w.previous().start, w.previous().end) == (hours(-10), hours(-5))

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -320,3 +321,22 @@ def test_calendar_for_ticket(personas) -> None:
     mailbox = make_mailbox(calendar=own)
     other = make_ticket(mailbox, make_customer())
     assert calendar_for_ticket(other) == own
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_calendar_the_arithmetic_cannot_read(personas) -> None:
+    """A typo saved here would fail the figures and SLA due times of its tickets."""
+    client = Client()
+    client.force_login(personas.admin)
+    url = "/admin/tickets/businesscalendar/add/"
+    form = {"name": "Office", "timezone": "Berlin", "hours": '{"monday": [["09:00", "17:00"]]}'}
+    response = client.post(url, {**form, "holidays": ""})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["timezone"] == ["Unknown time zone 'Berlin'."]
+    assert errors["hours"] == ["Unknown weekday keys: monday."]
+    assert not BusinessCalendar.objects.exists()
+    good = {**form, "timezone": "Europe/Berlin", "hours": '{"mon": [["09:00", "17:00"]]}'}
+    assert client.post(url, {**good, "holidays": "2026-12-25"}).status_code == 302
+    saved = BusinessCalendar.objects.get()
+    assert (saved.timezone, saved.hours) == ("Europe/Berlin", {"mon": [["09:00", "17:00"]]})

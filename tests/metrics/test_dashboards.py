@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -12,8 +14,9 @@ from django.utils import timezone
 
 from metrics.models import SurveyResponse
 from metrics.services import recompute_all
-from tests.conftest import Personas, make_customer
+from tests.conftest import Personas, make_customer, make_user
 from tests.metrics.factories import assign, open_ticket, reply, set_status
+from tickets.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -69,9 +72,17 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     html = response.content.decode()
     assert "First response time (median)" in html
     assert "1 h 00 min" in html  # every first reply came after one hour
+    # Resolution with its mean (MTTR) and p90 beside the median; FRT too.
+    assert "n = 6 · mean 1 h 00 min · p90 1 h 00 min" in html
+    assert "n = 4 · mean (MTTR) 2 h 00 min · p90 2 h 00 min" in html
+    assert "Resolution p90" in html
     # Definitions in the spec's words, beside the figures.
     assert "time of the final solve minus creation time" in html
     assert "One-touch tickets / tickets whose final solve falls in the window" in html
+    # Whom the agent filter and the per-agent table count, as the spec says it.
+    assert "By agent: the agent who sent the first reply." in html
+    assert html.count("By agent: the ticket&#x27;s assignee at its final solve.") == 3
+    assert "By agent: the ticket&#x27;s assignee when the survey was answered." in html
     assert html.count("<svg") == 4
     assert "Ana" in html  # the per-agent table
     assert "Team A" in html
@@ -79,10 +90,37 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     assert "Knowledge base gaps" in html
 
 
+def test_comparison_says_better_or_worse_only_where_one_direction_is_better(
+    manager: Client, personas: Personas
+) -> None:
+    _history(personas, 6)  # all in this window, none in the previous one
+    html = manager.get("/dashboards/support/").content.decode()
+    volume = html.split("Volume (tickets created)")[1].split("</article>")[0]
+    assert "previous window: 0</p>" in volume and "kpi-better" not in volume
+    backlog = html.split("Backlog at end")[1].split("</article>")[0]
+    assert "kpi-worse" in backlog and "(worse now)" in backlog
+
+
 def test_empty_window_shows_dashes_and_empty_charts(manager: Client, personas: Personas) -> None:
     html = manager.get("/dashboards/support/?start=2020-01-01&end=2020-01-31").content.decode()
     assert "No data in this window." in html
     assert "Nothing to show for this window" in html
+
+
+def test_the_filters_show_the_window_in_use(manager: Client, personas: Personas) -> None:
+    today = timezone.localdate()
+    html = manager.get("/dashboards/support/").content.decode()
+    # Left blank, the dates are those of the last 30 days the figures are for.
+    assert f'name="start" value="{(today - timedelta(days=29)).isoformat()}"' in html
+    assert f'name="end" value="{today.isoformat()}"' in html
+    assert '<option value="calendar" selected>' in html
+    html = manager.get("/dashboards/service/?start=2020-01-01&end=2020-03-31").content.decode()
+    # Longer than two months, the charts are per week: the choice says so.
+    assert '<option value="week" selected>' in html
+    assert "1 Jan 2020 \u2013 31 Mar 2020 (91 days, UTC time)" in html
+    assert "compared with the 91 days before: 2 Oct 2019 \u2013 31 Dec 2019" in html
+    drill = manager.get("/dashboards/tickets/?figure=backlog&start=2020-01-01&end=2020-01-31")
+    assert "1 Jan 2020 \u2013 31 Jan 2020 (UTC time)" in drill.content.decode()
 
 
 def test_bad_filters_fall_back_with_a_message(manager: Client, personas: Personas) -> None:
@@ -104,6 +142,41 @@ def test_drill_down_lists_the_tickets_behind_a_figure(manager: Client, personas:
     shown = {t.pk for t in tickets if f"#{t.pk} " in solved.content.decode()}
     assert shown == {t.pk for n, t in enumerate(tickets) if n % 3 and n % 2}
     assert manager.get("/dashboards/tickets/?figure=nonsense").status_code == 400
+    # A filter that names nobody says so, rather than listing every ticket as if filtered.
+    unknown = manager.get("/dashboards/tickets/?figure=backlog&agent=999999").content.decode()
+    assert "Showing the last 30 days without filters instead." in unknown
+    assert "First resolution" in solved.content.decode()
+    # Behind CSAT: the tickets with the answer each gave.
+    csat = manager.get("/dashboards/tickets/?figure=csat&dashboard=service").content.decode()
+    assert f"#{tickets[0].pk} " in csat
+    assert "CSAT answer" in csat and "Very kind people" in csat
+    assert 'badge-survey-csat">5<' in csat
+    assert "CSAT answer" not in backlog.content.decode()
+
+
+def test_table_figures_link_to_their_tickets(manager: Client, personas: Personas) -> None:
+    p = personas
+    tickets = _history(p, 6)
+    html = manager.get(f"/dashboards/support/?mailbox={p.mailbox_a.pk}").content.decode()
+    links = set(re.findall(r'href="(/dashboards/tickets/\?[^"]+)"', html))
+    solved_by_ana = {t.pk for n, t in enumerate(tickets) if n % 3 and n % 2}
+    for group, key, figure, expected in [
+        ("agent", p.agent_a.pk, "resolution", solved_by_ana),
+        ("agent", p.agent_b.pk, "first_response", {t.pk for t in tickets[::2]}),
+        ("team", p.team_a.pk, "fcr", {t.pk for n, t in enumerate(tickets) if n % 3}),
+    ]:
+        (link,) = [
+            unescape(link) for link in links if f"&amp;{group}={key}&amp;figure={figure}" in link
+        ]
+        assert f"mailbox={p.mailbox_a.pk}" in link  # the page's filters stay
+        listed = manager.get(link).content.decode()
+        # The list says which filters it is under.
+        name = p.agent_a.display_name if key == p.agent_a.pk else p.agent_b.display_name
+        named = f"Agent: {name}" if group == "agent" else f"Team: {p.team_a.name}"
+        assert f"<strong>{named} · Mailbox: {p.mailbox_a}" in unescape(listed)
+        assert {t.pk for t in tickets if f"#{t.pk} " in listed} == expected, (group, figure)
+    service = manager.get("/dashboards/service/").content.decode()
+    assert f"dashboard=service&amp;agent={p.agent_b.pk}&amp;figure=csat" in service
 
 
 def test_csv_exports(manager: Client, personas: Personas) -> None:
@@ -111,15 +184,79 @@ def test_csv_exports(manager: Client, personas: Personas) -> None:
     response = manager.get("/dashboards/support/?export=agents")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][:3] == ["name", "Replies counted", "FRT median"]
+    assert rows[0][:3] == ["name", "First replies", "FRT median"]
     assert {row[0] for row in rows[1:]} == {"Ana", "Ben"}
     figures = list(
         csv.reader(io.StringIO(manager.get("/dashboards/support/?export=figures").content.decode()))
     )
     assert figures[1][0] == "Volume (tickets created)" and figures[1][1] == "4"
+    assert figures[0][3] == "detail" and figures[2][3].startswith("n = 4 · mean 1 h 00 min")
+    assert "Resolution p90" in rows[0]
     service = manager.get("/dashboards/service/?export=agents").content.decode()
     assert "CSAT score" in service
     assert manager.get("/dashboards/support/?export=bogus").status_code == 400
+
+
+def test_drill_down_shows_the_agent_the_figure_counts(manager: Client, personas: Personas) -> None:
+    p = personas
+    start = timezone.now() - timedelta(days=2)
+    ticket = open_ticket(p.mailbox_a, make_customer(), at=start)
+    assign(ticket, p.agent_b, start)
+    reply(ticket, p.agent_b, start + timedelta(hours=1))
+    set_status(ticket, p.agent_b, "solved", start + timedelta(hours=2))
+    assign(ticket, p.agent_a, start + timedelta(hours=3))  # handed over after the solve
+    recompute_all()
+    url = f"/dashboards/tickets/?figure=resolution&agent={p.agent_b.pk}"
+    row = manager.get(url).content.decode().split(f"#{ticket.pk} ")[1].split("</tr>")[0]
+    assert "Ben" in row and "Ana" not in row
+    rows = list(csv.reader(io.StringIO(manager.get(url + "&export=csv").content.decode())))
+    assert (rows[0][3], rows[1][3]) == ("agent counted", p.agent_b.display_name)
+    backlog = manager.get("/dashboards/tickets/?figure=tickets_created").content.decode()
+    assert "Assignee now" in backlog and "Agent counted" not in backlog
+
+
+def test_csv_of_the_comments_and_of_the_tickets_behind_a_figure(
+    manager: Client, personas: Personas
+) -> None:
+    tickets = _history(personas, 6)
+    SurveyResponse.objects.create(
+        kind="nps",
+        score=0,
+        customer=personas.other_customer,
+        comment='=HYPERLINK("http://evil.test")',
+        submitted_at=timezone.now() - timedelta(hours=1),
+    )
+
+    def rows(url: str) -> list[list[str]]:
+        response = manager.get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+        return list(csv.reader(io.StringIO(response.content.decode())))
+
+    comments = rows(f"/dashboards/service/?team={personas.team_a.pk}&export=comments")
+    assert comments[0] == ["survey", "score", "ticket", "customer", "submitted at", "comment"]
+    # A spreadsheet must not run a customer's text as a formula.
+    assert [(r[0], r[1], r[2], r[5]) for r in comments[1:]] == [
+        ("nps", "0", "", '\'=HYPERLINK("http://evil.test")'),
+        ("csat", "5", str(tickets[0].pk), "Very kind people"),
+    ]
+    html = manager.get("/dashboards/service/").content.decode()
+    assert "export=comments" in html
+    assert manager.get("/dashboards/support/?export=comments").status_code == 400
+
+    backlog = rows("/dashboards/tickets/?figure=backlog&export=csv")
+    assert backlog[0][:4] == ["ticket", "subject", "status", "assignee now"]
+    assert backlog[0][4] == "FRT seconds (calendar)"
+    assert {int(r[0]) for r in backlog[1:]} == {t.pk for n, t in enumerate(tickets) if n % 3 == 0}
+    assert all(r[4] == "3600.0" for r in backlog[1:])
+    assert backlog[0][5:7] == [
+        "first resolution seconds (calendar)",
+        "full resolution seconds (calendar)",
+    ]
+    csat = rows("/dashboards/tickets/?figure=csat&dashboard=service&export=csv")
+    assert csat[0][-2:] == ["csat score", "comment"]
+    assert csat[1][0] == str(tickets[0].pk) and csat[1][-2:] == ["5", "Very kind people"]
+    page = manager.get("/dashboards/tickets/?figure=backlog").content.decode()
+    assert "export=csv" in page
 
 
 def test_service_dashboard(manager: Client, personas: Personas) -> None:
@@ -127,7 +264,63 @@ def test_service_dashboard(manager: Client, personas: Personas) -> None:
     html = manager.get("/dashboards/service/").content.decode()
     assert "Very kind people" in html
     assert "100.0 %" in html  # one CSAT answer of 5
+    assert "1 response<" in html
+    assert "0 promoters · 0 passives · 0 detractors" in html
     assert "takes no ticket filter" in html
+
+
+def test_comments_follow_the_filters(manager: Client, personas: Personas) -> None:
+    p = personas
+    tickets = _history(p, 2)  # "Very kind people": team A's ticket, answered under Ben
+    other = open_ticket(p.mailbox_b, p.other_customer, team=p.team_b, kind="service")
+    at = timezone.now() - timedelta(hours=1)
+    for kind, score, ticket, comment in [
+        ("csat", 2, other, "Nobody from team B called back"),
+        ("nps", 9, None, "Great product overall"),
+    ]:
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=score,
+            ticket=ticket,
+            customer=p.other_customer,
+            assignee=p.agent_b if ticket else None,
+            comment=comment,
+            submitted_at=at,
+        )
+
+    def comments(query: str) -> set[str]:
+        html = manager.get(f"/dashboards/service/?{query}").content.decode()
+        texts = ("Very kind people", "Nobody from team B called back", "Great product overall")
+        return {text for text in texts if text in html}
+
+    everything = {"Very kind people", "Nobody from team B called back", "Great product overall"}
+    assert comments("") == everything
+    # NPS is asked of a customer: its comments stay under every ticket filter.
+    assert comments(f"team={p.team_a.pk}") == {"Very kind people", "Great product overall"}
+    assert comments(f"mailbox={p.mailbox_b.pk}") == everything - {"Very kind people"}
+    assert comments("kind=support") == {"Very kind people", "Great product overall"}
+    assert comments(f"agent={p.agent_a.pk}") == {"Great product overall"}
+    assert comments(f"agent={p.agent_b.pk}") == everything
+    assert tickets[0].team_id == p.team_a.pk
+
+
+def test_service_tables_are_sorted_by_name(manager: Client, personas: Personas) -> None:
+    names = ["Yara", "Carl", "Wes", "Abe", "Mia", "Lou"]
+    for n, name in enumerate(names):
+        agent = make_user(Role.AGENT, teams=[personas.team_a], first_name=name)
+        ticket = open_ticket(personas.mailbox_a, make_customer())
+        SurveyResponse.objects.create(
+            kind="csat",
+            score=1 + n % 5,
+            ticket=ticket,
+            customer=ticket.customer,
+            assignee=agent,
+            submitted_at=timezone.now() - timedelta(hours=n + 1),
+        )
+    html = manager.get("/dashboards/service/").content.decode()
+    agents = html.split("Per agent")[1].split("Per team")[0]
+    shown = re.findall(r'<th scope="row">(\w+)', agents)
+    assert shown == sorted(names)
 
 
 @pytest.mark.parametrize("count", [3, 12])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 
 from metrics import hooks
 from metrics.models import TicketFigures, TicketStateSpan
+from metrics.services import FIGURE_COLUMNS, recompute_all
 from tests.conftest import Personas
 from tests.metrics.factories import (
     T0,
@@ -25,6 +27,7 @@ from tests.metrics.factories import (
 )
 from tickets import services
 from tickets.models import BusinessCalendar, Direction
+from tickets.services import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -162,6 +165,31 @@ def test_business_time_uses_the_mailbox_calendar(personas: Personas) -> None:
     assert f.calendar_id == berlin.pk
 
 
+def test_business_time_skips_a_holiday(personas: Personas) -> None:
+    personas.mailbox_a.calendar = BusinessCalendar.objects.create(
+        name="Berlin",
+        timezone="Europe/Berlin",
+        hours={
+            d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
+        },
+        holidays=[date(2026, 4, 6)],  # Easter Monday
+    )
+    personas.mailbox_a.save(update_fields=["calendar"])
+    # Thursday 2 April 15:30 CEST; Good Friday is a working day here, Easter Monday is not.
+    created = datetime(2026, 4, 2, 13, 30, tzinfo=UTC)
+    ticket = open_ticket(personas.mailbox_a, personas.customer, at=created)
+    # Reply Friday 3 April 09:30: 1.5 h on Thursday + 0.5 h on Friday.
+    reply(ticket, personas.agent_a, datetime(2026, 4, 3, 7, 30, tzinfo=UTC))
+    # Solved Tuesday 7 April 12:30: 1.5 h on Thursday, all of Friday (7 h), nothing on the
+    # weekend or the holiday, Tuesday 09:00-12:00 (3 h; 12:30 falls in the lunch break).
+    set_status(ticket, personas.agent_a, "solved", datetime(2026, 4, 7, 10, 30, tzinfo=UTC))
+    f = figures_of(ticket)
+    assert f.first_response_business_seconds == 2 * H
+    assert f.first_response_seconds == 18 * H
+    assert f.full_resolution_business_seconds == (1.5 + 7 + 3) * H
+    assert f.full_resolution_seconds == (4 * 24 + 21) * H
+
+
 def test_default_calendar_else_around_the_clock(personas: Personas) -> None:
     ticket = open_ticket(personas.mailbox_a, personas.customer)
     reply(ticket, personas.agent_a, hours(30))
@@ -231,6 +259,53 @@ def test_the_hook_runs_the_worker_task(
         app.conf.task_always_eager = False
     assert TicketFigures.objects.get(ticket=ticket).first_response_seconds == 1 * H
     assert cache.get(hooks.PENDING_KEY.format(ticket.pk)) is None
+
+
+def test_merging_and_splitting_re_measure_the_tickets_that_lost_or_gained_messages(
+    personas: Personas, django_capture_on_commit_callbacks
+) -> None:
+    """The worker's figures after a merge or a split are those a recompute gives: the
+    tickets whose conversation changed are re-measured (and marked changed for the
+    sweeper), even when no status changes with it."""
+    from helpdesk.celery import app
+    from tickets import collab
+
+    p = personas
+    source = open_ticket(p.mailbox_a, p.customer)
+    reply(source, p.agent_a, hours(1))
+    set_status(source, p.agent_a, "closed", hours(2))
+    target = open_ticket(p.mailbox_a, p.customer, at=hours(3))
+    split_from = open_ticket(p.mailbox_a, p.customer, at=hours(4))
+    reply(split_from, p.agent_b, hours(5))
+    customer_writes(split_from, hours(6))
+    for ticket in (source, target, split_from):
+        figures_of(ticket)
+    before = timezone.now()
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            collab.merge_tickets(source, target, actor=Actor.agent(p.agent_a))
+        with django_capture_on_commit_callbacks(execute=True):
+            moved = split_from.messages.get(direction=Direction.OUTBOUND)
+            collab.split_message(moved, actor=Actor.agent(p.agent_b))
+    finally:
+        app.conf.task_always_eager = False
+    columns = [c for c in FIGURE_COLUMNS if c != "computed_at"]
+    measured = {
+        t.pk: TicketFigures.objects.values(*columns).get(ticket=t)
+        for t in (source, target, split_from)
+    }
+    # The target now holds the source's conversation: its first reply came an hour in.
+    assert measured[target.pk]["agent_replies"] == 1
+    assert measured[target.pk]["first_reply_at"] == hours(1)
+    assert measured[source.pk]["agent_replies"] == 0
+    assert measured[split_from.pk]["first_reply_at"] is None
+    recompute_all()
+    for number, row in measured.items():
+        assert TicketFigures.objects.values(*columns).get(ticket_id=number) == row
+    for ticket in (source, target, split_from):
+        ticket.refresh_from_db()
+        assert ticket.updated_at >= before
 
 
 def test_broker_outage_does_not_break_the_change(
