@@ -155,3 +155,26 @@ def test_follow_ups_together_take_the_same_statements_for_more_customers(
             == n
         )
     assert counts[0] == counts[1]
+
+
+def test_follow_ups_that_cannot_be_written_together_are_opened_one_by_one(
+    personas: Personas, no_builtin_rules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import DatabaseError
+
+    from tickets import import_batch
+
+    asked = _scenario(personas, "fallback")
+
+    def broken(rows: list[Any], *, with_pk: bool = True) -> None:
+        raise DatabaseError("COPY failed")
+
+    monkeypatch.setattr(import_batch, "_copy", broken)
+    with follow_ups.together():
+        for ticket in asked:
+            follow_ups.open_success_follow_up(ticket, actor=ACTOR, days=30)
+    assert [row[2] for row in _snapshot("fallback")] == [
+        "kim.RUN@customer.test",
+        "lou.RUN@customer.test",
+        "ole.RUN@customer.test",
+    ]
