@@ -30,7 +30,6 @@ from tickets.models import (
     Channel,
     Customer,
     Direction,
-    EventKind,
     Kind,
     Message,
     Organization,
@@ -269,9 +268,7 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
         )
         follow_up.number = next(numbers)
         events.append(services.created_event(follow_up, actor=actor))
-        events.append(
-            services.new_event(source, EventKind.LINKED, actor=actor, at=now, after=follow_up.pk)
-        )
+        events.append(services.linked_event(follow_up, actor=actor))
         note = services.new_message(
             follow_up, direction=Direction.NOTE, body_text=body, author=actor.user, at=now
         )

@@ -311,6 +311,15 @@ def new_ticket(
     )
 
 
+def linked_event(ticket: Ticket, *, actor: Actor) -> TicketEvent:
+    """The event on the earlier ticket that a new one built by `new_ticket` continues
+    (its `linked_from`), not saved yet."""
+    assert ticket.linked_from is not None
+    return new_event(
+        ticket.linked_from, EventKind.LINKED, actor=actor, at=ticket.created_at, after=ticket.pk
+    )
+
+
 def created_event(ticket: Ticket, *, actor: Actor) -> TicketEvent:
     """The first event of a ticket built by `new_ticket`: its starting state."""
     return new_event(
@@ -378,7 +387,7 @@ def create_ticket(
     ticket.save(force_insert=True)
     created_event(ticket, actor=actor).save(force_insert=True)
     if linked_from is not None:
-        record_event(linked_from, EventKind.LINKED, actor=actor, at=at, after=ticket.pk)
+        linked_event(ticket, actor=actor).save(force_insert=True)
     if first_message:
         add_message(
             ticket,
@@ -463,9 +472,7 @@ def create_inbound_ticket(
     message.save(force_insert=True)
     events = [created, message_event(message, actor=actor)]
     if linked_from is not None:
-        events.insert(
-            1, new_event(linked_from, EventKind.LINKED, actor=actor, at=at, after=ticket.pk)
-        )
+        events.insert(1, linked_event(ticket, actor=actor))
     TicketEvent.objects.bulk_create(events)
     after_commit(ticket.pk)
     return ticket, message

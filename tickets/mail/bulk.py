@@ -33,7 +33,6 @@ from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_s
 from tickets.models import (
     Attachment,
     Direction,
-    EventKind,
     Mailbox,
     Message,
     Status,
@@ -197,15 +196,7 @@ def store_batch(
             tickets.append(ticket)
             events.append(services.created_event(ticket, actor=services.MAIL))
             if plan.linked_from is not None:
-                events.append(
-                    services.new_event(
-                        plan.linked_from,
-                        EventKind.LINKED,
-                        actor=services.MAIL,
-                        at=at,
-                        after=ticket.pk,
-                    )
-                )
+                events.append(services.linked_event(ticket, actor=services.MAIL))
             from_address = ticket.customer.email
         else:
             target = plan.target
