@@ -46,7 +46,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         if main in answers:
             initial["comment"] = answers[main].comment
         clicked = request.GET.get("score", "")
-        if clicked.isdigit():
+        if clicked.isdecimal():
             initial[main] = int(clicked)
         form = SurveyForm(link, initial=initial)
         status = 200
@@ -154,7 +154,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     kind = "support" if which == "support" else (form.cleaned_data.get("kind") or "all")
     window = form.window(kind)
     page = request.GET.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page_number = int(page) if page.isdecimal() and 0 < int(page) < 10_000 else 1
     numbers = aggregates.drill_down(
         figure, window, limit=DRILL_PAGE + 1, offset=(page_number - 1) * DRILL_PAGE
     )

@@ -56,7 +56,7 @@ class InboxFilterForm(forms.Form):
 
     def clean_assignee(self) -> str:
         value = self.cleaned_data["assignee"].strip()
-        if value and value != "none" and not value.isdigit():
+        if value and value != "none" and not value.isdecimal():
             raise ValidationError("Choose an agent or “Unassigned”.")
         return value
 
@@ -229,9 +229,8 @@ class BulkForm(forms.Form):
             if value == "none":
                 data["assignee_user"] = None
             else:
-                agent = (
-                    User.objects.agents().filter(pk=int(value)).first() if value.isdigit() else None
-                )
+                agents = User.objects.agents()
+                agent = agents.filter(pk=int(value)).first() if value.isdecimal() else None
                 if agent is None:
                     self.add_error("assignee", "Choose an agent to assign.")
                 data["assignee_user"] = agent

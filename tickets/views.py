@@ -212,7 +212,7 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
     body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
     user: User = request.user  # type: ignore[assignment]
     seen = request.POST.get("last_message_id", "")
-    if not note and seen.isdigit():
+    if not note and seen.isdecimal():
         # Someone else wrote while this agent was typing: show it before sending.
         newer = collab.messages_since(ticket, int(seen), request.user)  # type: ignore[arg-type]
         if newer:

@@ -79,7 +79,7 @@ def presence_view(request: HttpRequest, number: int) -> HttpResponse:
         others = presence.present(ticket.pk, exclude=request.user.pk)
     last_seen = request.POST.get("last_message_id", "") or request.GET.get("last_message_id", "")
     newer = []
-    if last_seen.isdigit():
+    if last_seen.isdecimal():
         newer = collab.messages_since(ticket, int(last_seen), request.user)  # type: ignore[arg-type]
     return render(
         request,
