@@ -87,3 +87,42 @@ def test_survey_with_a_bad_clicked_score_preselects_nothing(personas: Personas) 
     response = Client().get(f"/survey/{token}/", {"score": SUPERSCRIPT_TWO})
     assert response.status_code == 200
     assert "checked" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/search/?q=%00",
+        "/search/?q=printer%00fire&jump=1",
+        "/kb/reply-suggestions/?kbq=a%00b",
+        "/workflow/canned/?q=%00",
+        "/tickets/{number}/canned/?q=a%00b",
+    ],
+)
+def test_a_null_character_in_an_agent_page_query_is_a_400(personas: Personas, path: str) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    response = client_for(personas.agent_a).get(path.format(number=ticket.number))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/help/search/?q=%00",
+        "/help/search/?q=a%00b",
+        "/portal/requests/new/suggestions/?subject=a%00b",
+    ],
+)
+def test_a_null_character_in_a_public_page_query_is_a_400(personas: Personas, path: str) -> None:
+    client = Client()
+    client.force_login(personas.customer.user)
+    assert client.get(path).status_code == 400
+
+
+def test_a_null_character_in_an_api_query_is_a_400_in_the_api_shape(personas: Personas) -> None:
+    response = Client().get("/api/v1/kb/articles/", {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "errors": {"q": ["Null characters are not allowed."]},
+    }
