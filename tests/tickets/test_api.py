@@ -383,6 +383,18 @@ def test_create_ticket_validation(personas: Personas) -> None:
         400,
     )
     assert body["errors"] == {"colour": ["Unknown field."]}
+    # Longer than the column holds (Django's validator alone allows 320 characters).
+    long_address = "x" * 250 + "@b.test"
+    body = assert_error_shape(
+        client.post(
+            TICKETS,
+            {"subject": "s", "body": "b", "customer": long_address, "mailbox": "a@tandem.test"},
+            format="json",
+        ),
+        400,
+    )
+    assert body["errors"] == {"customer": ["Ensure this field has no more than 254 characters."]}
+    assert Ticket.objects.count() == 0
 
 
 def test_customers_cannot_create_or_change_tickets(personas: Personas) -> None:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from helpdesk.api import StrictSerializer
 from tickets.models import (
+    EMAIL_MAX_LENGTH,
     STAFF_ROLES,
     Customer,
     Kind,
@@ -116,7 +117,9 @@ def _tags_field() -> serializers.ListField:
 class TicketCreateSerializer(StrictSerializer):
     subject = serializers.CharField(max_length=998)
     body = serializers.CharField(max_length=MAX_BODY_CHARS)
-    customer = serializers.EmailField(help_text="The customer's email; created if new.")
+    customer = serializers.EmailField(
+        max_length=EMAIL_MAX_LENGTH, help_text="The customer's email; created if new."
+    )
     customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     mailbox = serializers.SlugRelatedField(
         slug_field="address",
