@@ -222,6 +222,8 @@ def test_filters(personas: Personas) -> None:
     assert numbers("q=printer OR invoice") == {fire, bill}
     assert numbers("updated_after=2000-01-01T00:00:00Z") == {fire, bill, b}
     assert numbers("updated_after=2999-01-01T00:00:00%2B02:00") == set()
+    # A "+" a script forgot to encode arrives as a space.
+    assert numbers("updated_after=2000-01-01T00:00:00+02:00") == {fire, bill, b}
 
 
 def test_search_never_matches_notes_for_customers(personas: Personas) -> None:
@@ -242,6 +244,8 @@ def test_search_never_matches_notes_for_customers(personas: Personas) -> None:
         ("team=No Such Team", "team"),
         ("customer=not-an-email", "customer"),
         ("updated_after=yesterday", "updated_after"),
+        ("updated_after=2026-03-02T09:15:00", "updated_after"),  # no offset: ambiguous
+        ("updated_after=2026-03-02", "updated_after"),
         ("cursor=garbage", "cursor"),
         ("page_size=0", "page_size"),
         ("page_size=abc", "page_size"),
