@@ -14,7 +14,7 @@ from metrics import surveys
 from metrics.services import recompute_all
 from tests.conftest import Personas, make_ticket
 from tickets import services
-from tickets.models import Direction, Status, User
+from tickets.models import CannedReply, Direction, Status, User
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,20 @@ def test_a_null_character_in_an_api_query_is_a_400_in_the_api_shape(personas: Pe
         "detail": "Invalid input.",
         "errors": {"q": ["Null characters are not allowed."]},
     }
+
+
+@pytest.mark.parametrize("body", ["Hello\x00", "x" * 100_001])
+def test_macro_with_a_bad_edited_body_sends_nothing(personas: Personas, body: str) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    canned = CannedReply.objects.create(
+        title="Wait", body="One moment", changes={"status": "pending"}
+    )
+    response = client_for(personas.agent_a).post(
+        f"/tickets/{ticket.number}/macro/{canned.pk}/", {"body": body}
+    )
+    assert response.status_code == 302
+    notices = [str(m) for m in get_messages(response.wsgi_request)]
+    assert len(notices) == 1 and notices[0].startswith("Not sent:")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+    assert not ticket.messages.filter(direction=Direction.OUTBOUND).exists()
