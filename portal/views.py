@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -201,6 +202,13 @@ def new_request(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _visit_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return ""
+
+
 @customer_required
 @require_GET
 def suggestions(request: HttpRequest) -> HttpResponse:
@@ -210,7 +218,9 @@ def suggestions(request: HttpRequest) -> HttpResponse:
     if not result.hits and request.GET.get("subject"):
         # The description adds words no article has; the subject alone may still match.
         result = search_articles(request.GET["subject"], user=request.user, limit=SUGGESTIONS)  # type: ignore[arg-type]
-    visit_id = request.GET.get("visit", "")
+    # The form's hidden visit id; a missing or forged one falls back to this session's
+    # visit, and without either the links go straight to the articles.
+    visit_id = _visit_id(request.GET.get("visit", "")) or request.session.get("request_visit", "")
     if result.hits:
         services.suggestions_shown(request.customer, visit_id, len(result.hits))  # type: ignore[attr-defined]
     return render(

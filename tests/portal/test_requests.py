@@ -111,6 +111,27 @@ def test_suggestions_while_typing_and_deflection(li: Client, personas: Personas)
     assert RequestFormVisit.objects.count() == 1
 
 
+@pytest.mark.parametrize("visit", [None, "", "not-a-uuid", "a/b"])
+def test_suggestions_without_a_good_visit_id_still_link_the_articles(
+    li: Client, personas: Personas, visit: str | None
+) -> None:
+    article = make_article("Reset your password", "Open settings and press reset.")
+    query = {"subject": "forgot password"} | ({"visit": visit} if visit is not None else {})
+    response = li.get(reverse("portal:suggestions"), query, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert f'href="{article.get_absolute_url()}"' in response.content.decode()
+    # Once the form page started a visit, its suggestions count there again.
+    li.get(reverse("portal:new_request"))
+    started = RequestFormVisit.objects.get()
+    response = li.get(reverse("portal:suggestions"), query, headers={"HX-Request": "true"})
+    assert (
+        reverse("portal:open_suggestion", args=[started.pk, article.pk])
+        in response.content.decode()
+    )
+    started.refresh_from_db()
+    assert started.suggestions_shown == 1
+
+
 def test_another_customers_visit_is_not_touched(li: Client, personas: Personas) -> None:
     article = make_article("Reset your password")
     theirs = RequestFormVisit.objects.create(customer=personas.other_customer)
