@@ -595,6 +595,9 @@ def _parse(line: bytes | str) -> dict[str, Any]:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LineRejected(f"bad JSON: {exc}") from None
+    except RecursionError:
+        # The decoder recurses once per nesting level: "[[[[..." thousands deep.
+        raise LineRejected("bad JSON: nested too deeply") from None
     if not isinstance(record, dict):
         raise LineRejected("a record must be a JSON object")
     kind = record.get("type")

@@ -548,6 +548,18 @@ def test_every_error_path_answers_in_the_spec_shape(personas: Personas) -> None:
     )
     assert "JSON" in body["detail"]
     assert_error_shape(client.post(TICKETS, b"[1, 2]", content_type="application/json"), 400)
+    # The decoder recurses per nesting level: a deep body was a RecursionError, a 500.
+    deep = b'{"tags": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for response in (
+        client.post(TICKETS, deep, content_type="application/json"),
+        client.patch(f"{TICKETS}{ticket.number}/", deep, content_type="application/json"),
+    ):
+        body = assert_error_shape(response, 400)
+        assert body["detail"] == "JSON parse error - nested too deeply."
+    admin = client_for(personas.admin)
+    imported = admin.post("/api/v1/import/", deep, content_type="application/x-ndjson")
+    assert imported.status_code == 200
+    assert imported.json()["errors"] == [{"line": 1, "reason": "bad JSON: nested too deeply"}]
 
 
 @override_settings(MAX_UPLOAD_BYTES=2000)

@@ -334,6 +334,13 @@ def test_addresses_too_long_to_store_are_refused_not_a_crash() -> None:
     assert not Ticket.objects.filter(external_id="T-long").exists()
 
 
+def test_json_nested_too_deeply_is_a_bad_line_not_a_crash() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    result = import_lines([*jsonl(SPEC_EXAMPLE[:3]).splitlines(), deep])
+    assert (result.read, result.imported, result.rejected) == (4, 3, 1)
+    assert [(e.line, e.reason) for e in result.errors] == [(4, "bad JSON: nested too deeply")]
+
+
 def test_gzip_file(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl.gz"
     path.write_bytes(gzip.compress(jsonl(SPEC_EXAMPLE)))
