@@ -341,6 +341,19 @@ def test_json_nested_too_deeply_is_a_bad_line_not_a_crash() -> None:
     assert [(e.line, e.reason) for e in result.errors] == [(4, "bad JSON: nested too deeply")]
 
 
+def test_a_null_character_rejects_its_line_on_the_bulk_path_too() -> None:
+    """The batch's COPY meets the NUL; the batch falls back to the per-line path, where
+    only the bad line is refused."""
+    bad = json.loads(json.dumps(SPEC_EXAMPLE[3]))
+    bad["external_id"] = "T-nul"
+    bad["messages"][0]["body"] = "Hi\x00there"
+    good = {**SPEC_EXAMPLE[3], "external_id": "T-good"}
+    result = import_lines(jsonl([*SPEC_EXAMPLE[:3], bad, good]).splitlines())
+    assert (result.imported, result.rejected) == (4, 1)
+    assert result.errors[0].line == 4 and "NUL" in result.errors[0].reason
+    assert list(Ticket.objects.values_list("external_id", flat=True)) == ["T-good"]
+
+
 def test_gzip_file(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl.gz"
     path.write_bytes(gzip.compress(jsonl(SPEC_EXAMPLE)))
