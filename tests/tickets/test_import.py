@@ -354,6 +354,23 @@ def test_a_null_character_rejects_its_line_on_the_bulk_path_too() -> None:
     assert list(Ticket.objects.values_list("external_id", flat=True)) == ["T-good"]
 
 
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:00:00Z"]
+)
+def test_times_python_cannot_read_back_are_refused(at: str) -> None:
+    """Such a time was stored, and every inbox listing the ticket then answered 500."""
+    ticket = {**SPEC_EXAMPLE[3], "external_id": "T-far", "created_at": at, "messages": []}
+    ticket["events"] = ticket["surveys"] = []
+    result = import_lines(jsonl([*SPEC_EXAMPLE[:3], ticket]).splitlines())
+    assert result.rejected == 1
+    assert "is not a year from 1900 to 9000" in result.errors[0].reason
+    assert not Ticket.objects.filter(external_id="T-far").exists()
+    event = {**SPEC_EXAMPLE[3], "external_id": "T-far-event"}
+    event["events"] = [{"at": "9999-12-31T23:59:59-14:00", "status": "open"}]
+    result = import_lines(jsonl([event]).splitlines())
+    assert result.rejected == 1 and "event 1: at" in result.errors[0].reason
+
+
 def test_gzip_file(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl.gz"
     path.write_bytes(gzip.compress(jsonl(SPEC_EXAMPLE)))
