@@ -55,3 +55,22 @@ def test_500_page_renders_without_a_request_or_context() -> None:
     html = loader.get_template("500.html").render()
     assert "Something went wrong" in html
     assert 'href="/"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("production")
+def test_a_form_body_too_large_to_read_is_a_413(personas: Personas, settings: Any) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = signed_in(personas.agent_a)
+    path = f"/tickets/{ticket.number}/update/"
+    response = client.post(path, {"tags": "x" * 2000})
+    assert response.status_code == 413
+    assert "Too large to send" in response.content.decode()
+    response = client.post(path, {"tags": "x" * 2000}, headers={"HX-Request": "true"})
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/plain")
+    ticket.refresh_from_db()
+    assert ticket.tags == []
+    # Other bad requests stay a 400.
+    assert client.get("/search/", {"q": "\x00"}).status_code == 400
