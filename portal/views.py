@@ -168,6 +168,11 @@ def requests(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _error_status(form: RequestForm | ReplyForm) -> int:
+    """413 when the files were too large (the page still explains every error), else 400."""
+    return 413 if form.has_error("attachments", "too_large") else 400
+
+
 @customer_required
 @require_http_methods(["GET", "POST"])
 def new_request(request: HttpRequest) -> HttpResponse:
@@ -198,7 +203,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
         request,
         "portal/new_request.html",
         {"form": form, "visit_id": visit.pk, "nav": "new"},
-        status=400 if form.errors else 200,
+        status=_error_status(form) if form.errors else 200,
     )
 
 
@@ -274,7 +279,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _detail(request, ticket, form, status=400)
+        return _detail(request, ticket, form, status=_error_status(form))
     services.reply_to_request(
         ticket,
         request.user,  # type: ignore[arg-type]

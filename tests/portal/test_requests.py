@@ -77,7 +77,7 @@ def test_request_form_errors_are_explained(li: Client, personas: Personas, setti
             "attachments": [SimpleUploadedFile("big.bin", b"x" * 11)],
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 413  # the form is shown again, every error explained
     body = response.content.decode()
     assert "at least 3 characters" in body
     assert "Please describe your question." in body or "This field is required." in body
@@ -216,6 +216,20 @@ def test_reply_with_attachment_lands_in_the_same_conversation(
     assert last.attachments.get().filename == "s.png"
     assert li.post(reverse("portal:reply", args=[ticket.pk]), {"body": "  "}).status_code == 400
     assert li.get(reverse("portal:reply", args=[ticket.pk])).status_code == 405
+
+
+def test_reply_with_files_too_large_is_a_413_that_explains(
+    li: Client, personas: Personas, settings
+) -> None:
+    settings.MAX_UPLOAD_BYTES = 10
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    response = li.post(
+        reverse("portal:reply", args=[ticket.pk]),
+        {"body": "Here it is.", "attachments": [SimpleUploadedFile("big.png", b"x" * 11)]},
+    )
+    assert response.status_code == 413
+    assert "Attachments may add up to 10" in response.content.decode()
+    assert ticket.messages.count() == 1
 
 
 def test_customer_marks_a_request_solved(li: Client, personas: Personas) -> None:
