@@ -186,6 +186,28 @@ def test_counts_partial(agent_a: Client, personas: Personas) -> None:
     assert 'data-count="2"' in response.content.decode()
 
 
+def test_mailbox_and_team_views_list_what_their_counts_count(
+    agent_a: Client, personas: Personas
+) -> None:
+    personas.team_b.members.add(personas.agent_a)  # sees both mailboxes now
+    in_a = make_ticket(personas.mailbox_a, personas.customer, team=personas.team_a)
+    in_b = make_ticket(personas.mailbox_b, personas.customer, team=personas.team_b)
+    no_team = make_ticket(personas.mailbox_a, personas.customer)
+    solved = make_ticket(personas.mailbox_a, personas.customer, team=personas.team_a)
+    services.update_ticket(solved, status=Status.SOLVED)
+    counts = selectors.inbox_counts(personas.agent_a)
+    listed = {
+        item.label: (item.count, set(numbers(agent_a.get(f"{INBOX}?{item.params}"))))
+        for item in [*counts.mailboxes, *counts.teams]
+    }
+    assert listed == {
+        "Mailbox A": (2, {in_a.number, no_team.number}),
+        "Mailbox B": (1, {in_b.number}),
+        "Team A": (1, {in_a.number}),
+        "Team B": (1, {in_b.number}),
+    }
+
+
 def test_counts_cap_large_numbers(personas: Personas, monkeypatch) -> None:
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
     for _ in range(4):
