@@ -379,6 +379,20 @@ def test_gzip_file(tmp_path: Path) -> None:
     assert Ticket.objects.get(external_id="T-1001").message_count == 3
 
 
+def test_a_truncated_gzip_file_keeps_what_came_before(tmp_path: Path) -> None:
+    from django.core.management import CommandError
+
+    whole = gzip.compress(jsonl(SPEC_EXAMPLE) + jsonl([{"type": "nps"}]) * 2000, mtime=0)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) - 40])
+    with pytest.raises(CommandError, match=r"ends early .* the summary above covers"):
+        run_command(str(path))
+    assert Ticket.objects.filter(external_id="T-1001").exists()
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(CommandError, match=r"Cannot read .*Not a gzipped file"):
+        run_command(str(path))
+
+
 def test_stdin(tmp_path: Path) -> None:
     out, _ = run_command("-", stdin=jsonl(SPEC_EXAMPLE))
     assert out.strip() == "5 records read, 5 imported, 0 unchanged, 0 rejected"
