@@ -173,3 +173,16 @@ def test_reply_controls_stay_inside_the_composer(page, personas: Personas) -> No
         box = controls.nth(index).bounding_box()
         assert composer["x"] <= box["x"], f"control {index} sticks out on the left"
         assert box["x"] + box["width"] <= composer["x"] + composer["width"]
+
+
+def test_an_unbroken_subject_does_not_widen_the_pages(page, personas: Personas) -> None:
+    """A subject that is one long string (a URL, a reference) made the inbox table and the
+    ticket page thousands of pixels wide, pushing status and assignee off the screen."""
+    customer = make_customer(name="N" * 120)
+    ticket = make_ticket(personas.mailbox_a, customer, subject="x" * 400)
+    sign_in(page, personas.agent_a.email)
+    for path in ("/", f"/tickets/{ticket.number}/", f"/search/?q={'x' * 400}"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} is {width}px wide in a 1280px window"
