@@ -235,6 +235,19 @@ def test_other_teams_ticket_is_404_everywhere(agent_a: Client, personas: Persona
     assert agent_a.post(url("note", other), {"body": "hi"}).status_code == 404
     assert agent_a.post(url("update", other), {"status": "solved"}).status_code == 404
     assert agent_a.get("/tickets/999999/").status_code == 404
+    # The ticket page's other endpoints answer the same, so numbers cannot be probed.
+    base = f"/tickets/{other.number}"
+    first = other.messages.get()
+    for path in (f"{base}/presence/", f"{base}/canned/", f"{base}/attachments/1/"):
+        assert agent_a.get(path).status_code == 404, path
+    for path, data in [
+        (f"{base}/presence/", {}),
+        (f"{base}/snooze/", {"until": "2099-01-01T09:00"}),
+        (f"{base}/remind/", {"remind_at": "2099-01-01T09:00"}),
+        (f"{base}/merge/", {"into": "1"}),
+        (f"{base}/split/{first.pk}/", {}),
+    ]:
+        assert agent_a.post(path, data).status_code == 404, path
     other.refresh_from_db()
     assert other.status == Status.NEW and other.messages.count() == 1
 
