@@ -424,29 +424,30 @@ def test_customers_cannot_create_or_change_tickets(personas: Personas) -> None:
 
 def test_patch_goes_through_update_ticket(personas: Personas) -> None:
     ticket = make_ticket(personas.mailbox_a, personas.customer)
+    colleague = make_user(Role.AGENT, teams=[personas.team_a], email="colleague@staff.test")
     client = client_for(personas.agent_a)
     response = client.patch(
         f"{TICKETS}{ticket.number}/",
         {
             "status": "pending",
-            "assignee": personas.agent_b.email,
+            "assignee": colleague.email,
             "team": "Team A",
             "tags": ["VIP"],
         },
         format="json",
     )
     assert response.status_code == 200, response.content
-    assert response.json()["assignee"] == personas.agent_b.email
+    assert response.json()["assignee"] == colleague.email
     ticket.refresh_from_db()
     assert (ticket.status, ticket.assignee, ticket.team, ticket.tags) == (
         Status.PENDING,
-        personas.agent_b,
+        colleague,
         personas.team_a,
         ["vip"],
     )
     events = {e.kind: e for e in ticket.events.exclude(kind__in=["created", "message"])}
     assert set(events) == {"status", "assignee", "team", "tags"}
-    assert (events["assignee"].before, events["assignee"].after) == (None, personas.agent_b.email)
+    assert (events["assignee"].before, events["assignee"].after) == (None, colleague.email)
     assert all(e.actor == personas.agent_a for e in events.values())
 
     response = client.patch(f"{TICKETS}{ticket.number}/", {"assignee": None}, format="json")
@@ -464,6 +465,18 @@ def test_patch_validation_and_conflicts(personas: Personas) -> None:
         400,
     )
     assert set(body["errors"]) == {"status", "assignee", "team"}
+    # Agent B works in mailbox B only: as on the ticket page, they cannot be handed this
+    # ticket (they could not open it); a manager can.
+    body = assert_error_shape(
+        client.patch(url, {"assignee": personas.agent_b.email}, format="json"), 400
+    )
+    assert body["errors"] == {
+        "assignee": ["agent.b@staff.test does not work in this ticket's mailbox (a@tandem.test)."]
+    }
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    response = client.patch(url, {"assignee": personas.manager.email}, format="json")
+    assert response.status_code == 200 and response.json()["assignee"] == personas.manager.email
     assert_error_shape(client.patch(url, {}, format="json"), 400)
     assert_error_shape(client.patch(url, {"subject": "new"}, format="json"), 400)
     assert client.patch(url, {"status": "closed"}, format="json").status_code == 200

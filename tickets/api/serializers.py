@@ -21,6 +21,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.selectors import assignable_agents
 
 MAX_BODY_CHARS = 200_000
 MAX_TAGS = 30
@@ -160,6 +161,18 @@ class TicketUpdateSerializer(StrictSerializer):
         slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
     )
     tags = _tags_field()
+
+    def validate_assignee(self, value: User | None) -> User | None:
+        # As on the ticket page: only someone who works in the ticket's mailbox (or sees
+        # everything) may hold it; anyone else could not even open it.
+        ticket: Ticket | None = self.context.get("ticket")
+        if value is None or ticket is None:
+            return value
+        if not assignable_agents(ticket.mailbox).filter(pk=value.pk).exists():
+            raise serializers.ValidationError(
+                f"{value.email} does not work in this ticket's mailbox ({ticket.mailbox.address})."
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
