@@ -175,12 +175,22 @@ def test_reply_controls_stay_inside_the_composer(page, personas: Personas) -> No
         assert box["x"] + box["width"] <= composer["x"] + composer["width"]
 
 
-def test_an_unbroken_subject_does_not_widen_the_pages(page, personas: Personas) -> None:
+def test_long_unbroken_names_do_not_widen_the_pages(page, personas: Personas) -> None:
     """A subject that is one long string (a URL, a reference) made the inbox table and the
-    ticket page thousands of pixels wide, pushing status and assignee off the screen."""
+    ticket page thousands of pixels wide, pushing status and assignee off the screen; a
+    long team name ran out of the sidebar over the list."""
     customer = make_customer(name="N" * 120)
     ticket = make_ticket(personas.mailbox_a, customer, subject="x" * 400)
+    personas.team_a.name = "T" * 100  # the longest a team name may be
+    personas.team_a.save(update_fields=["name"])
     sign_in(page, personas.agent_a.email)
+    page.locator("#sidebar .views a", has_text="TTTT").wait_for()
+    sidebar = page.evaluate(
+        "(el => [el.scrollWidth, el.clientWidth])(document.querySelector('#sidebar'))"
+    )
+    assert sidebar[0] <= sidebar[1], (
+        f"the sidebar's content is {sidebar[0]}px wide in {sidebar[1]}px"
+    )
     for path in ("/", f"/tickets/{ticket.number}/", f"/search/?q={'x' * 400}"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
