@@ -272,6 +272,13 @@ class NewTicketForm(forms.Form):
         else:
             self.fields["body"].label = "What the customer asked"
 
+    def clean_customer_email(self) -> str:
+        email = self.cleaned_data["customer_email"].strip().lower()
+        if Mailbox.objects.filter(address=email).exists():
+            # Its replies would come back to us, and ingest refuses them as a mail loop.
+            raise ValidationError("That is one of our own mailboxes, not a customer.")
+        return email
+
     def clean_subject(self) -> str:
         subject = " ".join(self.cleaned_data["subject"].split())
         if not subject:

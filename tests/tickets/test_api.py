@@ -398,6 +398,15 @@ def test_create_ticket_validation(personas: Personas) -> None:
         400,
     )
     assert body["errors"] == {"customer": ["Ensure this field has no more than 254 characters."]}
+    body = assert_error_shape(
+        client.post(
+            TICKETS,
+            {"subject": "s", "body": "b", "customer": "A@tandem.test", "mailbox": "a@tandem.test"},
+            format="json",
+        ),
+        400,
+    )
+    assert body["errors"] == {"customer": ["That is one of our own mailboxes, not a customer."]}
     assert Ticket.objects.count() == 0
 
 

@@ -143,7 +143,11 @@ class TicketCreateSerializer(StrictSerializer):
         self.fields["mailbox"].queryset = mailboxes
 
     def validate_customer(self, value: str) -> str:
-        return value.strip().lower()
+        email = value.strip().lower()
+        if Mailbox.objects.filter(address=email).exists():
+            # Its replies would come back to us, and ingest refuses them as a mail loop.
+            raise serializers.ValidationError("That is one of our own mailboxes, not a customer.")
+        return email
 
 
 class TicketUpdateSerializer(StrictSerializer):
