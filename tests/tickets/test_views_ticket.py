@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.conftest import Personas, make_ticket
 from tickets import services
 from tickets.models import (
+    ActorKind,
     Attachment,
     DeliveryStatus,
     Direction,
@@ -371,3 +372,24 @@ def test_activity_names_the_assigned_agent(
     agent_a.post(url("update", ticket), {"assignee": personas.agent_a.pk}, headers=HTMX)
     body = agent_a.get(url("detail", ticket)).content.decode()
     assert f"assigned to {personas.agent_a.display_name}" in body
+
+
+def test_activity_says_who_wrote_the_customer_messages(agent_a: Client, personas: Personas) -> None:
+    """It said "Ben received a customer message" for a ticket Ben opened on a customer's
+    behalf, and "Li received a customer message" for Li's own portal message."""
+    on_behalf = make_ticket(
+        personas.mailbox_a, personas.customer, actor=services.Actor.agent(personas.agent_a)
+    )
+    body = agent_a.get(url("detail", on_behalf)).content.decode()
+    assert "recorded the customer&#x27;s message" in body
+    assert "received a customer message" not in body
+    services.add_message(
+        on_behalf,
+        direction=Direction.INBOUND,
+        body_text="Any news?",
+        author=personas.customer.user,
+        actor=services.Actor(ActorKind.CUSTOMER, personas.customer.user),
+        from_address=personas.customer.email,
+    )
+    body = agent_a.get(url("detail", on_behalf)).content.decode()
+    assert f"{personas.customer.user.display_name}</span> wrote" in body
