@@ -89,11 +89,17 @@ def _check_length(parser_context: dict[str, Any] | None) -> None:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser reads the raw stream, bypassing Django's body limit: enforce it."""
+    """DRF's JSON parser reads the raw stream, bypassing Django's body limit: enforce it.
+
+    Python's decoder recurses once per nesting level, so a body of a few thousand "["
+    is a RecursionError (a 500) unless it is caught here."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         _check_length(parser_context)
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 class FormParser(parsers.FormParser):

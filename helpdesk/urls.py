@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from helpdesk.health import healthz
 from helpdesk.signin import SignInView
 
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 (helpdesk/errors.py), not a bare 400.
+handler400 = "helpdesk.errors.bad_request"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

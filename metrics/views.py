@@ -46,7 +46,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         if main in answers:
             initial["comment"] = answers[main].comment
         clicked = request.GET.get("score", "")
-        if clicked.isdigit():
+        if clicked.isdecimal():
             initial[main] = int(clicked)
         form = SurveyForm(link, initial=initial)
         status = 200
@@ -192,7 +192,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "csv":
         return _drill_csv(figure, window)
     page = request.GET.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page_number = int(page) if page.isdecimal() and 0 < int(page) < 10_000 else 1
     rows, has_next = dashboards.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
     context = {
         "figure": figure,

@@ -30,7 +30,7 @@ class MultipleFileField(forms.FileField):
         limit = settings.MAX_UPLOAD_BYTES
         if sum(upload.size for upload in cleaned) > limit:
             raise forms.ValidationError(
-                f"Attachments may add up to {filesizeformat(limit)} at most."
+                f"Attachments may add up to {filesizeformat(limit)} at most.", code="too_large"
             )
         return cleaned
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -167,6 +168,11 @@ def requests(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _error_status(form: RequestForm | ReplyForm) -> int:
+    """413 when the files were too large (the page still explains every error), else 400."""
+    return 413 if form.has_error("attachments", "too_large") else 400
+
+
 @customer_required
 @require_http_methods(["GET", "POST"])
 def new_request(request: HttpRequest) -> HttpResponse:
@@ -197,8 +203,15 @@ def new_request(request: HttpRequest) -> HttpResponse:
         request,
         "portal/new_request.html",
         {"form": form, "visit_id": visit.pk, "nav": "new"},
-        status=400 if form.errors else 200,
+        status=_error_status(form) if form.errors else 200,
     )
+
+
+def _visit_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return ""
 
 
 @customer_required
@@ -210,7 +223,9 @@ def suggestions(request: HttpRequest) -> HttpResponse:
     if not result.hits and request.GET.get("subject"):
         # The description adds words no article has; the subject alone may still match.
         result = search_articles(request.GET["subject"], user=request.user, limit=SUGGESTIONS)  # type: ignore[arg-type]
-    visit_id = request.GET.get("visit", "")
+    # The form's hidden visit id; a missing or forged one falls back to this session's
+    # visit, and without either the links go straight to the articles.
+    visit_id = _visit_id(request.GET.get("visit", "")) or request.session.get("request_visit", "")
     if result.hits:
         services.suggestions_shown(request.customer, visit_id, len(result.hits))  # type: ignore[attr-defined]
     return render(
@@ -264,7 +279,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _detail(request, ticket, form, status=400)
+        return _detail(request, ticket, form, status=_error_status(form))
     services.reply_to_request(
         ticket,
         request.user,  # type: ignore[arg-type]

@@ -56,7 +56,7 @@ class InboxFilterForm(forms.Form):
 
     def clean_assignee(self) -> str:
         value = self.cleaned_data["assignee"].strip()
-        if value and value != "none" and not value.isdigit():
+        if value and value != "none" and not value.isdecimal():
             raise ValidationError("Choose an agent or “Unassigned”.")
         return value
 
@@ -229,9 +229,8 @@ class BulkForm(forms.Form):
             if value == "none":
                 data["assignee_user"] = None
             else:
-                agent = (
-                    User.objects.agents().filter(pk=int(value)).first() if value.isdigit() else None
-                )
+                agents = User.objects.agents()
+                agent = agents.filter(pk=int(value)).first() if value.isdecimal() else None
                 if agent is None:
                     self.add_error("assignee", "Choose an agent to assign.")
                 data["assignee_user"] = agent
@@ -272,6 +271,13 @@ class NewTicketForm(forms.Form):
             self.fields["body"].label = "Message to the customer"
         else:
             self.fields["body"].label = "What the customer asked"
+
+    def clean_customer_email(self) -> str:
+        email = self.cleaned_data["customer_email"].strip().lower()
+        if Mailbox.objects.filter(address=email).exists():
+            # Its replies would come back to us, and ingest refuses them as a mail loop.
+            raise ValidationError("That is one of our own mailboxes, not a customer.")
+        return email
 
     def clean_subject(self) -> str:
         subject = " ".join(self.cleaned_data["subject"].split())

@@ -14,6 +14,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from tickets import automation, collab
+from tickets.forms import BODY_MAX
 from tickets.models import (
     AutomationRule,
     CannedReply,
@@ -345,6 +346,15 @@ class ReminderForm(forms.Form):
         label="Remind me at", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
     note = forms.CharField(max_length=500, required=False)
+
+
+class MacroForm(forms.Form):
+    """The canned reply's text as the agent edited it; left out, the saved text is sent."""
+
+    body = forms.CharField(max_length=BODY_MAX, required=False)
+
+    def clean_body(self) -> str | None:
+        return self.cleaned_data["body"].strip() or None
 
 
 class MergeForm(forms.Form):

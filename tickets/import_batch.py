@@ -198,7 +198,9 @@ def _copy(rows: list[Any], *, with_pk: bool = True) -> None:
     json_columns = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     statement = f"COPY {meta.db_table} ({columns}) FROM STDIN"
-    with db.cursor() as cursor, cursor.copy(statement) as copy:
+    # COPY goes to psycopg's own cursor: without the wrapper its errors (a NUL in a text)
+    # would not be Django's DatabaseError, which sends the batch down the per-line path.
+    with db.wrap_database_errors, db.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             values = values_of(row)
             copy.write_row(_json_as_text(values, json_columns) if json_columns else values)

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -56,6 +56,8 @@ from tickets.models import (
 from tickets.services import IMPORT, Actor
 
 IMPORTED, UNCHANGED = "imported", "unchanged"
+# Times outside these years are refused: the same bounds as the metrics API's times.
+MIN_YEAR, MAX_YEAR = 1900, 9000
 AGENT_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
 
 
@@ -160,6 +162,14 @@ def _timestamp(value: Any, what: str) -> datetime:
         raise LineRejected(f"{what} {value!r} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise LineRejected(f"{what} {value!r} has no offset (e.g. Z or +02:00)")
+    # Stored as UTC and read back by Python, whose datetimes end at year 9999: a time
+    # past that (or before year 1) would be written, then break every page that shows it.
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise LineRejected(f"{what} {value!r} is not a year from {MIN_YEAR} to {MAX_YEAR}")
     return parsed
 
 
@@ -595,6 +605,9 @@ def _parse(line: bytes | str) -> dict[str, Any]:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LineRejected(f"bad JSON: {exc}") from None
+    except RecursionError:
+        # The decoder recurses once per nesting level: "[[[[..." thousands deep.
+        raise LineRejected("bad JSON: nested too deeply") from None
     if not isinstance(record, dict):
         raise LineRejected("a record must be a JSON object")
     kind = record.get("type")

@@ -130,8 +130,15 @@ def bulk(request: HttpRequest) -> HttpResponse:
     tickets = Ticket.objects.visible_to(request.user).filter(pk__in=data["tickets"])  # type: ignore[arg-type]
     action = data["action"]
     changes: dict[str, Any] = {}
+    elsewhere = 0
     if action == "assign":
-        changes["assignee"] = data["assignee_user"]
+        assignee = changes["assignee"] = data["assignee_user"]
+        if assignee is not None:
+            # As on the ticket page: nobody is handed a ticket of a mailbox they do not
+            # work in (they could not open it).
+            allowed = tickets.filter(mailbox__in=selectors.visible_mailboxes(assignee))
+            elsewhere = tickets.count() - allowed.count()
+            tickets = allowed
     elif action in ("status", "kind"):
         changes[action] = data[action]
     changed, refused = services.bulk_update(
@@ -144,6 +151,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if refused:
         messages.warning(
             request, f"{refused} closed ticket(s) cannot be reopened and were left as they were."
+        )
+    if elsewhere:
+        messages.warning(
+            request,
+            f"{elsewhere} ticket(s) are in mailboxes {data['assignee_user'].display_name} "
+            "does not work in and were left as they were.",
         )
     return redirect(back)
 
@@ -212,7 +225,7 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
     body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
     user: User = request.user  # type: ignore[assignment]
     seen = request.POST.get("last_message_id", "")
-    if not note and seen.isdigit():
+    if not note and seen.isdecimal():
         # Someone else wrote while this agent was typing: show it before sending.
         newer = collab.messages_since(ticket, int(seen), request.user)  # type: ignore[arg-type]
         if newer:

@@ -23,6 +23,7 @@ from tickets.forms_workflow import (
     ActionFormSet,
     CannedReplyForm,
     ConditionFormSet,
+    MacroForm,
     MergeForm,
     OutreachForm,
     ReminderForm,
@@ -79,7 +80,7 @@ def presence_view(request: HttpRequest, number: int) -> HttpResponse:
         others = presence.present(ticket.pk, exclude=request.user.pk)
     last_seen = request.POST.get("last_message_id", "") or request.GET.get("last_message_id", "")
     newer = []
-    if last_seen.isdigit():
+    if last_seen.isdecimal():
         newer = collab.messages_since(ticket, int(last_seen), request.user)  # type: ignore[arg-type]
     return render(
         request,
@@ -112,7 +113,11 @@ def apply_macro(request: HttpRequest, number: int, canned_id: int) -> HttpRespon
     canned = collab.get_canned_reply_for(request.user, canned_id)  # type: ignore[arg-type]
     if canned is None:
         raise Http404("No such canned reply")
-    body = request.POST.get("body", "").strip() or None
+    form = MacroForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not sent: {_form_errors(form)}")
+        return _back(ticket.pk)
+    body = form.cleaned_data["body"]
     try:
         collab.apply_macro(ticket, canned, request.user, body)  # type: ignore[arg-type]
     except InvalidChange as exc:

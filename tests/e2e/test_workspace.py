@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas, make_customer, make_ticket
 from tests.e2e.conftest import sign_in
 from tickets.models import Direction, Status, Ticket
 
@@ -157,3 +157,42 @@ def test_phone_layout_has_no_sideways_scrolling(phone_page, personas: Personas) 
         width = phone_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width}px wide on a 390px screen"
     assert phone_page.get_by_role("button", name="Send reply").is_visible()
+
+
+def test_reply_controls_stay_inside_the_composer(page, personas: Personas) -> None:
+    """A long address made the row of controls wider than the composer; it overflowed to
+    the left, over the sidebar, instead of wrapping."""
+    customer = make_customer("accounts.payable.department@customer-company.test")
+    ticket = make_ticket(personas.mailbox_a, customer)
+    sign_in(page, personas.agent_a.email)
+    page.goto(f"/tickets/{ticket.number}/")
+    composer = page.locator(".composer").bounding_box()
+    controls = page.locator(".composer-form:not([hidden]) .composer-actions > *")
+    assert controls.count() == 4
+    for index in range(controls.count()):
+        box = controls.nth(index).bounding_box()
+        assert composer["x"] <= box["x"], f"control {index} sticks out on the left"
+        assert box["x"] + box["width"] <= composer["x"] + composer["width"]
+
+
+def test_long_unbroken_names_do_not_widen_the_pages(page, personas: Personas) -> None:
+    """A subject that is one long string (a URL, a reference) made the inbox table and the
+    ticket page thousands of pixels wide, pushing status and assignee off the screen; a
+    long team name ran out of the sidebar over the list."""
+    customer = make_customer(name="N" * 120)
+    ticket = make_ticket(personas.mailbox_a, customer, subject="x" * 400)
+    personas.team_a.name = "T" * 100  # the longest a team name may be
+    personas.team_a.save(update_fields=["name"])
+    sign_in(page, personas.agent_a.email)
+    page.locator("#sidebar .views a", has_text="TTTT").wait_for()
+    sidebar = page.evaluate(
+        "(el => [el.scrollWidth, el.clientWidth])(document.querySelector('#sidebar'))"
+    )
+    assert sidebar[0] <= sidebar[1], (
+        f"the sidebar's content is {sidebar[0]}px wide in {sidebar[1]}px"
+    )
+    for path in ("/", f"/tickets/{ticket.number}/", f"/search/?q={'x' * 400}"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280, f"{path} is {width}px wide in a 1280px window"

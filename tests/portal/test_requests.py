@@ -77,7 +77,7 @@ def test_request_form_errors_are_explained(li: Client, personas: Personas, setti
             "attachments": [SimpleUploadedFile("big.bin", b"x" * 11)],
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 413  # the form is shown again, every error explained
     body = response.content.decode()
     assert "at least 3 characters" in body
     assert "Please describe your question." in body or "This field is required." in body
@@ -109,6 +109,27 @@ def test_suggestions_while_typing_and_deflection(li: Client, personas: Personas)
     # Coming back to the form continues the same visit rather than counting a new one.
     li.get(reverse("portal:new_request"))
     assert RequestFormVisit.objects.count() == 1
+
+
+@pytest.mark.parametrize("visit", [None, "", "not-a-uuid", "a/b"])
+def test_suggestions_without_a_good_visit_id_still_link_the_articles(
+    li: Client, personas: Personas, visit: str | None
+) -> None:
+    article = make_article("Reset your password", "Open settings and press reset.")
+    query = {"subject": "forgot password"} | ({"visit": visit} if visit is not None else {})
+    response = li.get(reverse("portal:suggestions"), query, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert f'href="{article.get_absolute_url()}"' in response.content.decode()
+    # Once the form page started a visit, its suggestions count there again.
+    li.get(reverse("portal:new_request"))
+    started = RequestFormVisit.objects.get()
+    response = li.get(reverse("portal:suggestions"), query, headers={"HX-Request": "true"})
+    assert (
+        reverse("portal:open_suggestion", args=[started.pk, article.pk])
+        in response.content.decode()
+    )
+    started.refresh_from_db()
+    assert started.suggestions_shown == 1
 
 
 def test_another_customers_visit_is_not_touched(li: Client, personas: Personas) -> None:
@@ -195,6 +216,20 @@ def test_reply_with_attachment_lands_in_the_same_conversation(
     assert last.attachments.get().filename == "s.png"
     assert li.post(reverse("portal:reply", args=[ticket.pk]), {"body": "  "}).status_code == 400
     assert li.get(reverse("portal:reply", args=[ticket.pk])).status_code == 405
+
+
+def test_reply_with_files_too_large_is_a_413_that_explains(
+    li: Client, personas: Personas, settings
+) -> None:
+    settings.MAX_UPLOAD_BYTES = 10
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    response = li.post(
+        reverse("portal:reply", args=[ticket.pk]),
+        {"body": "Here it is.", "attachments": [SimpleUploadedFile("big.png", b"x" * 11)]},
+    )
+    assert response.status_code == 413
+    assert "Attachments may add up to 10" in response.content.decode()
+    assert ticket.messages.count() == 1
 
 
 def test_customer_marks_a_request_solved(li: Client, personas: Personas) -> None:

@@ -222,6 +222,8 @@ def test_filters(personas: Personas) -> None:
     assert numbers("q=printer OR invoice") == {fire, bill}
     assert numbers("updated_after=2000-01-01T00:00:00Z") == {fire, bill, b}
     assert numbers("updated_after=2999-01-01T00:00:00%2B02:00") == set()
+    # A "+" a script forgot to encode arrives as a space.
+    assert numbers("updated_after=2000-01-01T00:00:00+02:00") == {fire, bill, b}
 
 
 def test_search_never_matches_notes_for_customers(personas: Personas) -> None:
@@ -242,6 +244,8 @@ def test_search_never_matches_notes_for_customers(personas: Personas) -> None:
         ("team=No Such Team", "team"),
         ("customer=not-an-email", "customer"),
         ("updated_after=yesterday", "updated_after"),
+        ("updated_after=2026-03-02T09:15:00", "updated_after"),  # no offset: ambiguous
+        ("updated_after=2026-03-02", "updated_after"),
         ("cursor=garbage", "cursor"),
         ("page_size=0", "page_size"),
         ("page_size=abc", "page_size"),
@@ -383,6 +387,27 @@ def test_create_ticket_validation(personas: Personas) -> None:
         400,
     )
     assert body["errors"] == {"colour": ["Unknown field."]}
+    # Longer than the column holds (Django's validator alone allows 320 characters).
+    long_address = "x" * 250 + "@b.test"
+    body = assert_error_shape(
+        client.post(
+            TICKETS,
+            {"subject": "s", "body": "b", "customer": long_address, "mailbox": "a@tandem.test"},
+            format="json",
+        ),
+        400,
+    )
+    assert body["errors"] == {"customer": ["Ensure this field has no more than 254 characters."]}
+    body = assert_error_shape(
+        client.post(
+            TICKETS,
+            {"subject": "s", "body": "b", "customer": "A@tandem.test", "mailbox": "a@tandem.test"},
+            format="json",
+        ),
+        400,
+    )
+    assert body["errors"] == {"customer": ["That is one of our own mailboxes, not a customer."]}
+    assert Ticket.objects.count() == 0
 
 
 def test_customers_cannot_create_or_change_tickets(personas: Personas) -> None:
@@ -408,29 +433,30 @@ def test_customers_cannot_create_or_change_tickets(personas: Personas) -> None:
 
 def test_patch_goes_through_update_ticket(personas: Personas) -> None:
     ticket = make_ticket(personas.mailbox_a, personas.customer)
+    colleague = make_user(Role.AGENT, teams=[personas.team_a], email="colleague@staff.test")
     client = client_for(personas.agent_a)
     response = client.patch(
         f"{TICKETS}{ticket.number}/",
         {
             "status": "pending",
-            "assignee": personas.agent_b.email,
+            "assignee": colleague.email,
             "team": "Team A",
             "tags": ["VIP"],
         },
         format="json",
     )
     assert response.status_code == 200, response.content
-    assert response.json()["assignee"] == personas.agent_b.email
+    assert response.json()["assignee"] == colleague.email
     ticket.refresh_from_db()
     assert (ticket.status, ticket.assignee, ticket.team, ticket.tags) == (
         Status.PENDING,
-        personas.agent_b,
+        colleague,
         personas.team_a,
         ["vip"],
     )
     events = {e.kind: e for e in ticket.events.exclude(kind__in=["created", "message"])}
     assert set(events) == {"status", "assignee", "team", "tags"}
-    assert (events["assignee"].before, events["assignee"].after) == (None, personas.agent_b.email)
+    assert (events["assignee"].before, events["assignee"].after) == (None, colleague.email)
     assert all(e.actor == personas.agent_a for e in events.values())
 
     response = client.patch(f"{TICKETS}{ticket.number}/", {"assignee": None}, format="json")
@@ -448,6 +474,18 @@ def test_patch_validation_and_conflicts(personas: Personas) -> None:
         400,
     )
     assert set(body["errors"]) == {"status", "assignee", "team"}
+    # Agent B works in mailbox B only: as on the ticket page, they cannot be handed this
+    # ticket (they could not open it); a manager can.
+    body = assert_error_shape(
+        client.patch(url, {"assignee": personas.agent_b.email}, format="json"), 400
+    )
+    assert body["errors"] == {
+        "assignee": ["agent.b@staff.test does not work in this ticket's mailbox (a@tandem.test)."]
+    }
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    response = client.patch(url, {"assignee": personas.manager.email}, format="json")
+    assert response.status_code == 200 and response.json()["assignee"] == personas.manager.email
     assert_error_shape(client.patch(url, {}, format="json"), 400)
     assert_error_shape(client.patch(url, {"subject": "new"}, format="json"), 400)
     assert client.patch(url, {"status": "closed"}, format="json").status_code == 200
@@ -532,6 +570,18 @@ def test_every_error_path_answers_in_the_spec_shape(personas: Personas) -> None:
     )
     assert "JSON" in body["detail"]
     assert_error_shape(client.post(TICKETS, b"[1, 2]", content_type="application/json"), 400)
+    # The decoder recurses per nesting level: a deep body was a RecursionError, a 500.
+    deep = b'{"tags": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for response in (
+        client.post(TICKETS, deep, content_type="application/json"),
+        client.patch(f"{TICKETS}{ticket.number}/", deep, content_type="application/json"),
+    ):
+        body = assert_error_shape(response, 400)
+        assert body["detail"] == "JSON parse error - nested too deeply."
+    admin = client_for(personas.admin)
+    imported = admin.post("/api/v1/import/", deep, content_type="application/x-ndjson")
+    assert imported.status_code == 200
+    assert imported.json()["errors"] == [{"line": 1, "reason": "bad JSON: nested too deeply"}]
 
 
 @override_settings(MAX_UPLOAD_BYTES=2000)

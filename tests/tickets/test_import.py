@@ -334,12 +334,63 @@ def test_addresses_too_long_to_store_are_refused_not_a_crash() -> None:
     assert not Ticket.objects.filter(external_id="T-long").exists()
 
 
+def test_json_nested_too_deeply_is_a_bad_line_not_a_crash() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    result = import_lines([*jsonl(SPEC_EXAMPLE[:3]).splitlines(), deep])
+    assert (result.read, result.imported, result.rejected) == (4, 3, 1)
+    assert [(e.line, e.reason) for e in result.errors] == [(4, "bad JSON: nested too deeply")]
+
+
+def test_a_null_character_rejects_its_line_on_the_bulk_path_too() -> None:
+    """The batch's COPY meets the NUL; the batch falls back to the per-line path, where
+    only the bad line is refused."""
+    bad = json.loads(json.dumps(SPEC_EXAMPLE[3]))
+    bad["external_id"] = "T-nul"
+    bad["messages"][0]["body"] = "Hi\x00there"
+    good = {**SPEC_EXAMPLE[3], "external_id": "T-good"}
+    result = import_lines(jsonl([*SPEC_EXAMPLE[:3], bad, good]).splitlines())
+    assert (result.imported, result.rejected) == (4, 1)
+    assert result.errors[0].line == 4 and "NUL" in result.errors[0].reason
+    assert list(Ticket.objects.values_list("external_id", flat=True)) == ["T-good"]
+
+
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1899-12-31T23:00:00Z"]
+)
+def test_times_python_cannot_read_back_are_refused(at: str) -> None:
+    """Such a time was stored, and every inbox listing the ticket then answered 500."""
+    ticket = {**SPEC_EXAMPLE[3], "external_id": "T-far", "created_at": at, "messages": []}
+    ticket["events"] = ticket["surveys"] = []
+    result = import_lines(jsonl([*SPEC_EXAMPLE[:3], ticket]).splitlines())
+    assert result.rejected == 1
+    assert "is not a year from 1900 to 9000" in result.errors[0].reason
+    assert not Ticket.objects.filter(external_id="T-far").exists()
+    event = {**SPEC_EXAMPLE[3], "external_id": "T-far-event"}
+    event["events"] = [{"at": "9999-12-31T23:59:59-14:00", "status": "open"}]
+    result = import_lines(jsonl([event]).splitlines())
+    assert result.rejected == 1 and "event 1: at" in result.errors[0].reason
+
+
 def test_gzip_file(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl.gz"
     path.write_bytes(gzip.compress(jsonl(SPEC_EXAMPLE)))
     out, _ = run_command(str(path))
     assert out.strip() == "5 records read, 5 imported, 0 unchanged, 0 rejected"
     assert Ticket.objects.get(external_id="T-1001").message_count == 3
+
+
+def test_a_truncated_gzip_file_keeps_what_came_before(tmp_path: Path) -> None:
+    from django.core.management import CommandError
+
+    whole = gzip.compress(jsonl(SPEC_EXAMPLE) + jsonl([{"type": "nps"}]) * 2000, mtime=0)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) - 40])
+    with pytest.raises(CommandError, match=r"ends early .* the summary above covers"):
+        run_command(str(path))
+    assert Ticket.objects.filter(external_id="T-1001").exists()
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(CommandError, match=r"Cannot read .*Not a gzipped file"):
+        run_command(str(path))
 
 
 def test_stdin(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.template import engines
 from django.test import Client
@@ -186,6 +187,28 @@ def test_counts_partial(agent_a: Client, personas: Personas) -> None:
     assert 'data-count="2"' in response.content.decode()
 
 
+def test_mailbox_and_team_views_list_what_their_counts_count(
+    agent_a: Client, personas: Personas
+) -> None:
+    personas.team_b.members.add(personas.agent_a)  # sees both mailboxes now
+    in_a = make_ticket(personas.mailbox_a, personas.customer, team=personas.team_a)
+    in_b = make_ticket(personas.mailbox_b, personas.customer, team=personas.team_b)
+    no_team = make_ticket(personas.mailbox_a, personas.customer)
+    solved = make_ticket(personas.mailbox_a, personas.customer, team=personas.team_a)
+    services.update_ticket(solved, status=Status.SOLVED)
+    counts = selectors.inbox_counts(personas.agent_a)
+    listed = {
+        item.label: (item.count, set(numbers(agent_a.get(f"{INBOX}?{item.params}"))))
+        for item in [*counts.mailboxes, *counts.teams]
+    }
+    assert listed == {
+        "Mailbox A": (2, {in_a.number, no_team.number}),
+        "Mailbox B": (1, {in_b.number}),
+        "Team A": (1, {in_a.number}),
+        "Team B": (1, {in_b.number}),
+    }
+
+
 def test_counts_cap_large_numbers(personas: Personas, monkeypatch) -> None:
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
     for _ in range(4):
@@ -214,6 +237,34 @@ def test_bulk_assign_changes_only_visible_tickets(agent_a: Client, personas: Per
     assert b1.assignee is None
     assert a1.events.filter(kind=EventKind.ASSIGNEE).count() == 1
     assert b1.events.filter(kind=EventKind.ASSIGNEE).count() == 0
+
+
+def test_bulk_assign_skips_tickets_of_mailboxes_the_assignee_does_not_work_in(
+    client: Client, personas: Personas
+) -> None:
+    a1 = make_ticket(personas.mailbox_a, personas.customer)
+    b1 = make_ticket(personas.mailbox_b, personas.customer)
+    client.force_login(personas.manager)  # sees both mailboxes
+    response = client.post(
+        reverse("tickets:bulk"),
+        {"action": "assign", "assignee": str(personas.agent_b.pk), "tickets": [a1.pk, b1.pk]},
+    )
+    assert response.status_code == 302
+    notices = [str(m) for m in get_messages(response.wsgi_request)]
+    assert notices == [
+        "Updated 1 ticket.",
+        "1 ticket(s) are in mailboxes Ben does not work in and were left as they were.",
+    ]
+    a1.refresh_from_db()
+    b1.refresh_from_db()
+    assert (a1.assignee, b1.assignee) == (None, personas.agent_b)
+    # A manager may hold any ticket.
+    client.post(
+        reverse("tickets:bulk"),
+        {"action": "assign", "assignee": str(personas.manager.pk), "tickets": [a1.pk, b1.pk]},
+    )
+    a1.refresh_from_db()
+    assert a1.assignee == personas.manager
 
 
 def test_bulk_status_tag_kind(agent_a: Client, personas: Personas) -> None:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.conftest import Personas, make_ticket
 from tickets import services
 from tickets.models import (
+    ActorKind,
     Attachment,
     DeliveryStatus,
     Direction,
@@ -235,6 +236,19 @@ def test_other_teams_ticket_is_404_everywhere(agent_a: Client, personas: Persona
     assert agent_a.post(url("note", other), {"body": "hi"}).status_code == 404
     assert agent_a.post(url("update", other), {"status": "solved"}).status_code == 404
     assert agent_a.get("/tickets/999999/").status_code == 404
+    # The ticket page's other endpoints answer the same, so numbers cannot be probed.
+    base = f"/tickets/{other.number}"
+    first = other.messages.get()
+    for path in (f"{base}/presence/", f"{base}/canned/", f"{base}/attachments/1/"):
+        assert agent_a.get(path).status_code == 404, path
+    for path, data in [
+        (f"{base}/presence/", {}),
+        (f"{base}/snooze/", {"until": "2099-01-01T09:00"}),
+        (f"{base}/remind/", {"remind_at": "2099-01-01T09:00"}),
+        (f"{base}/merge/", {"into": "1"}),
+        (f"{base}/split/{first.pk}/", {}),
+    ]:
+        assert agent_a.post(path, data).status_code == 404, path
     other.refresh_from_db()
     assert other.status == Status.NEW and other.messages.count() == 1
 
@@ -358,3 +372,24 @@ def test_activity_names_the_assigned_agent(
     agent_a.post(url("update", ticket), {"assignee": personas.agent_a.pk}, headers=HTMX)
     body = agent_a.get(url("detail", ticket)).content.decode()
     assert f"assigned to {personas.agent_a.display_name}" in body
+
+
+def test_activity_says_who_wrote_the_customer_messages(agent_a: Client, personas: Personas) -> None:
+    """It said "Ben received a customer message" for a ticket Ben opened on a customer's
+    behalf, and "Li received a customer message" for Li's own portal message."""
+    on_behalf = make_ticket(
+        personas.mailbox_a, personas.customer, actor=services.Actor.agent(personas.agent_a)
+    )
+    body = agent_a.get(url("detail", on_behalf)).content.decode()
+    assert "recorded the customer&#x27;s message" in body
+    assert "received a customer message" not in body
+    services.add_message(
+        on_behalf,
+        direction=Direction.INBOUND,
+        body_text="Any news?",
+        author=personas.customer.user,
+        actor=services.Actor(ActorKind.CUSTOMER, personas.customer.user),
+        from_address=personas.customer.email,
+    )
+    body = agent_a.get(url("detail", on_behalf)).content.decode()
+    assert f"{personas.customer.user.display_name}</span> wrote" in body

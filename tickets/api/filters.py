@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+from django_filters.fields import IsoDateTimeField
 
 from tickets.models import STAFF_ROLES, Customer, Kind, Mailbox, Status, Team, Ticket, User
 
@@ -15,6 +21,27 @@ class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
 
 class EmailFilter(django_filters.Filter):
     field_class = forms.EmailField
+
+
+class AwareIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 with an offset, as specs/api.md gives every time: a bare local time is
+    ambiguous. A "+" left unencoded in a query string arrives as a space; it is read back."""
+
+    default_error_messages = {
+        "naive": "Give the time with an offset (Z or +01:00): it is ambiguous without one.",
+    }
+
+    def to_python(self, value: Any) -> datetime | None:
+        if isinstance(value, str):
+            value = value.strip().replace(" ", "+")
+            parsed = parse_datetime(value) if value else None
+            if parsed is not None and parsed.tzinfo is None:
+                raise ValidationError(self.error_messages["naive"], code="naive")
+        return super().to_python(value)
+
+
+class AwareIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = AwareIsoDateTimeField
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -48,7 +75,7 @@ class TicketFilter(django_filters.FilterSet):
         max_length=500,
         help_text="Full-text search over subjects and message bodies (web-search syntax).",
     )
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = AwareIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gt",
         help_text="ISO 8601 time with an offset, e.g. 2026-03-02T09:15:00Z.",

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from helpdesk.api import StrictSerializer
 from tickets.models import (
+    EMAIL_MAX_LENGTH,
     STAFF_ROLES,
     Customer,
     Kind,
@@ -20,6 +21,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.selectors import assignable_agents
 
 MAX_BODY_CHARS = 200_000
 MAX_TAGS = 30
@@ -116,7 +118,9 @@ def _tags_field() -> serializers.ListField:
 class TicketCreateSerializer(StrictSerializer):
     subject = serializers.CharField(max_length=998)
     body = serializers.CharField(max_length=MAX_BODY_CHARS)
-    customer = serializers.EmailField(help_text="The customer's email; created if new.")
+    customer = serializers.EmailField(
+        max_length=EMAIL_MAX_LENGTH, help_text="The customer's email; created if new."
+    )
     customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     mailbox = serializers.SlugRelatedField(
         slug_field="address",
@@ -139,7 +143,11 @@ class TicketCreateSerializer(StrictSerializer):
         self.fields["mailbox"].queryset = mailboxes
 
     def validate_customer(self, value: str) -> str:
-        return value.strip().lower()
+        email = value.strip().lower()
+        if Mailbox.objects.filter(address=email).exists():
+            # Its replies would come back to us, and ingest refuses them as a mail loop.
+            raise serializers.ValidationError("That is one of our own mailboxes, not a customer.")
+        return email
 
 
 class TicketUpdateSerializer(StrictSerializer):
@@ -157,6 +165,18 @@ class TicketUpdateSerializer(StrictSerializer):
         slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
     )
     tags = _tags_field()
+
+    def validate_assignee(self, value: User | None) -> User | None:
+        # As on the ticket page: only someone who works in the ticket's mailbox (or sees
+        # everything) may hold it; anyone else could not even open it.
+        ticket: Ticket | None = self.context.get("ticket")
+        if value is None or ticket is None:
+            return value
+        if not assignable_agents(ticket.mailbox).filter(pk=value.pk).exists():
+            raise serializers.ValidationError(
+                f"{value.email} does not work in this ticket's mailbox ({ticket.mailbox.address})."
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

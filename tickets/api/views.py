@@ -172,7 +172,9 @@ class TicketViewSet(
         ticket = get_ticket_for(request.user, kwargs["number"])
         if not request.user.is_agent:
             raise exceptions.PermissionDenied("Customers cannot change tickets.")
-        serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
+        serializer = TicketUpdateSerializer(
+            data=request.data, context={"request": request, "ticket": ticket}
+        )
         serializer.is_valid(raise_exception=True)
         try:
             services.update_ticket(

@@ -75,6 +75,10 @@ def event_summary(event: TicketEvent) -> str:
     if kind == EventKind.CREATED:
         return "created the ticket"
     if kind == EventKind.MESSAGE:
+        if event.after == Direction.INBOUND and event.actor_kind == ActorKind.CUSTOMER:
+            return "wrote"
+        if event.after == Direction.INBOUND and event.actor_kind == ActorKind.AGENT:
+            return "recorded the customer's message"  # a ticket opened on their behalf
         return {
             Direction.INBOUND: "received a customer message",
             Direction.OUTBOUND: "replied",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -30,9 +32,29 @@ class Command(BaseCommand):
         def report(error: LineError) -> None:
             self.stderr.write(f"line {error.line}: {error.reason}")
 
+        broken: list[Exception] = []
         try:
             with open_source(path, progress=progress) as lines:
-                result = import_lines(lines, on_error=report)
+                result = import_lines(_until_broken(lines, broken), on_error=report)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from None
         self.stdout.write(result.summary())
+        if broken:
+            raise CommandError(
+                f"{path} ends early ({broken[0]}): the summary above covers the "
+                f"{result.read} records before the break; nothing after it was read."
+            )
+
+
+def _until_broken(lines: Iterator[bytes], broken: list[Exception]) -> Iterator[bytes]:
+    """The lines up to where the file breaks off (a truncated .gz, a bad gzip block), so
+    the records before the break keep their summary instead of ending in a traceback."""
+    started = False
+    try:
+        for line in lines:
+            started = True
+            yield line
+    except (EOFError, OSError, zlib.error) as exc:
+        if not started:
+            raise  # not a readable file at all: "Cannot read"
+        broken.append(exc)
