@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
 from tickets.models import Ticket, User
@@ -154,6 +155,34 @@ class Bench:
 
     def note(self, text: str) -> None:
         self.out.write(f"  note: {text}\n")
+
+    def prewarm(self, *tables: str) -> None:
+        """Read these tables, their indexes and TOAST into the OS page cache (pg_prewarm,
+        'read'), so the timings that follow measure a database held in memory, as a
+        server of this size holds it. The VMs this runs on hand their page cache back to
+        the host within minutes, and a search then reads its pages from disk (see
+        docs/benchmarks.md). Without the extension (the embedded server), a note says so."""
+        sql = """
+            WITH t AS (SELECT unnest(%s::regclass[])::oid AS oid)
+            SELECT count(*), coalesce(sum(pg_prewarm(c.oid, 'read')), 0)
+              FROM pg_class c
+             WHERE c.oid IN (SELECT oid FROM t)
+                OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN (SELECT oid FROM t))
+                OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE oid IN (SELECT oid FROM t))
+        """
+        started = time.monotonic()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+                cursor.execute(sql, [list(tables)])
+                relations, blocks = cursor.fetchone()
+        except DatabaseError as exc:
+            self.note(f"pages not prewarmed (pg_prewarm: {str(exc).strip()}); timed as cached")
+            return
+        self.note(
+            f"prewarmed {relations} relations of {', '.join(tables)}: "
+            f"{blocks * 8 / 1024:,.0f} MB in {time.monotonic() - started:.0f} s"
+        )
 
     # --- report ------------------------------------------------------------------------
 
