@@ -13,6 +13,7 @@ from tests.integration.conftest import Dovecot, worker_env
 from tests.mail.conftest import load
 from tickets.mail import imap, redis
 from tickets.mail.imap import check_imap, fetch_mailbox
+from tickets.mail.ingest import retry_quarantined
 from tickets.models import Mailbox, Message, QuarantinedEmail, Ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -54,6 +55,11 @@ def test_broken_and_huge_messages_never_block_the_ones_behind(
     reasons = sorted(QuarantinedEmail.objects.values_list("reason", flat=True))
     assert reasons[0].startswith("Cannot be parsed") and reasons[1].startswith("Too large")
     assert _reload(imap_mailbox).imap_last_uid == last
+    # Only its headers were kept: a retry opens no ticket from them.
+    kept = QuarantinedEmail.objects.get(reason__startswith="Too large")
+    assert kept.from_address == "li@customer.test"
+    assert retry_quarantined(kept).outcome == "quarantined"
+    assert Ticket.objects.count() == 1
     assert all(r"\Seen" in f for f in dovecot.flags(imap_user).values())
 
 

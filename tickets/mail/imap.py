@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from tickets.mail import redis
-from tickets.mail.ingest import BATCH_BYTES, IngestResult, chunked, ingest_many, quarantine
+from tickets.mail.ingest import (
+    BATCH_BYTES,
+    HEADERS_ONLY,
+    IngestResult,
+    chunked,
+    ingest_many,
+    quarantine,
+)
+from tickets.mail.parse import parse_message
 from tickets.models import Mailbox, MailSecurity
 
 logger = logging.getLogger(__name__)
@@ -151,7 +159,18 @@ def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> 
     head = _fetch_bodies(client, [uid], "BODY.PEEK[HEADER]").get(uid, b"")
     limit = settings.MAIL_MAX_MESSAGE_BYTES
     note = f"Too large: {size} bytes, the limit is {limit} bytes (left on the server)."
-    return quarantine(head, mailbox, note, source="imap")
+    # The marker tells a retry that these bytes are not the message (ingest.HEADERS_ONLY);
+    # no UID in it, so the same message fetched again after a UIDVALIDITY change is the
+    # same entry.
+    marker = f"{HEADERS_ONLY}: {size} bytes on {mailbox.address}\r\n".encode()
+    try:
+        parsed = parse_message(head)
+    except Exception:
+        # Read only for the entry's From and Subject: headers it cannot read must not stop
+        # the poll at this UID, or every poll would fail here again.
+        logger.info("headers of too-large UID %s of %s unreadable", uid, mailbox.address)
+        parsed = None
+    return quarantine(marker + head, mailbox, note, source="imap", parsed=parsed)
 
 
 def _ingest_chunk(
