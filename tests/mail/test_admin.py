@@ -67,7 +67,10 @@ def test_quarantine_list_download_and_retry(personas: Personas, client: Client) 
     client.force_login(personas.admin)
     listing = client.get("/mail/quarantine/", follow=True).content.decode()
     assert "Cannot be parsed" in listing
-    download = client.get(f"/admin/tickets/quarantinedemail/{entry.pk}/download/")
+    download_url = f"/admin/tickets/quarantinedemail/{entry.pk}/download/"
+    page = client.get(f"/admin/tickets/quarantinedemail/{entry.pk}/change/").content.decode()
+    assert download_url in page and "/media/" not in page
+    download = client.get(download_url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == load("no_headers.eml")
     client.post(
@@ -78,4 +81,4 @@ def test_quarantine_list_download_and_retry(personas: Personas, client: Client) 
     assert entry.attempts == 2 and entry.state == QuarantineState.HELD
     # Agents are not admins: no quarantine for them.
     client.force_login(personas.agent_a)
-    assert client.get(f"/admin/tickets/quarantinedemail/{entry.pk}/download/").status_code == 302
+    assert client.get(download_url).status_code == 302

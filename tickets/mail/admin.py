@@ -23,7 +23,11 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     list_display = ("received_at", "from_address", "subject", "reason", "state", "size", "download")
     list_filter = ("state", "source", "mailbox")
     search_fields = ("subject", "from_address", "reason")
-    readonly_fields = [f.name for f in QuarantinedEmail._meta.fields]
+    # The raw file's own link would point under MEDIA_URL, which is not served (the bytes
+    # hold customers' mail): the page links the admin-only download view instead.
+    fields = readonly_fields = [
+        "download" if f.name == "raw" else f.name for f in QuarantinedEmail._meta.fields
+    ]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
