@@ -14,7 +14,7 @@ from tests.mail.conftest import load
 from tickets.mail import imap, redis
 from tickets.mail.imap import check_imap, fetch_mailbox
 from tickets.mail.ingest import retry_quarantined
-from tickets.models import Mailbox, Message, QuarantinedEmail, Ticket
+from tickets.models import Mailbox, MailSecurity, Message, QuarantinedEmail, Ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -212,6 +212,19 @@ def test_connection_check_reports_in_plain_words(
     imap_mailbox.imap_folder = "NoSuchFolder"
     ok, text = check_imap(imap_mailbox)
     assert not ok and "NoSuchFolder" in text
+    imap_mailbox.imap_folder = "INBOX"
+    imap_mailbox.imap_password = "wrong"
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "refused the user name or password" in text
+    # This Dovecot offers no TLS: said as such, not as a wrong password.
+    imap_mailbox.imap_password = "secret"
+    imap_mailbox.imap_security = MailSecurity.STARTTLS
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "does not offer STARTTLS" in text
+    assert "password" not in text
+    imap_mailbox.imap_security = MailSecurity.SSL
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "secure connection" in text
     imap_mailbox.imap_port = 1
     ok, text = check_imap(imap_mailbox)
     assert not ok and "could not connect" in text

@@ -65,16 +65,29 @@ class FetchSummary:
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     """A logged-in IMAP connection for the mailbox's settings."""
+    client = open_connection(mailbox)
+    try:
+        client.login(mailbox.imap_user, mailbox.imap_password)
+    except BaseException:
+        client.shutdown()
+        raise
+    return client
+
+
+def open_connection(mailbox: Mailbox) -> imaplib.IMAP4:
+    """A connection, secured as the settings say, not signed in yet."""
     context = ssl.create_default_context()
     if mailbox.imap_security == MailSecurity.SSL:
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+        return imaplib.IMAP4_SSL(
             mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=TIMEOUT_SECONDS
         )
-    else:
-        client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS)
-        if mailbox.imap_security == MailSecurity.STARTTLS:
+    client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS)
+    if mailbox.imap_security == MailSecurity.STARTTLS:
+        try:
             client.starttls(ssl_context=context)
-    client.login(mailbox.imap_user, mailbox.imap_password)
+        except BaseException:
+            client.shutdown()
+            raise
     return client
 
 
@@ -270,13 +283,22 @@ def check_imap(mailbox: Mailbox) -> tuple[bool, str]:
         return False, "IMAP: no server is set, so no mail is fetched for this mailbox."
     where = f"{mailbox.imap_host}:{mailbox.imap_port}"
     try:
-        client = connect(mailbox)
+        client = open_connection(mailbox)
     except ssl.SSLError as exc:
         return False, f"IMAP: the secure connection to {where} failed ({exc.reason})."
     except imaplib.IMAP4.error as exc:
-        return False, f"IMAP: {where} refused the user name or password ({exc})."
+        # Connected, but STARTTLS was refused: said apart from a wrong password.
+        return False, f"IMAP: {where} does not offer STARTTLS ({exc}); try SSL/TLS."
     except OSError as exc:
         return False, f"IMAP: could not connect to {where} ({exc.strerror or exc})."
+    try:
+        client.login(mailbox.imap_user, mailbox.imap_password)
+    except imaplib.IMAP4.error as exc:
+        client.shutdown()
+        return False, f"IMAP: {where} refused the user name or password ({exc})."
+    except OSError as exc:
+        client.shutdown()
+        return False, f"IMAP: {where} closed the connection while signing in ({exc})."
     try:
         select_folder(client, mailbox.imap_folder)
         typ, data = client.uid("SEARCH", None, "ALL")
