@@ -46,6 +46,41 @@ def test_mailbox_password_is_never_shown_and_blank_keeps_it(
     assert bad.status_code == 200 and "This template has an error" in bad.content.decode()
 
 
+def test_mailbox_page_saves_and_tests_the_connection(personas: Personas, client: Client) -> None:
+    box = personas.mailbox_a
+    client.force_login(personas.admin)
+    url = f"/admin/tickets/mailbox/{box.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="_test_connection"' in page
+    assert (
+        "IMAP server" in page and "SMTP user name" in page and "{{ customer.first_name }}" in page
+    )
+    form = {
+        "name": box.name,
+        "address": box.address,
+        "is_active": "on",
+        "imap_host": "127.0.0.1",
+        "imap_port": 1,
+        "imap_security": "none",
+        "imap_user": "support",
+        "imap_folder": "INBOX",
+        "poll_interval_seconds": 60,
+        "smtp_port": 587,
+        "smtp_security": "starttls",
+        "_test_connection": "Save and test the connection",
+    }
+    response = client.post(url, form, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    text = response.content.decode()
+    assert "was saved" in text
+    assert "IMAP: could not connect to 127.0.0.1:1" in text and "SMTP: no server is set" in text
+    box.refresh_from_db()
+    assert (box.imap_host, box.imap_port) == ("127.0.0.1", 1)
+    # A form error is shown, not tested.
+    bad = client.post(url, {**form, "imap_user": ""})
+    assert bad.status_code == 200 and "Enter the IMAP user name" in bad.content.decode()
+
+
 def test_connection_test_says_what_failed(personas: Personas, client: Client) -> None:
     box = personas.mailbox_a
     box.imap_host, box.imap_port, box.imap_security = "127.0.0.1", 1, "none"

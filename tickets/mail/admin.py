@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template import TemplateSyntaxError, engines
 from django.urls import path, reverse
@@ -100,6 +100,36 @@ class MailboxSettingsForm(forms.ModelForm):
         # The admin builds the full form from MailboxSettingsAdmin.fieldsets (which leave
         # out the UID bookkeeping); this form only adds the write-only passwords.
         fields = ("imap_password", "smtp_password")
+        labels = {
+            "from_name": "From name",
+            "auto_ack_enabled": "Send an auto-acknowledgement",
+            "auto_ack_template": "Auto-acknowledgement text",
+            "imap_host": "IMAP server",
+            "imap_port": "IMAP port",
+            "imap_security": "IMAP security",
+            "imap_user": "IMAP user name",
+            "imap_password": "IMAP password",
+            "imap_folder": "Folder to fetch",
+            "imap_processed_folder": "Processed folder",
+            "poll_interval_seconds": "Poll every (seconds)",
+            "smtp_host": "SMTP server",
+            "smtp_port": "SMTP port",
+            "smtp_security": "SMTP security",
+            "smtp_user": "SMTP user name",
+            "smtp_password": "SMTP password",
+        }
+        help_texts = {
+            "address": "The address customers write to; mail goes out from it too.",
+            "from_name": "The name customers see beside the address (the mailbox name if empty).",
+            "signature": "Added under each agent reply.",
+            "auto_ack_template": (
+                "Empty for the default text. Django template syntax, with {{ customer.name }}, "
+                "{{ customer.first_name }}, {{ ticket.number }}, {{ ticket.subject }} and "
+                "{{ mailbox.name }}."
+            ),
+            "smtp_host": "Empty: replies go out through the workspace's default mail server.",
+            "smtp_user": "Empty: send without signing in.",
+        }
 
     def clean_imap_password(self) -> str:
         return self.cleaned_data["imap_password"] or (
@@ -174,6 +204,28 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
     @admin.action(description="Test the IMAP and SMTP connection")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
         for mailbox in queryset:
-            for ok, text in check_connection(mailbox):
-                level = messages.SUCCESS if ok else messages.ERROR
-                self.message_user(request, f"{mailbox.address}: {text}", level)
+            self._report_connection(request, mailbox)
+
+    def _report_connection(self, request: HttpRequest, mailbox: Mailbox) -> None:
+        for ok, text in check_connection(mailbox):
+            level = messages.SUCCESS if ok else messages.ERROR
+            # By name: the admin capitalizes the first letter of a message (capfirst).
+            self.message_user(request, f"{mailbox.name}: {text}", level)
+
+    def response_change(self, request: HttpRequest, obj: Mailbox) -> HttpResponse:
+        """ "Save and test the connection" (templates/admin/tickets/mailbox/change_form.html):
+        saved, tested, and back on the same page with what worked and what failed."""
+        if "_test_connection" not in request.POST:
+            return super().response_change(request, obj)
+        self.message_user(request, f"{obj} was saved.", messages.SUCCESS)
+        self._report_connection(request, obj)
+        return HttpResponseRedirect(request.path)
+
+    def response_add(
+        self, request: HttpRequest, obj: Mailbox, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        if "_test_connection" not in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj} was added.", messages.SUCCESS)
+        self._report_connection(request, obj)
+        return HttpResponseRedirect(reverse("admin:tickets_mailbox_change", args=[obj.pk]))
