@@ -117,3 +117,18 @@ def test_quarantine_list_download_and_retry(personas: Personas, client: Client) 
     # Agents are not admins: no quarantine for them.
     client.force_login(personas.agent_a)
     assert client.get(download_url).status_code == 302
+
+
+def test_quarantine_is_linked_only_for_those_the_admin_lets_in(
+    personas: Personas, client: Client
+) -> None:
+    link = 'href="/mail/quarantine/"'
+    client.force_login(personas.admin)
+    assert link in client.get("/").content.decode()
+    # An admin by role without access to the Django admin would land on its sign-in page.
+    personas.admin.is_staff = personas.admin.is_superuser = False
+    personas.admin.save(update_fields=["is_staff", "is_superuser"])
+    assert link not in client.get("/").content.decode()
+    assert client.get("/mail/quarantine/").status_code == 302
+    client.force_login(personas.agent_a)
+    assert link not in client.get("/").content.decode()
