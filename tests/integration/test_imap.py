@@ -123,6 +123,23 @@ def test_processed_folder_moves_fetched_mail(
     assert len(dovecot.flags(imap_user, "Processed")) == 1
 
 
+def test_a_processed_folder_that_does_not_exist_yet_is_created(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
+) -> None:
+    imap_mailbox.imap_processed_folder = "Processed-by-Tandem"
+    imap_mailbox.save()
+    first = dovecot.deliver(imap_user, load("plain.eml"))
+    summary = fetch_mailbox(imap_mailbox)
+    assert summary.fetched == 1 and summary.outcomes["new ticket"] == 1
+    assert dovecot.flags(imap_user) == {}
+    assert len(dovecot.flags(imap_user, "Processed-by-Tandem")) == 1
+    assert _reload(imap_mailbox).imap_last_uid == first
+    # The next message is moved into the folder now there.
+    dovecot.deliver(imap_user, load("latin1_qp.eml"))
+    assert fetch_mailbox(imap_mailbox).fetched == 1
+    assert len(dovecot.flags(imap_user, "Processed-by-Tandem")) == 2
+
+
 def test_uidvalidity_change_refetches_without_duplicates(
     dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
 ) -> None:

@@ -158,12 +158,28 @@ def mark_processed(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[int]) -> 
     if not mailbox.imap_processed_folder:
         _check(*client.uid("STORE", where, "+FLAGS", r"(\Seen)"), f"flag messages {where}")
         return
-    target = _quote(mailbox.imap_processed_folder)
-    typ, _ = client.uid("MOVE", where, target)
+    folder = mailbox.imap_processed_folder
+    target = _quote(folder)
+    typ, data = client.uid("MOVE", where, target)
+    if typ != "OK" and _asks_to_create(data):
+        # RFC 3501 [TRYCREATE]: the folder does not exist yet. Left alone, every poll would
+        # fetch the same messages again and fail here, and the mail behind them would never
+        # be reached; mail clients create the folder, and so do we.
+        _check(*client.create(target), f"create the folder {folder!r}")
+        typ, data = client.uid("MOVE", where, target)
     if typ != "OK":
-        _check(*client.uid("COPY", where, target), f"copy messages {where}")
+        # A server without MOVE (RFC 6851).
+        typ, data = client.uid("COPY", where, target)
+        if typ != "OK" and _asks_to_create(data):
+            _check(*client.create(target), f"create the folder {folder!r}")
+            typ, data = client.uid("COPY", where, target)
+        _check(typ, data, f"copy messages {where} to {folder!r}")
         _check(*client.uid("STORE", where, "+FLAGS", r"(\Deleted)"), f"delete {where}")
         client.expunge()
+
+
+def _asks_to_create(data: list) -> bool:  # type: ignore[type-arg]
+    return any(isinstance(d, bytes) and b"[TRYCREATE]" in d.upper() for d in data)
 
 
 def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> IngestResult:
