@@ -91,3 +91,26 @@ def test_customer_reply_notifies_the_assignee_unless_they_opted_out(
     with django_capture_on_commit_callbacks(execute=True):
         assert ingest_message(again).ticket_id == ticket.pk
     assert len(mailoutbox) == 1
+
+
+def test_an_agent_chooses_their_own_notifications(personas: Personas, client: Any) -> None:
+    url = "/me/notifications/"
+    client.force_login(personas.agent_a)
+    assert f'href="{url}"' in client.get("/").content.decode()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count("checked") == 2
+    response = client.post(url, {"notify_on_assignment": "on"})
+    assert response.status_code == 302 and response["Location"] == url
+    personas.agent_a.refresh_from_db()
+    assert personas.agent_a.notify_on_assignment
+    assert not personas.agent_a.notify_on_customer_reply
+    # Only their own settings: another agent's are untouched.
+    personas.agent_b.refresh_from_db()
+    assert personas.agent_b.notify_on_customer_reply
+    # Customers have no such page; anonymous visitors sign in first.
+    client.force_login(personas.customer.user)
+    assert client.get(url).status_code == 302
+    assert client.post(url, {"notify_on_assignment": "on"}).status_code == 404
+    client.logout()
+    assert client.get(url)["Location"].startswith("/login/")
