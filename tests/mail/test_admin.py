@@ -17,12 +17,13 @@ def test_mailbox_password_is_never_shown_and_blank_keeps_it(
     personas: Personas, client: Client
 ) -> None:
     box = personas.mailbox_a
-    box.imap_password = "s3cret-imap"
+    box.imap_password, box.smtp_password = "s3cret-imap", "s3cret-smtp"
     box.save()
     client.force_login(personas.admin)
     url = f"/admin/tickets/mailbox/{box.pk}/change/"
     page = client.get(url).content.decode()
-    assert "s3cret-imap" not in page and "/mail/inbound/" in page
+    assert "s3cret-imap" not in page and "s3cret-smtp" not in page and "/mail/inbound/" in page
+    assert "s3cret" not in client.get("/admin/tickets/mailbox/").content.decode()
     form = {
         "name": box.name,
         "address": box.address,
@@ -42,6 +43,11 @@ def test_mailbox_password_is_never_shown_and_blank_keeps_it(
     assert client.post(url, form).status_code == 302
     box.refresh_from_db()
     assert box.imap_password == "s3cret-imap" and box.imap_host == "imap.example.test"
+    assert box.smtp_password == "s3cret-smtp"
+    # A new password replaces the old one.
+    assert client.post(url, {**form, "smtp_password": "n3w"}).status_code == 302
+    box.refresh_from_db()
+    assert (box.imap_password, box.smtp_password) == ("s3cret-imap", "n3w")
     bad = client.post(url, {**form, "auto_ack_template": "{% if %}"})
     assert bad.status_code == 200 and "This template has an error" in bad.content.decode()
 
