@@ -8,7 +8,7 @@ from django.test import Client
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets.mail.ingest import ingest_message
-from tickets.models import QuarantinedEmail, QuarantineState
+from tickets.models import Message, QuarantinedEmail, QuarantineState
 
 pytestmark = pytest.mark.django_db
 
@@ -114,10 +114,12 @@ def test_quarantine_list_download_and_retry(personas: Personas, client: Client) 
     download = client.get(download_url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == load("no_headers.eml")
-    client.post(
+    retried = client.post(
         "/admin/tickets/quarantinedemail/",
         {"action": "retry", "_selected_action": [entry.pk]},
-    )
+        follow=True,
+    ).content.decode()
+    assert "Still quarantined: (no subject) from no sender: Cannot be parsed" in retried
     entry.refresh_from_db()
     assert entry.attempts == 2 and entry.state == QuarantineState.HELD
     # Agents are not admins: no quarantine for them.
@@ -138,3 +140,30 @@ def test_quarantine_is_linked_only_for_those_the_admin_lets_in(
     assert client.get("/mail/quarantine/").status_code == 302
     client.force_login(personas.agent_a)
     assert link not in client.get("/").content.decode()
+
+
+def test_a_quarantined_message_is_retried_from_its_own_page(
+    personas: Personas, client: Client
+) -> None:
+    from tickets.mail.ingest import quarantine
+
+    held = quarantine(load("plain.eml"), None, "Rate limit: too many", source="imap")
+    entry = QuarantinedEmail.objects.get(pk=held.quarantine_id)
+    client.force_login(personas.admin)
+    page_url = f"/admin/tickets/quarantinedemail/{entry.pk}/change/"
+    retry_url = f"/admin/tickets/quarantinedemail/{entry.pk}/retry/"
+    assert f'formaction="{retry_url}"' in client.get(page_url).content.decode()
+    assert client.get(retry_url).status_code == 405
+    response = client.post(retry_url, follow=True)
+    assert response.redirect_chain == [(page_url, 302)]
+    assert "1 message(s) ingested" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.state == QuarantineState.RELEASED and entry.ticket_id
+    assert entry.ticket.messages.get().message_id == "plain-1@customer.test"
+    # Released: no button, and a second retry changes nothing.
+    assert retry_url not in client.get(page_url).content.decode()
+    again = client.post(retry_url, follow=True).content.decode()
+    assert "no longer held" in again
+    assert Message.objects.count() == 1
+    client.force_login(personas.agent_a)
+    assert client.post(retry_url).status_code == 302  # to the admin's sign-in
