@@ -296,3 +296,15 @@ class NewTicketForm(forms.Form):
         if len(tags) > 20:
             raise ValidationError("A ticket can carry at most 20 tags.")
         return tags
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    """The emails an agent chooses to get about their tickets."""
+
+    class Meta:
+        model = User
+        fields = ("notify_on_assignment", "notify_on_customer_reply")
+        labels = {
+            "notify_on_assignment": "Someone else assigns me a ticket",
+            "notify_on_customer_reply": "A customer replies on a ticket assigned to me",
+        }

@@ -58,7 +58,14 @@ def send_notification_now(user_ids: list[int], ticket_id: int, headline: str, te
     html = render_to_string("tickets/email/agent-notification-body.html", context)
     sent = 0
     for user in User.objects.filter(pk__in=user_ids, is_active=True):
-        mail = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
+        mail = EmailMultiAlternatives(
+            " ".join(subject.split()),
+            body,
+            to=[user.email],
+            # RFC 3834: an agent's out-of-office robot must not answer a notice (its answer
+            # could land in a mailbox as a customer's mail).
+            headers={"Auto-Submitted": "auto-generated"},
+        )
         mail.attach_alternative(html, "text/html")
         sent += mail.send()
     return sent

@@ -13,7 +13,8 @@ from tests.integration.conftest import Dovecot, worker_env
 from tests.mail.conftest import load
 from tickets.mail import imap, redis
 from tickets.mail.imap import check_imap, fetch_mailbox
-from tickets.models import Mailbox, Message, QuarantinedEmail, Ticket
+from tickets.mail.ingest import retry_quarantined
+from tickets.models import Mailbox, MailSecurity, Message, QuarantinedEmail, Ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -54,6 +55,11 @@ def test_broken_and_huge_messages_never_block_the_ones_behind(
     reasons = sorted(QuarantinedEmail.objects.values_list("reason", flat=True))
     assert reasons[0].startswith("Cannot be parsed") and reasons[1].startswith("Too large")
     assert _reload(imap_mailbox).imap_last_uid == last
+    # Only its headers were kept: a retry opens no ticket from them.
+    kept = QuarantinedEmail.objects.get(reason__startswith="Too large")
+    assert kept.from_address == "li@customer.test"
+    assert retry_quarantined(kept).outcome == "quarantined"
+    assert Ticket.objects.count() == 1
     assert all(r"\Seen" in f for f in dovecot.flags(imap_user).values())
 
 
@@ -115,6 +121,23 @@ def test_processed_folder_moves_fetched_mail(
     assert fetch_mailbox(imap_mailbox).fetched == 1
     assert dovecot.flags(imap_user) == {}
     assert len(dovecot.flags(imap_user, "Processed")) == 1
+
+
+def test_a_processed_folder_that_does_not_exist_yet_is_created(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox, media_root: Path
+) -> None:
+    imap_mailbox.imap_processed_folder = "Processed-by-Tandem"
+    imap_mailbox.save()
+    first = dovecot.deliver(imap_user, load("plain.eml"))
+    summary = fetch_mailbox(imap_mailbox)
+    assert summary.fetched == 1 and summary.outcomes["new ticket"] == 1
+    assert dovecot.flags(imap_user) == {}
+    assert len(dovecot.flags(imap_user, "Processed-by-Tandem")) == 1
+    assert _reload(imap_mailbox).imap_last_uid == first
+    # The next message is moved into the folder now there.
+    dovecot.deliver(imap_user, load("latin1_qp.eml"))
+    assert fetch_mailbox(imap_mailbox).fetched == 1
+    assert len(dovecot.flags(imap_user, "Processed-by-Tandem")) == 2
 
 
 def test_uidvalidity_change_refetches_without_duplicates(
@@ -206,6 +229,19 @@ def test_connection_check_reports_in_plain_words(
     imap_mailbox.imap_folder = "NoSuchFolder"
     ok, text = check_imap(imap_mailbox)
     assert not ok and "NoSuchFolder" in text
+    imap_mailbox.imap_folder = "INBOX"
+    imap_mailbox.imap_password = "wrong"
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "refused the user name or password" in text
+    # This Dovecot offers no TLS: said as such, not as a wrong password.
+    imap_mailbox.imap_password = "secret"
+    imap_mailbox.imap_security = MailSecurity.STARTTLS
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "does not offer STARTTLS" in text
+    assert "password" not in text
+    imap_mailbox.imap_security = MailSecurity.SSL
+    ok, text = check_imap(imap_mailbox)
+    assert not ok and "secure connection" in text
     imap_mailbox.imap_port = 1
     ok, text = check_imap(imap_mailbox)
     assert not ok and "could not connect" in text

@@ -10,7 +10,7 @@ from tests.mail.conftest import MESSAGES, load
 from tests.mail.test_corpus import CORPUS, corpus_messages
 from tickets.mail import parse
 from tickets.mail.bench import mixed_messages
-from tickets.mail.html import has_remote_images, sanitize_html
+from tickets.mail.html import block_remote_images, has_remote_images, sanitize_html
 from tickets.mail.parse import UnparseableEmail, compute_dedupe_key, parse_message
 from tickets.mail.quotes import fold_html, fold_text
 
@@ -50,6 +50,33 @@ def test_html_is_sanitized_and_remote_images_blocked() -> None:
     assert has_remote_images(html)
     assert parsed.body_text == "Why was I charged twice?"
     assert parsed.cc == ["boss@other.test"]
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        " https://t.example/a.gif",
+        "\thttps://t.example/a.gif",
+        "ht&#x09;tp://t.example/a.gif",
+        "https:/t.example/a.gif",
+        "https:\\\\t.example/a.gif",
+        "HTTPS://t.example/a.gif",
+        "//t.example/a.gif",
+        "http&#58;//t.example/a.gif",
+        "/relative.gif",
+    ],
+)
+def test_every_image_address_a_browser_would_fetch_is_held_back(src: str) -> None:
+    # Each of these loads from t.example (or from us) in a browser, which drops the spaces,
+    # tabs and extra or missing slashes.
+    html = sanitize_html(f'<p>Hi <img alt="a>b" src="{src}"></p>')
+    assert 'src=""' in html and "data-src=" in html and has_remote_images(html)
+    assert block_remote_images(html) == html  # the view applies it again
+
+
+def test_inline_and_data_images_show_at_once() -> None:
+    html = sanitize_html('<img src="cid:shot@x"><img src=" data:image/png;base64,iVBO">')
+    assert "data-src" not in html and not has_remote_images(html)
 
 
 def test_attacker_cannot_smuggle_data_src() -> None:

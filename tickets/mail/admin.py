@@ -7,11 +7,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template import TemplateSyntaxError, engines
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from tickets.mail.imap import check_connection
 from tickets.mail.ingest import Outcome, retry_quarantined
@@ -23,7 +24,11 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     list_display = ("received_at", "from_address", "subject", "reason", "state", "size", "download")
     list_filter = ("state", "source", "mailbox")
     search_fields = ("subject", "from_address", "reason")
-    readonly_fields = [f.name for f in QuarantinedEmail._meta.fields]
+    # The raw file's own link would point under MEDIA_URL, which is not served (the bytes
+    # hold customers' mail): the page links the admin-only download view instead.
+    fields = readonly_fields = [
+        "download" if f.name == "raw" else f.name for f in QuarantinedEmail._meta.fields
+    ]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -32,13 +37,21 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    # Adds "Retry ingesting" to an entry's own page, beside Close and Delete.
+    change_form_template = "admin/tickets/quarantinedemail/change_form.html"
+
     def get_urls(self):  # type: ignore[no-untyped-def]
         own = [
             path(
                 "<int:pk>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="tickets_quarantinedemail_download",
-            )
+            ),
+            path(
+                "<int:pk>/retry/",
+                self.admin_site.admin_view(require_POST(self.retry_view)),
+                name="tickets_quarantinedemail_retry",
+            ),
         ]
         return own + super().get_urls()
 
@@ -58,6 +71,15 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
             content_type="message/rfc822",
         )
 
+    def retry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        entries = QuarantinedEmail.objects.filter(pk=pk)
+        if not entries.filter(state=QuarantineState.HELD).exists():
+            self.message_user(request, "This message is no longer held.", messages.INFO)
+        self.retry(request, entries)
+        return redirect("admin:tickets_quarantinedemail_change", pk)
+
     @admin.action(description="Retry ingesting the selected messages")
     def retry(self, request: HttpRequest, queryset: QuerySet[QuarantinedEmail]) -> None:
         released = 0
@@ -70,8 +92,10 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
                     )
                 released += 1
             else:
+                # Not str(entry): it ends with the old reason, which read twice here.
+                what = f"{entry.subject or '(no subject)'} from {entry.from_address or 'no sender'}"
                 self.message_user(
-                    request, f"Still quarantined: {entry}: {result.reason}", messages.WARNING
+                    request, f"Still quarantined: {what}: {result.reason}", messages.WARNING
                 )
         if released:
             self.message_user(request, f"{released} message(s) ingested.", messages.SUCCESS)
@@ -96,6 +120,36 @@ class MailboxSettingsForm(forms.ModelForm):
         # The admin builds the full form from MailboxSettingsAdmin.fieldsets (which leave
         # out the UID bookkeeping); this form only adds the write-only passwords.
         fields = ("imap_password", "smtp_password")
+        labels = {
+            "from_name": "From name",
+            "auto_ack_enabled": "Send an auto-acknowledgement",
+            "auto_ack_template": "Auto-acknowledgement text",
+            "imap_host": "IMAP server",
+            "imap_port": "IMAP port",
+            "imap_security": "IMAP security",
+            "imap_user": "IMAP user name",
+            "imap_password": "IMAP password",
+            "imap_folder": "Folder to fetch",
+            "imap_processed_folder": "Processed folder",
+            "poll_interval_seconds": "Poll every (seconds)",
+            "smtp_host": "SMTP server",
+            "smtp_port": "SMTP port",
+            "smtp_security": "SMTP security",
+            "smtp_user": "SMTP user name",
+            "smtp_password": "SMTP password",
+        }
+        help_texts = {
+            "address": "The address customers write to; mail goes out from it too.",
+            "from_name": "The name customers see beside the address (the mailbox name if empty).",
+            "signature": "Added under each agent reply.",
+            "auto_ack_template": (
+                "Empty for the default text. Django template syntax, with {{ customer.name }}, "
+                "{{ customer.first_name }}, {{ ticket.number }}, {{ ticket.subject }} and "
+                "{{ mailbox.name }}."
+            ),
+            "smtp_host": "Empty: replies go out through the workspace's default mail server.",
+            "smtp_user": "Empty: send without signing in.",
+        }
 
     def clean_imap_password(self) -> str:
         return self.cleaned_data["imap_password"] or (
@@ -170,6 +224,28 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
     @admin.action(description="Test the IMAP and SMTP connection")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
         for mailbox in queryset:
-            for ok, text in check_connection(mailbox):
-                level = messages.SUCCESS if ok else messages.ERROR
-                self.message_user(request, f"{mailbox.address}: {text}", level)
+            self._report_connection(request, mailbox)
+
+    def _report_connection(self, request: HttpRequest, mailbox: Mailbox) -> None:
+        for ok, text in check_connection(mailbox):
+            level = messages.SUCCESS if ok else messages.ERROR
+            # By name: the admin capitalizes the first letter of a message (capfirst).
+            self.message_user(request, f"{mailbox.name}: {text}", level)
+
+    def response_change(self, request: HttpRequest, obj: Mailbox) -> HttpResponse:
+        """ "Save and test the connection" (templates/admin/tickets/mailbox/change_form.html):
+        saved, tested, and back on the same page with what worked and what failed."""
+        if "_test_connection" not in request.POST:
+            return super().response_change(request, obj)
+        self.message_user(request, f"{obj} was saved.", messages.SUCCESS)
+        self._report_connection(request, obj)
+        return HttpResponseRedirect(request.path)
+
+    def response_add(
+        self, request: HttpRequest, obj: Mailbox, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        if "_test_connection" not in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj} was added.", messages.SUCCESS)
+        self._report_connection(request, obj)
+        return HttpResponseRedirect(reverse("admin:tickets_mailbox_change", args=[obj.pk]))

@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from tickets.mail import redis
-from tickets.mail.ingest import BATCH_BYTES, IngestResult, chunked, ingest_many, quarantine
+from tickets.mail.ingest import (
+    BATCH_BYTES,
+    HEADERS_ONLY,
+    IngestResult,
+    chunked,
+    ingest_many,
+    quarantine,
+)
+from tickets.mail.parse import parse_message
 from tickets.models import Mailbox, MailSecurity
 
 logger = logging.getLogger(__name__)
@@ -57,16 +65,29 @@ class FetchSummary:
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     """A logged-in IMAP connection for the mailbox's settings."""
+    client = open_connection(mailbox)
+    try:
+        client.login(mailbox.imap_user, mailbox.imap_password)
+    except BaseException:
+        client.shutdown()
+        raise
+    return client
+
+
+def open_connection(mailbox: Mailbox) -> imaplib.IMAP4:
+    """A connection, secured as the settings say, not signed in yet."""
     context = ssl.create_default_context()
     if mailbox.imap_security == MailSecurity.SSL:
-        client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+        return imaplib.IMAP4_SSL(
             mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=TIMEOUT_SECONDS
         )
-    else:
-        client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS)
-        if mailbox.imap_security == MailSecurity.STARTTLS:
+    client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS)
+    if mailbox.imap_security == MailSecurity.STARTTLS:
+        try:
             client.starttls(ssl_context=context)
-    client.login(mailbox.imap_user, mailbox.imap_password)
+        except BaseException:
+            client.shutdown()
+            raise
     return client
 
 
@@ -137,12 +158,28 @@ def mark_processed(client: imaplib.IMAP4, mailbox: Mailbox, uids: list[int]) -> 
     if not mailbox.imap_processed_folder:
         _check(*client.uid("STORE", where, "+FLAGS", r"(\Seen)"), f"flag messages {where}")
         return
-    target = _quote(mailbox.imap_processed_folder)
-    typ, _ = client.uid("MOVE", where, target)
+    folder = mailbox.imap_processed_folder
+    target = _quote(folder)
+    typ, data = client.uid("MOVE", where, target)
+    if typ != "OK" and _asks_to_create(data):
+        # RFC 3501 [TRYCREATE]: the folder does not exist yet. Left alone, every poll would
+        # fetch the same messages again and fail here, and the mail behind them would never
+        # be reached; mail clients create the folder, and so do we.
+        _check(*client.create(target), f"create the folder {folder!r}")
+        typ, data = client.uid("MOVE", where, target)
     if typ != "OK":
-        _check(*client.uid("COPY", where, target), f"copy messages {where}")
+        # A server without MOVE (RFC 6851).
+        typ, data = client.uid("COPY", where, target)
+        if typ != "OK" and _asks_to_create(data):
+            _check(*client.create(target), f"create the folder {folder!r}")
+            typ, data = client.uid("COPY", where, target)
+        _check(typ, data, f"copy messages {where} to {folder!r}")
         _check(*client.uid("STORE", where, "+FLAGS", r"(\Deleted)"), f"delete {where}")
         client.expunge()
+
+
+def _asks_to_create(data: list) -> bool:  # type: ignore[type-arg]
+    return any(isinstance(d, bytes) and b"[TRYCREATE]" in d.upper() for d in data)
 
 
 def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> IngestResult:
@@ -151,7 +188,18 @@ def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> 
     head = _fetch_bodies(client, [uid], "BODY.PEEK[HEADER]").get(uid, b"")
     limit = settings.MAIL_MAX_MESSAGE_BYTES
     note = f"Too large: {size} bytes, the limit is {limit} bytes (left on the server)."
-    return quarantine(head, mailbox, note, source="imap")
+    # The marker tells a retry that these bytes are not the message (ingest.HEADERS_ONLY);
+    # no UID in it, so the same message fetched again after a UIDVALIDITY change is the
+    # same entry.
+    marker = f"{HEADERS_ONLY}: {size} bytes on {mailbox.address}\r\n".encode()
+    try:
+        parsed = parse_message(head)
+    except Exception:
+        # Read only for the entry's From and Subject: headers it cannot read must not stop
+        # the poll at this UID, or every poll would fail here again.
+        logger.info("headers of too-large UID %s of %s unreadable", uid, mailbox.address)
+        parsed = None
+    return quarantine(marker + head, mailbox, note, source="imap", parsed=parsed)
 
 
 def _ingest_chunk(
@@ -251,13 +299,22 @@ def check_imap(mailbox: Mailbox) -> tuple[bool, str]:
         return False, "IMAP: no server is set, so no mail is fetched for this mailbox."
     where = f"{mailbox.imap_host}:{mailbox.imap_port}"
     try:
-        client = connect(mailbox)
+        client = open_connection(mailbox)
     except ssl.SSLError as exc:
         return False, f"IMAP: the secure connection to {where} failed ({exc.reason})."
     except imaplib.IMAP4.error as exc:
-        return False, f"IMAP: {where} refused the user name or password ({exc})."
+        # Connected, but STARTTLS was refused: said apart from a wrong password.
+        return False, f"IMAP: {where} does not offer STARTTLS ({exc}); try SSL/TLS."
     except OSError as exc:
         return False, f"IMAP: could not connect to {where} ({exc.strerror or exc})."
+    try:
+        client.login(mailbox.imap_user, mailbox.imap_password)
+    except imaplib.IMAP4.error as exc:
+        client.shutdown()
+        return False, f"IMAP: {where} refused the user name or password ({exc})."
+    except OSError as exc:
+        client.shutdown()
+        return False, f"IMAP: {where} closed the connection while signing in ({exc})."
     try:
         select_folder(client, mailbox.imap_folder)
         typ, data = client.uid("SEARCH", None, "ALL")

@@ -55,6 +55,9 @@ logger = logging.getLogger(__name__)
 # the commit) is spread thin, small enough that a batch's bytes stay a few MB.
 BATCH_MESSAGES = 100
 BATCH_BYTES = 20 * 1024 * 1024
+# First header of a quarantine entry that holds only a message's headers (the message
+# was over the size limit and stays on the IMAP server): there is nothing to retry.
+HEADERS_ONLY = "X-Tandem-Headers-Only"
 NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
 
 
@@ -621,4 +624,16 @@ def retry_quarantined(entry: QuarantinedEmail) -> IngestResult:
     """An admin's retry: ingest the kept bytes again, without the rate limit."""
     with entry.raw.open("rb") as handle:
         raw = handle.read()
+    if raw.startswith(HEADERS_ONLY.encode() + b":"):
+        # Ingesting the headers alone would open a ticket with an empty body and release
+        # the entry, while the real message stays on the server, unread by anyone.
+        return IngestResult(
+            Outcome.QUARANTINED,
+            quarantine_id=entry.pk,
+            reason=(
+                "Only the headers were kept: the message itself is over the size limit and "
+                "was left on the mail server. Read it there, or raise MAIL_MAX_MESSAGE_BYTES "
+                "and ingest it with manage.py ingest_email."
+            ),
+        )
     return ingest_message(raw, mailbox=entry.mailbox, source="retry", retry_of=entry)

@@ -1,4 +1,5 @@
-"""HTTP doors for mail: the inbound webhook, the delivery retry, the quarantine list."""
+"""HTTP doors for mail: the inbound webhook, the delivery retry, the quarantine list, and
+the emails an agent chooses to get."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from tickets.access import get_ticket_for
+from tickets.forms import NotificationSettingsForm
 from tickets.mail import delivery
 from tickets.mail.ingest import Outcome, ingest_message
 from tickets.models import Mailbox, Message
@@ -86,3 +88,16 @@ def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpRe
 def quarantine(request: HttpRequest) -> HttpResponse:
     """The quarantine list lives in the admin (download and retry are admin actions)."""
     return redirect("admin:tickets_quarantinedemail_changelist")
+
+
+@agent_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """The agent's own choice of emails about assignments and customer replies."""
+    user = request.user
+    form = NotificationSettingsForm(request.POST or None, instance=user)  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        form.instance.save(update_fields=list(form.Meta.fields))
+        messages.success(request, "Your email notifications are saved.")
+        return redirect("tickets:notification-settings")
+    status = 422 if form.is_bound else 200
+    return render(request, "tickets/mail/notification_settings.html", {"form": form}, status=status)

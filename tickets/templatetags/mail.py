@@ -12,7 +12,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from tickets.mail.html import has_remote_images
+from tickets.mail.html import block_remote_images, has_remote_images
 from tickets.mail.quotes import fold_html, fold_text
 from tickets.models import Message
 
@@ -31,7 +31,9 @@ def message_html(message: Message) -> SafeString:
             return 'src=""'
         return f'src="{reverse("tickets:attachment", args=[message.ticket_id, pk])}"'
 
-    return fold_html(_CID_SRC.sub(point, message.body_html))
+    # Blocked again here: HTML stored before the blocking was complete must not load
+    # remote images either (before the cid: mapping, which makes our own URLs).
+    return fold_html(_CID_SRC.sub(point, block_remote_images(message.body_html)))
 
 
 @register.filter
@@ -41,4 +43,4 @@ def message_text(message: Message) -> SafeString:
 
 @register.filter
 def blocks_remote_images(message: Message) -> bool:
-    return has_remote_images(message.body_html)
+    return has_remote_images(block_remote_images(message.body_html))

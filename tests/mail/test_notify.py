@@ -1,0 +1,116 @@
+"""Agents told by email of assignments and customer replies, as their preferences say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from helpdesk.celery import app
+from tests.conftest import Personas
+from tests.mail.conftest import load
+from tickets import services
+from tickets.mail.ingest import Outcome, ingest_message
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """The notification task runs in-process: the mail it sends is what tests check."""
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
+
+
+def test_assignment_by_someone_else_notifies_the_agent_unless_they_opted_out(
+    personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
+) -> None:
+    ticket = Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id)
+    mailoutbox.clear()
+    by_manager = services.Actor.agent(personas.manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_ticket(ticket, actor=by_manager, assignee=personas.agent_a)
+    assert [m.to for m in mailoutbox] == [["agent.a@staff.test"]]
+    notice = mailoutbox[0]
+    assert f"#{ticket.pk}" in notice.subject and "assigned you" in notice.subject
+    assert f"/tickets/{ticket.pk}/" in notice.body
+    # RFC 3834: an agent's out-of-office answer must not come back as a customer mail.
+    assert notice.extra_headers["Auto-Submitted"] == "auto-generated"
+
+    # Taking a ticket oneself tells no one.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_ticket(
+            ticket, actor=services.Actor.agent(personas.agent_b), assignee=personas.agent_b
+        )
+    assert len(mailoutbox) == 1
+    # Opted out: no mail.
+    personas.agent_a.notify_on_assignment = False
+    personas.agent_a.save(update_fields=["notify_on_assignment"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_ticket(ticket, actor=by_manager, assignee=personas.agent_a)
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_customer_reply_notifies_the_assignee_unless_they_opted_out(
+    personas: Personas,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    mailoutbox: Any,
+    one_by_one: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if one_by_one:
+        # The per-message path (a batch the bulk path does not cover) notifies the same.
+        monkeypatch.setattr("tickets.mail.ingest._ingest_in_bulk", lambda *args: None)
+    ticket = Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id)
+    services.update_ticket(ticket, assignee=personas.agent_a)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ingest_message(load("reply.eml")).outcome == Outcome.ADDED
+    assert [m.to for m in mailoutbox] == [["agent.a@staff.test"]]
+    assert "New reply from Li Wei" in mailoutbox[0].subject
+    assert "It is working again" in mailoutbox[0].body
+
+    # An auto-reply on the ticket tells no one.
+    auto = load("auto_reply.eml").replace(
+        b"Auto-Submitted", b"In-Reply-To: <reply-1@customer.test>\nAuto-Submitted"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ingest_message(auto).ticket_id == ticket.pk
+    assert len(mailoutbox) == 1
+    # Opted out: no mail.
+    personas.agent_a.notify_on_customer_reply = False
+    personas.agent_a.save(update_fields=["notify_on_customer_reply"])
+    again = load("reply.eml").replace(b"reply-1@", b"reply-2@")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ingest_message(again).ticket_id == ticket.pk
+    assert len(mailoutbox) == 1
+
+
+def test_an_agent_chooses_their_own_notifications(personas: Personas, client: Any) -> None:
+    url = "/me/notifications/"
+    client.force_login(personas.agent_a)
+    assert f'href="{url}"' in client.get("/").content.decode()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count("checked") == 2
+    response = client.post(url, {"notify_on_assignment": "on"})
+    assert response.status_code == 302 and response["Location"] == url
+    personas.agent_a.refresh_from_db()
+    assert personas.agent_a.notify_on_assignment
+    assert not personas.agent_a.notify_on_customer_reply
+    # Only their own settings: another agent's are untouched.
+    personas.agent_b.refresh_from_db()
+    assert personas.agent_b.notify_on_customer_reply
+    # Customers have no such page; anonymous visitors sign in first.
+    client.force_login(personas.customer.user)
+    assert client.get(url).status_code == 302
+    assert client.post(url, {"notify_on_assignment": "on"}).status_code == 404
+    client.logout()
+    assert client.get(url)["Location"].startswith("/login/")

@@ -1,0 +1,70 @@
+"""The mail tasks: one poll task per due mailbox, sends retried with exponential backoff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from celery.exceptions import Retry
+
+from tests.conftest import Personas, make_mailbox
+from tickets.mail import redis, tasks
+from tickets.mail.outbound import TransientSendError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_due_mailbox_is_polled_by_its_own_task_once_per_interval(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetching = make_mailbox(address="in@tandem.test", imap_host="imap.test", imap_user="in")
+    other = make_mailbox(address="in2@tandem.test", imap_host="imap2.test", imap_user="in2")
+    paused = make_mailbox(
+        address="off@tandem.test", imap_host="imap.test", imap_user="off", is_active=False
+    )
+    boxes = [personas.mailbox_a, personas.mailbox_b, fetching, other, paused]
+    # The claims live in Redis, outside the test database: start from none.
+    redis.client().delete(*[f"tandem:mail:due:{box.pk}" for box in boxes])
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.poll_mailbox, "delay", queued.append)
+
+    tasks.poll_due_mailboxes()
+    # No IMAP server (mailboxes A and B) or inactive: not polled.
+    assert sorted(queued) == sorted([fetching.pk, other.pk])
+    # Within the poll interval, nothing is due again.
+    tasks.poll_due_mailboxes()
+    assert len(queued) == 2
+
+
+def test_a_failing_send_is_retried_with_exponential_backoff_up_to_the_cap(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.MAIL_SEND_RETRY_BASE_SECONDS = 30
+    settings.MAIL_SEND_MAX_RETRIES = 3
+
+    def refused(message_pk: int) -> str:
+        raise TransientSendError("The mail server answered 421: try later")
+
+    monkeypatch.setattr("tickets.mail.outbound.send_message", refused)
+    countdowns: list[int] = []
+
+    def retry(*, exc: Exception, countdown: int) -> Retry:
+        countdowns.append(countdown)
+        return Retry(exc=exc, when=countdown)
+
+    monkeypatch.setattr(tasks.send_message, "retry", retry)
+    for attempt in range(3):
+        tasks.send_message.push_request(retries=attempt)
+        try:
+            with pytest.raises(Retry):
+                tasks.send_message.run(1)
+        finally:
+            tasks.send_message.pop_request()
+    assert countdowns == [30, 60, 120]
+    # Past the cap the task stops; the message stays failed for an agent to retry.
+    tasks.send_message.push_request(retries=3)
+    try:
+        tasks.send_message.run(1)
+    finally:
+        tasks.send_message.pop_request()
+    assert countdowns == [30, 60, 120]
