@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, Case, F, Func, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.html import escape
@@ -211,7 +213,14 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     if after is not None:
         qs = qs.filter(after)
     if query.sort == "updated" and user.is_agent and not user.sees_everything:
-        qs = qs.filter(number__in=_newest_per_mailbox(user, query, after, query.limit + 1))
+        # Compiled on its own and passed as SQL: nested as a queryset, Django clones and
+        # relabels its four subqueries again (6.5 ms of CPU per page instead of 2.5).
+        newest = _newest_per_mailbox(user, query, after, query.limit + 1)
+        try:
+            sql, params = newest.query.sql_with_params()
+        except EmptyResultSet:  # no status the view can show
+            return _page([], query, is_first=after is None)
+        qs = qs.filter(number__in=RawSQL(sql, params))  # noqa: S611 - Django's own compiled SQL
     return _page(list(qs[: query.limit + 1]), query, is_first=after is None)
 
 
