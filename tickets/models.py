@@ -69,6 +69,9 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.email or self.username
 
+    # What display_name reads (for `.only()` on lists that show names).
+    NAME_FIELDS = ("first_name", "last_name", "email", "username")
+
 
 class BusinessCalendar(models.Model):
     """Working hours in a time zone, with holidays; used by SLAs and business-time figures.

@@ -84,9 +84,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             if query.team
             else query.view
         ),
-        "mailboxes": selectors.visible_mailboxes(request.user),  # type: ignore[arg-type]
-        "teams": selectors.visible_teams(request.user),  # type: ignore[arg-type]
-        "agents": selectors.assignable_agents(),
+        # The filter form and the heading show names only: a fraction of each row's
+        # columns to read and set (mailboxes carry their IMAP and SMTP settings).
+        "mailboxes": selectors.visible_mailboxes(request.user).only("name"),  # type: ignore[arg-type]
+        "teams": selectors.visible_teams(request.user).only("name"),  # type: ignore[arg-type]
+        "agents": selectors.assignable_agents().only(*User.NAME_FIELDS),
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "kinds": Kind.choices,
