@@ -88,7 +88,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # columns to read and set (mailboxes carry their IMAP and SMTP settings).
         "mailboxes": selectors.visible_mailboxes(request.user).only("name"),  # type: ignore[arg-type]
         "teams": selectors.visible_teams(request.user).only("name"),  # type: ignore[arg-type]
-        "agents": selectors.assignable_agents().only(*User.NAME_FIELDS),
+        "agent_choices": [
+            (agent.pk, agent.display_name)
+            for agent in selectors.assignable_agents().only(*User.NAME_FIELDS)
+        ],
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "kinds": Kind.choices,

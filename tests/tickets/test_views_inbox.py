@@ -460,3 +460,18 @@ def test_agents_pages_are_read_per_mailbox_with_the_same_rows(personas: Personas
     with CaptureQueriesContext(connection) as captured:
         selectors.inbox_tickets(both, InboxQuery())
     assert len(captured) == 1 and "unnest" in captured[0]["sql"]
+
+
+def test_assignee_lists_show_every_agent_escaped_and_the_filter_chosen(
+    agent_a: Client, personas: Personas
+) -> None:
+    personas.agent_b.first_name = 'Bo <b>"Bold"</b>'
+    personas.agent_b.save(update_fields=["first_name"])
+    html = agent_a.get(reverse("tickets:inbox"), {"assignee": personas.agent_b.pk}).content
+    page = html.decode()
+    chosen = re.findall(r'<option value="(\d+)" selected>', page)
+    # The filter shows the agent chosen; the bulk form's list chooses nobody.
+    assert chosen == [str(personas.agent_b.pk)]
+    for agent in (personas.agent_a, personas.agent_b, personas.manager, personas.admin):
+        assert page.count(f'<option value="{agent.pk}"') == 2
+    assert "Bo &lt;b&gt;&quot;Bold&quot;&lt;/b&gt;" in page and "<b>" not in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -178,6 +179,22 @@ _SERVICE = ' · <span class="pill pill-service">Service</span>'
 _DUE = '<div class="wf-due wf-sla-{state}" title="{label} due {due}">{label} {text}</div>'
 _ASSIGNEE = '<span class="who"><span class="avatar avatar-sm">{initials}</span>{name}</span>'
 _NOBODY = '<span class="muted">—</span>'
+
+
+@register.simple_tag
+def options(choices: Iterable[tuple[Any, Any]], selected: Any = None) -> SafeString:
+    """`<option>`s of (value, label) pairs, the one whose value equals `selected` (as text)
+    chosen. A `{% for %}` of options costs ~25 us each in the template engine, and the
+    inbox lists every agent twice (filter and bulk assign)."""
+    chosen = "" if selected is None else str(selected)
+    # Every value and label is escaped.
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label in ((str(v), label) for v, label in choices)
+        )
+    )
 
 
 @register.simple_tag
