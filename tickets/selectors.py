@@ -495,7 +495,9 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     recent_sql = messages("(q.query && %s::tsquery)", str(cap))
     found_recent, found_year = "(SELECT count(*) FROM recent)", "(SELECT count(*) FROM year)"
     year_sql = messages("(q.query && %s::tsquery)", f"{cap} - {found_recent}")
-    anytime_sql = messages("q.query", f"{cap} - {found_recent} - {found_year}")
+    # Older than both (a message of this month is no candidate twice: with the cap, a
+    # repeat would take the place of an older match).
+    anytime_sql = messages("(q.query && !!%s::tsquery)", f"{cap} - {found_recent} - {found_year}")
     sql = f"""
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
         recent AS ({recent_sql}),
@@ -522,6 +524,7 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         *vis_params,
         year,
         *vis_params,
+        f"{recent} | {year}",
         *vis_params,
         *vis_params,
         int(number.group(1)) if number else -1,

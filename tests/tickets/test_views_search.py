@@ -157,3 +157,34 @@ def test_a_common_word_still_finds_this_months_tickets(personas: Personas, monke
     )
     # A query of stop words only matches nothing (not every recent message).
     assert selectors.search_tickets(personas.agent_a, "the").hits == []
+
+
+def test_older_matches_fill_the_cap_whatever_the_rows_order(
+    personas: Personas, monkeypatch
+) -> None:
+    """Each age band reads only its own months: the last band never takes again a message
+    of this month, which a table scan may meet first (stored first, or in freed space)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(selectors, "SEARCH_MESSAGE_CANDIDATES", 3)
+    now = timezone.now()
+    # The newest first, so that it comes first in the table as well.
+    this_week = make_ticket(personas.mailbox_a, personas.customer, body_text="quokka", at=now)
+    three_months_ago = make_ticket(
+        personas.mailbox_a, personas.customer, body_text="quokka", at=now - timedelta(days=100)
+    )
+    old = [
+        make_ticket(
+            personas.mailbox_a,
+            personas.customer,
+            body_text="the quokka again",
+            at=now - timedelta(days=400 + n),
+        )
+        for n in range(2)
+    ]
+    found = {hit.ticket.number for hit in selectors.search_tickets(personas.agent_a, "quokka").hits}
+    assert len(found) == 3
+    assert {this_week.number, three_months_ago.number} < found
+    assert len(found & {t.number for t in old}) == 1
