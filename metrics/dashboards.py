@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from kb.reports import knowledge_gap_report
@@ -372,7 +373,7 @@ def _sla_compliance(w: Window) -> dict[str, Any]:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n} {noun}{pluralize(n)}"
 
 
 def _spread(durations: dict[str, Any], *, mean: str = "mean") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -118,3 +119,15 @@ def _clean_cache(settings: Any, worker_id: str) -> None:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's real cost (about a second per user on our machines) buys tests nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run Celery tasks in-process: the notification task's effect (mail) is what tests check."""
+    from helpdesk.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False

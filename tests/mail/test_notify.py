@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from helpdesk.celery import app
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets import services
@@ -15,16 +13,6 @@ from tickets.mail.ingest import Outcome, ingest_message
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """The notification task runs in-process: the mail it sends is what tests check."""
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 def test_assignment_by_someone_else_notifies_the_agent_unless_they_opted_out(

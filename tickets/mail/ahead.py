@@ -41,8 +41,7 @@ def parsed_ahead(batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
         return
     second = next(it, None)
     if second is None or "fork" not in multiprocessing.get_all_start_methods():
-        yield first, parse_all(_raws(first))
-        for batch in chain([second], it) if second is not None else ():
+        for batch in chain([first] if second is None else [first, second], it):
             yield batch, parse_all(_raws(batch))
         return
     context = multiprocessing.get_context("fork")
