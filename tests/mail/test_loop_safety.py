@@ -93,3 +93,20 @@ def test_each_bounce_signal_alone_is_a_bounce_and_never_acknowledged(
     # A bounce for nothing we sent is kept for a person, never a ticket or an answer.
     assert result.outcome == Outcome.QUARANTINED and "Bounce" in result.reason
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
+
+
+@pytest.mark.parametrize("sender", ["no-reply@shop.test", "DoNotReply@bank.test"])
+def test_a_no_reply_sender_is_not_acknowledged(acknowledging: Personas, sender: str) -> None:
+    # No Reply-To names a person: the ticket is the relay's, and an acknowledgement to
+    # it would bounce or start a loop with its own auto-answer.
+    result = ingest_message(_mail("noreply", sender=sender))
+    assert result.outcome == Outcome.NEW_TICKET
+    assert Ticket.objects.get(pk=result.ticket_id).customer.email == sender.lower()
+    assert _acks(result.ticket_id) == 0
+
+
+def test_a_relay_with_reply_to_acknowledges_the_person(acknowledging: Personas) -> None:
+    mail = _mail("relay", "Reply-To: Ana <ana@customer.test>\n", sender="no-reply@forms.test")
+    result = ingest_message(mail)
+    ack = Message.objects.get(ticket_id=result.ticket_id, direction=Direction.OUTBOUND)
+    assert ack.to == ["ana@customer.test"]

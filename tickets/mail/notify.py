@@ -17,6 +17,7 @@ from django.utils.html import linebreaks
 
 from tickets import notify as agent_notify
 from tickets import services
+from tickets.mail.ingest import NO_REPLY
 from tickets.mail.tokens import subject_with_token
 from tickets.models import Direction, Message, Ticket, User
 
@@ -32,10 +33,11 @@ def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
 
 def auto_ack(message: Message) -> dict[str, Any] | None:
     """The acknowledgement of a new ticket's first message, as `services.add_message`
-    arguments, or None when its mailbox sends none."""
+    arguments, or None when its mailbox sends none or nobody would read it: a no-reply
+    sender (a form or notification relay with no Reply-To) bounces it or answers it."""
     ticket = message.ticket
     mailbox = ticket.mailbox
-    if not mailbox.auto_ack_enabled:
+    if not mailbox.auto_ack_enabled or NO_REPLY.match(ticket.customer.email):
         return None
     context = {"ticket": ticket, "customer": ticket.customer, "mailbox": mailbox}
     subject, text, html = render_email("auto_ack", context)
