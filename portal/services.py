@@ -29,6 +29,7 @@ from kb.services import log_search
 from portal.models import RequestFormVisit, SignInLink
 from portal.ratelimit import hit
 from tickets import services as ticket_services
+from tickets.mail import notify as mail_notify
 from tickets.models import (
     DONE_STATUSES,
     ActorKind,
@@ -299,6 +300,8 @@ def reply_to_request(
     )
     if files:
         save_attachments(message, files)
+    # Told like a reply by email (after commit: a failed save tells no one).
+    mail_notify.customer_replied(message)
     return message
 
 

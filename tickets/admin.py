@@ -13,7 +13,15 @@ class TandemUserAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         (
             "Help desk",
-            {"fields": ("role", "is_away", "notify_on_assignment", "notify_on_customer_reply")},
+            {
+                "fields": (
+                    "role",
+                    "is_away",
+                    "notify_on_assignment",
+                    "notify_on_customer_reply",
+                    "notify_on_unassigned_reply",
+                )
+            },
         ),
     )
 

@@ -54,6 +54,8 @@ class User(AbstractUser):
     is_away = models.BooleanField(default=False, help_text="Skipped by auto-assignment.")
     notify_on_assignment = models.BooleanField(default=True)
     notify_on_customer_reply = models.BooleanField(default=True)
+    # Opt-in: on a busy mailbox every agent of its teams would get each of these.
+    notify_on_unassigned_reply = models.BooleanField(default=False)
 
     objects = TandemUserManager()
 

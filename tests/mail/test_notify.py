@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
-from tests.conftest import Personas
+from tests.conftest import Personas, make_ticket
 from tests.mail.conftest import load
 from tickets import services
 from tickets.mail.ingest import Outcome, ingest_message
@@ -87,7 +88,7 @@ def test_an_agent_chooses_their_own_notifications(personas: Personas, client: An
     assert f'href="{url}"' in client.get("/").content.decode()
     page = client.get(url)
     assert page.status_code == 200
-    assert page.content.decode().count("checked") == 2
+    assert page.content.decode().count("checked") == 2  # the unassigned-reply notice is opt-in
     response = client.post(url, {"notify_on_assignment": "on"})
     assert response.status_code == 302 and response["Location"] == url
     personas.agent_a.refresh_from_db()
@@ -102,3 +103,64 @@ def test_an_agent_chooses_their_own_notifications(personas: Personas, client: An
     assert client.post(url, {"notify_on_assignment": "on"}).status_code == 404
     client.logout()
     assert client.get(url)["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_reply_on_an_unassigned_ticket_tells_the_agents_who_asked(
+    personas: Personas,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    mailoutbox: Any,
+    one_by_one: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if one_by_one:
+        monkeypatch.setattr("tickets.mail.ingest._ingest_in_bulk", lambda *args: None)
+    ticket = Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id)
+    assert ticket.mailbox == personas.mailbox_a and ticket.assignee is None
+    replies = (load("reply.eml").replace(b"reply-1@", f"reply-{n}@".encode()) for n in range(9))
+
+    # Off by default: nobody owns the ticket and nobody asked.
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ingest_message(next(replies)).outcome == Outcome.ADDED
+    assert mailoutbox == []
+
+    # Without a team: everyone who works in the mailbox and asked (team B's agent does
+    # not see mailbox A; the manager sees every mailbox).
+    for agent in (personas.agent_a, personas.agent_b, personas.manager):
+        agent.notify_on_unassigned_reply = True
+        agent.save(update_fields=["notify_on_unassigned_reply"])
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_message(next(replies))
+    assert sorted(m.to[0] for m in mailoutbox) == ["agent.a@staff.test", "manager@staff.test"]
+    assert all("New reply from Li Wei" in m.subject for m in mailoutbox)
+
+    # With a team: that team's members only.
+    services.update_ticket(ticket, team=personas.team_b)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_message(next(replies))
+    assert [m.to for m in mailoutbox] == [["agent.b@staff.test"]]
+
+    # Once assigned, only the assignee hears of replies (by their own setting).
+    services.update_ticket(ticket, assignee=personas.agent_a)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_message(next(replies))
+    assert [m.to for m in mailoutbox] == [["agent.a@staff.test"]]
+
+
+def test_a_reply_in_the_portal_tells_the_assignee_like_an_email_would(
+    personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
+) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    services.update_ticket(ticket, assignee=personas.agent_a)
+    client = Client()
+    client.force_login(personas.customer.user)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/portal/requests/{ticket.pk}/reply/", {"body": "Still broken."})
+    assert response.status_code == 302
+    assert [m.to for m in mailoutbox] == [["agent.a@staff.test"]]
+    assert "Still broken." in mailoutbox[0].body

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.html import linebreaks
@@ -19,7 +20,7 @@ from tickets import notify as agent_notify
 from tickets import services
 from tickets.mail.ingest import NO_REPLY
 from tickets.mail.tokens import subject_with_token
-from tickets.models import Direction, Message, Ticket, User
+from tickets.models import Direction, Message, Role, Ticket, User
 
 
 def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
@@ -67,14 +68,33 @@ def queue_auto_ack(message: Message) -> Message | None:
 
 
 def customer_replied(message: Message) -> None:
-    """Tell the assignee about a customer's reply, if they asked to be told."""
-    agent = message.ticket.assignee
-    if agent is None or not agent.is_active or not agent.notify_on_customer_reply:
-        return
-    who = message.from_name or message.from_address
-    agent_notify.notify_agents(
-        [agent], message.ticket_id, f"New reply from {who}", message.body_text[:500]
-    )
+    """Tell whoever should answer a customer's reply (by email or in the portal), if they
+    asked to be told: the assignee, or on an unassigned ticket the agents of its team
+    (without a team, those who work in its mailbox) who chose to hear of those."""
+    ticket = message.ticket
+    agent = ticket.assignee
+    if agent is not None:
+        told = [agent] if agent.is_active and agent.notify_on_customer_reply else []
+    else:
+        told = list(reply_watchers(ticket))
+    if told:
+        who = message.from_name or message.from_address
+        agent_notify.notify_agents(
+            told, message.ticket_id, f"New reply from {who}", message.body_text[:500]
+        )
+
+
+def reply_watchers(ticket: Ticket) -> QuerySet[User]:
+    """Active agents who asked to hear of customer replies on `ticket` while nobody owns it."""
+    agents = User.objects.agents().filter(notify_on_unassigned_reply=True)
+    if ticket.team_id is not None:
+        return agents.filter(teams=ticket.team_id)
+    # Managers and admins see every mailbox; agents those of their teams.
+    return agents.filter(
+        Q(role__in=(Role.MANAGER, Role.ADMIN))
+        | Q(is_superuser=True)
+        | Q(teams__mailboxes=ticket.mailbox_id)
+    ).distinct()
 
 
 def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> None:
