@@ -152,18 +152,27 @@ def bulk(request: HttpRequest) -> HttpResponse:
         add_tag=data["tag"] if action == "tag" else "",
         **changes,
     )
-    messages.success(request, f"Updated {changed} ticket{'s' if changed != 1 else ''}.")
+    if changed:
+        messages.success(request, f"Updated {_tickets(changed)}.")
+    elif not refused and not elsewhere:
+        messages.info(request, "Nothing to change: the selected tickets already were that way.")
     if refused:
         messages.warning(
-            request, f"{refused} closed ticket(s) cannot be reopened and were left as they were."
+            request, f"Left unchanged: {_tickets(refused, 'closed')}, which cannot be reopened."
         )
     if elsewhere:
         messages.warning(
             request,
-            f"{elsewhere} ticket(s) are in mailboxes {data['assignee_user'].display_name} "
-            "does not work in and were left as they were.",
+            f"Left unchanged: {_tickets(elsewhere)} in mailboxes "
+            f"{data['assignee_user'].display_name} does not work in.",
         )
     return redirect(back)
+
+
+def _tickets(count: int, adjective: str = "") -> str:
+    """ "1 ticket", "3 closed tickets"."""
+    words = [str(count), adjective, "ticket" if count == 1 else "tickets"]
+    return " ".join(word for word in words if word)
 
 
 def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:

@@ -253,7 +253,7 @@ def test_bulk_assign_skips_tickets_of_mailboxes_the_assignee_does_not_work_in(
     notices = [str(m) for m in get_messages(response.wsgi_request)]
     assert notices == [
         "Updated 1 ticket.",
-        "1 ticket(s) are in mailboxes Ben does not work in and were left as they were.",
+        "Left unchanged: 1 ticket in mailboxes Ben does not work in.",
     ]
     a1.refresh_from_db()
     b1.refresh_from_db()
@@ -290,9 +290,26 @@ def test_bulk_reports_closed_tickets_it_cannot_reopen(agent_a: Client, personas:
         {"action": "status", "status": "open", "tickets": [closed.number]},
         follow=True,
     )
-    assert "cannot be reopened" in response.content.decode()
+    page = response.content.decode()
+    assert "Left unchanged: 1 closed ticket, which cannot be reopened." in page
+    assert "Updated" not in page and "Nothing to change" not in page
     closed.refresh_from_db()
     assert closed.status == Status.CLOSED
+
+
+def test_bulk_says_so_when_nothing_needed_a_change(agent_a: Client, personas: Personas) -> None:
+    pending = [make_ticket(personas.mailbox_a, personas.customer) for _ in range(2)]
+    url = reverse("tickets:bulk")
+    numbers = [t.number for t in pending]
+    # Followed: the inbox shows (and so spends) the first notice.
+    first = agent_a.post(
+        url, {"action": "status", "status": "pending", "tickets": numbers}, follow=True
+    )
+    assert "Updated 2 tickets." in first.content.decode()
+    again = agent_a.post(url, {"action": "status", "status": "pending", "tickets": numbers})
+    assert [str(m) for m in get_messages(again.wsgi_request)] == [
+        "Nothing to change: the selected tickets already were that way."
+    ]
 
 
 @pytest.mark.parametrize(
