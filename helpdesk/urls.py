@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -9,7 +12,15 @@ from helpdesk.signin import SignInView
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 (helpdesk/errors.py), not a bare 400.
 handler400 = "helpdesk.errors.bad_request"
 
+
+def _favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed name comes from collectstatic's manifest.
+    return redirect(static("tandem/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, JSON, files).
+    path("favicon.ico", _favicon),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("login/", SignInView.as_view(), name="login"),

@@ -159,6 +159,11 @@ class Mailbox(models.Model):
     poll_interval_seconds = models.PositiveIntegerField(default=60)
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
     imap_last_uid = models.BigIntegerField(default=0)
+    # The last poll (tickets.mail.imap.poll): when it ended, and why it failed ("" if it
+    # worked). Admins see a failing mailbox on every page, not only in the worker's log.
+    imap_polled_at = models.DateTimeField(null=True, blank=True)
+    imap_error = models.TextField(blank=True)
+    imap_failing_since = models.DateTimeField(null=True, blank=True)
 
     smtp_host = models.CharField(max_length=255, blank=True)
     smtp_port = models.PositiveIntegerField(default=587)

@@ -245,3 +245,21 @@ def test_connection_check_reports_in_plain_words(
     imap_mailbox.imap_port = 1
     ok, text = check_imap(imap_mailbox)
     assert not ok and "could not connect" in text
+
+
+def test_a_poll_that_works_again_clears_the_recorded_failure(
+    dovecot: Dovecot, imap_user: str, imap_mailbox: Mailbox
+) -> None:
+    imap_mailbox.imap_password = "wrong"
+    assert imap.poll(imap_mailbox) is None
+    failed = _reload(imap_mailbox)  # the stored password: "secret" again
+    assert "refused the user name or password" in failed.imap_error
+    assert failed.imap_failing_since is not None
+    failed_at = failed.imap_polled_at
+    dovecot.deliver(imap_user, load("plain.eml"))
+    summary = imap.poll(failed)
+    assert summary is not None and summary.fetched == 1
+    worked = _reload(imap_mailbox)
+    assert (worked.imap_error, worked.imap_failing_since) == ("", None)
+    assert worked.imap_polled_at > failed_at
+    assert imap.poll_status(worked) == "Worked just now."

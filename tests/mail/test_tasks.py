@@ -10,6 +10,7 @@ from celery.exceptions import Retry
 from tests.conftest import Personas, make_mailbox
 from tickets.mail import redis, tasks
 from tickets.mail.outbound import TransientSendError
+from tickets.models import MailSecurity
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,43 @@ def test_a_failing_send_is_retried_with_exponential_backoff_up_to_the_cap(
     finally:
         tasks.send_message.pop_request()
     assert countdowns == [30, 60, 120]
+
+
+def test_a_failing_poll_is_recorded_and_shown_to_managers_not_only_logged(
+    personas: Personas, client: Any
+) -> None:
+    # A real connection to a port nobody listens on: refused at once.
+    down = make_mailbox(
+        name="Sales in",
+        address="sales@tandem.test",
+        imap_host="127.0.0.1",
+        imap_port=1,
+        imap_security=MailSecurity.NONE,
+        imap_user="sales",
+    )
+    tasks.poll_mailbox(down.pk)  # logged and recorded, not raised: the next poll retries
+    down.refresh_from_db()
+    assert "could not connect to 127.0.0.1:1" in down.imap_error
+    first_failure = down.imap_failing_since
+    assert first_failure is not None and down.imap_polled_at == first_failure
+    tasks.poll_mailbox(down.pk)
+    down.refresh_from_db()
+    assert down.imap_failing_since == first_failure < down.imap_polled_at
+
+    # Managers and admins see it on every workspace page; agents do not.
+    client.force_login(personas.manager)
+    page = client.get("/").content.decode()
+    assert "No mail is coming in for Sales in." in page
+    assert "could not connect to 127.0.0.1:1" in page
+    assert "First failed just now, last tried just now." in page
+    client.force_login(personas.agent_a)
+    assert "No mail is coming in" not in client.get("/").content.decode()
+    # The admin, in the mailbox list, with a link from the workspace to the settings.
+    personas.admin.is_staff = True
+    personas.admin.save(update_fields=["is_staff"])
+    client.force_login(personas.admin)
+    page = client.get("/").content.decode()
+    assert f'href="/admin/tickets/mailbox/{down.pk}/change/"' in page
+    listing = client.get("/admin/tickets/mailbox/").content.decode()
+    assert "could not connect to 127.0.0.1:1" in listing
+    assert "No IMAP server: mail comes by webhook or command." in listing

@@ -332,10 +332,11 @@ def test_query_count_does_not_grow_with_data(
     # figure for both windows, its series and its per-agent and per-team columns (tickets
     # created, first response, resolution, backlog, CES: 5), agent names, team names, the
     # knowledge-base gap report (search totals, unanswered searches, deflection; the page
-    # shows no article ranking), and SLA compliance (one statement).
-    with django_assert_num_queries(16):
+    # shows no article ranking), SLA compliance (one statement), and the mailboxes whose
+    # mail does not come in (the layout's alert for managers).
+    with django_assert_num_queries(17):
         assert manager.get("/dashboards/support/").status_code == 200
     # session + user, the form's choices (3), CSAT and NPS (2), latest comments, agent
-    # names, team names.
-    with django_assert_num_queries(10):
+    # names, team names, the layout's mail alert.
+    with django_assert_num_queries(11):
         assert manager.get("/dashboards/service/").status_code == 200

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from tickets.mail.imap import check_connection
+from tickets.mail.imap import check_connection, poll_status
 from tickets.mail.ingest import Outcome, retry_quarantined
 from tickets.models import Mailbox, QuarantinedEmail, QuarantineState
 
@@ -177,9 +177,17 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
     """Mailbox settings with a "test connection" action that says what failed."""
 
     form = MailboxSettingsForm
-    list_display = ("name", "address", "is_active", "is_default", "imap_host", "smtp_host")
+    list_display = (
+        "name",
+        "address",
+        "is_active",
+        "is_default",
+        "imap_host",
+        "mail_in",
+        "smtp_host",
+    )
     filter_horizontal = ("teams",)
-    readonly_fields = ("webhook_url", "webhook_secret")
+    readonly_fields = ("webhook_url", "webhook_secret", "mail_in")
     actions = ["test_connection"]
     fieldsets = (
         (None, {"fields": ("name", "address", "teams", "calendar", "is_active", "is_default")}),
@@ -197,6 +205,7 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
                     "imap_folder",
                     "imap_processed_folder",
                     "poll_interval_seconds",
+                    "mail_in",
                 )
             },
         ),
@@ -214,6 +223,10 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
         ),
         ("Inbound webhook", {"fields": ("webhook_url", "webhook_secret")}),
     )
+
+    @admin.display(description="Last poll")
+    def mail_in(self, obj: Mailbox) -> str:
+        return poll_status(obj)
 
     @admin.display(description="Webhook URL")
     def webhook_url(self, obj: Mailbox) -> str:

@@ -28,6 +28,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from tickets.mail import redis
 from tickets.mail.ingest import (
@@ -245,6 +248,46 @@ def fetch_mailbox(mailbox: Mailbox) -> FetchSummary:
             # The lock expired while we worked (a very slow poll); nothing to release.
             logger.warning("fetch lock of mailbox %s had expired", mailbox.pk)
     return summary
+
+
+def poll(mailbox: Mailbox) -> FetchSummary | None:
+    """`fetch_mailbox`, with the outcome kept on the mailbox for the admins to see: when
+    the poll ended and, when it failed, why in plain words (`check_imap`'s diagnosis). A
+    server that is down or refuses us is logged and recorded, not raised: the next poll
+    tries again, and the first that works clears the error."""
+    try:
+        summary = fetch_mailbox(mailbox)
+    except (ImapError, imaplib.IMAP4.error, OSError) as exc:
+        ok, diagnosis = check_imap(mailbox)
+        reason = f"IMAP: fetching from {mailbox.imap_host} failed ({exc})." if ok else diagnosis
+        logger.warning("polling mailbox %s failed: %s", mailbox.address, reason)
+        now = timezone.now()
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            imap_polled_at=now,
+            imap_error=reason,
+            imap_failing_since=Coalesce("imap_failing_since", Value(now)),
+        )
+        return None
+    if not summary.locked_out:
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            imap_polled_at=timezone.now(), imap_error="", imap_failing_since=None
+        )
+    return summary
+
+
+def poll_status(mailbox: Mailbox) -> str:
+    """The last poll in words: "Worked 3 minutes ago.", or why and since when it fails."""
+    from tickets.templatetags.tandem import ago
+
+    polled = mailbox.imap_polled_at
+    if not mailbox.imap_host:
+        return "No IMAP server: mail comes by webhook or command."
+    if polled is None:
+        return "Not polled yet."
+    if mailbox.imap_error:
+        since = mailbox.imap_failing_since or polled
+        return f"{mailbox.imap_error} First failed {ago(since)}, last tried {ago(polled)}."
+    return f"Worked {ago(polled)}."
 
 
 def _fetch_new(

@@ -38,9 +38,9 @@ def poll_due_mailboxes() -> None:
 
 @shared_task(name="mail.poll_mailbox", ignore_result=True)
 def poll_mailbox(mailbox_id: int) -> None:
-    from tickets.mail.imap import fetch_mailbox
+    from tickets.mail.imap import poll
     from tickets.models import Mailbox
 
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).exclude(imap_host="").first()
     if mailbox is not None:
-        fetch_mailbox(mailbox)
+        poll(mailbox)

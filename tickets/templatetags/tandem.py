@@ -19,11 +19,13 @@ from tickets.models import (
     Direction,
     EventKind,
     Kind,
+    Mailbox,
     Message,
     Priority,
     Status,
     Ticket,
     TicketEvent,
+    User,
 )
 from tickets.templatetags.workflow_tags import sla_badge
 
@@ -195,6 +197,32 @@ def options(choices: Iterable[tuple[Any, Any]], selected: Any = None) -> SafeStr
             for value, label in ((str(v), label) for v, label in choices)
         )
     )
+
+
+@register.simple_tag
+def mail_alerts(user: User) -> SafeString:
+    """A warning per active mailbox whose last IMAP poll failed, for those who see every
+    mailbox (managers and admins; admins get a link to its settings). One small query,
+    made only for them."""
+    from tickets.mail.imap import poll_status
+
+    failing = (
+        Mailbox.objects.filter(is_active=True)
+        .exclude(imap_host="")
+        .exclude(imap_error="")
+        .only("name", "imap_host", "imap_error", "imap_polled_at", "imap_failing_since")
+    )
+    alerts = []
+    for mailbox in failing:
+        fix = ""
+        if user.is_staff and user.has_perm("tickets.change_mailbox"):
+            url = reverse("admin:tickets_mailbox_change", args=[mailbox.pk])
+            fix = f' <a href="{escape(url)}">Check its settings</a>'
+        alerts.append(
+            f'<div class="flash flash-error" role="alert">No mail is coming in for '
+            f"{escape(mailbox.name)}. {escape(poll_status(mailbox))}{fix}</div>"
+        )
+    return mark_safe(f'<div class="flash-stack">{"".join(alerts)}</div>' if alerts else "")
 
 
 @register.simple_tag
