@@ -12,6 +12,10 @@
         { code: "422", swap: true },
         { code: "[45]..", swap: false, error: true },
       ];
+      // Swapped-in controls work at once. htmx wires up new content when it "settles",
+      // 20 ms after the swap by default: a change made in that window (the status select
+      // of a panel a note just re-rendered) went nowhere. We animate nothing on settle.
+      window.htmx.config.defaultSettleDelay = 0;
     }
   });
 
