@@ -124,7 +124,7 @@ class _Context:
         wanted -= self._looked_up
         if wanted:
             self.user_ids.update(
-                User.objects.filter(email__in=wanted).values_list("email", "pk").iterator()
+                (email, user.pk) for email, user in User.objects.by_email(wanted).items()
             )
             self._looked_up |= wanted
 

@@ -2,13 +2,34 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from tickets.mail.admin import MailboxSettingsAdmin
-from tickets.models import BusinessCalendar, Customer, Mailbox, Organization, Team, User
+from tickets.models import (
+    BusinessCalendar,
+    Customer,
+    Mailbox,
+    Organization,
+    PastEmail,
+    Team,
+    User,
+)
+
+
+class PastEmailInline(admin.TabularInline):
+    """Addresses the user had: kept so ticket history still names them (read-only)."""
+
+    model = PastEmail
+    fields = readonly_fields = ("email", "changed_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(User)
 class TandemUserAdmin(UserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "teams")
+    inlines = [PastEmailInline]
     fieldsets = (
         *UserAdmin.fieldsets,
         (

@@ -8,6 +8,7 @@ the two in step inside one transaction.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -16,7 +17,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -44,6 +45,23 @@ STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
 class TandemUserManager(UserManager["User"]):
     def agents(self) -> QuerySet[User]:
         return self.filter(role__in=STAFF_ROLES, is_active=True)
+
+    def by_email(self, emails: Iterable[str]) -> dict[str, User]:
+        """The users that addresses name, as ticket history names agents (assignee events,
+        message authors): an address someone had before a change still names them, unless
+        another user has it now. One query, two when some address is no one's today."""
+        wanted = {email for email in emails if email}
+        found = {user.email: user for user in self.filter(email__in=wanted)} if wanted else {}
+        rest = wanted - found.keys()
+        if rest:
+            # The latest owner first: an address can pass from one person to another.
+            for past in (
+                PastEmail.objects.filter(email__in=rest)
+                .select_related("user")
+                .order_by("email", "-changed_at")
+            ):
+                found.setdefault(past.email, past.user)
+        return found
 
 
 class User(AbstractUser):
@@ -73,6 +91,39 @@ class User(AbstractUser):
 
     # What display_name reads (for `.only()` on lists that show names).
     NAME_FIELDS = ("first_name", "last_name", "email", "username")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved; a changed email address is kept as a PastEmail, because ticket history
+        (and so every figure recomputed from it) names agents by the address they had.
+        Saves of other fields only (update_fields without "email", as sign-in's
+        last_login) cost nothing more."""
+        fields = kwargs.get("update_fields")
+        before = None
+        if self.pk is not None and (fields is None or "email" in fields):
+            before = User.objects.filter(pk=self.pk).values_list("email", flat=True).first()
+        if not before or before == self.email:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            PastEmail.objects.get_or_create(user=self, email=before)
+
+
+class PastEmail(models.Model):
+    """An address a user had before changing it (see User.save and User.objects.by_email)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="past_emails")
+    email = models.EmailField()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "email"], name="past_email_once_per_user")
+        ]
+        indexes = [models.Index(fields=["email"], name="past_email_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} (before {self.changed_at:%Y-%m-%d})"
 
 
 class BusinessCalendar(models.Model):

@@ -387,9 +387,7 @@ def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
         for value in (event.before, event.after)
         if isinstance(value, str)
     }
-    names = (
-        {u.email: u.display_name for u in User.objects.filter(email__in=emails)} if emails else {}
-    )
+    names = {email: user.display_name for email, user in User.objects.by_email(emails).items()}
     for event in events:
         event.names = names  # type: ignore[attr-defined]
     return events
