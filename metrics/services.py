@@ -387,6 +387,23 @@ def refresh_figures_of(ticket_ids: list[int]) -> None:
         _recompute(cursor, "t.number = ANY(%s)", "ticket_id = ANY(%s)", [ticket_ids], _Context())
 
 
+def refresh_figures_of_mailboxes(mailbox_ids: list[int], batch_size: int = 5000) -> int:
+    """Recompute the figures of every ticket of these mailboxes (their business calendar
+    changed), `refresh_figures_of` a batch of ticket numbers at a time; returns how many."""
+    done, after = 0, 0
+    while mailbox_ids:
+        numbers = list(
+            Ticket.objects.filter(mailbox_id__in=mailbox_ids, number__gt=after)
+            .order_by("number")
+            .values_list("number", flat=True)[:batch_size]
+        )
+        if not numbers:
+            break
+        refresh_figures_of(numbers)
+        done, after = done + len(numbers), numbers[-1]
+    return done
+
+
 def _worker_range(start: int, end: int, batch_size: int) -> int:
     # A forked child must not share the parent's socket to PostgreSQL.
     connections.close_all()

@@ -32,6 +32,12 @@ def refresh_tickets_figures_task(ticket_ids: list[int]) -> None:
         refresh_ticket_figures_task(ticket_id)
 
 
+@shared_task(name="metrics.refresh_mailbox_figures", **_RETRIED)
+def refresh_mailbox_figures_task(mailbox_ids: list[int]) -> None:
+    """Every figure of these mailboxes' tickets, after their business calendar changed."""
+    services.refresh_figures_of_mailboxes(mailbox_ids)
+
+
 @shared_task(name="metrics.sweep_stale_figures", ignore_result=True)
 def sweep_stale_figures_task() -> None:
     for ticket_id in services.stale_ticket_ids():

@@ -68,7 +68,20 @@ class CustomerAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
-admin.site.register(BusinessCalendar)
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "timezone", "is_default")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        # metrics.calendars queued the recompute of the figures this calendar measures.
+        if getattr(obj, "_measured_change", (False,))[0]:
+            self.message_user(
+                request,
+                "Business-time figures of the tickets this calendar measures are being "
+                "recomputed in the background.",
+            )
+
 
 # Workflow setup objects: rules, SLA policies, assignment, canned replies.
 from tickets import admin_workflow  # noqa: E402, F401
