@@ -149,8 +149,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# Mail in: largest message IMAP and ingest_email accept (bigger ones are quarantined; the
-# webhook answers 413 above MAX_UPLOAD_BYTES), and how many new tickets one sender may
+# Mail in: largest message IMAP, ingest_email and the webhook accept (bigger ones are
+# quarantined; the webhook answers 413, so the sender's provider keeps and reports it),
+# and how many new tickets one sender may
 # open per hour before further mail from them is quarantined (0 turns the limit off).
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
 MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)

@@ -8,7 +8,6 @@ import hmac
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,14 +37,18 @@ def _secret(request: HttpRequest) -> str:
 
 
 def _too_large() -> JsonResponse:
-    limit = settings.MAX_UPLOAD_BYTES
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
     return JsonResponse({"error": f"The message is larger than {limit} bytes."}, status=413)
 
 
 @csrf_exempt
 @require_POST
 def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    """POST a raw RFC 822 message (Content-Type: message/rfc822) with the mailbox secret."""
+    """POST a raw RFC 822 message (Content-Type: message/rfc822) with the mailbox secret.
+
+    The same size limit as IMAP and `ingest_email` (MAIL_MAX_MESSAGE_BYTES, not the
+    upload limit: a 25 MB attachment is a third bigger once base64-encoded in a message),
+    read from the stream so Django's in-memory body limit does not apply."""
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
     secret = _secret(request)
     if mailbox is None or not secret or not hmac.compare_digest(secret, mailbox.webhook_secret):
@@ -54,13 +57,11 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         declared = 0
-    if declared > settings.MAX_UPLOAD_BYTES:
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
+    if declared > limit:
         return _too_large()
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        return _too_large()
-    if len(raw) > settings.MAX_UPLOAD_BYTES:
+    raw = request.read(limit + 1)  # a body without Content-Length is cut off here too
+    if len(raw) > limit:
         return _too_large()
     if not raw.strip():
         return JsonResponse({"error": "The request body must be a raw email message."}, status=400)
