@@ -422,12 +422,21 @@ SUPPORT_COLUMNS = [
 ]
 
 
+# The last row of a per-agent or per-team table: what the figures count for no one, so the
+# rows add up to the totals above them.
+NOBODY = {"agent": "No agent (unassigned)", "team": "No team"}
+
+
 def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     """Per agent or per team: FRT by first replier, resolution by assignee at final solve."""
     keys = {k for k in (*frt, *res, *ces) if k is not None}
     names = _names(group, keys)
+    ordered: list[int | None] = sorted(keys, key=lambda k: names.get(k, "").lower())
+    if any(None in rows for rows in (frt, res, ces)):
+        ordered.append(None)
+    names[None] = NOBODY[group]  # type: ignore[index]
     rows = []
-    for key in sorted(keys, key=lambda k: names.get(k, "").lower()):
+    for key in ordered:
         f, r, c = frt.get(key, {}), res.get(key, {}), ces.get(key, {})
         resolution = r.get("resolution", {})
         rows.append(
@@ -449,12 +458,14 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     return rows
 
 
-def _by_name(rows: Rows, names: dict[int, str]) -> list[dict[str, Any]]:
-    """Table rows sorted by name, as the support tables are (GROUPING SETS has no order)."""
+def _by_name(rows: Rows, names: dict[int, str], group: str) -> list[dict[str, Any]]:
+    """Table rows sorted by name, as the support tables are (GROUPING SETS has no order),
+    and last the row of answers counted for no agent or team."""
     named = [
         {"key": k, "name": names.get(k, "(removed)"), **v} for k, v in rows.items() if k is not None
     ]
-    return sorted(named, key=lambda row: row["name"].lower())
+    nobody = [{"key": None, "name": NOBODY[group], **rows[None]}] if None in rows else []
+    return sorted(named, key=lambda row: row["name"].lower()) + nobody
 
 
 def _names(group: str, keys: set[int]) -> dict[int, str]:
@@ -533,8 +544,8 @@ def service(form: DashboardFilters) -> dict[str, Any]:
         "figures": figures,
         "charts": charts,
         "comments": comments,
-        "agents": _by_name(csat_agents, agent_names),
-        "teams": _by_name(csat_teams, team_names),
+        "agents": _by_name(csat_agents, agent_names, "agent"),
+        "teams": _by_name(csat_teams, team_names, "team"),
         "hours_note": "",
     }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 
 from metrics import surveys
 from tickets.models import Customer, Ticket
@@ -61,3 +63,13 @@ def figure_value(value: float | None, unit: str) -> str:
     if unit == "mean":
         return f"{value:.2f}"
     return f"{value:,}"
+
+
+@register.simple_tag
+def drill(base: str, key: Any, figure: str, text: Any) -> SafeString:
+    """A table's figure linked to the tickets behind it (the drill-down, `base` ending in
+    "agent=" or "team="); plain on the row of tickets with no agent or team, which the
+    drill-down's filters cannot name."""
+    if key is None:
+        return conditional_escape(text)
+    return format_html('<a href="{}{}&amp;figure={}">{}</a>', base, key, figure, text)

@@ -340,3 +340,28 @@ def test_query_count_does_not_grow_with_data(
     # names, team names, the layout's mail alert.
     with django_assert_num_queries(11):
         assert manager.get("/dashboards/service/").status_code == 200
+
+
+def test_per_agent_and_team_tables_end_with_what_no_one_was_counted_for(
+    manager: Client, personas: Personas
+) -> None:
+    start = timezone.now() - timedelta(days=2)
+    owned = open_ticket(personas.mailbox_a, make_customer(), at=start, team=personas.team_a)
+    assign(owned, personas.agent_a, start)
+    reply(owned, personas.agent_a, start + timedelta(hours=1))
+    set_status(owned, personas.agent_a, "solved", start + timedelta(hours=2))
+    # Solved without ever having an assignee or a team.
+    loose = open_ticket(personas.mailbox_a, make_customer(), at=start)
+    reply(loose, personas.agent_b, start + timedelta(hours=1))
+    set_status(loose, personas.agent_b, "solved", start + timedelta(hours=3))
+    recompute_all()
+    html = manager.get("/dashboards/support/").content.decode()
+    agents = html.split("Per agent")[1].split("Per team")[0]
+    teams = html.split("Per team")[1]
+    assert re.findall(r'<th scope="row">([^<]+)', agents) == ["Ana", "Ben", "No agent (unassigned)"]
+    # The last row counts the loose ticket's solve, unlinked (the drill-down cannot name
+    # "no agent"); Ana's row links hers.
+    nobody = agents.split("No agent (unassigned)</th>")[1].split("</tr>")[0]
+    assert "<a " not in nobody and '<td class="num">1</td>' in nobody
+    assert re.findall(r'<th scope="row">([^<]+)', teams)[-1] == "No team"
+    assert f"agent={personas.agent_a.pk}&amp;figure=resolution" in agents
