@@ -7,7 +7,7 @@ exactly what a page runs and the query-count tests can pin it down.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -185,7 +185,9 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
     if query.team:
         qs = qs.filter(team_id=query.team)
     if query.sla:
-        qs = qs.annotate(next_due=NEXT_DUE).filter(status__in=OPEN_STATUSES)
+        qs = qs.annotate(next_due=NEXT_DUE)
+        if query.status not in OPEN_STATUSES:  # redundant beside an open status
+            qs = qs.filter(status__in=OPEN_STATUSES)
         now = timezone.now()
         if query.sla == "overdue":
             qs = qs.filter(next_due__lte=now)
@@ -253,12 +255,17 @@ def _newest_per_mailbox(
     merge several index ranges in order, so each (mailbox, status) is read on its own
     (at most `count` rows each) and the page is taken from their union.
     """
-    tickets = _filtered(Ticket.objects.all(), user, query)
-    if after is not None:
-        tickets = tickets.filter(after)
     newest: Any = None
     for status in _view_statuses(query):
-        top = tickets.filter(status=status, mailbox_id=OuterRef("mailbox_id"))
+        # The status as an explicit filter, which replaces the view's status set: with
+        # both (status IN (open ones) AND status = 'new') PostgreSQL multiplies their
+        # selectivities, thinks ticket_status_updated finds the rows sooner, and reads it
+        # filtering by mailbox: 35,000 rows of another mailbox's new tickets (10 ms) and a
+        # cost estimate over jit_above_cost (34 ms of JIT compilation) per page.
+        tickets = _filtered(Ticket.objects.all(), user, replace(query, status=status))
+        if after is not None:
+            tickets = tickets.filter(after)
+        top = tickets.filter(mailbox_id=OuterRef("mailbox_id"))
         array = ArraySubquery(top.order_by("-updated_at", "-number").values("number")[:count])
         newest = array if newest is None else Func(newest, array, function="", arg_joiner=" || ")
     if newest is None:
