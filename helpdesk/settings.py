@@ -78,6 +78,13 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tandem")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT compilation: PostgreSQL compiles a query whose cost estimate passes
+# jit_above_cost (100,000), which a search or inbox page of a million tickets can, and
+# that costs 30-60 ms a page for statements that run in 2-40 ms. At 1M tickets: search
+# p50/p95 97/152 ms with JIT, 33/45 without; the summary API 292/334 and 270/307
+# (docs/benchmarks.md). DATABASE_JIT=1 turns it back on.
+if not env_bool("DATABASE_JIT", False):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
