@@ -401,6 +401,10 @@ def refresh_figures_of_mailboxes(mailbox_ids: list[int], batch_size: int = 5000)
             break
         refresh_figures_of(numbers)
         done, after = done + len(numbers), numbers[-1]
+    if done >= batch_size:
+        # Rewritten rows by the hundred thousand leave as many dead ones: the dashboards'
+        # scans slowed 3x (summary API 100 -> 290 ms at 1M) until a vacuum.
+        _refresh_statistics()
     return done
 
 
