@@ -109,3 +109,30 @@ def test_a_failing_poll_is_recorded_and_shown_to_managers_not_only_logged(
     listing = client.get("/admin/tickets/mailbox/").content.decode()
     assert "could not connect to 127.0.0.1:1" in listing
     assert "No IMAP server: mail comes by webhook or command." in listing
+
+
+def test_a_server_that_never_answers_is_reported_once_not_asked_twice(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from tickets.mail import imap
+
+    # A real listening socket that accepts and never sends a greeting.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    monkeypatch.setattr(imap, "TIMEOUT_SECONDS", 0.3)
+    silent = make_mailbox(
+        address="silent@tandem.test",
+        imap_host="127.0.0.1",
+        imap_port=server.getsockname()[1],
+        imap_security=MailSecurity.NONE,
+        imap_user="silent",
+    )
+    try:
+        assert imap.poll(silent) is None
+    finally:
+        server.close()
+    silent.refresh_from_db()
+    assert silent.imap_error == f"IMAP: 127.0.0.1:{silent.imap_port} did not answer within 0.3 s."

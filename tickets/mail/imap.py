@@ -258,8 +258,13 @@ def poll(mailbox: Mailbox) -> FetchSummary | None:
     try:
         summary = fetch_mailbox(mailbox)
     except (ImapError, imaplib.IMAP4.error, OSError) as exc:
-        ok, diagnosis = check_imap(mailbox)
-        reason = f"IMAP: fetching from {mailbox.imap_host} failed ({exc})." if ok else diagnosis
+        where = f"{mailbox.imap_host}:{mailbox.imap_port}"
+        if isinstance(exc, TimeoutError):
+            # Asking again would wait as long again.
+            ok, diagnosis = False, f"IMAP: {where} did not answer within {TIMEOUT_SECONDS} s."
+        else:
+            ok, diagnosis = check_imap(mailbox)
+        reason = f"IMAP: fetching from {where} failed ({exc})." if ok else diagnosis
         logger.warning("polling mailbox %s failed: %s", mailbox.address, reason)
         now = timezone.now()
         Mailbox.objects.filter(pk=mailbox.pk).update(
