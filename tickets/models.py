@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -18,8 +19,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from metrics.business_hours import CalendarError, parse_hours, read_zone
@@ -334,6 +335,20 @@ class EqualsAny(models.Lookup):
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
+# Tickets without an SLA sort after every due time in the inbox's "due" sort.
+NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+# The next SLA target an open ticket must meet: the first reply while none was sent, and
+# the resolution; LEAST ignores the NULL of a target that does not apply. Indexed
+# (ticket_next_due) for the inbox's "due" sort and SLA filters.
+NEXT_DUE = Coalesce(
+    Least(
+        Case(When(first_response_at__isnull=True, then=F("first_response_due_at"))),
+        F("resolution_due_at"),
+    ),
+    Value(NO_DUE),
+)
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def visible_to(self, user: User) -> TicketQuerySet:
         """The permission rule, in one place: see tickets.access for the 404 helpers."""
@@ -480,6 +495,17 @@ class Ticket(models.Model):
                 ),
                 name="ticket_unassigned_open",
             ),
+            # The same queue per mailbox, for the unassigned view of an agent who sees
+            # some mailboxes (selectors._newest_per_mailbox). Without it PostgreSQL read
+            # ticket_unassigned_open filtering by mailbox: 46,000 new tickets of another
+            # mailbox at 1M (14 ms; 0.05 ms with it).
+            models.Index(
+                fields=["mailbox", "status", "-updated_at", "-number"],
+                condition=Q(
+                    assignee__isnull=True, status__in=["new", "open", "pending", "on_hold"]
+                ),
+                name="ticket_unassigned_mailbox",
+            ),
             # Inbox "Priority" sort of the open views: the selector reads one priority level
             # at a time, each an ordered scan of this index (no sort of every open ticket).
             models.Index(
@@ -519,6 +545,14 @@ class Ticket(models.Model):
                 condition=Q(resolution_due_at__isnull=False),
                 include=[*SLA_COMPLIANCE_COLUMNS, "solved_at", "resolution_due_at"],
                 name="ticket_sla_resolution_decided",
+            ),
+            # Inbox "SLA due soonest" sort and SLA filters over open tickets: one ordered
+            # scan, not a sort of every open ticket (400 ms at 1M for a manager).
+            models.Index(
+                NEXT_DUE,
+                F("number"),
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_next_due",
             ),
             # Beat task waking snoozed tickets.
             models.Index(

@@ -469,6 +469,7 @@ def test_agents_pages_are_read_per_mailbox_with_the_same_rows(personas: Personas
         InboxQuery(view="open", tag="vip", limit=2),
         InboxQuery(view="open", mailbox=personas.mailbox_b.pk, limit=2),
         InboxQuery(view="open", assignee="none", limit=3),
+        InboxQuery(view="all", assignee=str(personas.agent_a.pk), limit=2),
         InboxQuery(view="solved", sla="any", limit=3),
         InboxQuery(view="open", sla="any", limit=3),
         InboxQuery(view="unassigned", status=Status.OPEN, sla="any", limit=2),
