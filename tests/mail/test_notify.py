@@ -45,18 +45,21 @@ def test_assignment_by_someone_else_notifies_the_agent_unless_they_opted_out(
     assert len(mailoutbox) == 1
 
 
-@pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.fixture(params=["in bulk", "one by one"])
+def ingest_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ingest paths: the per-message one (a batch the bulk path does not cover)
+    notifies the same."""
+    if request.param == "one by one":
+        monkeypatch.setattr("tickets.mail.ingest._ingest_in_bulk", lambda *args: None)
+
+
 def test_customer_reply_notifies_the_assignee_unless_they_opted_out(
     personas: Personas,
     django_capture_on_commit_callbacks: Any,
     eager_tasks: None,
     mailoutbox: Any,
-    one_by_one: bool,
-    monkeypatch: pytest.MonkeyPatch,
+    ingest_path: None,
 ) -> None:
-    if one_by_one:
-        # The per-message path (a batch the bulk path does not cover) notifies the same.
-        monkeypatch.setattr("tickets.mail.ingest._ingest_in_bulk", lambda *args: None)
     ticket = Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id)
     services.update_ticket(ticket, assignee=personas.agent_a)
     mailoutbox.clear()
@@ -105,17 +108,13 @@ def test_an_agent_chooses_their_own_notifications(personas: Personas, client: An
     assert client.get(url)["Location"].startswith("/login/")
 
 
-@pytest.mark.parametrize("one_by_one", [False, True])
 def test_a_reply_on_an_unassigned_ticket_tells_the_agents_who_asked(
     personas: Personas,
     django_capture_on_commit_callbacks: Any,
     eager_tasks: None,
     mailoutbox: Any,
-    one_by_one: bool,
-    monkeypatch: pytest.MonkeyPatch,
+    ingest_path: None,
 ) -> None:
-    if one_by_one:
-        monkeypatch.setattr("tickets.mail.ingest._ingest_in_bulk", lambda *args: None)
     ticket = Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id)
     assert ticket.mailbox == personas.mailbox_a and ticket.assignee is None
     replies = (load("reply.eml").replace(b"reply-1@", f"reply-{n}@".encode()) for n in range(9))
