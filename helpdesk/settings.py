@@ -36,10 +36,14 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "helpdesk",
+    # The ticket core first; the apps that plug into it register their receivers of
+    # tickets.hooks in their ready(), in this order (figures before the workflow).
     "tickets",
+    "tickets.mail",
+    "metrics",
+    "tickets.workflow",
     "kb",
     "portal",
-    "metrics",
 ]
 
 MIDDLEWARE = [

@@ -5,5 +5,10 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        # Figures follow calendar changes (signal receivers).
-        from metrics import calendars  # noqa: F401
+        from metrics import calendars
+        from metrics import hooks as metrics_hooks
+        from tickets import hooks
+
+        hooks.ticket_changed.register(metrics_hooks.ticket_figures_stale)
+        hooks.tickets_changed.register(metrics_hooks.tickets_figures_stale)
+        hooks.calendars_changed.register(calendars.calendars_changed)

@@ -25,7 +25,7 @@ from metrics.charts import chart
 from metrics.models import SurveyKind, SurveyResponse, TicketFigures
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
-from tickets.sla import sla_compliance
+from tickets.workflow.sla import sla_compliance
 
 # Each figure's definition, in the words of specs/metrics.md, with whom the agent filter
 # and the per-agent table count it by.
@@ -361,7 +361,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
 
 
 def _sla_compliance(w: Window) -> dict[str, Any]:
-    """Share of SLA targets met among those decided in the window (tickets.sla)."""
+    """Share of SLA targets met among those decided in the window (tickets.workflow.sla)."""
     tickets = Ticket.objects.filter(kind=w.kind_for("first_response"))
     if w.team_id:
         tickets = tickets.filter(team_id=w.team_id)

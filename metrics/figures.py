@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from metrics.business_hours import CompiledCalendar
+from tickets.business_hours import CompiledCalendar
 
 DONE = frozenset({"solved", "closed"})
 OPEN = frozenset({"new", "open", "pending", "on_hold"})

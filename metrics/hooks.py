@@ -9,21 +9,20 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from helpdesk.cache import writer
+from metrics.surveys import CSAT_RECENT
+from metrics.tasks import (
+    PENDING_KEY,
+    PENDING_TIMEOUT,
+    refresh_ticket_figures_task,
+    refresh_tickets_figures_task,
+)
 
 logger = logging.getLogger(__name__)
 
-# A burst of changes to one ticket (create + first message + assignment all commit
-# together) enqueues one task: the first change sets this key, the task clears it
-# before it reads the events, so any change committed after that enqueues again. The
-# timeout only matters if a task is lost; the sweeper catches those rows anyway.
-PENDING_KEY = "metrics:figures-pending:{}"
-PENDING_TIMEOUT = 300
-
 
 def ticket_figures_stale(ticket_id: int) -> None:
-    """Called after commit of any change to a ticket: enqueue one recompute of its row."""
-    from metrics.tasks import refresh_ticket_figures_task
-
+    """Receiver of `tickets.hooks.ticket_changed` (after commit): enqueue one recompute of
+    its row."""
     key = PENDING_KEY.format(ticket_id)
     if not cache.add(key, 1, timeout=PENDING_TIMEOUT):
         return
@@ -39,8 +38,6 @@ def ticket_figures_stale(ticket_id: int) -> None:
 def tickets_figures_stale(ticket_ids: list[int]) -> None:
     """`ticket_figures_stale` for many tickets: the pending keys set in one round trip,
     one task for the tickets that had none."""
-    from metrics.tasks import refresh_tickets_figures_task
-
     keys = [cache.make_and_validate_key(PENDING_KEY.format(t)) for t in ticket_ids]
     pipeline = writer().pipeline(transaction=False)
     for key in keys:
@@ -60,8 +57,6 @@ def figures_written(solved: dict[int, datetime | None]) -> None:
     (history import, `metrics.services.refresh_figures_of`): `solved` maps each ticket to
     its solved_at. Only a ticket solved just now can still owe its customer the CSAT
     survey; it gets the usual task, which measures it again and offers the survey."""
-    from metrics.surveys import CSAT_RECENT
-
     recent = timezone.now() - CSAT_RECENT
     for ticket_id, solved_at in solved.items():
         if solved_at is not None and solved_at >= recent:

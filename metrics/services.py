@@ -21,9 +21,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from metrics import day_counts
-from metrics.business_hours import CompiledCalendar, compile_calendar
 from metrics.figures import EventRow, Figures, derive
 from metrics.models import TicketFigures, TicketStateSpan
+from tickets.business_hours import CompiledCalendar, compile_calendar
 from tickets.models import BusinessCalendar, Ticket, User
 
 logger = logging.getLogger(__name__)

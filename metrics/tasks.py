@@ -7,7 +7,13 @@ from django.core.cache import cache
 from django.db import OperationalError
 
 from metrics import services, surveys
-from metrics.hooks import PENDING_KEY
+
+# A burst of changes to one ticket (create + first message + assignment all commit
+# together) enqueues one task: the first change sets this key (metrics/hooks.py), the
+# task clears it before it reads the events, so any change committed after that enqueues
+# again. The timeout only matters if a task is lost; the sweeper catches those rows.
+PENDING_KEY = "metrics:figures-pending:{}"
+PENDING_TIMEOUT = 300
 
 # Figures tasks retry when the database is briefly away; a refresh is idempotent.
 _RETRIED = {

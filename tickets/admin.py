@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from tickets.mail.admin import MailboxSettingsAdmin
+from tickets import calendars
 from tickets.models import (
     BusinessCalendar,
     Customer,
-    Mailbox,
     Organization,
     PastEmail,
     Team,
@@ -52,10 +51,6 @@ class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ("members",)
 
 
-# Mailbox settings (IMAP, SMTP, auto-ack, connection test) live beside the mail code.
-admin.site.register(Mailbox, MailboxSettingsAdmin)
-
-
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "shares_tickets")
@@ -73,15 +68,9 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     list_display = ("name", "timezone", "is_default")
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        super().save_model(request, obj, form, change)
-        # metrics.calendars queued the recompute of the figures this calendar measures.
-        if getattr(obj, "_measured_change", (False,))[0]:
+        if calendars.save_calendar(obj):
             self.message_user(
                 request,
                 "Business-time figures of the tickets this calendar measures are being "
                 "recomputed in the background.",
             )
-
-
-# Workflow setup objects: rules, SLA policies, assignment, canned replies.
-from tickets import admin_workflow  # noqa: E402, F401

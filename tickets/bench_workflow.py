@@ -20,8 +20,10 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from helpdesk.celery import app
-from tickets import automation, services, sla, workflow
-from tickets.models import AutomationRule, EventKind, SlaAlert, SlaPolicy, Ticket, TicketEvent
+from tickets import services
+from tickets.models import EventKind, Ticket, TicketEvent
+from tickets.workflow import after_change, automation, sla
+from tickets.workflow.models import AutomationRule, SlaAlert, SlaPolicy
 
 RULES = 50
 RULES_ADDED_MS = 5.0
@@ -96,7 +98,7 @@ def _rules_per_change(bench: Any) -> None:
         for i in range(63):
             number = numbers[i % len(numbers)]
             ticket = Ticket.objects.get(pk=number)
-            with workflow.held(number):
+            with after_change.held(number):
                 services.update_ticket(
                     ticket,
                     actor=services.Actor.agent(agent),

@@ -34,10 +34,9 @@ from metrics.hooks import figures_written
 from metrics.models import SurveyResponse
 from metrics.services import refresh_figures_of
 from metrics.surveys import SurveyLink, answer_values, answers_event
-from tickets import automation, services, sla
+from tickets import services
 from tickets.models import (
     ActorKind,
-    AssignmentPolicy,
     Customer,
     EventKind,
     Message,
@@ -48,6 +47,8 @@ from tickets.models import (
     User,
 )
 from tickets.services import IMPORT, Actor
+from tickets.workflow import automation, sla
+from tickets.workflow.models import AssignmentPolicy
 
 if TYPE_CHECKING:
     from tickets.importer import Lookups, TicketPlan

@@ -30,10 +30,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
-from metrics.business_hours import CalendarError, parse_hours
 from metrics.models import SCORE_RANGES, SurveyKind
 from metrics.surveys import SurveyLink, existing_answers, record_answers
-from tickets import import_batch, services
+from tickets import calendars, import_batch, services
+from tickets.business_hours import CalendarError, parse_hours
 from tickets.import_batch import answer_link
 from tickets.models import (
     EMAIL_MAX_LENGTH,
@@ -251,7 +251,10 @@ def import_calendar(record: dict[str, Any], lookups: Lookups) -> str:
     if is_default:
         BusinessCalendar.objects.filter(is_default=True).exclude(name=name).update(is_default=False)
         wanted["is_default"] = True
-    BusinessCalendar.objects.update_or_create(name=name, defaults=wanted)
+    calendar = calendar or BusinessCalendar(name=name)
+    for key, value in wanted.items():
+        setattr(calendar, key, value)
+    calendars.save_calendar(calendar)
     return IMPORTED
 
 
@@ -269,7 +272,7 @@ def import_mailbox(record: dict[str, Any], lookups: Lookups) -> str:
         if mailbox.name == name and mailbox.calendar_id == (calendar.pk if calendar else None):
             return UNCHANGED
         mailbox.name, mailbox.calendar = name, calendar
-        mailbox.save(update_fields=["name", "calendar"])
+        calendars.save_mailbox(mailbox, update_fields=["name", "calendar"])
     else:
         mailbox = Mailbox.objects.create(address=address, name=name, calendar=calendar)
     lookups.mailboxes[address] = mailbox

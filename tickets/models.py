@@ -23,7 +23,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from metrics.business_hours import CalendarError, parse_hours, read_zone
+from tickets.business_hours import CalendarError, parse_hours, read_zone
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -456,7 +456,7 @@ class Ticket(models.Model):
     # Workflow state (tickets/sla.py, tickets/collab.py): due times are stored, not
     # computed per request, so inboxes can sort and filter on them with an index.
     sla_policy = models.ForeignKey(
-        "tickets.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "workflow.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
@@ -532,7 +532,7 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "open", "pending", "on_hold"]),
                 name="ticket_resolution_due",
             ),
-            # Dashboard SLA compliance (tickets.sla.sla_compliance): targets decided in a
+            # Dashboard SLA compliance (tickets.workflow.sla.sla_compliance): targets decided in a
             # window, i.e. met or missed then, read index-only with the dashboard filters.
             models.Index(
                 Coalesce("first_response_at", "first_response_due_at"),
@@ -741,18 +741,3 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind} {self.before!r} -> {self.after!r}"
-
-
-# The workflow models (rules, SLA policies, assignment, canned replies) live in their own
-# module; importing them here registers them with the tickets app.
-from tickets.models_mail import QuarantinedEmail, QuarantineState  # noqa: E402, F401
-from tickets.models_workflow import (  # noqa: E402, F401
-    AssignmentPolicy,
-    AutomationRule,
-    CannedReply,
-    Reminder,
-    RuleApplication,
-    RuleCursor,
-    SlaAlert,
-    SlaPolicy,
-)

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.instances import unsaved
+from tickets import hooks
 from tickets.models import (
     DONE_STATUSES,
     EMAIL_MAX_LENGTH,
@@ -128,22 +129,14 @@ def record_event(ticket: Ticket, kind: str, **fields: Any) -> TicketEvent:
 
 def ticket_changed(ticket_id: int) -> None:
     """Side effects of any change, run after commit: figures, rules, live counts."""
-    from metrics.hooks import ticket_figures_stale
-    from tickets.workflow import workflow_after_change
-
-    ticket_figures_stale(ticket_id)
-    workflow_after_change(ticket_id)
+    hooks.ticket_changed(ticket_id)
 
 
 def tickets_changed(ticket_ids: list[int]) -> None:
     """`ticket_changed` for tickets committed together (a mail batch): their figures
     marked stale in one Redis round trip and one task, then their workflow (rules, SLA,
     assignment) with a statement per step for all of them."""
-    from metrics.hooks import tickets_figures_stale
-    from tickets.workflow import workflow_after_changes
-
-    tickets_figures_stale(ticket_ids)
-    workflow_after_changes(ticket_ids)
+    hooks.tickets_changed(ticket_ids)
 
 
 class _TicketChanged:
@@ -535,9 +528,7 @@ def add_message(
     if new_status and new_status != ticket.status:
         update_ticket(ticket, actor=actor, at=at, status=new_status)
     if is_mail_out:
-        from tickets.mail.hooks import outbound_message_queued
-
-        outbound_message_queued(message)
+        hooks.message_queued(message)
     after_commit(ticket.pk)
     return message
 
@@ -703,9 +694,7 @@ def update_ticket(
     events, update_fields = apply_changes(locked, changes, actor=actor, at=at)
     TicketEvent.objects.bulk_create(events)
     if "assignee" in update_fields and locked.assignee is not None:
-        from tickets.mail.hooks import ticket_assigned
-
-        ticket_assigned(locked, locked.assignee, actor.user)
+        hooks.ticket_assigned(locked, locked.assignee, actor.user)
     if update_fields:
         locked.save(update_fields=[*dict.fromkeys(update_fields), "updated_at"])
         for field in [*update_fields, "updated_at"]:
@@ -764,8 +753,6 @@ def add_note(
     **fields: Any,
 ) -> Message:
     """An internal note; agents @mentioned in it are notified after commit."""
-    from tickets.collab import notify_mentions
-
     with transaction.atomic():
         message = add_message(
             ticket,
@@ -776,7 +763,7 @@ def add_note(
             **fields,
         )
         attach_files(message, attachments)
-        notify_mentions(message)
+        hooks.note_added(message)
     return message
 
 

@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from tickets import automation, collab, notify, sla
+from tickets import notify
+from tickets.workflow import automation, collab, sla
 
 
 @shared_task(

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tickets import collab, selectors, services
+from tickets import selectors, services
 from tickets.access import get_ticket_for
 from tickets.forms import (
     BulkForm,
@@ -31,6 +31,7 @@ from tickets.forms import (
 )
 from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
 from tickets.services import Actor, InvalidChange
+from tickets.workflow import collab
 
 View = Callable[..., HttpResponse]
 

@@ -14,7 +14,8 @@ from metrics import surveys
 from metrics.services import recompute_all
 from tests.conftest import Personas, make_ticket
 from tickets import services
-from tickets.models import CannedReply, Direction, Status, User
+from tickets.models import Direction, Status, User
+from tickets.workflow.models import CannedReply
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from tests.mail.conftest import load
 from tickets.mail import imap, redis
 from tickets.mail.imap import check_imap, fetch_mailbox
 from tickets.mail.ingest import retry_quarantined
-from tickets.models import Mailbox, MailSecurity, Message, QuarantinedEmail, Ticket
+from tickets.mail.models import QuarantinedEmail
+from tickets.models import Mailbox, MailSecurity, Message, Ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,8 @@ from django.test import Client
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets.mail.ingest import ingest_message
-from tickets.models import Message, QuarantinedEmail, QuarantineState
+from tickets.mail.models import QuarantinedEmail, QuarantineState
+from tickets.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -108,14 +109,14 @@ def test_quarantine_list_download_and_retry(personas: Personas, client: Client) 
     client.force_login(personas.admin)
     listing = client.get("/mail/quarantine/", follow=True).content.decode()
     assert "Cannot be parsed" in listing
-    download_url = f"/admin/tickets/quarantinedemail/{entry.pk}/download/"
-    page = client.get(f"/admin/tickets/quarantinedemail/{entry.pk}/change/").content.decode()
+    download_url = f"/admin/mail/quarantinedemail/{entry.pk}/download/"
+    page = client.get(f"/admin/mail/quarantinedemail/{entry.pk}/change/").content.decode()
     assert download_url in page and "/media/" not in page
     download = client.get(download_url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == load("no_headers.eml")
     retried = client.post(
-        "/admin/tickets/quarantinedemail/",
+        "/admin/mail/quarantinedemail/",
         {"action": "retry", "_selected_action": [entry.pk]},
         follow=True,
     ).content.decode()
@@ -150,8 +151,8 @@ def test_a_quarantined_message_is_retried_from_its_own_page(
     held = quarantine(load("plain.eml"), None, "Rate limit: too many", source="imap")
     entry = QuarantinedEmail.objects.get(pk=held.quarantine_id)
     client.force_login(personas.admin)
-    page_url = f"/admin/tickets/quarantinedemail/{entry.pk}/change/"
-    retry_url = f"/admin/tickets/quarantinedemail/{entry.pk}/retry/"
+    page_url = f"/admin/mail/quarantinedemail/{entry.pk}/change/"
+    retry_url = f"/admin/mail/quarantinedemail/{entry.pk}/retry/"
     assert f'formaction="{retry_url}"' in client.get(page_url).content.decode()
     assert client.get(retry_url).status_code == 405
     response = client.post(retry_url, follow=True)

@@ -15,7 +15,8 @@ from tests.mail.conftest import MESSAGES
 from tickets.mail.ahead import parsed_ahead
 from tickets.mail.bench import mixed_messages
 from tickets.mail.ingest import ingest_many, parse_all
-from tickets.models import Message, QuarantinedEmail, Ticket
+from tickets.mail.models import QuarantinedEmail
+from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
 SUMMARY = re.compile(

@@ -15,8 +15,9 @@ from django.conf import settings
 
 from tests.conftest import Personas
 from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.models import QuarantinedEmail
 from tickets.mail.sources import iter_path
-from tickets.models import Message, QuarantinedEmail, Ticket
+from tickets.models import Message, Ticket
 
 # Beside the checkout; TANDEM_EMAIL_CORPUS points elsewhere (e.g. from a git worktree).
 CORPUS = Path(

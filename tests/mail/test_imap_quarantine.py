@@ -8,7 +8,8 @@ from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets.mail import imap
 from tickets.mail.ingest import Outcome, retry_quarantined
-from tickets.models import QuarantinedEmail, QuarantineState, Ticket
+from tickets.mail.models import QuarantinedEmail, QuarantineState
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -11,16 +11,8 @@ from tests.mail.conftest import load
 from tickets import services
 from tickets.mail import redis
 from tickets.mail.ingest import Outcome, ingest_message, retry_quarantined
-from tickets.models import (
-    Attachment,
-    DeliveryStatus,
-    Direction,
-    Message,
-    QuarantinedEmail,
-    QuarantineState,
-    Status,
-    Ticket,
-)
+from tickets.mail.models import QuarantinedEmail, QuarantineState
+from tickets.models import Attachment, DeliveryStatus, Direction, Message, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -12,20 +12,14 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import Personas
 from tests.mail.conftest import load
-from tickets import automation, services, sla, workflow
+from tickets import services
 from tickets.mail import bulk, ingest
 from tickets.mail.bench import mixed_messages
 from tickets.mail.ingest import IngestResult, Outcome, chunked, ingest_many, ingest_message
-from tickets.models import (
-    Attachment,
-    AutomationRule,
-    Customer,
-    EventKind,
-    Message,
-    QuarantinedEmail,
-    SlaPolicy,
-    Ticket,
-)
+from tickets.mail.models import QuarantinedEmail
+from tickets.models import Attachment, Customer, EventKind, Message, Ticket
+from tickets.workflow import after_change, automation, sla
+from tickets.workflow.models import AutomationRule, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +242,7 @@ def test_the_workflow_of_a_batch_is_that_of_each_ticket_alone(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     """After a batch commits, its tickets' rules, snoozes, assignment and due times run
-    with a statement per step for all of them (workflow.workflow_after_changes); the
+    with a statement per step for all of them (after_change.workflow_after_changes); the
     result is the one of running the workflow of each ticket alone, in order."""
     sla.save_policy(
         SlaPolicy(name="Normal", priority="normal", first_response_hours=4, resolution_hours=16)
@@ -279,9 +273,9 @@ def test_the_workflow_of_a_batch_is_that_of_each_ticket_alone(
     automation.rules_changed()
     with monkeypatch.context() as patch:
         patch.setattr(
-            workflow,
+            after_change,
             "workflow_after_changes",
-            lambda ids: [*map(workflow.workflow_after_change, ids)],
+            lambda ids: [*map(after_change.workflow_after_change, ids)],
         )
         with django_capture_on_commit_callbacks(execute=True):
             alone = ingest_many(_workflow_messages("aaaa1111"))

@@ -10,14 +10,14 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.business_hours import (
+from tests.conftest import make_customer, make_mailbox, make_ticket
+from tickets.business_hours import (
     CalendarError,
     add_business_seconds,
     business_seconds,
     calendar_for_ticket,
     compile_calendar,
 )
-from tests.conftest import make_customer, make_mailbox, make_ticket
 from tickets.models import BusinessCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,6 +10,7 @@ from django.test import Client
 from metrics.models import TicketFigures
 from tests.conftest import Personas, make_mailbox
 from tests.metrics.factories import H, figures_of, hours, open_ticket, reply
+from tickets import calendars
 from tickets.models import BusinessCalendar, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -44,27 +45,29 @@ def test_editing_a_calendar_recomputes_the_figures_it_measures(
 
     with django_capture_on_commit_callbacks(execute=True):
         berlin.hours = TEN_TO_FIVE
-        berlin.save()
+        calendars.save_calendar(berlin)
     assert _business_frt(ticket) == 1 * H  # 10:00 to 11:00
     assert _business_frt(other) == 2 * H
 
     # Saved as it was: nothing queued. A holiday on that Monday: no business time.
     with django_capture_on_commit_callbacks() as queued:
-        berlin.save()
+        calendars.save_calendar(berlin)
     assert queued == []
     with django_capture_on_commit_callbacks(execute=True):
         berlin.holidays = ["2026-03-02"]
-        berlin.save()
+        calendars.save_calendar(berlin)
     assert _business_frt(ticket) == 0
 
     # The mailbox without a calendar follows a new default calendar, and a mailbox
     # moved to another calendar follows that one.
     with django_capture_on_commit_callbacks(execute=True):
-        BusinessCalendar.objects.create(name="Office", hours=NINE_TO_FIVE, is_default=True)
+        calendars.save_calendar(
+            BusinessCalendar(name="Office", hours=NINE_TO_FIVE, is_default=True)
+        )
     assert _business_frt(other) == 1 * H  # 08:00 to 10:00 UTC, open from 09:00 UTC
     with django_capture_on_commit_callbacks(execute=True):
         measured.calendar = None
-        measured.save()
+        calendars.save_mailbox(measured)
     assert _business_frt(ticket) == 1 * H  # the default now, no holiday
 
 

@@ -268,7 +268,7 @@ def test_merging_and_splitting_re_measure_the_tickets_that_lost_or_gained_messag
     tickets whose conversation changed are re-measured (and marked changed for the
     sweeper), even when no status changes with it."""
     from helpdesk.celery import app
-    from tickets import collab
+    from tickets.workflow import collab
 
     p = personas
     source = open_ticket(p.mailbox_a, p.customer)

@@ -277,8 +277,8 @@ def test_portal_ticket_url_for_reply_emails(personas: Personas, settings) -> Non
 
 
 def test_a_merged_request_leads_to_the_one_it_continues_in(li: Client, personas: Personas) -> None:
-    from tickets.collab import merge_tickets
     from tickets.services import Actor
+    from tickets.workflow.collab import merge_tickets
 
     box, li_customer = personas.mailbox_a, personas.customer
     old = make_ticket(box, li_customer, subject="Printer jammed")

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 from tests.conftest import Personas, make_customer, make_ticket, make_user
-from tickets import assignment, services
-from tickets.models import AssignmentPolicy, EventKind, Role, Team, Ticket, TicketEvent
+from tickets import services
+from tickets.models import EventKind, Role, Team, Ticket, TicketEvent
+from tickets.workflow import assignment
+from tickets.workflow.models import AssignmentPolicy
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -71,7 +73,7 @@ _WORKER = """
 import os, sys, time
 import django
 django.setup()
-from tickets.assignment import assign_round_robin
+from tickets.workflow.assignment import assign_round_robin
 from tickets.models import Ticket
 start = float(sys.argv[1])
 ids = [int(x) for x in sys.argv[2].split(",")]

@@ -9,10 +9,9 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import automation, services
+from tickets import services
 from tickets.models import (
     ActorKind,
-    AutomationRule,
     Direction,
     EventKind,
     Kind,
@@ -22,6 +21,8 @@ from tickets.models import (
     Ticket,
 )
 from tickets.services import Actor
+from tickets.workflow import automation
+from tickets.workflow.models import AutomationRule
 
 pytestmark = pytest.mark.django_db
 
@@ -265,7 +266,7 @@ def test_a_failing_workflow_step_does_not_break_the_change(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from tickets import sla
+    from tickets.workflow import sla
 
     def broken(ticket: Ticket) -> bool:
         raise RuntimeError("policy table unreachable")

@@ -11,18 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import automation, bench_workflow, services
-from tickets.models import (
-    AutomationRule,
-    Direction,
-    Kind,
-    Organization,
-    Priority,
-    RuleCursor,
-    Status,
-    Ticket,
-)
+from tickets import bench_workflow, services
+from tickets.models import Direction, Kind, Organization, Priority, Status, Ticket
 from tickets.services import Actor
+from tickets.workflow import automation
+from tickets.workflow.models import AutomationRule, RuleCursor
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ import pytest
 from helpdesk.benchmarking import Bench
 from tests.conftest import Personas, make_customer, make_ticket
 from tickets import bench_workflow
-from tickets.models import AutomationRule, SlaAlert, SlaPolicy, Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent
+from tickets.workflow.models import AutomationRule, SlaAlert, SlaPolicy
 
 
 class SmallBench(Bench):

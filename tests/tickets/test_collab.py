@@ -10,20 +10,20 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import collab, services
+from tickets import services
 from tickets.models import (
     Attachment,
-    CannedReply,
     Channel,
     DeliveryStatus,
     Direction,
     EventKind,
     Kind,
-    Reminder,
     Status,
     Ticket,
 )
 from tickets.services import Actor, InvalidChange
+from tickets.workflow import collab
+from tickets.workflow.models import CannedReply, Reminder
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import follow_ups, services
-from tickets.follow_ups import FOLLOW_UP_TAG
+from tickets import services
 from tickets.models import Kind, Organization, Ticket
+from tickets.workflow import follow_ups
+from tickets.workflow.follow_ups import FOLLOW_UP_TAG
 
 pytestmark = pytest.mark.django_db
 

@@ -20,20 +20,10 @@ from django.test.utils import CaptureQueriesContext
 
 from metrics.models import SurveyResponse, TicketFigures, TicketStateSpan
 from metrics.services import refresh_ticket_figures
-from tickets import automation, sla
 from tickets.importer import LineRejected, Lookups, import_lines, import_record
-from tickets.models import (
-    AssignmentPolicy,
-    AutomationRule,
-    Customer,
-    Message,
-    RuleCursor,
-    SlaPolicy,
-    Team,
-    Ticket,
-    TicketEvent,
-    User,
-)
+from tickets.models import Customer, Message, Team, Ticket, TicketEvent, User
+from tickets.workflow import automation, sla
+from tickets.workflow.models import AssignmentPolicy, AutomationRule, RuleCursor, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 

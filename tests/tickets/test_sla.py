@@ -12,17 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import Personas, make_ticket
-from tickets import services, sla
-from tickets.models import (
-    ActorKind,
-    BusinessCalendar,
-    EventKind,
-    Organization,
-    Priority,
-    SlaAlert,
-    SlaPolicy,
-    Ticket,
-)
+from tickets import services
+from tickets.models import ActorKind, BusinessCalendar, EventKind, Organization, Priority, Ticket
+from tickets.workflow import sla
+from tickets.workflow.models import SlaAlert, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 

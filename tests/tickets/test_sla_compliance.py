@@ -16,8 +16,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import sla
 from tickets.models import Ticket
+from tickets.workflow import sla
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import collab, services
-from tickets.models import AutomationRule, CannedReply, Direction, SlaPolicy, Status, Ticket
+from tickets import services
+from tickets.models import Direction, Status, Ticket
+from tickets.workflow import collab
+from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +235,7 @@ def test_ticket_page_shows_panel_presence_and_sla(personas: Personas) -> None:
     SlaPolicy.objects.create(
         name="Normal", priority="normal", first_response_hours=4, resolution_hours=24
     )
-    from tickets import sla
+    from tickets.workflow import sla
 
     sla.policies_changed()
     ticket = make_ticket(personas.mailbox_a, personas.customer)

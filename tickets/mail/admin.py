@@ -14,9 +14,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from tickets import calendars
 from tickets.mail.imap import check_connection, poll_status
 from tickets.mail.ingest import Outcome, retry_quarantined
-from tickets.models import Mailbox, QuarantinedEmail, QuarantineState
+from tickets.mail.models import QuarantinedEmail, QuarantineState
+from tickets.models import Mailbox
 
 
 @admin.register(QuarantinedEmail)
@@ -38,26 +40,26 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
         return False
 
     # Adds "Retry ingesting" to an entry's own page, beside Close and Delete.
-    change_form_template = "admin/tickets/quarantinedemail/change_form.html"
+    change_form_template = "admin/mail/quarantinedemail/change_form.html"
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         own = [
             path(
                 "<int:pk>/download/",
                 self.admin_site.admin_view(self.download_view),
-                name="tickets_quarantinedemail_download",
+                name="mail_quarantinedemail_download",
             ),
             path(
                 "<int:pk>/retry/",
                 self.admin_site.admin_view(require_POST(self.retry_view)),
-                name="tickets_quarantinedemail_retry",
+                name="mail_quarantinedemail_retry",
             ),
         ]
         return own + super().get_urls()
 
     @admin.display(description="Raw message")
     def download(self, obj: QuarantinedEmail) -> str:
-        url = reverse("admin:tickets_quarantinedemail_download", args=[obj.pk])
+        url = reverse("admin:mail_quarantinedemail_download", args=[obj.pk])
         return format_html('<a href="{}">Download .eml</a>', url)
 
     def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -78,7 +80,7 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
         if not entries.filter(state=QuarantineState.HELD).exists():
             self.message_user(request, "This message is no longer held.", messages.INFO)
         self.retry(request, entries)
-        return redirect("admin:tickets_quarantinedemail_change", pk)
+        return redirect("admin:mail_quarantinedemail_change", pk)
 
     @admin.action(description="Retry ingesting the selected messages")
     def retry(self, request: HttpRequest, queryset: QuerySet[QuarantinedEmail]) -> None:
@@ -177,6 +179,10 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
     """Mailbox settings with a "test connection" action that says what failed."""
 
     form = MailboxSettingsForm
+
+    def save_model(self, request: HttpRequest, obj: Mailbox, form: object, change: bool) -> None:
+        calendars.save_mailbox(obj)
+
     list_display = (
         "name",
         "address",
@@ -262,3 +268,7 @@ class MailboxSettingsAdmin(admin.ModelAdmin):
         self.message_user(request, f"{obj} was added.", messages.SUCCESS)
         self._report_connection(request, obj)
         return HttpResponseRedirect(reverse("admin:tickets_mailbox_change", args=[obj.pk]))
+
+
+# Mailbox settings (IMAP, SMTP, auto-ack, connection test) live beside the mail code.
+admin.site.register(Mailbox, MailboxSettingsAdmin)

@@ -27,11 +27,11 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from helpdesk.benchmarking import Bench
-from tickets import automation
 from tickets.mail.dovecot import running_dovecot
 from tickets.mail.imap import fetch_mailbox
 from tickets.mail.ingest import ingest_message
 from tickets.models import ActorKind, Mailbox, MailSecurity, TicketEvent
+from tickets.workflow import automation
 
 DIRECTORY_MESSAGES, DIRECTORY_TARGET = 10_000, 300
 IMAP_MESSAGES, IMAP_TARGET = 2_000, 100

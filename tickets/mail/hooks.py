@@ -1,4 +1,5 @@
-"""Where the ticket services hand outbound mail to the mail worker."""
+"""Where the ticket services hand outbound mail to the mail worker: the receivers of
+`tickets.hooks.message_queued` and `ticket_assigned` (registered in MailConfig.ready())."""
 
 from __future__ import annotations
 

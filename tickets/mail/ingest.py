@@ -35,19 +35,11 @@ from django.utils.text import get_valid_filename
 
 from tickets import services
 from tickets.mail import delivery
+from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
 from tickets.mail.redis import over_rate_limit
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
-from tickets.models import (
-    Attachment,
-    Direction,
-    Mailbox,
-    Message,
-    QuarantinedEmail,
-    QuarantineState,
-    Status,
-    Ticket,
-)
+from tickets.models import Attachment, Direction, Mailbox, Message, Status, Ticket
 
 logger = logging.getLogger(__name__)
 

@@ -88,7 +88,7 @@ def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpRe
 @staff_member_required
 def quarantine(request: HttpRequest) -> HttpResponse:
     """The quarantine list lives in the admin (download and retry are admin actions)."""
-    return redirect("admin:tickets_quarantinedemail_changelist")
+    return redirect("admin:mail_quarantinedemail_changelist")
 
 
 @agent_required

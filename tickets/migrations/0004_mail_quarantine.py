@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tickets.models_mail
+import tickets.mail.models
 from django.db import migrations, models
 
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             name='QuarantinedEmail',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raw', models.FileField(max_length=300, upload_to=tickets.models_mail.quarantine_path)),
+                ('raw', models.FileField(max_length=300, upload_to=tickets.mail.models.quarantine_path)),
                 ('sha256', models.CharField(max_length=64, unique=True)),
                 ('size', models.PositiveBigIntegerField(default=0)),
                 ('reason', models.TextField()),

@@ -27,7 +27,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
-from tickets.templatetags.workflow_tags import sla_badge
+from tickets.workflow.templatetags.workflow_tags import sla_badge
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from tickets import services
+from tickets import calendars, services
 from tickets.models import (
     BusinessCalendar,
     Direction,
@@ -120,13 +120,14 @@ class Command(BaseCommand):
         return user
 
     def _setup(self) -> tuple[list[Mailbox], list[User], list[Any]]:
-        calendar = BusinessCalendar.objects.create(
+        calendar = BusinessCalendar(
             name="Berlin office",
             timezone="Europe/Berlin",
             hours={day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
             holidays=[],
             is_default=True,
         )
+        calendars.save_calendar(calendar)
         tier1 = Team.objects.create(name="Tier 1")
         success = Team.objects.create(name="Customer Success")
         support = Mailbox.objects.create(

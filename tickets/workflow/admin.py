@@ -12,8 +12,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tickets import automation, sla
-from tickets.models import AssignmentPolicy, AutomationRule, CannedReply, SlaPolicy
+from tickets.workflow import automation, sla
+from tickets.workflow.models import AssignmentPolicy, AutomationRule, CannedReply, SlaPolicy
 
 
 class AutomationRuleAdminForm(forms.ModelForm):

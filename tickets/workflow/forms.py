@@ -13,22 +13,11 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
 
-from tickets import automation, collab
 from tickets.forms import BODY_MAX
-from tickets.models import (
-    AutomationRule,
-    CannedReply,
-    Kind,
-    Mailbox,
-    Organization,
-    Priority,
-    SlaPolicy,
-    Status,
-    Team,
-    User,
-)
-from tickets.models_workflow import MatchMode, Trigger
+from tickets.models import Kind, Mailbox, Organization, Priority, Status, Team, User
 from tickets.services import normalize_tags
+from tickets.workflow import automation, collab
+from tickets.workflow.models import AutomationRule, CannedReply, MatchMode, SlaPolicy, Trigger
 
 _CHOICES = {"priority": Priority, "kind": Kind, "status": Status}
 

@@ -1,7 +1,9 @@
 """Team workflow: automation rules, SLA policies, assignment, canned replies, reminders.
 
-Imported at the bottom of tickets/models.py so the models belong to the tickets app; the
-logic lives in tickets/automation.py, sla.py, assignment.py and collab.py.
+The tables keep the names they had when these models belonged to the tickets app
+(`tickets_automationrule`...): migrations workflow/0001 and tickets/0015 moved the models
+without touching a row. The logic lives beside: automation/, sla.py, assignment.py,
+collab.py.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class AutomationRule(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "tickets_automationrule"
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -66,6 +69,7 @@ class RuleApplication(models.Model):
     applied_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "tickets_ruleapplication"
         constraints = [
             models.UniqueConstraint(fields=["rule", "ticket"], name="rule_application_once")
         ]
@@ -85,6 +89,9 @@ class RuleCursor(models.Model):
         Ticket, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     last_event_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "tickets_rulecursor"
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} rules seen up to event {self.last_event_id}"
@@ -118,6 +125,7 @@ class SlaPolicy(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        db_table = "tickets_slapolicy"
         ordering = ["priority", "name"]
         verbose_name = "SLA policy"
         verbose_name_plural = "SLA policies"
@@ -150,6 +158,7 @@ class SlaAlert(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "tickets_slaalert"
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket", "target", "kind", "due_at"], name="sla_alert_once"
@@ -177,6 +186,7 @@ class AssignmentPolicy(models.Model):
     )
 
     class Meta:
+        db_table = "tickets_assignmentpolicy"
         verbose_name_plural = "assignment policies"
 
     def __str__(self) -> str:
@@ -204,6 +214,7 @@ class CannedReply(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "tickets_cannedreply"
         ordering = ["title", "id"]
         verbose_name_plural = "canned replies"
 
@@ -225,6 +236,7 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "tickets_reminder"
         ordering = ["remind_at"]
         indexes = [
             # The beat task's queue: reminders due and not yet sent.

@@ -46,7 +46,7 @@ class QuarantinedEmail(models.Model):
     )
 
     class Meta:
-        app_label = "tickets"
+        db_table = "tickets_quarantinedemail"
         ordering = ["-received_at", "-id"]
         verbose_name = "quarantined email"
         indexes = [

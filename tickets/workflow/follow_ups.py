@@ -25,7 +25,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tickets import services
+from tickets import hooks, services
 from tickets.models import (
     Channel,
     Customer,
@@ -288,11 +288,9 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
     _copy(tickets)
     _copy(messages)
     _copy(events, with_pk=False)
-    from tickets.mail.hooks import ticket_assigned
-
     for follow_up, actor, customer, contact, body in announced:
         if follow_up.assignee is not None:
-            ticket_assigned(follow_up, follow_up.assignee, actor.user)
+            hooks.ticket_assigned(follow_up, follow_up.assignee, actor.user)
         _announce(follow_up, customer, contact, body)
         services.after_commit(follow_up.pk)
     return tickets

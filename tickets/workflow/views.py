@@ -1,6 +1,6 @@
 """Workflow screens and ticket-page actions: presence, canned replies and macros, snooze,
 reminders, merge, split, outreach to a list, and the admin pages for rules, SLA policies
-and canned replies. Thin: forms validate, tickets.collab / automation / sla do the work.
+and canned replies. Thin: forms validate, tickets.workflow.collab / automation / sla do the work.
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tickets import automation, collab, presence, selectors, sla
+from tickets import presence, selectors
 from tickets.access import get_ticket_for
-from tickets.forms_workflow import (
+from tickets.models import Message, User
+from tickets.services import Actor, InvalidChange
+from tickets.views import agent_required
+from tickets.workflow import automation, collab, sla
+from tickets.workflow.forms import (
     ACTION_VALUES,
     ActionFormSet,
     CannedReplyForm,
@@ -33,9 +37,7 @@ from tickets.forms_workflow import (
     rule_definition,
     rule_initial,
 )
-from tickets.models import AutomationRule, CannedReply, Message, SlaPolicy, User
-from tickets.services import Actor, InvalidChange
-from tickets.views import agent_required
+from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 
 View = Callable[..., HttpResponse]
 

@@ -13,8 +13,9 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from tickets.forms_workflow import MergeForm, ReminderForm, SnoozeForm
-from tickets.models import Message, Reminder, SlaPolicy, Ticket
+from tickets.models import Message, Ticket
+from tickets.workflow.forms import MergeForm, ReminderForm, SnoozeForm
+from tickets.workflow.models import Reminder, SlaPolicy
 
 register = template.Library()
 

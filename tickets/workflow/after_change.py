@@ -1,9 +1,10 @@
 """What happens after every committed ticket change: rules, auto-assignment, SLA due times.
 
-Called from tickets.services.ticket_changed. The services' own after-commit hooks fire
-again while rules act (each rule action is a service call); a per-thread guard keeps
-those nested calls from re-entering, and the rule engine's event cursor picks up what
-the rules changed (see tickets/automation.py).
+Registered for `tickets.hooks.ticket_changed` and `tickets_changed` in
+WorkflowConfig.ready(). The services' own after-commit hooks fire again while rules act
+(each rule action is a service call); a per-thread guard keeps those nested calls from
+re-entering, and the rule engine's event cursor picks up what the rules changed (see
+tickets/workflow/automation).
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def held(ticket_id: int) -> Iterator[None]:
         active.discard(ticket_id)
 
 
+# The receivers of tickets.hooks: by name, so that a test can stand in for either.
+def ticket_changed(ticket_id: int) -> None:
+    workflow_after_change(ticket_id)
+
+
+def tickets_changed(ticket_ids: list[int]) -> None:
+    workflow_after_changes(ticket_ids)
+
+
 def workflow_after_change(ticket_id: int) -> None:
     active: set[int] = _local.__dict__.setdefault("active", set())
     if ticket_id in active:
@@ -53,7 +63,7 @@ def workflow_after_changes(ticket_ids: list[int]) -> None:
     facts, the reload, the snooze, the SLA due times. A rule that acts, and round-robin
     assignment, still go ticket by ticket. If anything fails, each ticket is taken
     alone, as `workflow_after_change` does."""
-    from tickets.local_cache import pinned
+    from helpdesk.local_cache import pinned
 
     active: set[int] = _local.__dict__.setdefault("active", set())
     ids = [pk for pk in dict.fromkeys(ticket_ids) if pk not in active]
@@ -73,8 +83,9 @@ def workflow_after_changes(ticket_ids: list[int]) -> None:
 
 
 def _after_changes(ids: list[int]) -> None:
-    from tickets import assignment, automation, services, sla
-    from tickets.models import AssignmentPolicy
+    from tickets import services
+    from tickets.workflow import assignment, automation, sla
+    from tickets.workflow.models import AssignmentPolicy
 
     # The rules of the whole batch in one transaction: the claims and whatever the rules
     # do commit together, and the after-commit work of what they changed (a follow-up
@@ -107,7 +118,7 @@ def _after_changes(ids: list[int]) -> None:
 
 
 def _after_change(ticket_id: int) -> None:
-    from tickets import assignment, automation, sla
+    from tickets.workflow import assignment, automation, sla
 
     automation.run_rules(ticket_id)
     ticket = Ticket.objects.filter(pk=ticket_id).select_related("customer").first()

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from tickets.models import (
     ActorKind,
-    CannedReply,
     Channel,
     Direction,
     EventKind,
@@ -27,7 +26,6 @@ from tickets.models import (
     Mailbox,
     Message,
     Organization,
-    Reminder,
     Status,
     Ticket,
     TicketEvent,
@@ -47,6 +45,7 @@ from tickets.services import (
     reply,
     update_ticket,
 )
+from tickets.workflow.models import CannedReply, Reminder
 
 # --- placeholders -----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """SLA policies: due times on tickets, warnings before a breach, breaches as events, compliance.
 
 Due times are computed once per (ticket, policy) from the ticket's creation time in
-business hours (metrics.business_hours, the ticket's calendar) and stored on the ticket,
+business hours (tickets.business_hours, the ticket's calendar) and stored on the ticket,
 so inbox sorting and the beat task read indexed columns. They are recomputed when a
 change (priority, mailbox, kind, organization) selects a different policy. The
 resolution clock does not pause while a ticket is pending: targets are promises about
@@ -25,10 +25,11 @@ from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from metrics.business_hours import add_business_seconds, calendar_for_ticket
-from tickets.local_cache import VersionedCache
-from tickets.models import OPEN_STATUSES, BusinessCalendar, Channel, SlaPolicy, Ticket, User
+from helpdesk.local_cache import VersionedCache
+from tickets.business_hours import add_business_seconds, calendar_for_ticket
+from tickets.models import OPEN_STATUSES, BusinessCalendar, Channel, Ticket, User
 from tickets.notify import notify_agents
+from tickets.workflow.models import SlaPolicy
 
 
 def _load_policies() -> list[SlaPolicy]:

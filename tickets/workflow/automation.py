@@ -38,24 +38,22 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from tickets.local_cache import VersionedCache
+from helpdesk.local_cache import VersionedCache
 from tickets.models import (
     OPEN_STATUSES,
     PRIORITY_RANK,
     ActorKind,
-    AutomationRule,
     Direction,
     EventKind,
     Kind,
     Message,
     Priority,
-    RuleApplication,
     Status,
     Team,
     Ticket,
     User,
 )
-from tickets.models_workflow import MatchMode, Trigger
+from tickets.workflow.models import AutomationRule, MatchMode, RuleApplication, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -465,7 +463,8 @@ def _actor(rule: CachedRule) -> Any:
 
 
 def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
-    from tickets import assignment, collab, follow_ups, notify, services
+    from tickets import notify, services
+    from tickets.workflow import assignment, collab, follow_ups
 
     actor = _actor(rule)
     kind, value = action["type"], action.get("value")
@@ -504,7 +503,7 @@ def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> No
 
 def rule_text(kind: str, value: Any) -> str:
     if kind == "send_canned_reply":
-        from tickets.models import CannedReply
+        from tickets.workflow.models import CannedReply
 
         canned = CannedReply.objects.filter(pk=value).first()
         return canned.body if canned else ""
@@ -720,7 +719,7 @@ def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> boo
 
     Between tickets, only the order of passes differs from running each alone: a batch's
     rules see the state after the whole batch (docs/workflow.md)."""
-    from tickets import follow_ups
+    from tickets.workflow import follow_ups
 
     claimed = _claim_many(ticket_ids)
     now = now or timezone.now()

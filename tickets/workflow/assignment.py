@@ -12,8 +12,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, Q
 
-from tickets.models import OPEN_STATUSES, AssignmentPolicy, Status, Ticket, User
+from tickets.models import OPEN_STATUSES, Status, Ticket, User
 from tickets.services import SYSTEM, Actor, update_ticket
+from tickets.workflow.models import AssignmentPolicy
 
 
 def next_agent(policy: AssignmentPolicy) -> User | None:

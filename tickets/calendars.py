@@ -1,0 +1,67 @@
+"""Saving business calendars and a mailbox's calendar: the one place that knows when the
+business-time arithmetic of some tickets changed.
+
+A calendar's hours, holidays, zone or default flag, or the calendar a mailbox uses, are
+what business-time figures are measured against. The services below save the row and,
+when one of those changed, call `hooks.calendars_changed` with the mailboxes whose
+tickets are now measured differently (metrics re-measures them in the background).
+The admin, the settings screens, history import and the demo data all save through here;
+no model signal does it behind their backs.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+from tickets import hooks
+from tickets.models import BusinessCalendar, Mailbox
+
+# What the business-time arithmetic reads of a calendar.
+MEASURED = ("timezone", "hours", "holidays", "is_default")
+
+
+def _measured(values: dict[str, object]) -> dict[str, object]:
+    # Dates from the database, maybe ISO strings from code: compared as text.
+    holidays = values.get("holidays") or []
+    return {**values, "holidays": sorted(str(day) for day in holidays)}  # type: ignore[attr-defined]
+
+
+@transaction.atomic
+def save_calendar(calendar: BusinessCalendar) -> bool:
+    """Create or update a calendar; True when the figures it measures will be re-measured."""
+    stored = (
+        BusinessCalendar.objects.select_for_update()
+        .filter(pk=calendar.pk)
+        .values(*MEASURED)
+        .first()
+        if calendar.pk
+        else None
+    )
+    calendar.save()
+    now = {name: getattr(calendar, name) for name in MEASURED}
+    # A new calendar measures nothing yet, unless it becomes the default.
+    changed = _measured(stored) != _measured(now) if stored is not None else calendar.is_default
+    if not changed:
+        return False
+    measured = Q(calendar=calendar.pk)
+    if calendar.is_default or (stored is not None and stored["is_default"]):
+        measured |= Q(calendar__isnull=True)  # mailboxes without one use the default
+    hooks.calendars_changed(list(Mailbox.objects.filter(measured).values_list("pk", flat=True)))
+    return True
+
+
+@transaction.atomic
+def save_mailbox(mailbox: Mailbox, update_fields: list[str] | None = None) -> None:
+    """Create or update a mailbox; a new calendar re-measures its tickets' figures."""
+    checks_calendar = mailbox.pk is not None and (
+        update_fields is None or "calendar" in update_fields
+    )
+    before = (
+        Mailbox.objects.filter(pk=mailbox.pk).values_list("calendar_id", flat=True).first()
+        if checks_calendar
+        else None
+    )
+    mailbox.save(update_fields=update_fields)
+    if checks_calendar and before != mailbox.calendar_id:
+        hooks.calendars_changed([mailbox.pk])

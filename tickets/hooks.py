@@ -1,0 +1,78 @@
+"""The after-change registry: how the apps above the ticket core hear of its changes.
+
+The core (models, services, selectors, access, the event log) imports nothing from
+mail, workflow, metrics, kb or portal. Each of those registers, in its
+`AppConfig.ready()`, the functions the core calls at the named moments below; the core
+calls each hook and does not know who listens. No Django signals carry domain logic:
+this module is the whole list of moments, and `docs/architecture.md` says who listens.
+
+Receivers run in the order the apps are installed (INSTALLED_APPS), so figures are
+marked stale before the workflow's rules run, as they always were.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tickets.models import Message, Ticket, User
+
+log = logging.getLogger(__name__)
+
+
+class Hook[**P]:
+    """One moment of the core's life, with the receivers registered for it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._receivers: list[Callable[P, None]] = []
+
+    def register(self, receiver: Callable[P, None]) -> Callable[P, None]:
+        """Add a receiver (once: `ready()` can run twice in a test process)."""
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+        return receiver
+
+    def unregister(self, receiver: Callable[P, None]) -> None:
+        if receiver in self._receivers:
+            self._receivers.remove(receiver)
+
+    @property
+    def receivers(self) -> tuple[Callable[P, None], ...]:
+        return tuple(self._receivers)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        for receiver in self._receivers:
+            receiver(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {len(self._receivers)} receivers>"
+
+
+# After commit of any change to a ticket: metrics marks its figures stale, workflow runs
+# rules, auto-assignment and SLA.
+ticket_changed: Hook[[int]] = Hook("ticket_changed")
+# The same for tickets committed together (a mail batch, `changes_in_bulk`): each
+# receiver takes them in one go (one Redis round trip, a statement per rule pass).
+tickets_changed: Hook[[list[int]]] = Hook("tickets_changed")
+# Inside the transaction that stored an outbound message: mail gives it its headers and
+# sends it after commit.
+message_queued: Hook[[Message]] = Hook("message_queued")
+# Inside the transaction of an assignment: mail tells the new assignee.
+ticket_assigned: Hook[[Ticket, User, User | None]] = Hook("ticket_assigned")
+# Inside the transaction that stored an internal note: workflow tells @mentioned agents.
+note_added: Hook[[Message]] = Hook("note_added")
+# Inside the transaction that changed a business calendar, or a mailbox's calendar:
+# metrics re-measures the business-time figures of these mailboxes' tickets.
+calendars_changed: Hook[[list[int]]] = Hook("calendars_changed")
+
+ALL: tuple[Hook, ...] = (  # type: ignore[type-arg]
+    ticket_changed,
+    tickets_changed,
+    message_queued,
+    ticket_assigned,
+    note_added,
+    calendars_changed,
+)
