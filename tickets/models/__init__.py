@@ -1,0 +1,86 @@
+"""Mailboxes, teams, people, tickets, messages and the ticket event log.
+
+Ticket rows carry the current state; TicketEvent rows are the append-only history every
+figure is derived from. The services (tickets/services) are the only writers: they keep
+the two in step inside one transaction. Callers import from `tickets.models`; the
+modules beside this file are how it is laid out, not separate APIs.
+"""
+
+from tickets.models.events import ActorKind, EventKind, TicketEvent
+from tickets.models.mailboxes import BusinessCalendar, Mailbox, MailSecurity, _webhook_secret
+from tickets.models.messages import (
+    Attachment,
+    DeliveryStatus,
+    Direction,
+    Message,
+    attachment_path,
+)
+from tickets.models.people import (
+    STAFF_ROLES,
+    Customer,
+    Organization,
+    PastEmail,
+    Role,
+    TandemUserManager,
+    Team,
+    User,
+)
+from tickets.models.tickets import (
+    DONE_STATUSES,
+    EMAIL_MAX_LENGTH,
+    NEXT_DUE,
+    NO_DUE,
+    OPEN_STATUSES,
+    PRIORITY_RANK,
+    SEARCH_MONTH_SECONDS,
+    SLA_COMPLIANCE_COLUMNS,
+    Channel,
+    EqualsAny,
+    Kind,
+    MessageSearchDoc,
+    Priority,
+    Status,
+    Ticket,
+    TicketQuerySet,
+    message_search_doc,
+)
+
+__all__ = [
+    "DONE_STATUSES",
+    "EMAIL_MAX_LENGTH",
+    "NEXT_DUE",
+    "NO_DUE",
+    "OPEN_STATUSES",
+    "PRIORITY_RANK",
+    "SEARCH_MONTH_SECONDS",
+    "SLA_COMPLIANCE_COLUMNS",
+    "STAFF_ROLES",
+    "ActorKind",
+    "Attachment",
+    "BusinessCalendar",
+    "Channel",
+    "Customer",
+    "DeliveryStatus",
+    "Direction",
+    "EqualsAny",
+    "EventKind",
+    "Kind",
+    "MailSecurity",
+    "Mailbox",
+    "Message",
+    "MessageSearchDoc",
+    "Organization",
+    "PastEmail",
+    "Priority",
+    "Role",
+    "Status",
+    "TandemUserManager",
+    "Team",
+    "Ticket",
+    "TicketEvent",
+    "TicketQuerySet",
+    "User",
+    "_webhook_secret",
+    "attachment_path",
+    "message_search_doc",
+]

@@ -1,0 +1,75 @@
+"""The append-only event log every figure is derived from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+from tickets.models.messages import Message
+from tickets.models.people import User
+from tickets.models.tickets import Ticket
+
+if TYPE_CHECKING:
+    pass
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status"
+    PRIORITY = "priority", "Priority"
+    KIND = "kind", "Kind"
+    ASSIGNEE = "assignee", "Assignee"
+    TEAM = "team", "Team"
+    TAGS = "tags", "Tags"
+    SUBJECT = "subject", "Subject"
+    MAILBOX = "mailbox", "Mailbox"
+    CUSTOMER = "customer", "Customer"
+    MESSAGE = "message", "Message"
+    MERGED = "merged", "Merged"
+    LINKED = "linked", "Linked"
+    DELIVERY = "delivery", "Delivery"
+    SLA = "sla", "SLA"
+    RULE = "rule", "Rule"
+    SURVEY = "survey", "Survey"
+
+
+class ActorKind(models.TextChoices):
+    AGENT = "agent", "Agent"
+    CUSTOMER = "customer", "Customer"
+    MAIL = "mail", "Email"
+    RULE = "rule", "Automation rule"
+    SYSTEM = "system", "System"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+
+
+class TicketEvent(models.Model):
+    """Append-only: one row per change to a ticket. Never updated, never deleted by code."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_events"
+    )
+    actor_kind = models.CharField(
+        max_length=16, choices=ActorKind.choices, default=ActorKind.SYSTEM
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            # A ticket's history in order: the activity feed and metric derivation.
+            models.Index(fields=["ticket", "at", "id"], name="event_ticket_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind} {self.before!r} -> {self.after!r}"

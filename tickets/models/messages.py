@@ -1,0 +1,130 @@
+"""The conversation of a ticket: messages (inbound, outbound, notes) and attachments."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tickets.models.people import User
+
+if TYPE_CHECKING:
+    pass
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", "From customer"
+    OUTBOUND = "outbound", "Reply"
+    NOTE = "note", "Internal note"
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", "Not sent by mail"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNDELIVERED = "undelivered", "Bounced"
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    author = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    from_address = models.EmailField(blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = ArrayField(models.CharField(max_length=320), default=list, blank=True)
+    cc = ArrayField(models.CharField(max_length=320), default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text="Sanitized HTML, safe to render.")
+    automatic = models.BooleanField(
+        default=False,
+        help_text="Auto-acknowledgements, survey mails, reminders: not agent replies.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Email threading: Message-ID without angle brackets, and what it replied to.
+    message_id = models.CharField(max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    # What makes an ingested message "the same" on a second delivery (Message-ID per
+    # mailbox, or a content hash); the unique constraint turns retries into no-ops.
+    dedupe_key = models.CharField(max_length=128, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
+    )
+    delivery_error = models.TextField(blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # When a worker claimed the send; the sweeper finds sends stuck in "sending".
+    sending_since = models.DateTimeField(null=True, blank=True)
+
+    search_vector = models.GeneratedField(
+        expression=SearchVector("body_text", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The conversation, oldest first.
+            models.Index(fields=["ticket", "created_at", "id"], name="message_ticket"),
+            # Threading looks up stored Message-IDs from In-Reply-To and References.
+            models.Index(
+                fields=["message_id"], condition=~Q(message_id=""), name="message_message_id"
+            ),
+            # The send queue and the sweeper for sends stuck in progress.
+            models.Index(
+                fields=["delivery_status"],
+                condition=Q(delivery_status__in=["queued", "sending", "failed"]),
+                name="message_delivery_queue",
+            ),
+            # Search is on the GIN index `message_search_dated` over message_search_doc()
+            # (created in migration 0007: an expression index Django cannot describe).
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="message_dedupe_key"
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "external_id"],
+                condition=~Q(external_id=""),
+                name="message_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} on #{self.ticket_id}"
+
+    @property
+    def is_agent_reply(self) -> bool:
+        return self.direction == Direction.OUTBOUND and not self.automatic
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{timezone.now():%Y/%m}/{secrets.token_hex(8)}/{filename[-150:]}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    content_id = models.CharField(max_length=255, blank=True, help_text="For inline cid: images.")
+    inline = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.filename

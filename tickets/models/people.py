@@ -1,0 +1,159 @@
+"""The people of the help desk: staff users with their roles, teams, customers and
+their organizations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models, transaction
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+
+class TandemUserManager(UserManager["User"]):
+    def agents(self) -> QuerySet[User]:
+        return self.filter(role__in=STAFF_ROLES, is_active=True)
+
+    def by_email(self, emails: Iterable[str]) -> dict[str, User]:
+        """The users that addresses name, as ticket history names agents (assignee events,
+        message authors): an address someone had before a change still names them, unless
+        another user has it now. One query, two when some address is no one's today."""
+        wanted = {email for email in emails if email}
+        found = {user.email: user for user in self.filter(email__in=wanted)} if wanted else {}
+        rest = wanted - found.keys()
+        if rest:
+            # The latest owner first: an address can pass from one person to another.
+            for past in (
+                PastEmail.objects.filter(email__in=rest)
+                .select_related("user")
+                .order_by("email", "-changed_at")
+            ):
+                found.setdefault(past.email, past.user)
+        return found
+
+
+class User(AbstractUser):
+    """Anyone who signs in: agents, managers and admins, and customers of the portal."""
+
+    email = models.EmailField("email address", unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    is_away = models.BooleanField(default=False, help_text="Skipped by auto-assignment.")
+    notify_on_assignment = models.BooleanField(default=True)
+    notify_on_customer_reply = models.BooleanField(default=True)
+    # Opt-in: on a busy mailbox every agent of its teams would get each of these.
+    notify_on_unassigned_reply = models.BooleanField(default=False)
+
+    objects = TandemUserManager()
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.MANAGER, Role.ADMIN) or self.is_superuser
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email or self.username
+
+    # What display_name reads (for `.only()` on lists that show names).
+    NAME_FIELDS = ("first_name", "last_name", "email", "username")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved; a changed email address is kept as a PastEmail, because ticket history
+        (and so every figure recomputed from it) names agents by the address they had.
+        Saves of other fields only (update_fields without "email", as sign-in's
+        last_login) cost nothing more."""
+        fields = kwargs.get("update_fields")
+        before = None
+        if self.pk is not None and (fields is None or "email" in fields):
+            before = User.objects.filter(pk=self.pk).values_list("email", flat=True).first()
+        if not before or before == self.email:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            PastEmail.objects.get_or_create(user=self, email=before)
+
+
+class PastEmail(models.Model):
+    """An address a user had before changing it (see User.save and User.objects.by_email)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="past_emails")
+    email = models.EmailField()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "email"], name="past_email_once_per_user")
+        ]
+        indexes = [models.Index(fields=["email"], name="past_email_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} (before {self.changed_at:%Y-%m-%d})"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    shares_tickets = models.BooleanField(
+        default=False, help_text="Members of the organization see each other's tickets."
+    )
+    success_contact = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """Someone who writes to us, identified by email; may also hold a portal account."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or self.email.split("@")[0]).split()[0]
