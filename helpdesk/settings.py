@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "tickets.workflow",
     "kb",
     "portal",
+    # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
+    "bench",
+    "demo",
 ]
 
 MIDDLEWARE = [
