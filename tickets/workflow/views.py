@@ -17,10 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets import presence, selectors
-from tickets.access import get_ticket_for
+from tickets.access import agent_required, get_ticket_for
 from tickets.models import Message, User
 from tickets.services import Actor, InvalidChange
-from tickets.views import agent_required
 from tickets.workflow import automation, collab, sla
 from tickets.workflow.forms import (
     ACTION_VALUES,
