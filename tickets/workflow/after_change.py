@@ -91,7 +91,7 @@ def _after_changes(ids: list[int]) -> None:
     # do commit together, and the after-commit work of what they changed (a follow-up
     # ticket, a raised priority) runs once for all of it, as for a mail batch. A batch
     # where no rule acted commits its claims without waiting for the WAL flush, as one
-    # claim alone does (see automation._CLAIM_NEW_EVENTS_SQL).
+    # claim alone does (see automation/engine.py, _CLAIM_NEW_EVENTS_SQL).
     with transaction.atomic(), services.changes_in_bulk():
         if not automation.run_rules_many(ids):
             with connection.cursor() as cursor:
