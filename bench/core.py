@@ -98,7 +98,7 @@ class Bench:
         return found[:count]
 
     def search_terms(self, count: int) -> list[str]:
-        """Words of the seeded text with realistic selectivity (tickets/bench_seed.py)."""
+        """Words of the seeded text with realistic selectivity (bench/seed.py)."""
         from bench.seed import search_terms
 
         return search_terms(self.random, count)

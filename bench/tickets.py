@@ -80,9 +80,9 @@ def run(bench: Bench) -> None:
         lambda i: _ok(api.get(f"/api/v1/tickets/{numbers[i % len(numbers)]}/")),
     )
     _import(bench)
-    # Team workflow: rules per change and the SLA beat task (tickets/bench_workflow.py).
+    # Team workflow: rules per change and the SLA beat task (bench/workflow.py).
     bench_workflow.run(bench)
-    # Mail in (directory, IMAP, a 25 MB attachment): tickets/mail/bench.py.
+    # Mail in (directory, IMAP, a 25 MB attachment): bench/mail.py.
     mail_bench.run(bench)
 
 
@@ -197,7 +197,7 @@ def _import(bench: Bench) -> None:
         unit="tickets/s",
         target=IMPORT_PER_S,
         note=f"import_lines on {bench.import_tickets:,} generated tickets (4 messages, 3 events, "
-        "1 survey each), in batches (tickets/import_batch.py)",
+        "1 survey each), in batches (importer/batch.py)",
     )
     # Leave the bench database as it was, so runs stay comparable.
     Ticket.objects.filter(external_id__startswith=prefix).delete()

@@ -223,7 +223,7 @@ def _workflow_snapshot(results: list[IngestResult], run_id: str) -> list[Any]:
             if ticket.first_response_due_at
             else None,
             # A batch's rules open their follow-ups together when their pass ends
-            # (tickets/follow_ups.py), so a ticket's link to its follow-up comes after
+            # (tickets/workflow/follow_ups.py), so a ticket's link to its follow-up comes after
             # the other changes of that pass, where alone it comes in the rules' order.
             sorted(
                 [

@@ -1,4 +1,4 @@
-"""History import in batches (tickets/import_batch.py) against the line-by-line path.
+"""History import in batches (importer/batch.py) against the line-by-line path.
 
 The same history is imported twice into one database: once line by line through the
 per-change services (`import_record`, with their after-commit hooks run and each

@@ -3,7 +3,7 @@
 It works on its own database, `<DATABASE NAME>_bench` on the same server unless
 `--database` names another, created and migrated on first use, so benchmarks never
 disturb development or test data. If that database holds fewer than `--tickets`
-tickets in the bench mailboxes, it adds the rest with COPY (tickets/bench_seed.py);
+tickets in the bench mailboxes, it adds the rest with COPY (bench/seed.py);
 `--reseed` empties the ticket tables first.
 
 Sections. Every installed app may ship a module `<app>/bench.py` with

@@ -180,7 +180,7 @@ def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> boo
     for all of them: what a pass reads is one statement for the whole batch (the claim,
     the new customer messages' texts, the customers' recent ticket counts, the tickets a
     rule will act on), and the success follow-ups its rules ask for are opened together
-    when the pass ends (tickets/follow_ups.py). True if any rule acted.
+    when the pass ends (tickets/workflow/follow_ups.py). True if any rule acted.
 
     Between tickets, only the order of passes differs from running each alone: a batch's
     rules see the state after the whole batch (docs/workflow.md)."""
