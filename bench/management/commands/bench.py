@@ -6,11 +6,12 @@ disturb development or test data. If that database holds fewer than `--tickets`
 tickets in the bench mailboxes, it adds the rest with COPY (bench/seed.py);
 `--reseed` empties the ticket tables first.
 
-Sections. Every installed app may ship a module `<app>/bench.py` with
+Sections. Each is a module of this package (bench/tickets.py, kb.py, portal.py,
+metrics.py, listed in SECTIONS) with
 
     def run(bench: bench.core.Bench) -> None: ...
 
-The section's name is the app label; `--only LABEL` runs one. Inside, time latency with
+The section's name is the module's; `--only NAME` runs one. Inside, time latency with
 `bench.measure(name, fn, samples=40, target_ms=...)` (fn(i) is called per sample and
 reported as p50/p95) or throughput with `bench.rate(name, count, seconds, unit=...,
 target=...)`. `bench.agent` / `bench.manager` are seeded users, `bench.client(user)` a
