@@ -22,6 +22,7 @@ from bench import seed as bench_seed
 from bench import workflow as bench_workflow
 from bench.core import Bench
 from importer.lines import import_lines
+from tickets.access import get_ticket_for
 from tickets.models import Ticket
 
 # specs and issue 2: p95 targets at a million tickets, and import throughput.
@@ -120,8 +121,6 @@ def _page(
 
 
 def _selector(bench: Bench, name: str, args: list[Any]) -> Callable[[int], None]:
-    from tickets.access import get_ticket_for
-
     agent = bench.agent
     visible = Ticket.objects.visible_to(agent).select_related("customer", "assignee", "mailbox")
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from kb.models import Article, ArticleFeedback, ArticleStatus, SearchQueryLog
+from kb.search import normalize_query
 from tickets.models import User
 
 ALLOWED_TAGS = {
@@ -120,8 +121,6 @@ def record_feedback(
 
 def log_search(query: str, *, source: str, result_count: int, user: User | None = None) -> None:
     """Remember a search; the ones that found nothing feed the knowledge-base gap report."""
-    from kb.search import normalize_query
-
     text = normalize_query(query)
     if not text:
         return

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 from helpdesk.humanize import ago
+from tickets.mail.imap import poll_status
 from tickets.models import (
     ActorKind,
     Direction,
@@ -198,8 +199,6 @@ def mail_alerts(user: User) -> SafeString:
     """A warning per active mailbox whose last IMAP poll failed, for those who see every
     mailbox (managers and admins; admins get a link to its settings). One small query,
     made only for them."""
-    from tickets.mail.imap import poll_status
-
     failing = (
         Mailbox.objects.filter(is_active=True)
         .exclude(imap_host="")

@@ -18,6 +18,7 @@ from tickets.models import (
     Message,
     Ticket,
 )
+from tickets.workflow import follow_ups
 from tickets.workflow.automation.actions import apply_action
 from tickets.workflow.automation.context import Context, TicketFacts, recent_support_counts
 from tickets.workflow.automation.rules import CachedRule, active_rules
@@ -184,8 +185,6 @@ def run_rules_many(ticket_ids: list[int], *, now: datetime | None = None) -> boo
 
     Between tickets, only the order of passes differs from running each alone: a batch's
     rules see the state after the whole batch (docs/workflow.md)."""
-    from tickets.workflow import follow_ups
-
     claimed = _claim_many(ticket_ids)
     now = now or timezone.now()
     prefetched = _Prefetched.of([b for b in claimed.values() if b.triggers_rules], now)
