@@ -6,8 +6,8 @@ import html
 from typing import Any
 
 import cmarkgfm
-from cmarkgfm.cmark import Options
 import nh3
+from cmarkgfm.cmark import Options
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
