@@ -14,6 +14,7 @@ from kb.models import Article
 from kb.services import render_markdown
 from tests.conftest import Personas, make_ticket
 from tests.kb.factories import make_section
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +59,22 @@ def test_an_article_body_over_the_limit_is_refused_with_a_clear_error(
     assert response.status_code == 422 or response.status_code == 200
     assert "at most 100000 characters" in response.content.decode().replace(",", "")
     assert not Article.objects.exists()
+
+
+def test_the_first_mail_of_an_outreach_is_not_a_reply_and_the_next_one_is(
+    personas: Personas,
+) -> None:
+    ticket = services.open_ticket_for_customer(
+        agent=personas.agent_a,
+        mailbox=personas.mailbox_a,
+        email="renewals@example.test",
+        name="",
+        subject="Your renewal",
+        body_text="Can we help?",
+        outreach=True,
+    )
+    first = ticket.messages.get()
+    assert first.subject.startswith("Your renewal")
+    assert not first.subject.lower().startswith("re:")
+    second = services.reply(ticket, personas.agent_a, "Following up.")
+    assert second.subject.startswith("Re: Your renewal")
