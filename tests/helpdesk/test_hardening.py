@@ -4,16 +4,20 @@ failed before its fix."""
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from kb.models import Article
+from kb.models import Article, ArticleFeedback
 from kb.services import render_markdown
 from tests.conftest import Personas, make_ticket
-from tests.kb.factories import make_section
+from tests.kb.factories import make_article, make_section
 from tickets import services
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +82,40 @@ def test_the_first_mail_of_an_outreach_is_not_a_reply_and_the_next_one_is(
     assert not first.subject.lower().startswith("re:")
     second = services.reply(ticket, personas.agent_a, "Following up.")
     assert second.subject.startswith("Re: Your renewal")
+
+
+def test_an_anonymous_reader_cannot_vote_twice_by_starting_a_new_session() -> None:
+    article = make_article("Reset your password")
+    url = reverse("kb:feedback", args=[article.pk])
+    for _ in range(3):
+        Client().post(url, {"helpful": "yes"}, REMOTE_ADDR="203.0.113.7")  # fresh session
+    Client().post(url, {"helpful": "yes"}, REMOTE_ADDR="198.51.100.2")  # another reader
+    article.refresh_from_db()
+    assert article.helpful_count == 2
+    assert not ArticleFeedback.objects.filter(voter_key__contains="203.0.113.7").exists()
+
+
+def _production_setting(name: str, **env: str) -> str:
+    script = f"from django.conf import settings; print(settings.{name})"
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "SECRET_KEY": "k" * 60,
+        "DEBUG": "0",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_x_forwarded_proto_is_trusted_only_behind_a_proxy_that_sets_it() -> None:
+    assert _production_setting("SECURE_PROXY_SSL_HEADER") == "None"
+    trusted = _production_setting("SECURE_PROXY_SSL_HEADER", TRUST_PROXY_HEADERS="1")
+    assert trusted == "('HTTP_X_FORWARDED_PROTO', 'https')"
