@@ -7,6 +7,7 @@ import base64
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -119,3 +120,23 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_proxy_that_sets_it() -> None
     assert _production_setting("SECURE_PROXY_SSL_HEADER") == "None"
     trusted = _production_setting("SECURE_PROXY_SSL_HEADER", TRUST_PROXY_HEADERS="1")
     assert trusted == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_without_collected_static_files_start_up_says_what_to_run(tmp_path: Path) -> None:
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECRET_KEY": "k" * 60,
+        "DEBUG": "0",
+        "TANDEM_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--tag", "tandem"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "tandem.E001" in result.stderr
+    assert "manage.py collectstatic --no-input" in result.stderr
