@@ -177,6 +177,25 @@ SECURE_CSP = {
 # open per hour before further mail from them is quarantined (0 turns the limit off).
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
 MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)
+# Mail in, safety limits checked before parsing (tickets/mail/limits.py): the parsers'
+# cost grows faster than these inputs, so one hostile message could hold a worker for
+# minutes and gigabytes. Over a limit, a message is quarantined with the limit's name.
+# The defaults let every message of the shared corpus through (the largest: a 210 KB
+# Subject of 3,302 encoded words) and cost the child at most a few seconds and a few
+# hundred MB at the limit (tests/mail/test_hostile.py).
+MAIL_MAX_HEADER_BYTES = env_int("MAIL_MAX_HEADER_BYTES", 512 * 1024)  # a header block
+MAIL_MAX_HEADER_FIELD_BYTES = env_int("MAIL_MAX_HEADER_FIELD_BYTES", 256 * 1024)  # one header
+# Per header block: the parser's memory grows with the square of their number.
+MAIL_MAX_ENCODED_WORDS = env_int("MAIL_MAX_ENCODED_WORDS", 4000)
+MAIL_MAX_HEADER_PARAMETERS = env_int("MAIL_MAX_HEADER_PARAMETERS", 100)  # per header
+MAIL_MAX_PARTS = env_int("MAIL_MAX_PARTS", 1000)
+MAIL_MAX_HTML_BYTES = env_int("MAIL_MAX_HTML_BYTES", 4 * 1024 * 1024)
+MAIL_MAX_HTML_DEPTH = env_int("MAIL_MAX_HTML_DEPTH", 512)
+# Parsing runs in a child process (tickets/mail/sandbox.py) that may grow by this much
+# memory, and spend this much CPU time on one message, before it is stopped and the
+# message is quarantined.
+MAIL_PARSE_MEMORY_BYTES = env_int("MAIL_PARSE_MEMORY_BYTES", 512 * 1024 * 1024)
+MAIL_PARSE_CPU_SECONDS = env_int("MAIL_PARSE_CPU_SECONDS", 10)
 # Mail out: a send that fails for a passing reason is tried again after BASE seconds,
 # doubling up to MAX seconds between tries, for GIVE_UP hours (then a person decides).
 MAIL_SEND_RETRY_BASE_SECONDS = env_int("MAIL_SEND_RETRY_BASE_SECONDS", 30)

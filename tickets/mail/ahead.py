@@ -8,7 +8,8 @@ itself (tests/mail/test_command.py): parsing is a pure function of the bytes.
 
 The second process is forked (it inherits the loaded code and settings, and touches
 nothing but the bytes it is sent); where fork does not exist, or for a single batch,
-parsing stays in this process.
+parsing is driven from this process. Either way each batch is parsed by
+`parse_isolated` (tickets/mail/sandbox.py), in a child with a memory and CPU limit.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain
 
-from tickets.mail.ingest import parse_all
 from tickets.mail.parse import ParsedEmail
+from tickets.mail.sandbox import parse_isolated
 
 log = logging.getLogger(__name__)
 Batch = list[tuple[str, bytes]]
@@ -33,7 +34,7 @@ def _raws(batch: Batch) -> list[bytes]:
 
 
 def parsed_ahead(batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
-    """Each batch of (label, raw bytes) with its messages parsed (`parse_all`), in order;
+    """Each batch of (label, raw bytes) with its messages parsed (`parse_isolated`), in order;
     from the second batch on, parsed in a second process while the caller works."""
     it = iter(batches)
     first = next(it, None)
@@ -42,23 +43,23 @@ def parsed_ahead(batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
     second = next(it, None)
     if second is None or "fork" not in multiprocessing.get_all_start_methods():
         for batch in chain([first] if second is None else [first, second], it):
-            yield batch, parse_all(_raws(batch))
+            yield batch, parse_isolated(_raws(batch))
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        pending: Future[Parsed] | None = pool.submit(parse_all, _raws(second))
-        yield first, parse_all(_raws(first))
+        pending: Future[Parsed] | None = pool.submit(parse_isolated, _raws(second))
+        yield first, parse_isolated(_raws(first))
         current = second
         # `batch` is the one after `current` (None after the last), read only now.
         for batch in chain(it, [None]):
             try:
-                parsed = pending.result() if pending is not None else parse_all(_raws(current))
+                parsed = pending.result() if pending is not None else parse_isolated(_raws(current))
             except BrokenProcessPool:
                 # The second process died (out of memory, killed): parse here from now on.
                 log.warning("the parsing process died; parsing in this process")
-                pending, parsed = None, parse_all(_raws(current))
+                pending, parsed = None, parse_isolated(_raws(current))
             if batch is not None and pending is not None:
-                pending = pool.submit(parse_all, _raws(batch))
+                pending = pool.submit(parse_isolated, _raws(batch))
             yield current, parsed
             if batch is not None:
                 current = batch

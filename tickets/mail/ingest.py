@@ -21,6 +21,7 @@ from django.utils.text import get_valid_filename
 
 from tickets import services
 from tickets.mail import delivery, notify
+from tickets.mail.limits import OverLimit
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.notify import NO_REPLY
 from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
@@ -105,10 +106,10 @@ class _Batch:
 
 def parse_all(raws: Sequence[bytes]) -> list[ParsedEmail | str]:
     """Each message parsed, or why it must be quarantined (needs no database)."""
-    return [_parse(raw) for raw in raws]
+    return [parse_one(raw) for raw in raws]
 
 
-def _parse(raw: bytes) -> ParsedEmail | str:
+def parse_one(raw: bytes) -> ParsedEmail | str:
     """The parsed message, or why it must be quarantined."""
     limit = settings.MAIL_MAX_MESSAGE_BYTES
     if len(raw) > limit:
@@ -117,6 +118,10 @@ def _parse(raw: bytes) -> ParsedEmail | str:
         return parse_message(raw)
     except UnparseableEmail as exc:
         return f"Cannot be parsed: {exc}"
+    except OverLimit as exc:
+        return f"Over a safety limit: {exc}"
+    except MemoryError:
+        raise  # tickets/mail/sandbox.py names the limit
     except Exception as exc:
         logger.exception("parsing failed; quarantining the message")
         return f"Unexpected error while ingesting: {type(exc).__name__}: {exc}"

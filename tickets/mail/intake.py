@@ -33,11 +33,11 @@ from tickets.mail.ingest import (
     Outcome,
     _Batch,
     ingest_guarded,
-    parse_all,
     quarantine,
 )
 from tickets.mail.models import QuarantinedEmail
 from tickets.mail.parse import ParsedEmail
+from tickets.mail.sandbox import parse_isolated
 from tickets.models import Mailbox
 from tickets.rows import NotCovered
 
@@ -65,15 +65,16 @@ def ingest_many(
 ) -> list[IngestResult]:
     """Store raw messages in one transaction; one result per message, in order.
 
-    `parsed`, when the caller has it already, is `parse_all(raws)` (tickets/mail/ahead.py
-    parses the next batch in a second process)."""
+    `parsed`, when the caller has it already, is `parse_isolated(raws)`
+    (tickets/mail/ahead.py parses the next batch while this one is stored)."""
     if retry_of is not None and len(raws) != 1:
         raise ValueError("a quarantine retry ingests exactly one message")
     if not raws:
         return []
     if parsed is None:
-        # Parsing needs no database: done before the transaction opens.
-        parsed = parse_all(raws)
+        # Parsing needs no database: done before the transaction opens, in a child
+        # process that a hostile message cannot take down this one with.
+        parsed = parse_isolated(raws)
     elif len(parsed) != len(raws):
         raise ValueError("one parsed message per raw message")
     with transaction.atomic(), services.changes_in_bulk():
