@@ -34,6 +34,9 @@ app.conf.beat_schedule = {
     # Each active mailbox is fetched by its own mail.poll_mailbox task, so a slow one never
     # holds up the others; this only fans out those whose poll interval is due.
     "mail-poll-mailboxes": {"task": "mail.poll_due_mailboxes", "schedule": 15.0},
+    # Webhook mail is stored before it is ingested: rows whose task was lost (broker
+    # down) or whose worker died are ingested by this.
+    "mail-sweep-inbound": {"task": "mail.sweep_inbound", "schedule": 60.0},
     # The send queue is the database: whatever is due goes out (a task lost with the
     # broker, a retry after a mail server outage).
     "mail-send-due": {"task": "mail_out.send_due", "schedule": 60.0},

@@ -56,3 +56,56 @@ class QuarantinedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject or '(no subject)'} — {self.reason[:60]}"
+
+
+def inbound_path(instance: InboundEmail, filename: str) -> str:
+    return f"inbound/{timezone.now():%Y/%m}/{secrets.token_hex(8)}.eml"
+
+
+class InboundState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    INGESTING = "ingesting", "Ingesting"
+    DONE = "done", "Done"
+
+
+class InboundEmail(models.Model):
+    """A message the inbound webhook received, kept raw until it is ingested.
+
+    The webhook stores the bytes and answers at once; a task ingests them (parsing may
+    take seconds, and a provider's request must not wait on it, nor be lost with a
+    worker). The row is the record: mail.sweep_inbound re-enqueues rows whose task was
+    lost, and a worker claims a row before ingesting it, so a message is ingested once
+    however often its task runs (and ingest itself knows a message it stored).
+    """
+
+    mailbox = models.ForeignKey(
+        "tickets.Mailbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raw = models.FileField(upload_to=inbound_path, max_length=300)
+    # The provider posting the same message again (its retry) is this row again.
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=16, choices=InboundState.choices, default=InboundState.RECEIVED
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(max_length=32, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "inbound email"
+        indexes = [
+            # mail.sweep_inbound: rows not done yet, oldest first.
+            models.Index(
+                fields=["received_at"],
+                name="inbound_pending_received",
+                condition=~models.Q(state="done"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"inbound {self.pk} ({self.state})"

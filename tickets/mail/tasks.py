@@ -4,10 +4,15 @@ IMAP poll reaches too (an auto-acknowledgement is sent)."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from tickets.mail.imap import due_mailbox_ids, poll
+from tickets.mail.inbound import due_inbound_ids, ingest_inbound
 from tickets.models import Mailbox
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="mail.poll_due_mailboxes", ignore_result=True)
@@ -21,3 +26,23 @@ def poll_mailbox(mailbox_id: int) -> None:
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).exclude(imap_host="").first()
     if mailbox is not None:
         poll(mailbox)
+
+
+@shared_task(name="mail.ingest_inbound", ignore_result=True)
+def ingest_inbound_task(entry_id: int) -> None:
+    # Claims the row first: a second run, or one after it is done, does nothing.
+    ingest_inbound(entry_id)
+
+
+@shared_task(name="mail.sweep_inbound", ignore_result=True)
+def sweep_inbound() -> None:
+    for entry_id in due_inbound_ids():
+        enqueue_ingest(entry_id)
+
+
+def enqueue_ingest(entry_id: int) -> None:
+    """The fast path; if the broker is down the row waits for mail.sweep_inbound."""
+    try:
+        ingest_inbound_task.delay(entry_id)
+    except Exception:  # the broker's client raises its own kinds (kombu, redis, OSError)
+        log.warning("could not enqueue inbound mail %s; the sweep will", entry_id, exc_info=True)

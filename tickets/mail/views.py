@@ -8,6 +8,7 @@ import hmac
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,16 +18,9 @@ from django.views.decorators.http import require_POST
 from tickets.access import agent_required, get_ticket_for
 from tickets.mail import sending
 from tickets.mail.forms import NotificationSettingsForm
-from tickets.mail.ingest import Outcome
-from tickets.mail.intake import ingest_message
+from tickets.mail.inbound import accept
+from tickets.mail.tasks import enqueue_ingest
 from tickets.models import Mailbox, Message
-
-STATUS_FOR = {
-    Outcome.NEW_TICKET: 201,
-    Outcome.ADDED: 201,
-    Outcome.DUPLICATE: 200,
-    Outcome.QUARANTINED: 202,
-}
 
 
 def _secret(request: HttpRequest) -> str:
@@ -48,7 +42,9 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 
     The same size limit as IMAP and `ingest_email` (MAIL_MAX_MESSAGE_BYTES, not the
     upload limit: a 25 MB attachment is a third bigger once base64-encoded in a message),
-    read from the stream so Django's in-memory body limit does not apply."""
+    read from the stream so Django's in-memory body limit does not apply. The message is
+    stored and the answer is 202 at once; it becomes a ticket (or a quarantine entry) in
+    the background (tickets/mail/inbound.py), so no message can hold the request."""
     mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
     secret = _secret(request)
     if mailbox is None or not secret or not hmac.compare_digest(secret, mailbox.webhook_secret):
@@ -65,10 +61,14 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
         return _too_large()
     if not raw.strip():
         return JsonResponse({"error": "The request body must be a raw email message."}, status=400)
-    result = ingest_message(raw, mailbox=mailbox, source="webhook")
+    with transaction.atomic():
+        entry, new = accept(raw, mailbox)
+        if new:
+            transaction.on_commit(lambda: enqueue_ingest(entry.pk))
+    detail = "Stored; it is ingested in the background." if new else "Received before."
     return JsonResponse(
-        {"outcome": str(result.outcome), "ticket": result.ticket_id, "detail": result.describe()},
-        status=STATUS_FOR[result.outcome],
+        {"outcome": "accepted" if new else "received before", "id": entry.pk, "detail": detail},
+        status=202,
     )
 
 
