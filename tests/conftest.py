@@ -1,64 +1,18 @@
-"""Shared personas and factories. Real PostgreSQL and Redis, always."""
+"""Shared personas and fixtures. Real PostgreSQL and Redis, always.
+
+The factory functions live in tests/factories.py.
+"""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 
-from tickets import services
-from tickets.models import Customer, Mailbox, Organization, Role, Team, Ticket, User
-
-_seq = itertools.count(1)
-
-
-def make_user(role: str = Role.AGENT, *, teams: list[Team] | None = None, **fields: Any) -> User:
-    n = next(_seq)
-    email = fields.pop("email", f"{role}{n}@staff.test")
-    user = User.objects.create_user(
-        username=email,
-        email=email,
-        password=fields.pop("password", "pass-word-123"),
-        role=role,
-        **fields,
-    )
-    for team in teams or []:
-        team.members.add(user)
-    return user
-
-
-def make_mailbox(*, teams: list[Team] | None = None, **fields: Any) -> Mailbox:
-    n = next(_seq)
-    fields.setdefault("address", f"support{n}@tandem.test")
-    fields.setdefault("name", f"Support {n}")
-    mailbox = Mailbox.objects.create(**fields)
-    for team in teams or []:
-        mailbox.teams.add(team)
-    return mailbox
-
-
-def make_customer(
-    email: str | None = None,
-    *,
-    organization: Organization | None = None,
-    user: bool = False,
-    **fields: Any,
-) -> Customer:
-    email = email or f"customer{next(_seq)}@example.test"
-    customer = Customer.objects.create(email=email, organization=organization, **fields)
-    if user:
-        customer.user = make_user(Role.CUSTOMER, email=email)
-        customer.save(update_fields=["user"])
-    return customer
-
-
-def make_ticket(mailbox: Mailbox, customer: Customer, **fields: Any) -> Ticket:
-    fields.setdefault("subject", f"Problem {next(_seq)}")
-    fields.setdefault("body_text", "Something is broken.")
-    return services.create_ticket(mailbox=mailbox, customer=customer, **fields)
+from tests.factories import make_customer, make_mailbox, make_user
+from tickets.models import Customer, Mailbox, Role, Team, User
 
 
 class Personas:

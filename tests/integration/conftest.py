@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import make_mailbox
+from tests.factories import make_mailbox
 from tickets.mail.dovecot import Dovecot, free_port, running_dovecot
 from tickets.models import Mailbox, MailSecurity
 

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tests.integration.conftest import free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

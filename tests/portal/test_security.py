@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from portal import services as portal_services
-from tests.conftest import Personas, make_customer, make_ticket
-from tests.kb.factories import make_article
+from tests.conftest import Personas
+from tests.factories import make_article, make_customer, make_ticket
 from tickets import services
 from tickets.models import Attachment, Organization, Status, Ticket
 

@@ -13,7 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import Personas, make_customer, make_ticket, make_user
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket, make_user
 from tickets import services
 from tickets.models import EventKind, Role, Team, Ticket, TicketEvent
 from tickets.workflow import assignment
