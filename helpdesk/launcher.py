@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +36,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def database_url(db: Mapping[str, Any]) -> str:
+    """The DATABASE_URL of a Django DATABASES entry, for a child process (a test's worker).
+
+    dj-database-url reads the host back percent-decoded, so a socket directory (the
+    embedded server's, e.g. /work/tandem/var/pg) is encoded whole: left as it is, its
+    slashes would end the host and become the database name.
+    """
+    user = quote(str(db.get("USER") or ""), safe="")
+    if db.get("PASSWORD"):
+        user += ":" + quote(str(db["PASSWORD"]), safe="")
+    host = str(db.get("HOST") or "")
+    if host.startswith("/"):
+        host = quote(host, safe="")
+    elif ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{user}{'@' if user else ''}{host}{port}/{quote(str(db['NAME']), safe='')}"
+
+
 def _start_postgres(database: str) -> str:
     try:
         import pgserver
@@ -50,7 +70,7 @@ def _start_postgres(database: str) -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
-    return f"postgres://postgres@{quote(str(data_dir), safe='')}/{database}"
+    return database_url({"USER": "postgres", "HOST": str(data_dir), "NAME": database})
 
 
 def _start_redis() -> str:

@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 
+from helpdesk.launcher import database_url
 from tests.factories import make_mailbox
 from tickets.mail.dovecot import Dovecot, free_port, running_dovecot
 from tickets.models import Mailbox, MailSecurity
@@ -135,7 +136,7 @@ def worker_env(media: Path) -> dict[str, str]:
     """Environment for a subprocess that must see the test database and media."""
     env = dict(os.environ)
     db = connection.settings_dict
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = database_url(db)
     env["MEDIA_ROOT"] = str(media)
     env["DEBUG"] = "1"
     env["MAIL_SEND_RETRY_BASE_SECONDS"] = "1"

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from helpdesk.launcher import database_url
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket, make_user
 from tickets import services
@@ -92,7 +93,7 @@ def test_round_robin_is_fair_under_two_concurrent_processes(personas: Personas) 
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "PYTHONPATH": str(BASE_DIR),
     }
