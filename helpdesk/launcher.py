@@ -191,22 +191,18 @@ def test(pytest_args: list[str]) -> int:
     base = [PYTHON, "-m", "pytest"]
     if pytest_args:
         return subprocess.run([*base, *pytest_args], cwd=BASE_DIR, env=env, check=False).returncode
-    # Unit tests in parallel first, then the slower tests that start real servers and a
-    # browser, one at a time so that they do not fight over the two cores. The whole run
-    # builds its test databases afresh: a database kept from an earlier run may have lost
-    # the rows data migrations put there (transactional tests flush tables).
-    say("unit tests")
-    unit = subprocess.run(
-        [*base, "--create-db", "-n", "2", "-m", "not e2e and not integration"],
-        cwd=BASE_DIR,
-        env=env,
-        check=False,
+    # Two pytest processes share the two cores for every test but those that start a Celery
+    # worker: unit, integration and browser tests alike, each process on its own copy of
+    # the test database (tests/conftest.py). A Celery worker takes every task queued on the
+    # broker, including those another process's tests queued against their own database,
+    # so the few tests that start one run afterwards, alone.
+    say("unit, integration and browser tests, in two processes")
+    most = subprocess.run(
+        [*base, "-n", "2", "-m", "not celery_worker"], cwd=BASE_DIR, env=env, check=False
     ).returncode
-    say("integration and browser tests")
-    slow = subprocess.run(
-        [*base, "--create-db", "-m", "e2e or integration"], cwd=BASE_DIR, env=env, check=False
-    ).returncode
-    return max(unit, 0 if slow == 5 else slow)
+    say("tests with a real Celery worker, alone")
+    alone = subprocess.run([*base, "-m", "celery_worker"], cwd=BASE_DIR, env=env, check=False)
+    return max(most, 0 if alone.returncode == 5 else alone.returncode)
 
 
 def main() -> None:

@@ -42,6 +42,15 @@ def wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
     raise AssertionError(f"gave up waiting for {what}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A worker consumes the queues of the one broker that every test process shares, so
+    # it would also run tasks that another process's tests queued against their own
+    # database. `make test` runs these tests on their own, after the others.
+    for item in items:
+        if "celery_worker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.celery_worker)
+
+
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
     with running_dovecot() as server:
