@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tickets.models import (
     DONE_STATUSES,
+    MANAGER_ROLES,
     NEXT_DUE,
     NO_DUE,
     OPEN_STATUSES,
@@ -367,7 +368,7 @@ def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
     agents = User.objects.agents()
     if mailbox is not None:
         agents = agents.filter(
-            Q(role__in=("manager", "admin")) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
+            Q(role__in=MANAGER_ROLES) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
         ).distinct()
     return agents.order_by("first_name", "email")
 

@@ -19,7 +19,7 @@ from tickets.forms import NotificationSettingsForm
 from tickets.mail import delivery
 from tickets.mail.ingest import Outcome, ingest_message
 from tickets.models import Mailbox, Message
-from tickets.views import agent_required
+from tickets.permissions import AuthedRequest, agent_required
 
 STATUS_FOR = {
     Outcome.NEW_TICKET: 201,
@@ -74,9 +74,9 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+def retry_delivery(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
     """An agent's retry of a failed send; a no-op (with a note) if it is not failed."""
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    ticket = get_ticket_for(request.user, number, write=True)
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
     if delivery.requeue(message):
         messages.success(request, "Sending again.")
@@ -92,10 +92,10 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 
 
 @agent_required
-def notification_settings(request: HttpRequest) -> HttpResponse:
+def notification_settings(request: AuthedRequest) -> HttpResponse:
     """The agent's own choice of emails about assignments and customer replies."""
     user = request.user
-    form = NotificationSettingsForm(request.POST or None, instance=user)  # type: ignore[arg-type]
+    form = NotificationSettingsForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.instance.save(update_fields=list(form.Meta.fields))
         messages.success(request, "Your email notifications are saved.")

@@ -16,6 +16,7 @@ from tickets.models.messages import (
     attachment_path,
 )
 from tickets.models.people import (
+    MANAGER_ROLES,
     STAFF_ROLES,
     Customer,
     Organization,
@@ -48,6 +49,7 @@ from tickets.models.tickets import (
 __all__ = [
     "DONE_STATUSES",
     "EMAIL_MAX_LENGTH",
+    "MANAGER_ROLES",
     "NEXT_DUE",
     "NO_DUE",
     "OPEN_STATUSES",
