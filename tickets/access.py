@@ -1,4 +1,5 @@
-"""The one way user-facing code loads a ticket: permission rule applied, 404 otherwise."""
+"""The one way user-facing code loads a ticket: permission rule applied, 404 otherwise.
+(Who may open the agent workspace's views at all is tickets.permissions.)"""
 
 from django.http import Http404
 

@@ -10,12 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.mail import mixed_messages
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets import services
 from tickets.mail import bulk, ingest
-from tickets.mail.bench import mixed_messages
-from tickets.mail.ingest import IngestResult, Outcome, chunked, ingest_many, ingest_message
+from tickets.mail.ingest import IngestResult, Outcome
+from tickets.mail.intake import chunked, ingest_many, ingest_message
 from tickets.mail.models import QuarantinedEmail
 from tickets.models import Attachment, Customer, EventKind, Message, Ticket
 from tickets.workflow import after_change, automation, sla

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench import workflow as bench_workflow
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import bench_workflow, services
+from tickets import services
 from tickets.models import Direction, Kind, Organization, Priority, Status, Ticket
 from tickets.services import Actor
 from tickets.workflow import automation

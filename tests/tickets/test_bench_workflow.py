@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from helpdesk.benchmarking import Bench
+from bench import workflow as bench_workflow
+from bench.core import Bench
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import bench_workflow
 from tickets.models import Ticket, TicketEvent
 from tickets.workflow.models import AutomationRule, SlaAlert, SlaPolicy
 

@@ -18,9 +18,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from importer.lines import LineRejected, Lookups, import_lines, import_record
 from metrics.models import SurveyResponse, TicketFigures, TicketStateSpan
 from metrics.services import refresh_ticket_figures
-from tickets.importer import LineRejected, Lookups, import_lines, import_record
 from tickets.models import Customer, Message, Team, Ticket, TicketEvent, User
 from tickets.workflow import automation, sla
 from tickets.workflow.models import AssignmentPolicy, AutomationRule, RuleCursor, SlaPolicy

@@ -32,15 +32,10 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from helpdesk.humanize import ago
 from tickets.mail import redis
-from tickets.mail.ingest import (
-    BATCH_BYTES,
-    HEADERS_ONLY,
-    IngestResult,
-    chunked,
-    ingest_many,
-    quarantine,
-)
+from tickets.mail.ingest import BATCH_BYTES, HEADERS_ONLY, IngestResult, quarantine
+from tickets.mail.intake import chunked, ingest_many
 from tickets.mail.parse import parse_message
 from tickets.models import Mailbox, MailSecurity
 
@@ -282,8 +277,6 @@ def poll(mailbox: Mailbox) -> FetchSummary | None:
 
 def poll_status(mailbox: Mailbox) -> str:
     """The last poll in words: "Worked 3 minutes ago.", or why and since when it fails."""
-    from tickets.templatetags.tandem import ago
-
     polled = mailbox.imap_polled_at
     if not mailbox.imap_host:
         return "No IMAP server: mail comes by webhook or command."

@@ -15,9 +15,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from tickets.access import get_ticket_for
-from tickets.forms import NotificationSettingsForm
-from tickets.mail import delivery
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail import sending
+from tickets.mail.forms import NotificationSettingsForm
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message
 from tickets.models import Mailbox, Message
 from tickets.permissions import AuthedRequest, agent_required
 
@@ -78,7 +79,7 @@ def retry_delivery(request: AuthedRequest, number: int, message_id: int) -> Http
     """An agent's retry of a failed send; a no-op (with a note) if it is not failed."""
     ticket = get_ticket_for(request.user, number, write=True)
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
-    if delivery.requeue(message):
+    if sending.requeue(message):
         messages.success(request, "Sending again.")
     else:
         messages.info(request, "This message is not waiting for a retry.")

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.benchmarking import Bench
+from bench.core import Bench
 from kb.models import Article, ArticleStatus, Category, Section, Visibility
 from kb.search import search_articles
 

@@ -79,7 +79,7 @@ def run(bench: Any) -> None:
 
 
 def _rules_per_change(bench: Any) -> None:
-    from helpdesk.benchmarking import Result
+    from bench.core import Result
 
     created = AutomationRule.objects.bulk_create(_bench_rules())
     automation.rules_changed()
@@ -121,7 +121,7 @@ def _rules_per_change(bench: Any) -> None:
 
 
 def _sla_beat(bench: Any) -> None:
-    from helpdesk.benchmarking import Result
+    from bench.core import Result
 
     now = timezone.now()
     policy = SlaPolicy.objects.create(

@@ -1,4 +1,5 @@
-"""Links into the portal that other apps put into e-mail."""
+"""Absolute links to a ticket that mail and notices carry: the customer's page in the
+portal (by URL name; the core does not import the portal)."""
 
 from __future__ import annotations
 

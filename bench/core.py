@@ -99,7 +99,7 @@ class Bench:
 
     def search_terms(self, count: int) -> list[str]:
         """Words of the seeded text with realistic selectivity (tickets/bench_seed.py)."""
-        from tickets.bench_seed import search_terms
+        from bench.seed import search_terms
 
         return search_terms(self.random, count)
 

@@ -292,11 +292,11 @@ class Command(BaseCommand):
 
     def _extras(self) -> None:
         """Demo data of the other apps (knowledge base, surveys), where they provide it."""
-        from kb.demo import load_demo_articles
+        from demo.kb import load_demo_articles
 
         load_demo_articles(User.objects.get(username=f"agent@{DEMO_DOMAIN}"), random.Random(11))
 
-        from metrics.demo import seed_surveys
+        from demo.metrics import seed_surveys
 
         # Survey answers for solved tickets and NPS for some customers, then every ticket's
         # figures, so the dashboards have something to show on first start.

@@ -17,10 +17,11 @@ from typing import Any
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from helpdesk.benchmarking import Bench
-from tickets import bench_seed, bench_workflow
-from tickets.importer import import_lines
-from tickets.mail import bench as mail_bench
+from bench import mail as mail_bench
+from bench import seed as bench_seed
+from bench import workflow as bench_workflow
+from bench.core import Bench
+from importer.lines import import_lines
 from tickets.models import Ticket
 
 # specs and issue 2: p95 targets at a million tickets, and import throughput.

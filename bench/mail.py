@@ -26,10 +26,10 @@ from pathlib import Path
 from django.core.management import call_command
 from django.test import override_settings
 
-from helpdesk.benchmarking import Bench
+from bench.core import Bench
 from tickets.mail.dovecot import running_dovecot
 from tickets.mail.imap import fetch_mailbox
-from tickets.mail.ingest import ingest_message
+from tickets.mail.intake import ingest_message
 from tickets.models import ActorKind, Mailbox, MailSecurity, TicketEvent
 from tickets.workflow import automation
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.benchmarking import Bench
-from tickets import bench_seed
+from bench import seed as bench_seed
+from bench.core import Bench
 from tickets.models import Customer, Direction, Message, Role, Ticket, User
 
 REQUESTS_MS = 40  # issue 4: "My requests" p95 for a customer with 500 tickets in 1M

@@ -19,15 +19,12 @@ open counts depend on each earlier ticket being committed alone).
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import JSONField, Model
+from django.db import transaction
 
 from helpdesk.instances import unsaved
 from metrics.hooks import figures_written
@@ -46,16 +43,13 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.rows import NotCovered, copy_rows, reserve_ids
 from tickets.services import IMPORT, Actor
 from tickets.workflow import automation, sla
 from tickets.workflow.models import AssignmentPolicy
 
 if TYPE_CHECKING:
-    from tickets.importer import Lookups, TicketPlan
-
-
-class NotCovered(Exception):
-    """A batch the bulk path does not replay exactly; import it line by line instead."""
+    from importer.lines import Lookups, TicketPlan
 
 
 @dataclass
@@ -76,8 +70,8 @@ def import_plans(plans: list[TicketPlan], lookups: Lookups) -> list[Ticket]:
         teams = {name: lookups.team(name) for name in {p.team_name for p in plans if p.team_name}}
         customers = _customers(plans)
         # Numbers and ids drawn up front, so messages and events can point at them.
-        ticket_numbers = iter(_reserve(Ticket, len(plans)))
-        ids = iter(_reserve(Message, sum(s.message is not None for p in plans for s in p.steps)))
+        ticket_numbers = iter(reserve_ids(Ticket, len(plans)))
+        ids = iter(reserve_ids(Message, sum(s.message is not None for p in plans for s in p.steps)))
         replays = [
             _replay(plan, customer, teams.get(plan.team_name or ""), lookups, ticket_numbers, ids)
             for plan, customer in zip(plans, customers, strict=True)
@@ -87,10 +81,10 @@ def import_plans(plans: list[TicketPlan], lookups: Lookups) -> list[Ticket]:
         calendar_of = sla.calendar_per_mailbox()
         for ticket in tickets:
             sla.apply_due_times(ticket, calendar_of)
-        _copy(tickets)
-        _copy([m for replay in replays for m in replay.messages])
-        _copy([e for replay in replays for e in replay.events], with_pk=False)
-        _copy([a for replay in replays for a in replay.answers], with_pk=False)
+        copy_rows(tickets)
+        copy_rows([m for replay in replays for m in replay.messages])
+        copy_rows([e for replay in replays for e in replay.events], with_pk=False)
+        copy_rows([a for replay in replays for a in replay.answers], with_pk=False)
         numbers = [ticket.pk for ticket in tickets]
         automation.mark_events_seen(numbers)
         refresh_figures_of(numbers)
@@ -172,51 +166,6 @@ def _replay(
         link = SurveyLink(survey.kind, customer, ticket)
         events.append(answers_event(link, scores, survey.comment, survey.at))
     return _Replayed(ticket, messages, events, answers)
-
-
-def _reserve(model: type[Model], count: int) -> list[int]:
-    """`count` new values of the model's primary key sequence, in increasing order."""
-    meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, count],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
-
-def _copy(rows: list[Any], *, with_pk: bool = True) -> None:
-    """Save new instances of one model with COPY, with the values `save()` would write
-    (generated columns fill themselves; without `with_pk`, the sequence numbers rows in
-    list order). psycopg adapts text, numbers, aware datetimes and lists as they are; JSON
-    values go as their text, as `JSONField` writes them (`json.dumps`, None as NULL)."""
-    if not rows:
-        return
-    meta = rows[0]._meta
-    db = connections[DEFAULT_DB_ALIAS]
-    fields = [f for f in meta.concrete_fields if not f.generated and (with_pk or not f.primary_key)]
-    values_of = attrgetter(*(f.attname for f in fields))
-    json_columns = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
-    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
-    statement = f"COPY {meta.db_table} ({columns}) FROM STDIN"
-    # COPY goes to psycopg's own cursor: without the wrapper its errors (a NUL in a text)
-    # would not be Django's DatabaseError, which sends the batch down the per-line path.
-    with db.wrap_database_errors, db.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            values = values_of(row)
-            copy.write_row(_json_as_text(values, json_columns) if json_columns else values)
-
-
-# What `json.dumps(value)` calls, without its per-call argument checks.
-_json_encode = json.JSONEncoder().encode
-
-
-def _json_as_text(values: tuple[Any, ...], json_columns: list[int]) -> list[Any]:
-    text = list(values)
-    for i in json_columns:
-        if text[i] is not None:
-            text[i] = _json_encode(text[i])
-    return text
 
 
 def answer_link(

@@ -19,7 +19,7 @@ from metrics.services import recompute_all, refresh_ticket_figures
 from tickets.models import Ticket
 
 if TYPE_CHECKING:
-    from helpdesk.benchmarking import Bench
+    from bench.core import Bench
 
 RECOMPUTE_TARGET_SECONDS = 600
 ONE_MILLION = 1_000_000

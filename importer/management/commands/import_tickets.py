@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tickets.importer import LineError, import_lines, open_source
+from importer.lines import LineError, import_lines, open_source
 
 
 class Command(BaseCommand):
