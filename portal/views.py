@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.ratelimit import RateLimited
 from kb.access import get_article_for
 from kb.search import search_articles
 from portal import selectors, services
 from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
-from portal.ratelimit import RateLimited
 from tickets.access import get_ticket_for
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 from tickets.workflow.collab import merged_target
