@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
+from bench.seed import search_terms
 from tickets.models import Ticket, User
 
 
@@ -98,9 +99,7 @@ class Bench:
         return found[:count]
 
     def search_terms(self, count: int) -> list[str]:
-        """Words of the seeded text with realistic selectivity (tickets/bench_seed.py)."""
-        from bench.seed import search_terms
-
+        """Words of the seeded text with realistic selectivity (bench/seed.py)."""
         return search_terms(self.random, count)
 
     # --- measuring -----------------------------------------------------------------------

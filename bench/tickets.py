@@ -22,6 +22,7 @@ from bench import seed as bench_seed
 from bench import workflow as bench_workflow
 from bench.core import Bench
 from importer.lines import import_lines
+from tickets.access import get_ticket_for
 from tickets.models import Ticket
 
 # specs and issue 2: p95 targets at a million tickets, and import throughput.
@@ -80,9 +81,9 @@ def run(bench: Bench) -> None:
         lambda i: _ok(api.get(f"/api/v1/tickets/{numbers[i % len(numbers)]}/")),
     )
     _import(bench)
-    # Team workflow: rules per change and the SLA beat task (tickets/bench_workflow.py).
+    # Team workflow: rules per change and the SLA beat task (bench/workflow.py).
     bench_workflow.run(bench)
-    # Mail in (directory, IMAP, a 25 MB attachment): tickets/mail/bench.py.
+    # Mail in (directory, IMAP, a 25 MB attachment): bench/mail.py.
     mail_bench.run(bench)
 
 
@@ -120,8 +121,6 @@ def _page(
 
 
 def _selector(bench: Bench, name: str, args: list[Any]) -> Callable[[int], None]:
-    from tickets.access import get_ticket_for
-
     agent = bench.agent
     visible = Ticket.objects.visible_to(agent).select_related("customer", "assignee", "mailbox")
 
@@ -197,7 +196,7 @@ def _import(bench: Bench) -> None:
         unit="tickets/s",
         target=IMPORT_PER_S,
         note=f"import_lines on {bench.import_tickets:,} generated tickets (4 messages, 3 events, "
-        "1 survey each), in batches (tickets/import_batch.py)",
+        "1 survey each), in batches (importer/batch.py)",
     )
     # Leave the bench database as it was, so runs stay comparable.
     Ticket.objects.filter(external_id__startswith=prefix).delete()

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from bench.core import Result
 from helpdesk.celery import app
 from tickets import services
 from tickets.models import EventKind, Ticket, TicketEvent
@@ -79,8 +80,6 @@ def run(bench: Any) -> None:
 
 
 def _rules_per_change(bench: Any) -> None:
-    from bench.core import Result
-
     created = AutomationRule.objects.bulk_create(_bench_rules())
     automation.rules_changed()
     agent = bench.agent
@@ -121,8 +120,6 @@ def _rules_per_change(bench: Any) -> None:
 
 
 def _sla_beat(bench: Any) -> None:
-    from bench.core import Result
-
     now = timezone.now()
     policy = SlaPolicy.objects.create(
         name=BENCH_TAG, priority="normal", first_response_hours=8, resolution_hours=40

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files served from our own static files: a CDN is blocked by our CSP.
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "helpdesk",
@@ -145,7 +147,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_SSL)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust X-Forwarded-Proto only behind a proxy that sets it (TRUST_PROXY_HEADERS=1): a
+# client that reaches gunicorn directly could otherwise claim https.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_PROXY_HEADERS", False) else None
+)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
@@ -218,6 +224,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, messages, customers, knowledge base and metrics.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models and serializers have a "kind" field with different choices.
     "ENUM_NAME_OVERRIDES": {
         "TicketKindEnum": "tickets.models.Kind",

@@ -7,7 +7,7 @@ imported history yields the same events, and so the same figures, as history liv
 through the UI: line by line through the services (`import_ticket`: create_ticket,
 add_message, update_ticket), or, for runs of ticket lines, in batches that replay each
 history in memory with the services' own functions and write it in bulk
-(tickets/import_batch.py; tests/tickets/test_import_batch.py holds the two paths to the
+(importer/batch.py; tests/tickets/test_import_batch.py holds the two paths to the
 same result). `external_id` (and for people, places and calendars their natural key)
 makes a second import of the same file change nothing. Used by `manage.py
 import_tickets` and by POST /api/v1/import/."""
@@ -74,7 +74,7 @@ def _import_one(record: dict[str, Any], lookups: Lookups) -> str:
         raise LineRejected(f"a value does not fit: {str(exc).splitlines()[0]}") from None
 
 
-# Ticket lines are imported this many at a time (tickets/import_batch.py).
+# Ticket lines are imported this many at a time (importer/batch.py).
 BATCH_SIZE = 250
 
 _Outcome = str | LineRejected

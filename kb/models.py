@@ -83,7 +83,8 @@ class Article(models.Model):
     # The URL carries the id and the slug; the id is what resolves, so a renamed article
     # keeps working at its old address (redirected to the new slug).
     slug = models.SlugField(max_length=200)
-    body_markdown = models.TextField(blank=True)
+    # Forms and the API refuse a longer body; the longest renders in well under a second.
+    body_markdown = models.TextField(blank=True, max_length=100_000)
     body_html = models.TextField(blank=True, help_text="Rendered and sanitized; safe to show.")
     body_text = models.TextField(blank=True, help_text="Plain text: search and snippets.")
     status = models.CharField(

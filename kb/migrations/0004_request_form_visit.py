@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("portal", "0001_initial"),
         ('kb', '0003_title_vector'),
-        ('tickets', '0015_move_mail_and_workflow_out'),
+        ('tickets', '0015_mail_and_rules_apps'),
     ]
 
     # State only: the table was created by the portal's migrations and keeps its name

@@ -50,13 +50,14 @@ def _test_database_url() -> str:
 
 
 @pytest.mark.django_db
-def test_production_settings_pass_check_deploy() -> None:
+def test_production_settings_pass_check_deploy(collected_static: Path) -> None:
     """The environment of .env.example, with a real secret, has nothing to warn about."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "SECRET_KEY": "k" * 20 + "-production-secret-of-more-than-fifty-characters-9f3a",
         "DEBUG": "0",
+        "TANDEM_VAR_DIR": str(collected_static),
         "SECURE_SSL": "1",
         "ALLOWED_HOSTS": "helpdesk.example.com",
         "CSRF_TRUSTED_ORIGINS": "https://helpdesk.example.com",

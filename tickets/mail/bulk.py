@@ -4,7 +4,7 @@
 order (a reply later in the batch threads onto a ticket opened earlier in it), built by
 the services' own functions (`new_ticket`, `created_event`, `new_message`,
 `message_updates`, `conversation_cc`, `apply_changes`), the way history import replays a
-ticket (tickets/import_batch.py). What differs is only how it is written: the threading
+ticket (importer/batch.py). What differs is only how it is written: the threading
 lookups of the whole batch are two queries, the customers one, and the tickets, messages
 and events one COPY each; the tickets that gain a message are locked together and
 updated in one statement.

@@ -36,6 +36,7 @@ from helpdesk.humanize import ago
 from tickets.mail import redis
 from tickets.mail.ingest import BATCH_BYTES, HEADERS_ONLY, IngestResult, quarantine
 from tickets.mail.intake import chunked, ingest_many
+from tickets.mail.outbound import check_smtp
 from tickets.mail.parse import parse_message
 from tickets.models import Mailbox, MailSecurity
 
@@ -330,8 +331,6 @@ def due_mailbox_ids() -> list[int]:
 
 def check_connection(mailbox: Mailbox) -> list[tuple[bool, str]]:
     """Try the mailbox's IMAP and SMTP settings; each line says what worked or failed."""
-    from tickets.mail.outbound import check_smtp
-
     return [check_imap(mailbox), check_smtp(mailbox)]
 
 

@@ -48,19 +48,22 @@ def new_message_id(ticket: Ticket) -> str:
 def prepare_queued(message: Message) -> None:
     """Give a newly queued message its headers before anything is sent."""
     ticket = message.ticket
-    thread = list(
+    conversation = list(
         Message.objects.filter(ticket=ticket)
         .exclude(pk=message.pk)
-        .exclude(message_id="")
+        .exclude(direction=Direction.NOTE)
         .order_by("created_at", "id")
         .values_list("message_id", "direction")
     )
+    thread = [(mid, direction) for mid, direction in conversation if mid]
     customer_ids = [mid for mid, direction in thread if direction == Direction.INBOUND]
+    # The first message of a conversation we start (outreach) is no reply: no "Re:".
+    subject = _reply_subject(ticket.subject) if conversation else ticket.subject
     updates = {
         "message_id": message.message_id or new_message_id(ticket),
         "in_reply_to": message.in_reply_to or (customer_ids[-1] if customer_ids else ""),
         "references": message.references or " ".join(mid for mid, _ in thread[-20:]),
-        "subject": message.subject or subject_with_token(_reply_subject(ticket.subject), ticket.pk),
+        "subject": message.subject or subject_with_token(subject, ticket.pk),
         "to": message.to or [ticket.customer.email],
         "from_address": message.from_address or ticket.mailbox.address,
     }

@@ -14,6 +14,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
+from tickets.mail.imap import poll_status
 from tickets.models import (
     ActorKind,
     Direction,
@@ -196,8 +197,6 @@ def mail_alerts(user: User) -> dict[str, Any]:
     """A warning per active mailbox whose last IMAP poll failed, for those who see every
     mailbox (managers and admins; those who may edit mailboxes get a link to its
     settings). One small query, made only for them."""
-    from tickets.mail.imap import poll_status
-
     failing = (
         Mailbox.objects.filter(is_active=True)
         .exclude(imap_host="")

@@ -3,7 +3,7 @@ has opened repeated support tickets (the built-in rule "three support tickets in
 days", action `open_follow_up`).
 
 `open_success_follow_up` opens one for one ticket, through `create_ticket`. Inside
-`together()` (the rules of a mail batch, tickets/automation.py) the requests are
+`together()` (the rules of a mail batch, tickets/workflow/automation/) the requests are
 collected instead and `open_success_follow_ups` opens them all at the end of the rules'
 pass, with the same rows, in a handful of statements: the customers locked together,
 their earlier follow-ups and recent support tickets read in one query each, and the

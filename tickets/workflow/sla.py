@@ -41,14 +41,8 @@ _policies = VersionedCache("sla-policies", _load_policies)
 
 
 def policies_changed() -> None:
+    """After commit of any change to SLA policies (tickets/workflow/setup.py calls it)."""
     _policies.bump()
-
-
-@transaction.atomic
-def save_policy(policy: SlaPolicy) -> SlaPolicy:
-    policy.save()
-    transaction.on_commit(policies_changed)
-    return policy
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:

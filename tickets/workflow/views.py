@@ -18,7 +18,7 @@ from tickets.access import get_ticket_for
 from tickets.models import Message, User
 from tickets.permissions import AuthedRequest, admin_required, agent_required
 from tickets.services import Actor, InvalidChange
-from tickets.workflow import automation, collab, sla
+from tickets.workflow import automation, collab, setup
 from tickets.workflow.forms import (
     ACTION_VALUES,
     ActionFormSet,
@@ -236,7 +236,7 @@ def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             rule = form.save(commit=False)
             rule.conditions, rule.actions = parsed_c, parsed_a
             with transaction.atomic():
-                automation.save_rule(rule)
+                setup.save_rule(rule)
             messages.success(request, f"Rule “{rule.name}” saved.")
             return redirect("tickets:rules")
         status = 422
@@ -263,7 +263,7 @@ def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     rule.is_active = not rule.is_active
     with transaction.atomic():
-        automation.save_rule(rule)
+        setup.save_rule(rule)
     messages.success(
         request, f"Rule “{rule.name}” {'switched on' if rule.is_active else 'switched off'}."
     )
@@ -275,7 +275,7 @@ def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
 def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     with transaction.atomic():
-        automation.delete_rule(rule)
+        setup.delete_rules([rule])
     messages.success(request, f"Rule “{rule.name}” deleted.")
     return redirect("tickets:rules")
 
@@ -298,7 +298,7 @@ def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
     form = SlaPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        sla.save_policy(form.save(commit=False))
+        setup.save_policy(form.save(commit=False))
         messages.success(
             request, f"SLA policy “{form.instance.name}” saved; new and changed tickets use it."
         )
@@ -313,9 +313,7 @@ def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def sla_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
-    with transaction.atomic():
-        policy.delete()
-        transaction.on_commit(sla.policies_changed)
+    setup.delete_policies([policy])
     messages.success(request, f"SLA policy “{policy.name}” deleted.")
     return redirect("tickets:sla")
 

@@ -3,14 +3,15 @@
 It works on its own database, `<DATABASE NAME>_bench` on the same server unless
 `--database` names another, created and migrated on first use, so benchmarks never
 disturb development or test data. If that database holds fewer than `--tickets`
-tickets in the bench mailboxes, it adds the rest with COPY (tickets/bench_seed.py);
+tickets in the bench mailboxes, it adds the rest with COPY (bench/seed.py);
 `--reseed` empties the ticket tables first.
 
-Sections. Every installed app may ship a module `<app>/bench.py` with
+Sections. Each is a module of this package (bench/tickets.py, kb.py, portal.py,
+metrics.py, listed in SECTIONS) with
 
     def run(bench: bench.core.Bench) -> None: ...
 
-The section's name is the app label; `--only LABEL` runs one. Inside, time latency with
+The section's name is the module's; `--only NAME` runs one. Inside, time latency with
 `bench.measure(name, fn, samples=40, target_ms=...)` (fn(i) is called per sample and
 reported as p50/p95) or throughput with `bench.rate(name, count, seconds, unit=...,
 target=...)`. `bench.agent` / `bench.manager` are seeded users, `bench.client(user)` a
@@ -44,6 +45,9 @@ SECTIONS = ("tickets", "kb", "portal", "metrics")
 
 class Command(BaseCommand):
     help = "Seed a large benchmark database (COPY) and print p50/p95 timings per section."
+    # The checks run on the bench database, once it exists: the database the settings
+    # name may not (only its server is needed).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -62,6 +66,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sections = self._sections(options["only"])
         self._use_bench_database(options["database"])
+        self.check()
         call_command("migrate", interactive=False, verbosity=0)
         self._seed(options["tickets"], reseed=options["reseed"])
         self._analyze()

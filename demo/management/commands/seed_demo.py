@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from demo.kb import load_demo_articles
+from demo.metrics import seed_surveys
 from tickets import calendars, services
 from tickets.models import (
     BusinessCalendar,
@@ -292,11 +294,7 @@ class Command(BaseCommand):
 
     def _extras(self) -> None:
         """Demo data of the other apps (knowledge base, surveys), where they provide it."""
-        from demo.kb import load_demo_articles
-
         load_demo_articles(User.objects.get(username=f"agent@{DEMO_DOMAIN}"), random.Random(11))
-
-        from demo.metrics import seed_surveys
 
         # Survey answers for solved tickets and NPS for some customers, then every ticket's
         # figures, so the dashboards have something to show on first start.
