@@ -177,9 +177,11 @@ SECURE_CSP = {
 # open per hour before further mail from them is quarantined (0 turns the limit off).
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
 MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)
-# Mail out: sends retried with exponential backoff (base seconds, doubling) this many times.
-MAIL_SEND_MAX_RETRIES = env_int("MAIL_SEND_MAX_RETRIES", 6)
+# Mail out: a send that fails for a passing reason is tried again after BASE seconds,
+# doubling up to MAX seconds between tries, for GIVE_UP hours (then a person decides).
 MAIL_SEND_RETRY_BASE_SECONDS = env_int("MAIL_SEND_RETRY_BASE_SECONDS", 30)
+MAIL_SEND_RETRY_MAX_SECONDS = env_int("MAIL_SEND_RETRY_MAX_SECONDS", 900)
+MAIL_SEND_GIVE_UP_HOURS = env_int("MAIL_SEND_GIVE_UP_HOURS", 120)
 
 # Celery: the queues and the beat schedule live in helpdesk/celery.py.
 CELERY_BROKER_URL = REDIS_URL

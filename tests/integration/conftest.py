@@ -79,6 +79,16 @@ class SmtpServer:
     host: str
     port: int
     recorder: Recorder
+    controller: Controller
+
+    def stop(self) -> None:
+        """A mail server outage: nothing listens on the port."""
+        self.controller.stop()
+
+    def restart(self) -> None:
+        """The same server back on the same port, recording where it left off."""
+        self.controller = Controller(self.recorder, hostname=self.host, port=self.port)
+        self.controller.start()
 
 
 @pytest.fixture
@@ -87,8 +97,9 @@ def smtp_server() -> Iterator[SmtpServer]:
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
-    yield SmtpServer("127.0.0.1", port, recorder)
-    controller.stop()
+    server = SmtpServer("127.0.0.1", port, recorder, controller)
+    yield server
+    server.controller.stop()
 
 
 @pytest.fixture
