@@ -19,8 +19,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # refused or dropped connection: OSError, which smtplib's errors are too) or the database
 # (OperationalError); anything else is a bug and fails at once. Exponential backoff with
 # jitter, at most ten minutes apart, five retries; no results kept. Periodic tasks take
-# none (their next run is the retry), nor does mail_out.send_message, whose backoff and
-# cap are settings read when it runs (MAIL_SEND_RETRY_BASE_SECONDS, _MAX_RETRIES).
+# none (their next run is the retry), nor does mail_out.send_message: the database is its
+# queue and its retry schedule (tickets/mail/sending.py).
 TRANSIENT: dict[str, Any] = {
     "autoretry_for": (OSError, OperationalError),
     "retry_backoff": True,
