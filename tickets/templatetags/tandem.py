@@ -241,7 +241,7 @@ def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
         customer=customer.name or customer.email,
         mailbox=ticket.mailbox.name,
         service=_SERVICE if ticket.kind == Kind.SERVICE else "",
-        tags=html_join(html_fill(_TAG, tag=tag) for tag in ticket.tags),
+        tags=html_join(html_fill(_TAG, tag=tag) for tag in ticket.tags) if ticket.tags else "",
         status_label=_STATUS_LABELS.get(ticket.status, ticket.status),
         priority=ticket.priority,
         priority_label=_PRIORITY_LABELS.get(ticket.priority, ticket.priority),
