@@ -323,7 +323,7 @@ def sla_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _editable_canned(user: User, pk: int) -> CannedReply:
     canned = get_object_or_404(CannedReply, pk=pk)
-    if canned.owner_id == user.pk or (canned.owner_id is None and user.sees_everything):
+    if canned.editable_by(user):
         return canned
     raise Http404("No such canned reply")
 
