@@ -25,7 +25,9 @@ def client() -> redis.Redis:
 
 def sender_rate() -> Rate:
     """New tickets from one sender: at most MAIL_RATE_LIMIT_PER_HOUR an hour (0: no limit).
-    `.hit(sender)` counts one; a batch of messages counts with `.batch(senders)`."""
+    `.hit(sender)` counts one; a batch of messages counts with `.batch(senders)`. The hour
+    runs from the sender's first counted ticket, not by the clock, so a storm that spans
+    the top of an hour is not let through twice."""
     return Rate("mail-sender", settings.MAIL_RATE_LIMIT_PER_HOUR, 3600)
 
 
