@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from tests.conftest import Personas, make_user
+from tests.conftest import Personas
+from tests.factories import make_user
 from tickets.models import Role
 from tickets.permissions import is_admin, is_agent, is_customer, is_manager
 
