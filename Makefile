@@ -28,11 +28,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP) ## Start the whole help desk (embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set)
 	$(BIN)/python -m helpdesk.launcher run
 
-test: $(STAMP) ## Run the whole test suite (unit, integration, browser)
+test: $(STAMP) ## Run the whole test suite (unit, integration, browser) in two processes
 	$(BIN)/python -m helpdesk.launcher test
 
 test-fast: $(STAMP) ## Run the unit tests only (no browser, no mail servers)
-	$(BIN)/python -m helpdesk.launcher test -- -m "not e2e and not integration"
+	$(BIN)/python -m helpdesk.launcher test -- -n 2 -m "not e2e and not integration"
 
 bench: $(STAMP) ## Seed large data and print p50/p95 timings (see docs/benchmarks.md)
 	$(BIN)/python -m helpdesk.launcher bench

@@ -18,10 +18,12 @@ from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from helpdesk.html import marked
 from tickets.models import (
     DONE_STATUSES,
+    MANAGER_ROLES,
     NEXT_DUE,
     NO_DUE,
     OPEN_STATUSES,
@@ -367,7 +369,7 @@ def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
     agents = User.objects.agents()
     if mailbox is not None:
         agents = agents.filter(
-            Q(role__in=("manager", "admin")) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
+            Q(role__in=MANAGER_ROLES) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
         ).distinct()
     return agents.order_by("first_name", "email")
 
@@ -452,9 +454,7 @@ class SearchResults:
 
 
 def _highlight(text: str) -> SafeString:
-    """Escape the headline, then turn the sentinel markers into <mark> elements."""
-    # Escaped first: the only markup left is our own <mark> elements.
-    return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))
+    return marked(text, _START, _STOP)
 
 
 def _visibility_sql(user: User) -> tuple[str, list[object]]:
@@ -584,6 +584,6 @@ def _snippets(text: str, ids: list[int]) -> dict[int, tuple[SafeString, SafeStri
         cursor.execute(sql, [text, _SUBJECT_OPTIONS, _HEADLINE_OPTIONS, ids])
         rows = cursor.fetchall()
     return {
-        number: (_highlight(subject), _highlight(snippet) if snippet else mark_safe(""))
+        number: (_highlight(subject), _highlight(snippet) if snippet else SafeString())
         for number, subject, snippet in rows
     }

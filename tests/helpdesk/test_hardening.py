@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from kb.models import Article, ArticleFeedback
 from kb.services import render_markdown
-from tests.conftest import Personas, make_ticket
-from tests.kb.factories import make_article, make_section
+from tests.conftest import Personas
+from tests.factories import make_article, make_section, make_ticket
 from tickets import services
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.integration.conftest import Dovecot, SmtpServer, wait_for
 from tests.mail.conftest import load
 from tickets import services

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tickets import services
 from tickets.models import Attachment, DeliveryStatus, Message
 

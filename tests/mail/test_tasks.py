@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Personas, make_mailbox
+from tests.conftest import Personas
+from tests.factories import make_mailbox
 from tickets.mail import redis, tasks
 from tickets.mail.outbound import retry_delay
 from tickets.models import MailSecurity

@@ -20,7 +20,7 @@ from django.utils.html import linebreaks
 from tickets import notify as agent_notify
 from tickets import services
 from tickets.mail.tokens import subject_with_token
-from tickets.models import Direction, Message, Role, Ticket, User
+from tickets.models import MANAGER_ROLES, Direction, Message, Ticket, User
 
 # Senders nobody reads: an acknowledgement to them would bounce or answer back.
 NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
@@ -94,9 +94,7 @@ def reply_watchers(ticket: Ticket) -> QuerySet[User]:
         return agents.filter(teams=ticket.team_id)
     # Managers and admins see every mailbox; agents those of their teams.
     return agents.filter(
-        Q(role__in=(Role.MANAGER, Role.ADMIN))
-        | Q(is_superuser=True)
-        | Q(teams__mailboxes=ticket.mailbox_id)
+        Q(role__in=MANAGER_ROLES) | Q(is_superuser=True) | Q(teams__mailboxes=ticket.mailbox_id)
     ).distinct()
 
 

@@ -40,6 +40,7 @@ from tickets.models import (
     User,
 )
 from tickets.notify import notify_agents
+from tickets.permissions import is_agent
 from tickets.rows import copy_rows, reserve_ids
 from tickets.services import Actor
 
@@ -105,7 +106,7 @@ def _subject_and_body(
 
 
 def _agent(contact: User | None) -> User | None:
-    return contact if contact and contact.is_agent and contact.is_active else None
+    return contact if is_agent(contact) else None
 
 
 def _announce(follow_up: Ticket, customer: Customer, contact: User | None, body: str) -> None:
