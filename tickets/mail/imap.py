@@ -195,7 +195,8 @@ def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> 
         parsed = parse_message(head)
     except Exception:
         # Read only for the entry's From and Subject: headers it cannot read must not stop
-        # the poll at this UID, or every poll would fail here again.
+        # the poll at this UID, or every poll would fail here again. Parsed here, not in
+        # the sandbox: headers alone are bounded by the limits of tickets/mail/limits.py.
         logger.info("headers of too-large UID %s of %s unreadable", uid, mailbox.address)
         parsed = None
     return quarantine(marker + head, mailbox, note, source="imap", parsed=parsed)
