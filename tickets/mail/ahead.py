@@ -45,10 +45,13 @@ def parsed_ahead(batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
         for batch in chain([first] if second is None else [first, second], it):
             yield batch, parse_isolated(_raws(batch))
         return
+    # Parsed before the pool starts its thread: forking a multi-threaded process can
+    # leave the child a lock that no thread will release.
+    parsed_first = parse_isolated(_raws(first))
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         pending: Future[Parsed] | None = pool.submit(parse_isolated, _raws(second))
-        yield first, parse_isolated(_raws(first))
+        yield first, parsed_first
         current = second
         # `batch` is the one after `current` (None after the last), read only now.
         for batch in chain(it, [None]):
