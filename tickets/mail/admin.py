@@ -1,5 +1,5 @@
-"""Admin pages for mail: mailbox settings with a connection test, and the quarantine
-(list, download, retry)."""
+"""Admin pages for mail: mailbox settings with a connection test, the quarantine (list,
+download, retry) and the webhook's mail waiting to be ingested."""
 
 from __future__ import annotations
 
@@ -18,8 +18,24 @@ from tickets import calendars
 from tickets.mail.imap import check_connection, poll_status
 from tickets.mail.ingest import Outcome
 from tickets.mail.intake import retry_quarantined
-from tickets.mail.models import QuarantinedEmail, QuarantineState
+from tickets.mail.models import InboundEmail, QuarantinedEmail, QuarantineState
 from tickets.models import Mailbox
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Read-only: a row not done a few minutes after it came in means no worker runs the
+    mail_in queue (mail.sweep_inbound enqueues it again every minute)."""
+
+    list_display = ("received_at", "mailbox", "state", "attempts", "outcome", "ticket", "size")
+    list_filter = ("state", "mailbox")
+    fields = readonly_fields = [f.name for f in InboundEmail._meta.fields if f.name != "raw"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(QuarantinedEmail)
