@@ -136,12 +136,12 @@ def test_a_hostile_message_is_quarantined_raw_and_the_next_one_stored(
 ) -> None:
     raw = HOSTILE[name][0]()
     hostile, normal = ingest_many([raw, load("plain.eml")], source="test")
-    assert hostile.outcome == Outcome.QUARANTINED
+    assert hostile.outcome == Outcome.QUARANTINED and hostile.quarantine_id is not None
     assert hostile.reason.startswith("Over a safety limit: ")
     entry = QuarantinedEmail.objects.get(pk=hostile.quarantine_id)
     with entry.raw.open("rb") as kept:
         assert kept.read() == raw
-    assert normal.outcome == Outcome.NEW_TICKET
+    assert normal.outcome == Outcome.NEW_TICKET and normal.ticket_id is not None
     assert Ticket.objects.get(pk=normal.ticket_id).subject == "Printer on floor 3 is jammed"
     # Again (an IMAP poll that failed after parsing): nothing new.
     again = ingest_message(raw, source="test")

@@ -22,7 +22,7 @@ from tickets.models import Message, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def post(client: Client, mailbox_id: int, raw: bytes, secret: str) -> object:
+def post(client: Client, mailbox_id: int, raw: bytes, secret: str) -> Any:
     return client.post(
         f"/mail/inbound/{mailbox_id}/",
         data=raw,

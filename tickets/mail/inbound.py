@@ -93,8 +93,9 @@ def _done(entry: InboundEmail, result: IngestResult) -> None:
         state=InboundState.DONE, outcome=str(result.outcome), ticket_id=result.ticket_id, raw=""
     )
     # The message now lives as a ticket message, in quarantine, or was there already.
-    raw_file = entry.raw
-    transaction.on_commit(lambda: raw_file.storage.delete(raw_file.name))
+    storage, name = entry.raw.storage, entry.raw.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 def due_inbound_ids(limit: int = 500) -> list[int]:
