@@ -162,7 +162,8 @@ def test_hooks_run_once_per_ticket_per_batch(
     personas: Personas, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
     changed: list[int] = []
-    monkeypatch.setattr(services, "tickets_changed", changed.extend)
+    # The after-commit hook of changes_in_bulk calls the events module's function.
+    monkeypatch.setattr(services.events, "tickets_changed", changed.extend)
     with django_capture_on_commit_callbacks(execute=True):
         results = ingest_many([load("plain.eml"), load("reply.eml"), load("latin1_qp.eml")])
     assert results[0].ticket_id == results[1].ticket_id

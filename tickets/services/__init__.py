@@ -1,0 +1,89 @@
+"""Every change to a ticket goes through these functions.
+
+Each one owns its transaction, writes the TicketEvent rows that describe the change, and
+schedules side effects (mail, figures, rules) only after commit. Live changes, API calls,
+email ingest and history import all call the same functions, so imported history yields
+the same events, and therefore the same figures, as history lived through the UI. The
+`at` argument lets import replay a change at its original time.
+"""
+
+from tickets.services.changes import (
+    EDITABLE_FIELDS,
+    InvalidChange,
+    apply_changes,
+    bulk_update,
+    normalize_tags,
+    update_ticket,
+)
+from tickets.services.creation import (
+    create_inbound_ticket,
+    create_ticket,
+    created_event,
+    linked_event,
+    new_inbound_ticket,
+    new_ticket,
+    open_ticket_for_customer,
+)
+from tickets.services.customers import get_or_create_customer, upsert_customers
+from tickets.services.events import (
+    IMPORT,
+    MAIL,
+    SYSTEM,
+    Actor,
+    after_commit,
+    changes_in_bulk,
+    coalesced_changes,
+    new_event,
+    record_event,
+    ticket_changed,
+    tickets_changed,
+)
+from tickets.services.messages import (
+    add_message,
+    add_note,
+    attach_files,
+    conversation_cc,
+    message_event,
+    message_updates,
+    new_message,
+    reply,
+    status_after_message,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "IMPORT",
+    "MAIL",
+    "SYSTEM",
+    "Actor",
+    "InvalidChange",
+    "add_message",
+    "add_note",
+    "after_commit",
+    "apply_changes",
+    "attach_files",
+    "bulk_update",
+    "changes_in_bulk",
+    "coalesced_changes",
+    "conversation_cc",
+    "create_inbound_ticket",
+    "create_ticket",
+    "created_event",
+    "get_or_create_customer",
+    "linked_event",
+    "message_event",
+    "message_updates",
+    "new_event",
+    "new_inbound_ticket",
+    "new_message",
+    "new_ticket",
+    "normalize_tags",
+    "open_ticket_for_customer",
+    "record_event",
+    "reply",
+    "status_after_message",
+    "ticket_changed",
+    "tickets_changed",
+    "update_ticket",
+    "upsert_customers",
+]
