@@ -22,8 +22,8 @@ from portal import selectors, services
 from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
 from portal.ratelimit import RateLimited
 from tickets.access import get_ticket_for
+from tickets.history import merged_target
 from tickets.models import Customer
-from tickets.workflow.collab import merged_target
 
 View = Callable[..., HttpResponse]
 SUGGESTIONS = 5

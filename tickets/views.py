@@ -29,6 +29,7 @@ from tickets.forms import (
     ReplyForm,
     TicketUpdateForm,
 )
+from tickets.history import merged_target
 from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
@@ -197,7 +198,7 @@ def detail(request: HttpRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
     if ticket.merged_into_id:
         # A merged ticket's conversation lives on in the ticket it was merged into.
-        target = collab.merged_target(ticket)
+        target = merged_target(ticket)
         messages.info(request, f"#{ticket.number} was merged into #{target.number}.")
         return redirect("tickets:detail", number=target.number)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils.text import get_valid_filename
 
 from tickets import services
+from tickets.history import continued_ticket
 from tickets.mail import delivery
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
@@ -537,15 +538,6 @@ def customer_address(parsed: ParsedEmail, ours: set[str]) -> tuple[str, str]:
     return "", ""
 
 
-def _resolve(ticket_id: int) -> Ticket | None:
-    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
-    hops = 0
-    while ticket is not None and ticket.merged_into_id is not None and hops < 10:
-        ticket = Ticket.objects.select_related("customer").filter(pk=ticket.merged_into_id).first()
-        hops += 1
-    return ticket
-
-
 def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
     """The ticket this message continues, across all mailboxes, or None for a new one."""
     ids = parsed.thread_ids
@@ -557,16 +549,16 @@ def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
         )
         for message_id in ids:
             if message_id in known:
-                return _resolve(known[message_id])
+                return continued_ticket(known[message_id])
     for address in parsed.recipients:
         number = ticket_from_address(address)
         if number is not None:
-            ticket = _resolve(number)
+            ticket = continued_ticket(number)
             if ticket is not None:
                 return ticket
     number = ticket_from_subject(parsed.subject)
     if number is not None:
-        ticket = _resolve(number)
+        ticket = continued_ticket(number)
         # The subject tag is unsigned: only the ticket's own people may thread by it.
         if ticket is not None and (sender == ticket.customer.email or sender in ticket.cc):
             return ticket

@@ -271,15 +271,6 @@ def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
     return target
 
 
-def merged_target(ticket: Ticket) -> Ticket:
-    """Where a merged ticket's page should redirect: the end of its merged_into chain."""
-    seen = {ticket.pk}
-    while ticket.merged_into_id and ticket.merged_into_id not in seen:
-        seen.add(ticket.merged_into_id)
-        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
-    return ticket
-
-
 @transaction.atomic
 def split_message(message: Message, *, actor: Actor) -> Ticket:
     """Move one message (and its attachments) out into a new ticket linked to the old one."""
