@@ -7,8 +7,6 @@ in the same conversation, with the same events, as an e-mail reply.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
-import os
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -33,7 +31,6 @@ from tickets.mail import notify as mail_notify
 from tickets.models import (
     DONE_STATUSES,
     ActorKind,
-    Attachment,
     Channel,
     Customer,
     Direction,
@@ -190,26 +187,6 @@ def authenticate_customer(email: str, password: str, *, client_ip: str) -> User 
     return user if user.check_password(password) else None
 
 
-def clean_filename(name: str) -> str:
-    name = os.path.basename(name.replace("\\", "/"))
-    name = "".join(ch for ch in name if ch.isprintable()).strip().strip(".")
-    return name[:200] or "attachment"
-
-
-def save_attachments(message: Message, files: Sequence[UploadedFile]) -> list[Attachment]:
-    saved = []
-    for upload in files:
-        filename = clean_filename(upload.name or "")
-        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        attachment = Attachment(
-            message=message, filename=filename, content_type=content_type, size=upload.size or 0
-        )
-        attachment.file.save(filename, upload, save=False)
-        attachment.save()
-        saved.append(attachment)
-    return saved
-
-
 def default_mailbox() -> Mailbox:
     mailbox = Mailbox.objects.filter(is_active=True).order_by("-is_default", "pk").first()
     if mailbox is None:
@@ -272,7 +249,7 @@ def file_request(
         actor=customer_actor(user),
     )
     if files:
-        save_attachments(ticket.messages.get(), files)
+        ticket_services.attach_files(ticket.messages.get(), files)
     now = timezone.now()
     if visit_id:
         RequestFormVisit.objects.filter(
@@ -299,7 +276,7 @@ def reply_to_request(
         from_name=customer.name,
     )
     if files:
-        save_attachments(message, files)
+        ticket_services.attach_files(message, files)
     # Told like a reply by email (after commit: a failed save tells no one).
     mail_notify.customer_replied(message)
     return message

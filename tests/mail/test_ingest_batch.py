@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets import services
-from tickets.mail import bulk, ingest
+from tickets.mail import bulk
 from tickets.mail.bench import mixed_messages
 from tickets.mail.ingest import IngestResult, Outcome, chunked, ingest_many, ingest_message
 from tickets.mail.models import QuarantinedEmail
@@ -117,7 +117,7 @@ def test_a_batch_stores_what_one_by_one_ingest_stores(
 def test_one_failing_message_is_quarantined_alone(
     personas: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows = ingest.attachment_rows
+    rows = services.attachments.attachment_rows
 
     def failing(message: Message, attachments: list[Any]) -> list[Attachment]:
         if message.message_id == "cid-1@customer.test":
@@ -125,7 +125,7 @@ def test_one_failing_message_is_quarantined_alone(
         return rows(message, attachments)
 
     # Fails the batch path and then, message by message, this message alone.
-    monkeypatch.setattr(ingest, "attachment_rows", failing)
+    monkeypatch.setattr(services.attachments, "attachment_rows", failing)
     raws = [load("plain.eml"), load("inline_cid.eml"), load("reply.eml")]
     results = ingest_many(raws)
     assert [r.outcome for r in results] == [Outcome.NEW_TICKET, Outcome.QUARANTINED, Outcome.ADDED]

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from tickets import services
 from tickets.import_batch import NotCovered, _copy, _reserve
-from tickets.mail import ingest, notify, outbound
+from tickets.mail import notify, outbound
 from tickets.mail.ingest import choose_mailbox, customer_address, message_fields
 from tickets.mail.parse import ParsedEmail
 from tickets.mail.redis import SenderCounts
@@ -236,7 +236,7 @@ def store_batch(
         if ticket.pk not in opened:
             _, before = changed.get(ticket.pk, (ticket, set()))
             changed[ticket.pk] = (ticket, before | dirty)
-        attachments += ingest.attachment_rows(message, p.attachments)
+        attachments += services.attachments.attachment_rows(message, p.attachments)
         stored.append(Stored(plan.index, ticket, message, isinstance(plan, _New)))
         if isinstance(plan, _New) and not p.is_automated:
             ack = _acknowledgement(message, at)

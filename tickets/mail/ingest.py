@@ -31,16 +31,15 @@ from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
-from django.utils.text import get_valid_filename
 
 from tickets import services
 from tickets.history import continued_ticket
 from tickets.mail import delivery
 from tickets.mail.models import QuarantinedEmail, QuarantineState
-from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
+from tickets.mail.parse import ParsedEmail, UnparseableEmail, parse_message
 from tickets.mail.redis import over_rate_limit
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
-from tickets.models import Attachment, Direction, Mailbox, Message, Status, Ticket
+from tickets.models import Direction, Mailbox, Message, Status, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -398,7 +397,7 @@ def _store(
             apply_status_rules=not parsed.is_automated,
             **fields,
         )
-        save_attachments(message, parsed.attachments)
+        services.attach_files(message, parsed.attachments)
         _after_customer_message(message, new_ticket=False, parsed=parsed)
         return IngestResult(Outcome.ADDED, ticket_id=ticket.pk, message_pk=message.pk)
 
@@ -414,7 +413,7 @@ def _store(
         ours=ours,
         message_fields={**fields, "automatic": parsed.is_automated},
     )
-    save_attachments(message, parsed.attachments)
+    services.attach_files(message, parsed.attachments)
     _after_customer_message(message, new_ticket=True, parsed=parsed)
     return IngestResult(Outcome.NEW_TICKET, ticket_id=new_ticket.pk, message_pk=message.pk)
 
@@ -455,7 +454,7 @@ def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) ->
             apply_status_rules=False,
             **message_fields(parsed),
         )
-        save_attachments(message, parsed.attachments)
+        services.attach_files(message, parsed.attachments)
         reason = parsed.bounce_diagnostic or parsed.subject or "The message bounced."
         delivery.mark_undelivered(original, reason, bounce=message)
     return IngestResult(Outcome.ADDED, ticket_id=original.ticket_id, message_pk=message.pk)
@@ -473,29 +472,6 @@ def message_fields(parsed: ParsedEmail) -> dict[str, object]:
         "headers": parsed.headers,
         "dedupe_key": parsed.dedupe_key,
     }
-
-
-def attachment_rows(message: Message, attachments: list[ParsedAttachment]) -> list[Attachment]:
-    """The message's attachments, not saved yet (their files are written on save)."""
-    rows = []
-    for item in attachments:
-        stored_name = get_valid_filename(item.filename.rsplit("/", 1)[-1]) or "attachment"
-        rows.append(
-            Attachment(
-                message=message,
-                file=ContentFile(item.content, name=stored_name[-150:]),
-                filename=item.filename[:255] or stored_name,
-                content_type=item.content_type,
-                size=len(item.content),
-                content_id=item.content_id,
-                inline=item.inline,
-            )
-        )
-    return rows
-
-
-def save_attachments(message: Message, attachments: list[ParsedAttachment]) -> None:
-    Attachment.objects.bulk_create(attachment_rows(message, attachments))
 
 
 def choose_mailbox(parsed: ParsedEmail, active: Iterable[Mailbox]) -> Mailbox | None:

@@ -7,6 +7,7 @@ the same events, and therefore the same figures, as history lived through the UI
 `at` argument lets import replay a change at its original time.
 """
 
+from tickets.services.attachments import FilePart, attach_files, attachment_rows
 from tickets.services.changes import (
     EDITABLE_FIELDS,
     InvalidChange,
@@ -41,7 +42,6 @@ from tickets.services.events import (
 from tickets.services.messages import (
     add_message,
     add_note,
-    attach_files,
     conversation_cc,
     message_event,
     message_updates,
@@ -56,12 +56,14 @@ __all__ = [
     "MAIL",
     "SYSTEM",
     "Actor",
+    "FilePart",
     "InvalidChange",
     "add_message",
     "add_note",
     "after_commit",
     "apply_changes",
     "attach_files",
+    "attachment_rows",
     "bulk_update",
     "changes_in_bulk",
     "coalesced_changes",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,6 @@ from helpdesk.instances import unsaved
 from tickets import hooks
 from tickets.models import (
     EMAIL_MAX_LENGTH,
-    Attachment,
     Customer,
     DeliveryStatus,
     Direction,
@@ -27,6 +25,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.services.attachments import attach_files
 from tickets.services.changes import update_ticket
 from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
 
@@ -209,21 +208,6 @@ def reply(
     # Same transaction as the message: the sender, enqueued on commit, sees every file.
     attach_files(message, attachments)
     return message
-
-
-def attach_files(message: Message, files: Iterable[UploadedFile]) -> list[Attachment]:
-    """Store uploaded files on a message, keeping the name people see and its size."""
-    return [
-        Attachment.objects.create(
-            message=message,
-            file=upload,
-            filename=os.path.basename((upload.name or "attachment").replace("\\", "/"))[:255]
-            or "attachment",
-            content_type=(upload.content_type or "application/octet-stream")[:255],
-            size=upload.size or 0,
-        )
-        for upload in files
-    ]
 
 
 def add_note(
