@@ -871,14 +871,23 @@ def _apply_matching(
                 return False
         acted.append(rule.id)
         for action in rule.actions:
-            try:
-                apply_action(rule, ticket, action)
-            except Exception:
-                # A broken action (a deleted team, a closed ticket) must not stop
-                # the other rules or the change that triggered them.
-                log.exception("rule %s action %s failed on #%s", rule.id, action, ticket.pk)
+            _apply_or_log(rule, ticket, action)
         ctx.ticket = TicketFacts.of(ticket)
     return ticket is not None
+
+
+def _apply_or_log(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
+    """Apply one action; a broken action (a deleted team) or one the ticket rules refuse
+    (an assignee who cannot open the ticket, a tag too many) goes to the log and must
+    not stop the other actions and rules, or the change that triggered them."""
+    from tickets.services import InvalidChange
+
+    try:
+        apply_action(rule, ticket, action)
+    except InvalidChange as refusal:
+        log.warning("rule %s action %s refused on #%s: %s", rule.id, action, ticket.pk, refusal)
+    except Exception:
+        log.exception("rule %s action %s failed on #%s", rule.id, action, ticket.pk)
 
 
 _MARK_SEEN_SQL = """
@@ -931,7 +940,7 @@ def apply_scheduled_rule(rule: CachedRule, ticket_id: int, now: datetime) -> int
         ):
             return 0
         for action in rule.actions:
-            apply_action(rule, ticket, action)
+            _apply_or_log(rule, ticket, action)
         RuleApplication.objects.update_or_create(
             rule_id=rule.id, ticket_id=ticket_id, defaults={"applied_at": timezone.now()}
         )
