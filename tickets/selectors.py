@@ -363,12 +363,9 @@ def inbox_counts(user: User) -> InboxCounts:
 
 
 def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
-    """Agents who may hold a ticket: managers and admins, and members of the mailbox's teams."""
-    agents = User.objects.agents()
-    if mailbox is not None:
-        agents = agents.filter(
-            Q(role__in=("manager", "admin")) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
-        ).distinct()
+    """Agents who may hold a ticket of `mailbox` (User.objects.assignable), or any active
+    agent without one, by name."""
+    agents = User.objects.assignable(mailbox.pk) if mailbox is not None else User.objects.agents()
     return agents.order_by("first_name", "email")
 
 

@@ -137,38 +137,35 @@ def bulk(request: HttpRequest) -> HttpResponse:
     tickets = Ticket.objects.visible_to(request.user).filter(pk__in=data["tickets"])  # type: ignore[arg-type]
     action = data["action"]
     changes: dict[str, Any] = {}
-    elsewhere = 0
     if action == "assign":
-        assignee = changes["assignee"] = data["assignee_user"]
-        if assignee is not None:
-            # As on the ticket page: nobody is handed a ticket of a mailbox they do not
-            # work in (they could not open it).
-            allowed = tickets.filter(mailbox__in=selectors.visible_mailboxes(assignee))
-            elsewhere = tickets.count() - allowed.count()
-            tickets = allowed
+        changes["assignee"] = data["assignee_user"]
     elif action in ("status", "kind"):
         changes[action] = data[action]
-    changed, refused = services.bulk_update(
+    result = services.bulk_update(
         tickets.order_by("pk"),
         actor=Actor.agent(request.user),  # type: ignore[arg-type]
         add_tag=data["tag"] if action == "tag" else "",
         **changes,
     )
-    if changed:
-        messages.success(request, f"Updated {_tickets(changed)}.")
-    elif not refused and not elsewhere:
+    if result.changed:
+        messages.success(request, f"Updated {_tickets(result.changed)}.")
+    elif not result.refused:
         messages.info(request, "Nothing to change: the selected tickets already were that way.")
-    if refused:
-        messages.warning(
-            request, f"Left unchanged: {_tickets(refused, 'closed')}, which cannot be reopened."
-        )
-    if elsewhere:
-        messages.warning(
-            request,
-            f"Left unchanged: {_tickets(elsewhere)} in mailboxes "
-            f"{data['assignee_user'].display_name} does not work in.",
-        )
+    for field, count in result.refused.items():
+        messages.warning(request, f"Left unchanged: {_refused(field, count, data)}.")
     return redirect(back)
+
+
+def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
+    """Why the rules left `count` tickets of a bulk change as they were."""
+    if field == "status":
+        return f"{_tickets(count, 'closed')}, which cannot be reopened"
+    if field == "assignee":
+        name = data["assignee_user"].display_name
+        return f"{_tickets(count)} in mailboxes {name} does not work in"
+    if field == "tags":
+        return f"{_tickets(count)}, which would carry more than {services.MAX_TAGS} tags"
+    return f"{_tickets(count)} the change does not apply to"
 
 
 def _tickets(count: int, adjective: str = "") -> str:

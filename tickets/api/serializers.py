@@ -21,10 +21,9 @@ from tickets.models import (
     Ticket,
     User,
 )
-from tickets.selectors import assignable_agents
+from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, clean_tags
 
 MAX_BODY_CHARS = 200_000
-MAX_TAGS = 30
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -109,10 +108,18 @@ class TicketDetailSerializer(TicketSerializer):
 
 def _tags_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(max_length=50, allow_blank=False),
-        max_length=MAX_TAGS,
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH, allow_blank=False),
         required=False,
+        help_text=f"At most {MAX_TAGS} tags once normalized (lower case, hyphens for spaces).",
     )
+
+
+def _valid_tags(value: list[str]) -> list[str]:
+    """The rule every change obeys (services.clean_tags), as this field's error."""
+    try:
+        return clean_tags(value)
+    except InvalidChange as refusal:
+        raise serializers.ValidationError(str(refusal)) from None
 
 
 class TicketCreateSerializer(StrictSerializer):
@@ -130,6 +137,9 @@ class TicketCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.SUPPORT)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     tags = _tags_field()
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return _valid_tags(value)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,24 +169,15 @@ class TicketUpdateSerializer(StrictSerializer):
         queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True),
         allow_null=True,
         required=False,
-        help_text="An agent's email, or null to unassign.",
+        help_text="The email of an agent who works in the ticket's mailbox, or null to unassign.",
     )
     team = serializers.SlugRelatedField(
         slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
     )
     tags = _tags_field()
 
-    def validate_assignee(self, value: User | None) -> User | None:
-        # As on the ticket page: only someone who works in the ticket's mailbox (or sees
-        # everything) may hold it; anyone else could not even open it.
-        ticket: Ticket | None = self.context.get("ticket")
-        if value is None or ticket is None:
-            return value
-        if not assignable_agents(ticket.mailbox).filter(pk=value.pk).exists():
-            raise serializers.ValidationError(
-                f"{value.email} does not work in this ticket's mailbox ({ticket.mailbox.address})."
-            )
-        return value
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return _valid_tags(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

@@ -51,7 +51,7 @@ from tickets.models import (
     Ticket,
     User,
 )
-from tickets.services import Actor, InvalidChange
+from tickets.services import Actor, InvalidChange, StateConflict
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
 
@@ -180,8 +180,8 @@ class TicketViewSet(
             services.update_ticket(
                 ticket, actor=Actor.agent(request.user), **serializer.validated_data
             )
-        except InvalidChange as exc:
-            raise Conflict(str(exc)) from None
+        except InvalidChange as refusal:
+            raise refused(refusal) from None
         ticket = get_ticket_for(request.user, ticket.number)
         return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
 
@@ -243,6 +243,14 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The ticket's state does not allow this change."
     default_code = "conflict"
+
+
+def refused(refusal: InvalidChange) -> exceptions.APIException:
+    """A change the rules refuse: 409 when the ticket's state refuses it, else 400 with
+    the error on the field at fault."""
+    if isinstance(refusal, StateConflict):
+        return Conflict(str(refusal))
+    return exceptions.ValidationError({refusal.field or "non_field_errors": [str(refusal)]})
 
 
 @extend_schema_view(

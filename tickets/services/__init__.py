@@ -10,10 +10,9 @@ the same events, and therefore the same figures, as history lived through the UI
 from tickets.services.attachments import FilePart, attach_files, attachment_rows
 from tickets.services.changes import (
     EDITABLE_FIELDS,
-    InvalidChange,
+    BulkChange,
     apply_changes,
     bulk_update,
-    normalize_tags,
     update_ticket,
 )
 from tickets.services.creation import (
@@ -49,15 +48,29 @@ from tickets.services.messages import (
     reply,
     status_after_message,
 )
+from tickets.services.policy import (
+    MAX_TAGS,
+    TAG_MAX_LENGTH,
+    InvalidChange,
+    StateConflict,
+    check_assignee,
+    check_changes,
+    clean_tags,
+    normalize_tags,
+)
 
 __all__ = [
     "EDITABLE_FIELDS",
     "IMPORT",
     "MAIL",
+    "MAX_TAGS",
     "SYSTEM",
+    "TAG_MAX_LENGTH",
     "Actor",
+    "BulkChange",
     "FilePart",
     "InvalidChange",
+    "StateConflict",
     "add_message",
     "add_note",
     "after_commit",
@@ -66,6 +79,9 @@ __all__ = [
     "attachment_rows",
     "bulk_update",
     "changes_in_bulk",
+    "check_assignee",
+    "check_changes",
+    "clean_tags",
     "coalesced_changes",
     "conversation_cc",
     "create_inbound_ticket",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -10,27 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets import hooks
-from tickets.models import (
-    DONE_STATUSES,
-    OPEN_STATUSES,
-    ActorKind,
-    Status,
-    Ticket,
-    TicketEvent,
-)
+from tickets.models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 from tickets.services.events import SYSTEM, Actor, after_commit, new_event
+from tickets.services.policy import InvalidChange, check_changes
 
 # Fields an agent may change in place, and how each is written into the event log.
 EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject")
-
-
-def normalize_tags(tags: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for tag in tags:
-        cleaned = "-".join(str(tag).strip().lower().split())[:50]
-        if cleaned:
-            seen.setdefault(cleaned, None)
-    return sorted(seen)
 
 
 def _event_value(field: str, value: Any) -> Any:
@@ -41,15 +28,15 @@ def _event_value(field: str, value: Any) -> Any:
     return value
 
 
-class InvalidChange(ValueError):
-    """A change that the ticket's state does not allow (e.g. reopening a closed ticket)."""
-
-
 def apply_changes(
     ticket: Ticket, changes: dict[str, Any], *, actor: Actor, at: datetime
 ) -> tuple[list[TicketEvent], list[str]]:
     """Set `changes` on the ticket in memory: one event (not saved yet) per field that
-    really changed, and the fields to save. Solving and reopening keep `solved_at`."""
+    really changed, and the fields to save. Solving and reopening keep `solved_at`.
+
+    Raises InvalidChange, before setting anything, if the rules refuse one of the changes
+    (tickets/services/policy.py)."""
+    changes = check_changes(ticket, changes, actor.kind)
     events: list[TicketEvent] = []
     update_fields: list[str] = []
     for field, value in changes.items():
@@ -88,7 +75,9 @@ def update_ticket(
     at: datetime | None = None,
     **changes: Any,
 ) -> list[TicketEvent]:
-    """Change any of EDITABLE_FIELDS; one event per field that really changed."""
+    """Change any of EDITABLE_FIELDS; one event per field that really changed.
+
+    Raises InvalidChange, changing nothing, if the rules refuse any of the changes."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"update_ticket cannot change {sorted(unknown)}")
@@ -98,15 +87,6 @@ def update_ticket(
         .select_related("assignee", "team")
         .get(pk=ticket.pk)
     )
-    if "tags" in changes:
-        changes["tags"] = normalize_tags(changes["tags"])
-    if (
-        "status" in changes
-        and locked.status == Status.CLOSED
-        and changes["status"] != Status.CLOSED
-        and actor.kind != ActorKind.IMPORT
-    ):
-        raise InvalidChange("A closed ticket cannot be reopened; a new message opens a follow-up.")
     events, update_fields = apply_changes(locked, changes, actor=actor, at=at)
     TicketEvent.objects.bulk_create(events)
     if "assignee" in update_fields and locked.assignee is not None:
@@ -119,23 +99,32 @@ def update_ticket(
     return events
 
 
+@dataclasses.dataclass
+class BulkChange:
+    """What `bulk_update` did: how many tickets changed, and how many the rules left
+    unchanged, by the field they refused (None for a refusal of no one field)."""
+
+    changed: int = 0
+    refused: Counter[str | None] = dataclasses.field(default_factory=Counter)
+
+
 @transaction.atomic
 def bulk_update(
     tickets: Iterable[Ticket], *, actor: Actor, add_tag: str = "", **changes: Any
-) -> tuple[int, int]:
+) -> BulkChange:
     """Apply one change to many tickets, one event per ticket that really changed.
 
-    Returns (changed, refused): a ticket whose state forbids the change (a closed ticket
-    asked to reopen) is left as it is and counted, the others still change.
+    A ticket the rules refuse the change (a closed ticket asked to reopen, an assignee who
+    cannot open it, a tag too many) is left as it is and counted; the others still change.
     """
-    changed = refused = 0
+    result = BulkChange()
     for ticket in tickets:
         ticket_changes = dict(changes)
         if add_tag:
             ticket_changes["tags"] = [*ticket.tags, add_tag]
         try:
             if update_ticket(ticket, actor=actor, **ticket_changes):
-                changed += 1
-        except InvalidChange:
-            refused += 1
-    return changed, refused
+                result.changed += 1
+        except InvalidChange as refusal:
+            result.refused[refusal.field] += 1
+    return result

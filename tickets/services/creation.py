@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from helpdesk.instances import unsaved
 from tickets.models import (
+    ActorKind,
     Channel,
     Customer,
     Direction,
@@ -25,7 +26,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
-from tickets.services.changes import normalize_tags, update_ticket
+from tickets.services.changes import update_ticket
 from tickets.services.customers import get_or_create_customer
 from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
 from tickets.services.messages import (
@@ -35,6 +36,7 @@ from tickets.services.messages import (
     message_updates,
     new_message,
 )
+from tickets.services.policy import clean_tags, normalize_tags
 
 
 def new_ticket(
@@ -125,9 +127,12 @@ def create_ticket(
 
     `direction` says who initiated it: inbound (the customer wrote) or outbound (an agent
     reached out). With `first_message=False` (history import) messages are added
-    separately with their own timestamps.
+    separately with their own timestamps. Raises InvalidChange, opening nothing, if
+    the rules refuse the tags or the assignee (tickets/services/policy.py).
     """
     at = at or timezone.now()
+    if actor.kind != ActorKind.IMPORT:
+        tags = clean_tags(tags)
     ticket = new_ticket(
         mailbox=mailbox,
         customer=customer,
