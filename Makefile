@@ -34,9 +34,10 @@ test-fast: $(STAMP) ## Run the unit tests only (no browser, no mail servers)
 bench: $(STAMP) ## Seed large data and print p50/p95 timings (see docs/benchmarks.md)
 	$(BIN)/python -m helpdesk.launcher bench
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, and the architecture's import contracts (docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -44,7 +45,7 @@ format: $(STAMP) ## Apply ruff formatting and safe fixes
 
 typecheck: $(STAMP) ## mypy with django-stubs
 	$(BIN)/python -m helpdesk.launcher manage -- check
-	$(BIN)/mypy helpdesk tickets kb portal metrics
+	$(BIN)/mypy helpdesk tickets kb portal metrics importer bench demo
 
 migrate: $(STAMP) ## Apply database migrations
 	$(BIN)/python -m helpdesk.launcher manage -- migrate

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -139,6 +141,14 @@ class BadCursorPagination(CursorPagination):
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        # A cursor that decodes but holds a position the ordering field cannot take
+        # ("p=notadate" for a date) fails when the page is filtered by it.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, TypeError, DataError):
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
 
     def get_page_size(self, request: Any) -> int:

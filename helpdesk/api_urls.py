@@ -9,9 +9,10 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from helpdesk.api import not_found
+from importer.api import ImportView
 from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
-from tickets.api.views import CustomerViewSet, ImportView, TicketViewSet
+from tickets.api.views import CustomerViewSet, TicketViewSet
 
 app_name = "api"
 

@@ -26,7 +26,7 @@ app.conf.beat_schedule = {
     "metrics-sweep-stale-figures": {"task": "metrics.sweep_stale_figures", "schedule": 600.0},
     # NPS: once a day, customers active lately and not asked within NPS_THROTTLE_DAYS.
     "metrics-nps-invitations": {"task": "metrics.send_nps_invitations", "schedule": 86400.0},
-    # Ticket workflow (tickets/tasks.py): scheduled rules, SLA warnings and breaches,
+    # Ticket workflow (tickets/workflow/tasks.py): scheduled rules, SLA warnings and breaches,
     # snoozes ending and follow-up reminders.
     "tickets-scheduled-rules": {"task": "tickets.run_scheduled_rules", "schedule": 300.0},
     "tickets-check-sla": {"task": "tickets.check_sla", "schedule": 60.0},

@@ -3,7 +3,7 @@
 `Model(**values)` walks every field for each instance: it pops the keyword, computes the
 default, and sets related objects through their descriptors (type and router checks).
 That is ~10-20 us an instance, and history import builds ~16 instances per ticket
-(tickets/import_batch.py). `unsaved(Model)` gives a constructor with the same result for
+(importer/batch.py). `unsaved(Model)` gives a constructor with the same result for
 the plain case, with the defaults sorted out once per model: constant ones copied, only
 callable ones (`dict`, `timezone.now`) called per instance.
 tests/test_instances.py holds it to `Model(**values)` field by field.

@@ -44,6 +44,11 @@ INSTALLED_APPS = [
     "tickets.workflow",
     "kb",
     "portal",
+    # History import (manage.py import_tickets, POST /api/v1/import/).
+    "importer",
+    # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
+    "bench",
+    "demo",
 ]
 
 MIDDLEWARE = [

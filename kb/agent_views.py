@@ -18,7 +18,7 @@ from kb.forms import ArticleFilterForm, ArticleForm
 from kb.models import Article
 from kb.reports import knowledge_gap_report
 from kb.search import search_articles
-from tickets.views import agent_required
+from tickets.access import agent_required
 
 REPLY_SUGGESTIONS = 6
 

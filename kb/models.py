@@ -6,6 +6,7 @@ HTML and `body_text` its plain text, which the search vector and the snippets re
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from django.contrib.postgres.indexes import GinIndex
@@ -15,7 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from tickets.models import User
+from tickets.models import Customer, Ticket, User
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -81,7 +82,8 @@ class Article(models.Model):
     # The URL carries the id and the slug; the id is what resolves, so a renamed article
     # keeps working at its old address (redirected to the new slug).
     slug = models.SlugField(max_length=200)
-    body_markdown = models.TextField(blank=True)
+    # Forms and the API refuse a longer body; the longest renders in well under a second.
+    body_markdown = models.TextField(blank=True, max_length=100_000)
     body_html = models.TextField(blank=True, help_text="Rendered and sanitized; safe to show.")
     body_text = models.TextField(blank=True, help_text="Plain text: search and snippets.")
     status = models.CharField(
@@ -214,3 +216,48 @@ class SearchQueryLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query!r} ({self.result_count})"
+
+
+class RequestFormVisit(models.Model):
+    """One customer visit to the portal's request form, from opening it to filing (or leaving).
+
+    A visit where the customer opened a suggested article and never filed is a
+    deflection: the article answered the question before a ticket was needed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, null=True, on_delete=models.SET_NULL, related_name="request_form_visits"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    suggestions_shown = models.PositiveIntegerField(default=0)
+    suggestions_opened = models.PositiveIntegerField(default=0)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    last_opened_article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Kept from when the portal owned it (kb/migrations/0004_request_form_visit.py).
+        db_table = "portal_requestformvisit"
+        indexes = [
+            # Deflection rate over a window of visits.
+            models.Index(fields=["started_at"], name="portal_visit_started"),
+        ]
+        constraints = [
+            # A ticket is filed from at most one visit.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(ticket__isnull=False), name="portal_visit_ticket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"request form visit {self.id}"
+
+    @property
+    def deflected(self) -> bool:
+        return self.first_opened_at is not None and self.ticket_id is None

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.db.models import Count, F, Max, Q
 
-from kb.models import Article, ArticleStatus, SearchQueryLog
+from kb.models import Article, ArticleStatus, RequestFormVisit, SearchQueryLog
 
 # An article needs this many votes before its helpfulness ranks it among the worst.
 MIN_VOTES_FOR_RANKING = 3
@@ -74,8 +74,6 @@ def least_helpful_articles(limit: int = 10) -> list[Article]:
 
 
 def deflection(start: datetime, end: datetime) -> Deflection:
-    from portal.models import RequestFormVisit
-
     figures = RequestFormVisit.objects.filter(started_at__gte=start, started_at__lt=end).aggregate(
         visits=Count("id"),
         opened=Count("id", filter=Q(first_opened_at__isnull=False)),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import markdown
+import cmarkgfm
 import nh3
+from cmarkgfm.cmark import Options
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from kb.models import Article, ArticleFeedback, ArticleStatus, SearchQueryLog
+from kb.search import normalize_query
 from tickets.models import User
 
 ALLOWED_TAGS = {
@@ -32,12 +34,21 @@ ALLOWED_ATTRIBUTES = {
 
 
 def render_markdown(source: str) -> tuple[str, str]:
-    """Markdown to (sanitized HTML, plain text).
+    """Markdown (GitHub's dialect: tables, strikethrough, autolinks) to (sanitized HTML,
+    plain text).
 
-    Markdown passes raw HTML through, so its output is never trusted: nh3 keeps only the
-    tags an article needs (no script, style, iframe, event handlers or javascript: URLs).
+    cmark-gfm parses in time linear in the input: Python-Markdown took 70 s for 8,000
+    "[" characters, enough for one article to hold a web worker. Markdown passes raw
+    HTML through, so its output is never trusted: nh3 keeps only the tags an article
+    needs (no script, style, iframe, event handlers or javascript: URLs).
     """
-    rendered = markdown.markdown(source, extensions=["extra", "sane_lists"])
+    # Raw HTML through (CMARK_OPT_UNSAFE) and no "tagfilter": nh3 below removes what is
+    # not allowed, with its content, rather than showing it escaped as text.
+    rendered = cmarkgfm.markdown_to_html_with_extensions(
+        source,
+        options=Options.CMARK_OPT_UNSAFE,
+        extensions=["table", "strikethrough", "autolink"],
+    )
     safe_html = nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,
@@ -46,7 +57,7 @@ def render_markdown(source: str) -> tuple[str, str]:
         link_rel="noopener noreferrer nofollow",
     )
     text = html.unescape(nh3.clean(safe_html, tags=set()))
-    return safe_html, " ".join(text.split())
+    return safe_html.strip(), " ".join(text.split())
 
 
 @transaction.atomic
@@ -120,8 +131,6 @@ def record_feedback(
 
 def log_search(query: str, *, source: str, result_count: int, user: User | None = None) -> None:
     """Remember a search; the ones that found nothing feed the knowledge-base gap report."""
-    from kb.search import normalize_query
-
     text = normalize_query(query)
     if not text:
         return

@@ -19,7 +19,7 @@ assignee when the survey was answered; tickets created and backlog by the assign
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
 
@@ -518,99 +518,10 @@ def summary(w: Window) -> dict[str, Any]:
 
 def grouped(name: str, w: Window, group: Group) -> dict[Any, dict[str, Any]]:
     """One figure per agent, team, day or week: {key: shaped figure}."""
-    return {key: shape(name, row) for key, row in _fetch(*FIGURES[name](w, group)).items()}
+    return {key: shape(name, row) for key, row in fetch(*FIGURES[name](w, group)).items()}
 
 
-# Drill-down: which tickets stand behind a figure. FCR and reopen narrow the resolution
-# tickets with the same per-ticket columns their rates count.
-DRILL_FIGURES = {
-    "tickets_created": ("tickets_created", ""),
-    "first_response": ("first_response", ""),
-    "resolution": ("resolution", ""),
-    "fcr": ("resolution", "fx.customer_initiated"),
-    "one_touch": ("resolution", "fx.customer_initiated AND fx.one_touch"),
-    "reopen": ("resolution", "fx.reopens >= 1"),
-    "backlog": ("backlog", ""),
-    "csat": ("csat", ""),
-    "ces": ("ces", ""),
-}
-
-
-def drill_down(name: str, w: Window, *, limit: int, offset: int = 0) -> list[int]:
-    """Ticket numbers behind a figure, most recent first, one page of them."""
-    figure, condition = DRILL_FIGURES[name]
-    text, params = FIGURES[figure](w, "rows")
-    sql = f"SELECT d.ticket_id FROM ({text}) d"  # noqa: S608 (fixed fragments)
-    if condition:
-        sql += " JOIN metrics_ticketfigures fx ON fx.ticket_id = d.ticket_id WHERE " + condition
-    sql += " ORDER BY d.at DESC, d.ticket_id DESC LIMIT %s OFFSET %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, offset])
-        return [row[0] for row in cursor.fetchall()]
-
-
-@dataclass
-class Breakdown:
-    """One figure for a dashboard, shaped like summary() and grouped() give it."""
-
-    now: dict[str, Any]
-    previous: dict[str, Any]
-    series: dict[date, dict[str, Any]]
-    agents: dict[int | None, dict[str, Any]] = field(default_factory=dict)
-    teams: dict[int | None, dict[str, Any]] = field(default_factory=dict)
-
-
-def breakdown(name: str, w: Window, bucket: Bucket, *, people: bool = False) -> Breakdown:
-    """This window and the previous one, this window by bucket (and per agent and per team
-    with `people`), in one statement that reads each window's rows once.
-
-    Equal to summary(w), summary(w.previous()), grouped(name, w, bucket) and grouped(name,
-    w, "agent" / "team"): the previous window is the summary's own SQL, this window the
-    same builder grouped by GROUPING SETS.
-    """
-    if name == "backlog":
-        # Backlog at the previous window's end is the series' opening figure, at this
-        # window's end its last bucket.
-        series = _fetch(*backlog_sql(w, bucket))
-        last = max(series)
-        return Breakdown(
-            now={"count": series[last]["count"]},
-            previous={"count": series[last]["opening"]},
-            series={key: shape(name, row) for key, row in series.items()},
-        )
-    if name == "nps":
-        people = False  # asked of a customer: no agent or team
-    before, before_params = FIGURES[name](w.previous(), None)
-    now, now_params = FIGURES[name](w, Sets(bucket=bucket, people=people))
-    keys = "NULL::date AS bucket, " + (
-        "NULL::bigint AS agent, NULL::bigint AS team, " if people else ""
-    )
-    total = 0b11 if people else 0  # `part` of the rows without agent or team
-    text = (
-        f"SELECT false AS current, {keys}{total} AS part, b.* FROM ({before}) b"  # noqa: S608
-        f" UNION ALL SELECT true, n.* FROM ({now}) n"
-    )
-    result = Breakdown(now=shape(name, {}), previous=shape(name, {}), series={})
-    with connection.cursor() as cursor:
-        cursor.execute(text, [*before_params, *now_params])
-        columns = [c.name for c in cursor.description]
-        for values in cursor.fetchall():
-            row = dict(zip(columns, values, strict=True))
-            figure, part = shape(name, row), row["part"]
-            if not row["current"]:
-                result.previous = figure
-            elif row["bucket"] is not None:
-                result.series[row["bucket"]] = figure
-            elif part == total:
-                result.now = figure
-            elif part == 0b01:
-                result.agents[row["agent"]] = figure
-            elif part == 0b10:
-                result.teams[row["team"]] = figure
-    return result
-
-
-def _fetch(text: str, params: list[Any]) -> dict[Any, dict[str, Any]]:
+def fetch(text: str, params: list[Any]) -> dict[Any, dict[str, Any]]:
     """Rows by their first column ("key"), or {None: row} for a single ungrouped row."""
     with connection.cursor() as cursor:
         cursor.execute(text, params)

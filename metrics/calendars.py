@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from metrics.tasks import refresh_mailbox_figures_task
+
 
 def calendars_changed(mailbox_ids: list[int]) -> None:
     """Receiver of `tickets.hooks.calendars_changed`: re-measure after commit."""
-    from metrics.tasks import refresh_mailbox_figures_task
-
     if mailbox_ids:
         transaction.on_commit(lambda: refresh_mailbox_figures_task.delay(mailbox_ids))

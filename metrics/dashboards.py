@@ -2,7 +2,7 @@
 
 Every number comes from metrics.aggregates (the same SQL builders as the summary API), so
 a dashboard and the API never disagree. A page runs a fixed number of queries whatever
-the data: one statement per figure (aggregates.breakdown) gives this window and the
+the data: one statement per figure (metrics/breakdown.py) gives this window and the
 previous one, the chart series and the per-agent and per-team columns.
 """
 
@@ -20,9 +20,10 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from kb.reports import knowledge_gap_report
-from metrics.aggregates import Window, breakdown, drill_down
+from metrics.aggregates import Window
+from metrics.breakdown import breakdown
 from metrics.charts import chart
-from metrics.models import SurveyKind, SurveyResponse, TicketFigures
+from metrics.models import SurveyKind, SurveyResponse
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
 from tickets.workflow.sla import sla_compliance
@@ -553,64 +554,3 @@ def service(form: DashboardFilters) -> dict[str, Any]:
 # The agent a figure counts a ticket for (the agent filter's column), where its row has
 # one; tickets created and the backlog count the assignee at the window's end, which the
 # list shows as the assignee now.
-COUNTED_AGENT = {
-    "first_response": "first_reply_agent",
-    "resolution": "final_solve_assignee",
-    "fcr": "final_solve_assignee",
-    "one_touch": "final_solve_assignee",
-    "reopen": "final_solve_assignee",
-}
-
-
-def counts_an_agent(figure: str) -> bool:
-    """Whether the drill-down's agent column is the agent the figure counts (else the
-    assignee now)."""
-    return figure in COUNTED_AGENT or figure in (SurveyKind.CSAT, SurveyKind.CES)
-
-
-@dataclass
-class DrillRow:
-    figures: TicketFigures
-    answer: SurveyResponse | None
-    agent: User | None  # whom the figure counts this ticket for (COUNTED_AGENT)
-
-
-def drill_rows(figure: str, w: Window, *, page: int, size: int) -> tuple[list[DrillRow], bool]:
-    """One page of the tickets behind a figure, most recent first, with their figures, the
-    agent the figure counts each for and, for CSAT and CES, the answer it counts; and
-    whether a next page exists.
-
-    Three queries: the ticket numbers (aggregates.drill_down), their figures with ticket
-    and agents, and for a survey figure the answers of those tickets with their assignee.
-    """
-    numbers = drill_down(figure, w, limit=size + 1, offset=(page - 1) * size)
-    has_next = len(numbers) > size
-    numbers = numbers[:size]
-    counted = COUNTED_AGENT.get(figure)
-    figures = {
-        f.ticket_id: f
-        for f in TicketFigures.objects.filter(ticket_id__in=numbers).select_related(
-            "ticket", "ticket__assignee", *([counted] if counted else [])
-        )
-    }
-    answers: dict[int, SurveyResponse] = {}
-    if figure in (SurveyKind.CSAT, SurveyKind.CES):
-        answers = {
-            r.ticket_id: r
-            for r in SurveyResponse.objects.filter(
-                ticket_id__in=numbers, kind=figure
-            ).select_related("assignee")
-        }
-    rows = []
-    for number in numbers:
-        if number not in figures:
-            continue
-        f, answer = figures[number], answers.get(number)
-        if counted:
-            agent = getattr(f, counted)
-        elif answer is not None:
-            agent = answer.assignee
-        else:
-            agent = f.ticket.assignee
-        rows.append(DrillRow(f, answer, agent))
-    return rows, has_next

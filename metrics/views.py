@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from metrics import aggregates, dashboards, surveys
+from metrics import aggregates, dashboards, drill, surveys
 from metrics.forms import SurveyForm
 
 
@@ -184,7 +184,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
     """The tickets behind one figure, with the dashboard's window and filters."""
     figure = request.GET.get("figure", "")
     which = "service" if request.GET.get("dashboard") == "service" else "support"
-    if figure not in aggregates.DRILL_FIGURES:
+    if figure not in drill.DRILL_FIGURES:
         return render(request, "metrics/drill.html", {"error": "Unknown figure."}, status=400)
     form = _filters(request)
     kind = "support" if which == "support" else (form.cleaned_data.get("kind") or "all")
@@ -193,14 +193,14 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         return _drill_csv(figure, window)
     page = request.GET.get("page", "1")
     page_number = int(page) if page.isdecimal() and 0 < int(page) < 10_000 else 1
-    rows, has_next = dashboards.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
+    rows, has_next = drill.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
     context = {
         "figure": figure,
         "label": dict(DRILL_LABELS)[figure],
         "definition": dashboards.DEFINITIONS.get(DRILL_DEFINITION.get(figure, figure), ""),
         "rows": rows,
         "survey": figure if figure in ("csat", "ces") else None,
-        "agent_counted": dashboards.counts_an_agent(figure),
+        "agent_counted": drill.counts_an_agent(figure),
         "window": window,
         "days": form.days(),
         "filters": form.chosen(which),
@@ -231,10 +231,10 @@ DRILL_DEFINITION = {"one_touch": "fcr", "tickets_created": "tickets_created"}
 
 def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
     """Every ticket behind a figure (up to EXPORT_ROWS), in the window's clock."""
-    rows, _ = dashboards.drill_rows(figure, window, page=1, size=EXPORT_ROWS)
+    rows, _ = drill.drill_rows(figure, window, page=1, size=EXPORT_ROWS)
     business = window.hours == "business"
     response, writer = _csv_response(f"tickets-{figure}")
-    agent = "agent counted" if dashboards.counts_an_agent(figure) else "assignee now"
+    agent = "agent counted" if drill.counts_an_agent(figure) else "assignee now"
     header = ["ticket", "subject", "status", agent, f"FRT seconds ({window.hours})"]
     header += [f"first resolution seconds ({window.hours})"]
     header += [f"full resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]

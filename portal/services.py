@@ -10,22 +10,19 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from kb.models import Article, SearchSource
+from kb.models import Article, RequestFormVisit, SearchSource
 from kb.search import search_articles
 from kb.services import log_search
-from portal.models import RequestFormVisit, SignInLink
+from portal.models import SignInLink
 from portal.ratelimit import hit
+from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME
+from portal.tasks import send_sign_in_link
 from tickets import services as ticket_services
 from tickets.mail import notify as mail_notify
 from tickets.models import (
@@ -43,7 +40,6 @@ from tickets.models import (
 )
 from tickets.services import Actor
 
-SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)
 # Per address and per client IP, per hour: enough for a lost mail or two, too few to
 # flood someone's inbox or probe many addresses.
 LINKS_PER_ADDRESS = 5
@@ -86,8 +82,6 @@ def request_sign_in_link(email: str, *, client_ip: str) -> None:
         created_at=now,
         expires_at=now + SIGN_IN_LINK_LIFETIME,
     )
-    from portal.tasks import send_sign_in_link
-
     send_sign_in_link.delay_on_commit(customer.pk, token)
 
 
@@ -98,37 +92,12 @@ def _may_use_portal(customer: Customer) -> bool:
     return not User.objects.filter(email__iexact=customer.email).exists()
 
 
-def send_sign_in_email(customer: Customer, token: str) -> None:
-    context = {
-        "customer": customer,
-        "link": f"{settings.SITE_URL}{reverse('portal:redeem', args=[token])}",
-        "minutes": int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60),
-    }
-    subject = render_to_string("portal/email/sign_in-subject.txt", context).strip()
-    mail = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("portal/email/sign_in-body.txt", context),
-        to=[customer.email],
-    )
-    mail.attach_alternative(
-        render_to_string("portal/email/sign_in-body.html", context), "text/html"
-    )
-    mail.send()
-
-
 def valid_sign_in_link(token: str) -> SignInLink | None:
     return (
         SignInLink.objects.select_related("customer")
         .filter(token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-
-
-def delete_old_sign_in_links() -> int:
-    """Links expired more than a day ago: nothing can use them any more."""
-    cutoff = timezone.now() - timedelta(days=1)
-    deleted, _ = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
-    return deleted
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from portal import services
+from portal import sign_in_mail
 from tickets.models import Customer
 
 
@@ -19,9 +19,9 @@ def send_sign_in_link(customer_id: int, token: str) -> None:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         return
-    services.send_sign_in_email(customer, token)
+    sign_in_mail.send_sign_in_email(customer, token)
 
 
 @shared_task(name="portal.delete_old_sign_in_links", ignore_result=True)
 def delete_old_sign_in_links() -> None:
-    services.delete_old_sign_in_links()
+    sign_in_mail.delete_old_sign_in_links()

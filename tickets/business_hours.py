@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
-    from tickets.models import BusinessCalendar, Ticket
+    from tickets.models import BusinessCalendar
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?$")
@@ -288,20 +288,3 @@ def add_business_seconds(
     compiled = compile_calendar(calendar)
     result = compiled.add_us(_aware(start, "start"), round(seconds * _ONE_SECOND_US))
     return result.astimezone(UTC)
-
-
-def default_calendar() -> BusinessCalendar | None:
-    from tickets.models import BusinessCalendar
-
-    return BusinessCalendar.objects.filter(is_default=True).first()
-
-
-def calendar_for_ticket(ticket: Ticket) -> BusinessCalendar | None:
-    """The calendar that applies to a ticket: its mailbox's, else the default, else None.
-
-    None means 24x7; every function here accepts it.
-    """
-    mailbox = ticket.mailbox
-    if mailbox.calendar_id is not None:
-        return mailbox.calendar
-    return default_calendar()

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from tickets import hooks
-from tickets.models import BusinessCalendar, Mailbox
+from tickets.models import BusinessCalendar, Mailbox, Ticket
 
 # What the business-time arithmetic reads of a calendar.
 MEASURED = ("timezone", "hours", "holidays", "is_default")
@@ -65,3 +65,18 @@ def save_mailbox(mailbox: Mailbox, update_fields: list[str] | None = None) -> No
     mailbox.save(update_fields=update_fields)
     if checks_calendar and before != mailbox.calendar_id:
         hooks.calendars_changed([mailbox.pk])
+
+
+def default_calendar() -> BusinessCalendar | None:
+    return BusinessCalendar.objects.filter(is_default=True).first()
+
+
+def calendar_for_ticket(ticket: Ticket) -> BusinessCalendar | None:
+    """The calendar that applies to a ticket: its mailbox's, else the default, else None.
+
+    None means 24x7; every function of tickets/business_hours.py accepts it.
+    """
+    mailbox = ticket.mailbox
+    if mailbox.calendar_id is not None:
+        return mailbox.calendar
+    return default_calendar()

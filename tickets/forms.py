@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.template.defaultfilters import filesizeformat
 
 from tickets.models import (
+    BODY_MAX,
     Channel,
     Kind,
     Mailbox,
@@ -30,7 +31,6 @@ from tickets.selectors import (
 )
 from tickets.services import InvalidChange, clean_tags, normalize_tags
 
-BODY_MAX = 100_000
 BULK_MAX = 500
 CC_MAX = 20
 
@@ -298,19 +298,3 @@ class NewTicketForm(forms.Form):
 
     def clean_tags(self) -> list[str]:
         return _clean_tags(self.cleaned_data["tags"])
-
-
-class NotificationSettingsForm(forms.ModelForm):
-    """The emails an agent chooses to get about their tickets."""
-
-    class Meta:
-        model = User
-        fields = ("notify_on_assignment", "notify_on_customer_reply", "notify_on_unassigned_reply")
-        labels = {
-            "notify_on_assignment": "Someone else assigns me a ticket",
-            "notify_on_customer_reply": "A customer replies on a ticket assigned to me",
-            "notify_on_unassigned_reply": (
-                "A customer replies on an unassigned ticket of my team (or, without a team, "
-                "of a mailbox I work in)"
-            ),
-        }

@@ -59,7 +59,7 @@ SORTS = {
     "priority": "Priority",
     "due": "SLA due soonest",
 }
-# SLA filters (tickets/sla.py stores the due times on the ticket).
+# SLA filters (tickets/workflow/sla.py stores the due times on the ticket).
 SLA_FILTERS = {"overdue": "Overdue", "soon": "Due within an hour", "any": "Has an SLA"}
 # NEXT_DUE, NO_DUE (tickets.models): the next SLA due time, indexed for the "due" sort
 # and the SLA filters.

@@ -1,10 +1,9 @@
-"""Thin Celery tasks for the ticket workflow; the work is in the modules they call."""
+"""Thin Celery tasks of the ticket core; the work is in the modules they call."""
 
 from celery import shared_task
 from django.db import OperationalError
 
-from tickets import notify
-from tickets.workflow import automation, collab, sla
+from tickets import agent_mail
 
 
 @shared_task(
@@ -15,20 +14,4 @@ from tickets.workflow import automation, collab, sla
     ignore_result=True,
 )
 def send_agent_notification(user_ids: list[int], ticket_id: int, headline: str, text: str) -> None:
-    notify.send_notification_now(user_ids, ticket_id, headline, text)
-
-
-@shared_task(name="tickets.run_scheduled_rules", ignore_result=True)
-def run_scheduled_rules() -> None:
-    automation.run_scheduled_rules()
-
-
-@shared_task(name="tickets.check_sla", ignore_result=True)
-def check_sla() -> None:
-    sla.check_sla()
-
-
-@shared_task(name="tickets.wake_snoozed", ignore_result=True)
-def wake_snoozed() -> None:
-    collab.wake_snoozed()
-    collab.send_due_reminders()
+    agent_mail.send_notification_now(user_ids, ticket_id, headline, text)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import selectors, services
-from tickets.access import get_ticket_for
+from tickets.access import agent_required, get_ticket_for
 from tickets.forms import (
     BulkForm,
     InboxFilterForm,
@@ -34,28 +31,11 @@ from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
 
-View = Callable[..., HttpResponse]
-
 COUNTS_TTL = 10
 
 # Attachments of these types are shown in the browser; everything else downloads, so an
 # HTML or SVG file from a stranger never runs in our origin.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
-
-
-def agent_required(view: View) -> View:
-    """Signed-in staff only. Customers are sent to the portal (GET) or get a 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_agent:  # type: ignore[union-attr]
-            if request.method == "GET" and not request.htmx:  # type: ignore[attr-defined]
-                return redirect("/portal/")
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:

@@ -12,7 +12,7 @@ from tests.e2e.conftest import sign_in
 from tests.mail.conftest import load
 from tickets import services
 from tickets.mail import delivery
-from tickets.mail.ingest import ingest_message
+from tickets.mail.intake import ingest_message
 from tickets.models import DeliveryStatus, Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

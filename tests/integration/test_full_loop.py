@@ -84,7 +84,7 @@ def test_worker_retries_a_dropped_send_and_delivers_exactly_once(
     smtp_server: SmtpServer,
     media_root: object,
 ) -> None:
-    from tickets.mail.ingest import ingest_message
+    from tickets.mail.intake import ingest_message
 
     agent = make_user(Role.AGENT)
     ticket = Ticket.objects.get(pk=ingest_message(load("plain.eml"), mailbox=mailbox).ticket_id)

@@ -13,7 +13,7 @@ from tests.integration.conftest import Dovecot, worker_env
 from tests.mail.conftest import load
 from tickets.mail import imap, redis
 from tickets.mail.imap import check_imap, fetch_mailbox
-from tickets.mail.ingest import retry_quarantined
+from tickets.mail.intake import retry_quarantined
 from tickets.mail.models import QuarantinedEmail
 from tickets.models import Mailbox, MailSecurity, Message, Ticket
 
@@ -179,13 +179,13 @@ if point == "after-commit":
     imap.mark_processed = lambda *a, **k: os._exit(9)
 else:
     # Killed inside the batch's transaction, after its tickets were written in it.
-    copy, calls = bulk._copy, []
+    copy, calls = bulk.copy_rows, []
     def dying_copy(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             os._exit(9)
         return copy(*args, **kwargs)
-    bulk._copy = dying_copy
+    bulk.copy_rows = dying_copy
 imap.fetch_mailbox(Mailbox.objects.get(pk=int(sys.argv[2])))
 """
 

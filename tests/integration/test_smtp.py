@@ -14,8 +14,8 @@ from tests.conftest import Personas
 from tests.integration.conftest import SmtpServer
 from tests.mail.conftest import load
 from tickets import services
-from tickets.mail import delivery
-from tickets.mail.ingest import ingest_message
+from tickets.mail import delivery, sending
+from tickets.mail.intake import ingest_message
 from tickets.mail.outbound import TransientSendError, check_smtp, send_message, sweep_stuck_sends
 from tickets.mail.tokens import ticket_from_address
 from tickets.models import Attachment, DeliveryStatus, MailSecurity, Message, Ticket
@@ -94,8 +94,8 @@ def test_permanent_refusal_fails_with_the_servers_words_and_an_agent_can_retry(
     assert reply.delivery_status == DeliveryStatus.FAILED
     assert reply.delivery_error == "The mail server answered 554: 5.7.1 Message rejected as spam"
     smtp_server.recorder.reject_with = ""
-    assert delivery.requeue(reply)
-    assert not delivery.requeue(reply)  # already queued: a double click does nothing
+    assert sending.requeue(reply)
+    assert not sending.requeue(reply)  # already queued: a double click does nothing
     assert send_message(reply.pk) == "sent"
     assert len(smtp_server.recorder.messages) == 1
 

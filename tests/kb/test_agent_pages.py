@@ -5,10 +5,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kb.models import Article, ArticleFeedback, SearchQueryLog
+from kb.models import Article, ArticleFeedback, RequestFormVisit, SearchQueryLog
 from kb.reports import knowledge_gap_report
 from kb.services import log_search, record_feedback
-from portal.models import RequestFormVisit
 from tests.conftest import Personas
 from tests.kb.factories import make_article, make_section
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from tests.conftest import Personas
 from tests.mail.conftest import load
-from tickets.mail.ingest import ingest_message
+from tickets.mail.intake import ingest_message
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.models import Message
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from bench.mail import mixed_messages
 from tests.conftest import Personas
 from tests.mail.conftest import MESSAGES
 from tickets.mail.ahead import parsed_ahead
-from tickets.mail.bench import mixed_messages
-from tickets.mail.ingest import ingest_many, parse_all
+from tickets.mail.ingest import parse_all
+from tickets.mail.intake import ingest_many
 from tickets.mail.models import QuarantinedEmail
 from tickets.models import Message, Ticket
 

@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import Personas
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message
 from tickets.mail.models import QuarantinedEmail
 from tickets.mail.sources import iter_path
 from tickets.models import Message, Ticket

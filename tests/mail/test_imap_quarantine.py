@@ -7,7 +7,8 @@ import pytest
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets.mail import imap
-from tickets.mail.ingest import Outcome, retry_quarantined
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import retry_quarantined
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.models import Ticket
 

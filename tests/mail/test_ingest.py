@@ -10,7 +10,8 @@ from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets import services
 from tickets.mail import redis
-from tickets.mail.ingest import Outcome, ingest_message, retry_quarantined
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message, retry_quarantined
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.models import Attachment, DeliveryStatus, Direction, Message, Status, Ticket
 

@@ -10,15 +10,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.mail import mixed_messages
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets import services
 from tickets.mail import bulk
-from tickets.mail.bench import mixed_messages
-from tickets.mail.ingest import IngestResult, Outcome, chunked, ingest_many, ingest_message
+from tickets.mail.ingest import IngestResult, Outcome
+from tickets.mail.intake import chunked, ingest_many, ingest_message
 from tickets.mail.models import QuarantinedEmail
 from tickets.models import Attachment, Customer, EventKind, Message, Ticket
-from tickets.workflow import after_change, automation, sla
+from tickets.workflow import after_change, automation, setup
 from tickets.workflow.models import AutomationRule, SlaPolicy
 
 pytestmark = pytest.mark.django_db
@@ -223,7 +224,7 @@ def _workflow_snapshot(results: list[IngestResult], run_id: str) -> list[Any]:
             if ticket.first_response_due_at
             else None,
             # A batch's rules open their follow-ups together when their pass ends
-            # (tickets/follow_ups.py), so a ticket's link to its follow-up comes after
+            # (tickets/workflow/follow_ups.py), so a ticket's link to its follow-up comes after
             # the other changes of that pass, where alone it comes in the rules' order.
             sorted(
                 [
@@ -245,7 +246,7 @@ def test_the_workflow_of_a_batch_is_that_of_each_ticket_alone(
     """After a batch commits, its tickets' rules, snoozes, assignment and due times run
     with a statement per step for all of them (after_change.workflow_after_changes); the
     result is the one of running the workflow of each ticket alone, in order."""
-    sla.save_policy(
+    setup.save_policy(
         SlaPolicy(name="Normal", priority="normal", first_response_hours=4, resolution_hours=16)
     )
     AutomationRule.objects.update(is_active=False)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Personas
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message
 from tickets.mail.parse import parse_message
 from tickets.models import Direction, Message, Ticket
 

@@ -10,7 +10,8 @@ from django.test import Client
 from tests.conftest import Personas, make_ticket
 from tests.mail.conftest import load
 from tickets import services
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def ingest_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     """Both ingest paths: the per-message one (a batch the bulk path does not cover)
     notifies the same."""
     if request.param == "one by one":
-        monkeypatch.setattr("tickets.mail.ingest._ingest_in_bulk", lambda *args: None)
+        monkeypatch.setattr("tickets.mail.intake._ingest_in_bulk", lambda *args: None)
 
 
 def test_customer_reply_notifies_the_assignee_unless_they_opted_out(

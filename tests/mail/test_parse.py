@@ -6,10 +6,10 @@ from email import policy
 
 import pytest
 
+from bench.mail import mixed_messages
 from tests.mail.conftest import MESSAGES, load
 from tests.mail.test_corpus import CORPUS, corpus_messages
 from tickets.mail import parse
-from tickets.mail.bench import mixed_messages
 from tickets.mail.html import block_remote_images, has_remote_images, sanitize_html
 from tickets.mail.parse import UnparseableEmail, compute_dedupe_key, parse_message
 from tickets.mail.quotes import fold_html, fold_text

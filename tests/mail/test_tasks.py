@@ -8,7 +8,7 @@ import pytest
 from celery.exceptions import Retry
 
 from tests.conftest import Personas, make_mailbox
-from tickets.mail import redis, tasks
+from tickets.mail import redis, sending, tasks
 from tickets.mail.outbound import TransientSendError
 from tickets.models import MailSecurity
 
@@ -53,21 +53,21 @@ def test_a_failing_send_is_retried_with_exponential_backoff_up_to_the_cap(
         countdowns.append(countdown)
         return Retry(exc=exc, when=countdown)
 
-    monkeypatch.setattr(tasks.send_message, "retry", retry)
+    monkeypatch.setattr(sending.send_message, "retry", retry)
     for attempt in range(3):
-        tasks.send_message.push_request(retries=attempt)
+        sending.send_message.push_request(retries=attempt)
         try:
             with pytest.raises(Retry):
-                tasks.send_message.run(1)
+                sending.send_message.run(1)
         finally:
-            tasks.send_message.pop_request()
+            sending.send_message.pop_request()
     assert countdowns == [30, 60, 120]
     # Past the cap the task stops; the message stays failed for an agent to retry.
-    tasks.send_message.push_request(retries=3)
+    sending.send_message.push_request(retries=3)
     try:
-        tasks.send_message.run(1)
+        sending.send_message.run(1)
     finally:
-        tasks.send_message.pop_request()
+        sending.send_message.pop_request()
     assert countdowns == [30, 60, 120]
 
 

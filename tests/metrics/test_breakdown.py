@@ -1,4 +1,4 @@
-"""aggregates.breakdown (one statement per dashboard figure) equals the separate queries.
+"""metrics.breakdown (one statement per dashboard figure) equals the separate queries.
 
 The dashboards read each figure once for both windows, the series and the per-agent and
 per-team columns; the summary API and grouped() read them one by one. Over a history
@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from metrics.aggregates import FIGURES, Window, breakdown, grouped, summary
+from metrics.aggregates import FIGURES, Window, grouped, summary
+from metrics.breakdown import breakdown
 from metrics.models import SurveyResponse
 from metrics.services import recompute_all
 from tests.conftest import Personas, make_customer

@@ -15,9 +15,9 @@ from tickets.business_hours import (
     CalendarError,
     add_business_seconds,
     business_seconds,
-    calendar_for_ticket,
     compile_calendar,
 )
+from tickets.calendars import calendar_for_ticket
 from tickets.models import BusinessCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")

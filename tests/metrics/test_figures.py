@@ -327,7 +327,7 @@ def test_a_mail_batch_enqueues_one_task_for_its_tickets(
 ) -> None:
     from helpdesk.celery import app
     from tests.mail.conftest import load
-    from tickets.mail.ingest import ingest_many
+    from tickets.mail.intake import ingest_many
 
     raws = [load("plain.eml"), load("reply.eml"), load("latin1_qp.eml")]
     with mock.patch("metrics.tasks.refresh_tickets_figures_task.delay") as delay:
@@ -353,7 +353,7 @@ def test_a_mail_batch_survives_a_broker_outage(
     personas: Personas, django_capture_on_commit_callbacks
 ) -> None:
     from tests.mail.conftest import load
-    from tickets.mail.ingest import ingest_many
+    from tickets.mail.intake import ingest_many
 
     with (
         mock.patch("metrics.tasks.refresh_tickets_figures_task.delay", side_effect=OSError("down")),

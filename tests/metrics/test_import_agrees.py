@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from importer.lines import import_lines
 from metrics import surveys
 from metrics.models import SurveyResponse, TicketFigures, TicketStateSpan
 from metrics.services import FIGURE_COLUMNS, refresh_ticket_figures
 from tests.conftest import Personas
 from tests.metrics.factories import T0, assign, customer_writes, hours, open_ticket, set_status
 from tickets import services
-from tickets.importer import import_lines
 from tickets.models import BusinessCalendar, Direction, Ticket
 
 pytestmark = pytest.mark.django_db

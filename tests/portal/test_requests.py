@@ -3,13 +3,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from kb.models import SearchQueryLog
-from portal.links import portal_ticket_url
-from portal.models import RequestFormVisit
+from kb.models import RequestFormVisit, SearchQueryLog
 from portal.selectors import my_requests, visible_customer_ids
 from tests.conftest import Personas, make_customer, make_ticket
 from tests.kb.factories import make_article
 from tickets import services
+from tickets.links import portal_ticket_url
 from tickets.models import (
     ActorKind,
     Attachment,

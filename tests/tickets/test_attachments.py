@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import Personas, make_ticket
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message
 from tickets.models import Attachment, Direction, Message
 
 pytestmark = pytest.mark.django_db

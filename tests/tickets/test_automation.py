@@ -21,7 +21,7 @@ from tickets.models import (
     Ticket,
 )
 from tickets.services import Actor
-from tickets.workflow import automation
+from tickets.workflow import automation, setup
 from tickets.workflow.models import AutomationRule
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def make_rule(
     name: str, trigger: str, conditions: list[Any], actions: list[Any], **kw: Any
 ) -> AutomationRule:
-    return automation.save_rule(
+    return setup.save_rule(
         AutomationRule(name=name, trigger=trigger, conditions=conditions, actions=actions, **kw)
     )
 

@@ -10,11 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench import workflow as bench_workflow
 from tests.conftest import Personas, make_customer, make_ticket
-from tickets import bench_workflow, services
+from tickets import services
 from tickets.models import Direction, Kind, Organization, Priority, Status, Ticket
 from tickets.services import Actor
-from tickets.workflow import automation
+from tickets.workflow import automation, setup
+from tickets.workflow.automation import engine, rules
 from tickets.workflow.models import AutomationRule, RuleCursor
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +61,7 @@ def test_a_customer_message_adds_one_query_for_the_body_conditions(
 def test_a_matching_rule_among_fifty_acts_once_and_later_rules_see_its_change(
     personas: Personas, fifty_rules: None
 ) -> None:
-    first = automation.save_rule(
+    first = setup.save_rule(
         AutomationRule(
             name="Body says zz-body-4",
             trigger="changed",
@@ -139,7 +141,7 @@ def test_compiled_conditions_select_what_the_scheduled_sql_selects(
     now = timezone.now()
     facts = {}
     for ticket in made:
-        batch = automation._claim_new_events(ticket.pk)
+        batch = engine._claim_new_events(ticket.pk)
         assert batch is not None
         loaded = Ticket.objects.select_related("customer").get(pk=ticket.pk)
         # The claim statement reads the same facts the ORM does.
@@ -151,7 +153,7 @@ def test_compiled_conditions_select_what_the_scheduled_sql_selects(
         {"field": "organization", "op": "is_not", "value": org.pk},
     ]
     for condition in conditions:
-        rule = automation._cached_rule(
+        rule = rules._cached_rule(
             AutomationRule(id=1, name="r", trigger="scheduled", conditions=[condition])
         )
         in_python = {
@@ -165,7 +167,7 @@ def test_compiled_conditions_select_what_the_scheduled_sql_selects(
 def test_the_claim_on_its_own_skips_the_flush_wait_for_itself_only(
     personas: Personas, no_builtin_rules: None
 ) -> None:
-    rule = automation.save_rule(
+    rule = setup.save_rule(
         AutomationRule(
             name="Tag new",
             trigger="created",

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.models import Count, F, Q
 
-from helpdesk.benchmarking import Bench
-from tickets import bench_seed
+from bench import seed as bench_seed
+from bench.core import Bench
 from tickets.access import get_ticket_for
 from tickets.models import Direction, EventKind, Message, Ticket, TicketEvent
 
@@ -67,7 +67,7 @@ def test_bench_report_table() -> None:
 
 def test_bench_table_with_wall_clock_samples_only() -> None:
     """Sections that time a whole run (e.g. the SLA beat) have no per-sample CPU figures."""
-    from helpdesk.benchmarking import Result
+    from bench.core import Result
 
     bench = Bench(out=io.StringIO(), tickets=10)
     bench.results.append(Result("tickets", "SLA beat", samples_ms=[900.0], target_ms=10_000))

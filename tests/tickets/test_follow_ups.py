@@ -163,14 +163,12 @@ def test_follow_ups_that_cannot_be_written_together_are_opened_one_by_one(
 ) -> None:
     from django.db import DatabaseError
 
-    from tickets import import_batch
-
     asked = _scenario(personas, "fallback")
 
     def broken(rows: list[Any], *, with_pk: bool = True) -> None:
         raise DatabaseError("COPY failed")
 
-    monkeypatch.setattr(import_batch, "_copy", broken)
+    monkeypatch.setattr(follow_ups, "copy_rows", broken)
     with follow_ups.together():
         for ticket in asked:
             follow_ups.open_success_follow_up(ticket, actor=ACTOR, days=30)

@@ -12,9 +12,9 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from importer.lines import import_lines
 from metrics.models import SurveyResponse
 from tests.conftest import Personas
-from tickets.importer import import_lines
 from tickets.models import (
     ActorKind,
     BusinessCalendar,

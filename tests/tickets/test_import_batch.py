@@ -1,4 +1,4 @@
-"""History import in batches (tickets/import_batch.py) against the line-by-line path.
+"""History import in batches (importer/batch.py) against the line-by-line path.
 
 The same history is imported twice into one database: once line by line through the
 per-change services (`import_record`, with their after-commit hooks run and each
@@ -18,11 +18,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from importer.lines import LineRejected, Lookups, import_lines, import_record
 from metrics.models import SurveyResponse, TicketFigures, TicketStateSpan
 from metrics.services import refresh_ticket_figures
-from tickets.importer import LineRejected, Lookups, import_lines, import_record
 from tickets.models import Customer, Mailbox, Message, Team, Ticket, TicketEvent, User
 from tickets.workflow import automation, sla
+from tickets.workflow import setup as workflow_setup
 from tickets.workflow.models import AssignmentPolicy, AutomationRule, RuleCursor, SlaPolicy
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +221,7 @@ def snapshot(prefix: str) -> dict[str, Any]:
 def setup(django_capture_on_commit_callbacks: Any) -> None:
     import_lines([json.dumps(r) for r in setup_records()])
     # An SLA on normal priority, and a rule for new tickets that must not act on history.
-    sla.save_policy(
+    workflow_setup.save_policy(
         SlaPolicy(
             name="Normal",
             priority="normal",
@@ -229,7 +230,7 @@ def setup(django_capture_on_commit_callbacks: Any) -> None:
         )
     )
     sla.policies_changed()
-    automation.save_rule(
+    workflow_setup.save_rule(
         AutomationRule(
             name="Everything new is urgent",
             trigger="created",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.conftest import Personas, make_ticket
 from tickets import services
 from tickets.models import ActorKind, BusinessCalendar, EventKind, Organization, Priority, Ticket
-from tickets.workflow import sla
+from tickets.workflow import setup, sla
 from tickets.workflow.models import SlaAlert, SlaPolicy
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ WEEKDAYS_9_TO_5 = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu",
 def policy(
     priority: str = Priority.NORMAL, first: str = "4", resolution: str = "16", **kw: Any
 ) -> SlaPolicy:
-    return sla.save_policy(
+    return setup.save_policy(
         SlaPolicy(
             name=kw.pop("name", f"{priority} policy"),
             priority=priority,

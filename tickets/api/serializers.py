@@ -203,16 +203,3 @@ class MessageCreateSerializer(StrictSerializer):
         if value == MessageKind.NOTE and not user.is_agent:
             raise serializers.ValidationError("Only agents can add internal notes.")
         return value
-
-
-class ImportLineErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    reason = serializers.CharField()
-
-
-class ImportSummarySerializer(serializers.Serializer):
-    read = serializers.IntegerField()
-    imported = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    rejected = serializers.IntegerField()
-    errors = ImportLineErrorSerializer(many=True)

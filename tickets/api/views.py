@@ -20,19 +20,17 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, permissions, status, throttling, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from helpdesk.api import BadCursorPagination, JSONLinesParser, JSONLParser
-from tickets import importer, services
+from helpdesk.api import BadCursorPagination
+from tickets import services
 from tickets.access import get_ticket_for
 from tickets.api.filters import CustomerFilter, TicketFilter
 from tickets.api.serializers import (
     CustomerSerializer,
-    ImportSummarySerializer,
     MessageCreateSerializer,
     MessageKind,
     MessageSerializer,
@@ -283,25 +281,3 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         if not self.request.user.sees_everything:
             customers = customers.filter(pk__in=visible.values("customer_id"))
         return customers
-
-
-class ImportThrottle(throttling.UserRateThrottle):
-    scope = "import"
-
-
-class ImportView(APIView):
-    """History import over HTTP: the same code as `manage.py import_tickets`."""
-
-    permission_classes = [permissions.IsAuthenticated, IsAdmin]
-    parser_classes = [JSONLinesParser, JSONLParser]
-    throttle_classes = [ImportThrottle]
-
-    @extend_schema(
-        summary="Import ticket history (JSON Lines, specs/import-format.md); admins only",
-        request={"application/x-ndjson": bytes, "application/jsonl": bytes},
-        responses={200: ImportSummarySerializer},
-    )
-    def post(self, request: Request) -> Response:
-        body: bytes = request.data if isinstance(request.data, bytes) else b""
-        result = importer.import_lines(body.splitlines())
-        return Response(ImportSummarySerializer(result.as_dict()).data)

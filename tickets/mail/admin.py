@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from tickets import calendars
 from tickets.mail.imap import check_connection, poll_status
-from tickets.mail.ingest import Outcome, retry_quarantined
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import retry_quarantined
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.models import Mailbox
 

@@ -4,7 +4,7 @@
 order (a reply later in the batch threads onto a ticket opened earlier in it), built by
 the services' own functions (`new_ticket`, `created_event`, `new_message`,
 `message_updates`, `conversation_cc`, `apply_changes`), the way history import replays a
-ticket (tickets/import_batch.py). What differs is only how it is written: the threading
+ticket (importer/batch.py). What differs is only how it is written: the threading
 lookups of the whole batch are two queries, the customers one, and the tickets, messages
 and events one COPY each; the tickets that gain a message are locked together and
 updated in one statement.
@@ -24,7 +24,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from tickets import services
-from tickets.import_batch import NotCovered, _copy, _reserve
 from tickets.mail import notify, outbound
 from tickets.mail.ingest import choose_mailbox, customer_address, message_fields
 from tickets.mail.parse import ParsedEmail
@@ -39,6 +38,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.rows import NotCovered, copy_rows, reserve_ids
 
 # What a message of the batch becomes: a new ticket, a message on a ticket (one already
 # stored, or one opened earlier in the batch), or a refusal with its reason.
@@ -168,9 +168,9 @@ def store_batch(
     parsed = dict(items)
     new = [plan for plan in kept if isinstance(plan, _New)]
     customers = services.upsert_customers((plan.address, plan.name[:200]) for plan in new)
-    numbers = iter(_reserve(Ticket, len(new)) if new else ())
+    numbers = iter(reserve_ids(Ticket, len(new)) if new else ())
     acks = sum(p.mailbox.auto_ack_enabled and not parsed[p.index].is_automated for p in new)
-    message_pks = iter(_reserve(Message, len(kept) + acks))
+    message_pks = iter(reserve_ids(Message, len(kept) + acks))
 
     tickets: list[Ticket] = []
     changed: dict[int, tuple[Ticket, set[str]]] = {}
@@ -248,10 +248,10 @@ def store_batch(
                     setattr(ticket, key, value)
                 stored[-1].acknowledgement = ack
 
-    _copy(tickets)
+    copy_rows(tickets)
     _update(changed)
-    _copy(messages)
-    _copy(events, with_pk=False)
+    copy_rows(messages)
+    copy_rows(events, with_pk=False)
     Attachment.objects.bulk_create(attachments)
     return stored, refused
 

@@ -16,7 +16,9 @@ from tickets.models import DeliveryStatus, EventKind, Message
 RETRYABLE = (DeliveryStatus.QUEUED, DeliveryStatus.FAILED)
 
 
-def _record(message: Message, before: str, after: str, error: str = "", **data: object) -> None:
+def record_delivery(
+    message: Message, before: str, after: str, error: str = "", **data: object
+) -> None:
     services.record_event(
         message.ticket,
         EventKind.DELIVERY,
@@ -45,7 +47,7 @@ def mark_sent(message: Message) -> None:
     if Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.SENDING).update(
         delivery_status=DeliveryStatus.SENT, delivery_error="", sent_at=now
     ):
-        _record(message, DeliveryStatus.SENDING, DeliveryStatus.SENT)
+        record_delivery(message, DeliveryStatus.SENDING, DeliveryStatus.SENT)
 
 
 @transaction.atomic
@@ -53,7 +55,7 @@ def mark_failed(message: Message, error: str, *, will_retry: bool) -> None:
     if Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.SENDING).update(
         delivery_status=DeliveryStatus.FAILED, delivery_error=error[:2000]
     ):
-        _record(
+        record_delivery(
             message, DeliveryStatus.SENDING, DeliveryStatus.FAILED, error, will_retry=will_retry
         )
 
@@ -64,24 +66,10 @@ def mark_undelivered(message: Message, error: str, *, bounce: Message | None = N
     Message.objects.filter(pk=message.pk).update(
         delivery_status=DeliveryStatus.UNDELIVERED, delivery_error=error[:2000]
     )
-    _record(
+    record_delivery(
         message,
         before,
         DeliveryStatus.UNDELIVERED,
         error,
         **({"bounce_message": bounce.pk} if bounce else {}),
     )
-
-
-@transaction.atomic
-def requeue(message: Message) -> bool:
-    """An agent's retry of a failed send: failed -> queued, then the send task runs."""
-    if not Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.FAILED).update(
-        delivery_status=DeliveryStatus.QUEUED
-    ):
-        return False
-    _record(message, DeliveryStatus.FAILED, DeliveryStatus.QUEUED)
-    from tickets.mail.hooks import enqueue_send
-
-    enqueue_send(message.pk)
-    return True

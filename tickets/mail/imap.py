@@ -32,15 +32,11 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from helpdesk.humanize import ago
 from tickets.mail import redis
-from tickets.mail.ingest import (
-    BATCH_BYTES,
-    HEADERS_ONLY,
-    IngestResult,
-    chunked,
-    ingest_many,
-    quarantine,
-)
+from tickets.mail.ingest import BATCH_BYTES, HEADERS_ONLY, IngestResult, quarantine
+from tickets.mail.intake import chunked, ingest_many
+from tickets.mail.outbound import check_smtp
 from tickets.mail.parse import parse_message
 from tickets.models import Mailbox, MailSecurity
 
@@ -282,8 +278,6 @@ def poll(mailbox: Mailbox) -> FetchSummary | None:
 
 def poll_status(mailbox: Mailbox) -> str:
     """The last poll in words: "Worked 3 minutes ago.", or why and since when it fails."""
-    from tickets.templatetags.tandem import ago
-
     polled = mailbox.imap_polled_at
     if not mailbox.imap_host:
         return "No IMAP server: mail comes by webhook or command."
@@ -337,8 +331,6 @@ def due_mailbox_ids() -> list[int]:
 
 def check_connection(mailbox: Mailbox) -> list[tuple[bool, str]]:
     """Try the mailbox's IMAP and SMTP settings; each line says what worked or failed."""
-    from tickets.mail.outbound import check_smtp
-
     return [check_imap(mailbox), check_smtp(mailbox)]
 
 

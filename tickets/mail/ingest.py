@@ -1,27 +1,13 @@
-"""The one ingest function behind every door: IMAP, the inbound webhook, ingest_email.
-
-`ingest_many(raws)` is total: whatever the bytes, it returns one IngestResult per
-message saying it opened a ticket, was added to one, was a duplicate, or was quarantined
-with a reason. It raises only when the database itself is unreachable, so that the
-caller (an IMAP poll) leaves the messages on the server for the next attempt.
-
-A batch is one transaction, and the outcome of each message is the one
-`ingest_message` gives it alone, in order: a reply later in the batch threads onto a
-ticket opened earlier in it. The duplicate checks of the whole batch are one query.
-The batch is first stored in bulk (tickets/mail/bulk.py: a few statements for the whole
-batch); if that path does not cover it (a bounce, a quarantine retry) or anything in
-it fails, nothing of it is kept and the messages are stored one by one instead, each
-in its own savepoint, so that one that fails is quarantined alone and the others are
-kept. After commit, the batch's tickets go through the workflow (figures, rules, SLA)
-together (`services.tickets_changed`).
-"""
+"""Storing one inbound message: the decisions (which mailbox, which customer, which
+ticket, bounce or refusal) and the quarantine. `tickets/mail/intake.py` is the door every
+source calls; it stores a batch in bulk (tickets/mail/bulk.py) or, message by message,
+through `ingest_guarded` here."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -34,8 +20,9 @@ from django.db.models import Q
 
 from tickets import services
 from tickets.history import continued_ticket
-from tickets.mail import delivery
+from tickets.mail import delivery, notify
 from tickets.mail.models import QuarantinedEmail, QuarantineState
+from tickets.mail.notify import NO_REPLY
 from tickets.mail.parse import ParsedEmail, UnparseableEmail, parse_message
 from tickets.mail.redis import over_rate_limit
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
@@ -50,7 +37,6 @@ BATCH_BYTES = 20 * 1024 * 1024
 # First header of a quarantine entry that holds only a message's headers (the message
 # was over the size limit and stays on the IMAP server): there is nothing to retry.
 HEADERS_ONLY = "X-Tandem-Headers-Only"
-NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
 
 
 class Outcome(StrEnum):
@@ -76,73 +62,6 @@ class IngestResult:
         if self.outcome == Outcome.DUPLICATE:
             return f"duplicate ({self.reason})"
         return f"quarantined: {self.reason}"
-
-
-def ingest_message(
-    raw: bytes,
-    *,
-    mailbox: Mailbox | None = None,
-    source: str = "command",
-    retry_of: QuarantinedEmail | None = None,
-) -> IngestResult:
-    """Store one raw RFC 822 message; see the module docstring for the guarantees."""
-    return ingest_many([raw], mailbox=mailbox, source=source, retry_of=retry_of)[0]
-
-
-def ingest_many(
-    raws: Sequence[bytes],
-    *,
-    mailbox: Mailbox | None = None,
-    source: str = "command",
-    retry_of: QuarantinedEmail | None = None,
-    parsed: Sequence[ParsedEmail | str] | None = None,
-) -> list[IngestResult]:
-    """Store raw messages in one transaction; one result per message, in order.
-
-    `parsed`, when the caller has it already, is `parse_all(raws)` (tickets/mail/ahead.py
-    parses the next batch in a second process)."""
-    if retry_of is not None and len(raws) != 1:
-        raise ValueError("a quarantine retry ingests exactly one message")
-    if not raws:
-        return []
-    if parsed is None:
-        # Parsing needs no database: done before the transaction opens.
-        parsed = parse_all(raws)
-    elif len(parsed) != len(raws):
-        raise ValueError("one parsed message per raw message")
-    with transaction.atomic(), services.changes_in_bulk():
-        batch = _Batch.load([p for p in parsed if isinstance(p, ParsedEmail)], mailbox)
-        if retry_of is None:
-            stored = _ingest_in_bulk(raws, parsed, mailbox, source, batch)
-            if stored is not None:
-                return stored
-        return [
-            _ingest_guarded(raw, item, mailbox, source, retry_of, batch)
-            for raw, item in zip(raws, parsed, strict=True)
-        ]
-
-
-def chunked[T](
-    items: Iterable[T],
-    weight: Callable[[T], int],
-    *,
-    count: int = BATCH_MESSAGES,
-    size: int = BATCH_BYTES,
-) -> Iterator[list[T]]:
-    """Batches for ingest_many: at most `count` items and, unless one item weighs more on
-    its own (it then is a batch alone), at most `size` in weight (bytes), so a batch
-    never holds much in memory."""
-    batch: list[T] = []
-    held = 0
-    for item in items:
-        grams = weight(item)
-        if batch and (len(batch) >= count or held + grams > size):
-            yield batch
-            batch, held = [], 0
-        batch.append(item)
-        held += grams
-    if batch:
-        yield batch
 
 
 @dataclass
@@ -184,88 +103,6 @@ class _Batch:
         return choose_mailbox(parsed, self.active)
 
 
-def _ingest_in_bulk(
-    raws: Sequence[bytes],
-    parsed: Sequence[ParsedEmail | str],
-    mailbox: Mailbox | None,
-    source: str,
-    batch: _Batch,
-) -> list[IngestResult] | None:
-    """The batch through tickets/mail/bulk.py, with the outcomes `_ingest_guarded` would
-    give; None (nothing kept) when that path does not cover it or a statement failed,
-    and the caller then takes the messages one by one."""
-    from tickets.import_batch import NotCovered
-    from tickets.mail import bulk, hooks, notify
-
-    results: list[IngestResult | None] = [None] * len(raws)
-    items: list[tuple[int, ParsedEmail]] = []
-    first_of: dict[str, int] = {}
-    again: list[int] = []  # the same message a second time in the batch (a redelivery)
-    for index, item in enumerate(parsed):
-        if isinstance(item, str):
-            continue
-        if item.dedupe_key in batch.stored_keys:
-            results[index] = IngestResult(Outcome.DUPLICATE, reason="already stored")
-        elif item.message_id and item.message_id in batch.outbound_ids:
-            results[index] = IngestResult(Outcome.DUPLICATE, reason="one of our own messages")
-        elif item.dedupe_key in first_of:
-            again.append(index)
-        else:
-            first_of[item.dedupe_key] = index
-            items.append((index, item))
-    try:
-        with transaction.atomic():
-            stored, refused = bulk.store_batch(
-                items, mailbox=mailbox, active=batch.active, ours=batch.ours
-            )
-            kept = {done.index for done in stored}
-            for index in again:
-                item = parsed[index]
-                assert isinstance(item, ParsedEmail)
-                if first_of[item.dedupe_key] not in kept:
-                    # Its first copy was refused: alone, the second would be tried again.
-                    raise NotCovered("a refused message arrived twice in the batch")
-                results[index] = IngestResult(Outcome.DUPLICATE, reason="already stored")
-            for index, item in enumerate(parsed):
-                if isinstance(item, str):
-                    results[index] = quarantine(raws[index], mailbox, item, source=source)
-            for plan in refused:
-                item = parsed[plan.index]
-                results[plan.index] = quarantine(
-                    raws[plan.index],
-                    mailbox,
-                    plan.reason,
-                    source=source,
-                    parsed=item if plan.with_parsed and isinstance(item, ParsedEmail) else None,
-                )
-            for done in stored:
-                item = parsed[done.index]
-                assert isinstance(item, ParsedEmail)
-                if done.acknowledgement is not None:
-                    hooks.enqueue_send(done.acknowledgement.pk)
-                elif not done.new_ticket and not item.is_automated:
-                    notify.customer_replied(done.message)
-                services.after_commit(done.ticket.pk)
-    except NotCovered:
-        return None
-    except OperationalError:
-        raise
-    except Exception:
-        # Whatever failed (a statement, a file write), the per-message path finds which
-        # message it was and quarantines that one alone.
-        logger.warning("a mail batch failed in bulk; storing it one by one", exc_info=True)
-        return None
-    for done in stored:
-        item = parsed[done.index]
-        assert isinstance(item, ParsedEmail)
-        batch.stored_keys.add(item.dedupe_key)
-        outcome = Outcome.NEW_TICKET if done.new_ticket else Outcome.ADDED
-        results[done.index] = IngestResult(outcome, done.ticket.pk, done.message.pk)
-    done_all = [result for result in results if result is not None]
-    assert len(done_all) == len(raws), "every message of the batch has its outcome"
-    return done_all
-
-
 def parse_all(raws: Sequence[bytes]) -> list[ParsedEmail | str]:
     """Each message parsed, or why it must be quarantined (needs no database)."""
     return [_parse(raw) for raw in raws]
@@ -285,7 +122,7 @@ def _parse(raw: bytes) -> ParsedEmail | str:
         return f"Unexpected error while ingesting: {type(exc).__name__}: {exc}"
 
 
-def _ingest_guarded(
+def ingest_guarded(
     raw: bytes,
     parsed: ParsedEmail | str,
     mailbox: Mailbox | None,
@@ -419,8 +256,6 @@ def _store(
 
 
 def _after_customer_message(message: Message, *, new_ticket: bool, parsed: ParsedEmail) -> None:
-    from tickets.mail import notify
-
     if parsed.is_automated:
         return
     if new_ticket:
@@ -578,22 +413,3 @@ def quarantine(
         return IngestResult(Outcome.DUPLICATE, reason="already quarantined")
     logger.warning("quarantined message %s: %s", entry.pk, reason)
     return IngestResult(Outcome.QUARANTINED, quarantine_id=entry.pk, reason=reason)
-
-
-def retry_quarantined(entry: QuarantinedEmail) -> IngestResult:
-    """An admin's retry: ingest the kept bytes again, without the rate limit."""
-    with entry.raw.open("rb") as handle:
-        raw = handle.read()
-    if raw.startswith(HEADERS_ONLY.encode() + b":"):
-        # Ingesting the headers alone would open a ticket with an empty body and release
-        # the entry, while the real message stays on the server, unread by anyone.
-        return IngestResult(
-            Outcome.QUARANTINED,
-            quarantine_id=entry.pk,
-            reason=(
-                "Only the headers were kept: the message itself is over the size limit and "
-                "was left on the mail server. Read it there, or raise MAIL_MAX_MESSAGE_BYTES "
-                "and ingest it with manage.py ingest_email."
-            ),
-        )
-    return ingest_message(raw, mailbox=entry.mailbox, source="retry", retry_of=entry)

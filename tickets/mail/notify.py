@@ -9,6 +9,7 @@ workspace's agent notification path (tickets/notify.py, Django's default mailer)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -18,9 +19,11 @@ from django.utils.html import linebreaks
 
 from tickets import notify as agent_notify
 from tickets import services
-from tickets.mail.ingest import NO_REPLY
 from tickets.mail.tokens import subject_with_token
 from tickets.models import Direction, Message, Role, Ticket, User
+
+# Senders nobody reads: an acknowledgement to them would bounce or answer back.
+NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
 
 
 def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:

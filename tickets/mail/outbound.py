@@ -27,6 +27,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from tickets.links import portal_ticket_url
 from tickets.mail import delivery
 from tickets.mail.tokens import reply_address, subject_with_token
 from tickets.models import DeliveryStatus, Direction, Mailbox, MailSecurity, Message, Ticket
@@ -78,8 +79,6 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     body = message.body_text
     if not message.automatic:
         # The reply is the customer's notification: it links straight to the conversation.
-        from portal.links import portal_ticket_url
-
         body = f"{body.rstrip()}\n\nView this request online: {portal_ticket_url(ticket)}\n"
         if mailbox.signature:
             body = f"{body}\n-- \n{mailbox.signature}\n"

@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tickets.access import get_ticket_for
-from tickets.forms import NotificationSettingsForm
-from tickets.mail import delivery
-from tickets.mail.ingest import Outcome, ingest_message
+from tickets.access import agent_required, get_ticket_for
+from tickets.mail import sending
+from tickets.mail.forms import NotificationSettingsForm
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import ingest_message
 from tickets.models import Mailbox, Message
-from tickets.views import agent_required
 
 STATUS_FOR = {
     Outcome.NEW_TICKET: 201,
@@ -78,7 +78,7 @@ def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpRe
     """An agent's retry of a failed send; a no-op (with a note) if it is not failed."""
     ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
-    if delivery.requeue(message):
+    if sending.requeue(message):
         messages.success(request, "Sending again.")
     else:
         messages.info(request, "This message is not waiting for a retry.")

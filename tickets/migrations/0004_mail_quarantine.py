@@ -2,8 +2,15 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tickets.mail.models
+import secrets
 from django.db import migrations, models
+
+
+
+def quarantine_path(instance, filename):
+    """The model's upload path when this migration was written (the model now lives in
+    tickets/mail/models.py; a migration of the tickets app does not import the mail app)."""
+    return f"quarantine/{django.utils.timezone.now():%Y/%m}/{secrets.token_hex(8)}.eml"
 
 
 class Migration(migrations.Migration):
@@ -22,7 +29,7 @@ class Migration(migrations.Migration):
             name='QuarantinedEmail',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raw', models.FileField(max_length=300, upload_to=tickets.mail.models.quarantine_path)),
+                ('raw', models.FileField(max_length=300, upload_to=quarantine_path)),
                 ('sha256', models.CharField(max_length=64, unique=True)),
                 ('size', models.PositiveBigIntegerField(default=0)),
                 ('reason', models.TextField()),

@@ -9,6 +9,7 @@ modules beside this file are how it is laid out, not separate APIs.
 from tickets.models.events import ActorKind, EventKind, TicketEvent
 from tickets.models.mailboxes import BusinessCalendar, Mailbox, MailSecurity, _webhook_secret
 from tickets.models.messages import (
+    BODY_MAX,
     Attachment,
     DeliveryStatus,
     Direction,
@@ -46,6 +47,7 @@ from tickets.models.tickets import (
 )
 
 __all__ = [
+    "BODY_MAX",
     "DONE_STATUSES",
     "EMAIL_MAX_LENGTH",
     "NEXT_DUE",

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     pass
 
 
+# The longest message body a form or the API takes (characters).
+BODY_MAX = 100_000
+
+
 class Direction(models.TextChoices):
     INBOUND = "inbound", "From customer"
     OUTBOUND = "outbound", "Reply"

@@ -191,7 +191,7 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
     )
-    # Workflow state (tickets/sla.py, tickets/collab.py): due times are stored, not
+    # Workflow state (tickets/workflow/sla.py, collab.py): due times are stored, not
     # computed per request, so inboxes can sort and filter on them with an index.
     sla_policy = models.ForeignKey(
         "workflow.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,9 +11,10 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
+from helpdesk.humanize import ago
+from tickets.mail.imap import poll_status
 from tickets.models import (
     ActorKind,
     Direction,
@@ -127,13 +128,7 @@ def initials(name: str) -> str:
     return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
-@register.filter
-def ago(value: datetime | None) -> str:
-    """Compact relative time: "5 minutes ago", "3 days ago" (one unit, not two)."""
-    if value is None:
-        return ""
-    since = timesince(value, depth=1)
-    return "just now" if since.startswith("0") else f"{since} ago"
+register.filter(ago)
 
 
 @register.filter
@@ -204,8 +199,6 @@ def mail_alerts(user: User) -> SafeString:
     """A warning per active mailbox whose last IMAP poll failed, for those who see every
     mailbox (managers and admins; admins get a link to its settings). One small query,
     made only for them."""
-    from tickets.mail.imap import poll_status
-
     failing = (
         Mailbox.objects.filter(is_active=True)
         .exclude(imap_host="")

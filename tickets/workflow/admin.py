@@ -1,7 +1,7 @@
 """Django admin for the workflow setup objects (the rule builder has its own page).
 
-Saves go through the same service functions as the pages, so every process reloads its
-cached rules and policies.
+Saves and deletes, one or a selection, go through the same service as the pages
+(tickets/workflow/setup.py), so every process reloads its cached rules and policies.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tickets.workflow import automation, sla
+from tickets.workflow import automation, setup
 from tickets.workflow.models import AssignmentPolicy, AutomationRule, CannedReply, SlaPolicy
 
 
@@ -39,10 +40,13 @@ class AutomationRuleAdmin(admin.ModelAdmin):
     ordering = ("position", "id")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        automation.save_rule(obj)
+        setup.save_rule(obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        automation.delete_rule(obj)
+        setup.delete_rules([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AutomationRule]) -> None:
+        setup.delete_rules(queryset)
 
 
 @admin.register(SlaPolicy)
@@ -60,7 +64,13 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_filter = ("priority", "is_active")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        sla.save_policy(obj)
+        setup.save_policy(obj)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        setup.delete_policies([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SlaPolicy]) -> None:
+        setup.delete_policies(queryset)
 
 
 @admin.register(AssignmentPolicy)

@@ -16,7 +16,11 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from helpdesk.local_cache import pinned
+from tickets import services
 from tickets.models import Status, Ticket
+from tickets.workflow import assignment, automation, sla
+from tickets.workflow.models import AssignmentPolicy
 
 log = logging.getLogger(__name__)
 _local = threading.local()
@@ -63,8 +67,6 @@ def workflow_after_changes(ticket_ids: list[int]) -> None:
     facts, the reload, the snooze, the SLA due times. A rule that acts, and round-robin
     assignment, still go ticket by ticket. If anything fails, each ticket is taken
     alone, as `workflow_after_change` does."""
-    from helpdesk.local_cache import pinned
-
     active: set[int] = _local.__dict__.setdefault("active", set())
     ids = [pk for pk in dict.fromkeys(ticket_ids) if pk not in active]
     if not ids:
@@ -83,15 +85,11 @@ def workflow_after_changes(ticket_ids: list[int]) -> None:
 
 
 def _after_changes(ids: list[int]) -> None:
-    from tickets import services
-    from tickets.workflow import assignment, automation, sla
-    from tickets.workflow.models import AssignmentPolicy
-
     # The rules of the whole batch in one transaction: the claims and whatever the rules
     # do commit together, and the after-commit work of what they changed (a follow-up
     # ticket, a raised priority) runs once for all of it, as for a mail batch. A batch
     # where no rule acted commits its claims without waiting for the WAL flush, as one
-    # claim alone does (see automation._CLAIM_NEW_EVENTS_SQL).
+    # claim alone does (see automation/engine.py, _CLAIM_NEW_EVENTS_SQL).
     with transaction.atomic(), services.changes_in_bulk():
         if not automation.run_rules_many(ids):
             with connection.cursor() as cursor:
@@ -118,8 +116,6 @@ def _after_changes(ids: list[int]) -> None:
 
 
 def _after_change(ticket_id: int) -> None:
-    from tickets.workflow import assignment, automation, sla
-
     automation.run_rules(ticket_id)
     ticket = Ticket.objects.filter(pk=ticket_id).select_related("customer").first()
     if ticket is None:

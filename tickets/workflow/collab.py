@@ -371,7 +371,7 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     return sent
 
 
-# --- outreach (follow-ups after repeated tickets: tickets/follow_ups.py) ---------------
+# --- outreach (follow-ups after repeated tickets: tickets/workflow/follow_ups.py) ---------------
 
 
 _RECIPIENT_SPLIT = re.compile(r"[\s,;]+")

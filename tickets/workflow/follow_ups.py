@@ -3,7 +3,7 @@ has opened repeated support tickets (the built-in rule "three support tickets in
 days", action `open_follow_up`).
 
 `open_success_follow_up` opens one for one ticket, through `create_ticket`. Inside
-`together()` (the rules of a mail batch, tickets/automation.py) the requests are
+`together()` (the rules of a mail batch, tickets/workflow/automation/) the requests are
 collected instead and `open_success_follow_ups` opens them all at the end of the rules'
 pass, with the same rows, in a handful of statements: the customers locked together,
 their earlier follow-ups and recent support tickets read in one query each, and the
@@ -40,6 +40,7 @@ from tickets.models import (
     User,
 )
 from tickets.notify import notify_agents
+from tickets.rows import copy_rows, reserve_ids
 from tickets.services import Actor
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,6 @@ def open_success_follow_ups(requests: list[Request]) -> list[Ticket]:
 
 
 def _open_together(requests: list[Request]) -> list[Ticket]:
-    from tickets.import_batch import _copy, _reserve
-
     requests = [r for r in requests if r.ticket.kind == Kind.SUPPORT]
     if not requests:
         return []
@@ -246,8 +245,8 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
     team_ids = {r.ticket.team_id for r in wanted if r.ticket.team_id is not None}
     teams = Team.objects.in_bulk(team_ids) if team_ids else {}
 
-    numbers = iter(_reserve(Ticket, len(wanted)))
-    message_pks = iter(_reserve(Message, len(wanted)))
+    numbers = iter(reserve_ids(Ticket, len(wanted)))
+    message_pks = iter(reserve_ids(Message, len(wanted)))
     tickets: list[Ticket] = []
     messages: list[Message] = []
     events: list[TicketEvent] = []
@@ -294,9 +293,9 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
             events.extend(changed)
         tickets.append(follow_up)
         announced.append((follow_up, actor, customer, contact, body))
-    _copy(tickets)
-    _copy(messages)
-    _copy(events, with_pk=False)
+    copy_rows(tickets)
+    copy_rows(messages)
+    copy_rows(events, with_pk=False)
     for follow_up, actor, customer, contact, body in announced:
         if follow_up.assignee is not None:
             hooks.ticket_assigned(follow_up, follow_up.assignee, actor.user)

@@ -13,8 +13,7 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
 
-from tickets.forms import BODY_MAX
-from tickets.models import Kind, Mailbox, Organization, Priority, Status, Team, User
+from tickets.models import BODY_MAX, Kind, Mailbox, Organization, Priority, Status, Team, User
 from tickets.services import InvalidChange, clean_tags, normalize_tags
 from tickets.workflow import automation, collab
 from tickets.workflow.models import AutomationRule, CannedReply, MatchMode, SlaPolicy, Trigger

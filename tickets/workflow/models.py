@@ -31,7 +31,7 @@ class AutomationRule(models.Model):
     """When <trigger>, if <conditions>, then <actions>.
 
     `conditions` is an ordered list of {"field", "op", "value"} and `actions` an ordered
-    list of {"type", "value"}; tickets/automation.py validates both and documents every
+    list of {"type", "value"}; tickets/workflow/automation/ validates both and documents every
     field, operator and action type. Rules run in (position, id) order.
     """
 

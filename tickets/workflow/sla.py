@@ -26,7 +26,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from helpdesk.local_cache import VersionedCache
-from tickets.business_hours import add_business_seconds, calendar_for_ticket
+from tickets.business_hours import add_business_seconds
+from tickets.calendars import calendar_for_ticket
 from tickets.models import OPEN_STATUSES, BusinessCalendar, Channel, Ticket, User
 from tickets.notify import notify_agents
 from tickets.workflow.models import SlaPolicy
@@ -40,14 +41,8 @@ _policies = VersionedCache("sla-policies", _load_policies)
 
 
 def policies_changed() -> None:
+    """After commit of any change to SLA policies (tickets/workflow/setup.py calls it)."""
     _policies.bump()
-
-
-@transaction.atomic
-def save_policy(policy: SlaPolicy) -> SlaPolicy:
-    policy.save()
-    transaction.on_commit(policies_changed)
-    return policy
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:

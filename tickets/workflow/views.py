@@ -17,11 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets import presence, selectors
-from tickets.access import get_ticket_for
+from tickets.access import agent_required, get_ticket_for
 from tickets.models import Message, User
 from tickets.services import Actor, InvalidChange
-from tickets.views import agent_required
-from tickets.workflow import automation, collab, sla
+from tickets.workflow import automation, collab, setup
 from tickets.workflow.forms import (
     ACTION_VALUES,
     ActionFormSet,
@@ -255,7 +254,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             rule = form.save(commit=False)
             rule.conditions, rule.actions = parsed_c, parsed_a
             with transaction.atomic():
-                automation.save_rule(rule)
+                setup.save_rule(rule)
             messages.success(request, f"Rule “{rule.name}” saved.")
             return redirect("tickets:rules")
         status = 422
@@ -282,7 +281,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     rule.is_active = not rule.is_active
     with transaction.atomic():
-        automation.save_rule(rule)
+        setup.save_rule(rule)
     messages.success(
         request, f"Rule “{rule.name}” {'switched on' if rule.is_active else 'switched off'}."
     )
@@ -294,7 +293,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     with transaction.atomic():
-        automation.delete_rule(rule)
+        setup.delete_rules([rule])
     messages.success(request, f"Rule “{rule.name}” deleted.")
     return redirect("tickets:rules")
 
@@ -317,7 +316,7 @@ def sla_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
     form = SlaPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        sla.save_policy(form.save(commit=False))
+        setup.save_policy(form.save(commit=False))
         messages.success(
             request, f"SLA policy “{form.instance.name}” saved; new and changed tickets use it."
         )
@@ -332,9 +331,7 @@ def sla_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def sla_delete(request: HttpRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
-    with transaction.atomic():
-        policy.delete()
-        transaction.on_commit(sla.policies_changed)
+    setup.delete_policies([policy])
     messages.success(request, f"SLA policy “{policy.name}” deleted.")
     return redirect("tickets:sla")
 

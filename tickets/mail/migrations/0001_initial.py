@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     ]
 
     # State only: the table was created by the tickets app's migrations and keeps its
-    # name (tickets/migrations/0015_move_mail_and_workflow_out.py).
+    # name (tickets/migrations/0015_mail_and_rules_apps.py).
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[

@@ -9,7 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tickets.mail.ahead import parsed_ahead
-from tickets.mail.ingest import Outcome, chunked, ingest_many
+from tickets.mail.ingest import Outcome
+from tickets.mail.intake import chunked, ingest_many
 from tickets.mail.sources import iter_path
 from tickets.models import Mailbox
 

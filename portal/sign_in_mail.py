@@ -1,0 +1,42 @@
+"""The sign-in link e-mail and the clean-up of old links: the work of portal/tasks.py
+(the services that queue them are in portal/services.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import SignInLink
+from tickets.models import Customer
+
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)
+
+
+def send_sign_in_email(customer: Customer, token: str) -> None:
+    context = {
+        "customer": customer,
+        "link": f"{settings.SITE_URL}{reverse('portal:redeem', args=[token])}",
+        "minutes": int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60),
+    }
+    subject = render_to_string("portal/email/sign_in-subject.txt", context).strip()
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("portal/email/sign_in-body.txt", context),
+        to=[customer.email],
+    )
+    mail.attach_alternative(
+        render_to_string("portal/email/sign_in-body.html", context), "text/html"
+    )
+    mail.send()
+
+
+def delete_old_sign_in_links() -> int:
+    """Links expired more than a day ago: nothing can use them any more."""
+    cutoff = timezone.now() - timedelta(days=1)
+    deleted, _ = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

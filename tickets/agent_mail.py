@@ -1,0 +1,40 @@
+"""Sending the notification emails agents get (the work of the send_agent_notification
+task; tickets/notify.py decides who gets what and queues it)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from tickets.models import User
+
+
+def ticket_url(ticket_id: int) -> str:
+    return f"{settings.SITE_URL}/tickets/{ticket_id}/"
+
+
+def send_notification_now(user_ids: list[int], ticket_id: int, headline: str, text: str) -> int:
+    """Send the emails (called by the task); returns how many were sent."""
+    context = {
+        "headline": headline,
+        "text": text,
+        "url": ticket_url(ticket_id),
+        "number": ticket_id,
+    }
+    subject = render_to_string("tickets/email/agent-notification-subject.txt", context)
+    body = render_to_string("tickets/email/agent-notification-body.txt", context)
+    html = render_to_string("tickets/email/agent-notification-body.html", context)
+    sent = 0
+    for user in User.objects.filter(pk__in=user_ids, is_active=True):
+        mail = EmailMultiAlternatives(
+            " ".join(subject.split()),
+            body,
+            to=[user.email],
+            # RFC 3834: an agent's out-of-office robot must not answer a notice (its answer
+            # could land in a mailbox as a customer's mail).
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        mail.attach_alternative(html, "text/html")
+        sent += mail.send()
+    return sent

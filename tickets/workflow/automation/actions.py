@@ -1,0 +1,146 @@
+"""What a rule can do, as a registry (ACTIONS): each action with its label, whether it
+needs a value, and the service call that does it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tickets import notify, services
+from tickets.models import (
+    PRIORITY_RANK,
+    Direction,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    User,
+)
+from tickets.services import Actor, InvalidChange
+from tickets.workflow import assignment, collab, follow_ups
+from tickets.workflow.automation.context import as_list
+from tickets.workflow.models import CannedReply
+
+if TYPE_CHECKING:
+    from tickets.workflow.automation.rules import CachedRule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActionType:
+    """One thing a rule can do: its label in the rule builder, whether it needs a value,
+    and the service call that does it to a ticket."""
+
+    label: str
+    apply: Callable[[CachedRule, Ticket, dict[str, Any], Actor], None]
+    needs_value: bool = True
+
+
+def _set_team(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    team = Team.objects.filter(pk=action.get("value")).first()
+    services.update_ticket(ticket, actor=actor, team=team)
+
+
+def _set_assignee(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    agent = User.objects.agents().filter(pk=action.get("value")).first()
+    if agent is not None:
+        services.update_ticket(ticket, actor=actor, assignee=agent)
+
+
+def _round_robin(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    if ticket.team_id is not None:
+        assignment.assign_round_robin(ticket, actor=actor)
+
+
+def _set(field: str) -> Callable[[CachedRule, Ticket, dict[str, Any], Actor], None]:
+    def apply(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+        if field == "status" and ticket.status == Status.CLOSED:
+            return
+        services.update_ticket(ticket, actor=actor, **{field: action.get("value")})
+
+    return apply
+
+
+def _raise_priority(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    value = action.get("value")
+    if PRIORITY_RANK[Priority(ticket.priority)] < PRIORITY_RANK[Priority(value)]:
+        services.update_ticket(ticket, actor=actor, priority=value)
+
+
+def _add_tags(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    tags = [*ticket.tags, *as_list(action.get("value"))]
+    services.update_ticket(ticket, actor=actor, tags=tags)
+
+
+def _remove_tags(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    drop = {str(t).strip().lower() for t in as_list(action.get("value"))}
+    services.update_ticket(ticket, actor=actor, tags=[t for t in ticket.tags if t not in drop])
+
+
+def _add_note(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    body = str(action.get("value"))
+    services.add_message(ticket, direction=Direction.NOTE, body_text=body, actor=actor)
+
+
+def _send_reply(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    text = rule_text(action["type"], action.get("value"))
+    collab.send_automatic_reply(ticket, text, actor=actor)
+
+
+def _notify(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    users = notify.recipients(ticket, action.get("value"))
+    notify.notify_about_ticket(ticket, users, f"Rule “{rule.name}” matched", actor=actor)
+
+
+def _open_follow_up(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    days = int(action.get("days", 30))
+    follow_ups.open_success_follow_up(ticket, actor=actor, days=days)
+
+
+ACTIONS: dict[str, ActionType] = {
+    "set_team": ActionType("Set team", _set_team),
+    "set_assignee": ActionType("Assign to agent", _set_assignee),
+    "assign_round_robin": ActionType(
+        "Assign round robin within the ticket's team", _round_robin, needs_value=False
+    ),
+    "set_priority": ActionType("Set priority", _set("priority")),
+    "raise_priority": ActionType("Raise priority to at least", _raise_priority),
+    "set_kind": ActionType("Set kind", _set("kind")),
+    "set_status": ActionType("Set status", _set("status")),
+    "add_tags": ActionType("Add tags", _add_tags),
+    "remove_tags": ActionType("Remove tags", _remove_tags),
+    "add_note": ActionType("Add internal note", _add_note),
+    "send_reply": ActionType("Send reply to customer", _send_reply),
+    "send_canned_reply": ActionType("Send canned reply", _send_reply),
+    "notify": ActionType("Notify by email (assignee, team, or an agent)", _notify),
+    "open_follow_up": ActionType(
+        "Open a service follow-up for the success contact", _open_follow_up, needs_value=False
+    ),
+}
+ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
+
+
+def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
+    ACTIONS[action["type"]].apply(rule, ticket, action, Actor.rule(rule.id, rule.name))
+
+
+def apply_or_log(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
+    """`apply_action`; a broken action (a deleted team) or one the ticket rules refuse (an
+    assignee who cannot open the ticket, a tag too many) goes to the log and must not
+    stop the other actions and rules, or the change that triggered them."""
+    try:
+        apply_action(rule, ticket, action)
+    except InvalidChange as refusal:
+        log.warning("rule %s action %s refused on #%s: %s", rule.id, action, ticket.pk, refusal)
+    except Exception:
+        log.exception("rule %s action %s failed on #%s", rule.id, action, ticket.pk)
+
+
+def rule_text(kind: str, value: Any) -> str:
+    if kind == "send_canned_reply":
+        canned = CannedReply.objects.filter(pk=value).first()
+        return canned.body if canned else ""
+    return str(value or "")

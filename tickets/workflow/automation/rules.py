@@ -1,0 +1,114 @@
+"""The active rules, compiled once and cached per process (the cache is invalidated by
+tickets/workflow/setup.py, whatever saves or deletes a rule), and the validation of a
+rule definition."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpdesk.local_cache import VersionedCache
+from tickets.workflow.automation.actions import ACTIONS
+from tickets.workflow.automation.conditions import (
+    CONDITIONS,
+    Predicate,
+    _never,
+    compile_conditions,
+)
+from tickets.workflow.models import AutomationRule, Trigger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedRule:
+    """An active rule with its conditions compiled once, when the rule list is (re)loaded."""
+
+    id: int
+    name: str
+    trigger: str
+    match: str
+    conditions: tuple[dict[str, Any], ...]
+    actions: tuple[dict[str, Any], ...]
+    matches: Predicate = field(compare=False, repr=False)
+
+    def fires_on(self, trigger: str) -> bool:
+        if self.trigger == Trigger.CHANGED:
+            return trigger in (Trigger.CREATED, Trigger.UPDATED)
+        return self.trigger == trigger
+
+
+def _cached_rule(r: AutomationRule) -> CachedRule:
+    conditions, actions = tuple(r.conditions or ()), tuple(r.actions or ())
+    try:
+        matches = compile_conditions(r.match, conditions)
+    except (KeyError, TypeError, ValueError):
+        # Stored by hand past validate_rule (a raw admin edit, an old row): one broken rule
+        # must not stop the others, so it never matches until it is fixed.
+        log.exception("automation rule %s (%s) has unreadable conditions", r.id, r.name)
+        matches = _never
+    return CachedRule(r.id, r.name, r.trigger, r.match, conditions, actions, matches)
+
+
+def _load_rules() -> list[CachedRule]:
+    return [
+        _cached_rule(r)
+        for r in AutomationRule.objects.filter(is_active=True).order_by("position", "id")
+    ]
+
+
+_rules = VersionedCache("automation-rules", _load_rules)
+
+
+def active_rules() -> list[CachedRule]:
+    return _rules.get()
+
+
+def rules_changed() -> None:
+    """Call after any rule is saved or deleted: every process reloads its rule list."""
+    _rules.bump()
+
+
+def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
+    """Every problem with a rule definition, as sentences an admin can act on."""
+    errors: list[str] = []
+    if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
+        return ["Conditions must be a list."]
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        return ["Actions must be a list."]
+    for n, cond in enumerate(conditions, 1):
+        spec = CONDITIONS.get(cond.get("field", ""))
+        if spec is None:
+            errors.append(f"Condition {n}: choose what to check.")
+            continue
+        if cond.get("op") not in spec.ops:
+            errors.append(f"Condition {n}: “{spec.label}” cannot use that comparison.")
+        value = cond.get("value")
+        if value in (None, "", []):
+            errors.append(f"Condition {n}: “{spec.label}” needs a value.")
+        elif spec.value == "number":
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                errors.append(f"Condition {n}: “{spec.label}” needs a number.")
+        if trigger == Trigger.SCHEDULED and spec.to_q is None:
+            errors.append(
+                f"Condition {n}: “{spec.label}” only works when a ticket changes, "
+                "not on a schedule."
+            )
+    if not actions:
+        errors.append("Add at least one action.")
+    for n, action in enumerate(actions, 1):
+        if action.get("type") not in ACTIONS:
+            errors.append(f"Action {n}: choose what to do.")
+        elif ACTIONS[action["type"]].needs_value and action.get("value") in (None, "", []):
+            errors.append(f"Action {n}: “{ACTIONS[action['type']].label}” needs a value.")
+    if trigger == Trigger.SCHEDULED and not any(
+        c.get("field") in ("hours_since_update", "status") for c in conditions
+    ):
+        errors.append(
+            "A scheduled rule needs a status or “hours since last update” condition, "
+            "or it would act on every open ticket."
+        )
+    return errors
