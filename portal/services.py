@@ -24,21 +24,18 @@ from portal.ratelimit import hit
 from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME
 from portal.tasks import send_sign_in_link
 from tickets import services as ticket_services
-from tickets.mail import notify as mail_notify
 from tickets.models import (
     DONE_STATUSES,
     ActorKind,
     Channel,
     Customer,
-    Direction,
     Mailbox,
-    Message,
     Role,
     Status,
     Ticket,
     User,
 )
-from tickets.services import Actor
+from tickets.services import Actor, CustomerReply
 
 # Per address and per client IP, per hour: enough for a lost mail or two, too few to
 # flood someone's inbox or probe many addresses.
@@ -230,25 +227,22 @@ def file_request(
     return ticket
 
 
-@transaction.atomic
 def reply_to_request(
     ticket: Ticket, user: User, customer: Customer, *, body: str, files: Sequence[UploadedFile] = ()
-) -> Message:
-    """A customer's reply from the portal: the same inbound message an e-mail would add."""
-    message = ticket_services.add_message(
+) -> CustomerReply:
+    """A customer's reply from the portal: what the same reply by e-mail does (on a closed
+    request, a follow-up request opens), told to the agents the same way."""
+    return ticket_services.customer_reply(
         ticket,
-        direction=Direction.INBOUND,
-        body_text=body,
-        author=user,
         actor=customer_actor(user),
-        from_address=customer.email,
+        sender=customer.email,
+        body_text=body,
+        channel=Channel.PORTAL,
+        customer=customer,
+        author=user,
+        attachments=files,
         from_name=customer.name,
     )
-    if files:
-        ticket_services.attach_files(message, files)
-    # Told like a reply by email (after commit: a failed save tells no one).
-    mail_notify.customer_replied(message)
-    return message
 
 
 def mark_solved(ticket: Ticket, user: User) -> bool:

@@ -48,11 +48,20 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="email", read_only=True)
     body = serializers.CharField(source="body_text", read_only=True)
+    ticket = serializers.IntegerField(
+        source="ticket_id",
+        read_only=True,
+        help_text=(
+            "The number of the ticket the message is on. A customer's reply to a closed "
+            "ticket opens a follow-up ticket: this is its number."
+        ),
+    )
 
     class Meta:
         model = Message
         fields = [
             "id",
+            "ticket",
             "direction",
             "automatic",
             "author",

@@ -19,6 +19,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -45,7 +46,6 @@ from tickets.models import (
     Customer,
     Direction,
     Message,
-    Status,
     Ticket,
     User,
 )
@@ -194,7 +194,10 @@ class TicketViewSet(
     )
     @extend_schema(
         methods=["POST"],
-        summary="Reply to the customer (sent by email) or add an internal note",
+        summary=(
+            "Reply to the customer (sent by email) or add an internal note; a customer's "
+            "reply to a closed ticket opens a follow-up ticket"
+        ),
         request=MessageCreateSerializer,
         responses={201: MessageSerializer},
     )
@@ -218,23 +221,29 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         body, kind = serializer.validated_data["body"], serializer.validated_data["kind"]
         user = request.user
+        headers: dict[str, str] = {}
         if not user.is_agent:
-            if ticket.status == Status.CLOSED:
-                raise Conflict("This ticket is closed; open a new request instead.")
-            message = services.add_message(
+            # As by mail and in the portal: on a closed ticket, the reply opens a follow-up
+            # (the message's `ticket` says which; Location points at it).
+            sent = services.customer_reply(
                 ticket,
-                direction=Direction.INBOUND,
-                body_text=body,
-                author=user,
                 actor=actor_for(user),
-                from_address=user.email,
+                sender=user.email,
+                body_text=body,
+                channel=Channel.API,
+                customer=Customer.objects.filter(user=user).first(),
+                author=user,
             )
+            message = sent.message
+            if sent.ticket.pk != ticket.pk:
+                headers["Location"] = reverse("api:ticket-detail", args=[sent.ticket.pk])
         elif kind == MessageKind.NOTE:
             message = services.add_note(ticket, user, body)
         else:
             message = services.reply(ticket, user, body)
         message = Message.objects.select_related("author").get(pk=message.pk)
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        data = MessageSerializer(message).data
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class Conflict(exceptions.APIException):

@@ -34,7 +34,6 @@ from tickets.models import (
     Direction,
     Mailbox,
     Message,
-    Status,
     Ticket,
     TicketEvent,
 )
@@ -281,7 +280,7 @@ def _plan(
             index, f"Sent from our own address {address}: refused to avoid a mail loop."
         )
     target = threads.find(parsed, address)
-    if isinstance(target, _New) or (target is not None and target.status != Status.CLOSED):
+    if isinstance(target, _New) or (target is not None and not services.opens_follow_up(target)):
         if parsed.message_id:
             threads.here[parsed.message_id] = target
         return _Add(index, target, address)

@@ -26,7 +26,7 @@ from tickets.mail.notify import NO_REPLY
 from tickets.mail.parse import ParsedEmail, UnparseableEmail, parse_message
 from tickets.mail.redis import over_rate_limit
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
-from tickets.models import Direction, Mailbox, Message, Status, Ticket
+from tickets.models import Direction, Mailbox, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _ingest(
         return refuse(f"Sent from our own address {address}: refused to avoid a mail loop.", parsed)
 
     ticket = find_ticket(parsed, address)
-    opens_ticket = ticket is None or ticket.status == Status.CLOSED
+    opens_ticket = ticket is None or services.opens_follow_up(ticket)
     if opens_ticket and retry_of is None and over_rate_limit(address):
         return refuse(
             f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "
@@ -221,22 +221,23 @@ def _store(
     ours: set[str],
 ) -> IngestResult:
     fields = message_fields(parsed)
-    if ticket is not None and ticket.status != Status.CLOSED:
-        message = services.add_message(
+    if ticket is not None:
+        # A reply: the same as one from the portal or the API (a closed ticket's opens a
+        # follow-up), which tells the agents or acknowledges the follow-up.
+        reply = services.customer_reply(
             ticket,
-            direction=Direction.INBOUND,
+            actor=services.MAIL,
+            sender=address,
             body_text=parsed.body_text,
             body_html=parsed.body_html,
-            actor=services.MAIL,
-            from_address=address,
+            mailbox=mailbox,
             automatic=parsed.is_automated,
-            # An out-of-office answer must not reopen a solved ticket.
-            apply_status_rules=not parsed.is_automated,
+            attachments=parsed.attachments,
+            ours=ours,
             **fields,
         )
-        services.attach_files(message, parsed.attachments)
-        _after_customer_message(message, new_ticket=False, parsed=parsed)
-        return IngestResult(Outcome.ADDED, ticket_id=ticket.pk, message_pk=message.pk)
+        outcome = Outcome.NEW_TICKET if reply.opened_follow_up else Outcome.ADDED
+        return IngestResult(outcome, ticket_id=reply.ticket.pk, message_pk=reply.message.pk)
 
     customer = services.get_or_create_customer(address, name)
     new_ticket, message = services.create_inbound_ticket(
@@ -246,22 +247,13 @@ def _store(
         body_text=parsed.body_text,
         body_html=parsed.body_html,
         actor=services.MAIL,
-        linked_from=ticket,
+        linked_from=None,
         ours=ours,
         message_fields={**fields, "automatic": parsed.is_automated},
     )
     services.attach_files(message, parsed.attachments)
-    _after_customer_message(message, new_ticket=True, parsed=parsed)
+    notify.customer_wrote(message, opened_ticket=True)
     return IngestResult(Outcome.NEW_TICKET, ticket_id=new_ticket.pk, message_pk=message.pk)
-
-
-def _after_customer_message(message: Message, *, new_ticket: bool, parsed: ParsedEmail) -> None:
-    if parsed.is_automated:
-        return
-    if new_ticket:
-        notify.queue_auto_ack(message)
-    else:
-        notify.customer_replied(message)
 
 
 def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) -> IngestResult:  # type: ignore[no-untyped-def]

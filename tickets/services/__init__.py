@@ -38,6 +38,7 @@ from tickets.services.events import (
     ticket_changed,
     tickets_changed,
 )
+from tickets.services.inbound import CustomerReply, customer_reply, opens_follow_up
 from tickets.services.messages import (
     add_message,
     add_note,
@@ -68,6 +69,7 @@ __all__ = [
     "TAG_MAX_LENGTH",
     "Actor",
     "BulkChange",
+    "CustomerReply",
     "FilePart",
     "InvalidChange",
     "StateConflict",
@@ -87,6 +89,7 @@ __all__ = [
     "create_inbound_ticket",
     "create_ticket",
     "created_event",
+    "customer_reply",
     "get_or_create_customer",
     "linked_event",
     "message_event",
@@ -97,6 +100,7 @@ __all__ = [
     "new_ticket",
     "normalize_tags",
     "open_ticket_for_customer",
+    "opens_follow_up",
     "record_event",
     "reply",
     "status_after_message",

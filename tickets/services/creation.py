@@ -176,13 +176,15 @@ def new_inbound_ticket(
     *,
     at: datetime,
     linked_from: Ticket | None,
+    channel: str = Channel.EMAIL,
 ) -> Ticket:
-    """A ticket a customer opens by mail, not saved yet (see `new_ticket`)."""
+    """A ticket a customer opens (by mail unless `channel` says otherwise), not saved yet
+    (see `new_ticket`)."""
     return new_ticket(
         mailbox=mailbox,
         customer=customer,
         subject=subject,
-        channel=Channel.EMAIL,
+        channel=channel,
         kind=Kind.SUPPORT,
         priority=Priority.NORMAL,
         tags=(),
@@ -203,15 +205,19 @@ def create_inbound_ticket(
     linked_from: Ticket | None,
     ours: set[str],
     message_fields: dict[str, Any],
+    channel: str = Channel.EMAIL,
 ) -> tuple[Ticket, Message]:
     """What `create_ticket` stores for a ticket a customer opens (inbound first message,
-    email channel, no team or assignee), built by the same functions, in three INSERTs:
+    by mail unless `channel` says otherwise, no team or assignee), built by the same
+    functions, in three INSERTs:
     no savepoints, no lock of a ticket nobody else can see yet, the message's changes to
     the ticket (count, recency, Cc) set before its row is written. The caller holds the
     transaction; `ours` is every mailbox address (kept out of the Cc).
     tests/tickets/test_services.py compares both on the same input."""
     at = timezone.now()
-    ticket = new_inbound_ticket(mailbox, customer, subject, at=at, linked_from=linked_from)
+    ticket = new_inbound_ticket(
+        mailbox, customer, subject, at=at, linked_from=linked_from, channel=channel
+    )
     created = created_event(ticket, actor=actor)
     message = new_message(
         ticket,
