@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from tickets.history import history_events
 from tickets.models import (
     DONE_STATUSES,
     NEXT_DUE,
@@ -380,7 +381,7 @@ def ticket_conversation(ticket: Ticket) -> list[Message]:
 
 def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
     """The newest events first; assignee changes carry the agents' names (one query)."""
-    events = list(ticket.events.select_related("actor").order_by("-at", "-id")[:limit])
+    events = list(history_events(ticket).select_related("actor").order_by("-at", "-id")[:limit])
     emails = {
         value
         for event in events

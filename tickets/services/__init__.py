@@ -10,10 +10,13 @@ the same events, and therefore the same figures, as history lived through the UI
 from tickets.services.attachments import FilePart, attach_files, attachment_rows
 from tickets.services.changes import (
     EDITABLE_FIELDS,
+    SERVICE_FIELDS,
     BulkChange,
     apply_changes,
     bulk_update,
+    snooze_ticket,
     update_ticket,
+    wake_ticket,
 )
 from tickets.services.creation import (
     create_inbound_ticket,
@@ -49,6 +52,7 @@ from tickets.services.messages import (
     reply,
     status_after_message,
 )
+from tickets.services.moves import merge_conversation, move_messages
 from tickets.services.policy import (
     MAX_TAGS,
     TAG_MAX_LENGTH,
@@ -65,6 +69,7 @@ __all__ = [
     "IMPORT",
     "MAIL",
     "MAX_TAGS",
+    "SERVICE_FIELDS",
     "SYSTEM",
     "TAG_MAX_LENGTH",
     "Actor",
@@ -92,8 +97,10 @@ __all__ = [
     "customer_reply",
     "get_or_create_customer",
     "linked_event",
+    "merge_conversation",
     "message_event",
     "message_updates",
+    "move_messages",
     "new_event",
     "new_inbound_ticket",
     "new_message",
@@ -103,9 +110,11 @@ __all__ = [
     "opens_follow_up",
     "record_event",
     "reply",
+    "snooze_ticket",
     "status_after_message",
     "ticket_changed",
     "tickets_changed",
     "update_ticket",
     "upsert_customers",
+    "wake_ticket",
 ]

@@ -12,12 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets import hooks
-from tickets.models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
+from tickets.models import DONE_STATUSES, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.services.events import SYSTEM, Actor, after_commit, new_event
-from tickets.services.policy import InvalidChange, check_changes
+from tickets.services.policy import InvalidChange, StateConflict, check_changes
 
 # Fields an agent may change in place, and how each is written into the event log.
 EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject")
+# Fields the services change too: the conversation's Cc (a merge joins two), and the end
+# of a snooze (`snooze_ticket`, `wake_ticket`, and any change of status out of pending).
+SERVICE_FIELDS = ("cc", "snoozed_until")
+# The event kind of a field whose kind is not its name.
+_EVENT_KINDS = {"snoozed_until": EventKind.SNOOZE}
 
 
 def _event_value(field: str, value: Any) -> Any:
@@ -25,6 +30,8 @@ def _event_value(field: str, value: Any) -> Any:
         return value.email if value is not None else None
     if field == "team":
         return value.name if value is not None else None
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 
@@ -37,6 +44,10 @@ def apply_changes(
     Raises InvalidChange, before setting anything, if the rules refuse one of the changes
     (tickets/services/policy.py)."""
     changes = check_changes(ticket, changes, actor.kind)
+    status = changes.get("status", ticket.status)
+    if ticket.snoozed_until is not None and status not in (ticket.status, Status.PENDING):
+        # Out of pending, a snooze is over: a customer's reply, an agent, a rule woke it.
+        changes.setdefault("snoozed_until", None)
     events: list[TicketEvent] = []
     update_fields: list[str] = []
     for field, value in changes.items():
@@ -48,7 +59,7 @@ def apply_changes(
         events.append(
             new_event(
                 ticket,
-                field,
+                _EVENT_KINDS.get(field, field),
                 actor=actor,
                 at=at,
                 before=_event_value(field, before),
@@ -75,13 +86,20 @@ def update_ticket(
     at: datetime | None = None,
     **changes: Any,
 ) -> list[TicketEvent]:
-    """Change any of EDITABLE_FIELDS; one event per field that really changed.
+    """Change any of EDITABLE_FIELDS (and `cc`); one event per field that really changed.
 
     Raises InvalidChange, changing nothing, if the rules refuse any of the changes."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    unknown = set(changes) - {*EDITABLE_FIELDS, "cc"}
     if unknown:
         raise TypeError(f"update_ticket cannot change {sorted(unknown)}")
-    at = at or timezone.now()
+    return _change(ticket, changes, actor=actor, at=at or timezone.now())
+
+
+def _change(
+    ticket: Ticket, changes: dict[str, Any], *, actor: Actor, at: datetime
+) -> list[TicketEvent]:
+    """`changes` applied to the locked row of `ticket` and saved, with their events; the
+    caller's copy of the ticket gets the new values. The caller holds the transaction."""
     locked = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("assignee", "team")
@@ -97,6 +115,36 @@ def update_ticket(
             setattr(ticket, field, getattr(locked, field))
         after_commit(ticket.pk)
     return events
+
+
+@transaction.atomic
+def snooze_ticket(ticket: Ticket, until: datetime, *, actor: Actor) -> list[TicketEvent]:
+    """Set the ticket pending until `until`, when `wake_ticket` reopens it (any change of
+    status out of pending, a customer's reply say, ends the snooze sooner)."""
+    at = timezone.now()
+    if until <= at:
+        raise InvalidChange("Choose a time in the future.", field="until")
+    if ticket.status == Status.CLOSED:
+        raise StateConflict("A closed ticket cannot be snoozed.", field="status")
+    return _change(ticket, {"status": Status.PENDING, "snoozed_until": until}, actor=actor, at=at)
+
+
+@transaction.atomic
+def wake_ticket(ticket: Ticket, *, now: datetime, actor: Actor = SYSTEM) -> bool:
+    """End the ticket's snooze if it is due at `now`: a pending ticket reopens. False if
+    there was nothing to wake (no snooze, not due yet, or woken by someone else: the row
+    is locked and read again, so two beat runs wake a ticket once)."""
+    due = (
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(pk=ticket.pk, snoozed_until__lte=now)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if due is None:
+        return False
+    changes = {"status": Status.OPEN} if due == Status.PENDING else {"snoozed_until": None}
+    _change(ticket, changes, actor=actor, at=now)
+    return due == Status.PENDING
 
 
 @dataclasses.dataclass
