@@ -79,13 +79,6 @@ class TicketEvent(models.Model):
         indexes = [
             # A ticket's history in order: the activity feed and metric derivation.
             models.Index(fields=["ticket", "at", "id"], name="event_ticket_at"),
-            # The tickets among those measured whose messages moved in or out (the moves
-            # of metrics.services._EVENTS_SQL): few rows, found without reading the rest.
-            models.Index(
-                fields=["ticket"],
-                condition=models.Q(kind__in=["merged", "split"]),
-                name="event_moves",
-            ),
         ]
 
     def __str__(self) -> str:

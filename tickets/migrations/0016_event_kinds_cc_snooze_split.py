@@ -15,8 +15,4 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('created', 'Created'), ('status', 'Status'), ('priority', 'Priority'), ('kind', 'Kind'), ('assignee', 'Assignee'), ('team', 'Team'), ('tags', 'Tags'), ('subject', 'Subject'), ('mailbox', 'Mailbox'), ('customer', 'Customer'), ('message', 'Message'), ('cc', 'Cc'), ('snooze', 'Snooze'), ('merged', 'Merged'), ('split', 'Split'), ('linked', 'Linked'), ('delivery', 'Delivery'), ('sla', 'SLA'), ('rule', 'Rule'), ('survey', 'Survey')], max_length=16),
         ),
-        migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(condition=models.Q(('kind__in', ['merged', 'split'])), fields=['ticket'], name='event_moves'),
-        ),
     ]
