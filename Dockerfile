@@ -4,10 +4,10 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --uid 1000 tandem
-COPY pyproject.toml constraints.txt ./
-RUN pip install -c constraints.txt \
-      "Django>=6.1,<6.2" djangorestframework drf-spectacular "celery[redis]" django-htmx \
-      django-redis dj-database-url "psycopg[binary]" nh3 Markdown vaderSentiment whitenoise gunicorn tqdm
+COPY pyproject.toml constraints.txt README.md ./
+# The project's own dependency list (pyproject.toml), pinned by constraints.txt: a list
+# kept here by hand fell behind it.
+RUN pip install -c constraints.txt .
 COPY --chown=tandem:tandem . .
 # collectstatic needs a key but no database; the real key comes from the environment.
 RUN SECRET_KEY=build-only DEBUG=0 ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input \

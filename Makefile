@@ -2,21 +2,24 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# The first Python >= 3.12 found: $PYTHON if set, then python3.13, python3.12, python3.
-PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3; do \
+# The first Python >= 3.12 found: $PYTHON if set, then on PATH (python3.14 ... python3),
+# then pyenv's versions, then one uv manages (as .ci/run looks).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) \
+	$$(command -v uv >/dev/null 2>&1 && uv python find '>=3.12' 2>/dev/null); do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
-	&& { echo $$p; break; }; done)
+	&& { command -v $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test test-fast test-browser bench lint format typecheck migrate shell clean
+.PHONY: help run test test-fast test-browser bench lint format typecheck migrate shell clean which-python
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
-	@test -n "$(PYTHON)" || { echo "Tandem needs Python 3.12 or newer (set PYTHON=/path/to/python3.12)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Tandem needs Python 3.12 or newer: none on PATH, in pyenv or uv (set PYTHON=/path/to/python3.12)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -25,11 +28,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP) ## Start the whole help desk (embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set)
 	$(BIN)/python -m helpdesk.launcher run
 
-test: $(STAMP) ## Run the whole test suite (unit, integration, browser)
+test: $(STAMP) ## Run the whole test suite (unit, integration, browser) in two processes
 	$(BIN)/python -m helpdesk.launcher test
 
 test-fast: $(STAMP) ## Run the unit tests only (no browser, no mail servers)
-	$(BIN)/python -m helpdesk.launcher test -- -m "not e2e and not integration"
+	$(BIN)/python -m helpdesk.launcher test -- -n 2 -m "not e2e and not integration"
 
 bench: $(STAMP) ## Seed large data and print p50/p95 timings (see docs/benchmarks.md)
 	$(BIN)/python -m helpdesk.launcher bench
@@ -55,3 +58,6 @@ shell: $(STAMP) ## Django shell against the same database as `make run`
 
 clean: ## Remove the virtualenv and all local data under var/
 	rm -rf $(VENV) var
+
+which-python: ## Print the Python this Makefile uses
+	@echo "$(PYTHON)"

@@ -34,6 +34,9 @@ app.conf.beat_schedule = {
     # Each active mailbox is fetched by its own mail.poll_mailbox task, so a slow one never
     # holds up the others; this only fans out those whose poll interval is due.
     "mail-poll-mailboxes": {"task": "mail.poll_due_mailboxes", "schedule": 15.0},
+    # The send queue is the database: whatever is due goes out (a task lost with the
+    # broker, a retry after a mail server outage).
+    "mail-send-due": {"task": "mail_out.send_due", "schedule": 60.0},
     # Sends a dead worker left in "sending" become "failed" for a person to decide.
     "mail-sweep-stuck-sends": {"task": "mail_out.sweep_stuck_sends", "schedule": 300.0},
     # Portal: spent and expired sign-in links are kept a day (for support), then deleted.

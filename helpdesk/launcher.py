@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +36,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def database_url(db: Mapping[str, Any]) -> str:
+    """The DATABASE_URL of a Django DATABASES entry, for a child process (a test's worker).
+
+    dj-database-url reads the host back percent-decoded, so a socket directory (the
+    embedded server's, e.g. /work/tandem/var/pg) is encoded whole: left as it is, its
+    slashes would end the host and become the database name.
+    """
+    user = quote(str(db.get("USER") or ""), safe="")
+    if db.get("PASSWORD"):
+        user += ":" + quote(str(db["PASSWORD"]), safe="")
+    host = str(db.get("HOST") or "")
+    if host.startswith("/"):
+        host = quote(host, safe="")
+    elif ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{user}{'@' if user else ''}{host}{port}/{quote(str(db['NAME']), safe='')}"
+
+
 def _start_postgres(database: str) -> str:
     try:
         import pgserver
@@ -50,7 +70,7 @@ def _start_postgres(database: str) -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
-    return f"postgres://postgres@{quote(str(data_dir), safe='')}/{database}"
+    return database_url({"USER": "postgres", "HOST": str(data_dir), "NAME": database})
 
 
 def _start_redis() -> str:
@@ -171,22 +191,22 @@ def test(pytest_args: list[str]) -> int:
     base = [PYTHON, "-m", "pytest"]
     if pytest_args:
         return subprocess.run([*base, *pytest_args], cwd=BASE_DIR, env=env, check=False).returncode
-    # Unit tests in parallel first, then the slower tests that start real servers and a
-    # browser, one at a time so that they do not fight over the two cores. The whole run
-    # builds its test databases afresh: a database kept from an earlier run may have lost
-    # the rows data migrations put there (transactional tests flush tables).
-    say("unit tests")
-    unit = subprocess.run(
-        [*base, "--create-db", "-n", "2", "-m", "not e2e and not integration"],
-        cwd=BASE_DIR,
-        env=env,
-        check=False,
+    # Two pytest processes share the two cores for every test but those that start a Celery
+    # worker: unit, integration and browser tests alike, each process on its own copy of
+    # the test database (tests/conftest.py). A Celery worker takes every task queued on the
+    # broker, including those another process's tests queued against their own database,
+    # so the few tests that start one run afterwards, alone.
+    say("unit, integration and browser tests, in two processes")
+    most = subprocess.run(
+        [*base, "-n", "2", "-m", "not celery_worker"], cwd=BASE_DIR, env=env, check=False
     ).returncode
-    say("integration and browser tests")
-    slow = subprocess.run(
-        [*base, "--create-db", "-m", "e2e or integration"], cwd=BASE_DIR, env=env, check=False
-    ).returncode
-    return max(unit, 0 if slow == 5 else slow)
+    say("tests with a real Celery worker, alone")
+    # The celery_worker fixture lives in tests/integration/conftest.py: nothing outside
+    # that directory can use it, so only it is collected again.
+    alone = subprocess.run(
+        [*base, "-m", "celery_worker", "tests/integration"], cwd=BASE_DIR, env=env, check=False
+    )
+    return max(most, 0 if alone.returncode == 5 else alone.returncode)
 
 
 def main() -> None:

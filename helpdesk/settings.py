@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files served from our own static files: a CDN is blocked by our CSP.
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "helpdesk",
@@ -145,7 +147,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_SSL)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust X-Forwarded-Proto only behind a proxy that sets it (TRUST_PROXY_HEADERS=1): a
+# client that reaches gunicorn directly could otherwise claim https.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_PROXY_HEADERS", False) else None
+)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
@@ -171,9 +177,11 @@ SECURE_CSP = {
 # open per hour before further mail from them is quarantined (0 turns the limit off).
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
 MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)
-# Mail out: sends retried with exponential backoff (base seconds, doubling) this many times.
-MAIL_SEND_MAX_RETRIES = env_int("MAIL_SEND_MAX_RETRIES", 6)
+# Mail out: a send that fails for a passing reason is tried again after BASE seconds,
+# doubling up to MAX seconds between tries, for GIVE_UP hours (then a person decides).
 MAIL_SEND_RETRY_BASE_SECONDS = env_int("MAIL_SEND_RETRY_BASE_SECONDS", 30)
+MAIL_SEND_RETRY_MAX_SECONDS = env_int("MAIL_SEND_RETRY_MAX_SECONDS", 900)
+MAIL_SEND_GIVE_UP_HOURS = env_int("MAIL_SEND_GIVE_UP_HOURS", 120)
 
 # Celery: the queues and the beat schedule live in helpdesk/celery.py.
 CELERY_BROKER_URL = REDIS_URL
@@ -218,6 +226,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, messages, customers, knowledge base and metrics.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models and serializers have a "kind" field with different choices.
     "ENUM_NAME_OVERRIDES": {
         "TicketKindEnum": "tickets.models.Kind",

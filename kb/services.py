@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 from typing import Any
 
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -90,6 +93,15 @@ def record_view(article: Article) -> None:
 
 
 @transaction.atomic
+def anonymous_voter(address: str) -> str:
+    """The voter key of a reader who is not signed in: their network address, keyed with
+    the secret and never stored as it is. A session was the key before, and a new
+    session was one request away, so one person could vote any number of times; an
+    office behind one address now votes once per article, as a person would."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256)
+    return f"address:{digest.hexdigest()[:40]}"
+
+
 def record_feedback(
     article: Article, *, helpful: bool, voter_key: str, comment: str = "", user: User | None = None
 ) -> ArticleFeedback:

@@ -89,12 +89,10 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
             return render(request, "kb/article.html#feedback", {"article": shown, "form": form})
         messages.error(request, "Please choose Yes or No.")
         return redirect(shown)
-    if not request.session.session_key:
-        request.session.save()
     voter_key = (
         f"user:{request.user.pk}"
         if request.user.is_authenticated
-        else f"session:{request.session.session_key}"
+        else services.anonymous_voter(request.META.get("REMOTE_ADDR", ""))
     )
     services.record_feedback(
         shown,

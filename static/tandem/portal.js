@@ -5,7 +5,9 @@
   // A second click on "Send request" while the upload runs would file the request twice.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.hasAttribute("hx-post") || form.method.toLowerCase() !== "post") return;
+    // getAttribute: a field named "method" (the sign-in forms have one) hides form.method.
+    var method = (form.getAttribute("method") || "get").toLowerCase();
+    if (form.hasAttribute("hx-post") || method !== "post") return;
     window.setTimeout(function () {
       form.querySelectorAll("button[type=submit]").forEach(function (button) {
         button.disabled = true;

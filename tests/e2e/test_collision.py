@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
 from tests.e2e.conftest import sign_in
+from tests.factories import make_ticket
 from tickets.models import Direction
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -43,9 +43,9 @@ def test_remote_images_wait_for_the_agent_and_inline_images_show(
     body = page.locator(".mail-body").first
     assert "charged twice" in body.inner_text()
     assert asked == []
-    page.get_by_role("button", name="Load images").click()
+    with page.expect_request_finished(lambda request: "tracker.example" in request.url):
+        page.get_by_role("button", name="Load images").click()
     page.wait_for_function("document.querySelector('.mail-html img[src^=\"http\"]')")
-    page.wait_for_timeout(300)
     assert any("tracker.example" in url for url in asked)
 
     page.goto(f"/tickets/{inline.ticket_id}/")

@@ -13,7 +13,7 @@ from metrics.models import SurveyResponse
 from metrics.services import recompute_all
 from tests.conftest import Personas
 from tests.e2e.conftest import sign_in
-from tests.metrics.factories import assign, open_ticket, reply, set_status
+from tests.factories import assign, open_ticket, reply, set_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

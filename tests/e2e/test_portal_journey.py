@@ -18,7 +18,7 @@ from django.core import mail
 
 from tests.conftest import Personas
 from tests.e2e.conftest import sign_in
-from tests.kb.factories import make_article, make_section
+from tests.factories import make_article, make_section
 from tickets.models import Direction, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,7 +1,8 @@
 import pytest
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
 from tests.e2e.conftest import sign_in
+from tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

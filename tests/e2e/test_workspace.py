@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
 from tests.e2e.conftest import sign_in
+from tests.factories import make_customer, make_ticket
 from tickets.models import Direction, Status, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

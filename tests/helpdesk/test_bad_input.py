@@ -12,7 +12,8 @@ from django.test import Client
 
 from metrics import surveys
 from metrics.services import recompute_all
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tickets import services
 from tickets.models import Direction, Status, User
 from tickets.workflow.models import CannedReply

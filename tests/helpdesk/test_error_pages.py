@@ -8,7 +8,8 @@ import pytest
 from django.template import loader
 from django.test import Client
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 
 
 @pytest.fixture

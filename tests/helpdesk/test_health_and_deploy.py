@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+
+from helpdesk.launcher import database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -34,34 +37,22 @@ def test_healthz_is_503_when_the_broker_is_down(client: Client, settings: Any) -
     assert body["broker"].startswith("error: ")
 
 
-def _test_database_url() -> str:
-    """The test database (the checks read the server's version): the one DATABASE_URL
-    names may not exist, as in CI, where only the test database is created."""
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    auth = quote(db.get("USER") or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
-    return f"postgres://{auth + '@' if auth else ''}{host}/{quote(db['NAME'])}"
-
-
 @pytest.mark.django_db
-def test_production_settings_pass_check_deploy() -> None:
+def test_production_settings_pass_check_deploy(collected_static: Path) -> None:
     """The environment of .env.example, with a real secret, has nothing to warn about."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "SECRET_KEY": "k" * 20 + "-production-secret-of-more-than-fifty-characters-9f3a",
         "DEBUG": "0",
+        "TANDEM_VAR_DIR": str(collected_static),
         "SECURE_SSL": "1",
         "ALLOWED_HOSTS": "helpdesk.example.com",
         "CSRF_TRUSTED_ORIGINS": "https://helpdesk.example.com",
         "SITE_URL": "https://helpdesk.example.com",
-        "DATABASE_URL": _test_database_url(),
+        # The test database (the checks read the server's version): the one DATABASE_URL
+        # names may not exist, as in CI, where only the test database is created.
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
     }
     result = subprocess.run(

@@ -24,7 +24,8 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import make_mailbox
+from helpdesk.launcher import database_url
+from tests.factories import make_mailbox
 from tickets.mail.dovecot import Dovecot, free_port, running_dovecot
 from tickets.models import Mailbox, MailSecurity
 
@@ -39,6 +40,15 @@ def wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A worker consumes the queues of the one broker that every test process shares, so
+    # it would also run tasks that another process's tests queued against their own
+    # database. `make test` runs these tests on their own, after the others.
+    for item in items:
+        if "celery_worker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.celery_worker)
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +89,16 @@ class SmtpServer:
     host: str
     port: int
     recorder: Recorder
+    controller: Controller
+
+    def stop(self) -> None:
+        """A mail server outage: nothing listens on the port."""
+        self.controller.stop()
+
+    def restart(self) -> None:
+        """The same server back on the same port, recording where it left off."""
+        self.controller = Controller(self.recorder, hostname=self.host, port=self.port)
+        self.controller.start()
 
 
 @pytest.fixture
@@ -87,8 +107,9 @@ def smtp_server() -> Iterator[SmtpServer]:
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
-    yield SmtpServer("127.0.0.1", port, recorder)
-    controller.stop()
+    server = SmtpServer("127.0.0.1", port, recorder, controller)
+    yield server
+    server.controller.stop()
 
 
 @pytest.fixture
@@ -124,7 +145,7 @@ def worker_env(media: Path) -> dict[str, str]:
     """Environment for a subprocess that must see the test database and media."""
     env = dict(os.environ)
     db = connection.settings_dict
-    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = database_url(db)
     env["MEDIA_ROOT"] = str(media)
     env["DEBUG"] = "1"
     env["MAIL_SEND_RETRY_BASE_SECONDS"] = "1"

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from metrics.models import SurveyResponse, TicketFigures
-from tests.conftest import make_customer, make_mailbox, make_user
+from tests.factories import make_customer, make_mailbox, make_user
 from tests.integration.conftest import SmtpServer, wait_for
 from tickets import services
 from tickets.models import MailSecurity, Role, Status

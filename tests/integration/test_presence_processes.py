@@ -16,7 +16,9 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from tests.conftest import Personas, make_ticket
+from helpdesk.launcher import database_url
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tests.integration.conftest import free_port, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -38,7 +40,7 @@ def two_web_processes() -> Iterator[list[str]]:
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "REDIS_URL": settings.REDIS_URL,
         "DEBUG": "1",
         "SECURE_SSL": "0",

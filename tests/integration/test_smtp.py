@@ -16,7 +16,7 @@ from tests.mail.conftest import load
 from tickets import services
 from tickets.mail import delivery, sending
 from tickets.mail.intake import ingest_message
-from tickets.mail.outbound import TransientSendError, check_smtp, send_message, sweep_stuck_sends
+from tickets.mail.outbound import check_smtp, send_message, sweep_stuck_sends
 from tickets.mail.tokens import ticket_from_address
 from tickets.models import Attachment, DeliveryStatus, MailSecurity, Message, Ticket
 
@@ -72,11 +72,12 @@ def test_connection_dropped_mid_send_is_retried_and_sent_once(
 ) -> None:
     smtp_server.recorder.drop_next = 1
     reply = services.reply(ticket, personas.agent_a, "Second try works.")
-    with pytest.raises(TransientSendError):
-        send_message(reply.pk)
+    assert send_message(reply.pk) == "retrying"
     reply.refresh_from_db()
-    assert reply.delivery_status == DeliveryStatus.FAILED
+    # Queued again, due after the first delay, with the reason for the agent to see.
+    assert reply.delivery_status == DeliveryStatus.QUEUED
     assert "closed the connection" in reply.delivery_error
+    assert reply.next_attempt_at > timezone.now()
     assert smtp_server.recorder.messages == []
     assert send_message(reply.pk) == "sent"
     reply.refresh_from_db()

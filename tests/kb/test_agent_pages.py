@@ -9,7 +9,7 @@ from kb.models import Article, ArticleFeedback, RequestFormVisit, SearchQueryLog
 from kb.reports import knowledge_gap_report
 from kb.services import log_search, record_feedback
 from tests.conftest import Personas
-from tests.kb.factories import make_article, make_section
+from tests.factories import make_article, make_section
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def test_gaps_page_shows_the_report(client: Client, personas: Personas) -> None:
 
 
 def test_ticket_reply_form_carries_the_article_search(client: Client, personas: Personas) -> None:
-    from tests.conftest import make_ticket
+    from tests.factories import make_ticket
 
     ticket = make_ticket(personas.mailbox_a, personas.customer)
     client.force_login(personas.agent_a)

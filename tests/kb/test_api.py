@@ -3,7 +3,7 @@ from django.test import Client
 
 from kb.models import SearchQueryLog, Visibility
 from tests.conftest import Personas
-from tests.kb.factories import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from kb.models import Article, ArticleFeedback, ArticleStatus, SearchQueryLog, Visibility
 from tests.conftest import Personas
-from tests.kb.factories import make_article, make_section
+from tests.factories import make_article, make_section
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import pytest
 from kb.models import ArticleStatus, Visibility
 from kb.search import MatchKind, search_articles, trigram_available
 from tests.conftest import Personas
-from tests.kb.factories import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from bench.mail import mixed_messages
 from tests.conftest import Personas
-from tests.mail.conftest import MESSAGES
+from tests.mail.conftest import MESSAGES, load
 from tickets.mail.ahead import parsed_ahead
 from tickets.mail.ingest import parse_all
 from tickets.mail.intake import ingest_many
@@ -107,3 +107,15 @@ def test_a_directory_of_several_batches_gets_the_outcomes_of_ingesting_it_here(
     read, new, added, duplicates, quarantined = summary(lines)
     assert (read, duplicates) == (230, 0)
     assert new > 0 and added > 0 and quarantined > 0
+
+
+def test_files_whose_names_say_they_are_no_mail_are_reported_not_silently_skipped(
+    personas: Personas, tmp_path: Path
+) -> None:
+    (tmp_path / "a.eml").write_bytes(load("plain.eml"))
+    (tmp_path / "invoice.pdf").write_bytes(b"%PDF-1.4")
+    out, err = StringIO(), StringIO()
+    call_command("ingest_email", str(tmp_path), stdout=out, stderr=err)
+    assert "invoice.pdf: skipped" in err.getvalue()
+    assert "1 read, 1 new tickets" in out.getvalue()
+    assert "1 files skipped" in out.getvalue()

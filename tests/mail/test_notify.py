@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tests.mail.conftest import load
 from tickets import services
 from tickets.mail.ingest import Outcome

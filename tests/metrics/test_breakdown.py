@@ -19,11 +19,12 @@ from metrics.aggregates import FIGURES, Window, grouped, summary
 from metrics.breakdown import breakdown
 from metrics.models import SurveyResponse
 from metrics.services import recompute_all
-from tests.conftest import Personas, make_customer
-from tests.metrics.factories import (
+from tests.conftest import Personas
+from tests.factories import (
     assign,
     customer_writes,
     hours,
+    make_customer,
     open_ticket,
     reply,
     set_status,

@@ -10,7 +10,7 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import make_customer, make_mailbox, make_ticket
+from tests.factories import make_customer, make_mailbox, make_ticket
 from tickets.business_hours import (
     CalendarError,
     add_business_seconds,

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from metrics.models import TicketFigures
-from tests.conftest import Personas, make_mailbox
-from tests.metrics.factories import H, figures_of, hours, open_ticket, reply
+from tests.conftest import Personas
+from tests.factories import H, figures_of, hours, make_mailbox, open_ticket, reply
 from tickets import calendars
 from tickets.models import BusinessCalendar, Ticket
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from metrics.models import SurveyResponse
 from metrics.services import recompute_all
-from tests.conftest import Personas, make_customer, make_user
-from tests.metrics.factories import assign, open_ticket, reply, set_status
+from tests.conftest import Personas
+from tests.factories import assign, make_customer, make_user, open_ticket, reply, set_status
 from tickets.models import Role
 
 pytestmark = pytest.mark.django_db

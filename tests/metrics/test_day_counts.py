@@ -17,12 +17,13 @@ from metrics.aggregates import Sets, Window
 from metrics.day_counts import whole_days
 from metrics.models import DayCount, DayCountZone
 from metrics.services import compact_day_counts, recompute_all, refresh_ticket_figures
-from tests.conftest import Personas, make_customer
-from tests.metrics.factories import (
+from tests.conftest import Personas
+from tests.factories import (
     T0,
     assign,
     customer_writes,
     hours,
+    make_customer,
     open_ticket,
     reply,
     set_status,

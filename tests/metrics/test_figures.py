@@ -14,7 +14,7 @@ from metrics import hooks
 from metrics.models import TicketFigures, TicketStateSpan
 from metrics.services import FIGURE_COLUMNS, recompute_all
 from tests.conftest import Personas
-from tests.metrics.factories import (
+from tests.factories import (
     T0,
     H,
     assign,

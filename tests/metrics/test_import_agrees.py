@@ -18,7 +18,7 @@ from metrics import surveys
 from metrics.models import SurveyResponse, TicketFigures, TicketStateSpan
 from metrics.services import FIGURE_COLUMNS, refresh_ticket_figures
 from tests.conftest import Personas
-from tests.metrics.factories import T0, assign, customer_writes, hours, open_ticket, set_status
+from tests.factories import T0, assign, customer_writes, hours, open_ticket, set_status
 from tickets import services
 from tickets.models import BusinessCalendar, Direction, Ticket
 

@@ -15,7 +15,7 @@ from django.test import Client
 from metrics.models import TicketFigures
 from metrics.services import recompute_all, refresh_ticket_figures
 from tests.conftest import Personas
-from tests.metrics.factories import T0
+from tests.factories import T0
 from tickets import services
 from tickets.models import Direction, PastEmail, User
 

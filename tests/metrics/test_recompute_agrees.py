@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from metrics.models import TicketFigures, TicketStateSpan
 from metrics.services import FIGURE_COLUMNS, recompute_all, refresh_ticket_figures
 from tests.conftest import Personas
-from tests.metrics.factories import T0
+from tests.factories import T0
 from tickets import services
 from tickets.models import BusinessCalendar, Direction
 from tickets.services import Actor, InvalidChange

@@ -10,11 +10,12 @@ from rest_framework.test import APIClient
 
 from metrics.models import SurveyResponse
 from metrics.services import recompute_all
-from tests.conftest import Personas, make_customer
-from tests.metrics.factories import (
+from tests.conftest import Personas
+from tests.factories import (
     assign,
     customer_writes,
     hours,
+    make_customer,
     open_ticket,
     reply,
     set_status,

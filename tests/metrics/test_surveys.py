@@ -14,8 +14,8 @@ from django.utils import timezone
 from metrics import surveys
 from metrics.models import SurveyInvitation, SurveyResponse, TicketFigures
 from metrics.tasks import refresh_ticket_figures_task
-from tests.conftest import Personas, make_customer
-from tests.metrics.factories import assign, open_ticket, reply, set_status
+from tests.conftest import Personas
+from tests.factories import assign, make_customer, open_ticket, reply, set_status
 from tickets.models import EventKind, Ticket
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from kb.models import RequestFormVisit, SearchQueryLog
 from portal.selectors import my_requests, visible_customer_ids
-from tests.conftest import Personas, make_customer, make_ticket
-from tests.kb.factories import make_article
+from tests.conftest import Personas
+from tests.factories import make_article, make_customer, make_ticket
 from tickets import services
 from tickets.links import portal_ticket_url
 from tickets.models import (

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import SignInLink
-from tests.conftest import Personas, make_customer
+from tests.conftest import Personas
+from tests.factories import make_customer
 from tickets.models import Role, User
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.conftest import Personas, make_customer, make_ticket, make_user
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket, make_user
 from tests.tickets.api_client import assert_error_shape, client_for
 from tickets import services
 from tickets.models import (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Personas, make_ticket, make_user
+from tests.conftest import Personas
+from tests.factories import make_ticket, make_user
 from tests.tickets.api_client import assert_error_shape, client_for
 from tickets import services
 from tickets.models import (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import Personas, make_customer, make_ticket, make_user
+from helpdesk.launcher import database_url
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket, make_user
 from tickets import services
 from tickets.models import EventKind, Role, Team, Ticket, TicketEvent
 from tickets.workflow import assignment
@@ -71,17 +73,27 @@ def test_solved_tickets_free_capacity_and_manual_assignment_is_unlimited(
 
 
 _WORKER = """
-import os, sys, time
+import sys
 import django
 django.setup()
+from django.db import connection
 from tickets.workflow.assignment import assign_round_robin
 from tickets.models import Ticket
-start = float(sys.argv[1])
-ids = [int(x) for x in sys.argv[2].split(",")]
-time.sleep(max(0.0, start - time.time()))
+ids = [int(x) for x in sys.argv[1].split(",")]
+connection.ensure_connection()
+print("ready", flush=True)
+sys.stdin.readline()
 for pk in ids:
     assign_round_robin(Ticket.objects.get(pk=pk))
 """
+
+
+def _wait_until_ready(worker: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    readable, _, _ = select.select([worker.stdout], [], [], seconds)
+    if not readable or worker.stdout.readline() != b"ready\n":  # type: ignore[union-attr]
+        worker.kill()
+        _, err = worker.communicate(timeout=30)
+        pytest.fail(f"a worker died or was not ready within {seconds} s: {err.decode()}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -93,20 +105,27 @@ def test_round_robin_is_fair_under_two_concurrent_processes(personas: Personas) 
     db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "PYTHONPATH": str(BASE_DIR),
     }
-    start = time.time() + 3
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(start), ",".join(map(str, ids[half::2]))],
+            [sys.executable, "-c", _WORKER, ",".join(map(str, ids[half::2]))],
             env=env,
             cwd=BASE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for half in (0, 1)
     ]
+    # A barrier: both processes are set up and connected before either assigns anything.
+    for worker in workers:
+        _wait_until_ready(worker)
+    for worker in workers:
+        worker.stdin.write(b"go\n")  # type: ignore[union-attr]
+        worker.stdin.flush()  # type: ignore[union-attr]
     for worker in workers:
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err.decode()

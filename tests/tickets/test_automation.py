@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets import services
 from tickets.models import (
     ActorKind,

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import workflow as bench_workflow
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets import services
 from tickets.models import Direction, Kind, Organization, Priority, Status, Ticket
 from tickets.services import Actor

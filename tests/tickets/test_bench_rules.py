@@ -8,7 +8,8 @@ import pytest
 
 from bench import workflow as bench_workflow
 from bench.core import Bench
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets.models import Ticket, TicketEvent
 from tickets.workflow.models import AutomationRule, SlaAlert, SlaPolicy
 

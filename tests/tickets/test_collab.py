@@ -9,7 +9,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets import services
 from tickets.history import history_events, merged_target
 from tickets.models import (

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets import services
 from tickets.models import Kind, Organization, Ticket
 from tickets.workflow import follow_ups

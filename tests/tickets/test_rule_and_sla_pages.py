@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets import services
 from tickets.models import Direction, Status, Ticket
 from tickets.workflow import collab

@@ -1,6 +1,7 @@
 import pytest
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tickets import services
 from tickets.access import get_ticket_for
 from tickets.models import (
@@ -111,7 +112,7 @@ def test_agent_visibility_follows_every_team_and_filters_as_rows_are_read(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     a = make_ticket(personas.mailbox_a, personas.customer)
     b = make_ticket(personas.mailbox_b, personas.customer)
@@ -128,7 +129,7 @@ def test_agent_visibility_follows_every_team_and_filters_as_rows_are_read(
 
 
 def test_shared_organization_sees_colleagues_tickets(personas: Personas) -> None:
-    from tests.conftest import make_customer
+    from tests.factories import make_customer
     from tickets.models import Organization
 
     org = Organization.objects.create(name="Shared Ltd", shares_tickets=True)

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tickets import services
 from tickets.models import ActorKind, BusinessCalendar, EventKind, Organization, Priority, Ticket
 from tickets.workflow import setup, sla

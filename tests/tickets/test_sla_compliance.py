@@ -15,7 +15,8 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets.models import Ticket
 from tickets.workflow import sla
 

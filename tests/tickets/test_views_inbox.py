@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import Personas, make_customer, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
 from tickets import selectors, services
 from tickets.models import EventKind, Kind, Priority, Status, Ticket
 from tickets.selectors import InboxQuery
@@ -440,7 +441,7 @@ def _pages(user, query: InboxQuery) -> list[list[int]]:
 
 
 def test_agents_pages_are_read_per_mailbox_with_the_same_rows(personas: Personas) -> None:
-    from tests.conftest import make_mailbox, make_user
+    from tests.factories import make_mailbox, make_user
 
     third = make_mailbox(teams=[personas.team_b], name="Mailbox C")
     both = make_user(teams=[personas.team_a, personas.team_b])

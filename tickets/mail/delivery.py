@@ -6,6 +6,8 @@ so two workers, or a worker and an agent clicking retry, can never both claim a 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -48,6 +50,23 @@ def mark_sent(message: Message) -> None:
         delivery_status=DeliveryStatus.SENT, delivery_error="", sent_at=now
     ):
         record_delivery(message, DeliveryStatus.SENDING, DeliveryStatus.SENT)
+
+
+@transaction.atomic
+def mark_retrying(message: Message, error: str, *, at: datetime) -> None:
+    """A failure that may pass (the server unreachable, a 4xx): back to queued, due again
+    `at`. The send queue keeps it however long the outage lasts (mail_out.send_due)."""
+    if Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.SENDING).update(
+        delivery_status=DeliveryStatus.QUEUED, delivery_error=error[:2000], next_attempt_at=at
+    ):
+        record_delivery(
+            message,
+            DeliveryStatus.SENDING,
+            DeliveryStatus.QUEUED,
+            error,
+            will_retry=True,
+            retry_at=at.isoformat(),
+        )
 
 
 @transaction.atomic

@@ -5,9 +5,13 @@ Exactly-once, and where that cannot be had, at-most-once:
   before any send, so a customer's answer threads even if our record of the send is lost.
 - A send starts with a conditional update queued/failed -> sending; a second task, a
   Celery redelivery or an agent's retry finds the row already claimed and does nothing.
+- The row is the queue: a queued message carries when it is due (`next_attempt_at`), and
+  mail_out.send_due sends whatever is due, so a task lost with the broker, a worker
+  killed before it ran, or a mail server down for a day costs time, never the reply.
 - A failure before the server accepted the DATA (connection refused or dropped mid-send,
-  4xx) returns the row to failed and Celery retries with exponential backoff; 5xx
-  answers fail at once and show the server's words to the agent.
+  4xx) returns the row to queued, due again after a growing delay (30 s, 1 min, 2 min
+  ... at most 15 min), for up to MAIL_SEND_GIVE_UP_HOURS (5 days, as mail servers keep
+  a queue); 5xx answers fail at once and show the server's words to the agent.
 - The window that remains is a worker dying after the server accepted the message and
   before we wrote "sent". We do not resend automatically in that case: the sweeper
   turns a send stuck in "sending" into "failed" with an explanation, and only a person
@@ -23,6 +27,7 @@ from datetime import timedelta
 from email import policy as email_policy
 from email.utils import formataddr, make_msgid
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
@@ -35,8 +40,12 @@ from tickets.models import DeliveryStatus, Direction, Mailbox, MailSecurity, Mes
 STUCK_AFTER = timedelta(minutes=15)
 
 
-class TransientSendError(Exception):
-    """The send may work later (network trouble, 4xx): retry with backoff."""
+def retry_delay(attempts: int) -> timedelta:
+    """How long after the `attempts`-th failed try the next one is due."""
+    base = settings.MAIL_SEND_RETRY_BASE_SECONDS
+    return timedelta(
+        seconds=min(base * 2 ** max(attempts - 1, 0), settings.MAIL_SEND_RETRY_MAX_SECONDS)
+    )
 
 
 def new_message_id(ticket: Ticket) -> str:
@@ -48,21 +57,25 @@ def new_message_id(ticket: Ticket) -> str:
 def prepare_queued(message: Message) -> None:
     """Give a newly queued message its headers before anything is sent."""
     ticket = message.ticket
-    thread = list(
+    conversation = list(
         Message.objects.filter(ticket=ticket)
         .exclude(pk=message.pk)
-        .exclude(message_id="")
+        .exclude(direction=Direction.NOTE)
         .order_by("created_at", "id")
         .values_list("message_id", "direction")
     )
+    thread = [(mid, direction) for mid, direction in conversation if mid]
     customer_ids = [mid for mid, direction in thread if direction == Direction.INBOUND]
+    # The first message of a conversation we start (outreach) is no reply: no "Re:".
+    subject = _reply_subject(ticket.subject) if conversation else ticket.subject
     updates = {
         "message_id": message.message_id or new_message_id(ticket),
         "in_reply_to": message.in_reply_to or (customer_ids[-1] if customer_ids else ""),
         "references": message.references or " ".join(mid for mid, _ in thread[-20:]),
-        "subject": message.subject or subject_with_token(_reply_subject(ticket.subject), ticket.pk),
+        "subject": message.subject or subject_with_token(subject, ticket.pk),
         "to": message.to or [ticket.customer.email],
         "from_address": message.from_address or ticket.mailbox.address,
+        "next_attempt_at": message.next_attempt_at or timezone.now(),
     }
     Message.objects.filter(pk=message.pk).update(**updates)
     for field, value in updates.items():
@@ -201,15 +214,21 @@ def send_message(message_pk: int) -> str:
     )
     if message is None:
         return "gone"
-    Message.objects.filter(pk=message_pk).update(sending_since=timezone.now())
+    now = timezone.now()
+    Message.objects.filter(pk=message_pk).update(sending_since=now)
     try:
         transmit(message.ticket.mailbox, build_email(message))
     except (smtplib.SMTPException, OSError) as exc:
-        permanent = _is_permanent(exc)
-        delivery.mark_failed(message, _describe(exc), will_retry=not permanent)
-        if permanent:
+        error = _describe(exc)
+        given_up = now - message.created_at > timedelta(hours=settings.MAIL_SEND_GIVE_UP_HOURS)
+        if _is_permanent(exc) or given_up:
+            if given_up:
+                error = f"Gave up after {settings.MAIL_SEND_GIVE_UP_HOURS} hours of tries. {error}"
+            delivery.mark_failed(message, error, will_retry=False)
             return "failed"
-        raise TransientSendError(_describe(exc)) from exc
+        attempts = message.delivery_attempts + 1  # claim_for_sending counted this one
+        delivery.mark_retrying(message, error, at=now + retry_delay(attempts))
+        return "retrying"
     delivery.mark_sent(message)
     return "sent"
 

@@ -24,7 +24,8 @@ from functools import lru_cache
 from tickets.mail.html import html_to_text, sanitize_html
 
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
-_FROM_LINE = re.compile(rb"^From [^\r\n]*\r?\n")
+# An mbox separator ("From sender date"), not a From header in obsolete syntax ("From : x").
+_FROM_LINE = re.compile(rb"^From (?![ \t]*:)[^\r\n]*\r?\n")
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
 # Headers that identify one message as the sender wrote it. Trace headers (Received,
 # Return-Path, Delivered-To, DKIM, spam scores) change on every redelivery and are left
@@ -293,6 +294,20 @@ def strip_from_line(raw: bytes) -> bytes:
     return _FROM_LINE.sub(b"", raw, count=1) if raw.startswith(b"From ") else raw
 
 
+# Obsolete syntax (RFC 5322 4.5): white space between a header's name and its colon.
+_OBS_HEADER_NAME = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
+_LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t]*\r?\n)+")
+
+
+def lenient_headers(raw: bytes) -> bytes:
+    """What a lenient reader takes: blank lines before the headers are dropped, and a
+    header written "From  : John" (obsolete syntax) reads as "From: John"."""
+    raw = _LEADING_BLANK_LINES.sub(b"", raw)
+    head, _ = split_raw(raw)
+    fixed = _OBS_HEADER_NAME.sub(rb"\1:", head)
+    return raw if fixed == head else fixed + raw[len(head) :]
+
+
 def normalize_line_endings(raw: bytes) -> bytes:
     # A few real messages use bare CR; the parser only knows LF and CRLF.
     if b"\r" in raw and b"\n" not in raw:
@@ -467,7 +482,7 @@ def _is_bounce(msg: Message, from_address: str, subject: str) -> bool:
 
 def parse_message(raw: bytes) -> ParsedEmail:
     """Parse raw bytes; raise UnparseableEmail only when there is nothing to work with."""
-    raw = strip_from_line(normalize_line_endings(raw))
+    raw = lenient_headers(strip_from_line(normalize_line_endings(raw)))
     head, _ = split_raw(raw)
     first_line = head.split(b"\n", 1)[0]
     if not raw.strip() or not _HEADER_LINE.match(first_line.lstrip()):

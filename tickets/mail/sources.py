@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # An mbox separator line: "From sender@example.com Thu May  3 12:04:29 2012".
@@ -29,13 +29,18 @@ def _split_mbox(data: bytes) -> Iterator[bytes]:
         yield re.sub(rb"(?m)^>(>*From )", rb"\1", chunk)
 
 
-def iter_path(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(label, raw bytes) for every message under `path`, in a stable order."""
+def iter_path(
+    path: Path, *, skipped: Callable[[Path], None] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(label, raw bytes) for every message under `path`, in a stable order. A file in a
+    directory whose name says it is no mail (a .pdf, a .json) is passed to `skipped`."""
     if path.is_dir():
         for child in sorted(p for p in path.rglob("*") if p.is_file()):
             # Saved messages often have no extension at all (maildir files, test suites).
             if child.suffix.lower() in {*MESSAGE_SUFFIXES, ".mbox", ".mbx", ""}:
                 yield from iter_path(child)
+            elif skipped is not None:
+                skipped(child)
         return
     data = path.read_bytes()
     if _is_mbox(path, data):

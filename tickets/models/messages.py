@@ -73,6 +73,10 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # When a worker claimed the send; the sweeper finds sends stuck in "sending".
     sending_since = models.DateTimeField(null=True, blank=True)
+    # When a queued message is due to be sent (again): the send queue is this column, not
+    # the broker. A lost task, a broker outage or a mail server down for days leaves the
+    # row queued, and mail_out.send_due sends it when it is due (tickets/mail/sending.py).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     search_vector = models.GeneratedField(
         expression=SearchVector("body_text", config="english"),

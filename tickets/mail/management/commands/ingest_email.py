@@ -37,7 +37,16 @@ class Command(BaseCommand):
             raise CommandError(f"No such file or directory: {', '.join(missing)}")
         counts: Counter[Outcome] = Counter()
         read = 0
-        messages = (item for path in paths for item in iter_path(path))
+        skipped: list[Path] = []
+
+        def skip(path: Path) -> None:
+            skipped.append(path)
+            self.stderr.write(
+                f"{path}: skipped, its name says it is no mail ({path.suffix}); name it "
+                ".eml, or pass the file itself, to ingest it"
+            )
+
+        messages = (item for path in paths for item in iter_path(path, skipped=skip))
         batches = chunked(messages, lambda item: len(item[1]))
         for batch, parsed in parsed_ahead(batches):
             results = ingest_many(
@@ -51,4 +60,5 @@ class Command(BaseCommand):
             f"{read} read, {counts[Outcome.NEW_TICKET]} new tickets, "
             f"{counts[Outcome.ADDED]} added to tickets, {counts[Outcome.DUPLICATE]} duplicates, "
             f"{counts[Outcome.QUARANTINED]} quarantined"
+            + (f", {len(skipped)} files skipped (see above)" if skipped else "")
         )
