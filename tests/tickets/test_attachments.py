@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tickets.mail.ingest import Outcome
 from tickets.mail.intake import ingest_message
 from tickets.models import Attachment, Direction, Message

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from metrics.models import TicketFigures
 from metrics.services import recompute_all, refresh_ticket_figures
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tests.mail.conftest import load
 from tests.tickets.api_client import client_for
 from tickets import services

@@ -18,7 +18,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tests.mail.conftest import load
 from tests.tickets.api_client import client_for
 from tickets import services

@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from importer.lines import import_lines
-from tests.conftest import Personas, make_ticket
+from tests.conftest import Personas
+from tests.factories import make_ticket
 from tests.tickets.api_client import assert_error_shape, client_for
 from tickets import services
 from tickets.models import Direction, EventKind, Organization, Status, Ticket

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0015_mail_and_rules_apps'),
+        ('tickets', '0016_message_next_attempt'),
     ]
 
     operations = [
