@@ -10,7 +10,6 @@ the same events, and therefore the same figures, as history lived through the UI
 from tickets.services.attachments import FilePart, attach_files, attachment_rows
 from tickets.services.changes import (
     EDITABLE_FIELDS,
-    SERVICE_FIELDS,
     BulkChange,
     apply_changes,
     bulk_update,
@@ -69,7 +68,6 @@ __all__ = [
     "IMPORT",
     "MAIL",
     "MAX_TAGS",
-    "SERVICE_FIELDS",
     "SYSTEM",
     "TAG_MAX_LENGTH",
     "Actor",

@@ -18,9 +18,9 @@ from tickets.services.policy import InvalidChange, StateConflict, check_changes
 
 # Fields an agent may change in place, and how each is written into the event log.
 EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject")
-# Fields the services change too: the conversation's Cc (a merge joins two), and the end
-# of a snooze (`snooze_ticket`, `wake_ticket`, and any change of status out of pending).
-SERVICE_FIELDS = ("cc", "snoozed_until")
+# update_ticket changes the conversation's Cc too (a merge joins two). A snooze is
+# `snooze_ticket`'s; it ends by `wake_ticket` or any change of status out of pending.
+UPDATABLE_FIELDS = (*EDITABLE_FIELDS, "cc")
 # The event kind of a field whose kind is not its name.
 _EVENT_KINDS = {"snoozed_until": EventKind.SNOOZE}
 
@@ -89,7 +89,7 @@ def update_ticket(
     """Change any of EDITABLE_FIELDS (and `cc`); one event per field that really changed.
 
     Raises InvalidChange, changing nothing, if the rules refuse any of the changes."""
-    unknown = set(changes) - {*EDITABLE_FIELDS, "cc"}
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise TypeError(f"update_ticket cannot change {sorted(unknown)}")
     return _change(ticket, changes, actor=actor, at=at or timezone.now())
@@ -143,7 +143,7 @@ def wake_ticket(ticket: Ticket, *, now: datetime, actor: Actor = SYSTEM) -> bool
     if due is None:
         return False
     changes = {"status": Status.OPEN} if due == Status.PENDING else {"snoozed_until": None}
-    _change(ticket, changes, actor=actor, at=now)
+    _change(ticket, changes, actor=actor, at=timezone.now())
     return due == Status.PENDING
 
 
