@@ -6,11 +6,28 @@ BEAT_SCHEDULE here, so the whole schedule reads in one place.
 """
 
 import os
+from typing import Any
 
 from celery import Celery
+from django.db import OperationalError
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+# The retry policy of every task whose work can meet a passing fault, named once:
+# `@shared_task(name=..., **TRANSIENT)`. Transient means the network (SMTP, IMAP, a
+# refused or dropped connection: OSError, which smtplib's errors are too) or the database
+# (OperationalError); anything else is a bug and fails at once. Exponential backoff with
+# jitter, at most ten minutes apart, five retries; no results kept. Periodic tasks take
+# none (their next run is the retry), nor does mail_out.send_message: the database is its
+# queue and its retry schedule (tickets/mail/sending.py).
+TRANSIENT: dict[str, Any] = {
+    "autoretry_for": (OSError, OperationalError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+    "ignore_result": True,
+}
 
 app = Celery("tandem")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,46 +1,41 @@
 """Sign-in with a Redis-backed limit on failed attempts.
 
-Counters live in the shared cache (Redis), so the limit holds across every web process.
-Two keys are counted: the address being tried (stops guessing one account from many
-places) and the client IP (stops one place from trying many accounts).
+Counters live in Redis (helpdesk.ratelimit), so the limit holds across every web process.
+Two counters are kept: the address being tried (stops guessing one account from many
+places) and the client IP (stops one place from trying many accounts). A sign-in is
+refused while either has reached its limit; only failures are counted.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from helpdesk.ratelimit import Rate
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 10
 MAX_FAILURES_PER_IP = 50
 
 
-def _keys(request: HttpRequest) -> list[tuple[str, int]]:
+def _counters(request: HttpRequest) -> list[tuple[Rate, str]]:
     username = (request.POST.get("username") or "").strip().lower()[:254]
-    account = hashlib.sha256(username.encode()).hexdigest()[:32]
     ip = request.META.get("REMOTE_ADDR", "")
     return [
-        (f"signin:fail:acct:{account}", MAX_FAILURES_PER_ACCOUNT),
-        (f"signin:fail:ip:{ip}", MAX_FAILURES_PER_IP),
+        (Rate("signin-fail-account", MAX_FAILURES_PER_ACCOUNT, WINDOW_SECONDS), username),
+        (Rate("signin-fail-ip", MAX_FAILURES_PER_IP, WINDOW_SECONDS), ip),
     ]
 
 
 def is_limited(request: HttpRequest) -> bool:
-    return any((cache.get(key) or 0) >= limit for key, limit in _keys(request))
+    return any(rate.reached(who) for rate, who in _counters(request))
 
 
 def record_failure(request: HttpRequest) -> None:
-    for key, _limit in _keys(request):
-        # add() sets the window once; incr() keeps its expiry, so the window is fixed.
-        cache.add(key, 0, WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, WINDOW_SECONDS)
+    for rate, who in _counters(request):
+        rate.hit(who)
 
 
 class SignInView(auth_views.LoginView):

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from helpdesk.api import JSONLinesParser, JSONLParser
 from importer import lines as importer
-from tickets.api.views import IsAdmin
+from tickets.permissions import IsAdmin
 
 
 class ImportLineErrorSerializer(serializers.Serializer):

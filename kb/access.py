@@ -6,6 +6,7 @@ from django.http import Http404
 
 from kb.models import Article
 from tickets.models import User
+from tickets.permissions import is_agent
 
 
 def get_article_for(user: User | None, pk: int | str, *, edit: bool = False) -> Article:
@@ -18,10 +19,10 @@ def get_article_for(user: User | None, pk: int | str, *, edit: bool = False) -> 
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404("No such article") from None
-    is_agent = user is not None and user.is_authenticated and user.is_active and user.is_agent
-    if edit and not is_agent:
+    staff = is_agent(user)
+    if edit and not staff:
         raise Http404("No such article")
-    articles = Article.objects.all() if is_agent else Article.objects.readable_by(user)
+    articles = Article.objects.all() if staff else Article.objects.readable_by(user)
     try:
         return articles.select_related("section__category", "author", "updated_by").get(pk=pk)
     except Article.DoesNotExist:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,14 +18,14 @@ from kb.forms import ArticleFilterForm, ArticleForm
 from kb.models import Article
 from kb.reports import knowledge_gap_report
 from kb.search import search_articles
-from tickets.access import agent_required
+from tickets.permissions import AuthedRequest, agent_required
 
 REPLY_SUGGESTIONS = 6
 
 
 @agent_required
 @require_GET
-def article_list(request: HttpRequest) -> HttpResponse:
+def article_list(request: AuthedRequest) -> HttpResponse:
     form = ArticleFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     articles = selectors.agent_articles(
@@ -45,15 +45,15 @@ def article_list(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    article = get_article_for(request.user, pk, edit=True) if pk else Article()  # type: ignore[arg-type]
+def article_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    article = get_article_for(request.user, pk, edit=True) if pk else Article()
     form = ArticleForm(request.POST or None, instance=article)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         related = data.pop("related", None)
         services.save_article(
             article,
-            editor=request.user,  # type: ignore[arg-type]
+            editor=request.user,
             related=list(related) if related is not None else None,
             **data,
         )
@@ -67,7 +67,7 @@ def article_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @agent_required
 @require_GET
-def gaps(request: HttpRequest) -> HttpResponse:
+def gaps(request: AuthedRequest) -> HttpResponse:
     try:
         days = max(1, min(365, int(request.GET.get("days", "30"))))
     except ValueError:
@@ -79,14 +79,14 @@ def gaps(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_GET
-def reply_suggestions(request: HttpRequest) -> HttpResponse:
+def reply_suggestions(request: AuthedRequest) -> HttpResponse:
     """The reply box's article search: an htmx partial with insert-link/insert-text buttons.
 
     Not logged as a search: it runs on every keystroke, and the gap report is about
     what customers ask.
     """
     query = request.GET.get("kbq", "")
-    result = search_articles(query, user=request.user, limit=REPLY_SUGGESTIONS)  # type: ignore[arg-type]
+    result = search_articles(query, user=request.user, limit=REPLY_SUGGESTIONS)
     return render(
         request,
         "kb/reply_suggestions.html",

@@ -21,6 +21,7 @@ from kb.access import get_article_for
 from kb.models import Article, SearchSource
 from kb.search import search_articles
 from kb.services import log_search
+from tickets.models import User
 
 MAX_SEARCH_RESULTS = 50
 
@@ -78,9 +79,9 @@ class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = ArticleCursor
     lookup_value_regex = r"[0-9]+"
 
-    def _reader(self) -> Any:
+    def _reader(self) -> User | None:
         user = self.request.user
-        return user if user.is_authenticated else None
+        return user if isinstance(user, User) and user.is_authenticated else None
 
     def get_queryset(self) -> QuerySet[Article]:
         return Article.objects.readable_by(self._reader()).select_related(
@@ -109,7 +110,7 @@ class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
         if not result.query.strip():
             raise exceptions.ValidationError({"q": ["Type at least one word to search for."]})
         log_search(
-            result.query, source=SearchSource.API, result_count=len(result), user=request.user
+            result.query, source=SearchSource.API, result_count=len(result), user=self._reader()
         )
         rows = []
         for hit in result.hits:

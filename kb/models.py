@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tickets.models import Customer, Ticket, User
+from tickets.permissions import is_agent
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -71,7 +72,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         Drafts are only listed on the agent editing pages, never through this rule.
         """
         published = self.filter(status=ArticleStatus.PUBLISHED)
-        if user is not None and user.is_authenticated and user.is_active and user.is_agent:
+        if is_agent(user):
             return published
         return published.filter(visibility=Visibility.PUBLIC)
 

@@ -21,14 +21,14 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from helpdesk.html import marked
 from kb.models import Article
 from tickets.models import User
 
-# ts_headline marks matches with these; the snippet is HTML-escaped first and the
-# markers are turned into <mark> afterwards, so article text can never inject markup.
+# ts_headline marks matches with these; helpdesk.html.marked escapes the text around
+# them and puts the matches in <mark>, so article text can never inject markup.
 _START, _STOP = "\ue000", "\ue001"
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_PREFIX_LENGTH = 3
@@ -85,9 +85,7 @@ def normalize_query(query: str) -> str:
 
 
 def _marked(text: str) -> SafeString:
-    escaped = escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
-    # Escaped above; the only markup is our own <mark> tags.
-    return mark_safe(escaped)
+    return marked(text, _START, _STOP)
 
 
 def _raw(words: list[str], joiner: str, label: str = "") -> SearchQuery:

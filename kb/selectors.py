@@ -6,11 +6,12 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from kb.models import Article, ArticleStatus, Category, Section, Visibility
 from tickets.models import User
+from tickets.permissions import is_agent
 
 
 def _readable_filter(user: User | None, prefix: str = "") -> Q:
     rule = Q(**{f"{prefix}status": ArticleStatus.PUBLISHED})
-    if not (user is not None and user.is_authenticated and user.is_active and user.is_agent):
+    if not is_agent(user):
         rule &= Q(**{f"{prefix}visibility": Visibility.PUBLIC})
     return rule
 

@@ -92,7 +92,6 @@ def record_view(article: Article) -> None:
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
 
 
-@transaction.atomic
 def anonymous_voter(address: str) -> str:
     """The voter key of a reader who is not signed in: their network address, keyed with
     the secret and never stored as it is. A session was the key before, and a new
@@ -102,6 +101,7 @@ def anonymous_voter(address: str) -> str:
     return f"address:{digest.hexdigest()[:40]}"
 
 
+@transaction.atomic
 def record_feedback(
     article: Article, *, helpful: bool, voter_key: str, comment: str = "", user: User | None = None
 ) -> ArticleFeedback:

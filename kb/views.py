@@ -8,16 +8,21 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.http import HtmxRequest
 from kb import selectors, services
 from kb.access import get_article_for
 from kb.models import Category, SearchSource
 from kb.search import search_articles
+from tickets.models import User
+from tickets.permissions import is_agent
 
 SEARCH_PAGE_SIZE = 10
 
 
-def _reader(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return request.user if request.user.is_authenticated else None
+def _reader(request: HttpRequest) -> User | None:
+    """The signed-in reader, or None for anyone else (the public reading rule)."""
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 @require_GET
@@ -42,7 +47,7 @@ def search(request: HttpRequest) -> HttpResponse:
             result.query,
             source=SearchSource.HELP_CENTER,
             result_count=len(result),
-            user=request.user,
+            user=_reader(request),
         )
     return render(request, "kb/search.html", {"result": result, "query": result.query})
 
@@ -60,7 +65,7 @@ def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     shown = get_article_for(reader, pk)
     if slug != shown.slug:
         return HttpResponseRedirect(shown.get_absolute_url(), status=301)
-    if not (reader is not None and reader.is_agent):
+    if not is_agent(reader):
         services.record_view(shown)
     return render(
         request,
@@ -81,7 +86,7 @@ class FeedbackForm(forms.Form):
 
 
 @require_POST
-def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback(request: HtmxRequest, pk: int) -> HttpResponse:
     shown = get_article_for(_reader(request), pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
@@ -99,7 +104,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
         helpful=form.cleaned_data["helpful"],
         comment=form.cleaned_data["comment"],
         voter_key=voter_key,
-        user=request.user if request.user.is_authenticated else None,
+        user=_reader(request),
     )
     request.session[f"kb-voted-{shown.pk}"] = "yes" if form.cleaned_data["helpful"] else "no"
     context = {

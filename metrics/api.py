@@ -8,23 +8,16 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics.aggregates import Window, summary
 from tickets.models import STAFF_ROLES, Mailbox, Team, User
+from tickets.permissions import IsManager
 
 DEFAULT_WINDOW = timedelta(days=30)
-
-
-class IsManager(permissions.BasePermission):
-    message = "Only managers and admins may read metrics."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.sees_everything)
 
 
 class AwareDateTimeField(serializers.Field):

@@ -6,12 +6,10 @@ the figures of the tickets it measures are recomputed in the background
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from metrics.tasks import refresh_mailbox_figures_task
 
 
 def calendars_changed(mailbox_ids: list[int]) -> None:
     """Receiver of `tickets.hooks.calendars_changed`: re-measure after commit."""
     if mailbox_ids:
-        transaction.on_commit(lambda: refresh_mailbox_figures_task.delay(mailbox_ids))
+        refresh_mailbox_figures_task.delay_on_commit(mailbox_ids)

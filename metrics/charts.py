@@ -5,11 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+
+from helpdesk.html import html_fill, html_join
 
 WIDTH, HEIGHT = 640, 200
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 12, 12, 28
+
+# A chart's pieces, filled by helpdesk.html (which escapes every value): a dashboard draws
+# eight charts of up to 90 points, and as a template loop each took ten times as long.
+_EMPTY = SafeString('<p class="chart-empty muted">No data in this window.</p>')
+_GRID = (
+    '<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" class="grid"/>'
+    '<text x="{x}" y="{text_y}" class="axis" text-anchor="end">{label}</text>'
+)
+_DAY = '<text x="{x}" y="{y}" class="axis" text-anchor="middle">{label}</text>'
+_BAR = (
+    '<rect x="{x}" y="{y}" width="{width}" height="{height}" class="bar">'
+    "<title>{tip}</title></rect>"
+)
+_DOT = '<circle cx="{x}" cy="{y}" r="3" class="dot"><title>{tip}</title></circle>'
+_LINE = '<polyline points="{points}" class="line"/>'
+_SVG = (
+    '<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{title}">'
+    "<title>{title}</title>{parts}</svg>"
+)
 
 
 def chart(
@@ -28,7 +48,7 @@ def chart(
     """
     values = [v for _, v in points if v is not None]
     if not points or not values:
-        return mark_safe('<p class="chart-empty muted">No data in this window.</p>')
+        return _EMPTY
     low, high = min(0.0, *values), max(0.0, *values)
     if scale is not None:
         low, high = min(low, scale[0]), max(high, scale[1])
@@ -41,12 +61,18 @@ def chart(
     def y(value: float) -> float:
         return PAD_TOP + plot_h - (value - low) / (high - low) * plot_h
 
-    parts: list[str] = []
+    parts: list[SafeString] = []
     for tick in (low, (low + high) / 2, high):
         parts.append(
-            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(tick):.1f}" '
-            f'y2="{y(tick):.1f}" class="grid"/><text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" '
-            f'class="axis" text-anchor="end">{escape(fmt(tick))}</text>'
+            html_fill(
+                _GRID,
+                left=PAD_LEFT,
+                right=WIDTH - PAD_RIGHT,
+                y=f"{y(tick):.1f}",
+                x=PAD_LEFT - 6,
+                text_y=f"{y(tick) + 4:.1f}",
+                label=fmt(tick),
+            )
         )
     label_every = max(1, len(points) // 8)
     line: list[str] = []
@@ -54,25 +80,26 @@ def chart(
         x = PAD_LEFT + index * step
         if index % label_every == 0:
             parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 8}" class="axis" '
-                f'text-anchor="middle">{day:%-d %b}</text>'
+                html_fill(_DAY, x=f"{x + step / 2:.1f}", y=HEIGHT - 8, label=f"{day:%-d %b}")
             )
         if value is None:
             line.append("")
             continue
-        tip = escape(f"{day:%a %-d %b %Y}: {fmt(value)}")
+        tip = f"{day:%a %-d %b %Y}: {fmt(value)}"
         if kind == "bar":
             parts.append(
-                f'<rect x="{x + step * 0.15:.1f}" y="{y(value):.1f}" width="{step * 0.7:.1f}" '
-                f'height="{max(0.0, y(low) - y(value)):.1f}" class="bar">'
-                f"<title>{tip}</title></rect>"
+                html_fill(
+                    _BAR,
+                    x=f"{x + step * 0.15:.1f}",
+                    y=f"{y(value):.1f}",
+                    width=f"{step * 0.7:.1f}",
+                    height=f"{max(0.0, y(low) - y(value)):.1f}",
+                    tip=tip,
+                )
             )
         else:
             line.append(f"{x + step / 2:.1f},{y(value):.1f}")
-            parts.append(
-                f'<circle cx="{x + step / 2:.1f}" cy="{y(value):.1f}" r="3" class="dot">'
-                f"<title>{tip}</title></circle>"
-            )
+            parts.append(html_fill(_DOT, x=f"{x + step / 2:.1f}", y=f"{y(value):.1f}", tip=tip))
     if kind == "line":
         # Consecutive values join; a None breaks the line rather than inventing a value.
         runs: list[list[str]] = [[]]
@@ -83,10 +110,5 @@ def chart(
                 runs.append([])
         for run in runs:
             if run:
-                parts.insert(0, f'<polyline points="{" ".join(run)}" class="line"/>')
-    title_text = escape(title)
-    # Every piece above is numbers we formatted or text passed through escape().
-    return mark_safe(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title_text}">'
-        f"<title>{title_text}</title>{''.join(parts)}</svg>"
-    )
+                parts.insert(0, html_fill(_LINE, points=" ".join(run)))
+    return html_fill(_SVG, width=WIDTH, height=HEIGHT, title=title, parts=html_join(parts))

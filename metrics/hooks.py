@@ -26,6 +26,8 @@ def ticket_figures_stale(ticket_id: int) -> None:
     key = PENDING_KEY.format(ticket_id)
     if not cache.add(key, 1, timeout=PENDING_TIMEOUT):
         return
+    # Called after commit already: a plain delay(), so that a broker error is caught here
+    # (delay_on_commit would raise it from Django's on_commit, past this handler).
     try:
         refresh_ticket_figures_task.delay(ticket_id)
     except Exception:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import OperationalError
 
+from helpdesk.celery import TRANSIENT
 from metrics import services, surveys
 
 # A burst of changes to one ticket (create + first message + assignment all commit
@@ -15,30 +15,23 @@ from metrics import services, surveys
 PENDING_KEY = "metrics:figures-pending:{}"
 PENDING_TIMEOUT = 300
 
-# Figures tasks retry when the database is briefly away; a refresh is idempotent.
-_RETRIED = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-    "ignore_result": True,
-}
 
-
-@shared_task(name="metrics.refresh_ticket_figures", **_RETRIED)
+# A refresh is idempotent: retried when the database is briefly away.
+@shared_task(name="metrics.refresh_ticket_figures", **TRANSIENT)
 def refresh_ticket_figures_task(ticket_id: int) -> None:
     cache.delete(PENDING_KEY.format(ticket_id))
     if services.refresh_ticket_figures(ticket_id):
         surveys.offer_csat(ticket_id)
 
 
-@shared_task(name="metrics.refresh_tickets_figures", **_RETRIED)
+@shared_task(name="metrics.refresh_tickets_figures", **TRANSIENT)
 def refresh_tickets_figures_task(ticket_ids: list[int]) -> None:
     """refresh_ticket_figures_task for the tickets of one ingest batch."""
     for ticket_id in ticket_ids:
         refresh_ticket_figures_task(ticket_id)
 
 
-@shared_task(name="metrics.refresh_mailbox_figures", **_RETRIED)
+@shared_task(name="metrics.refresh_mailbox_figures", **TRANSIENT)
 def refresh_mailbox_figures_task(mailbox_ids: list[int]) -> None:
     """Every figure of these mailboxes' tickets, after their business calendar changed."""
     services.refresh_figures_of_mailboxes(mailbox_ids)

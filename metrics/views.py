@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from metrics import aggregates, dashboards, drill, surveys
 from metrics.forms import SurveyForm
+from tickets.permissions import AuthedRequest, manager_required
 
 
 @require_http_methods(["GET", "POST"])
@@ -54,22 +51,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "metrics/survey.html", context, status=status)
 
 
-def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Managers and admins only: others signed in get 403, anonymous people the sign-in."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.sees_everything:  # type: ignore[union-attr]
-            raise PermissionDenied("Dashboards are for managers and admins.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @manager_required
 @require_GET
-def dashboard_index(request: HttpRequest) -> HttpResponse:
+def dashboard_index(request: AuthedRequest) -> HttpResponse:
     return redirect("metrics:support")
 
 
@@ -87,7 +71,7 @@ def _filters(request: HttpRequest) -> dashboards.DashboardFilters:
 
 @manager_required
 @require_GET
-def dashboard(request: HttpRequest, which: str) -> HttpResponse:
+def dashboard(request: AuthedRequest, which: str) -> HttpResponse:
     form = _filters(request)
     data = dashboards.support(form) if which == "support" else dashboards.service(form)
     export = request.GET.get("export")
@@ -180,7 +164,7 @@ DRILL_PAGE = 50
 
 @manager_required
 @require_GET
-def drill_down(request: HttpRequest) -> HttpResponse:
+def drill_down(request: AuthedRequest) -> HttpResponse:
     """The tickets behind one figure, with the dashboard's window and filters."""
     figure = request.GET.get("figure", "")
     which = "service" if request.GET.get("dashboard") == "service" else "support"

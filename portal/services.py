@@ -16,11 +16,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from helpdesk.ratelimit import Rate
 from kb.models import Article, RequestFormVisit, SearchSource
 from kb.search import search_articles
 from kb.services import log_search
 from portal.models import SignInLink
-from portal.ratelimit import hit
 from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME
 from portal.tasks import send_sign_in_link
 from tickets import services as ticket_services
@@ -66,8 +66,8 @@ def request_sign_in_link(email: str, *, client_ip: str) -> None:
     Raises RateLimited.
     """
     email = email.strip().lower()
-    hit("portal-link-ip", client_ip, limit=LINKS_PER_IP, window_seconds=HOUR)
-    hit("portal-link-address", email, limit=LINKS_PER_ADDRESS, window_seconds=HOUR)
+    Rate("portal-link-ip", LINKS_PER_IP, HOUR).enforce(client_ip)
+    Rate("portal-link-address", LINKS_PER_ADDRESS, HOUR).enforce(email)
     customer = Customer.objects.select_related("user").filter(email=email).first()
     if customer is None or not _may_use_portal(customer):
         return
@@ -143,8 +143,8 @@ def portal_user_for(customer: Customer) -> User:
 def authenticate_customer(email: str, password: str, *, client_ip: str) -> User | None:
     """A customer's user for a correct address and password. Raises RateLimited."""
     email = email.strip().lower()
-    hit("portal-password-ip", client_ip, limit=PASSWORD_ATTEMPTS * 3, window_seconds=QUARTER)
-    hit("portal-password-address", email, limit=PASSWORD_ATTEMPTS, window_seconds=QUARTER)
+    Rate("portal-password-ip", PASSWORD_ATTEMPTS * 3, QUARTER).enforce(client_ip)
+    Rate("portal-password-address", PASSWORD_ATTEMPTS, QUARTER).enforce(email)
     user = User.objects.filter(email__iexact=email, role=Role.CUSTOMER, is_active=True).first()
     if user is None:
         # Same work as a wrong password, so timing does not tell which addresses exist.

@@ -1,20 +1,13 @@
 from __future__ import annotations
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
+from helpdesk.celery import TRANSIENT
 from portal import sign_in_mail
 from tickets.models import Customer
 
 
-@shared_task(
-    name="mail_out.portal_sign_in_link",
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
+@shared_task(name="mail_out.portal_sign_in_link", **TRANSIENT)
 def send_sign_in_link(customer_id: int, token: str) -> None:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -13,43 +11,20 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.ratelimit import RateLimited
 from kb.access import get_article_for
 from kb.search import search_articles
 from portal import selectors, services
 from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
-from portal.ratelimit import RateLimited
 from tickets.access import get_ticket_for
 from tickets.history import merged_target
-from tickets.models import Customer
+from tickets.permissions import CustomerRequest, customer_required, is_customer
 
-View = Callable[..., HttpResponse]
 SUGGESTIONS = 5
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def customer_required(view: View) -> View:
-    """Signed-in customers with a customer record; agents go to their workspace."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('portal:sign_in')}?{query}")
-        if user.is_agent:
-            if request.method == "GET":
-                return redirect("tickets:inbox")
-            raise Http404("Not found")
-        customer = Customer.objects.select_related("organization").filter(user=user).first()
-        if customer is None:
-            raise Http404("No customer record")
-        request.customer = customer  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -66,7 +41,7 @@ def _safe_next(request: HttpRequest, target: str | None) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and not request.user.is_agent:
+    if is_customer(request.user):
         return redirect("portal:requests")
     return redirect("portal:sign_in")
 
@@ -138,7 +113,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @customer_required
 @require_http_methods(["GET", "POST"])
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: CustomerRequest) -> HttpResponse:
     form = SetPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -148,18 +123,18 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/account.html",
-        {"form": form, "customer": request.customer, "nav": "account"},  # type: ignore[attr-defined]
+        {"form": form, "customer": request.customer, "nav": "account"},
         status=400 if form.errors else 200,
     )
 
 
 @customer_required
 @require_GET
-def requests(request: HttpRequest) -> HttpResponse:
+def requests(request: CustomerRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in ("open", "solved") else ""
     page = selectors.my_requests(
-        request.customer,  # type: ignore[attr-defined]
+        request.customer,
         state=state,
         cursor=request.GET.get("cursor", ""),
     )
@@ -175,14 +150,14 @@ def _error_status(form: RequestForm | ReplyForm) -> int:
 
 @customer_required
 @require_http_methods(["GET", "POST"])
-def new_request(request: HttpRequest) -> HttpResponse:
-    customer: Customer = request.customer  # type: ignore[attr-defined]
+def new_request(request: CustomerRequest) -> HttpResponse:
+    customer = request.customer
     form = RequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             ticket = services.file_request(
-                request.user,  # type: ignore[arg-type]
+                request.user,
                 customer,
                 subject=data["subject"],
                 description=data["description"],
@@ -216,18 +191,18 @@ def _visit_id(value: str) -> str:
 
 @customer_required
 @require_GET
-def suggestions(request: HttpRequest) -> HttpResponse:
+def suggestions(request: CustomerRequest) -> HttpResponse:
     """Articles matching what the customer is typing into the request form (htmx)."""
     query = f"{request.GET.get('subject', '')} {request.GET.get('description', '')[:200]}"
-    result = search_articles(query, user=request.user, limit=SUGGESTIONS)  # type: ignore[arg-type]
+    result = search_articles(query, user=request.user, limit=SUGGESTIONS)
     if not result.hits and request.GET.get("subject"):
         # The description adds words no article has; the subject alone may still match.
-        result = search_articles(request.GET["subject"], user=request.user, limit=SUGGESTIONS)  # type: ignore[arg-type]
+        result = search_articles(request.GET["subject"], user=request.user, limit=SUGGESTIONS)
     # The form's hidden visit id; a missing or forged one falls back to this session's
     # visit, and without either the links go straight to the articles.
     visit_id = _visit_id(request.GET.get("visit", "")) or request.session.get("request_visit", "")
     if result.hits:
-        services.suggestions_shown(request.customer, visit_id, len(result.hits))  # type: ignore[attr-defined]
+        services.suggestions_shown(request.customer, visit_id, len(result.hits))
     return render(
         request, "portal/new_request.html#suggestions", {"result": result, "visit_id": visit_id}
     )
@@ -235,22 +210,22 @@ def suggestions(request: HttpRequest) -> HttpResponse:
 
 @customer_required
 @require_GET
-def open_suggestion(request: HttpRequest, visit: str, article: int) -> HttpResponse:
-    shown = get_article_for(request.user, article)  # type: ignore[arg-type]
-    services.suggestion_opened(request.customer, visit, shown)  # type: ignore[attr-defined]
+def open_suggestion(request: CustomerRequest, visit: str, article: int) -> HttpResponse:
+    shown = get_article_for(request.user, article)
+    services.suggestion_opened(request.customer, visit, shown)
     return redirect(shown)
 
 
 @customer_required
 @require_GET
-def request_detail(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+def request_detail(request: CustomerRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)
     if ticket.merged_into_id:
         # The conversation moved to the request it was merged into: follow it there when
         # it is this customer's too; otherwise say where the answer will come from.
         target = merged_target(ticket)
         try:
-            get_ticket_for(request.user, target.pk)  # type: ignore[arg-type]
+            get_ticket_for(request.user, target.pk)
         except Http404:
             messages.info(request, "This request was merged with another; we answer you by email.")
         else:
@@ -259,7 +234,9 @@ def request_detail(request: HttpRequest, number: int) -> HttpResponse:
     return _detail(request, ticket, ReplyForm())
 
 
-def _detail(request: HttpRequest, ticket: Any, form: ReplyForm, status: int = 200) -> HttpResponse:
+def _detail(
+    request: CustomerRequest, ticket: Any, form: ReplyForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "portal/request_detail.html",
@@ -275,15 +252,15 @@ def _detail(request: HttpRequest, ticket: Any, form: ReplyForm, status: int = 20
 
 @customer_required
 @require_POST
-def reply(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+def reply(request: CustomerRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, ticket, form, status=_error_status(form))
     sent = services.reply_to_request(
         ticket,
-        request.user,  # type: ignore[arg-type]
-        request.customer,  # type: ignore[attr-defined]
+        request.user,
+        request.customer,
         body=form.cleaned_data["body"],
         files=form.cleaned_data["attachments"],
     )
@@ -311,17 +288,17 @@ def _visible(request: HttpRequest, number: int) -> bool:
 
 @customer_required
 @require_POST
-def solve(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
-    if services.mark_solved(ticket, request.user):  # type: ignore[arg-type]
+def solve(request: CustomerRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)
+    if services.mark_solved(ticket, request.user):
         messages.success(request, "Marked as solved. Reply any time if it comes back.")
     return redirect("portal:request", number=ticket.pk)
 
 
 @customer_required
 @require_GET
-def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+def attachment(request: CustomerRequest, number: int, attachment_id: int) -> FileResponse:
+    ticket = get_ticket_for(request.user, number)
     found = selectors.public_attachment(ticket, attachment_id)
     if found is None:
         raise Http404("No such attachment")

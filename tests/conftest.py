@@ -207,7 +207,8 @@ def django_db_setup(
         _use_database(connection, copy)
         _interleave_ids(connection, workerinput)
         if any(_wants_serialized_rollback(item) for item in request.session.items):
-            connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+            serialized = connection.creation.serialize_db_to_string()
+            connection._test_serialized_contents = serialized  # type: ignore[attr-defined]
     yield
     with django_db_blocker.unblock():
         _use_database(connection, original)

@@ -18,8 +18,9 @@ from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from helpdesk.html import marked
 from tickets.history import history_events
 from tickets.models import (
     DONE_STATUSES,
@@ -450,9 +451,7 @@ class SearchResults:
 
 
 def _highlight(text: str) -> SafeString:
-    """Escape the headline, then turn the sentinel markers into <mark> elements."""
-    # Escaped first: the only markup left is our own <mark> elements.
-    return mark_safe(escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>"))
+    return marked(text, _START, _STOP)
 
 
 def _visibility_sql(user: User) -> tuple[str, list[object]]:
@@ -582,6 +581,6 @@ def _snippets(text: str, ids: list[int]) -> dict[int, tuple[SafeString, SafeStri
         cursor.execute(sql, [text, _SUBJECT_OPTIONS, _HEADLINE_OPTIONS, ids])
         rows = cursor.fetchall()
     return {
-        number: (_highlight(subject), _highlight(snippet) if snippet else mark_safe(""))
+        number: (_highlight(subject), _highlight(snippet) if snippet else SafeString())
         for number, subject, snippet in rows
     }

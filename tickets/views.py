@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import selectors, services
-from tickets.access import agent_required, get_ticket_for
+from tickets.access import get_ticket_for
 from tickets.forms import (
     BulkForm,
     InboxFilterForm,
@@ -28,6 +28,7 @@ from tickets.forms import (
 )
 from tickets.history import merged_target
 from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
+from tickets.permissions import AuthedRequest, agent_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
 
@@ -47,10 +48,10 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 @agent_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
     query = form.to_query()
-    page = selectors.inbox_tickets(request.user, query)  # type: ignore[arg-type]
+    page = selectors.inbox_tickets(request.user, query)
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
@@ -68,8 +69,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         ),
         # The filter form and the heading show names only: a fraction of each row's
         # columns to read and set (mailboxes carry their IMAP and SMTP settings).
-        "mailboxes": selectors.visible_mailboxes(request.user).only("name"),  # type: ignore[arg-type]
-        "teams": selectors.visible_teams(request.user).only("name"),  # type: ignore[arg-type]
+        "mailboxes": selectors.visible_mailboxes(request.user).only("name"),
+        "teams": selectors.visible_teams(request.user).only("name"),
         "agent_choices": [
             (agent.pk, agent.display_name)
             for agent in selectors.assignable_agents().only(*User.NAME_FIELDS)
@@ -92,8 +93,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_GET
-def counts(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def counts(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     # Every open agent screen polls this; a few seconds of staleness spares the database
     # a burst of identical COUNTs from the same agent's tabs.
     tally = cache.get_or_set(
@@ -105,7 +106,7 @@ def counts(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     back = _safe_next(request, reverse("tickets:inbox"))
     if not form.is_valid():
@@ -114,7 +115,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     # Only tickets this agent may see are touched, whatever numbers were posted.
-    tickets = Ticket.objects.visible_to(request.user).filter(pk__in=data["tickets"])  # type: ignore[arg-type]
+    tickets = Ticket.objects.visible_to(request.user).filter(pk__in=data["tickets"])
     action = data["action"]
     changes: dict[str, Any] = {}
     if action == "assign":
@@ -123,7 +124,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         changes[action] = data[action]
     result = services.bulk_update(
         tickets.order_by("pk"),
-        actor=Actor.agent(request.user),  # type: ignore[arg-type]
+        actor=Actor.agent(request.user),
         add_tag=data["tag"] if action == "tag" else "",
         **changes,
     )
@@ -154,12 +155,12 @@ def _tickets(count: int, adjective: str = "") -> str:
     return " ".join(word for word in words if word)
 
 
-def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     context = {
         "ticket": ticket,
         "conversation": selectors.ticket_conversation(ticket),
         "events": selectors.ticket_events(ticket),
-        "other_tickets": selectors.customer_other_tickets(request.user, ticket),  # type: ignore[arg-type]
+        "other_tickets": selectors.customer_other_tickets(request.user, ticket),
         "update_form": TicketUpdateForm(mailbox=ticket.mailbox),
         "reply_form": ReplyForm(),
         "note_form": NoteForm(),
@@ -171,8 +172,8 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
 
 @agent_required
 @require_GET
-def detail(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+def detail(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)
     if ticket.merged_into_id:
         # A merged ticket's conversation lives on in the ticket it was merged into.
         target = merged_target(ticket)
@@ -182,7 +183,7 @@ def detail(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _render_after_change(
-    request: HttpRequest, ticket: Ticket, status: int = 200, **extra: Any
+    request: AuthedRequest, ticket: Ticket, status: int = 200, **extra: Any
 ) -> HttpResponse:
     """The thread, plus out-of-band properties, header and activity: everything a change touches."""
     context = _detail_context(request, ticket, oob=True, **extra)
@@ -193,8 +194,8 @@ def _render_after_change(
     return HttpResponse(html, status=status)
 
 
-def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
     if _upload_too_large(request):
         limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
         return HttpResponse(
@@ -205,7 +206,7 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
     form = (NoteForm if note else ReplyForm)(request.POST, request.FILES)
     if not form.is_valid():
         key = "note_form" if note else "reply_form"
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return _render_after_change(
                 request, ticket, 422, **{key: form, "composer": "note" if note else "reply"}
             )
@@ -216,15 +217,15 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
             status=422,
         )
     body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     seen = request.POST.get("last_message_id", "")
     if not note and seen.isdecimal():
         # Someone else wrote while this agent was typing: show it before sending.
-        newer = collab.messages_since(ticket, int(seen), request.user)  # type: ignore[arg-type]
+        newer = collab.messages_since(ticket, int(seen), request.user)
         if newer:
             # A browser cannot be handed files back: name them, so none goes missing.
             held = {"collision": newer, "held_files": [upload.name for upload in files]}
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 return _render_after_change(
                     request, ticket, 422, reply_form=form, composer="reply", **held
                 )
@@ -246,13 +247,13 @@ def _post_message(request: HttpRequest, number: int, *, note: bool) -> HttpRespo
             attachments=files,
             cc=form.cleaned_data["cc"],
         )
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
-    if request.htmx:  # type: ignore[attr-defined]
+    ticket = get_ticket_for(request.user, number)
+    if request.htmx:
         return _render_after_change(request, ticket, composer="note" if note else "reply")
     return redirect("tickets:detail", number=ticket.number)
 
 
-def _upload_too_large(request: HttpRequest) -> bool:
+def _upload_too_large(request: AuthedRequest) -> bool:
     """Refuse before Django reads the body: uploads are streamed to disk otherwise."""
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES
@@ -262,20 +263,20 @@ def _upload_too_large(request: HttpRequest) -> bool:
 
 @agent_required
 @require_POST
-def reply(request: HttpRequest, number: int) -> HttpResponse:
+def reply(request: AuthedRequest, number: int) -> HttpResponse:
     return _post_message(request, number, note=False)
 
 
 @agent_required
 @require_POST
-def note(request: HttpRequest, number: int) -> HttpResponse:
+def note(request: AuthedRequest, number: int) -> HttpResponse:
     return _post_message(request, number, note=True)
 
 
 @agent_required
 @require_POST
-def update(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+def update(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
     form = TicketUpdateForm(request.POST, mailbox=ticket.mailbox)
     error = ""
     if not form.is_valid():
@@ -284,15 +285,15 @@ def update(request: HttpRequest, number: int) -> HttpResponse:
         error = "Nothing to change."
     else:
         try:
-            services.update_ticket(ticket, actor=Actor.agent(request.user), **form.changes())  # type: ignore[arg-type]
+            services.update_ticket(ticket, actor=Actor.agent(request.user), **form.changes())
         except InvalidChange as exc:
             error = str(exc)
     status = 422 if error else 200
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("tickets:detail", number=ticket.number)
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    ticket = get_ticket_for(request.user, number)
     context = _detail_context(request, ticket, oob=True, update_error=error)
     names = ("properties",) if error else ("properties", "header", "activity")
     html = "".join(
@@ -302,12 +303,12 @@ def update(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @agent_required
-def new_ticket(request: HttpRequest, outreach: bool = False) -> HttpResponse:
-    form = NewTicketForm(request.POST or None, user=request.user, outreach=outreach)  # type: ignore[arg-type]
+def new_ticket(request: AuthedRequest, outreach: bool = False) -> HttpResponse:
+    form = NewTicketForm(request.POST or None, user=request.user, outreach=outreach)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ticket = services.open_ticket_for_customer(
-            agent=request.user,  # type: ignore[arg-type]
+            agent=request.user,
             mailbox=data["mailbox"],
             email=data["customer_email"],
             name=data["customer_name"],
@@ -329,14 +330,14 @@ def new_ticket(request: HttpRequest, outreach: bool = False) -> HttpResponse:
 
 @agent_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedRequest) -> HttpResponse:
     text = request.GET.get("q", "")[:200]
     try:
         page = max(1, min(int(request.GET.get("page", "1")), 1000))
     except ValueError:
         page = 1
-    results = selectors.search_tickets(request.user, text, page)  # type: ignore[arg-type]
-    if request.htmx and request.GET.get("jump") and results.hits:  # type: ignore[attr-defined]
+    results = selectors.search_tickets(request.user, text, page)
+    if request.htmx and request.GET.get("jump") and results.hits:
         return HttpResponseClientRedirect(
             reverse("tickets:detail", args=[results.hits[0].ticket.number])
         )
@@ -345,8 +346,8 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_GET
-def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+def attachment(request: AuthedRequest, number: int, attachment_id: int) -> FileResponse:
+    ticket = get_ticket_for(request.user, number)
     try:
         item = Attachment.objects.get(pk=attachment_id, message__ticket=ticket)
         handle = item.file.open("rb")

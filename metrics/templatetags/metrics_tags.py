@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
+from helpdesk.html import html_fill, html_join
 from metrics import surveys
 from tickets.models import Customer, Ticket
 
@@ -71,5 +71,6 @@ def drill(base: str, key: Any, figure: str, text: Any) -> SafeString:
     "agent=" or "team="); plain on the row of tickets with no agent or team, which the
     drill-down's filters cannot name."""
     if key is None:
-        return conditional_escape(text)
-    return format_html('<a href="{}{}&amp;figure={}">{}</a>', base, key, figure, text)
+        return html_join([text])
+    link = '<a href="{base}{key}&amp;figure={figure}">{text}</a>'
+    return html_fill(link, base=base, key=key, figure=figure, text=text)

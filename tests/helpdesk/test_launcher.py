@@ -26,7 +26,7 @@ KEYS = ("USER", "PASSWORD", "HOST", "PORT", "NAME")
     ],
 )
 def test_database_url_reads_back_as_the_same_database(db: dict[str, Any]) -> None:
-    parsed = dj_database_url.parse(database_url(db))
+    parsed: dict[str, Any] = dict(dj_database_url.parse(database_url(db)))
     expected = {key: db.get(key) or "" for key in KEYS}
     assert {key: parsed[key] for key in KEYS} == expected
     assert parsed["ENGINE"] == "django.db.backends.postgresql"

@@ -165,7 +165,7 @@ def test_rate_limit_quarantines_a_mail_storm_and_retry_releases(personas: Person
 
     assert ingest_message(storm_message(0)).outcome == Outcome.NEW_TICKET
     # The storm so far: the hour's counter has reached the limit.
-    cache.set(redis.rate_key(sender), 3, timeout=3700)
+    cache.set(redis.sender_rate().cache_key(sender), 3, timeout=3700)
     result = ingest_message(storm_message(1))
     assert result.outcome == Outcome.QUARANTINED and "Rate limit" in result.reason
     entry = QuarantinedEmail.objects.get(pk=result.quarantine_id)

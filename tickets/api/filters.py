@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django_filters.fields import IsoDateTimeField
 
 from tickets.models import STAFF_ROLES, Customer, Kind, Mailbox, Status, Team, Ticket, User
+from tickets.permissions import is_agent
 
 
 class ChoiceInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -92,8 +93,7 @@ class TicketFilter(django_filters.FilterSet):
     def filter_text(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         if not value.strip():
             return queryset
-        user = getattr(self.request, "user", None)
-        include_notes = bool(user is not None and user.is_agent)
+        include_notes = is_agent(getattr(self.request, "user", None))
         return queryset.matching(value, include_notes=include_notes)  # type: ignore[attr-defined]
 
 

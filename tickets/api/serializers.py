@@ -21,6 +21,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.permissions import is_agent
 from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, clean_tags
 
 MAX_BODY_CHARS = 200_000
@@ -208,7 +209,6 @@ class MessageCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.REPLY)
 
     def validate_kind(self, value: str) -> str:
-        user = self.context["request"].user
-        if value == MessageKind.NOTE and not user.is_agent:
+        if value == MessageKind.NOTE and not is_agent(self.context["request"].user):
             raise serializers.ValidationError("Only agents can add internal notes.")
         return value

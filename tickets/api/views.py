@@ -49,6 +49,7 @@ from tickets.models import (
     Ticket,
     User,
 )
+from tickets.permissions import IsAgent, api_user, is_agent
 from tickets.services import Actor, InvalidChange, StateConflict
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
@@ -67,21 +68,6 @@ class MessageCursor(BadCursorPagination):
 
 class CustomerCursor(BadCursorPagination):
     ordering = ("email",)
-
-
-class IsAgent(permissions.BasePermission):
-    message = "Only agents, managers and admins may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_agent)
-
-
-class IsAdmin(permissions.BasePermission):
-    message = "Only admins may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and (user.role == "admin" or user.is_superuser))
 
 
 def visible_messages(user: User) -> QuerySet[Message]:
@@ -127,7 +113,9 @@ class TicketViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        return Ticket.objects.visible_to(self.request.user).select_related(*TICKET_RELATED)
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        return Ticket.objects.visible_to(api_user(self.request)).select_related(*TICKET_RELATED)
 
     def get_serializer_class(self) -> type:
         if self.action == "retrieve":
@@ -135,16 +123,17 @@ class TicketViewSet(
         return TicketSerializer
 
     def get_object(self) -> Ticket:
-        ticket = get_ticket_for(self.request.user, self.kwargs["number"])
+        user = api_user(self.request)
+        ticket = get_ticket_for(user, self.kwargs["number"])
         if self.action == "retrieve":
             # One query for the whole conversation with authors, not one per message.
             prefetch_related_objects(
-                [ticket], Prefetch("messages", queryset=visible_messages(self.request.user))
+                [ticket], Prefetch("messages", queryset=visible_messages(user))
             )
         return ticket
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not request.user.is_agent:
+        if not is_agent(request.user):
             raise exceptions.PermissionDenied("Customers open requests through the portal.")
         serializer = TicketCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -159,7 +148,7 @@ class TicketViewSet(
             kind=data["kind"],
             priority=data["priority"],
             tags=data.get("tags", ()),
-            actor=Actor.agent(request.user),
+            actor=Actor.agent(api_user(request)),
         )
         self.kwargs["number"] = ticket.number
         self.action = "retrieve"
@@ -167,20 +156,19 @@ class TicketViewSet(
         return Response(body.data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        ticket = get_ticket_for(request.user, kwargs["number"])
-        if not request.user.is_agent:
+        user = api_user(request)
+        ticket = get_ticket_for(user, kwargs["number"])
+        if not is_agent(user):
             raise exceptions.PermissionDenied("Customers cannot change tickets.")
         serializer = TicketUpdateSerializer(
             data=request.data, context={"request": request, "ticket": ticket}
         )
         serializer.is_valid(raise_exception=True)
         try:
-            services.update_ticket(
-                ticket, actor=Actor.agent(request.user), **serializer.validated_data
-            )
+            services.update_ticket(ticket, actor=Actor.agent(user), **serializer.validated_data)
         except InvalidChange as refusal:
             raise refused(refusal) from None
-        ticket = get_ticket_for(request.user, ticket.number)
+        ticket = get_ticket_for(user, ticket.number)
         return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -209,10 +197,11 @@ class TicketViewSet(
         filter_backends=[],
     )
     def messages(self, request: Request, number: str) -> Response:
-        ticket = get_ticket_for(request.user, number)
+        user = api_user(request)
+        ticket = get_ticket_for(user, number)
         if request.method == "POST":
             return self._add_message(request, ticket)
-        page = self.paginate_queryset(visible_messages(request.user).filter(ticket=ticket))
+        page = self.paginate_queryset(visible_messages(user).filter(ticket=ticket))
         body = MessageSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(body.data)
 
@@ -220,9 +209,9 @@ class TicketViewSet(
         serializer = MessageCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         body, kind = serializer.validated_data["body"], serializer.validated_data["kind"]
-        user = request.user
+        user = api_user(request)
         headers: dict[str, str] = {}
-        if not user.is_agent:
+        if not is_agent(user):
             # As by mail and in the portal: on a closed ticket, the reply opens a follow-up
             # (the message's `ticket` says which; Location points at it).
             sent = services.customer_reply(
@@ -274,7 +263,8 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Customer]:
         if getattr(self, "swagger_fake_view", False):
             return Customer.objects.none()
-        visible = Ticket.objects.visible_to(self.request.user)
+        user = api_user(self.request)
+        visible = Ticket.objects.visible_to(user)
         # A correlated count is evaluated for the page's rows only; a JOIN + GROUP BY
         # would count every ticket before paginating.
         counts = (
@@ -287,6 +277,6 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         customers = Customer.objects.select_related("organization").annotate(
             ticket_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0)
         )
-        if not self.request.user.sees_everything:
+        if not user.sees_everything:
             customers = customers.filter(pk__in=visible.values("customer_id"))
         return customers

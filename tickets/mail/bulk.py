@@ -23,11 +23,12 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from helpdesk.ratelimit import Batch
 from tickets import services
 from tickets.mail import notify, outbound
 from tickets.mail.ingest import choose_mailbox, customer_address, message_fields
 from tickets.mail.parse import ParsedEmail
-from tickets.mail.redis import SenderCounts
+from tickets.mail.redis import sender_rate
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
 from tickets.models import (
     Attachment,
@@ -157,7 +158,7 @@ def store_batch(
     if any(p.is_bounce for _, p in items):
         raise NotCovered("a bounce is matched to the message it reports, one at a time")
     threads = _Threads.load([p for _, p in items])
-    senders = SenderCounts({customer_address(p, ours)[1] for _, p in items} - {""})
+    senders = sender_rate().batch({customer_address(p, ours)[1] for _, p in items} - {""})
     plans = [
         _plan(i, p, mailbox or choose_mailbox(p, active), ours, threads, senders) for i, p in items
     ]
@@ -261,7 +262,7 @@ def _plan(
     mailbox: Mailbox | None,
     ours: set[str],
     threads: _Threads,
-    senders: SenderCounts,
+    senders: Batch,
 ) -> _New | _Add | _Refused:
     """ingest._ingest's decisions for one message, without writing anything."""
     if mailbox is None:
@@ -284,7 +285,7 @@ def _plan(
         if parsed.message_id:
             threads.here[parsed.message_id] = target
         return _Add(index, target, address)
-    if senders.over_limit(address):
+    if senders.hit(address):
         return _Refused(
             index,
             f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "

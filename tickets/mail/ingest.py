@@ -24,7 +24,7 @@ from tickets.mail import delivery, notify
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.notify import NO_REPLY
 from tickets.mail.parse import ParsedEmail, UnparseableEmail, parse_message
-from tickets.mail.redis import over_rate_limit
+from tickets.mail.redis import sender_rate
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
 from tickets.models import Direction, Mailbox, Message, Ticket
 
@@ -198,7 +198,7 @@ def _ingest(
 
     ticket = find_ticket(parsed, address)
     opens_ticket = ticket is None or services.opens_follow_up(ticket)
-    if opens_ticket and retry_of is None and over_rate_limit(address):
+    if opens_ticket and retry_of is None and sender_rate().hit(address):
         return refuse(
             f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "
             f"{address} within an hour.",

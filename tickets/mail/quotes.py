@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
-from django.utils.html import linebreaks
+from django.template.defaultfilters import linebreaks_filter
 from django.utils.safestring import SafeString, mark_safe
+
+from helpdesk.html import html_fill, html_join
 
 _ATTRIBUTION = re.compile(
     r"^(on .{4,200}wrote:?|am .{4,200}schrieb.*:|le .{4,200}a écrit ?:|"
@@ -37,17 +39,22 @@ def split_text(text: str) -> tuple[str, str]:
     return text.rstrip(), ""
 
 
-def _details(inner: str) -> str:
-    return f'<details class="mail-quoted"><summary>{SUMMARY}</summary>{inner}</details>'
+def _details(inner: SafeString) -> SafeString:
+    template = '<details class="mail-quoted"><summary>{summary}</summary>{inner}</details>'
+    return html_fill(template, summary=SUMMARY, inner=inner)
+
+
+def _text(text: str) -> SafeString:
+    # The |linebreaks filter: the text escaped, in <p> and <br>, marked safe.
+    paragraphs = linebreaks_filter(text, autoescape=True)
+    return html_fill('<div class="mail-text">{text}</div>', text=paragraphs)
 
 
 def fold_text(text: str) -> SafeString:
     shown, folded = split_text(text)
-    html = f'<div class="mail-text">{linebreaks(shown, autoescape=True)}</div>'
-    if folded:
-        html += _details(f'<div class="mail-text">{linebreaks(folded, autoescape=True)}</div>')
-    # Safe: linebreaks(autoescape=True) escaped both parts.
-    return mark_safe(html)
+    if not folded:
+        return _text(shown)
+    return html_join([_text(shown), _details(_text(folded))])
 
 
 def fold_html(sanitized_html: str) -> SafeString:
@@ -66,7 +73,8 @@ def fold_html(sanitized_html: str) -> SafeString:
         elif depth > 0:
             depth -= 1
             if depth == 0:
-                out.append(_details(sanitized_html[start : match.end()]))
+                # Safe: a whole blockquote of the nh3-sanitized input.
+                out.append(_details(mark_safe(sanitized_html[start : match.end()])))
                 position = match.end()
     out.append(sanitized_html[position if depth == 0 else start :])
     # Safe: the input is nh3-sanitized and only <details> wrappers were added.

@@ -108,7 +108,7 @@ def send_due_messages(*, now: datetime | None = None) -> int:
 def requeue(message: Message) -> bool:
     """An agent's retry of a failed send: failed -> queued, then the send task runs."""
     if not Message.objects.filter(pk=message.pk, delivery_status=DeliveryStatus.FAILED).update(
-        delivery_status=DeliveryStatus.QUEUED, next_attempt_at=timezone.now()
+        delivery_status=DeliveryStatus.QUEUED, delivery_error="", next_attempt_at=timezone.now()
     ):
         return False
     record_delivery(message, DeliveryStatus.FAILED, DeliveryStatus.QUEUED)

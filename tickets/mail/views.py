@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tickets.access import agent_required, get_ticket_for
+from tickets.access import get_ticket_for
 from tickets.mail import sending
 from tickets.mail.forms import NotificationSettingsForm
 from tickets.mail.ingest import Outcome
 from tickets.mail.intake import ingest_message
 from tickets.models import Mailbox, Message
+from tickets.permissions import AuthedRequest, agent_required
 
 STATUS_FOR = {
     Outcome.NEW_TICKET: 201,
@@ -74,9 +75,9 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def retry_delivery(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+def retry_delivery(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
     """An agent's retry of a failed send; a no-op (with a note) if it is not failed."""
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+    ticket = get_ticket_for(request.user, number, write=True)
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
     if sending.requeue(message):
         messages.success(request, "Sending again.")
@@ -92,10 +93,10 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 
 
 @agent_required
-def notification_settings(request: HttpRequest) -> HttpResponse:
+def notification_settings(request: AuthedRequest) -> HttpResponse:
     """The agent's own choice of emails about assignments and customer replies."""
     user = request.user
-    form = NotificationSettingsForm(request.POST or None, instance=user)  # type: ignore[arg-type]
+    form = NotificationSettingsForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.instance.save(update_fields=list(form.Meta.fields))
         messages.success(request, "Your email notifications are saved.")

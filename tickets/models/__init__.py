@@ -17,6 +17,7 @@ from tickets.models.messages import (
     attachment_path,
 )
 from tickets.models.people import (
+    MANAGER_ROLES,
     STAFF_ROLES,
     Customer,
     Organization,
@@ -50,6 +51,7 @@ __all__ = [
     "BODY_MAX",
     "DONE_STATUSES",
     "EMAIL_MAX_LENGTH",
+    "MANAGER_ROLES",
     "NEXT_DUE",
     "NO_DUE",
     "OPEN_STATUSES",

@@ -22,6 +22,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+# Managers and admins (and superusers, whatever their role) see every mailbox.
+MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 class TandemUserManager(UserManager["User"]):
@@ -35,7 +37,7 @@ class TandemUserManager(UserManager["User"]):
         return (
             self.agents()
             .filter(
-                models.Q(role__in=(Role.MANAGER, Role.ADMIN))
+                models.Q(role__in=MANAGER_ROLES)
                 | models.Q(is_superuser=True)
                 | models.Q(teams__mailboxes=mailbox_id)
             )
@@ -79,7 +81,11 @@ class User(AbstractUser):
 
     @property
     def sees_everything(self) -> bool:
-        return self.role in (Role.MANAGER, Role.ADMIN) or self.is_superuser
+        return self.role in MANAGER_ROLES or self.is_superuser
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
 
     @property
     def display_name(self) -> str:

@@ -225,6 +225,10 @@ class CannedReply(models.Model):
     def is_macro(self) -> bool:
         return bool(self.changes)
 
+    def editable_by(self, user: User) -> bool:
+        """Its owner edits a personal reply; managers and admins the shared ones."""
+        return self.owner_id == user.pk or (self.owner_id is None and user.sees_everything)
+
 
 class Reminder(models.Model):
     """A follow-up reminder an agent sets on a ticket."""

@@ -5,20 +5,18 @@ and canned replies. Thin: forms validate, tickets.workflow.collab / automation /
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets import presence, selectors
-from tickets.access import agent_required, get_ticket_for
+from tickets.access import get_ticket_for
 from tickets.models import Message, User
+from tickets.permissions import AuthedRequest, admin_required, agent_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import automation, collab, setup
 from tickets.workflow.forms import (
@@ -38,22 +36,6 @@ from tickets.workflow.forms import (
 )
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 
-View = Callable[..., HttpResponse]
-
-
-def admin_required(view: View) -> View:
-    """Setup pages: admins only; other agents get a 403 that says so."""
-
-    @agent_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user: User = request.user  # type: ignore[assignment]
-        if not (user.role == "admin" or user.is_superuser):
-            raise PermissionDenied("Only admins can change automation and SLA settings.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
 
 def _form_errors(form: Any) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -68,21 +50,21 @@ def _back(number: int) -> HttpResponse:
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def presence_view(request: HttpRequest, number: int) -> HttpResponse:
+def presence_view(request: AuthedRequest, number: int) -> HttpResponse:
     """The ticket page polls this every few seconds: "I am here (and typing)"; who else is."""
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    ticket = get_ticket_for(request.user, number)
     if request.method == "POST":
         others = presence.heartbeat(
             ticket.pk,
             request.user,
-            typing=request.POST.get("typing") == "1",  # type: ignore[arg-type]
+            typing=request.POST.get("typing") == "1",
         )
     else:
         others = presence.present(ticket.pk, exclude=request.user.pk)
     last_seen = request.POST.get("last_message_id", "") or request.GET.get("last_message_id", "")
     newer = []
     if last_seen.isdecimal():
-        newer = collab.messages_since(ticket, int(last_seen), request.user)  # type: ignore[arg-type]
+        newer = collab.messages_since(ticket, int(last_seen), request.user)
     return render(
         request,
         "tickets/workflow/_presence.html",
@@ -92,12 +74,12 @@ def presence_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_GET
-def canned_search(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number)  # type: ignore[arg-type]
+def canned_search(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number)
     query = request.GET.get("q", "")[:100]
-    replies = list(collab.canned_replies_for(request.user, query)[:15])  # type: ignore[arg-type]
+    replies = list(collab.canned_replies_for(request.user, query)[:15])
     rendered = [
-        (canned, collab.render_placeholders(canned.body, ticket, request.user))  # type: ignore[arg-type]
+        (canned, collab.render_placeholders(canned.body, ticket, request.user))
         for canned in replies
     ]
     return render(
@@ -109,9 +91,9 @@ def canned_search(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def apply_macro(request: HttpRequest, number: int, canned_id: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
-    canned = collab.get_canned_reply_for(request.user, canned_id)  # type: ignore[arg-type]
+def apply_macro(request: AuthedRequest, number: int, canned_id: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
+    canned = collab.get_canned_reply_for(request.user, canned_id)
     if canned is None:
         raise Http404("No such canned reply")
     form = MacroForm(request.POST)
@@ -120,7 +102,7 @@ def apply_macro(request: HttpRequest, number: int, canned_id: int) -> HttpRespon
         return _back(ticket.pk)
     body = form.cleaned_data["body"]
     try:
-        collab.apply_macro(ticket, canned, request.user, body)  # type: ignore[arg-type]
+        collab.apply_macro(ticket, canned, request.user, body)
     except InvalidChange as exc:
         messages.error(request, str(exc))
     else:
@@ -130,14 +112,14 @@ def apply_macro(request: HttpRequest, number: int, canned_id: int) -> HttpRespon
 
 @agent_required
 @require_POST
-def snooze_view(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+def snooze_view(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Not snoozed: {_form_errors(form)}")
         return _back(ticket.pk)
     try:
-        collab.snooze(ticket, form.cleaned_data["until"], actor=Actor.agent(request.user))  # type: ignore[arg-type]
+        collab.snooze(ticket, form.cleaned_data["until"], actor=Actor.agent(request.user))
     except InvalidChange as exc:
         messages.error(request, str(exc))
     else:
@@ -149,12 +131,12 @@ def snooze_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def remind_view(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+def remind_view(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
     form = ReminderForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        collab.add_reminder(ticket, request.user, data["remind_at"], data["note"])  # type: ignore[arg-type]
+        collab.add_reminder(ticket, request.user, data["remind_at"], data["note"])
         messages.success(request, "Reminder set: you will get an email.")
     else:
         messages.error(request, f"No reminder set: {_form_errors(form)}")
@@ -163,21 +145,21 @@ def remind_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def merge_view(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+def merge_view(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Not merged: {_form_errors(form)}")
         return _back(ticket.pk)
     try:
-        target = get_ticket_for(request.user, form.cleaned_data["into"], write=True)  # type: ignore[arg-type]
+        target = get_ticket_for(request.user, form.cleaned_data["into"], write=True)
     except Http404:
         messages.error(
             request, f"Not merged: there is no ticket #{form.cleaned_data['into']} you can see."
         )
         return _back(ticket.pk)
     try:
-        collab.merge_tickets(ticket, target, actor=Actor.agent(request.user))  # type: ignore[arg-type]
+        collab.merge_tickets(ticket, target, actor=Actor.agent(request.user))
     except InvalidChange as exc:
         messages.error(request, f"Not merged: {exc}")
         return _back(ticket.pk)
@@ -187,11 +169,11 @@ def merge_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def split_view(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
-    ticket = get_ticket_for(request.user, number, write=True)  # type: ignore[arg-type]
+def split_view(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
+    ticket = get_ticket_for(request.user, number, write=True)
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
     try:
-        new = collab.split_message(message, actor=Actor.agent(request.user))  # type: ignore[arg-type]
+        new = collab.split_message(message, actor=Actor.agent(request.user))
     except InvalidChange as exc:
         messages.error(request, str(exc))
         return _back(ticket.pk)
@@ -204,13 +186,13 @@ def split_view(request: HttpRequest, number: int, message_id: int) -> HttpRespon
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def outreach_list(request: HttpRequest) -> HttpResponse:
-    mailboxes = selectors.visible_mailboxes(request.user)  # type: ignore[arg-type]
+def outreach_list(request: AuthedRequest) -> HttpResponse:
+    mailboxes = selectors.visible_mailboxes(request.user)
     form = OutreachForm(request.POST or None, mailboxes=mailboxes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         tickets = collab.start_outreach(
-            request.user,  # type: ignore[arg-type]
+            request.user,
             data["mailbox"],
             data["emails"],
             data["subject"],
@@ -228,7 +210,7 @@ def outreach_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_GET
-def rules_list(request: HttpRequest) -> HttpResponse:
+def rules_list(request: AuthedRequest) -> HttpResponse:
     rules = list(AutomationRule.objects.order_by("position", "id"))
     for rule in rules:
         rule.condition_lines = automation.describe(rule.conditions)  # type: ignore[attr-defined]
@@ -240,7 +222,7 @@ def rules_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk) if pk else AutomationRule()
     if request.method == "POST":
         form = RuleForm(request.POST, instance=rule)
@@ -277,7 +259,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @admin_required
 @require_POST
-def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     rule.is_active = not rule.is_active
     with transaction.atomic():
@@ -290,7 +272,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     with transaction.atomic():
         setup.delete_rules([rule])
@@ -303,7 +285,7 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_GET
-def sla_list(request: HttpRequest) -> HttpResponse:
+def sla_list(request: AuthedRequest) -> HttpResponse:
     policies = SlaPolicy.objects.select_related("mailbox", "organization").order_by(
         "priority", "name"
     )
@@ -312,7 +294,7 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def sla_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
     form = SlaPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
@@ -329,7 +311,7 @@ def sla_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @admin_required
 @require_POST
-def sla_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def sla_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
     setup.delete_policies([policy])
     messages.success(request, f"SLA policy “{policy.name}” deleted.")
@@ -341,23 +323,23 @@ def sla_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _editable_canned(user: User, pk: int) -> CannedReply:
     canned = get_object_or_404(CannedReply, pk=pk)
-    if canned.owner_id == user.pk or (canned.owner_id is None and user.sees_everything):
+    if canned.editable_by(user):
         return canned
     raise Http404("No such canned reply")
 
 
 @agent_required
 @require_GET
-def canned_list(request: HttpRequest) -> HttpResponse:
+def canned_list(request: AuthedRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
-    replies = collab.canned_replies_for(request.user, query).select_related("owner")  # type: ignore[arg-type]
+    replies = collab.canned_replies_for(request.user, query).select_related("owner")
     return render(request, "tickets/workflow/canned.html", {"replies": replies, "q": query})
 
 
 @agent_required
 @require_http_methods(["GET", "POST"])
-def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    canned = _editable_canned(request.user, pk) if pk else CannedReply()  # type: ignore[arg-type]
+def canned_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    canned = _editable_canned(request.user, pk) if pk else CannedReply()
     form = CannedReplyForm(request.POST or None, instance=canned, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -374,8 +356,8 @@ def canned_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @agent_required
 @require_POST
-def canned_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    canned = _editable_canned(request.user, pk)  # type: ignore[arg-type]
+def canned_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    canned = _editable_canned(request.user, pk)
     canned.delete()
     messages.success(request, f"Canned reply “{canned.title}” deleted.")
     return redirect("tickets:canned")

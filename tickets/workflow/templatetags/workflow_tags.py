@@ -13,9 +13,9 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, User
 from tickets.workflow.forms import MergeForm, ReminderForm, SnoozeForm
-from tickets.workflow.models import Reminder, SlaPolicy
+from tickets.workflow.models import CannedReply, Reminder, SlaPolicy
 
 register = template.Library()
 
@@ -85,6 +85,11 @@ def ticket_workflow(context: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
 @register.inclusion_tag("tickets/workflow/_canned_picker.html")
 def canned_picker(ticket: Ticket) -> dict[str, Any]:
     return {"ticket": ticket}
+
+
+@register.filter
+def editable_by(canned: CannedReply, user: User) -> bool:
+    return canned.editable_by(user)
 
 
 @register.filter
