@@ -32,16 +32,59 @@ logger = logging.getLogger(__name__)
 # same ticket run one after the other, so the later one always reads the later history.
 _LOCK_NAMESPACE = 0x7A11
 
-_EVENTS_SQL = """
-    SELECT ticket_id, at, kind,
-           CASE kind WHEN 'created' THEN after ->> 'status' ELSE after #>> '{}' END,
-           COALESCE((data ->> 'automatic')::boolean, false),
-           data ->> 'author',
-           CASE actor_kind WHEN 'agent' THEN actor_id END
-    FROM tickets_ticketevent
-    WHERE kind IN ('created', 'status', 'assignee', 'message') AND {where}
-    ORDER BY ticket_id, at, id
+# A ticket's history: its events, except that a message event counts for the ticket its
+# message is on now. Events never move; a merge or a split moves messages and says so
+# with an event of kind merged or split on both tickets. Those few tickets take a second
+# statement (_MOVED_SQL); for every other ticket the first is all there is, as cheap to
+# plan and run as before moves were recorded this way.
+_MOVES = ("merged", "split")
+_EVENT_VALUES = """
+           CASE e.kind WHEN 'created' THEN e.after ->> 'status' ELSE e.after #>> '{}' END,
+           COALESCE((e.data ->> 'automatic')::boolean, false),
+           e.data ->> 'author',
+           CASE e.actor_kind WHEN 'agent' THEN e.actor_id END,
+           e.id
 """
+_EVENTS_SQL = """
+    SELECT e.ticket_id, e.at, e.kind, {values}
+    FROM tickets_ticketevent e
+    WHERE e.kind IN ('created', 'status', 'assignee', 'message', 'merged', 'split') AND {where}
+    ORDER BY e.ticket_id, e.at, e.id
+""".replace("{values}", _EVENT_VALUES)
+# For tickets whose messages moved: the message events they hold for messages now on
+# another ticket (to leave out: false), and those other tickets hold for their messages
+# (to count: true).
+_MOVED_SQL = """
+    SELECT false, e.ticket_id, e.at, e.kind, {values}
+    FROM tickets_ticketevent e JOIN tickets_message m ON m.id = e.message_id
+    WHERE e.kind = 'message' AND e.ticket_id = ANY(%(tickets)s) AND m.ticket_id <> e.ticket_id
+    UNION ALL
+    SELECT true, m.ticket_id, e.at, e.kind, {values}
+    FROM tickets_message m JOIN tickets_ticketevent e ON e.message_id = m.id
+    WHERE m.ticket_id = ANY(%(tickets)s) AND e.kind = 'message' AND e.ticket_id <> m.ticket_id
+""".replace("{values}", _EVENT_VALUES)
+
+
+def _read_events(cursor, where: str, params: list) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The history rows of the tickets `where` selects (a condition on `ticket_id`), by
+    ticket, time and id."""
+    cursor.execute(_EVENTS_SQL.replace("{where}", where), params)
+    rows = cursor.fetchall()
+    moved = sorted({row[0] for row in rows if row[2] in _MOVES})
+    rows = [row for row in rows if row[2] not in _MOVES]
+    if not moved:
+        return rows
+    cursor.execute(_MOVED_SQL, {"tickets": moved})
+    left, joined = set(), []
+    for counts, *row in cursor.fetchall():
+        if counts:
+            joined.append(tuple(row))
+        else:
+            left.add(row[-1])
+    rows = [row for row in rows if row[-1] not in left] + joined
+    rows.sort(key=lambda row: (row[0], row[1], row[-1]))
+    return rows
+
 
 _TICKETS_SQL = """
     SELECT t.number, t.kind, t.mailbox_id, t.team_id, t.created_at, m.calendar_id
@@ -130,7 +173,7 @@ class _Context:
 
 
 def _event_rows(rows: Iterable[tuple]) -> Iterator[tuple[int, EventRow]]:
-    for ticket_id, at, kind, value, automatic, author, actor_id in rows:
+    for ticket_id, at, kind, value, automatic, author, actor_id, _ in rows:
         yield ticket_id, EventRow(at, kind, value, automatic, author, actor_id)
 
 
@@ -240,7 +283,8 @@ def refresh_ticket_figures(ticket_id: int) -> bool:
     """Recompute one ticket's figures and state spans; False if the ticket is gone.
 
     Five round trips: the per-ticket lock, the ticket with its calendars, its events, the
-    users its events name, and one statement that writes the figures and spans.
+    users its events name, and one statement that writes the figures and spans (six for
+    a ticket whose messages moved: see _MOVED_SQL).
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -257,8 +301,8 @@ def refresh_ticket_figures(ticket_id: int) -> bool:
             return False
         row = _TicketRow(*found[:6])
         context = _OneTicketContext(_calendar(found[6:10]), _calendar(found[10:14]))
-        cursor.execute(_EVENTS_SQL.replace("{where}", "ticket_id = %s"), [ticket_id])
-        history = [event for _, event in _event_rows(cursor.fetchall())]
+        rows = _read_events(cursor, "ticket_id = %s", [ticket_id])
+        history = [event for _, event in _event_rows(rows)]
         context.learn_emails(history)
         figure_rows, span_rows = _measure([row], {ticket_id: history}, context, timezone.now())
         _upsert_one(cursor, ticket_id, figure_rows[0], span_rows)
@@ -361,9 +405,8 @@ def _recompute(
     tickets, as `t.number` and as `ticket_id`), which take the same parameters."""
     cursor.execute(_TICKETS_SQL.replace("{where}", ticket_where) + " FOR SHARE OF t", params)
     tickets = [_TicketRow(*r) for r in cursor.fetchall()]
-    cursor.execute(_EVENTS_SQL.replace("{where}", event_where), params)
     events: dict[int, list[EventRow]] = {}
-    for ticket_id, event in _event_rows(cursor.fetchall()):
+    for ticket_id, event in _event_rows(_read_events(cursor, event_where, params)):
         events.setdefault(ticket_id, []).append(event)
     # One lookup for the whole batch, not one per ticket naming someone new.
     context.learn_emails(event for history in events.values() for event in history)

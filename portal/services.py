@@ -7,8 +7,6 @@ in the same conversation, with the same events, as an e-mail reply.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
-import os
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -26,22 +24,18 @@ from portal.models import SignInLink
 from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME
 from portal.tasks import send_sign_in_link
 from tickets import services as ticket_services
-from tickets.mail import notify as mail_notify
 from tickets.models import (
     DONE_STATUSES,
     ActorKind,
-    Attachment,
     Channel,
     Customer,
-    Direction,
     Mailbox,
-    Message,
     Role,
     Status,
     Ticket,
     User,
 )
-from tickets.services import Actor
+from tickets.services import Actor, CustomerReply
 
 # Per address and per client IP, per hour: enough for a lost mail or two, too few to
 # flood someone's inbox or probe many addresses.
@@ -159,26 +153,6 @@ def authenticate_customer(email: str, password: str, *, client_ip: str) -> User 
     return user if user.check_password(password) else None
 
 
-def clean_filename(name: str) -> str:
-    name = os.path.basename(name.replace("\\", "/"))
-    name = "".join(ch for ch in name if ch.isprintable()).strip().strip(".")
-    return name[:200] or "attachment"
-
-
-def save_attachments(message: Message, files: Sequence[UploadedFile]) -> list[Attachment]:
-    saved = []
-    for upload in files:
-        filename = clean_filename(upload.name or "")
-        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        attachment = Attachment(
-            message=message, filename=filename, content_type=content_type, size=upload.size or 0
-        )
-        attachment.file.save(filename, upload, save=False)
-        attachment.save()
-        saved.append(attachment)
-    return saved
-
-
 def default_mailbox() -> Mailbox:
     mailbox = Mailbox.objects.filter(is_active=True).order_by("-is_default", "pk").first()
     if mailbox is None:
@@ -241,7 +215,7 @@ def file_request(
         actor=customer_actor(user),
     )
     if files:
-        save_attachments(ticket.messages.get(), files)
+        ticket_services.attach_files(ticket.messages.get(), files)
     now = timezone.now()
     if visit_id:
         RequestFormVisit.objects.filter(
@@ -253,25 +227,22 @@ def file_request(
     return ticket
 
 
-@transaction.atomic
 def reply_to_request(
     ticket: Ticket, user: User, customer: Customer, *, body: str, files: Sequence[UploadedFile] = ()
-) -> Message:
-    """A customer's reply from the portal: the same inbound message an e-mail would add."""
-    message = ticket_services.add_message(
+) -> CustomerReply:
+    """A customer's reply from the portal: what the same reply by e-mail does (on a closed
+    request, a follow-up request opens), told to the agents the same way."""
+    return ticket_services.customer_reply(
         ticket,
-        direction=Direction.INBOUND,
-        body_text=body,
-        author=user,
         actor=customer_actor(user),
-        from_address=customer.email,
+        sender=customer.email,
+        body_text=body,
+        channel=Channel.PORTAL,
+        customer=customer,
+        author=user,
+        attachments=files,
         from_name=customer.name,
     )
-    if files:
-        save_attachments(message, files)
-    # Told like a reply by email (after commit: a failed save tells no one).
-    mail_notify.customer_replied(message)
-    return message
 
 
 def mark_solved(ticket: Ticket, user: User) -> bool:

@@ -20,8 +20,8 @@ from kb.search import search_articles
 from portal import selectors, services
 from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
 from tickets.access import get_ticket_for
+from tickets.history import merged_target
 from tickets.permissions import CustomerRequest, customer_required, is_customer
-from tickets.workflow.collab import merged_target
 
 SUGGESTIONS = 5
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -257,15 +257,33 @@ def reply(request: CustomerRequest, number: int) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, ticket, form, status=_error_status(form))
-    services.reply_to_request(
+    sent = services.reply_to_request(
         ticket,
         request.user,
         request.customer,
         body=form.cleaned_data["body"],
         files=form.cleaned_data["attachments"],
     )
-    messages.success(request, "Your reply was added. We will get back to you.")
-    return redirect(f"{reverse('portal:request', args=[ticket.pk])}#latest")
+    if sent.opened_follow_up:
+        messages.success(
+            request,
+            f"Request #{ticket.pk} is closed, so your reply opened a new request, "
+            f"#{sent.ticket.pk}. We will get back to you.",
+        )
+    else:
+        messages.success(request, "Your reply was added. We will get back to you.")
+    # The request the reply went to: a follow-up, or the one a merged request continues
+    # in (the page of a request merged into someone else's says where answers come from).
+    shown = sent.ticket if _visible(request, sent.ticket.pk) else ticket
+    return redirect(f"{reverse('portal:request', args=[shown.pk])}#latest")
+
+
+def _visible(request: HttpRequest, number: int) -> bool:
+    try:
+        get_ticket_for(request.user, number)  # type: ignore[arg-type]
+    except Http404:
+        return False
+    return True
 
 
 @customer_required

@@ -29,10 +29,18 @@ from tickets.selectors import (
     assignable_agents,
     visible_mailboxes,
 )
-from tickets.services import normalize_tags
+from tickets.services import InvalidChange, clean_tags, normalize_tags
 
 BULK_MAX = 500
 CC_MAX = 20
+
+
+def _clean_tags(text: str) -> list[str]:
+    """Comma-separated tags, checked by the rule every change obeys (services.clean_tags)."""
+    try:
+        return clean_tags(text.split(","))
+    except InvalidChange as refusal:
+        raise ValidationError(str(refusal)) from None
 
 
 def _blank(choices: Any, label: str = "Any") -> list[tuple[str, str]]:
@@ -178,10 +186,7 @@ class TicketUpdateForm(forms.Form):
                     del self.fields[name]
 
     def clean_tags(self) -> list[str]:
-        tags = normalize_tags(self.cleaned_data["tags"].split(","))
-        if len(tags) > 20:
-            raise ValidationError("A ticket can carry at most 20 tags.")
-        return tags
+        return _clean_tags(self.cleaned_data["tags"])
 
     def changes(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
@@ -292,7 +297,4 @@ class NewTicketForm(forms.Form):
         return body
 
     def clean_tags(self) -> list[str]:
-        tags = normalize_tags(self.cleaned_data["tags"].split(","))
-        if len(tags) > 20:
-            raise ValidationError("A ticket can carry at most 20 tags.")
-        return tags
+        return _clean_tags(self.cleaned_data["tags"])

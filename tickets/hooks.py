@@ -64,6 +64,10 @@ message_queued: Hook[[Message]] = Hook("message_queued")
 ticket_assigned: Hook[[Ticket, User, User | None]] = Hook("ticket_assigned")
 # Inside the transaction that stored an internal note: workflow tells @mentioned agents.
 note_added: Hook[[Message]] = Hook("note_added")
+# Inside the transaction that stored a customer's message on a ticket (by mail, in the
+# portal or over the API; True when it opened a follow-up of a closed ticket): mail tells
+# the agents of a reply, or acknowledges a follow-up opened by mail.
+customer_wrote: Hook[[Message, bool]] = Hook("customer_wrote")
 # Inside the transaction that changed a business calendar, or a mailbox's calendar:
 # metrics re-measures the business-time figures of these mailboxes' tickets.
 calendars_changed: Hook[[list[int]]] = Hook("calendars_changed")
@@ -74,5 +78,6 @@ ALL: tuple[Hook, ...] = (  # type: ignore[type-arg]
     message_queued,
     ticket_assigned,
     note_added,
+    customer_wrote,
     calendars_changed,
 )

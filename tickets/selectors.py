@@ -21,9 +21,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from helpdesk.html import marked
+from tickets.history import history_events
 from tickets.models import (
     DONE_STATUSES,
-    MANAGER_ROLES,
     NEXT_DUE,
     NO_DUE,
     OPEN_STATUSES,
@@ -365,12 +365,9 @@ def inbox_counts(user: User) -> InboxCounts:
 
 
 def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
-    """Agents who may hold a ticket: managers and admins, and members of the mailbox's teams."""
-    agents = User.objects.agents()
-    if mailbox is not None:
-        agents = agents.filter(
-            Q(role__in=MANAGER_ROLES) | Q(is_superuser=True) | Q(teams__mailboxes=mailbox)
-        ).distinct()
+    """Agents who may hold a ticket of `mailbox` (User.objects.assignable), or any active
+    agent without one, by name."""
+    agents = User.objects.assignable(mailbox.pk) if mailbox is not None else User.objects.agents()
     return agents.order_by("first_name", "email")
 
 
@@ -385,7 +382,7 @@ def ticket_conversation(ticket: Ticket) -> list[Message]:
 
 def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
     """The newest events first; assignee changes carry the agents' names (one query)."""
-    events = list(ticket.events.select_related("actor").order_by("-at", "-id")[:limit])
+    events = list(history_events(ticket).select_related("actor").order_by("-at", "-id")[:limit])
     emails = {
         value
         for event in events

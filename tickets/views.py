@@ -26,6 +26,7 @@ from tickets.forms import (
     ReplyForm,
     TicketUpdateForm,
 )
+from tickets.history import merged_target
 from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
 from tickets.permissions import AuthedRequest, agent_required
 from tickets.services import Actor, InvalidChange
@@ -117,38 +118,35 @@ def bulk(request: AuthedRequest) -> HttpResponse:
     tickets = Ticket.objects.visible_to(request.user).filter(pk__in=data["tickets"])
     action = data["action"]
     changes: dict[str, Any] = {}
-    elsewhere = 0
     if action == "assign":
-        assignee = changes["assignee"] = data["assignee_user"]
-        if assignee is not None:
-            # As on the ticket page: nobody is handed a ticket of a mailbox they do not
-            # work in (they could not open it).
-            allowed = tickets.filter(mailbox__in=selectors.visible_mailboxes(assignee))
-            elsewhere = tickets.count() - allowed.count()
-            tickets = allowed
+        changes["assignee"] = data["assignee_user"]
     elif action in ("status", "kind"):
         changes[action] = data[action]
-    changed, refused = services.bulk_update(
+    result = services.bulk_update(
         tickets.order_by("pk"),
         actor=Actor.agent(request.user),
         add_tag=data["tag"] if action == "tag" else "",
         **changes,
     )
-    if changed:
-        messages.success(request, f"Updated {_tickets(changed)}.")
-    elif not refused and not elsewhere:
+    if result.changed:
+        messages.success(request, f"Updated {_tickets(result.changed)}.")
+    elif not result.refused:
         messages.info(request, "Nothing to change: the selected tickets already were that way.")
-    if refused:
-        messages.warning(
-            request, f"Left unchanged: {_tickets(refused, 'closed')}, which cannot be reopened."
-        )
-    if elsewhere:
-        messages.warning(
-            request,
-            f"Left unchanged: {_tickets(elsewhere)} in mailboxes "
-            f"{data['assignee_user'].display_name} does not work in.",
-        )
+    for field, count in result.refused.items():
+        messages.warning(request, f"Left unchanged: {_refused(field, count, data)}.")
     return redirect(back)
+
+
+def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
+    """Why the rules left `count` tickets of a bulk change as they were."""
+    if field == "status":
+        return f"{_tickets(count, 'closed')}, which cannot be reopened"
+    if field == "assignee":
+        name = data["assignee_user"].display_name
+        return f"{_tickets(count)} in mailboxes {name} does not work in"
+    if field == "tags":
+        return f"{_tickets(count)}, which would carry more than {services.MAX_TAGS} tags"
+    return f"{_tickets(count)} the change does not apply to"
 
 
 def _tickets(count: int, adjective: str = "") -> str:
@@ -178,7 +176,7 @@ def detail(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)
     if ticket.merged_into_id:
         # A merged ticket's conversation lives on in the ticket it was merged into.
-        target = collab.merged_target(ticket)
+        target = merged_target(ticket)
         messages.info(request, f"#{ticket.number} was merged into #{target.number}.")
         return redirect("tickets:detail", number=target.number)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))

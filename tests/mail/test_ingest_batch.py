@@ -14,7 +14,7 @@ from bench.mail import mixed_messages
 from tests.conftest import Personas
 from tests.mail.conftest import load
 from tickets import services
-from tickets.mail import bulk, ingest
+from tickets.mail import bulk
 from tickets.mail.ingest import IngestResult, Outcome
 from tickets.mail.intake import chunked, ingest_many, ingest_message
 from tickets.mail.models import QuarantinedEmail
@@ -118,7 +118,7 @@ def test_a_batch_stores_what_one_by_one_ingest_stores(
 def test_one_failing_message_is_quarantined_alone(
     personas: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows = ingest.attachment_rows
+    rows = services.attachments.attachment_rows
 
     def failing(message: Message, attachments: list[Any]) -> list[Attachment]:
         if message.message_id == "cid-1@customer.test":
@@ -126,7 +126,7 @@ def test_one_failing_message_is_quarantined_alone(
         return rows(message, attachments)
 
     # Fails the batch path and then, message by message, this message alone.
-    monkeypatch.setattr(ingest, "attachment_rows", failing)
+    monkeypatch.setattr(services.attachments, "attachment_rows", failing)
     raws = [load("plain.eml"), load("inline_cid.eml"), load("reply.eml")]
     results = ingest_many(raws)
     assert [r.outcome for r in results] == [Outcome.NEW_TICKET, Outcome.QUARANTINED, Outcome.ADDED]
@@ -163,7 +163,8 @@ def test_hooks_run_once_per_ticket_per_batch(
     personas: Personas, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
     changed: list[int] = []
-    monkeypatch.setattr(services, "tickets_changed", changed.extend)
+    # The after-commit hook of changes_in_bulk calls the events module's function.
+    monkeypatch.setattr(services.events, "tickets_changed", changed.extend)
     with django_capture_on_commit_callbacks(execute=True):
         results = ingest_many([load("plain.eml"), load("reply.eml"), load("latin1_qp.eml")])
     assert results[0].ticket_id == results[1].ticket_id

@@ -35,9 +35,7 @@ def test_assignment_by_someone_else_notifies_the_agent_unless_they_opted_out(
 
     # Taking a ticket oneself tells no one.
     with django_capture_on_commit_callbacks(execute=True):
-        services.update_ticket(
-            ticket, actor=services.Actor.agent(personas.agent_b), assignee=personas.agent_b
-        )
+        services.update_ticket(ticket, actor=by_manager, assignee=personas.manager)
     assert len(mailoutbox) == 1
     # Opted out: no mail.
     personas.agent_a.notify_on_assignment = False

@@ -308,6 +308,36 @@ def test_merging_and_splitting_re_measure_the_tickets_that_lost_or_gained_messag
         assert ticket.updated_at >= before
 
 
+def test_a_conversation_merged_twice_and_split_back_is_measured_where_its_messages_are(
+    personas: Personas,
+) -> None:
+    """Events never move: each message event counts for the ticket its message is on
+    now, through a chain of merges and a split, alike for one ticket and for a recompute."""
+    from tickets.workflow import collab
+
+    p = personas
+    first = open_ticket(p.mailbox_a, p.customer)
+    reply(first, p.agent_a, hours(1))
+    second = open_ticket(p.mailbox_a, p.customer, at=hours(2))
+    third = open_ticket(p.mailbox_a, p.customer, at=hours(3))
+    reply(third, p.agent_b, hours(4))
+    collab.merge_tickets(first, second, actor=Actor.agent(p.agent_a))
+    collab.merge_tickets(second, third, actor=Actor.agent(p.agent_a))
+    late_reply = third.messages.get(direction=Direction.OUTBOUND, author=p.agent_b)
+    split_off = collab.split_message(late_reply, actor=Actor.agent(p.agent_a))
+    tickets = (first, second, third, split_off)
+    measured = {t.pk: figures_of(t) for t in tickets}
+    assert [measured[t.pk].agent_replies for t in tickets] == [0, 0, 1, 1]
+    assert measured[third.pk].first_reply_at == hours(1)
+    assert measured[third.pk].customer_initiated
+    assert measured[split_off.pk].first_reply_at == hours(4)
+    columns = [c for c in FIGURE_COLUMNS if c != "computed_at"]
+    one_by_one = {t.pk: TicketFigures.objects.values(*columns).get(ticket=t) for t in tickets}
+    recompute_all()
+    for number, row in one_by_one.items():
+        assert TicketFigures.objects.values(*columns).get(ticket_id=number) == row
+
+
 def test_broker_outage_does_not_break_the_change(
     personas: Personas, django_capture_on_commit_callbacks
 ) -> None:

@@ -39,7 +39,7 @@ def world(personas: Personas):  # type: ignore[no-untyped-def]
         )
         note = services.add_note(ticket, personas.agent_a, f"note about {name}")
         Attachment.objects.create(message=note, filename="internal.txt", size=1)
-        tickets[name] = (ticket, message.attachments.get())
+        tickets[name] = (ticket, message.message.attachments.get())
     return {"li": li, "sam": sam, "kim": kim, "ola": sam_colleague, "tickets": tickets}
 
 

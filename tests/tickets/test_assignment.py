@@ -56,6 +56,7 @@ def test_solved_tickets_free_capacity_and_manual_assignment_is_unlimited(
     personas: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
     team, (a1,) = team_with_agents(1)
+    personas.mailbox_a.teams.add(team)
     AssignmentPolicy.objects.create(team=team, max_open_per_agent=1)
     with django_capture_on_commit_callbacks(execute=True):
         first = make_ticket(personas.mailbox_a, personas.customer, team=team)
@@ -98,6 +99,7 @@ def _wait_until_ready(worker: subprocess.Popen[bytes], seconds: float = 120) -> 
 @pytest.mark.django_db(transaction=True)
 def test_round_robin_is_fair_under_two_concurrent_processes(personas: Personas) -> None:
     team, agents = team_with_agents(4)
+    personas.mailbox_a.teams.add(team)
     AssignmentPolicy.objects.create(team=team, max_open_per_agent=1000, enabled=False)
     ids = [make_ticket(personas.mailbox_a, personas.customer, team=team).pk for _ in range(40)]
     db = connection.settings_dict

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket
 from tickets import services
+from tickets.history import history_events, merged_target
 from tickets.models import (
     Attachment,
     Channel,
@@ -117,7 +118,10 @@ def test_merge_keeps_everything_and_redirects(personas: Personas) -> None:
     assert merged.tags == ["a", "b"]
     assert merged.first_response_at is not None
     assert Attachment.objects.get().message.ticket_id == target.pk
-    assert target.events.filter(kind=EventKind.MESSAGE).count() == 3
+    # Events stay where they happened; the target's history reads the moved ones.
+    assert target.events.filter(kind=EventKind.MESSAGE).count() == 1
+    assert history_events(target).filter(kind=EventKind.MESSAGE).count() == 3
+    assert not history_events(source).filter(kind=EventKind.MESSAGE).exists()
     assert (source.status, source.merged_into_id, source.message_count) == (
         Status.CLOSED,
         target.pk,
@@ -125,7 +129,7 @@ def test_merge_keeps_everything_and_redirects(personas: Personas) -> None:
     )
     assert source.events.get(kind=EventKind.MERGED).after == target.pk
     assert target.events.get(kind=EventKind.MERGED).before == source.pk
-    assert collab.merged_target(source) == target
+    assert merged_target(source) == target
     with pytest.raises(InvalidChange):
         collab.merge_tickets(source, target, actor=Actor.agent(personas.agent_a))
     with pytest.raises(InvalidChange):
@@ -146,7 +150,8 @@ def test_split_moves_a_message_into_a_linked_ticket(personas: Personas) -> None:
     assert new.subject == "Invoices" and new.linked_from_id == ticket.pk
     assert list(new.messages.all()) == [other]
     assert (ticket.message_count, new.message_count) == (1, 1)
-    assert new.events.filter(kind=EventKind.MESSAGE, message=other).exists()
+    assert history_events(new).filter(kind=EventKind.MESSAGE, message=other).exists()
+    assert not history_events(ticket).filter(message=other).exists()
     assert ticket.events.filter(kind=EventKind.LINKED, after=new.pk).exists()
     with pytest.raises(InvalidChange):
         collab.split_message(ticket.messages.get(), actor=Actor.agent(personas.agent_a))

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def changed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    monkeypatch.setattr(services, "ticket_changed", calls.append)
+    monkeypatch.setattr(services.events, "ticket_changed", calls.append)
     return calls
 
 

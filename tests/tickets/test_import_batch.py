@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from importer.lines import LineRejected, Lookups, import_lines, import_record
 from metrics.models import SurveyResponse, TicketFigures, TicketStateSpan
 from metrics.services import refresh_ticket_figures
-from tickets.models import Customer, Message, Team, Ticket, TicketEvent, User
+from tickets.models import Customer, Mailbox, Message, Team, Ticket, TicketEvent, User
 from tickets.workflow import automation, sla
 from tickets.workflow import setup as workflow_setup
 from tickets.workflow.models import AssignmentPolicy, AutomationRule, RuleCursor, SlaPolicy
@@ -388,7 +388,11 @@ def test_batches_split_at_other_records_and_at_the_batch_size(setup: None) -> No
 def test_a_batch_that_round_robin_would_assign_goes_line_by_line(
     setup: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    AssignmentPolicy.objects.create(team=Team.objects.get(name="Tier 1"))
+    tier_1 = Team.objects.get(name="Tier 1")
+    # Its agents work in the mailbox (the import format does not say which teams do):
+    # round robin hands a ticket only to someone who may open it.
+    Mailbox.objects.get(address="support@acme.test").teams.add(tier_1)
+    AssignmentPolicy.objects.create(team=tier_1)
     waiting = {
         "type": "ticket",
         "external_id": "RR-1",

@@ -4,7 +4,15 @@ from tests.conftest import Personas
 from tests.factories import make_ticket
 from tickets import services
 from tickets.access import get_ticket_for
-from tickets.models import DeliveryStatus, Direction, EventKind, Status, Ticket
+from tickets.models import (
+    Customer,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    Mailbox,
+    Status,
+    Ticket,
+)
 from tickets.services import Actor, InvalidChange
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +177,7 @@ def test_create_inbound_ticket_stores_what_create_ticket_stores(
         "message_id": "m1@x.test",
         "automatic": False,
     }
-    ours = set(services.Mailbox.objects.values_list("address", flat=True))
+    ours = set(Mailbox.objects.values_list("address", flat=True))
     common = {
         "mailbox": personas.mailbox_a,
         "customer": personas.customer,
@@ -198,4 +206,4 @@ def test_get_or_create_customer_creates_fills_a_missing_name_and_keeps_a_known_o
     assert (named.pk, named.name) == (created.pk, "Ann Lee")
     kept = services.get_or_create_customer("ann@x.test", "Someone Else")
     assert (kept.pk, kept.name) == (created.pk, "Ann Lee")
-    assert services.Customer.objects.get(pk=created.pk).name == "Ann Lee"
+    assert Customer.objects.get(pk=created.pk).name == "Ann Lee"

@@ -82,7 +82,7 @@ def test_outreach_sends_first_message_and_waits(agent_a: Client, personas: Perso
         ("subject", "x" * 1000),
         ("body", "  "),
         ("priority", "extreme"),
-        ("tags", ",".join(f"t{i}" for i in range(25))),
+        ("tags", ",".join(f"t{i}" for i in range(31))),
     ],
 )
 def test_validation(agent_a: Client, personas: Personas, field: str, value: str) -> None:

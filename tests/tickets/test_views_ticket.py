@@ -210,7 +210,7 @@ def test_update_shows_invalid_change(agent_a: Client, ticket: Ticket) -> None:
         {"assignee": "999999"},
         {"assignee": "abc"},
         {"team": "-1"},
-        {"tags": ",".join(f"t{i}" for i in range(30))},
+        {"tags": ",".join(f"t{i}" for i in range(31))},
         {},
     ],
 )

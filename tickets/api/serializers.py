@@ -22,10 +22,9 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import is_agent
-from tickets.selectors import assignable_agents
+from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, clean_tags
 
 MAX_BODY_CHARS = 200_000
-MAX_TAGS = 30
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -50,11 +49,20 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="email", read_only=True)
     body = serializers.CharField(source="body_text", read_only=True)
+    ticket = serializers.IntegerField(
+        source="ticket_id",
+        read_only=True,
+        help_text=(
+            "The number of the ticket the message is on. A customer's reply to a closed "
+            "ticket opens a follow-up ticket: this is its number."
+        ),
+    )
 
     class Meta:
         model = Message
         fields = [
             "id",
+            "ticket",
             "direction",
             "automatic",
             "author",
@@ -110,10 +118,18 @@ class TicketDetailSerializer(TicketSerializer):
 
 def _tags_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(max_length=50, allow_blank=False),
-        max_length=MAX_TAGS,
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH, allow_blank=False),
         required=False,
+        help_text=f"At most {MAX_TAGS} tags once normalized (lower case, hyphens for spaces).",
     )
+
+
+def _valid_tags(value: list[str]) -> list[str]:
+    """The rule every change obeys (services.clean_tags), as this field's error."""
+    try:
+        return clean_tags(value)
+    except InvalidChange as refusal:
+        raise serializers.ValidationError(str(refusal)) from None
 
 
 class TicketCreateSerializer(StrictSerializer):
@@ -131,6 +147,9 @@ class TicketCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.SUPPORT)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     tags = _tags_field()
+
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return _valid_tags(value)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,24 +179,15 @@ class TicketUpdateSerializer(StrictSerializer):
         queryset=User.objects.filter(role__in=STAFF_ROLES, is_active=True),
         allow_null=True,
         required=False,
-        help_text="An agent's email, or null to unassign.",
+        help_text="The email of an agent who works in the ticket's mailbox, or null to unassign.",
     )
     team = serializers.SlugRelatedField(
         slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
     )
     tags = _tags_field()
 
-    def validate_assignee(self, value: User | None) -> User | None:
-        # As on the ticket page: only someone who works in the ticket's mailbox (or sees
-        # everything) may hold it; anyone else could not even open it.
-        ticket: Ticket | None = self.context.get("ticket")
-        if value is None or ticket is None:
-            return value
-        if not assignable_agents(ticket.mailbox).filter(pk=value.pk).exists():
-            raise serializers.ValidationError(
-                f"{value.email} does not work in this ticket's mailbox ({ticket.mailbox.address})."
-            )
-        return value
+    def validate_tags(self, value: list[str]) -> list[str]:
+        return _valid_tags(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

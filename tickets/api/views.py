@@ -19,6 +19,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -45,12 +46,11 @@ from tickets.models import (
     Customer,
     Direction,
     Message,
-    Status,
     Ticket,
     User,
 )
 from tickets.permissions import IsAgent, api_user, is_agent
-from tickets.services import Actor, InvalidChange
+from tickets.services import Actor, InvalidChange, StateConflict
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
 
@@ -166,8 +166,8 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             services.update_ticket(ticket, actor=Actor.agent(user), **serializer.validated_data)
-        except InvalidChange as exc:
-            raise Conflict(str(exc)) from None
+        except InvalidChange as refusal:
+            raise refused(refusal) from None
         ticket = get_ticket_for(user, ticket.number)
         return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
 
@@ -182,7 +182,10 @@ class TicketViewSet(
     )
     @extend_schema(
         methods=["POST"],
-        summary="Reply to the customer (sent by email) or add an internal note",
+        summary=(
+            "Reply to the customer (sent by email) or add an internal note; a customer's "
+            "reply to a closed ticket opens a follow-up ticket"
+        ),
         request=MessageCreateSerializer,
         responses={201: MessageSerializer},
     )
@@ -207,29 +210,43 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         body, kind = serializer.validated_data["body"], serializer.validated_data["kind"]
         user = api_user(request)
+        headers: dict[str, str] = {}
         if not is_agent(user):
-            if ticket.status == Status.CLOSED:
-                raise Conflict("This ticket is closed; open a new request instead.")
-            message = services.add_message(
+            # As by mail and in the portal: on a closed ticket, the reply opens a follow-up
+            # (the message's `ticket` says which; Location points at it).
+            sent = services.customer_reply(
                 ticket,
-                direction=Direction.INBOUND,
-                body_text=body,
-                author=user,
                 actor=actor_for(user),
-                from_address=user.email,
+                sender=user.email,
+                body_text=body,
+                channel=Channel.API,
+                customer=Customer.objects.filter(user=user).first(),
+                author=user,
             )
+            message = sent.message
+            if sent.ticket.pk != ticket.pk:
+                headers["Location"] = reverse("api:ticket-detail", args=[sent.ticket.pk])
         elif kind == MessageKind.NOTE:
             message = services.add_note(ticket, user, body)
         else:
             message = services.reply(ticket, user, body)
         message = Message.objects.select_related("author").get(pk=message.pk)
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        data = MessageSerializer(message).data
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The ticket's state does not allow this change."
     default_code = "conflict"
+
+
+def refused(refusal: InvalidChange) -> exceptions.APIException:
+    """A change the rules refuse: 409 when the ticket's state refuses it, else 400 with
+    the error on the field at fault."""
+    if isinstance(refusal, StateConflict):
+        return Conflict(str(refusal))
+    return exceptions.ValidationError({refusal.field or "non_field_errors": [str(refusal)]})
 
 
 @extend_schema_view(

@@ -14,3 +14,4 @@ class MailConfig(AppConfig):
 
         hooks.message_queued.register(mail_hooks.outbound_message_queued)
         hooks.ticket_assigned.register(mail_hooks.ticket_assigned)
+        hooks.customer_wrote.register(mail_hooks.customer_wrote)

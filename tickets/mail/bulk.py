@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from helpdesk.ratelimit import Batch
 from tickets import services
-from tickets.mail import ingest, notify, outbound
+from tickets.mail import notify, outbound
 from tickets.mail.ingest import choose_mailbox, customer_address, message_fields
 from tickets.mail.parse import ParsedEmail
 from tickets.mail.redis import sender_rate
@@ -35,7 +35,6 @@ from tickets.models import (
     Direction,
     Mailbox,
     Message,
-    Status,
     Ticket,
     TicketEvent,
 )
@@ -237,7 +236,7 @@ def store_batch(
         if ticket.pk not in opened:
             _, before = changed.get(ticket.pk, (ticket, set()))
             changed[ticket.pk] = (ticket, before | dirty)
-        attachments += ingest.attachment_rows(message, p.attachments)
+        attachments += services.attachments.attachment_rows(message, p.attachments)
         stored.append(Stored(plan.index, ticket, message, isinstance(plan, _New)))
         if isinstance(plan, _New) and not p.is_automated:
             ack = _acknowledgement(message, at)
@@ -282,7 +281,7 @@ def _plan(
             index, f"Sent from our own address {address}: refused to avoid a mail loop."
         )
     target = threads.find(parsed, address)
-    if isinstance(target, _New) or (target is not None and target.status != Status.CLOSED):
+    if isinstance(target, _New) or (target is not None and not services.opens_follow_up(target)):
         if parsed.message_id:
             threads.here[parsed.message_id] = target
         return _Add(index, target, address)

@@ -1,5 +1,6 @@
-"""Where the ticket services hand outbound mail to the mail worker: the receivers of
-`tickets.hooks.message_queued` and `ticket_assigned` (registered in MailConfig.ready())."""
+"""Where the ticket services hand mail to the mail app: the receivers of
+`tickets.hooks.message_queued`, `ticket_assigned` and `customer_wrote` (registered in
+MailConfig.ready())."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def outbound_message_queued(message: Message) -> None:
 def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> None:
     """Called by tickets.services.update_ticket inside the transaction of an assignment."""
     notify.ticket_assigned(ticket, assignee, actor_user)
+
+
+def customer_wrote(message: Message, opened_ticket: bool) -> None:
+    """Called by tickets.services.customer_reply inside the transaction of the message."""
+    notify.customer_wrote(message, opened_ticket=opened_ticket)

@@ -17,17 +17,17 @@ from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
-from django.utils.text import get_valid_filename
 
 from tickets import services
+from tickets.history import continued_ticket
 from tickets.mail import delivery, notify
 from tickets.mail.limits import OverLimit
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.notify import NO_REPLY
-from tickets.mail.parse import ParsedAttachment, ParsedEmail, UnparseableEmail, parse_message
+from tickets.mail.parse import ParsedEmail, UnparseableEmail, parse_message
 from tickets.mail.redis import sender_rate
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
-from tickets.models import Attachment, Direction, Mailbox, Message, Status, Ticket
+from tickets.models import Direction, Mailbox, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def _ingest(
         return refuse(f"Sent from our own address {address}: refused to avoid a mail loop.", parsed)
 
     ticket = find_ticket(parsed, address)
-    opens_ticket = ticket is None or ticket.status == Status.CLOSED
+    opens_ticket = ticket is None or services.opens_follow_up(ticket)
     if opens_ticket and retry_of is None and sender_rate().hit(address):
         return refuse(
             f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "
@@ -226,22 +226,23 @@ def _store(
     ours: set[str],
 ) -> IngestResult:
     fields = message_fields(parsed)
-    if ticket is not None and ticket.status != Status.CLOSED:
-        message = services.add_message(
+    if ticket is not None:
+        # A reply: the same as one from the portal or the API (a closed ticket's opens a
+        # follow-up), which tells the agents or acknowledges the follow-up.
+        reply = services.customer_reply(
             ticket,
-            direction=Direction.INBOUND,
+            actor=services.MAIL,
+            sender=address,
             body_text=parsed.body_text,
             body_html=parsed.body_html,
-            actor=services.MAIL,
-            from_address=address,
+            mailbox=mailbox,
             automatic=parsed.is_automated,
-            # An out-of-office answer must not reopen a solved ticket.
-            apply_status_rules=not parsed.is_automated,
+            attachments=parsed.attachments,
+            ours=ours,
             **fields,
         )
-        save_attachments(message, parsed.attachments)
-        _after_customer_message(message, new_ticket=False, parsed=parsed)
-        return IngestResult(Outcome.ADDED, ticket_id=ticket.pk, message_pk=message.pk)
+        outcome = Outcome.NEW_TICKET if reply.opened_follow_up else Outcome.ADDED
+        return IngestResult(outcome, ticket_id=reply.ticket.pk, message_pk=reply.message.pk)
 
     customer = services.get_or_create_customer(address, name)
     new_ticket, message = services.create_inbound_ticket(
@@ -251,22 +252,13 @@ def _store(
         body_text=parsed.body_text,
         body_html=parsed.body_html,
         actor=services.MAIL,
-        linked_from=ticket,
+        linked_from=None,
         ours=ours,
         message_fields={**fields, "automatic": parsed.is_automated},
     )
-    save_attachments(message, parsed.attachments)
-    _after_customer_message(message, new_ticket=True, parsed=parsed)
+    services.attach_files(message, parsed.attachments)
+    notify.customer_wrote(message, opened_ticket=True)
     return IngestResult(Outcome.NEW_TICKET, ticket_id=new_ticket.pk, message_pk=message.pk)
-
-
-def _after_customer_message(message: Message, *, new_ticket: bool, parsed: ParsedEmail) -> None:
-    if parsed.is_automated:
-        return
-    if new_ticket:
-        notify.queue_auto_ack(message)
-    else:
-        notify.customer_replied(message)
 
 
 def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) -> IngestResult:  # type: ignore[no-untyped-def]
@@ -294,7 +286,7 @@ def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) ->
             apply_status_rules=False,
             **message_fields(parsed),
         )
-        save_attachments(message, parsed.attachments)
+        services.attach_files(message, parsed.attachments)
         reason = parsed.bounce_diagnostic or parsed.subject or "The message bounced."
         delivery.mark_undelivered(original, reason, bounce=message)
     return IngestResult(Outcome.ADDED, ticket_id=original.ticket_id, message_pk=message.pk)
@@ -312,29 +304,6 @@ def message_fields(parsed: ParsedEmail) -> dict[str, object]:
         "headers": parsed.headers,
         "dedupe_key": parsed.dedupe_key,
     }
-
-
-def attachment_rows(message: Message, attachments: list[ParsedAttachment]) -> list[Attachment]:
-    """The message's attachments, not saved yet (their files are written on save)."""
-    rows = []
-    for item in attachments:
-        stored_name = get_valid_filename(item.filename.rsplit("/", 1)[-1]) or "attachment"
-        rows.append(
-            Attachment(
-                message=message,
-                file=ContentFile(item.content, name=stored_name[-150:]),
-                filename=item.filename[:255] or stored_name,
-                content_type=item.content_type,
-                size=len(item.content),
-                content_id=item.content_id,
-                inline=item.inline,
-            )
-        )
-    return rows
-
-
-def save_attachments(message: Message, attachments: list[ParsedAttachment]) -> None:
-    Attachment.objects.bulk_create(attachment_rows(message, attachments))
 
 
 def choose_mailbox(parsed: ParsedEmail, active: Iterable[Mailbox]) -> Mailbox | None:
@@ -377,15 +346,6 @@ def customer_address(parsed: ParsedEmail, ours: set[str]) -> tuple[str, str]:
     return "", ""
 
 
-def _resolve(ticket_id: int) -> Ticket | None:
-    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
-    hops = 0
-    while ticket is not None and ticket.merged_into_id is not None and hops < 10:
-        ticket = Ticket.objects.select_related("customer").filter(pk=ticket.merged_into_id).first()
-        hops += 1
-    return ticket
-
-
 def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
     """The ticket this message continues, across all mailboxes, or None for a new one."""
     ids = parsed.thread_ids
@@ -397,16 +357,16 @@ def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
         )
         for message_id in ids:
             if message_id in known:
-                return _resolve(known[message_id])
+                return continued_ticket(known[message_id])
     for address in parsed.recipients:
         number = ticket_from_address(address)
         if number is not None:
-            ticket = _resolve(number)
+            ticket = continued_ticket(number)
             if ticket is not None:
                 return ticket
     number = ticket_from_subject(parsed.subject)
     if number is not None:
-        ticket = _resolve(number)
+        ticket = continued_ticket(number)
         # The subject tag is unsigned: only the ticket's own people may thread by it.
         if ticket is not None and (sender == ticket.customer.email or sender in ticket.cc):
             return ticket

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.html import linebreaks
@@ -20,7 +20,7 @@ from django.utils.html import linebreaks
 from tickets import notify as agent_notify
 from tickets import services
 from tickets.mail.tokens import subject_with_token
-from tickets.models import MANAGER_ROLES, Direction, Message, Ticket, User
+from tickets.models import Channel, Direction, Message, Ticket, User
 
 # Senders nobody reads: an acknowledgement to them would bounce or answer back.
 NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
@@ -70,6 +70,19 @@ def queue_auto_ack(message: Message) -> Message | None:
     return services.add_message(message.ticket, actor=services.MAIL, **fields)
 
 
+def customer_wrote(message: Message, *, opened_ticket: bool) -> None:
+    """What a customer's message sets off, whatever door it came through: a ticket it
+    opened by mail is acknowledged (a request filed in the portal or over the API is
+    on the customer's screen already), a reply is told to the agents. Nothing for an
+    automatic message (an out-of-office answer)."""
+    if message.automatic:
+        return
+    if not opened_ticket:
+        customer_replied(message)
+    elif message.ticket.channel == Channel.EMAIL:
+        queue_auto_ack(message)
+
+
 def customer_replied(message: Message) -> None:
     """Tell whoever should answer a customer's reply (by email or in the portal), if they
     asked to be told: the assignee, or on an unassigned ticket the agents of its team
@@ -89,13 +102,11 @@ def customer_replied(message: Message) -> None:
 
 def reply_watchers(ticket: Ticket) -> QuerySet[User]:
     """Active agents who asked to hear of customer replies on `ticket` while nobody owns it."""
-    agents = User.objects.agents().filter(notify_on_unassigned_reply=True)
     if ticket.team_id is not None:
-        return agents.filter(teams=ticket.team_id)
-    # Managers and admins see every mailbox; agents those of their teams.
-    return agents.filter(
-        Q(role__in=MANAGER_ROLES) | Q(is_superuser=True) | Q(teams__mailboxes=ticket.mailbox_id)
-    ).distinct()
+        agents = User.objects.agents().filter(teams=ticket.team_id)
+    else:
+        agents = User.objects.assignable(ticket.mailbox_id)
+    return agents.filter(notify_on_unassigned_reply=True)
 
 
 def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> None:

@@ -27,7 +27,10 @@ class EventKind(models.TextChoices):
     MAILBOX = "mailbox", "Mailbox"
     CUSTOMER = "customer", "Customer"
     MESSAGE = "message", "Message"
+    CC = "cc", "Cc"
+    SNOOZE = "snooze", "Snooze"
     MERGED = "merged", "Merged"
+    SPLIT = "split", "Split"
     LINKED = "linked", "Linked"
     DELIVERY = "delivery", "Delivery"
     SLA = "sla", "SLA"
@@ -46,7 +49,14 @@ class ActorKind(models.TextChoices):
 
 
 class TicketEvent(models.Model):
-    """Append-only: one row per change to a ticket. Never updated, never deleted by code."""
+    """Append-only: one row per change to a ticket. Never updated, never deleted by code.
+
+    An event stays on the ticket where it happened. When messages move to another ticket
+    (a merge, a split), an event on each ticket names the other and the messages moved
+    (kind merged or split, `data["messages"]`), and a message event counts for the
+    ticket its message is on now: that is how the activity feed (tickets/history.py) and
+    the figures (metrics/services.py) read a ticket's history.
+    """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -30,6 +30,20 @@ class TandemUserManager(UserManager["User"]):
     def agents(self) -> QuerySet[User]:
         return self.filter(role__in=STAFF_ROLES, is_active=True)
 
+    def assignable(self, mailbox_id: int) -> QuerySet[User]:
+        """Who may hold a ticket of this mailbox: the active staff who may open it, i.e.
+        managers and admins (they see every mailbox) and agents of the mailbox's teams,
+        as Ticket.objects.visible_to decides for each of them."""
+        return (
+            self.agents()
+            .filter(
+                models.Q(role__in=MANAGER_ROLES)
+                | models.Q(is_superuser=True)
+                | models.Q(teams__mailboxes=mailbox_id)
+            )
+            .distinct()
+        )
+
     def by_email(self, emails: Iterable[str]) -> dict[str, User]:
         """The users that addresses name, as ticket history names agents (assignee events,
         message authors): an address someone had before a change still names them, unless

@@ -8,7 +8,9 @@ from typing import Any
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import localize
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format, localize
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
@@ -72,6 +74,13 @@ def event_actor(event: TicketEvent) -> str:
     return ActorKind(event.actor_kind).label if event.actor_kind in ActorKind.values else "System"
 
 
+def _moved(event: TicketEvent) -> str:
+    """ "3 messages": how many a merge or split moved (merges before the list said how many)."""
+    messages = event.data.get("messages", 0)
+    count = len(messages) if isinstance(messages, list) else int(messages)
+    return f"{count} message" if count == 1 else f"{count} messages"
+
+
 @register.filter
 def event_summary(event: TicketEvent) -> str:
     """One readable line per event, e.g. "changed status from New to Open"."""
@@ -104,11 +113,23 @@ def event_summary(event: TicketEvent) -> str:
         EventKind.SUBJECT,
         EventKind.MAILBOX,
         EventKind.CUSTOMER,
+        EventKind.CC,
     ):
         label = EventKind(kind).label.lower()
         return f"changed {label} from {_value(kind, event.before)} to {_value(kind, event.after)}"
     if kind == EventKind.MERGED:
-        return f"merged into #{event.after}" if event.after else "merged"
+        if event.before:
+            return f"merged #{event.before} into this ticket ({_moved(event)})"
+        return f"merged into #{event.after} ({_moved(event)})" if event.after else "merged"
+    if kind == EventKind.SPLIT:
+        if event.before:
+            return f"split this ticket from #{event.before} ({_moved(event)})"
+        return f"split {_moved(event)} out into #{event.after}"
+    if kind == EventKind.SNOOZE:
+        until = parse_datetime(event.after) if isinstance(event.after, str) else None
+        if until is None:
+            return "ended the snooze"
+        return f"snoozed until {date_format(timezone.localtime(until), 'j M Y, H:i')}"
     if kind == EventKind.SLA and event.after == "breached":
         target = "first response" if event.data.get("target") == "first_response" else "resolution"
         return f"SLA breached: {target} overdue"

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from helpdesk.local_cache import pinned
 from tickets import services
-from tickets.models import Status, Ticket
+from tickets.models import Ticket
 from tickets.workflow import assignment, automation, sla
 from tickets.workflow.models import AssignmentPolicy
 
@@ -64,7 +64,7 @@ def workflow_after_change(ticket_id: int) -> None:
 def workflow_after_changes(ticket_ids: list[int]) -> None:
     """`workflow_after_change` for tickets committed together (a mail batch), with a
     statement per step for all of them instead of per ticket: the rules' claim and
-    facts, the reload, the snooze, the SLA due times. A rule that acts, and round-robin
+    facts, the reload, the SLA due times. A rule that acts, and round-robin
     assignment, still go ticket by ticket. If anything fails, each ticket is taken
     alone, as `workflow_after_change` does."""
     active: set[int] = _local.__dict__.setdefault("active", set())
@@ -95,9 +95,6 @@ def _after_changes(ids: list[int]) -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
     tickets = list(Ticket.objects.filter(pk__in=ids).select_related("customer"))
-    woken = [t.pk for t in tickets if t.snoozed_until is not None and t.status != Status.PENDING]
-    if woken:
-        Ticket.objects.filter(pk__in=woken).update(snoozed_until=None)
     teams = {t.team_id for t in tickets if t.team_id is not None and t.assignee_id is None}
     rotating = set(
         AssignmentPolicy.objects.filter(team_id__in=teams, enabled=True).values_list(
@@ -120,8 +117,5 @@ def _after_change(ticket_id: int) -> None:
     ticket = Ticket.objects.filter(pk=ticket_id).select_related("customer").first()
     if ticket is None:
         return
-    if ticket.snoozed_until is not None and ticket.status != Status.PENDING:
-        # A customer reply (or an agent) woke the ticket before its snooze ended.
-        Ticket.objects.filter(pk=ticket_id).update(snoozed_until=None)
     assignment.auto_assign(ticket)
     sla.refresh_due_times(ticket)

@@ -17,11 +17,14 @@ from tickets.services import SYSTEM, Actor, update_ticket
 from tickets.workflow.models import AssignmentPolicy
 
 
-def next_agent(policy: AssignmentPolicy) -> User | None:
-    """The agent after the last one assigned, skipping the away and the full."""
+def next_agent(policy: AssignmentPolicy, mailbox_id: int) -> User | None:
+    """The agent after the last one assigned, skipping the away, the full, and those who
+    may not hold a ticket of this mailbox (a team that is not one of the mailbox's)."""
     members = list(
         User.objects.agents()
         .filter(teams=policy.team_id, is_away=False)
+        # A subquery, not a join: the join to the mailbox's teams would multiply the count.
+        .filter(pk__in=User.objects.assignable(mailbox_id).values("pk"))
         .annotate(
             open_count=Count(
                 "assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)
@@ -44,12 +47,14 @@ def assign_round_robin(ticket: Ticket, *, actor: Actor = SYSTEM) -> User | None:
         return None
     policy, _ = AssignmentPolicy.objects.get_or_create(team_id=ticket.team_id)
     policy = AssignmentPolicy.objects.select_for_update().get(pk=policy.pk)
-    current = Ticket.objects.filter(pk=ticket.pk).values("assignee_id", "status").first()
+    current = (
+        Ticket.objects.filter(pk=ticket.pk).values("assignee_id", "status", "mailbox_id").first()
+    )
     if current is None or current["assignee_id"] is not None:
         return None
     if current["status"] not in (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD):
         return None
-    agent = next_agent(policy)
+    agent = next_agent(policy, current["mailbox_id"])
     if agent is None:
         return None
     policy.last_assignee = agent

@@ -13,8 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Value
-from django.db.models.functions import Greatest
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tickets.models import (
@@ -28,7 +27,6 @@ from tickets.models import (
     Organization,
     Status,
     Ticket,
-    TicketEvent,
     User,
 )
 from tickets.notify import notify_agents
@@ -37,13 +35,15 @@ from tickets.services import (
     Actor,
     InvalidChange,
     add_message,
-    after_commit,
     create_ticket,
     get_or_create_customer,
+    merge_conversation,
+    move_messages,
     normalize_tags,
-    record_event,
     reply,
+    snooze_ticket,
     update_ticket,
+    wake_ticket,
 )
 from tickets.workflow.models import CannedReply, Reminder
 
@@ -201,32 +201,16 @@ def notify_mentions(message: Message) -> list[User]:
 # --- merge and split --------------------------------------------------------------------
 
 
-def _recount(ticket_id: int) -> None:
-    """Message counters of a ticket after messages moved in or out, and the change itself:
-    its conversation is another one now, so its figures are re-measured after commit (a
-    merge or split may change no status, whose update would have done it) and the change
-    time moves on, which the figures sweeper compares with."""
-    figures = Message.objects.filter(ticket_id=ticket_id).aggregate(
-        count=Count("id"),
-        last=Max("created_at", filter=~Q(direction=Direction.NOTE)),
-        first_reply=Min("created_at", filter=Q(direction=Direction.OUTBOUND, automatic=False)),
-    )
-    Ticket.objects.filter(pk=ticket_id).update(
-        message_count=figures["count"],
-        last_message_at=figures["last"],
-        first_response_at=figures["first_reply"],
-        updated_at=Greatest(F("updated_at"), Value(timezone.now())),
-    )
-    after_commit(ticket_id)
-
-
 @transaction.atomic
 def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
     """Move source's conversation into target; source closes and redirects to target.
 
-    Messages (with their attachments) and their message events move, so the target's
-    history shows the whole conversation and replies to any of those Message-IDs thread
-    into the target. Source keeps its own status history and gets `merged_into`.
+    Messages (with their attachments) and reminders move, so the target's conversation
+    is the whole one and replies to any of those Message-IDs thread into the target; the
+    target takes the source's tags and Cc too. Every change is an event: the merged
+    events on both tickets (naming the other, the messages and the reminders moved), the
+    target's tags and Cc, each status. Refused (InvalidChange, nothing changes) where the
+    rules refuse a change, e.g. a target that would carry too many tags.
     """
     if source.pk == target.pk:
         raise InvalidChange("A ticket cannot be merged into itself.")
@@ -245,23 +229,9 @@ def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
         )
     if src.customer_id != dst.customer_id and actor.kind != ActorKind.AGENT:
         raise InvalidChange("Only an agent may merge tickets of different customers.")
-    moved = Message.objects.filter(ticket=src).update(ticket=dst)
-    TicketEvent.objects.filter(ticket=src, kind=EventKind.MESSAGE).update(ticket=dst)
-    Reminder.objects.filter(ticket=src).update(ticket=dst)
-    _recount(dst.pk)
-    _recount(src.pk)
-    Ticket.objects.filter(pk=dst.pk).update(
-        tags=normalize_tags([*dst.tags, *src.tags]), cc=sorted({*dst.cc, *src.cc})
-    )
-    Ticket.objects.filter(pk=src.pk).update(merged_into=dst)
-    record_event(src, EventKind.MERGED, actor=actor, after=dst.pk, data={"messages": moved})
-    record_event(
-        dst,
-        EventKind.MERGED,
-        actor=actor,
-        before=src.pk,
-        data={"merged": src.pk, "messages": moved},
-    )
+    update_ticket(dst, actor=actor, tags=[*dst.tags, *src.tags], cc=sorted({*dst.cc, *src.cc}))
+    reminders = Reminder.objects.filter(ticket=src).update(ticket=dst)
+    merge_conversation(src, dst, actor=actor, data={"reminders": reminders})
     if src.status != Status.CLOSED:
         update_ticket(src, actor=actor, status=Status.CLOSED)
     if dst.status == Status.SOLVED:
@@ -269,15 +239,6 @@ def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
     source.merged_into_id = dst.pk
     target.refresh_from_db()
     return target
-
-
-def merged_target(ticket: Ticket) -> Ticket:
-    """Where a merged ticket's page should redirect: the end of its merged_into chain."""
-    seen = {ticket.pk}
-    while ticket.merged_into_id and ticket.merged_into_id not in seen:
-        seen.add(ticket.merged_into_id)
-        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
-    return ticket
 
 
 @transaction.atomic
@@ -307,13 +268,7 @@ def split_message(message: Message, *, actor: Actor) -> Ticket:
         linked_from=source,
         first_message=False,
     )
-    Message.objects.filter(pk=message.pk).update(ticket=new)
-    TicketEvent.objects.filter(message=message, kind=EventKind.MESSAGE).update(ticket=new)
-    _recount(source.pk)
-    _recount(new.pk)
-    record_event(
-        new, EventKind.LINKED, actor=actor, before=source.pk, data={"split_message": message.pk}
-    )
+    move_messages(source, new, [message.pk], kind=EventKind.SPLIT, actor=actor)
     new.refresh_from_db()
     return new
 
@@ -321,16 +276,9 @@ def split_message(message: Message, *, actor: Actor) -> Ticket:
 # --- snooze and reminders ---------------------------------------------------------------
 
 
-@transaction.atomic
 def snooze(ticket: Ticket, until: datetime, *, actor: Actor) -> None:
     """Set pending until `until`; the beat task reopens it then (a customer reply sooner)."""
-    if until <= timezone.now():
-        raise InvalidChange("Choose a time in the future.")
-    if ticket.status == Status.CLOSED:
-        raise InvalidChange("A closed ticket cannot be snoozed.")
-    update_ticket(ticket, actor=actor, status=Status.PENDING)
-    Ticket.objects.filter(pk=ticket.pk).update(snoozed_until=until)
-    ticket.snoozed_until = until
+    snooze_ticket(ticket, until, actor=actor)
 
 
 def wake_snoozed(*, now: datetime | None = None) -> int:
@@ -340,14 +288,8 @@ def wake_snoozed(*, now: datetime | None = None) -> int:
     due = Ticket.objects.filter(snoozed_until__lte=now).select_related("assignee")
     for ticket in due.order_by("snoozed_until")[:1000]:
         with transaction.atomic():
-            # Claim: only one beat run wakes a ticket, even if two overlap.
-            if not Ticket.objects.filter(pk=ticket.pk, snoozed_until=ticket.snoozed_until).update(
-                snoozed_until=None
-            ):
+            if not wake_ticket(ticket, now=now):
                 continue
-            if ticket.status != Status.PENDING:
-                continue
-            update_ticket(ticket, status=Status.OPEN)
             if ticket.assignee:
                 notify_agents(
                     [ticket.assignee], ticket.pk, f"Snooze ended on #{ticket.pk}", ticket.subject

@@ -40,7 +40,6 @@ from tickets.models import (
     User,
 )
 from tickets.notify import notify_agents
-from tickets.permissions import is_agent
 from tickets.rows import copy_rows, reserve_ids
 from tickets.services import Actor
 
@@ -105,8 +104,17 @@ def _subject_and_body(
     return f"Check in with {who}: {len(recent)} support tickets in {days} days", body
 
 
-def _agent(contact: User | None) -> User | None:
-    return contact if is_agent(contact) else None
+def _agent(contact: User | None, ticket: Ticket) -> User | None:
+    """The success contact, if they may hold a ticket of `ticket`'s mailbox; else the
+    follow-up opens unassigned, in the inbox of that mailbox."""
+    if contact is None:
+        return None
+    try:
+        services.check_assignee(ticket, contact)
+    except services.InvalidChange as refusal:
+        log.warning("follow-up of #%s left unassigned: %s", ticket.pk, refusal)
+        return None
+    return contact
 
 
 def _announce(follow_up: Ticket, customer: Customer, contact: User | None, body: str) -> None:
@@ -157,7 +165,7 @@ def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> T
             direction=Direction.NOTE,
             team=ticket.team,
             **_FOLLOW_UP,
-            assignee=_agent(contact),
+            assignee=_agent(contact, ticket),
             actor=actor,
             linked_from=ticket,
         )
@@ -277,7 +285,7 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
         events.append(services.message_event(note, actor=actor))
         for key, value in services.message_updates(follow_up, note).items():
             setattr(follow_up, key, value)
-        assignee = _agent(contact)
+        assignee = _agent(contact, source)
         if assignee is not None:
             changed, _ = services.apply_changes(
                 follow_up, {"assignee": assignee}, actor=actor, at=now

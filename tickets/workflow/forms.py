@@ -14,7 +14,7 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from tickets.models import BODY_MAX, Kind, Mailbox, Organization, Priority, Status, Team, User
-from tickets.services import normalize_tags
+from tickets.services import InvalidChange, clean_tags, normalize_tags
 from tickets.workflow import automation, collab
 from tickets.workflow.models import AutomationRule, CannedReply, MatchMode, SlaPolicy, Trigger
 
@@ -388,5 +388,8 @@ class OutreachForm(forms.Form):
         if unknown:
             self.add_error("body", "Unknown placeholder(s): " + ", ".join(unknown))
         data["emails"] = parsed.emails
-        data["tag_list"] = normalize_tags(_split(data.get("tags", "")))
+        try:
+            data["tag_list"] = clean_tags(_split(data.get("tags", "")))
+        except InvalidChange as refusal:
+            self.add_error("tags", str(refusal))
         return data

@@ -3,6 +3,7 @@ needs a value, and the service call that does it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,13 +18,15 @@ from tickets.models import (
     Ticket,
     User,
 )
-from tickets.services import Actor
+from tickets.services import Actor, InvalidChange
 from tickets.workflow import assignment, collab, follow_ups
 from tickets.workflow.automation.context import as_list
 from tickets.workflow.models import CannedReply
 
 if TYPE_CHECKING:
     from tickets.workflow.automation.rules import CachedRule
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,18 @@ ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
 
 def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
     ACTIONS[action["type"]].apply(rule, ticket, action, Actor.rule(rule.id, rule.name))
+
+
+def apply_or_log(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
+    """`apply_action`; a broken action (a deleted team) or one the ticket rules refuse (an
+    assignee who cannot open the ticket, a tag too many) goes to the log and must not
+    stop the other actions and rules, or the change that triggered them."""
+    try:
+        apply_action(rule, ticket, action)
+    except InvalidChange as refusal:
+        log.warning("rule %s action %s refused on #%s: %s", rule.id, action, ticket.pk, refusal)
+    except Exception:
+        log.exception("rule %s action %s failed on #%s", rule.id, action, ticket.pk)
 
 
 def rule_text(kind: str, value: Any) -> str:

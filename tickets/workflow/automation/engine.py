@@ -19,7 +19,7 @@ from tickets.models import (
     Ticket,
 )
 from tickets.workflow import follow_ups
-from tickets.workflow.automation.actions import apply_action
+from tickets.workflow.automation.actions import apply_or_log
 from tickets.workflow.automation.context import Context, TicketFacts, recent_support_counts
 from tickets.workflow.automation.rules import CachedRule, active_rules
 from tickets.workflow.models import Trigger
@@ -335,12 +335,7 @@ def _apply_matching(
                 return False
         acted.append(rule.id)
         for action in rule.actions:
-            try:
-                apply_action(rule, ticket, action)
-            except Exception:
-                # A broken action (a deleted team, a closed ticket) must not stop
-                # the other rules or the change that triggered them.
-                log.exception("rule %s action %s failed on #%s", rule.id, action, ticket.pk)
+            apply_or_log(rule, ticket, action)
         ctx.ticket = TicketFacts.of(ticket)
     return ticket is not None
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tickets.models import (
     Ticket,
 )
-from tickets.workflow.automation.actions import apply_action
+from tickets.workflow.automation.actions import apply_or_log
 from tickets.workflow.automation.conditions import rule_queryset
 from tickets.workflow.automation.context import Context, TicketFacts
 from tickets.workflow.automation.rules import CachedRule, active_rules
@@ -56,7 +56,7 @@ def apply_scheduled_rule(rule: CachedRule, ticket_id: int, now: datetime) -> int
         ):
             return 0
         for action in rule.actions:
-            apply_action(rule, ticket, action)
+            apply_or_log(rule, ticket, action)
         RuleApplication.objects.update_or_create(
             rule_id=rule.id, ticket_id=ticket_id, defaults={"applied_at": timezone.now()}
         )
