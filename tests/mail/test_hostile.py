@@ -196,8 +196,7 @@ def test_without_the_limits_the_child_is_stopped_and_the_batch_goes_on(
     assert isinstance(first, ParsedEmail) and isinstance(last, ParsedEmail)
     assert isinstance(hostile, str) and reason in hostile, hostile
     assert first == last
-    # Each child that reported stayed within the bounds (one killed by SIGXCPU reports
-    # nothing; RUSAGE_CHILDREN counts it: its limit plus what it inherited).
+    # Each child that reported stayed within the bounds. (One killed by SIGXCPU reports
+    # nothing; the largest child this process ever had, RUSAGE_CHILDREN, is no measure
+    # in a full run, where earlier tests started browsers and servers from it.)
     assert stats.peak_rss_bytes < PEAK_RSS_BOUND
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    assert peak < 300 * MB + PEAK_RSS_BOUND
