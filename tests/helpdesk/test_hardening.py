@@ -20,6 +20,7 @@ from kb.services import render_markdown
 from tests.conftest import Personas
 from tests.factories import make_article, make_section, make_ticket
 from tickets import services
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +141,38 @@ def test_without_collected_static_files_start_up_says_what_to_run(tmp_path: Path
     assert result.returncode == 1
     assert "tandem.E001" in result.stderr
     assert "manage.py collectstatic --no-input" in result.stderr
+
+
+def test_a_subject_with_line_breaks_is_kept_on_one_line_whatever_the_door(
+    personas: Personas,
+) -> None:
+    client = APIClient()
+    client.force_authenticate(personas.agent_a)
+    response = client.post(
+        "/api/v1/tickets/",
+        {
+            "mailbox": personas.mailbox_a.address,
+            "customer": "crlf@example.test",
+            "subject": "Invoice\r\nBcc: attacker@example.test",
+            "body": "Hello",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    by_api = Ticket.objects.get(pk=response.json()["number"])
+    assert by_api.subject == "Invoice Bcc: attacker@example.test"
+    outreach = services.open_ticket_for_customer(
+        agent=personas.agent_a,
+        mailbox=personas.mailbox_a,
+        email="crlf2@example.test",
+        name="",
+        subject="Renewal\nX-Evil: 1",
+        body_text="Hi",
+        outreach=True,
+    )
+    assert outreach.subject == "Renewal X-Evil: 1"
+    services.update_ticket(outreach, subject="New\r\nsubject")
+    outreach.refresh_from_db()
+    assert outreach.subject == "New subject"
+    # The mail of that ticket can be built and sent (a CR/LF made every send fail).
+    assert "\n" not in outreach.messages.get().subject

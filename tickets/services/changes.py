@@ -14,7 +14,7 @@ from django.utils import timezone
 from tickets import hooks
 from tickets.models import DONE_STATUSES, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.services.events import SYSTEM, Actor, after_commit, new_event
-from tickets.services.policy import InvalidChange, StateConflict, check_changes
+from tickets.services.policy import InvalidChange, StateConflict, check_changes, clean_subject
 
 # Fields an agent may change in place, and how each is written into the event log.
 EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject")
@@ -92,6 +92,8 @@ def update_ticket(
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise TypeError(f"update_ticket cannot change {sorted(unknown)}")
+    if "subject" in changes:
+        changes["subject"] = clean_subject(changes["subject"])
     return _change(ticket, changes, actor=actor, at=at or timezone.now())
 
 

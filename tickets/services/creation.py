@@ -36,7 +36,7 @@ from tickets.services.messages import (
     message_updates,
     new_message,
 )
-from tickets.services.policy import clean_tags, normalize_tags
+from tickets.services.policy import clean_subject, clean_tags, normalize_tags
 
 
 def new_ticket(
@@ -55,7 +55,7 @@ def new_ticket(
 ) -> Ticket:
     """A new ticket in its first state (status new, unassigned), not saved yet."""
     return unsaved(Ticket)(
-        subject=(subject or "(no subject)").strip()[:998] or "(no subject)",
+        subject=clean_subject(subject),
         mailbox=mailbox,
         customer=customer,
         channel=channel,

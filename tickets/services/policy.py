@@ -105,3 +105,9 @@ def check_changes(ticket: Ticket, changes: dict[str, Any], actor_kind: str) -> d
     if assignee is not None and assignee.pk != ticket.assignee_id:
         check_assignee(ticket, assignee)
     return checked
+
+
+def clean_subject(subject: str) -> str:
+    """A subject on one line: line breaks and other white space runs become one space (a
+    CR/LF in a subject went into every mail header of the ticket, and each send failed)."""
+    return " ".join((subject or "").split())[:998] or "(no subject)"
