@@ -35,14 +35,6 @@ class Hook[**P]:
             self._receivers.append(receiver)
         return receiver
 
-    def unregister(self, receiver: Callable[P, None]) -> None:
-        if receiver in self._receivers:
-            self._receivers.remove(receiver)
-
-    @property
-    def receivers(self) -> tuple[Callable[P, None], ...]:
-        return tuple(self._receivers)
-
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
         for receiver in self._receivers:
             receiver(*args, **kwargs)
@@ -71,13 +63,3 @@ customer_wrote: Hook[[Message, bool]] = Hook("customer_wrote")
 # Inside the transaction that changed a business calendar, or a mailbox's calendar:
 # metrics re-measures the business-time figures of these mailboxes' tickets.
 calendars_changed: Hook[[list[int]]] = Hook("calendars_changed")
-
-ALL: tuple[Hook, ...] = (  # type: ignore[type-arg]
-    ticket_changed,
-    tickets_changed,
-    message_queued,
-    ticket_assigned,
-    note_added,
-    customer_wrote,
-    calendars_changed,
-)

@@ -55,9 +55,9 @@ def enqueue_send(message_pk: int) -> None:
     transaction.on_commit(lambda: _enqueue(message_pk))
 
 
-def _enqueue(message_pk: int) -> bool:
+def _enqueue(message_pk: int, eta: datetime | None = None) -> bool:
     try:
-        send_message.delay(message_pk)
+        send_message.apply_async((message_pk,), eta=eta)
     except Exception:  # the broker's client raises its own kinds (kombu, redis, OSError)
         log.warning(
             "could not enqueue the send of message %s; the sweep will", message_pk, exc_info=True
@@ -72,10 +72,7 @@ def _enqueue_retry(message_pk: int) -> None:
     if send_message.app.conf.task_always_eager:
         return  # tasks run in-process ignore the due time: the sweep alone retries there
     due = Message.objects.filter(pk=message_pk).values_list("next_attempt_at", flat=True).first()
-    try:
-        send_message.apply_async((message_pk,), eta=due)
-    except Exception:  # the broker's client raises its own kinds (kombu, redis, OSError)
-        log.warning("could not schedule the retry of message %s; the sweep will", message_pk)
+    _enqueue(message_pk, eta=due)
 
 
 def send_due_messages(*, now: datetime | None = None) -> int:

@@ -10,9 +10,10 @@ process reloads; nothing else writes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from tickets.workflow.automation import rules_changed
@@ -28,13 +29,9 @@ def save_rule(rule: AutomationRule) -> AutomationRule:
     return rule
 
 
-@transaction.atomic
 def delete_rules(rules: Iterable[AutomationRule]) -> int:
     """Delete rules (one, or an admin's selection); returns how many."""
-    ids = [rule.pk for rule in rules]
-    deleted, _ = AutomationRule.objects.filter(pk__in=ids).delete()
-    transaction.on_commit(rules_changed)
-    return len(ids) if deleted else 0
+    return _delete(AutomationRule, rules, rules_changed)
 
 
 @transaction.atomic
@@ -44,10 +41,14 @@ def save_policy(policy: SlaPolicy) -> SlaPolicy:
     return policy
 
 
-@transaction.atomic
 def delete_policies(policies: Iterable[SlaPolicy]) -> int:
     """Delete SLA policies (one, or an admin's selection); returns how many."""
-    ids = [policy.pk for policy in policies]
-    deleted, _ = SlaPolicy.objects.filter(pk__in=ids).delete()
-    transaction.on_commit(policies_changed)
+    return _delete(SlaPolicy, policies, policies_changed)
+
+
+@transaction.atomic
+def _delete(model: type[Model], rows: Iterable[Model], changed: Callable[[], None]) -> int:
+    ids = [row.pk for row in rows]
+    deleted, _ = model.objects.filter(pk__in=ids).delete()
+    transaction.on_commit(changed)
     return len(ids) if deleted else 0
