@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth import signals as auth_signals
 from django.db.models import signals as model_signals
 from django.http import HttpRequest
@@ -30,6 +31,9 @@ def sign_in_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     tried = str(credentials.get("username") or credentials.get("email") or "")[:TRIED_MAX]
+    known = get_user_model()._default_manager.filter(username=tried).first()
+    if known is not None:
+        tried = services.user_label(known)
     services.record(
         AuditKind.SIGN_IN_FAILED,
         action="failed",
@@ -50,7 +54,7 @@ def _token(kind: AuditKind, action: str, token: Token) -> None:
         kind,
         action=action,
         target=token.user,
-        target_label=f"token of {token.user.get_username()}",
+        target_label=f"token of {services.user_label(token.user)}",
         data={"key_prefix": token.key[:4]},
     )
 

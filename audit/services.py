@@ -76,6 +76,14 @@ def changed(
     return ({k: before.get(k) for k in keys}, {k: after.get(k) for k in keys})
 
 
+def user_label(user: Any) -> str:
+    """How the log names a user: staff by user name; a customer's portal account by id
+    only, so that erasing the customer leaves no trace of them here."""
+    if getattr(user, "role", None) == "customer":
+        return f"customer user #{user.pk}"
+    return user.get_username()
+
+
 def _actor(actor: Actor) -> AbstractBaseUser | None:
     if actor is None:
         request = current_request()
@@ -101,7 +109,7 @@ def record(
     system, a worker, a command); `actor_label` names a caller without a user row.
     """
     user = _actor(actor)
-    label = actor_label or (user.get_username() if user is not None else SYSTEM)
+    label = actor_label or (user_label(user) if user is not None else SYSTEM)
     entry = AuditEntry(
         kind=kind,
         action=action,
@@ -115,7 +123,10 @@ def record(
     if target is not None:
         entry.target_type = target._meta.label_lower
         entry.target_id = str(target.pk)
-        entry.target_label = (str(target) if target_label is None else target_label)[:200]
+        if target_label is None:
+            is_user = isinstance(target, AbstractBaseUser)
+            target_label = user_label(target) if is_user else str(target)
+        entry.target_label = target_label[:200]
     elif target_label:
         entry.target_label = target_label[:200]
     entry.save()
