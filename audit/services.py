@@ -113,7 +113,7 @@ def record(
     entry = AuditEntry(
         kind=kind,
         action=action,
-        actor=user,
+        actor=user,  # type: ignore[misc]  # AUTH_USER_MODEL, typed as the base class here
         actor_label=label[:254],
         ip=client_ip(current_request()),
         before=_jsonable(dict(before)) if before is not None else None,

@@ -183,6 +183,8 @@ def _scrub_address(address: str, name: str, ticket_ids: list[int]) -> None:
 
 
 def _raw_mentions(name: str, address: bytes) -> bool:
+    if not name:
+        return False
     try:
         with default_storage.open(name, "rb") as raw:
             return address in raw.read().lower()
@@ -197,7 +199,7 @@ def _erase_raw_mail(address: str, ticket_ids: list[int], erased: Erased) -> None
     held = [
         row.pk
         for row in QuarantinedEmail.objects.only("pk", "raw", "from_address")
-        if address in row.from_address.lower() or _raw_mentions(row.raw.name, needle)
+        if address in row.from_address.lower() or _raw_mentions(row.raw.name or "", needle)
     ]
     _delete_raw_mail(QuarantinedEmail.objects.filter(pk__in=held), erased)
     stored = [
@@ -205,7 +207,7 @@ def _erase_raw_mail(address: str, ticket_ids: list[int], erased: Erased) -> None
         for row in InboundEmail.objects.filter(
             Q(ticket_id__in=ticket_ids) | Q(ticket__isnull=True)
         ).only("pk", "raw")
-        if _raw_mentions(row.raw.name, needle)
+        if _raw_mentions(row.raw.name or "", needle)
     ]
     _delete_raw_mail(InboundEmail.objects.filter(pk__in=stored), erased)
 
@@ -268,7 +270,7 @@ def erase_customer(customer: Customer, *, actor: Actor = None, actor_label: str 
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).update(object_repr=ERASED, change_message="")
     _blank_profile(customer)
-    if customer.user_id is not None:
+    if customer.user is not None:
         _erase_account(customer.user)
     audit.record_about_customer(
         AuditKind.ERASURE,

@@ -139,7 +139,7 @@ def export_customer(
         for attachment in attachments.iterator():
             try:
                 with (
-                    default_storage.open(attachment.file.name, "rb") as source,
+                    default_storage.open(attachment.file.name or "", "rb") as source,
                     archive.open(_attachment_path(attachment), "w") as target,
                 ):
                     while chunk := source.read(1 << 20):
