@@ -22,7 +22,7 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import is_agent
-from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, clean_tags
+from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, check_team, clean_tags
 
 MAX_BODY_CHARS = 200_000
 
@@ -182,12 +182,26 @@ class TicketUpdateSerializer(StrictSerializer):
         help_text="The email of an agent who works in the ticket's mailbox, or null to unassign.",
     )
     team = serializers.SlugRelatedField(
-        slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
+        slug_field="name",
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The name of a team that works in the ticket's mailbox, or null.",
     )
     tags = _tags_field()
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
+
+    def validate_team(self, value: Team | None) -> Team | None:
+        """The rule every change obeys (services.check_team), as this field's error."""
+        ticket = self.context.get("ticket")
+        if value is not None and ticket is not None and value.pk != ticket.team_id:
+            try:
+                check_team(ticket, value)
+            except InvalidChange as refusal:
+                raise serializers.ValidationError(str(refusal)) from None
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
