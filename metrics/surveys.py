@@ -42,6 +42,7 @@ from tickets.models import (
     Mailbox,
     Ticket,
     TicketEvent,
+    User,
 )
 
 logger = logging.getLogger(__name__)
@@ -295,9 +296,15 @@ def ticket_responses(ticket: Ticket) -> list[SurveyResponse]:
     return list(ticket.survey_responses.order_by("kind"))
 
 
-def customer_responses(customer: Customer, limit: int = 5) -> list[SurveyResponse]:
+def customer_responses(customer: Customer, viewer: User, limit: int = 5) -> list[SurveyResponse]:
+    """The customer's latest answers that `viewer` may see: CSAT and CES of the tickets
+    the viewer may open (Ticket.objects.visible_to: a score, a comment and a ticket
+    number of another team's mailbox are that team's), and NPS, asked of the customer
+    about us as a whole rather than about any mailbox's ticket."""
+    visible = Ticket.objects.visible_to(viewer).filter(customer=customer).values("pk")
     return list(
-        SurveyResponse.objects.filter(Q(customer=customer))
+        SurveyResponse.objects.filter(customer=customer)
+        .filter(Q(ticket__isnull=True) | Q(ticket__in=visible))
         .select_related("ticket")
         .order_by("-submitted_at")[:limit]
     )

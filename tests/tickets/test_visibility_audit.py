@@ -24,13 +24,15 @@ from django.urls import reverse
 from importer.fields import Lookups
 from importer.lines import import_lines
 from importer.records import IMPORTED, import_ticket
+from metrics.models import SurveyKind, SurveyResponse
 from tests.conftest import Personas
 from tests.factories import make_ticket, make_user
 from tests.tickets.api_client import assert_error_shape, client_for
 from tests.tickets.test_rules_every_door import _client, _rule
 from tickets import services
-from tickets.models import ActorKind, Role, Team, Ticket
+from tickets.models import ActorKind, Organization, Role, Team, Ticket
 from tickets.services import Actor, InvalidChange
+from tickets.workflow import follow_ups
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +188,69 @@ def test_rule_and_mention_notices_reach_only_people_who_may_open_the_ticket(
     with django_capture_on_commit_callbacks(execute=True):
         services.add_note(stray_team, p.manager, "@agent.a@staff.test have a look")
     assert _mailed_to(p.agent_a.email)
+
+
+# --- the success follow-up ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["alone", "together"])
+def test_a_follow_up_lists_only_the_tickets_of_its_own_mailbox(
+    personas: Personas, path: str
+) -> None:
+    """Li has two support tickets in mailbox A and two in mailbox B (team B's): the
+    follow-up opened in mailbox A, which agent A reads, names only mailbox A's. Its
+    organization's success contact, Ben, cannot open mailbox A: it opens unassigned."""
+    p = personas
+    organization = Organization.objects.create(name="Acme", success_contact=p.agent_b)
+    p.customer.organization = organization
+    p.customer.save(update_fields=["organization"])
+    for subject in ("Payroll export wrong", "Salary slip for the CEO"):
+        make_ticket(p.mailbox_b, p.customer, subject=subject)
+    make_ticket(p.mailbox_a, p.customer, subject="Printer jams")
+    latest = make_ticket(p.mailbox_a, p.customer, subject="Printer jams again")
+    actor = Actor.rule(7, "Three support tickets in 30 days")
+    if path == "alone":
+        follow_ups.open_success_follow_up(latest, actor=actor)
+    else:
+        with follow_ups.together():
+            follow_ups.open_success_follow_up(latest, actor=actor)
+
+    follow_up = Ticket.objects.get(linked_from=latest)
+    note = follow_up.messages.get()
+    assert follow_up.mailbox == p.mailbox_a and follow_up.assignee is None
+    assert follow_up.subject == "Check in with Li Wei: 2 support tickets in 30 days"
+    assert "Printer jams" in note.body_text and "Printer jams again" in note.body_text
+    assert "Payroll" not in note.body_text and "Salary" not in note.body_text
+    page = _client(p.agent_a).get(reverse("tickets:detail", args=[follow_up.pk]))
+    assert page.status_code == 200 and "Salary slip" not in page.content.decode()
+
+
+# --- the customer's survey answers --------------------------------------------------------
+
+
+def test_the_survey_panel_shows_only_answers_the_viewer_may_see(personas: Personas) -> None:
+    p = personas
+    mine = make_ticket(p.mailbox_a, p.customer, subject="Printer")
+    theirs = make_ticket(p.mailbox_b, p.customer, subject="Payroll")
+    SurveyResponse.objects.create(
+        kind=SurveyKind.CSAT, score=5, customer=p.customer, ticket=mine, comment="Printer fixed"
+    )
+    SurveyResponse.objects.create(
+        kind=SurveyKind.CSAT,
+        score=1,
+        customer=p.customer,
+        ticket=theirs,
+        comment="My salary is still wrong",
+    )
+    SurveyResponse.objects.create(
+        kind=SurveyKind.NPS, score=8, customer=p.customer, comment="Good overall"
+    )
+
+    page = _client(p.agent_a).get(reverse("tickets:detail", args=[mine.pk])).content.decode()
+    panel = page.split('class="customer-surveys"')[1].split("</ul>")[0]
+    assert "Printer fixed" in panel and "Good overall" in panel
+    assert "salary" not in panel and f"#{theirs.pk}" not in panel
+
+    # The manager sees every mailbox, so every answer.
+    page = _client(p.manager).get(reverse("tickets:detail", args=[mine.pk])).content.decode()
+    assert "My salary is still wrong" in page and f"#{theirs.pk}" in page
