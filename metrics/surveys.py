@@ -180,7 +180,14 @@ def answers_event(
 
 def offer_csat(ticket_id: int) -> bool:
     """Mail the CSAT survey for a solved ticket, once per ticket; True if one was queued."""
-    ticket = Ticket.objects.select_related("customer", "mailbox").filter(pk=ticket_id).first()
+    # An internal ticket (a success follow-up nobody wrote to the customer on) is not
+    # theirs to rate: Ticket.objects.shown_to_customers.
+    ticket = (
+        Ticket.objects.shown_to_customers()
+        .select_related("customer", "mailbox")
+        .filter(pk=ticket_id)
+        .first()
+    )
     if ticket is None or ticket.status not in DONE_STATUSES or not ticket.customer.email:
         return False
     # Only a solve that just happened: imported history must not mail old customers.
@@ -235,7 +242,9 @@ def nps_candidates(now: datetime, limit: int) -> list[Customer]:
     recent_invitation = SurveyInvitation.objects.filter(
         customer=OuterRef("pk"), kind=SurveyKind.NPS, created_at__gte=since
     )
-    recent_ticket = Ticket.objects.filter(customer=OuterRef("pk"), created_at__gte=since)
+    recent_ticket = Ticket.objects.shown_to_customers().filter(
+        customer=OuterRef("pk"), created_at__gte=since
+    )
     return list(
         Customer.objects.filter(Exists(recent_ticket))
         .exclude(Exists(recent_invitation))

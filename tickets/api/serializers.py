@@ -116,6 +116,65 @@ class TicketDetailSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+class CustomerMessageSerializer(serializers.ModelSerializer):
+    """A message as a customer sees it (only public ones reach it, see
+    api.views.visible_messages): no agent's address, no delivery internals."""
+
+    body = serializers.CharField(source="body_text", read_only=True)
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "ticket",
+            "direction",
+            "from_name",
+            "subject",
+            "body",
+            "body_html",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerTicketSerializer(serializers.ModelSerializer):
+    """A ticket as its customer (or a colleague where the organization shares tickets)
+    sees it over the API: what the portal shows, never the internal fields (assignee,
+    team, tags, kind, priority, counts that include internal notes, import ids)."""
+
+    mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
+    customer = CustomerRefSerializer(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "subject",
+            "status",
+            "channel",
+            "mailbox",
+            "customer",
+            "created_at",
+            "updated_at",
+            "last_message_at",
+            "solved_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerTicketDetailSerializer(CustomerTicketSerializer):
+    messages = CustomerMessageSerializer(many=True, read_only=True)
+
+    class Meta(CustomerTicketSerializer.Meta):
+        fields = [*CustomerTicketSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+# Query-string filters of the ticket list that name internal fields: agents only.
+AGENT_ONLY_FILTERS = ("tag", "assignee", "team", "kind")
+
+
 def _tags_field() -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(max_length=TAG_MAX_LENGTH, allow_blank=False),

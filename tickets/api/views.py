@@ -31,7 +31,11 @@ from tickets import services
 from tickets.access import get_ticket_for
 from tickets.api.filters import CustomerFilter, TicketFilter
 from tickets.api.serializers import (
+    AGENT_ONLY_FILTERS,
+    CustomerMessageSerializer,
     CustomerSerializer,
+    CustomerTicketDetailSerializer,
+    CustomerTicketSerializer,
     MessageCreateSerializer,
     MessageKind,
     MessageSerializer,
@@ -70,6 +74,16 @@ class CustomerCursor(BadCursorPagination):
     ordering = ("email",)
 
 
+CUSTOMER_SHAPE = (
+    "Agents get the shape below. A customer gets their own tickets (and their "
+    "organization's where it shares tickets) that are theirs to see, in a customer-facing "
+    "shape: number, subject, status, channel, mailbox, customer and times, with public "
+    "messages only (id, ticket, direction, from_name, subject, body, body_html, "
+    "created_at); never assignee, team, tags, kind, priority or internal notes. The "
+    "filters tag, assignee, team and kind are for agents (400 for a customer)."
+)
+
+
 def visible_messages(user: User) -> QuerySet[Message]:
     """The conversation as `user` may read it: customers never see internal notes."""
     messages = Message.objects.select_related("author").order_by("created_at", "id")
@@ -85,8 +99,11 @@ def actor_for(user: User) -> Actor:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tickets the caller may see, most recently updated first"),
-    retrieve=extend_schema(summary="One ticket with its conversation"),
+    list=extend_schema(
+        summary="List tickets the caller may see, most recently updated first",
+        description=CUSTOMER_SHAPE,
+    ),
+    retrieve=extend_schema(summary="One ticket with its conversation", description=CUSTOMER_SHAPE),
     create=extend_schema(
         summary="Open a ticket on behalf of a customer",
         request=TicketCreateSerializer,
@@ -118,9 +135,21 @@ class TicketViewSet(
         return Ticket.objects.visible_to(api_user(self.request)).select_related(*TICKET_RELATED)
 
     def get_serializer_class(self) -> type:
+        # Customers get the customer-facing shapes (their own visible tickets, public
+        # messages, no internal fields); agents the full ones.
+        agent = getattr(self, "swagger_fake_view", False) or is_agent(self.request.user)
         if self.action == "retrieve":
-            return TicketDetailSerializer
-        return TicketSerializer
+            return TicketDetailSerializer if agent else CustomerTicketDetailSerializer
+        return TicketSerializer if agent else CustomerTicketSerializer
+
+    def filter_queryset(self, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.action == "list" and not is_agent(self.request.user):
+            named = [name for name in AGENT_ONLY_FILTERS if name in self.request.query_params]
+            if named:
+                raise exceptions.ValidationError(
+                    {name: ["Only agents can filter by this field."] for name in named}
+                )
+        return super().filter_queryset(queryset)
 
     def get_object(self) -> Ticket:
         user = api_user(self.request)
@@ -202,7 +231,8 @@ class TicketViewSet(
         if request.method == "POST":
             return self._add_message(request, ticket)
         page = self.paginate_queryset(visible_messages(user).filter(ticket=ticket))
-        body = MessageSerializer(page, many=True, context=self.get_serializer_context())
+        shape = MessageSerializer if is_agent(user) else CustomerMessageSerializer
+        body = shape(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(body.data)
 
     def _add_message(self, request: Request, ticket: Ticket) -> Response:
@@ -231,7 +261,7 @@ class TicketViewSet(
         else:
             message = services.reply(ticket, user, body)
         message = Message.objects.select_related("author").get(pk=message.pk)
-        data = MessageSerializer(message).data
+        data = (MessageSerializer if is_agent(user) else CustomerMessageSerializer)(message).data
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
