@@ -285,3 +285,17 @@ class MessageCreateSerializer(StrictSerializer):
         if value == MessageKind.NOTE and not is_agent(self.context["request"].user):
             raise serializers.ValidationError("Only agents can add internal notes.")
         return value
+
+
+class MergeSerializer(StrictSerializer):
+    into = serializers.IntegerField(
+        min_value=1, help_text="The number of the ticket this one's conversation moves into."
+    )
+    confirm_different_customers = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Needed when the two tickets are different customers': the target's customer "
+            "then reads the other's messages and files. Without it, such a merge answers "
+            "400 naming both customers."
+        ),
+    )

@@ -19,6 +19,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -36,6 +37,7 @@ from tickets.api.serializers import (
     CustomerSerializer,
     CustomerTicketDetailSerializer,
     CustomerTicketSerializer,
+    MergeSerializer,
     MessageCreateSerializer,
     MessageKind,
     MessageSerializer,
@@ -55,6 +57,7 @@ from tickets.models import (
 )
 from tickets.permissions import IsAgent, api_user, is_agent
 from tickets.services import Actor, InvalidChange, StateConflict
+from tickets.workflow import collab
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
 
@@ -234,6 +237,44 @@ class TicketViewSet(
         shape = MessageSerializer if is_agent(user) else CustomerMessageSerializer
         body = shape(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(body.data)
+
+    @extend_schema(
+        summary="Merge this ticket into another (agents)",
+        description=(
+            "The ticket's messages, files and reminders move into `into`, and it closes. "
+            "Tickets of two different customers merge only with "
+            "`confirm_different_customers: true`; without it the answer is 400 with "
+            "`errors.confirm_different_customers` naming both customers."
+        ),
+        request=MergeSerializer,
+        responses={200: TicketSerializer},
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
+    def merge(self, request: Request, number: str) -> Response:
+        user = api_user(request)
+        if not is_agent(user):
+            raise exceptions.PermissionDenied("Only agents can merge tickets.")
+        ticket = get_ticket_for(user, number, write=True)
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            target = get_ticket_for(user, data["into"], write=True)
+        except Http404:
+            raise exceptions.ValidationError(
+                {"into": [f"There is no ticket #{data['into']} you can see."]}
+            ) from None
+        try:
+            collab.merge_tickets(
+                ticket,
+                target,
+                actor=Actor.agent(user),
+                confirm_different_customers=data["confirm_different_customers"],
+            )
+        except InvalidChange as refusal:
+            raise refused(refusal) from None
+        merged = get_ticket_for(user, target.number)
+        return Response(TicketSerializer(merged, context=self.get_serializer_context()).data)
 
     def _add_message(self, request: Request, ticket: Ticket) -> Response:
         serializer = MessageCreateSerializer(data=request.data, context={"request": request})
