@@ -1,8 +1,8 @@
 """Survey answers on the agent's ticket page: `{% load metrics_tags %}`.
 
 `{% ticket_surveys ticket %}` shows the ticket's CSAT and CES answers (one query);
-`{% customer_surveys customer %}` the customer's latest answers of any survey, NPS
-included, for the customer panel (one query).
+`{% customer_surveys customer viewer %}` the customer's latest answers of any survey
+that the viewer may see, NPS included, for the customer panel (one query).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from helpdesk.html import html_fill, html_join
 from metrics import surveys
-from tickets.models import Customer, Ticket
+from tickets.models import Customer, Ticket, User
 
 register = template.Library()
 
@@ -25,8 +25,9 @@ def ticket_surveys(ticket: Ticket) -> dict[str, Any]:
 
 
 @register.inclusion_tag("metrics/_customer_surveys.html")
-def customer_surveys(customer: Customer) -> dict[str, Any]:
-    return {"responses": surveys.customer_responses(customer), "customer": customer}
+def customer_surveys(customer: Customer, viewer: User) -> dict[str, Any]:
+    """The customer's answers that `viewer` may see (surveys.customer_responses)."""
+    return {"responses": surveys.customer_responses(customer, viewer), "customer": customer}
 
 
 @register.filter

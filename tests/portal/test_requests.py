@@ -290,7 +290,9 @@ def test_a_merged_request_leads_to_the_one_it_continues_in(li: Client, personas:
 
     # Merged into someone else's request: no redirect there (that would be a 404), a word.
     other = make_ticket(box, li_customer, subject="Mine, later merged away")
-    merge_tickets(other, stranger, actor=Actor.agent(personas.agent_a))
+    merge_tickets(
+        other, stranger, actor=Actor.agent(personas.agent_a), confirm_different_customers=True
+    )
     response = li.get(reverse("portal:request", args=[other.pk]))
     assert response.status_code == 200
     assert "merged with another" in response.content.decode()

@@ -22,7 +22,7 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import is_agent
-from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, clean_tags
+from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, check_team, clean_tags
 
 MAX_BODY_CHARS = 200_000
 
@@ -116,6 +116,65 @@ class TicketDetailSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+class CustomerMessageSerializer(serializers.ModelSerializer):
+    """A message as a customer sees it (only public ones reach it, see
+    api.views.visible_messages): no agent's address, no delivery internals."""
+
+    body = serializers.CharField(source="body_text", read_only=True)
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "ticket",
+            "direction",
+            "from_name",
+            "subject",
+            "body",
+            "body_html",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerTicketSerializer(serializers.ModelSerializer):
+    """A ticket as its customer (or a colleague where the organization shares tickets)
+    sees it over the API: what the portal shows, never the internal fields (assignee,
+    team, tags, kind, priority, counts that include internal notes, import ids)."""
+
+    mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
+    customer = CustomerRefSerializer(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "subject",
+            "status",
+            "channel",
+            "mailbox",
+            "customer",
+            "created_at",
+            "updated_at",
+            "last_message_at",
+            "solved_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerTicketDetailSerializer(CustomerTicketSerializer):
+    messages = CustomerMessageSerializer(many=True, read_only=True)
+
+    class Meta(CustomerTicketSerializer.Meta):
+        fields = [*CustomerTicketSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+# Query-string filters of the ticket list that name internal fields: agents only.
+AGENT_ONLY_FILTERS = ("tag", "assignee", "team", "kind")
+
+
 def _tags_field() -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(max_length=TAG_MAX_LENGTH, allow_blank=False),
@@ -182,12 +241,26 @@ class TicketUpdateSerializer(StrictSerializer):
         help_text="The email of an agent who works in the ticket's mailbox, or null to unassign.",
     )
     team = serializers.SlugRelatedField(
-        slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
+        slug_field="name",
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The name of a team that works in the ticket's mailbox, or null.",
     )
     tags = _tags_field()
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
+
+    def validate_team(self, value: Team | None) -> Team | None:
+        """The rule every change obeys (services.check_team), as this field's error."""
+        ticket = self.context.get("ticket")
+        if value is not None and ticket is not None and value.pk != ticket.team_id:
+            try:
+                check_team(ticket, value)
+            except InvalidChange as refusal:
+                raise serializers.ValidationError(str(refusal)) from None
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -212,3 +285,17 @@ class MessageCreateSerializer(StrictSerializer):
         if value == MessageKind.NOTE and not is_agent(self.context["request"].user):
             raise serializers.ValidationError("Only agents can add internal notes.")
         return value
+
+
+class MergeSerializer(StrictSerializer):
+    into = serializers.IntegerField(
+        min_value=1, help_text="The number of the ticket this one's conversation moves into."
+    )
+    confirm_different_customers = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Needed when the two tickets are different customers': the target's customer "
+            "then reads the other's messages and files. Without it, such a merge answers "
+            "400 naming both customers."
+        ),
+    )

@@ -101,11 +101,12 @@ def customer_replied(message: Message) -> None:
 
 
 def reply_watchers(ticket: Ticket) -> QuerySet[User]:
-    """Active agents who asked to hear of customer replies on `ticket` while nobody owns it."""
+    """Active agents who asked to hear of customer replies on `ticket` while nobody owns it:
+    its team's (without a team, everyone's who works in its mailbox), only those who may
+    open it (User.objects.assignable) in either case."""
+    agents = User.objects.assignable(ticket.mailbox_id)
     if ticket.team_id is not None:
-        agents = User.objects.agents().filter(teams=ticket.team_id)
-    else:
-        agents = User.objects.assignable(ticket.mailbox_id)
+        agents = agents.filter(teams=ticket.team_id)
     return agents.filter(notify_on_unassigned_reply=True)
 
 

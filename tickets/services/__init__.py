@@ -59,6 +59,7 @@ from tickets.services.policy import (
     StateConflict,
     check_assignee,
     check_changes,
+    check_team,
     clean_tags,
     normalize_tags,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "changes_in_bulk",
     "check_assignee",
     "check_changes",
+    "check_team",
     "clean_tags",
     "coalesced_changes",
     "conversation_cc",

@@ -36,7 +36,7 @@ from tickets.services.messages import (
     message_updates,
     new_message,
 )
-from tickets.services.policy import clean_subject, clean_tags, normalize_tags
+from tickets.services.policy import check_team, clean_subject, clean_tags, normalize_tags
 
 
 def new_ticket(
@@ -128,7 +128,9 @@ def create_ticket(
     `direction` says who initiated it: inbound (the customer wrote) or outbound (an agent
     reached out). With `first_message=False` (history import) messages are added
     separately with their own timestamps. Raises InvalidChange, opening nothing, if
-    the rules refuse the tags or the assignee (tickets/services/policy.py).
+    the rules refuse the tags, the team or the assignee (tickets/services/policy.py);
+    history import too must name a team that works the mailbox (the importer gives it
+    the mailbox first).
     """
     at = at or timezone.now()
     if actor.kind != ActorKind.IMPORT:
@@ -146,6 +148,8 @@ def create_ticket(
         external_id=external_id,
         linked_from=linked_from,
     )
+    if team is not None:
+        check_team(ticket, team)
     ticket.save(force_insert=True)
     created_event(ticket, actor=actor).save(force_insert=True)
     if linked_from is not None:
