@@ -79,8 +79,12 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "metrics/survey_invalid.html", {"error": str(exc)}, status=404)
     refusal = _not_the_customer(request, link)
     if refusal is not None:
-        context = {"title": "Only the customer can answer", "error": refusal}
-        return render(request, "metrics/survey_invalid.html", context, status=403)
+        return render(
+            request,
+            "metrics/survey_invalid.html",
+            {"title": "Only the customer can answer", "error": refusal},
+            status=403,
+        )
     answers = surveys.existing_answers(link)
     author = _is_author(request, link, answers)
     if answers and not author:
