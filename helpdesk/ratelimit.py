@@ -6,8 +6,8 @@ round trip (SET NX EX, INCR), so no expiry can fall between the two. Counters ar
 Django's cache (`cache.get(rate.cache_key(who))` reads one), named by the scope and a hash
 of who is counted, so no address sits in Redis in the clear.
 
-Used by staff sign-in (failures per account and per IP, helpdesk.signin), the portal
-(sign-in links and passwords per address and per IP) and mail intake (new tickets per
+Used by the portal (sign-in links per address and client address, and per client
+address) and mail intake (new tickets per
 sender, tickets.mail.redis; a batch of messages counts with `Rate.batch`).
 
 Hand-written rather than django-ratelimit or limits: django-ratelimit's windows are
@@ -29,7 +29,11 @@ from helpdesk.cache import writer
 
 
 class RateLimited(Exception):
-    """Too many attempts in the current window."""
+    """Too many attempts in the current window, which ends in `retry_after` seconds."""
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(scope)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,8 @@ class Rate:
     def enforce(self, identity: str) -> None:
         """Count one attempt; raise RateLimited if it is over the limit."""
         if self.hit(identity):
-            raise RateLimited(self.scope)
+            ttl = writer().ttl(self._redis_key(identity))
+            raise RateLimited(self.scope, ttl if ttl > 0 else self.window)
 
     def reached(self, identity: str) -> bool:
         """Whether `limit` attempts were counted in the window already, counting none."""

@@ -1,5 +1,6 @@
 """Tandem settings. Every value comes from the environment; see .env.example."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    # Failed sign-ins, counted per identity and client address (helpdesk/signin.py).
+    "axes",
     "helpdesk",
     # The audit log: below the ticket core, which writes to it (audit/).
     "audit",
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -113,6 +118,26 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "tickets.User"
+# django-axes refuses a locked-out sign-in before any password is checked; the user is
+# found by their normalised name or address (helpdesk/signin.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "helpdesk.signin.IdentityBackend",
+]
+AXES_HANDLER = "helpdesk.signin.SignInAttempts"
+# 10 failures of one identity from one address: refused until 15 minutes have passed
+# since the last failure.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# The (identity, address) pair, then the address alone (counted at a fifth).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_USERNAME_CALLABLE = "helpdesk.signin.axes_identity"
+AXES_CLIENT_IP_CALLABLE = "helpdesk.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "helpdesk.signin.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Successful sign-ins are not logged row by row (a table that would only grow).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
 LOGOUT_REDIRECT_URL = "login"
@@ -306,5 +331,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes: each failed sign-in and lockout is a warning; no line per request.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -397,7 +397,8 @@ def _save_survey(ticket: Ticket, customer: Customer, survey: _Survey) -> None:
         agent = User.objects.filter(email__iexact=assignee_event.after).first()
         assignee_id = agent.pk if agent else None
     link = answer_link(ticket, customer, survey.kind, assignee_id)
-    record_answers(link, {survey.kind: survey.score}, survey.comment, at=survey.at)
+    # History replays the customer's answers as they were given, changes included.
+    record_answers(link, {survey.kind: survey.score}, survey.comment, at=survey.at, change=True)
 
 
 def import_nps(record: dict[str, Any], lookups: Lookups) -> str:

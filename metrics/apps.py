@@ -5,10 +5,11 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        from metrics import calendars
+        from metrics import calendars, surveys
         from metrics import hooks as metrics_hooks
         from tickets import hooks
 
         hooks.ticket_changed.register(metrics_hooks.ticket_figures_stale)
         hooks.tickets_changed.register(metrics_hooks.tickets_figures_stale)
         hooks.calendars_changed.register(calendars.calendars_changed)
+        hooks.outgoing_body.register(surveys.customer_links)

@@ -1,17 +1,30 @@
 """Surveys: CSAT (and CES) when a ticket is solved, NPS on a schedule, and the answers.
 
-Links carry a signed, timestamped token (django.core.signing) naming the survey, so no
-sign-in is needed and nobody can answer for another ticket; they expire after
-SURVEY_LINK_MAX_AGE_DAYS. A link's GET only shows the page with the clicked score
-chosen: mail scanners follow every link, so only the customer's POST records an answer,
-and a second answer to the same survey changes the first.
+Links carry a signed, timestamped token (django.core.signing) naming the survey and the
+customer invited, so no sign-in is needed and nobody can answer for another ticket; they
+expire after SURVEY_LINK_MAX_AGE_DAYS. A link's GET only shows the page with the clicked
+score chosen: mail scanners follow every link, so only the customer's POST records an
+answer.
+
+Only the customer answers, once:
+- The token never sits in a body that others read. The CSAT mail is stored on the ticket
+  (agents and, in the portal, colleagues sharing tickets read it) with placeholder links
+  (`/survey/from-your-email/`, a page that says so); the customer's own links are put in
+  when the mail is built for sending (`customer_links`, on tickets.hooks.outgoing_body),
+  so only the e-mail the customer receives carries them.
+- The survey page (metrics/views.py) takes no answer from a signed-in agent, nor from a
+  signed-in customer other than the one invited.
+- The first answer is kept (`record_answers` refuses a second with AlreadyAnswered). Only
+  its author may change it: the browser that sent it holds a signed cookie naming that
+  answer, and `change=True` is passed only for it, until the link expires.
 
 How the mails leave: a CSAT mail belongs to a ticket's conversation, so it is stored as an
 automatic outbound Message through tickets.services.add_message(automatic=True): the mail
 worker sends it like any reply (mailbox From, threading headers, retries, delivery state
 on the message), agents see it in the conversation, and figures skip it because it is
 automatic. NPS is asked of a customer, not about a ticket, so it has no conversation to
-join: it is sent directly with Django's mail API from the default mailbox's address.
+join: it is sent directly with Django's mail API from the default mailbox's address, and
+is stored nowhere.
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ from tickets.models import (
     EventKind,
     Kind,
     Mailbox,
+    Message,
     Ticket,
     TicketEvent,
     User,
@@ -49,8 +63,16 @@ logger = logging.getLogger(__name__)
 _SALT = "metrics.survey"
 
 
+# The token of the placeholder links a stored survey mail carries (see the module's doc).
+PLACEHOLDER = "from-your-email"
+
+
 class SurveyLinkError(Exception):
     """A link that is forged, damaged or expired; the message is shown to the customer."""
+
+
+class AlreadyAnswered(Exception):
+    """The survey has an answer, and whoever answers now is not known to be its author."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +107,28 @@ def survey_url(token: str, score: int | None = None) -> str:
     return f"{settings.SITE_URL}{path}" + (f"?score={score}" if score is not None else "")
 
 
+def customer_links(message: Message, text: str) -> str:
+    """The text of a CSAT mail with the invited customer's own links in place of the
+    placeholders (tickets.hooks.outgoing_body: called when the mail is built, never
+    stored). A fresh token each time: a resend carries a link valid for the full time."""
+    placeholder = reverse("metrics:survey", args=[PLACEHOLDER])
+    if not message.automatic or placeholder not in text:
+        return text
+    invitation = SurveyInvitation.objects.filter(
+        ticket_id=message.ticket_id, kind=SurveyKind.CSAT
+    ).first()
+    if invitation is None:
+        return text
+    token = make_token(SurveyKind.CSAT, invitation.customer_id, ticket_id=message.ticket_id)
+    return text.replace(placeholder, reverse("metrics:survey", args=[token]))
+
+
 def read_token(token: str) -> SurveyLink:
+    if token == PLACEHOLDER:
+        raise SurveyLinkError(
+            "This is the survey as our team sees it. The customer's own link is only in the "
+            "email we sent them: only they can answer."
+        )
     max_age = timedelta(days=settings.SURVEY_LINK_MAX_AGE_DAYS)
     try:
         payload = signing.loads(token, salt=_SALT, max_age=max_age)
@@ -123,12 +166,32 @@ def _nps_key(link: SurveyLink) -> str:
     return f"nps-invitation-{link.invitation_id}"
 
 
+def _answers_locked(link: SurveyLink) -> dict[str, SurveyResponse]:
+    """The survey's answers, and a lock that makes two first answers take turns: on the
+    ticket for CSAT, on the invitation for NPS (an imported NPS answer has neither, and
+    its importer checks and writes in one line's transaction)."""
+    if link.ticket is not None:
+        Ticket.objects.select_for_update().filter(pk=link.ticket.pk).first()
+    elif isinstance(link.invitation_id, int):
+        SurveyInvitation.objects.select_for_update().filter(pk=link.invitation_id).first()
+    return existing_answers(link)
+
+
 @transaction.atomic
 def record_answers(
-    link: SurveyLink, scores: dict[str, int], comment: str = "", *, at: datetime | None = None
+    link: SurveyLink,
+    scores: dict[str, int],
+    comment: str = "",
+    *,
+    at: datetime | None = None,
+    change: bool = False,
 ) -> list[SurveyResponse]:
-    """Store the customer's answers; a repeat answer to the same survey replaces the first."""
+    """Store the customer's answers. The first answer to a survey is kept: another one
+    raises AlreadyAnswered, unless `change` says it comes from the first one's author
+    (the survey page proves that with its cookie; history import replays answers)."""
     at = at or timezone.now()
+    if _answers_locked(link) and not change:
+        raise AlreadyAnswered
     saved = []
     for kind, score in scores.items():
         values = answer_values(link, kind, score, comment, at)
@@ -200,12 +263,13 @@ def offer_csat(ticket_id: int) -> bool:
             SurveyInvitation.objects.create(
                 kind=SurveyKind.CSAT, customer=ticket.customer, ticket=ticket
             )
-            token = make_token(SurveyKind.CSAT, ticket.customer_id, ticket_id=ticket.pk)
+            # Placeholder links: the stored body is read by agents and in the portal; the
+            # customer's own links are put in when the mail is sent (customer_links).
             context = {
                 "ticket": ticket,
                 "customer": ticket.customer,
-                "scores": [(n, CSAT_LABELS[n], survey_url(token, n)) for n in range(1, 6)],
-                "survey_url": survey_url(token),
+                "scores": [(n, CSAT_LABELS[n], survey_url(PLACEHOLDER, n)) for n in range(1, 6)],
+                "survey_url": survey_url(PLACEHOLDER),
             }
             ticket_services.add_message(
                 ticket,

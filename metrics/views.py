@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,30 +15,100 @@ from django.views.decorators.http import require_GET, require_http_methods
 from helpdesk.spreadsheet import inert
 from metrics import aggregates, dashboards, drill, surveys
 from metrics.forms import SurveyForm
-from tickets.permissions import AuthedRequest, manager_required
+from metrics.models import SurveyResponse
+from tickets.permissions import AuthedRequest, is_agent, manager_required
+
+# The signed cookie that makes the browser of a survey's first answer its author.
+_AUTHOR_SALT = "metrics.survey.author"
+
+
+def _author_cookie(link: surveys.SurveyLink) -> str:
+    survey = f"t{link.ticket.pk}" if link.ticket is not None else f"i{link.invitation_id}"
+    return f"survey-{survey}"
+
+
+def _author_value(answers: dict[str, SurveyResponse]) -> str:
+    """Names the first answer: a later answer (another row) is nobody's cookie."""
+    return ",".join(sorted(str(answer.pk) for answer in answers.values()))
+
+
+def _is_author(
+    request: HttpRequest, link: surveys.SurveyLink, answers: dict[str, SurveyResponse]
+) -> bool:
+    """Whether this browser sent the survey's answer, within the link's lifetime."""
+    if not answers:
+        return False
+    value = request.get_signed_cookie(
+        _author_cookie(link),
+        default=None,
+        salt=_AUTHOR_SALT,
+        max_age=timedelta(days=settings.SURVEY_LINK_MAX_AGE_DAYS),
+    )
+    first = {answer.pk for answer in answers.values()}
+    return value is not None and bool(first & {int(pk) for pk in value.split(",") if pk})
+
+
+def _not_the_customer(request: HttpRequest, link: surveys.SurveyLink) -> str | None:
+    """Why the signed-in person may not answer: staff never answer a customer's survey,
+    and a signed-in customer answers only their own. None for the invited customer, and
+    for anyone not signed in (the link alone names the customer)."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if is_agent(user) or user.is_staff or user.is_superuser:
+        return (
+            "You are signed in as a member of the support team. Only the customer can "
+            "answer their survey: its answers measure your team's work."
+        )
+    if link.customer.user_id != user.pk:
+        return "This survey was sent to someone else: only they can answer it."
+    return None
 
 
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the survey with the clicked score chosen; only the POST records it."""
+    """GET shows the survey with the clicked score chosen; only the POST records it.
+
+    The first answer is kept: the browser that sent it gets a signed cookie naming it and
+    may change it until the link expires; anyone else opening the link is told it was
+    answered, and cannot overwrite it (metrics/surveys.py says why)."""
     try:
         link = surveys.read_token(token)
     except surveys.SurveyLinkError as exc:
         # 404 like every other URL a customer may not use: a guessed or forged link
         # tells nothing about which surveys exist.
         return render(request, "metrics/survey_invalid.html", {"error": str(exc)}, status=404)
+    refusal = _not_the_customer(request, link)
+    if refusal is not None:
+        return render(
+            request,
+            "metrics/survey_invalid.html",
+            {"title": "Only the customer can answer", "error": refusal},
+            status=403,
+        )
     answers = surveys.existing_answers(link)
+    author = _is_author(request, link, answers)
+    if answers and not author:
+        return _already_answered(request, link)
     if request.method == "POST":
         form = SurveyForm(link, request.POST)
         if form.is_valid():
-            saved = surveys.record_answers(link, form.scores(), form.cleaned_data["comment"])
+            try:
+                saved = surveys.record_answers(
+                    link, form.scores(), form.cleaned_data["comment"], change=author
+                )
+            except surveys.AlreadyAnswered:
+                return _already_answered(request, link)
             context = {
                 "link": link,
                 "answers": {r.kind: r for r in saved},
                 "comment": form.cleaned_data["comment"],
                 "token": token,
             }
-            return render(request, "metrics/survey_done.html", context)
+            response = render(request, "metrics/survey_done.html", context)
+            if not author:
+                _sign_author(response, link, surveys.existing_answers(link))
+            return response
         status = 400
     else:
         initial = {kind: answer.score for kind, answer in answers.items()}
@@ -50,6 +122,31 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         status = 200
     context = {"form": form, "link": link, "answered": bool(answers)}
     return render(request, "metrics/survey.html", context, status=status)
+
+
+def _already_answered(request: HttpRequest, link: surveys.SurveyLink) -> HttpResponse:
+    return render(
+        request,
+        "metrics/survey_answered.html",
+        {"link": link},
+        status=409 if request.method == "POST" else 200,
+    )
+
+
+def _sign_author(
+    response: HttpResponse, link: surveys.SurveyLink, answers: dict[str, SurveyResponse]
+) -> None:
+    response.set_signed_cookie(
+        _author_cookie(link),
+        _author_value(answers),
+        salt=_AUTHOR_SALT,
+        max_age=settings.SURVEY_LINK_MAX_AGE_DAYS * 86400,
+        # Every link of the survey (a resent mail carries a new token): /survey/.
+        path=reverse("metrics:survey", args=["x"]).removesuffix("x/"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @manager_required

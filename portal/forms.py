@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from helpdesk.signin import identity
+
 MAX_FILES = 10
 
 
@@ -35,8 +37,16 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
+class IdentityEmailField(forms.EmailField):
+    """An address as one sign-in identity (helpdesk.signin.identity), before it is
+    checked: "LI@Customer.test" in fullwidth letters is li@customer.test."""
+
+    def to_python(self, value: Any) -> str:
+        return identity(super().to_python(value) or "")
+
+
 class EmailLinkForm(forms.Form):
-    email = forms.EmailField(
+    email = IdentityEmailField(
         label="Email address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
@@ -44,7 +54,7 @@ class EmailLinkForm(forms.Form):
 
 
 class PasswordSignInForm(forms.Form):
-    email = forms.EmailField(
+    email = IdentityEmailField(
         label="Email address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -11,12 +11,15 @@ import secrets
 import uuid
 from collections.abc import Sequence
 
+from django.contrib.auth import authenticate
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 
 from helpdesk.ratelimit import Rate
+from helpdesk.signin import identity
 from kb.models import Article, RequestFormVisit, SearchSource
 from kb.search import search_articles
 from kb.services import log_search
@@ -37,13 +40,15 @@ from tickets.models import (
 )
 from tickets.services import Actor, CustomerReply
 
-# Per address and per client IP, per hour: enough for a lost mail or two, too few to
-# flood someone's inbox or probe many addresses.
-LINKS_PER_ADDRESS = 5
+# Sign-in links per hour: for one address asked from one client address (enough for a
+# lost mail or two), and from one client address in all (too few to probe many). An
+# address asked for from many places at once gets at most LINKS_PER_ADDRESS mails per
+# link lifetime: past that a request is answered as usual but mails nothing. The newest
+# link sent in that window still works, so nobody elsewhere can keep the customer out.
+LINKS_PER_PAIR = 5
 LINKS_PER_IP = 30
-# Password attempts per address and per IP in 15 minutes.
-PASSWORD_ATTEMPTS = 10
-HOUR, QUARTER = 3600, 900
+LINKS_PER_ADDRESS = 20
+HOUR = 3600
 
 
 class NoMailbox(Exception):
@@ -63,11 +68,14 @@ def request_sign_in_link(email: str, *, client_ip: str) -> None:
 
     The caller shows the same answer whether or not a link was sent, and the work done
     here before sending (the mail goes out from a worker) is the same either way.
-    Raises RateLimited.
+    Raises RateLimited (too many from this client address).
     """
-    email = email.strip().lower()
+    email = identity(email)
     Rate("portal-link-ip", LINKS_PER_IP, HOUR).enforce(client_ip)
-    Rate("portal-link-address", LINKS_PER_ADDRESS, HOUR).enforce(email)
+    Rate("portal-link-pair", LINKS_PER_PAIR, HOUR).enforce(f"{email} {client_ip}")
+    lifetime = int(SIGN_IN_LINK_LIFETIME.total_seconds())
+    if Rate("portal-link-address", LINKS_PER_ADDRESS, lifetime).hit(email):
+        return
     customer = Customer.objects.select_related("user").filter(email=email).first()
     if customer is None or not _may_use_portal(customer):
         return
@@ -140,17 +148,15 @@ def portal_user_for(customer: Customer) -> User:
     return user
 
 
-def authenticate_customer(email: str, password: str, *, client_ip: str) -> User | None:
-    """A customer's user for a correct address and password. Raises RateLimited."""
-    email = email.strip().lower()
-    Rate("portal-password-ip", PASSWORD_ATTEMPTS * 3, QUARTER).enforce(client_ip)
-    Rate("portal-password-address", PASSWORD_ATTEMPTS, QUARTER).enforce(email)
-    user = User.objects.filter(email__iexact=email, role=Role.CUSTOMER, is_active=True).first()
-    if user is None:
-        # Same work as a wrong password, so timing does not tell which addresses exist.
-        User().set_password(password)
+def authenticate_customer(request: HttpRequest, email: str, password: str) -> User | None:
+    """A customer's user for a correct address and password, through Django's
+    authenticate: the same identity and the same failure count as staff sign-in
+    (helpdesk/signin.py), so a locked-out pair is refused here too (the caller asks
+    `signin.is_refused`). Staff never sign in here."""
+    user = authenticate(request, username=email, password=password)
+    if user is None or user.role != Role.CUSTOMER:
         return None
-    return user if user.check_password(password) else None
+    return user
 
 
 def default_mailbox() -> Mailbox:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk import signin
 from helpdesk.ratelimit import RateLimited
 from kb.access import get_article_for
 from kb.search import search_articles
@@ -24,11 +26,7 @@ from tickets.history import merged_target
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 
 SUGGESTIONS = 5
-BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+BACKEND = "helpdesk.signin.IdentityBackend"
 
 
 def _safe_next(request: HttpRequest, target: str | None) -> str:
@@ -55,28 +53,42 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         request.POST if request.POST.get("method") == "password" else None, prefix="pw"
     )
     status = 200
+    refused_for = 0  # minutes, when too many attempts came from here
     try:
         if link_form.is_bound and link_form.is_valid():
             services.request_sign_in_link(
-                link_form.cleaned_data["email"], client_ip=_client_ip(request)
+                link_form.cleaned_data["email"], client_ip=signin.client_ip(request) or ""
             )
             return redirect("portal:sign_in_sent")
         if password_form.is_bound and password_form.is_valid():
+            email = password_form.cleaned_data["email"]
             user = services.authenticate_customer(
-                password_form.cleaned_data["email"],
-                password_form.cleaned_data["password"],
-                client_ip=_client_ip(request),
+                request, email, password_form.cleaned_data["password"]
             )
             if user is not None:
                 login(request, user, backend=BACKEND)
                 return redirect(_safe_next(request, request.session.pop("portal_next", None)))
-            password_form.add_error(None, "That email address and password do not match.")
-            status = 400
-    except RateLimited:
-        messages.error(request, "Too many sign-in attempts. Please wait a few minutes.")
-        status = 429
+            if signin.is_refused(request):
+                refused_for = signin.retry_in_minutes(request, {"username": email})
+            else:
+                password_form.add_error(None, "That email address and password do not match.")
+                status = 400
+    except RateLimited as limited:
+        refused_for = math.ceil(limited.retry_after / 60)
+    if refused_for:
+        messages.error(request, signin.too_many_attempts(refused_for))
+        return signin.refused(_sign_in_page(request, link_form, password_form), refused_for)
     if request.method == "POST" and status == 200:
         status = 400
+    return _sign_in_page(request, link_form, password_form, status)
+
+
+def _sign_in_page(
+    request: HttpRequest,
+    link_form: EmailLinkForm,
+    password_form: PasswordSignInForm,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "portal/sign_in.html",

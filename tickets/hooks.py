@@ -22,25 +22,43 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Hook[**P]:
-    """One moment of the core's life, with the receivers registered for it."""
+class _Receivers[F: Callable[..., object]]:
+    """The receivers registered for one moment, in registration order."""
+
+    kind = "Hook"
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._receivers: list[Callable[P, None]] = []
+        self._receivers: list[F] = []
 
-    def register(self, receiver: Callable[P, None]) -> Callable[P, None]:
+    def register(self, receiver: F) -> F:
         """Add a receiver (once: `ready()` can run twice in a test process)."""
         if receiver not in self._receivers:
             self._receivers.append(receiver)
         return receiver
 
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}: {len(self._receivers)} receivers>"
+
+
+class Hook[**P](_Receivers[Callable[P, None]]):
+    """One moment of the core's life, with the receivers registered for it."""
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
         for receiver in self._receivers:
             receiver(*args, **kwargs)
 
-    def __repr__(self) -> str:
-        return f"<Hook {self.name}: {len(self._receivers)} receivers>"
+
+class Rewrite(_Receivers[Callable[["Message", str], str]]):
+    """A moment where the apps may rewrite a text the core hands out: each receiver takes
+    the message and the text and returns the text, in registration order."""
+
+    kind = "Rewrite"
+
+    def __call__(self, message: Message, text: str) -> str:
+        for receiver in self._receivers:
+            text = receiver(message, text)
+        return text
 
 
 # After commit of any change to a ticket: metrics marks its figures stale, workflow runs
@@ -63,3 +81,7 @@ customer_wrote: Hook[[Message, bool]] = Hook("customer_wrote")
 # Inside the transaction that changed a business calendar, or a mailbox's calendar:
 # metrics re-measures the business-time figures of these mailboxes' tickets.
 calendars_changed: Hook[[list[int]]] = Hook("calendars_changed")
+# When the e-mail of an outbound message is built, for its text and its HTML (never
+# stored): metrics puts the customer's own survey links in place of the placeholder links
+# that the stored body, which agents and the portal show, carries.
+outgoing_body: Rewrite = Rewrite("outgoing_body")

@@ -85,7 +85,7 @@ def test_post_records_and_a_repeat_changes_the_answer(personas: Personas) -> Non
     assert SurveyResponse.objects.get(ticket=ticket, kind="ces").score == 6
     event = ticket.events.get(kind=EventKind.SURVEY)
     assert event.after == {"csat": 4, "ces": 6}
-    # The page remembers the answer; a second POST replaces it.
+    # The page remembers the answer; a second POST from the same browser replaces it.
     assert re.search(r'value="4"[^>]*checked', client.get(path).content.decode())
     client.post(path, {"csat": "2", "comment": ""})
     assert SurveyResponse.objects.filter(ticket=ticket, kind="csat").count() == 1

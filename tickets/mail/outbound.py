@@ -32,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from tickets import hooks
 from tickets.links import portal_ticket_url
 from tickets.mail import delivery
 from tickets.mail.tokens import reply_address, subject_with_token
@@ -89,7 +90,9 @@ def _reply_subject(subject: str) -> str:
 def build_email(message: Message) -> EmailMultiAlternatives:
     ticket = message.ticket
     mailbox = ticket.mailbox
-    body = message.body_text
+    # What only the recipient's copy may carry (a survey's signed links) is filled in here,
+    # at send time; the stored body shows placeholders.
+    body = hooks.outgoing_body(message, message.body_text)
     if not message.automatic:
         # The reply is the customer's notification: it links straight to the conversation.
         body = f"{body.rstrip()}\n\nView this request online: {portal_ticket_url(ticket)}\n"
@@ -116,7 +119,7 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         headers=headers,
     )
     if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
+        email.attach_alternative(hooks.outgoing_body(message, message.body_html), "text/html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:
             email.attach(attachment.filename, handle.read(), attachment.content_type)
