@@ -186,6 +186,10 @@ MAIL_AUTHSERV_IDS = env_list("MAIL_AUTHSERV_IDS")
 # seconds that it renews at every step: a worker that dies mid-poll holds the mailbox
 # up for at most this long (tickets/mail/imap.py).
 MAIL_IMAP_LEASE_SECONDS = env_int("MAIL_IMAP_LEASE_SECONDS", 60)
+# Mail loops: at most this many automatic answers (acknowledgements, rules' replies) to
+# one customer, and on one ticket, within an hour (tickets/services/automatic.py).
+MAIL_AUTO_REPLIES_PER_ADDRESS = env_int("MAIL_AUTO_REPLIES_PER_ADDRESS", 3)
+MAIL_AUTO_REPLIES_PER_TICKET = env_int("MAIL_AUTO_REPLIES_PER_TICKET", 3)
 # Mail in, safety limits checked before parsing (tickets/mail/limits.py): the parsers'
 # cost grows faster than these inputs, so one hostile message could hold a worker for
 # minutes and gigabytes. Over a limit, a message is quarantined with the limit's name.

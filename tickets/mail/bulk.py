@@ -173,6 +173,7 @@ def store_batch(
     customers = services.upsert_customers((plan.address, plan.name[:200]) for plan in new)
     numbers = iter(reserve_ids(Ticket, len(new)) if new else ())
     acks = sum(p.mailbox.auto_ack_enabled and not parsed[p.index].is_automated for p in new)
+    replies = services.AutoReplies.load(c.pk for c in customers.values()) if acks else None
     message_pks = iter(reserve_ids(Message, len(kept) + acks))
 
     tickets: list[Ticket] = []
@@ -246,7 +247,8 @@ def store_batch(
         attachments += services.attachments.attachment_rows(message, p.attachments)
         stored.append(Stored(plan.index, ticket, message, isinstance(plan, _New)))
         if isinstance(plan, _New) and not p.is_automated:
-            ack = _acknowledgement(message, at)
+            assert replies is not None
+            ack = _acknowledgement(message, at, replies)
             if ack is not None:
                 ack.pk = next(message_pks)
                 messages.append(ack)
@@ -304,11 +306,13 @@ def _plan(
     return plan
 
 
-def _acknowledgement(message: Message, at: datetime) -> Message | None:
+def _acknowledgement(
+    message: Message, at: datetime, replies: services.AutoReplies
+) -> Message | None:
     """`notify.queue_auto_ack` in memory: the queued acknowledgement of a new ticket's
     first message, with its Message-ID (`outbound.prepare_queued` gives the rest of its
     headers from the arguments), or None when the mailbox sends none."""
-    fields = notify.auto_ack(message)
+    fields = notify.auto_ack(message, replies)
     if fields is None:
         return None
     ack = services.new_message(message.ticket, at=at, **fields)
