@@ -32,8 +32,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Value
-from django.db.models.functions import Coalesce
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest, Now
 from django.utils import timezone
 from redis.exceptions import LockError
 from redis.lock import Lock
@@ -376,6 +376,22 @@ def stall_after(interval: int) -> timedelta:
     and never less than a poll whose worker died plus its lease running out."""
     lease = settings.MAIL_IMAP_LEASE_SECONDS
     return timedelta(seconds=max(3 * interval, interval + 2 * lease))
+
+
+def needing_attention() -> QuerySet[Mailbox]:
+    """Active IMAP mailboxes whose last poll failed or whose polls stopped ending
+    (`stall_after`, computed in the query)."""
+    interval = F("poll_interval_seconds")
+    lease = settings.MAIL_IMAP_LEASE_SECONDS
+    stall = ExpressionWrapper(
+        Greatest(interval * 3, interval + 2 * lease) * Value(timedelta(seconds=1)),
+        output_field=DurationField(),
+    )
+    return (
+        Mailbox.objects.filter(is_active=True)
+        .exclude(imap_host="")
+        .filter(Q(imap_error__gt="") | Q(imap_polled_at__lt=Now() - stall))
+    )
 
 
 def _fetch_new(
