@@ -15,7 +15,7 @@ from django.test import override_settings
 from tests.conftest import Personas
 from tickets.mail import bulk
 from tickets.mail.ingest import Outcome
-from tickets.mail.intake import ingest_message
+from tickets.mail.intake import ingest_many, ingest_message
 from tickets.models import Direction, Message, Ticket
 from tickets.rows import NotCovered
 from tickets.workflow import collab
@@ -122,3 +122,20 @@ def test_people_writing_different_things_are_each_acknowledged(
         ).encode()
         ticket = Ticket.objects.get(pk=ingest_message(raw).ticket_id)
         assert ticket.messages.filter(direction=Direction.OUTBOUND, automatic=True).count() == 1
+
+
+def test_a_batch_without_acknowledgements_is_stored_in_bulk(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored_in_bulk: list[int] = []
+    store_batch = bulk.store_batch
+
+    def spy(items: Any, **kwargs: Any) -> Any:
+        stored, refused = store_batch(items, **kwargs)
+        stored_in_bulk.extend(done.index for done in stored)
+        return stored, refused
+
+    monkeypatch.setattr(bulk, "store_batch", spy)
+    raws = [_responder(n, f"person{n}@vendor.test", f"Question {n}") for n in range(3)]
+    assert [r.outcome for r in ingest_many(raws)] == [Outcome.NEW_TICKET] * 3
+    assert stored_in_bulk == [0, 1, 2]

@@ -173,7 +173,8 @@ def store_batch(
     customers = services.upsert_customers((plan.address, plan.name[:200]) for plan in new)
     numbers = iter(reserve_ids(Ticket, len(new)) if new else ())
     acks = sum(p.mailbox.auto_ack_enabled and not parsed[p.index].is_automated for p in new)
-    replies = services.AutoReplies.load(c.pk for c in customers.values()) if acks else None
+    # Read only when an acknowledgement may go out: without, `notify.auto_ack` never asks.
+    replies = services.AutoReplies.load(c.pk for c in customers.values() if acks)
     message_pks = iter(reserve_ids(Message, len(kept) + acks))
 
     tickets: list[Ticket] = []
@@ -247,7 +248,6 @@ def store_batch(
         attachments += services.attachments.attachment_rows(message, p.attachments)
         stored.append(Stored(plan.index, ticket, message, isinstance(plan, _New)))
         if isinstance(plan, _New) and not p.is_automated:
-            assert replies is not None
             ack = _acknowledgement(message, at, replies)
             if ack is not None:
                 ack.pk = next(message_pks)
