@@ -208,6 +208,19 @@ SECURE_CSP = {
 # open per hour before further mail from them is quarantined (0 turns the limit off).
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
 MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)
+# The authserv-ids our own receiving servers write in Authentication-Results (comma
+# separated, e.g. "mx1.acme.test,mx2.acme.test"): the SPF, DKIM and DMARC verdict shown on
+# a ticket is read from those headers only (tickets/mail/sender_auth.py). Empty: from the
+# topmost Authentication-Results header only.
+MAIL_AUTHSERV_IDS = env_list("MAIL_AUTHSERV_IDS")
+# One worker polls an IMAP mailbox at a time, holding a lease in Redis of this many
+# seconds that it renews at every step: a worker that dies mid-poll holds the mailbox
+# up for at most this long (tickets/mail/imap.py).
+MAIL_IMAP_LEASE_SECONDS = env_int("MAIL_IMAP_LEASE_SECONDS", 60)
+# Mail loops: at most this many automatic answers (acknowledgements, rules' replies) to
+# one customer, and on one ticket, within an hour (tickets/services/automatic.py).
+MAIL_AUTO_REPLIES_PER_ADDRESS = env_int("MAIL_AUTO_REPLIES_PER_ADDRESS", 3)
+MAIL_AUTO_REPLIES_PER_TICKET = env_int("MAIL_AUTO_REPLIES_PER_TICKET", 3)
 # Mail in, safety limits checked before parsing (tickets/mail/limits.py): the parsers'
 # cost grows faster than these inputs, so one hostile message could hold a worker for
 # minutes and gigabytes. Over a limit, a message is quarantined with the limit's name.

@@ -35,13 +35,21 @@ def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def auto_ack(message: Message) -> dict[str, Any] | None:
+def auto_ack(
+    message: Message, replies: services.AutoReplies | None = None
+) -> dict[str, Any] | None:
     """The acknowledgement of a new ticket's first message, as `services.add_message`
     arguments, or None when its mailbox sends none or nobody would read it: a no-reply
-    sender (a form or notification relay with no Reply-To) bounces it or answers it."""
+    sender (a form or notification relay with no Reply-To) bounces it or answers it, and
+    an auto-responder that does not say so would loop (`services.AutoReplies`, which the
+    caller may have loaded for a whole batch)."""
     ticket = message.ticket
     mailbox = ticket.mailbox
     if not mailbox.auto_ack_enabled or NO_REPLY.match(ticket.customer.email):
+        return None
+    if replies is None:
+        replies = services.AutoReplies.load([ticket.customer_id])
+    if not replies.allow(message):
         return None
     context = {"ticket": ticket, "customer": ticket.customer, "mailbox": mailbox}
     subject, text, html = render_email("auto_ack", context)

@@ -10,6 +10,7 @@ from celery import shared_task
 
 from tickets.mail.imap import due_mailbox_ids, poll
 from tickets.mail.inbound import due_inbound_ids, ingest_inbound
+from tickets.mail.intake import release_outage_quarantine
 from tickets.models import Mailbox
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def ingest_inbound_task(entry_id: int) -> None:
 def sweep_inbound() -> None:
     for entry_id in due_inbound_ids():
         enqueue_ingest(entry_id)
+    release_outage_quarantine()
 
 
 def enqueue_ingest(entry_id: int) -> None:

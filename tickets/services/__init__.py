@@ -8,6 +8,7 @@ the same events, and therefore the same figures, as history lived through the UI
 """
 
 from tickets.services.attachments import FilePart, attach_files, attachment_rows
+from tickets.services.automatic import AutoReplies, automatic_reply_allowed
 from tickets.services.changes import (
     EDITABLE_FIELDS,
     BulkChange,
@@ -72,6 +73,7 @@ __all__ = [
     "SYSTEM",
     "TAG_MAX_LENGTH",
     "Actor",
+    "AutoReplies",
     "BulkChange",
     "CustomerReply",
     "FilePart",
@@ -83,6 +85,7 @@ __all__ = [
     "apply_changes",
     "attach_files",
     "attachment_rows",
+    "automatic_reply_allowed",
     "bulk_update",
     "changes_in_bulk",
     "check_assignee",

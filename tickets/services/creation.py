@@ -210,13 +210,15 @@ def create_inbound_ticket(
     ours: set[str],
     message_fields: dict[str, Any],
     channel: str = Channel.EMAIL,
+    cc_joins: bool = True,
 ) -> tuple[Ticket, Message]:
     """What `create_ticket` stores for a ticket a customer opens (inbound first message,
     by mail unless `channel` says otherwise, no team or assignee), built by the same
     functions, in three INSERTs:
     no savepoints, no lock of a ticket nobody else can see yet, the message's changes to
     the ticket (count, recency, Cc) set before its row is written. The caller holds the
-    transaction; `ours` is every mailbox address (kept out of the Cc).
+    transaction; `ours` is every mailbox address (kept out of the Cc); `cc_joins` as in
+    `add_message`.
     tests/tickets/test_services.py compares both on the same input."""
     at = timezone.now()
     ticket = new_inbound_ticket(
@@ -234,7 +236,11 @@ def create_inbound_ticket(
     )
     updates = message_updates(ticket, message)
     cc = conversation_cc(
-        ticket, message, replaces="cc" in message_fields, excluded=ours | {customer.email}
+        ticket,
+        message,
+        replaces="cc" in message_fields,
+        excluded=ours | {customer.email},
+        joins=cc_joins,
     )
     if cc is not None:
         updates["cc"] = cc

@@ -35,6 +35,7 @@ from tickets.services import (
     Actor,
     InvalidChange,
     add_message,
+    automatic_reply_allowed,
     create_ticket,
     get_or_create_customer,
     merge_conversation,
@@ -144,9 +145,11 @@ def apply_macro(
 
 
 def send_automatic_reply(ticket: Ticket, text: str, *, actor: Actor = SYSTEM) -> Message | None:
-    """A message to the customer sent by a rule: automatic, so never counted as an agent reply."""
+    """A message to the customer sent by a rule: automatic, so never counted as an agent
+    reply; None when there is nothing to say, or when the ticket or its customer had
+    their share of automatic answers (a mail loop: `services.automatic_reply_allowed`)."""
     body = render_placeholders(text, ticket, None).strip()
-    if not body:
+    if not body or not automatic_reply_allowed(ticket):
         return None
     return add_message(
         ticket,
