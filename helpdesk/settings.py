@@ -1,5 +1,7 @@
 """Tandem settings. Every value comes from the environment; see .env.example."""
 
+import base64
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +19,13 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-make-run-and-tests"
+# Fernet keys of the secrets kept in the database (helpdesk/encryption.py): the first
+# encrypts, every one decrypts. Without one, DEBUG runs (`make run`, `make test`, a fresh
+# clone) use a key derived from SECRET_KEY; with DEBUG off, `manage.py check` says to set it.
+ENCRYPTION_KEYS = env_list("TANDEM_ENCRYPTION_KEY")
+if not ENCRYPTION_KEYS and DEBUG:
+    _digest = hashlib.sha256(f"tandem-field-encryption:{SECRET_KEY}".encode()).digest()
+    ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
