@@ -240,7 +240,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's schema, with each operation's error answers (helpdesk/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api_schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "anon": "60/min",
