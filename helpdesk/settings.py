@@ -1,5 +1,7 @@
 """Tandem settings. Every value comes from the environment; see .env.example."""
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +20,13 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-make-run-and-tests"
+# Fernet keys of the secrets kept in the database (helpdesk/encryption.py): the first
+# encrypts, every one decrypts. Without one, DEBUG runs (`make run`, `make test`, a fresh
+# clone) use a key derived from SECRET_KEY; with DEBUG off, `manage.py check` says to set it.
+ENCRYPTION_KEYS = env_list("TANDEM_ENCRYPTION_KEY")
+if not ENCRYPTION_KEYS and DEBUG:
+    _digest = hashlib.sha256(f"tandem-field-encryption:{SECRET_KEY}".encode()).digest()
+    ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -275,7 +284,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's schema, with each operation's error answers (helpdesk/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api_schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "anon": "60/min",

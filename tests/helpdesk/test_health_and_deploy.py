@@ -45,6 +45,7 @@ def test_production_settings_pass_check_deploy(collected_static: Path) -> None:
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "SECRET_KEY": "k" * 20 + "-production-secret-of-more-than-fifty-characters-9f3a",
         "DEBUG": "0",
+        "TANDEM_ENCRYPTION_KEY": "x6r0Xq3Wc2oQ0bJ9m7Yx1nJ8cW2qT4sV5uB6dE7fG8A=",
         "TANDEM_VAR_DIR": str(collected_static),
         "SECURE_SSL": "1",
         "ALLOWED_HOSTS": "helpdesk.example.com",

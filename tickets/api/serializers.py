@@ -27,8 +27,14 @@ from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, check_team
 MAX_BODY_CHARS = 200_000
 
 
+def _organization_field() -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="null without one."
+    )
+
+
 class CustomerSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    organization = _organization_field()
     ticket_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -38,7 +44,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class CustomerRefSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    organization = _organization_field()
 
     class Meta:
         model = Customer
@@ -47,7 +53,15 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    author = serializers.SlugRelatedField(
+        slug_field="email",
+        read_only=True,
+        allow_null=True,
+        help_text="The agent who wrote it; null for the customer's messages and automatic ones.",
+    )
+    # Not an email field: a message of the API or the portal, or a note, has no sender
+    # address (""), and mail may come from an address no validator would pass.
+    from_address = serializers.CharField(read_only=True)
     body = serializers.CharField(source="body_text", read_only=True)
     ticket = serializers.IntegerField(
         source="ticket_id",
@@ -80,8 +94,12 @@ class MessageSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
     customer = CustomerRefSerializer(read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    assignee = serializers.SlugRelatedField(
+        slug_field="email", read_only=True, allow_null=True, help_text="null when unassigned."
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="null without a team."
+    )
 
     class Meta:
         model = Ticket

@@ -28,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from helpdesk.api import BadCursorPagination
+from helpdesk.api_schema import ErrorSerializer
 from tickets import services
 from tickets.access import get_ticket_for
 from tickets.api.filters import CustomerFilter, TicketFilter
@@ -115,7 +116,7 @@ def actor_for(user: User) -> Actor:
     partial_update=extend_schema(
         summary="Change status, priority, kind, assignee, team or tags",
         request=TicketUpdateSerializer,
-        responses={200: TicketSerializer},
+        responses={200: TicketSerializer, 409: ErrorSerializer},
     ),
 )
 class TicketViewSet(
