@@ -75,6 +75,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     except RateLimited:
         messages.error(request, "Too many sign-in attempts. Please wait a few minutes.")
         status = 429
+    except services.SignInMailUnavailable:
+        messages.error(
+            request,
+            "We could not send the sign-in email just now. Please try again in a few minutes.",
+        )
+        status = 503
     if request.method == "POST" and status == 200:
         status = 400
     return render(
