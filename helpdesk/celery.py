@@ -96,7 +96,7 @@ def enqueue(
     task: Task,
     *args: Any,
     eta: datetime | None = None,
-    otherwise: Callable[[], None] | None = None,
+    otherwise: Callable[[], object] | None = None,
 ) -> bool:
     """Hand `task(*args)` to the broker; True if it took it. If the broker is down this is
     logged (never the arguments: a sign-in token may be one), `otherwise` runs if given,
@@ -114,7 +114,9 @@ def enqueue(
     return True
 
 
-def enqueue_on_commit(task: Task, *args: Any, otherwise: Callable[[], None] | None = None) -> None:
+def enqueue_on_commit(
+    task: Task, *args: Any, otherwise: Callable[[], object] | None = None
+) -> None:
     """`enqueue` once the surrounding transaction commits, so a rolled-back change queues
     nothing (at once outside a transaction)."""
     transaction.on_commit(lambda: enqueue(task, *args, otherwise=otherwise))

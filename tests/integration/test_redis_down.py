@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.integration]
 
 
 def _ticket(personas: Personas) -> Ticket:
-    return Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id)
+    return Ticket.objects.get(pk=ingest_message(load("plain.eml")).ticket_id or 0)
 
 
 @pytest.mark.django_db(transaction=True)
