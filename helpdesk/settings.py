@@ -123,6 +123,9 @@ CACHES = {
     "default": {
         "BACKEND": "helpdesk.cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,
+        # Redis is optional for reading and signing in (helpdesk/cache.py): a host that
+        # is down must cost a page a moment, not a TCP timeout of minutes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 

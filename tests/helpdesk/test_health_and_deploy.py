@@ -27,10 +27,13 @@ def test_healthz_reports_database_and_broker(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_down(client: Client, settings: Any) -> None:
+def test_healthz_says_degraded_but_stays_in_rotation_when_the_broker_is_down(
+    client: Client, settings: Any
+) -> None:
+    # Pages work without Redis: a load balancer must not take every web host out.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
     assert body["database"] == "ok"
