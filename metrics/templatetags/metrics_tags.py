@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from helpdesk.html import html_fill, html_join
 from metrics import surveys
+from metrics.models import score_tone
 from tickets.models import Customer, Ticket
 
 register = template.Library()
@@ -45,6 +46,12 @@ def duration(seconds: float | None) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+@register.filter
+def tone(response: Any) -> str:
+    """A survey answer's badge class, by its score (not its kind): badge-score-good..."""
+    return f"badge-score-{score_tone(response.kind, response.score)}"
 
 
 @register.filter

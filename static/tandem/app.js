@@ -184,6 +184,21 @@
     toast("Could not reach the server. Check your connection and try again.");
   });
 
+  // A change sent in the background (a property, Take it, Solve) is announced to screen
+  // readers through the page's live region (base.html #live-status): nothing else moves.
+  function announce(text) {
+    var live = document.getElementById("live-status");
+    if (!live) return;
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var elt = detail.elt;
+    if (!detail.successful || !elt || !elt.getAttribute) return;
+    if (elt.getAttribute("hx-post") && elt.getAttribute("hx-swap") === "none") announce("Saved.");
+  });
+
   // After an htmx swap of the thread, scroll the newest message into view.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.elt && event.detail.elt.id === "thread") {
