@@ -72,6 +72,27 @@ def figure_value(value: float | None, unit: str) -> str:
     return f"{value:,}"
 
 
+@register.filter
+def change(figure: Any) -> str:
+    """A dashboard figure against the previous window, arrow first: "▲ 12 %" for a
+    relative change, "▼ 3.1 pts" for a rate or score, "▲ 5" for NPS or a count from
+    nothing (no percentage describes it); "" when either is missing."""
+    now, before = figure.value, figure.previous
+    if now is None or before is None:
+        return ""
+    if now == before:
+        return "no change"
+    arrow = "▲" if now > before else "▼"
+    if figure.unit in ("rate", "score"):
+        points = (now - before) * (100 if figure.unit == "rate" else 1)
+        return f"{arrow} {abs(points):.1f} pts"
+    if figure.unit == "nps":
+        return f"{arrow} {abs(now - before):.0f}"
+    if not before:
+        return f"{arrow} {figure_value(abs(now), figure.unit)}" if figure.unit == "count" else ""
+    return f"{arrow} {abs(now - before) / abs(before) * 100:.0f} %"
+
+
 @register.simple_tag
 def drill(base: str, key: Any, figure: str, text: Any) -> SafeString:
     """A table's figure linked to the tickets behind it (the drill-down, `base` ending in

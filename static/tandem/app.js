@@ -93,6 +93,7 @@
     var overlay = document.getElementById("help-overlay");
     if (event.key === "Escape") {
       if (overlay && !overlay.hidden) { help(false); return; }
+      if (closeDefinitions()) return;
       if (isTyping(event.target)) event.target.blur();
       return;
     }
@@ -130,9 +131,21 @@
     if (handled) event.preventDefault();
   });
 
+  // --- Definitions on demand (a dashboard card's "?"): Escape or a click elsewhere closes.
+  function closeDefinitions(keep) {
+    var closed = false;
+    document.querySelectorAll("details.define[open]").forEach(function (box) {
+      if (box === keep) return;
+      box.open = false;
+      closed = true;
+    });
+    return closed;
+  }
+
   // --- Clicks -----------------------------------------------------------------------
   document.addEventListener("click", function (event) {
     var target = event.target;
+    closeDefinitions(target.closest("details.define"));
     if (target.closest("[data-help-open]")) { help(true); return; }
     if (target.closest("[data-help-close]") || target.id === "help-overlay") { help(false); return; }
     var tab = target.closest("[data-tab]");
