@@ -6,7 +6,7 @@ Run against a server holding the demo data (`make run`, or `manage.py seed_demo`
     python docs/design/screenshots.py http://127.0.0.1:8000 docs/design
 
 It signs in as the demo agent, manager and customer, and writes one PNG per screen and
-scheme (1280x800, the visible part of the page).
+scheme (1200x720, the visible part of the page: about 150 KB each).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def main(base: str, out: Path, only: set[str] | None = None) -> None:
                     continue
                 if who not in pages:
                     context = browser.new_context(
-                        viewport={"width": 1280, "height": 800}, color_scheme=scheme
+                        viewport={"width": 1200, "height": 720}, color_scheme=scheme
                     )
                     pages[who] = context.new_page()
                     if who:

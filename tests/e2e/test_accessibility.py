@@ -97,7 +97,13 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/dashboards/service/",
         "/dashboards/tickets/?dashboard=support&figure=resolution",
     ]
-    admin = ["/workflow/rules/", "/workflow/rules/new/", "/workflow/sla/", "/workflow/sla/new/"]
+    admin = [
+        "/workflow/rules/",
+        "/workflow/rules/new/",
+        "/workflow/sla/",
+        "/workflow/sla/new/",
+        "/style/",
+    ]
     return {
         "public": public,
         "customer": customer,

@@ -44,3 +44,17 @@ def test_the_switch_is_on_the_pages_and_refuses_bad_input(personas: Personas) ->
     client.cookies["theme"] = "<script>"
     assert "data-theme" not in _html_tag(client, "/help/")
     assert client.get("/theme/").status_code == 405
+
+
+def test_the_style_guide_is_for_admins(personas: Personas) -> None:
+    client = Client()
+    client.force_login(personas.admin)
+    page = client.get("/style/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    examples = ("badge-pending", "badge-score-bad", 'type="number"', 'type="file"', "kpi-value")
+    for example in examples:
+        assert example in html
+    client.force_login(personas.agent_a)
+    assert client.get("/style/").status_code == 403
+    assert Client().get("/style/").status_code == 302  # to the sign-in page
