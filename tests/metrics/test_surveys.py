@@ -202,7 +202,7 @@ def test_answer_badges_are_coloured_by_score_not_by_kind(
     """A CSAT of 1 is red and a 5 green (they were both the CSAT green); NPS detractors,
     passives and promoters; CES hard, neutral, easy."""
     ticket = solved_ticket(personas)
-    customer_panel = "{% load metrics_tags %}{% customer_surveys customer %}"
+    customer_panel = "{% load metrics_tags %}{% customer_surveys customer viewer %}"
     for score, tone in scores.items():
         SurveyResponse.objects.update_or_create(
             ticket=ticket if kind != "nps" else None,
@@ -210,7 +210,9 @@ def test_answer_badges_are_coloured_by_score_not_by_kind(
             external_key="" if kind != "nps" else "nps-1",
             defaults={"score": score, "customer": personas.customer},
         )
-        html = Template(customer_panel).render(Context({"customer": personas.customer}))
+        html = Template(customer_panel).render(
+            Context({"customer": personas.customer, "viewer": personas.agent_a})
+        )
         badge = re.search(r'<span class="badge ([^"]+)">' + kind.upper(), html)
         assert badge is not None, html
         assert f"badge-score-{tone}" in badge.group(1).split(), (kind, score, badge.group(1))
