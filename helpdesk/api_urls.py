@@ -12,6 +12,7 @@ from helpdesk.api import not_found
 from importer.api import ImportView
 from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
+from privacy.api import customer_erase, customer_export
 from tickets.api.views import CustomerViewSet, TicketViewSet
 
 app_name = "api"
@@ -23,6 +24,8 @@ router.register("kb/articles", ArticleViewSet, basename="kb-article")
 
 urlpatterns = [
     path("metrics/summary/", metrics_summary, name="metrics-summary"),
+    path("customers/<int:pk>/export/", customer_export, name="customer-export"),
+    path("customers/<int:pk>/erase/", customer_erase, name="customer-erase"),
     path("", include(router.urls)),
     path("import/", ImportView.as_view(), name="import"),
     # Keep last: anything not matched above is an API 404 in the API's shape.

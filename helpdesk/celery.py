@@ -64,6 +64,11 @@ app.conf.beat_schedule = {
         "task": "portal.delete_old_sign_in_links",
         "schedule": 3600.0,
     },
+    # The audit log: rows older than AUDIT_RETENTION_DAYS (at least a year) are deleted.
+    "audit-purge-expired": {"task": "audit.purge_expired", "schedule": 86400.0},
+    # Privacy: the content of tickets closed longer ago than PRIVACY_RETENTION_MONTHS
+    # (off by default) is deleted, and the run written to the audit log.
+    "privacy-apply-retention": {"task": "privacy.apply_retention", "schedule": 86400.0},
 }
 app.autodiscover_tasks()
 app.autodiscover_tasks(["tickets.mail"])

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     # Failed sign-ins, counted per identity and client address (helpdesk/signin.py).
     "axes",
     "helpdesk",
+    # The audit log: below the ticket core, which writes to it (audit/).
+    "audit",
     # The ticket core first; the apps that plug into it register their receivers of
     # tickets.hooks in their ready(), in this order (figures before the workflow).
     "tickets",
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "portal",
     # History import (manage.py import_tickets, POST /api/v1/import/).
     "importer",
+    # Customers' data exported and erased, ticket content past its retention (privacy/).
+    "privacy",
     # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
     "bench",
     "demo",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
     "helpdesk.middleware.reject_null_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Audit rows name the signed-in user and address of the request (audit/context.py).
+    "audit.context.remember_request",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -306,6 +312,18 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tandem <helpdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The audit log (audit/) is kept this many days, at least a year.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
+if AUDIT_RETENTION_DAYS < 365:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS}: the audit log is kept at least 365 days"
+    )
+# Privacy (privacy/retention.py): the content of tickets closed more than this many months
+# ago is deleted (subjects, messages, attachments, raw mail); 0, the default, keeps it.
+PRIVACY_RETENTION_MONTHS = env_int("PRIVACY_RETENTION_MONTHS", 0)
+if PRIVACY_RETENTION_MONTHS < 0:
+    raise ImproperlyConfigured("PRIVACY_RETENTION_MONTHS must be 0 (off) or a number of months")
 
 LOGGING = {
     "version": 1,

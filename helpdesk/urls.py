@@ -32,5 +32,7 @@ urlpatterns = [
     path("", include("kb.urls")),
     path("portal/", include("portal.urls")),
     path("", include("metrics.urls")),
+    path("", include("audit.urls")),
+    path("", include("privacy.urls")),
     path("", include("tickets.urls")),
 ]

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from helpdesk.spreadsheet import inert
 from metrics import aggregates, dashboards, drill, surveys
 from metrics.forms import SurveyForm
 from metrics.models import SurveyResponse
@@ -210,14 +211,6 @@ EXPORTS = {
 }
 
 
-def _safe(value: Any) -> Any:
-    """Text people typed, made inert for spreadsheets: a cell starting with = + - @ would
-    run as a formula when a manager opens the file."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _csv_response(filename: str) -> tuple[HttpResponse, Any]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -231,8 +224,8 @@ def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
     if export == "comments":
         writer.writerow(["survey", "score", "ticket", "customer", "submitted at", "comment"])
         for r in dashboards.survey_comments(data["window"], limit=EXPORT_ROWS):
-            customer, at = _safe(str(r.customer)), r.submitted_at.isoformat()
-            writer.writerow([r.kind, r.score, r.ticket_id or "", customer, at, _safe(r.comment)])
+            customer, at = inert(str(r.customer)), r.submitted_at.isoformat()
+            writer.writerow([r.kind, r.score, r.ticket_id or "", customer, at, inert(r.comment)])
     elif export == "figures":
         writer.writerow(["figure", "value", "previous window", "detail", "definition"])
         for figure in data["figures"]:
@@ -248,11 +241,11 @@ def _csv(which: str, export: str, data: dict[str, Any]) -> HttpResponse:
         keys = [key for key, _ in dashboards.SUPPORT_COLUMNS]
         writer.writerow(["name", *[label for _, label in dashboards.SUPPORT_COLUMNS]])
         for row in data[export]:
-            writer.writerow([_safe(row["name"]), *[row[key] for key in keys]])
+            writer.writerow([inert(row["name"]), *[row[key] for key in keys]])
     else:
         writer.writerow(["name", "CSAT responses", "CSAT score"])
         for row in data[export]:
-            writer.writerow([_safe(row["name"]), row["responses"], row["score"]])
+            writer.writerow([inert(row["name"]), row["responses"], row["score"]])
     return response
 
 
@@ -326,16 +319,16 @@ def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
         writer.writerow(
             [
                 ticket.pk,
-                _safe(ticket.subject),
+                inert(ticket.subject),
                 ticket.status,
-                _safe(row.agent.display_name) if row.agent else "",
+                inert(row.agent.display_name) if row.agent else "",
                 f.first_response_business_seconds if business else f.first_response_seconds,
                 f.first_resolution_business_seconds if business else f.first_resolution_seconds,
                 f.full_resolution_business_seconds if business else f.full_resolution_seconds,
                 f.agent_replies,
                 f.reopens,
                 "yes" if f.one_touch else "no",
-                *([answer.score, _safe(answer.comment)] if survey and answer else []),
+                *([answer.score, inert(answer.comment)] if survey and answer else []),
             ]
         )
     return response

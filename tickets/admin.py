@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from audit.admin import AuditedAdmin, Snapshot
+from audit.models import AuditKind
 from tickets import calendars
 from tickets.models import (
     BusinessCalendar,
@@ -24,8 +26,12 @@ class PastEmailInline(admin.TabularInline):
         return False
 
 
+# A change to these is a change of what the user may do: a "role" row in the audit log.
+ACCESS_FIELDS = ("role", "is_active", "is_staff", "is_superuser")
+
+
 @admin.register(User)
-class TandemUserAdmin(UserAdmin):
+class TandemUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "teams")
     inlines = [PastEmailInline]
@@ -45,14 +51,21 @@ class TandemUserAdmin(UserAdmin):
         ),
     )
 
+    def audit_kind_for(self, before: Snapshot, after: Snapshot) -> AuditKind:
+        if before and after and any(before.get(f) != after.get(f) for f in ACCESS_FIELDS):
+            return AuditKind.ROLE
+        return AuditKind.SETTINGS
+
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_kind = AuditKind.TEAMS
+    audit_many = ("members",)
     filter_horizontal = ("members",)
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "shares_tickets")
 
 

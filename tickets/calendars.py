@@ -6,7 +6,8 @@ what business-time figures are measured against. The services below save the row
 when one of those changed, call `hooks.calendars_changed` with the mailboxes whose
 tickets are now measured differently (metrics re-measures them in the background).
 The admin, the settings screens, history import and the demo data all save through here;
-no model signal does it behind their backs.
+no model signal does it behind their backs. Each save is written to the audit log (the
+fields that changed, before and after) in its transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 
+from audit import services as audit
+from audit.models import AuditKind
 from tickets import hooks
 from tickets.models import BusinessCalendar, Mailbox, Ticket
 
@@ -38,7 +41,9 @@ def save_calendar(calendar: BusinessCalendar) -> bool:
         if calendar.pk
         else None
     )
+    recorded = audit.stored_snapshot(BusinessCalendar, calendar.pk)
     calendar.save()
+    audit.record_saved(AuditKind.SETTINGS, calendar, recorded)
     now = {name: getattr(calendar, name) for name in MEASURED}
     # A new calendar measures nothing yet, unless it becomes the default.
     changed = _measured(stored) != _measured(now) if stored is not None else calendar.is_default
@@ -62,7 +67,9 @@ def save_mailbox(mailbox: Mailbox, update_fields: list[str] | None = None) -> No
         if checks_calendar
         else None
     )
+    recorded = audit.stored_snapshot(Mailbox, mailbox.pk)
     mailbox.save(update_fields=update_fields)
+    audit.record_saved(AuditKind.SETTINGS, mailbox, recorded)
     if checks_calendar and before != mailbox.calendar_id:
         hooks.calendars_changed([mailbox.pk])
 

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from audit.admin import AuditedAdmin
 from tickets import calendars
 from tickets.mail.imap import check_connection, poll_status
 from tickets.mail.ingest import Outcome
@@ -192,10 +193,13 @@ class MailboxSettingsForm(forms.ModelForm):
         return data
 
 
-class MailboxSettingsAdmin(admin.ModelAdmin):
+class MailboxSettingsAdmin(AuditedAdmin, admin.ModelAdmin):
     """Mailbox settings with a "test connection" action that says what failed."""
 
     form = MailboxSettingsForm
+    # Its fields are recorded by calendars.save_mailbox; its teams here.
+    audit_many = ("teams",)
+    audit_own_fields = False
 
     def save_model(self, request: HttpRequest, obj: Mailbox, form: object, change: bool) -> None:
         calendars.save_mailbox(obj)
