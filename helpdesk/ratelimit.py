@@ -73,6 +73,10 @@ class Rate:
         """Whether `limit` attempts were counted in the window already, counting none."""
         return self.limit > 0 and int(cache.get(self.cache_key(identity)) or 0) >= self.limit
 
+    def retry_after(self, identity: str) -> int:
+        """Seconds until this identity's window ends (0 when none is open)."""
+        return max(0, writer().ttl(self._redis_key(identity)))
+
     def batch(self, identities: Iterable[str]) -> Batch:
         return Batch(self, identities)
 

@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "django_htmx",
     # Failed sign-ins, counted per identity and client address (helpdesk/signin.py).
     "axes",
+    # Two-factor sign-in: TOTP devices and recovery codes (accounts/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "helpdesk",
     # The audit log: below the ticket core, which writes to it (audit/).
     "audit",
@@ -51,6 +55,8 @@ INSTALLED_APPS = [
     "tickets.workflow",
     "kb",
     "portal",
+    # How staff sign in: two-factor and single sign-on (accounts/).
+    "accounts",
     # History import (manage.py import_tickets, POST /api/v1/import/).
     "importer",
     # Customers' data exported and erased, ticket content past its retention (privacy/).
@@ -68,6 +74,9 @@ MIDDLEWARE = [
     "helpdesk.middleware.reject_null_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(), then the second step of sign-in when it is due.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.gate.two_factor_gate",
     # Audit rows name the signed-in user and address of the request (audit/context.py).
     "audit.context.remember_request",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -138,6 +147,11 @@ AXES_RESET_ON_SUCCESS = True
 # Successful sign-ins are not logged row by row (a table that would only grow).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Two-factor sign-in (accounts/two_factor.py): the name authenticator apps show; the one
+# limit on wrong codes is accounts.two_factor.WRONG_CODES, so django-otp's own is off.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Tandem")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
 LOGOUT_REDIRECT_URL = "login"
