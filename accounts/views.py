@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_otp
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db import transaction
@@ -13,7 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts import gate, two_factor
+from accounts import gate, oidc, two_factor
+from accounts.backends import SSO_ONLY
 from accounts.forms import CodeForm, TwoFactorPolicyForm
 from accounts.models import SignInPolicy
 from audit.models import AuditKind
@@ -25,7 +27,21 @@ from tickets.permissions import AuthedRequest, admin_required, agent_required
 
 
 class SignInView(signin.SignInView):
-    """The staff sign-in page: the password, then (for those who have it on) a code."""
+    """The staff sign-in page: the password, then (for those who have it on) a code; or
+    single sign-on, when configured."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if oidc.enabled():
+            context["sso_name"] = settings.OIDC_PROVIDER_NAME
+            context["sso_only"] = not settings.AGENT_PASSWORD_SIGN_IN
+        return context
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if getattr(self.request, SSO_ONLY, False):
+            form.errors.clear()
+            form.add_error(None, "Agents sign in with single sign-on.")
+        return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = cast(User, form.get_user())

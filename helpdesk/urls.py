@@ -26,6 +26,7 @@ urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("api/v1/", include("helpdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its start-up script comes from its own URL, not inline: our CSP allows no inline script.
