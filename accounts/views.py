@@ -12,6 +12,7 @@ from django.contrib.auth import login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import gate, oidc, two_factor
@@ -59,6 +60,7 @@ def _too_many(request: HttpRequest, form: CodeForm, template: str, error: RateLi
     return signin.refused(page, minutes)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the app, or a recovery code."""
@@ -94,6 +96,7 @@ def _codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
 
 
 @agent_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_page(request: AuthedRequest) -> HttpResponse:
     """An agent's two-factor settings: turn on (scan, confirm one code, get the recovery

@@ -40,6 +40,7 @@ def test_turn_on_then_sign_in_asks_for_a_code(client: Client, personas: Personas
 
     app, codes = turn_on(client)
     assert len(codes) == 10 and len(set(codes)) == 10
+    assert "no-store" in client.get(TWO_FACTOR)["Cache-Control"]
     assert two_factor_actions(agent) == ["enabled"]
     assert "Two-factor sign-in is on" in client.get(TWO_FACTOR).content.decode()
     assert not any(code in client.get(TWO_FACTOR).content.decode() for code in codes)
