@@ -8,10 +8,12 @@ answer. The first answer is kept; only the browser that sent it may change it.
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -200,3 +202,21 @@ def test_survey_mails_say_a_click_opens_a_page(personas: Personas) -> None:
         for text in (email.body, email.alternatives[0].content):
             assert "one click" not in text.lower()
             assert "opens a short page where you send your answer" in text
+
+
+def test_survey_links_stored_before_the_fix_are_replaced(personas: Personas) -> None:
+    """Mails stored with the customer's link (before) get the placeholder; the customer's
+    e-mail keeps working."""
+    ticket, message = solved_with_survey(personas)
+    token = surveys.make_token("csat", ticket.customer_id, ticket_id=ticket.pk)
+    Message.objects.filter(pk=message.pk).update(
+        body_text=message.body_text.replace("from-your-email", token),
+        body_html=message.body_html.replace("from-your-email", token),
+    )
+    migration = importlib.import_module("metrics.migrations.0008_survey_links_out_of_stored_mail")
+    migration.scrub_survey_links(django_apps, None)
+    message.refresh_from_db()
+    for text in (message.body_text, message.body_html):
+        assert "/survey/from-your-email/?score=4" in text
+        assert not TOKEN_LINK.search(text)
+    assert Client().post(f"/survey/{token}/", {"csat": "5"}).status_code == 200
