@@ -28,6 +28,7 @@ urlpatterns = [
     path("customers/<int:pk>/erase/", customer_erase, name="customer-erase"),
     path("", include(router.urls)),
     path("import/", ImportView.as_view(), name="import"),
-    # Keep last: anything not matched above is an API 404 in the API's shape.
-    re_path(r"^.*$", not_found),
+    # Keep last: anything not matched above is an API 404 in the API's shape (a line
+    # break in the path included, which "." would not match).
+    re_path(r"^", not_found),
 ]

@@ -3,14 +3,37 @@
 Queues: mail_in (IMAP polling, ingest), mail_out (SMTP sending), metrics (per-ticket
 figures) and default (everything else). Apps add their periodic tasks to
 BEAT_SCHEDULE here, so the whole schedule reads in one place.
+
+Every task is enqueued through `enqueue` (now) or `enqueue_on_commit` (after the
+surrounding transaction commits), never `delay_on_commit`: a broker that is down raises
+from Django's on_commit into the request, turning a committed change into a 500. These
+log it instead; what must happen is in the database for a periodic sweep to take (the
+send queue, webhook mail, stale figures), or the caller says what to do instead.
 """
 
+import logging
 import os
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from celery import Celery
-from django.db import OperationalError
+import kombu.exceptions
+import redis
+from celery import Celery, Task
+from django.db import OperationalError, transaction
 from kombu import Queue
+
+log = logging.getLogger(__name__)
+
+# What publishing raises when the broker cannot be reached: kombu's wrapper, or the Redis
+# client's or the socket's own error where kombu does not wrap it. Anything else (a task
+# argument that does not serialize) is a bug and raises.
+BROKER_DOWN: tuple[type[Exception], ...] = (
+    kombu.exceptions.OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -72,3 +95,33 @@ app.conf.beat_schedule = {
 }
 app.autodiscover_tasks()
 app.autodiscover_tasks(["tickets.mail"])
+
+
+def enqueue(
+    task: Task,
+    *args: Any,
+    eta: datetime | None = None,
+    otherwise: Callable[[], object] | None = None,
+) -> bool:
+    """Hand `task(*args)` to the broker; True if it took it. If the broker is down this is
+    logged (never the arguments: a sign-in token may be one), `otherwise` runs if given,
+    and False is returned."""
+    try:
+        if eta is None:
+            task.delay(*args)
+        else:
+            task.apply_async(args, eta=eta)
+    except BROKER_DOWN:
+        log.warning("broker unreachable: %s not enqueued", task.name, exc_info=True)
+        if otherwise is not None:
+            otherwise()
+        return False
+    return True
+
+
+def enqueue_on_commit(
+    task: Task, *args: Any, otherwise: Callable[[], object] | None = None
+) -> None:
+    """`enqueue` once the surrounding transaction commits, so a rolled-back change queues
+    nothing (at once outside a transaction)."""
+    transaction.on_commit(lambda: enqueue(task, *args, otherwise=otherwise))

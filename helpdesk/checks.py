@@ -7,6 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
+
+from helpdesk import encryption
 
 
 @register("tandem")  # not "staticfiles": collectstatic itself runs those
@@ -27,3 +30,21 @@ def static_files_collected(app_configs: Any = None, **kwargs: Any) -> list[Error
             id="tandem.E001",
         )
     ]
+
+
+@register("tandem")
+def encryption_key_set(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The key of the secrets in the database (helpdesk/encryption.py): without it, with
+    DEBUG off, no mailbox could sign in to its servers and no webhook secret be checked."""
+    try:
+        encryption.fernet()
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                str(exc),
+                hint=f"Set {encryption.KEY_SETTING} in the environment (several keys, "
+                "comma-separated, during a rotation), or set DEBUG=1 for development.",
+                id="tandem.E002",
+            )
+        ]
+    return []

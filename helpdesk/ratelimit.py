@@ -10,6 +10,10 @@ Used by the portal (sign-in links per address and client address, and per client
 address) and mail intake (new tickets per
 sender, tickets.mail.redis; a batch of messages counts with `Rate.batch`).
 
+While Redis is unreachable, each process counts on its own (a local memory cache) and
+logs it: the limits then hold per process, so a deployment of N web processes lets up to
+N times a limit through, rather than no limit at all or refusing everyone (helpdesk/cache.py).
+
 Hand-written rather than django-ratelimit or limits: django-ratelimit's windows are
 aligned to the clock (not to the first attempt, as these limits are) and it counts one
 key per call, so a mail batch could not count its senders in two round trips; limits keeps
@@ -22,10 +26,24 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 
-from helpdesk.cache import writer
+from helpdesk.cache import UNREACHABLE, unavailable, writer
+
+# The counters of this process while Redis is unreachable, under the same keys.
+_here = LocMemCache("tandem-ratelimit", {"MAX_ENTRIES": 10_000})
+
+
+def _count_here(key: str, window: int, by: int = 1) -> int:
+    _here.add(key, 0, timeout=window)
+    try:
+        return _here.incr(key, by)
+    except ValueError:  # expired between the two
+        _here.set(key, by, timeout=window)
+        return by
 
 
 class RateLimited(Exception):
@@ -57,10 +75,14 @@ class Rate:
         if self.limit <= 0:
             return False
         key = self._redis_key(identity)
-        pipeline = writer().pipeline(transaction=True)
-        pipeline.set(key, 0, ex=self.window, nx=True)
-        pipeline.incr(key)
-        _, count = pipeline.execute()
+        try:
+            pipeline = writer().pipeline(transaction=True)
+            pipeline.set(key, 0, ex=self.window, nx=True)
+            pipeline.incr(key)
+            _, count = pipeline.execute()
+        except UNREACHABLE:
+            unavailable(f"rate limit {self.scope} counted in this process")
+            count = _count_here(key, self.window)
         return int(count) > self.limit
 
     def enforce(self, identity: str) -> None:
@@ -71,11 +93,23 @@ class Rate:
 
     def reached(self, identity: str) -> bool:
         """Whether `limit` attempts were counted in the window already, counting none."""
-        return self.limit > 0 and int(cache.get(self.cache_key(identity)) or 0) >= self.limit
+        if self.limit <= 0:
+            return False
+        key = self._redis_key(identity)
+        try:
+            count = writer().get(key)
+        except UNREACHABLE:
+            unavailable(f"rate limit {self.scope} read in this process")
+            count = _here.get(key)
+        return int(count or 0) >= self.limit
 
     def retry_after(self, identity: str) -> int:
-        """Seconds until this identity's window ends (0 when none is open)."""
-        return max(0, writer().ttl(self._redis_key(identity)))
+        """Seconds until this identity's window ends (0 when none is open; the whole
+        window while Redis is unreachable)."""
+        try:
+            return max(0, writer().ttl(self._redis_key(identity)))
+        except UNREACHABLE:
+            return self.window
 
     def batch(self, identities: Iterable[str]) -> Batch:
         return Batch(self, identities)
@@ -91,7 +125,13 @@ class Batch:
     def __init__(self, rate: Rate, identities: Iterable[str]) -> None:
         self.rate = rate
         self.keys = {identity: rate._redis_key(identity) for identity in identities}
-        values = writer().mget(list(self.keys.values())) if rate.limit > 0 and self.keys else []
+        values: list[Any] = []
+        if rate.limit > 0 and self.keys:
+            try:
+                values = writer().mget(list(self.keys.values()))
+            except UNREACHABLE:
+                unavailable(f"rate limit {rate.scope} read in this process")
+                values = [_here.get(key) for key in self.keys.values()]
         self.counts = {i: int(v or 0) for i, v in zip(self.keys, values, strict=False)}
         self.added: Counter[str] = Counter()
 
@@ -105,10 +145,15 @@ class Batch:
     def save(self) -> None:
         if not self.added:
             return
-        pipeline = writer().pipeline(transaction=True)
-        for identity, count in self.added.items():
-            key = self.keys.get(identity) or self.rate._redis_key(identity)
-            pipeline.set(key, 0, ex=self.rate.window, nx=True)
-            pipeline.incrby(key, count)
-        pipeline.execute()
+        keys = {self.keys.get(i) or self.rate._redis_key(i): n for i, n in self.added.items()}
+        try:
+            pipeline = writer().pipeline(transaction=True)
+            for key, count in keys.items():
+                pipeline.set(key, 0, ex=self.rate.window, nx=True)
+                pipeline.incrby(key, count)
+            pipeline.execute()
+        except UNREACHABLE:
+            unavailable(f"rate limit {self.rate.scope} counted in this process")
+            for key, count in keys.items():
+                _count_here(key, self.rate.window, count)
         self.added.clear()

@@ -1,5 +1,7 @@
 """Tandem settings. Every value comes from the environment; see .env.example."""
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +20,13 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-make-run-and-tests"
+# Fernet keys of the secrets kept in the database (helpdesk/encryption.py): the first
+# encrypts, every one decrypts. Without one, DEBUG runs (`make run`, `make test`, a fresh
+# clone) use a key derived from SECRET_KEY; with DEBUG off, `manage.py check` says to set it.
+ENCRYPTION_KEYS = env_list("TANDEM_ENCRYPTION_KEY")
+if not ENCRYPTION_KEYS and DEBUG:
+    _digest = hashlib.sha256(f"tandem-field-encryption:{SECRET_KEY}".encode()).digest()
+    ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -101,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "helpdesk.theme.theme",
             ],
         },
     },
@@ -123,6 +133,9 @@ CACHES = {
     "default": {
         "BACKEND": "helpdesk.cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,
+        # Redis is optional for reading and signing in (helpdesk/cache.py): a host that
+        # is down must cost a page a moment, not a TCP timeout of minutes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
     }
 }
 
@@ -252,6 +265,19 @@ SECURE_CSP = {
 # open per hour before further mail from them is quarantined (0 turns the limit off).
 MAIL_MAX_MESSAGE_BYTES = env_int("MAIL_MAX_MESSAGE_BYTES", 64 * 1024 * 1024)
 MAIL_RATE_LIMIT_PER_HOUR = env_int("MAIL_RATE_LIMIT_PER_HOUR", 30)
+# The authserv-ids our own receiving servers write in Authentication-Results (comma
+# separated, e.g. "mx1.acme.test,mx2.acme.test"): the SPF, DKIM and DMARC verdict shown on
+# a ticket is read from those headers only (tickets/mail/sender_auth.py). Empty: from the
+# topmost Authentication-Results header only.
+MAIL_AUTHSERV_IDS = env_list("MAIL_AUTHSERV_IDS")
+# One worker polls an IMAP mailbox at a time, holding a lease in Redis of this many
+# seconds that it renews at every step: a worker that dies mid-poll holds the mailbox
+# up for at most this long (tickets/mail/imap.py).
+MAIL_IMAP_LEASE_SECONDS = env_int("MAIL_IMAP_LEASE_SECONDS", 60)
+# Mail loops: at most this many automatic answers (acknowledgements, rules' replies) to
+# one customer, and on one ticket, within an hour (tickets/services/automatic.py).
+MAIL_AUTO_REPLIES_PER_ADDRESS = env_int("MAIL_AUTO_REPLIES_PER_ADDRESS", 3)
+MAIL_AUTO_REPLIES_PER_TICKET = env_int("MAIL_AUTO_REPLIES_PER_TICKET", 3)
 # Mail in, safety limits checked before parsing (tickets/mail/limits.py): the parsers'
 # cost grows faster than these inputs, so one hostile message could hold a worker for
 # minutes and gigabytes. Over a limit, a message is quarantined with the limit's name.
@@ -306,7 +332,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's schema, with each operation's error answers (helpdesk/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api_schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "anon": "60/min",

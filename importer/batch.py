@@ -67,13 +67,24 @@ def import_plans(plans: list[TicketPlan], lookups: Lookups) -> list[Ticket]:
     that needs the per-line path, and lets a DatabaseError through the same way.
     """
     with transaction.atomic():
-        teams = {name: lookups.team(name) for name in {p.team_name for p in plans if p.team_name}}
+        teams = {
+            (p.team_name, p.mailbox.pk): lookups.ticket_team(p.team_name, p.mailbox)
+            for p in plans
+            if p.team_name
+        }
         customers = _customers(plans)
         # Numbers and ids drawn up front, so messages and events can point at them.
         ticket_numbers = iter(reserve_ids(Ticket, len(plans)))
         ids = iter(reserve_ids(Message, sum(s.message is not None for p in plans for s in p.steps)))
         replays = [
-            _replay(plan, customer, teams.get(plan.team_name or ""), lookups, ticket_numbers, ids)
+            _replay(
+                plan,
+                customer,
+                teams.get((plan.team_name, plan.mailbox.pk)),
+                lookups,
+                ticket_numbers,
+                ids,
+            )
             for plan, customer in zip(plans, customers, strict=True)
         ]
         tickets = [replay.ticket for replay in replays]

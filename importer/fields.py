@@ -120,6 +120,8 @@ class Lookups:
         self.mailboxes: dict[str, Mailbox] = {}
         self.agents: dict[str, User | None] = {}
         self.teams: dict[str, Team] = {}
+        # (team id, mailbox id) pairs known to be linked during this import.
+        self.working: set[tuple[int, int]] = set()
 
     def mailbox(self, address: str) -> Mailbox:
         address = address.strip().lower()
@@ -143,7 +145,21 @@ class Lookups:
             self.teams[name], _ = Team.objects.get_or_create(name=name[:100])
         return self.teams[name]
 
+    def ticket_team(self, name: str | None, mailbox: Mailbox) -> Team | None:
+        """The team of an imported ticket. A ticket's team must work its mailbox
+        (services.check_team: every member may open the tickets of the team); the
+        history says this team worked this mailbox, so, as agent records give agents
+        their teams, the ticket's team is given its mailbox."""
+        if not name:
+            return None
+        team = self.team(name)
+        if (team.pk, mailbox.pk) not in self.working:
+            mailbox.teams.add(team)
+            self.working.add((team.pk, mailbox.pk))
+        return team
+
     def forget(self) -> None:
         """After a rolled-back line, rows it created (e.g. a team) may not exist."""
         self.teams.clear()
+        self.working.clear()
         self.agents = {k: v for k, v in self.agents.items() if v is not None}

@@ -274,7 +274,7 @@ def import_ticket(record: dict[str, Any], lookups: Lookups) -> str:
     if Ticket.objects.filter(external_id=external_id).exists():
         return UNCHANGED
     plan = plan_ticket(record, external_id, lookups)
-    team = lookups.team(plan.team_name) if plan.team_name else None
+    team = lookups.ticket_team(plan.team_name, plan.mailbox)
     customer = services.get_or_create_customer(
         plan.customer_email, plan.customer_name, plan.organization or None
     )

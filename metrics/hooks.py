@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from django.core.cache import cache
 from django.utils import timezone
 
-from helpdesk.cache import writer
+from helpdesk.cache import UNREACHABLE, unavailable, writer
+from helpdesk.celery import enqueue
 from metrics.surveys import CSAT_RECENT
 from metrics.tasks import (
     PENDING_KEY,
@@ -17,24 +17,18 @@ from metrics.tasks import (
     refresh_tickets_figures_task,
 )
 
-logger = logging.getLogger(__name__)
-
 
 def ticket_figures_stale(ticket_id: int) -> None:
     """Receiver of `tickets.hooks.ticket_changed` (after commit): enqueue one recompute of
     its row."""
     key = PENDING_KEY.format(ticket_id)
+    # With Redis unreachable the key cannot be added, and no task could be enqueued
+    # either: the sweeper (metrics.sweep_stale_figures) re-measures the ticket later.
     if not cache.add(key, 1, timeout=PENDING_TIMEOUT):
         return
-    # Called after commit already: a plain delay(), so that a broker error is caught here
-    # (delay_on_commit would raise it from Django's on_commit, past this handler).
-    try:
-        refresh_ticket_figures_task.delay(ticket_id)
-    except Exception:
-        # The change itself is committed; a broker outage must not turn it into an error
-        # page. Clearing the key lets the next change retry, and the sweeper re-measures.
-        cache.delete(key)
-        logger.exception("could not enqueue figures of ticket %s", ticket_id)
+    # Called after commit already; a broker that is down is logged, and clearing the key
+    # lets the next change retry (the sweeper re-measures in any case).
+    enqueue(refresh_ticket_figures_task, ticket_id, otherwise=lambda: cache.delete(key))
 
 
 def tickets_figures_stale(ticket_ids: list[int]) -> None:
@@ -44,14 +38,18 @@ def tickets_figures_stale(ticket_ids: list[int]) -> None:
     pipeline = writer().pipeline(transaction=False)
     for key in keys:
         pipeline.set(key, 1, ex=PENDING_TIMEOUT, nx=True)
-    stale = [t for t, added in zip(ticket_ids, pipeline.execute(), strict=True) if added]
-    if not stale:
-        return
     try:
-        refresh_tickets_figures_task.delay(stale)
-    except Exception:
-        cache.delete_many([PENDING_KEY.format(t) for t in stale])
-        logger.exception("could not enqueue figures of tickets %s", stale)
+        added = pipeline.execute()
+    except UNREACHABLE:
+        unavailable("figures left to the sweeper")
+        return
+    stale = [t for t, new in zip(ticket_ids, added, strict=True) if new]
+    if stale:
+        enqueue(
+            refresh_tickets_figures_task,
+            stale,
+            otherwise=lambda: cache.delete_many([PENDING_KEY.format(t) for t in stale]),
+        )
 
 
 def figures_written(solved: dict[int, datetime | None]) -> None:

@@ -56,6 +56,7 @@ from tickets.models import (
     Message,
     Ticket,
     TicketEvent,
+    User,
 )
 
 logger = logging.getLogger(__name__)
@@ -242,7 +243,14 @@ def answers_event(
 
 def offer_csat(ticket_id: int) -> bool:
     """Mail the CSAT survey for a solved ticket, once per ticket; True if one was queued."""
-    ticket = Ticket.objects.select_related("customer", "mailbox").filter(pk=ticket_id).first()
+    # An internal ticket (a success follow-up nobody wrote to the customer on) is not
+    # theirs to rate: Ticket.objects.shown_to_customers.
+    ticket = (
+        Ticket.objects.shown_to_customers()
+        .select_related("customer", "mailbox")
+        .filter(pk=ticket_id)
+        .first()
+    )
     if ticket is None or ticket.status not in DONE_STATUSES or not ticket.customer.email:
         return False
     # Only a solve that just happened: imported history must not mail old customers.
@@ -298,7 +306,9 @@ def nps_candidates(now: datetime, limit: int) -> list[Customer]:
     recent_invitation = SurveyInvitation.objects.filter(
         customer=OuterRef("pk"), kind=SurveyKind.NPS, created_at__gte=since
     )
-    recent_ticket = Ticket.objects.filter(customer=OuterRef("pk"), created_at__gte=since)
+    recent_ticket = Ticket.objects.shown_to_customers().filter(
+        customer=OuterRef("pk"), created_at__gte=since
+    )
     return list(
         Customer.objects.filter(Exists(recent_ticket))
         .exclude(Exists(recent_invitation))
@@ -359,9 +369,15 @@ def ticket_responses(ticket: Ticket) -> list[SurveyResponse]:
     return list(ticket.survey_responses.order_by("kind"))
 
 
-def customer_responses(customer: Customer, limit: int = 5) -> list[SurveyResponse]:
+def customer_responses(customer: Customer, viewer: User, limit: int = 5) -> list[SurveyResponse]:
+    """The customer's latest answers that `viewer` may see: CSAT and CES of the tickets
+    the viewer may open (Ticket.objects.visible_to: a score, a comment and a ticket
+    number of another team's mailbox are that team's), and NPS, asked of the customer
+    about us as a whole rather than about any mailbox's ticket."""
+    visible = Ticket.objects.visible_to(viewer).filter(customer=customer).values("pk")
     return list(
-        SurveyResponse.objects.filter(Q(customer=customer))
+        SurveyResponse.objects.filter(customer=customer)
+        .filter(Q(ticket__isnull=True) | Q(ticket__in=visible))
         .select_related("ticket")
         .order_by("-submitted_at")[:limit]
     )

@@ -49,7 +49,9 @@ def my_requests(customer: Customer, *, state: str = "", cursor: str = "") -> Req
     members where it shares tickets.
     """
     customer_ids = visible_customer_ids(customer)
-    tickets: QuerySet[Ticket] = Ticket.objects.filter(customer_id__in=customer_ids)
+    tickets: QuerySet[Ticket] = Ticket.objects.filter(
+        customer_id__in=customer_ids
+    ).shown_to_customers()
     if state == "open":
         tickets = tickets.filter(status__in=OPEN_STATUSES)
     elif state == "solved":

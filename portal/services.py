@@ -18,13 +18,14 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from helpdesk.celery import enqueue_on_commit
 from helpdesk.ratelimit import Rate
 from helpdesk.signin import identity
 from kb.models import Article, RequestFormVisit, SearchSource
 from kb.search import search_articles
 from kb.services import log_search
 from portal.models import SignInLink
-from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME
+from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME, send_sign_in_email
 from portal.tasks import send_sign_in_link
 from tickets import services as ticket_services
 from tickets.models import (
@@ -51,6 +52,11 @@ LINKS_PER_ADDRESS = 20
 HOUR = 3600
 
 
+class SignInMailUnavailable(Exception):
+    """The sign-in link could be neither queued (broker down) nor sent from here (the mail
+    server too): the customer is asked to try again."""
+
+
 class NoMailbox(Exception):
     """No active mailbox to file portal requests into (an admin must create one)."""
 
@@ -68,7 +74,8 @@ def request_sign_in_link(email: str, *, client_ip: str) -> None:
 
     The caller shows the same answer whether or not a link was sent, and the work done
     here before sending (the mail goes out from a worker) is the same either way.
-    Raises RateLimited (too many from this client address).
+    Raises RateLimited (too many from this client address), or SignInMailUnavailable
+    (see `_mail_now`).
     """
     email = identity(email)
     Rate("portal-link-ip", LINKS_PER_IP, HOUR).enforce(client_ip)
@@ -87,7 +94,21 @@ def request_sign_in_link(email: str, *, client_ip: str) -> None:
         created_at=now,
         expires_at=now + SIGN_IN_LINK_LIFETIME,
     )
-    send_sign_in_link.delay_on_commit(customer.pk, token)
+    enqueue_on_commit(
+        send_sign_in_link, customer.pk, token, otherwise=lambda: _mail_now(customer, token)
+    )
+
+
+def _mail_now(customer: Customer, token: str) -> None:
+    """With the broker down, the link is mailed from the request: the customer is waiting
+    for it, and nothing but that mail holds the token (the database keeps its hash). If
+    the mail server fails too, the customer is told to try again. Only an address with a
+    portal account gets that answer, but only while both the broker and the mail server
+    are down, which no one asking can bring about."""
+    try:
+        send_sign_in_email(customer, token)
+    except OSError as exc:  # smtplib's errors are OSErrors, as are refused connections
+        raise SignInMailUnavailable from exc
 
 
 def _may_use_portal(customer: Customer) -> bool:

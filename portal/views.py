@@ -75,6 +75,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 status = 400
     except RateLimited as limited:
         refused_for = math.ceil(limited.retry_after / 60)
+    except services.SignInMailUnavailable:
+        messages.error(
+            request,
+            "We could not send the sign-in email just now. Please try again in a few minutes.",
+        )
+        status = 503
     if refused_for:
         messages.error(request, signin.too_many_attempts(refused_for))
         return signin.refused(_sign_in_page(request, link_form, password_form), refused_for)

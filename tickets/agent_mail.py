@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Subquery
 from django.template.loader import render_to_string
 
-from tickets.models import User
+from tickets.models import Ticket, User
 
 
 def ticket_url(ticket_id: int) -> str:
@@ -26,7 +27,11 @@ def send_notification_now(user_ids: list[int], ticket_id: int, headline: str, te
     body = render_to_string("tickets/email/agent-notification-body.txt", context)
     html = render_to_string("tickets/email/agent-notification-body.html", context)
     sent = 0
-    for user in User.objects.filter(pk__in=user_ids, is_active=True):
+    # Only to people who may open the ticket, whoever asked (a rule, a mention, a team's
+    # reply notice): the text quotes it. User.objects.assignable is who may open a
+    # ticket of a mailbox, as Ticket.objects.visible_to decides.
+    mailbox = Subquery(Ticket.objects.filter(pk=ticket_id).values("mailbox_id")[:1])
+    for user in User.objects.assignable(mailbox).filter(pk__in=user_ids):
         mail = EmailMultiAlternatives(
             " ".join(subject.split()),
             body,

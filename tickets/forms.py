@@ -172,13 +172,15 @@ class TicketUpdateForm(forms.Form):
         queryset=User.objects.none(), required=False, empty_label="Unassigned"
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="No team"
+        queryset=Team.objects.none(), required=False, empty_label="No team"
     )
     tags = forms.CharField(max_length=1000, required=False, help_text="Comma-separated")
 
     def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = assignable_agents(mailbox)  # type: ignore[attr-defined]
+        # The teams that work the ticket's mailbox: the rule of services.check_team.
+        self.fields["team"].queryset = Team.objects.working_in(mailbox.pk)  # type: ignore[attr-defined]
         # Only what was posted is validated and changed: each control saves on its own.
         if self.is_bound:
             for name in list(self.fields):

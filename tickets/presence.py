@@ -4,26 +4,24 @@ State lives in Redis (not process memory) so agents served by different web proc
 see each other. Each ticket has two sorted sets, member = user id, score = last heartbeat
 time; entries older than PRESENCE_TTL seconds no longer count, and the keys themselves
 expire, so a closed browser tab disappears on its own.
+
+While Redis is unreachable nobody's presence can be told: `heartbeat` and `present`
+answer None and the panel says so, rather than "only you" (which could be untrue). The
+ticket page still warns of messages others added since it was opened (from the
+database, tickets/workflow/views.py).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cache as memoize
 
-import redis
-from django.conf import settings
 from django.core.cache import cache
 
+from helpdesk.cache import UNREACHABLE, unavailable, writer
 from tickets.models import User
 
 PRESENCE_TTL = 20  # seconds; the ticket page polls every 5
-
-
-@memoize
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def _keys(ticket_id: int) -> tuple[str, str]:
@@ -41,11 +39,12 @@ class Presence:
     typing: bool
 
 
-def heartbeat(ticket_id: int, user: User, *, typing: bool = False) -> list[Presence]:
-    """Record that `user` views (and maybe types on) the ticket; return the others present."""
+def heartbeat(ticket_id: int, user: User, *, typing: bool = False) -> list[Presence] | None:
+    """Record that `user` views (and maybe types on) the ticket; return the others present
+    (None: unknown, Redis is unreachable)."""
     now = time.time()
     viewing, typing_key = _keys(ticket_id)
-    pipe = _redis().pipeline()
+    pipe = writer().pipeline()
     pipe.zadd(viewing, {str(user.pk): now})
     if typing:
         pipe.zadd(typing_key, {str(user.pk): now})
@@ -56,24 +55,35 @@ def heartbeat(ticket_id: int, user: User, *, typing: bool = False) -> list[Prese
         pipe.expire(key, PRESENCE_TTL * 3)
     pipe.zrange(viewing, 0, -1)
     pipe.zrange(typing_key, 0, -1)
-    *_, viewer_ids, typist_ids = pipe.execute()
+    try:
+        *_, viewer_ids, typist_ids = pipe.execute()
+    except UNREACHABLE:
+        unavailable("presence not recorded")
+        return None
     return _people(viewer_ids, typist_ids, exclude=user.pk)
 
 
 def leave(ticket_id: int, user: User) -> None:
-    pipe = _redis().pipeline()
+    pipe = writer().pipeline()
     for key in _keys(ticket_id):
         pipe.zrem(key, str(user.pk))
-    pipe.execute()
+    try:
+        pipe.execute()
+    except UNREACHABLE:
+        unavailable("presence not recorded")  # the entry expires on its own
 
 
-def present(ticket_id: int, *, exclude: int | None = None) -> list[Presence]:
+def present(ticket_id: int, *, exclude: int | None = None) -> list[Presence] | None:
     now = time.time()
     viewing, typing_key = _keys(ticket_id)
-    pipe = _redis().pipeline()
+    pipe = writer().pipeline()
     pipe.zrangebyscore(viewing, now - PRESENCE_TTL, "+inf")
     pipe.zrangebyscore(typing_key, now - PRESENCE_TTL, "+inf")
-    viewer_ids, typist_ids = pipe.execute()
+    try:
+        viewer_ids, typist_ids = pipe.execute()
+    except UNREACHABLE:
+        unavailable("presence not read")
+        return None
     return _people(viewer_ids, typist_ids, exclude=exclude)
 
 

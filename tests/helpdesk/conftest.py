@@ -25,3 +25,15 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
     )
     return var
+
+
+def check_tandem(**env: str) -> subprocess.CompletedProcess[str]:
+    """`manage.py check --tag tandem` (the deployment checks) in a bare environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--tag", "tandem"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

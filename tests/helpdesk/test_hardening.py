@@ -19,6 +19,7 @@ from kb.models import Article, ArticleFeedback
 from kb.services import render_markdown
 from tests.conftest import Personas
 from tests.factories import make_article, make_section, make_ticket
+from tests.helpdesk.conftest import check_tandem
 from tickets import services
 from tickets.models import Ticket
 
@@ -124,20 +125,7 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_proxy_that_sets_it() -> None
 
 
 def test_without_collected_static_files_start_up_says_what_to_run(tmp_path: Path) -> None:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "SECRET_KEY": "k" * 60,
-        "DEBUG": "0",
-        "TANDEM_VAR_DIR": str(tmp_path),
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--tag", "tandem"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = check_tandem(SECRET_KEY="k" * 60, DEBUG="0", TANDEM_VAR_DIR=str(tmp_path))
     assert result.returncode == 1
     assert "tandem.E001" in result.stderr
     assert "manage.py collectstatic --no-input" in result.stderr

@@ -27,10 +27,13 @@ def test_healthz_reports_database_and_broker(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_down(client: Client, settings: Any) -> None:
+def test_healthz_says_degraded_but_stays_in_rotation_when_the_broker_is_down(
+    client: Client, settings: Any
+) -> None:
+    # Pages work without Redis: a load balancer must not take every web host out.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
     assert body["database"] == "ok"
@@ -45,6 +48,7 @@ def test_production_settings_pass_check_deploy(collected_static: Path) -> None:
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "SECRET_KEY": "k" * 20 + "-production-secret-of-more-than-fifty-characters-9f3a",
         "DEBUG": "0",
+        "TANDEM_ENCRYPTION_KEY": "x6r0Xq3Wc2oQ0bJ9m7Yx1nJ8cW2qT4sV5uB6dE7fG8A=",
         "TANDEM_VAR_DIR": str(collected_static),
         "SECURE_SSL": "1",
         "ALLOWED_HOSTS": "helpdesk.example.com",

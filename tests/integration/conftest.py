@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 
+from helpdesk.celery import app
 from helpdesk.launcher import database_url
 from tests.factories import make_mailbox
 from tickets.mail.dovecot import Dovecot, free_port, running_dovecot
@@ -156,8 +157,6 @@ def worker_env(media: Path) -> dict[str, str]:
 @pytest.fixture
 def celery_worker(transactional_db: None, media_root: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the test database and the Redis broker."""
-    from helpdesk.celery import app
-
     app.control.purge()
     log = open(media_root / "worker.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -190,3 +189,35 @@ def celery_worker(transactional_db: None, media_root: Path) -> Iterator[subproce
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture
+def broker_down() -> Iterator[None]:
+    """The Celery broker unreachable: a port where nothing listens, as when Redis is down."""
+    before = app.conf.broker_url
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    _new_connections()
+    try:
+        yield
+    finally:
+        app.conf.broker_url = before
+        _new_connections()
+
+
+def _new_connections() -> None:
+    """Forget the app's broker connections, so the next task connects to broker_url (kombu
+    keeps the pools of each URL, so those of the real broker come back afterwards)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_down(settings: Any, broker_down: None) -> None:
+    """Redis unreachable for everything this process does with it: the cache (rate
+    limits, presence, the inbox counts, setup versions) and the Celery broker point at a
+    port where nothing listens. The machine's Redis server keeps running for the others."""
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = closed
+    settings.CACHES = {
+        name: {**config, "LOCATION": closed} for name, config in settings.CACHES.items()
+    }

@@ -8,7 +8,6 @@ than its Celery retries lasted (about 31 minutes) stayed failed until a person n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,33 +19,13 @@ from django.utils import timezone
 
 from helpdesk.celery import app
 from tests.conftest import Personas
-from tests.integration.conftest import SmtpServer, free_port
+from tests.integration.conftest import SmtpServer
 from tests.mail.conftest import load
 from tickets.mail import sending
 from tickets.mail.intake import ingest_message
 from tickets.models import DeliveryStatus, Direction, MailSecurity, Message, Ticket
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-
-@pytest.fixture
-def broker_down() -> Iterator[None]:
-    """The Celery broker unreachable: a port where nothing listens, as when Redis is down."""
-    before = app.conf.broker_url
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
-    _new_connections()
-    try:
-        yield
-    finally:
-        app.conf.broker_url = before
-        _new_connections()
-
-
-def _new_connections() -> None:
-    """Forget the app's broker connections, so the next task connects to broker_url (kombu
-    keeps the pools of each URL, so those of the real broker come back afterwards)."""
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _time_passes(message: Message, minutes: int) -> None:

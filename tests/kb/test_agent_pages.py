@@ -182,3 +182,25 @@ def test_ticket_reply_form_carries_the_article_search(client: Client, personas: 
     assert 'data-kb-target="#reply-body"' in body
     assert reverse("kb:reply_suggestions") in body
     assert "tandem/kb-reply.js" in body
+
+
+def test_the_editor_previews_markdown_as_saving_would(client: Client, personas: Personas) -> None:
+    """The live preview: sanitized like the article (no script, no javascript: link), its
+    labels without Django's "Title:" suffix; agents only, POST only, a clear refusal of a
+    body over the limit."""
+    client.force_login(personas.agent_a)
+    editor = client.get("/kb/new/").content.decode()
+    assert '<label for="id_title">Title</label>' in editor and "Title:" not in editor
+    assert 'hx-post="/kb/preview/"' in editor
+    source = "## Hello\n\n**bold**\n\n[x](javascript:alert(1))\n\n<script>alert(1)</script>"
+    page = client.post("/kb/preview/", {"body_markdown": source})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<h2" in html and "Hello</h2>" in html and "<strong>bold</strong>" in html
+    assert "<script" not in html and "javascript:" not in html
+    assert "Nothing to preview yet" in client.post("/kb/preview/", {}).content.decode()
+    too_long = client.post("/kb/preview/", {"body_markdown": "x" * 100_001})
+    assert too_long.status_code == 200 and "Too long to preview" in too_long.content.decode()
+    assert client.get("/kb/preview/").status_code == 405
+    client.force_login(personas.customer.user)
+    assert client.post("/kb/preview/", {"body_markdown": "x"}).status_code in (302, 403, 404)

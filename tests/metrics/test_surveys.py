@@ -186,3 +186,31 @@ def test_survey_mails_keep_lines_short(personas: Personas) -> None:
     bodies = [message.body_text, message.body_html, mail.outbox[0].body]
     bodies += [content for content, _ in mail.outbox[0].alternatives]
     assert max(len(line) for body in bodies for line in body.splitlines()) < 500
+
+
+@pytest.mark.parametrize(
+    ("kind", "scores"),
+    [
+        ("csat", {1: "bad", 2: "bad", 3: "mid", 4: "good", 5: "good"}),
+        ("ces", {1: "bad", 3: "bad", 4: "mid", 5: "good", 7: "good"}),
+        ("nps", {0: "bad", 6: "bad", 7: "mid", 8: "mid", 9: "good", 10: "good"}),
+    ],
+)
+def test_answer_badges_are_coloured_by_score_not_by_kind(
+    personas: Personas, kind: str, scores: dict[int, str]
+) -> None:
+    """A CSAT of 1 is red and a 5 green (they were both the CSAT green); NPS detractors,
+    passives and promoters; CES hard, neutral, easy."""
+    ticket = solved_ticket(personas)
+    customer_panel = "{% load metrics_tags %}{% customer_surveys customer %}"
+    for score, tone in scores.items():
+        SurveyResponse.objects.update_or_create(
+            ticket=ticket if kind != "nps" else None,
+            kind=kind,
+            external_key="" if kind != "nps" else "nps-1",
+            defaults={"score": score, "customer": personas.customer},
+        )
+        html = Template(customer_panel).render(Context({"customer": personas.customer}))
+        badge = re.search(r'<span class="badge ([^"]+)">' + kind.upper(), html)
+        assert badge is not None, html
+        assert f"badge-score-{tone}" in badge.group(1).split(), (kind, score, badge.group(1))

@@ -290,8 +290,21 @@ def test_a_merged_request_leads_to_the_one_it_continues_in(li: Client, personas:
 
     # Merged into someone else's request: no redirect there (that would be a 404), a word.
     other = make_ticket(box, li_customer, subject="Mine, later merged away")
-    merge_tickets(other, stranger, actor=Actor.agent(personas.agent_a))
+    merge_tickets(
+        other, stranger, actor=Actor.agent(personas.agent_a), confirm_different_customers=True
+    )
     response = li.get(reverse("portal:request", args=[other.pk]))
     assert response.status_code == 200
     assert "merged with another" in response.content.decode()
     assert "Eve&#x27;s" not in response.content.decode()
+
+
+def test_submit_a_request_is_offered_once_per_page(li: Client, personas: Personas) -> None:
+    """The header's button gave way on pages with their own (My requests showed it twice,
+    one above the other on a phone); the other pages keep the header's."""
+    make_ticket(personas.mailbox_a, personas.customer)
+    for path in ("/portal/requests/", "/portal/requests/?state=solved", "/help/"):
+        page = li.get(path).content.decode()
+        assert page.count(">Submit a request</a>") == 1, path
+    form = li.get("/portal/requests/new/").content.decode()
+    assert ">Submit a request</a>" not in form  # the page is the form itself

@@ -89,6 +89,9 @@ def test_macro_replies_and_applies_changes_in_one_step(personas: Personas) -> No
 def test_mention_in_note_notifies_the_agent(
     personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
 ) -> None:
+    # Ben works mailbox A too: a mention reaches only people who may open the ticket
+    # (tests/tickets/test_visibility_audit.py).
+    personas.team_a.members.add(personas.agent_b)
     ticket = make_ticket(personas.mailbox_a, personas.customer)
     with django_capture_on_commit_callbacks(execute=True):
         services.add_note(

@@ -22,13 +22,19 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import is_agent
-from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, clean_tags
+from tickets.services import MAX_TAGS, TAG_MAX_LENGTH, InvalidChange, check_team, clean_tags
 
 MAX_BODY_CHARS = 200_000
 
 
+def _organization_field() -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="null without one."
+    )
+
+
 class CustomerSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    organization = _organization_field()
     ticket_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -38,7 +44,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class CustomerRefSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    organization = _organization_field()
 
     class Meta:
         model = Customer
@@ -47,7 +53,15 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    author = serializers.SlugRelatedField(
+        slug_field="email",
+        read_only=True,
+        allow_null=True,
+        help_text="The agent who wrote it; null for the customer's messages and automatic ones.",
+    )
+    # Not an email field: a message of the API or the portal, or a note, has no sender
+    # address (""), and mail may come from an address no validator would pass.
+    from_address = serializers.CharField(read_only=True)
     body = serializers.CharField(source="body_text", read_only=True)
     ticket = serializers.IntegerField(
         source="ticket_id",
@@ -80,8 +94,12 @@ class MessageSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
     customer = CustomerRefSerializer(read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="email", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    assignee = serializers.SlugRelatedField(
+        slug_field="email", read_only=True, allow_null=True, help_text="null when unassigned."
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="null without a team."
+    )
 
     class Meta:
         model = Ticket
@@ -114,6 +132,65 @@ class TicketDetailSerializer(TicketSerializer):
     class Meta(TicketSerializer.Meta):
         fields = [*TicketSerializer.Meta.fields, "messages"]
         read_only_fields = fields
+
+
+class CustomerMessageSerializer(serializers.ModelSerializer):
+    """A message as a customer sees it (only public ones reach it, see
+    api.views.visible_messages): no agent's address, no delivery internals."""
+
+    body = serializers.CharField(source="body_text", read_only=True)
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "ticket",
+            "direction",
+            "from_name",
+            "subject",
+            "body",
+            "body_html",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerTicketSerializer(serializers.ModelSerializer):
+    """A ticket as its customer (or a colleague where the organization shares tickets)
+    sees it over the API: what the portal shows, never the internal fields (assignee,
+    team, tags, kind, priority, counts that include internal notes, import ids)."""
+
+    mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
+    customer = CustomerRefSerializer(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "subject",
+            "status",
+            "channel",
+            "mailbox",
+            "customer",
+            "created_at",
+            "updated_at",
+            "last_message_at",
+            "solved_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerTicketDetailSerializer(CustomerTicketSerializer):
+    messages = CustomerMessageSerializer(many=True, read_only=True)
+
+    class Meta(CustomerTicketSerializer.Meta):
+        fields = [*CustomerTicketSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+# Query-string filters of the ticket list that name internal fields: agents only.
+AGENT_ONLY_FILTERS = ("tag", "assignee", "team", "kind")
 
 
 def _tags_field() -> serializers.ListField:
@@ -182,12 +259,26 @@ class TicketUpdateSerializer(StrictSerializer):
         help_text="The email of an agent who works in the ticket's mailbox, or null to unassign.",
     )
     team = serializers.SlugRelatedField(
-        slug_field="name", queryset=Team.objects.all(), allow_null=True, required=False
+        slug_field="name",
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The name of a team that works in the ticket's mailbox, or null.",
     )
     tags = _tags_field()
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
+
+    def validate_team(self, value: Team | None) -> Team | None:
+        """The rule every change obeys (services.check_team), as this field's error."""
+        ticket = self.context.get("ticket")
+        if value is not None and ticket is not None and value.pk != ticket.team_id:
+            try:
+                check_team(ticket, value)
+            except InvalidChange as refusal:
+                raise serializers.ValidationError(str(refusal)) from None
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -212,3 +303,17 @@ class MessageCreateSerializer(StrictSerializer):
         if value == MessageKind.NOTE and not is_agent(self.context["request"].user):
             raise serializers.ValidationError("Only agents can add internal notes.")
         return value
+
+
+class MergeSerializer(StrictSerializer):
+    into = serializers.IntegerField(
+        min_value=1, help_text="The number of the ticket this one's conversation moves into."
+    )
+    confirm_different_customers = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Needed when the two tickets are different customers': the target's customer "
+            "then reads the other's messages and files. Without it, such a merge answers "
+            "400 naming both customers."
+        ),
+    )

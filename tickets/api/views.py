@@ -19,6 +19,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -27,11 +28,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from helpdesk.api import BadCursorPagination
+from helpdesk.api_schema import ErrorSerializer
 from tickets import services
 from tickets.access import get_ticket_for
 from tickets.api.filters import CustomerFilter, TicketFilter
 from tickets.api.serializers import (
+    AGENT_ONLY_FILTERS,
+    CustomerMessageSerializer,
     CustomerSerializer,
+    CustomerTicketDetailSerializer,
+    CustomerTicketSerializer,
+    MergeSerializer,
     MessageCreateSerializer,
     MessageKind,
     MessageSerializer,
@@ -51,6 +58,7 @@ from tickets.models import (
 )
 from tickets.permissions import IsAgent, api_user, is_agent
 from tickets.services import Actor, InvalidChange, StateConflict
+from tickets.workflow import collab
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
 
@@ -70,6 +78,16 @@ class CustomerCursor(BadCursorPagination):
     ordering = ("email",)
 
 
+CUSTOMER_SHAPE = (
+    "Agents get the shape below. A customer gets their own tickets (and their "
+    "organization's where it shares tickets) that are theirs to see, in a customer-facing "
+    "shape: number, subject, status, channel, mailbox, customer and times, with public "
+    "messages only (id, ticket, direction, from_name, subject, body, body_html, "
+    "created_at); never assignee, team, tags, kind, priority or internal notes. The "
+    "filters tag, assignee, team and kind are for agents (400 for a customer)."
+)
+
+
 def visible_messages(user: User) -> QuerySet[Message]:
     """The conversation as `user` may read it: customers never see internal notes."""
     messages = Message.objects.select_related("author").order_by("created_at", "id")
@@ -85,8 +103,11 @@ def actor_for(user: User) -> Actor:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List tickets the caller may see, most recently updated first"),
-    retrieve=extend_schema(summary="One ticket with its conversation"),
+    list=extend_schema(
+        summary="List tickets the caller may see, most recently updated first",
+        description=CUSTOMER_SHAPE,
+    ),
+    retrieve=extend_schema(summary="One ticket with its conversation", description=CUSTOMER_SHAPE),
     create=extend_schema(
         summary="Open a ticket on behalf of a customer",
         request=TicketCreateSerializer,
@@ -95,7 +116,7 @@ def actor_for(user: User) -> Actor:
     partial_update=extend_schema(
         summary="Change status, priority, kind, assignee, team or tags",
         request=TicketUpdateSerializer,
-        responses={200: TicketSerializer},
+        responses={200: TicketSerializer, 409: ErrorSerializer},
     ),
 )
 class TicketViewSet(
@@ -118,9 +139,21 @@ class TicketViewSet(
         return Ticket.objects.visible_to(api_user(self.request)).select_related(*TICKET_RELATED)
 
     def get_serializer_class(self) -> type:
+        # Customers get the customer-facing shapes (their own visible tickets, public
+        # messages, no internal fields); agents the full ones.
+        agent = getattr(self, "swagger_fake_view", False) or is_agent(self.request.user)
         if self.action == "retrieve":
-            return TicketDetailSerializer
-        return TicketSerializer
+            return TicketDetailSerializer if agent else CustomerTicketDetailSerializer
+        return TicketSerializer if agent else CustomerTicketSerializer
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.action == "list" and not is_agent(self.request.user):
+            named = [name for name in AGENT_ONLY_FILTERS if name in self.request.query_params]
+            if named:
+                raise exceptions.ValidationError(
+                    {name: ["Only agents can filter by this field."] for name in named}
+                )
+        return super().filter_queryset(queryset)
 
     def get_object(self) -> Ticket:
         user = api_user(self.request)
@@ -202,8 +235,47 @@ class TicketViewSet(
         if request.method == "POST":
             return self._add_message(request, ticket)
         page = self.paginate_queryset(visible_messages(user).filter(ticket=ticket))
-        body = MessageSerializer(page, many=True, context=self.get_serializer_context())
+        shape = MessageSerializer if is_agent(user) else CustomerMessageSerializer
+        body = shape(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(body.data)
+
+    @extend_schema(
+        summary="Merge this ticket into another (agents)",
+        description=(
+            "The ticket's messages, files and reminders move into `into`, and it closes. "
+            "Tickets of two different customers merge only with "
+            "`confirm_different_customers: true`; without it the answer is 400 with "
+            "`errors.confirm_different_customers` naming both customers."
+        ),
+        request=MergeSerializer,
+        responses={200: TicketSerializer},
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
+    def merge(self, request: Request, number: str) -> Response:
+        user = api_user(request)
+        if not is_agent(user):
+            raise exceptions.PermissionDenied("Only agents can merge tickets.")
+        ticket = get_ticket_for(user, number, write=True)
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            target = get_ticket_for(user, data["into"], write=True)
+        except Http404:
+            raise exceptions.ValidationError(
+                {"into": [f"There is no ticket #{data['into']} you can see."]}
+            ) from None
+        try:
+            collab.merge_tickets(
+                ticket,
+                target,
+                actor=Actor.agent(user),
+                confirm_different_customers=data["confirm_different_customers"],
+            )
+        except InvalidChange as refusal:
+            raise refused(refusal) from None
+        merged = get_ticket_for(user, target.number)
+        return Response(TicketSerializer(merged, context=self.get_serializer_context()).data)
 
     def _add_message(self, request: Request, ticket: Ticket) -> Response:
         serializer = MessageCreateSerializer(data=request.data, context={"request": request})
@@ -231,7 +303,7 @@ class TicketViewSet(
         else:
             message = services.reply(ticket, user, body)
         message = Message.objects.select_related("author").get(pk=message.pk)
-        data = MessageSerializer(message).data
+        data = (MessageSerializer if is_agent(user) else CustomerMessageSerializer)(message).data
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.template import TemplateSyntaxError, engines
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
@@ -20,7 +20,8 @@ from tickets.mail.imap import check_connection, poll_status
 from tickets.mail.ingest import Outcome
 from tickets.mail.intake import retry_quarantined
 from tickets.mail.models import InboundEmail, QuarantinedEmail, QuarantineState
-from tickets.models import Mailbox
+from tickets.mail.notify import TEXT_ERRORS, check_admin_text
+from tickets.models import Mailbox, _webhook_secret
 
 
 @admin.register(InboundEmail)
@@ -164,8 +165,9 @@ class MailboxSettingsForm(forms.ModelForm):
             "signature": "Added under each agent reply.",
             "auto_ack_template": (
                 "Empty for the default text. Django template syntax, with {{ customer.name }}, "
-                "{{ customer.first_name }}, {{ ticket.number }}, {{ ticket.subject }} and "
-                "{{ mailbox.name }}."
+                "{{ customer.first_name }}, {{ customer.email }}, {{ ticket.number }}, "
+                "{{ ticket.subject }}, {{ ticket.url }} (the customer's page), "
+                "{{ mailbox.name }}, {{ mailbox.address }} and {{ mailbox.signature }}."
             ),
             "smtp_host": "Empty: replies go out through the workspace's default mail server.",
             "smtp_user": "Empty: send without signing in.",
@@ -187,8 +189,8 @@ class MailboxSettingsForm(forms.ModelForm):
             self.add_error("imap_user", "Enter the IMAP user name to fetch mail with.")
         if data.get("auto_ack_template"):
             try:
-                engines["django"].from_string(data["auto_ack_template"])
-            except TemplateSyntaxError as exc:
+                check_admin_text(data["auto_ack_template"])
+            except TEXT_ERRORS as exc:
                 self.add_error("auto_ack_template", f"This template has an error: {exc}")
         return data
 
@@ -214,8 +216,8 @@ class MailboxSettingsAdmin(AuditedAdmin, admin.ModelAdmin):
         "smtp_host",
     )
     filter_horizontal = ("teams",)
-    readonly_fields = ("webhook_url", "webhook_secret", "mail_in")
-    actions = ["test_connection"]
+    readonly_fields = ("webhook_url", "webhook_secret_status", "mail_in")
+    actions = ["test_connection", "new_webhook_secret"]
     fieldsets = (
         (None, {"fields": ("name", "address", "teams", "calendar", "is_active", "is_default")}),
         ("Sending", {"fields": ("from_name", "signature")}),
@@ -248,7 +250,7 @@ class MailboxSettingsAdmin(AuditedAdmin, admin.ModelAdmin):
                 )
             },
         ),
-        ("Inbound webhook", {"fields": ("webhook_url", "webhook_secret")}),
+        ("Inbound webhook", {"fields": ("webhook_url", "webhook_secret_status")}),
     )
 
     @admin.display(description="Last poll")
@@ -260,6 +262,34 @@ class MailboxSettingsAdmin(AuditedAdmin, admin.ModelAdmin):
         if not obj.pk:
             return "Save the mailbox first."
         return settings.SITE_URL + reverse("tickets:mail-webhook", args=[obj.pk])
+
+    @admin.display(description="Webhook secret")
+    def webhook_secret_status(self, obj: Mailbox) -> str:
+        # Never shown back, like the passwords: a new one is shown once, when made.
+        return (
+            "Set, and never shown again. To connect a sender, choose the mailbox in the "
+            "list and run the action \u201cGenerate a new webhook secret\u201d: the new "
+            "secret is shown once, and the old one stops working."
+        )
+
+    @admin.action(description="Generate a new webhook secret (shown once)")
+    def new_webhook_secret(
+        self, request: HttpRequest, queryset: QuerySet[Mailbox]
+    ) -> TemplateResponse:
+        shown = []
+        for mailbox in queryset:
+            mailbox.webhook_secret = _webhook_secret()
+            mailbox.save(update_fields=["webhook_secret"])
+            url = settings.SITE_URL + reverse("tickets:mail-webhook", args=[mailbox.pk])
+            shown.append((mailbox, url, mailbox.webhook_secret))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "New webhook secrets",
+            "opts": self.model._meta,
+            "shown": shown,
+        }
+        # The admin's pages are never cached (no-store): the secrets are not kept anywhere.
+        return TemplateResponse(request, "admin/tickets/mailbox/new_webhook_secrets.html", context)
 
     @admin.action(description="Test the IMAP and SMTP connection")
     def test_connection(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:

@@ -52,6 +52,8 @@ class _New:
     address: str
     linked_from: Ticket | None
     ticket: Ticket | None = None
+    # Whether the message's Cc joins the ticket's (not when only the subject tag threads).
+    cc_joins: bool = True
 
 
 @dataclass
@@ -59,6 +61,7 @@ class _Add:
     index: int
     target: Ticket | _New
     address: str
+    cc_joins: bool = True
 
 
 @dataclass
@@ -123,23 +126,23 @@ class _Threads:
             raise NotCovered("a thread continues in a merged ticket")
         return cls(known, tickets)
 
-    def find(self, parsed: ParsedEmail, sender: str) -> Ticket | _New | None:
+    def find(self, parsed: ParsedEmail, sender: str) -> tuple[Ticket | _New | None, bool]:
         """ingest.find_ticket, over this batch's facts and the tickets it opened so far."""
         for message_id in parsed.thread_ids:
             earlier = self.here.get(message_id)
             if earlier is not None:
-                return earlier
+                return earlier, False
             if message_id in self.message_tickets:
-                return self.tickets.get(self.message_tickets[message_id])
+                return self.tickets.get(self.message_tickets[message_id]), False
         for address in parsed.recipients:
             number = ticket_from_address(address)
             if number is not None and number in self.tickets:
-                return self.tickets[number]
+                return self.tickets[number], False
         number = ticket_from_subject(parsed.subject)
         ticket = self.tickets.get(number) if number is not None else None
         if ticket is not None and (sender == ticket.customer.email or sender in ticket.cc):
-            return ticket
-        return None
+            return ticket, True
+        return None, False
 
 
 def store_batch(
@@ -170,6 +173,8 @@ def store_batch(
     customers = services.upsert_customers((plan.address, plan.name[:200]) for plan in new)
     numbers = iter(reserve_ids(Ticket, len(new)) if new else ())
     acks = sum(p.mailbox.auto_ack_enabled and not parsed[p.index].is_automated for p in new)
+    # Read only when an acknowledgement may go out: without, `notify.auto_ack` never asks.
+    replies = services.AutoReplies.load(c.pk for c in customers.values() if acks)
     message_pks = iter(reserve_ids(Message, len(kept) + acks))
 
     tickets: list[Ticket] = []
@@ -217,7 +222,11 @@ def store_batch(
         events.append(services.message_event(message, actor=services.MAIL))
         updates = services.message_updates(ticket, message)
         cc = services.conversation_cc(
-            ticket, message, replaces="cc" in fields, excluded=ours | {ticket.customer.email}
+            ticket,
+            message,
+            replaces="cc" in fields,
+            excluded=ours | {ticket.customer.email},
+            joins=plan.cc_joins,
         )
         if cc is not None:
             updates["cc"] = cc
@@ -239,7 +248,7 @@ def store_batch(
         attachments += services.attachments.attachment_rows(message, p.attachments)
         stored.append(Stored(plan.index, ticket, message, isinstance(plan, _New)))
         if isinstance(plan, _New) and not p.is_automated:
-            ack = _acknowledgement(message, at)
+            ack = _acknowledgement(message, at, replies)
             if ack is not None:
                 ack.pk = next(message_pks)
                 messages.append(ack)
@@ -280,28 +289,30 @@ def _plan(
         return _Refused(
             index, f"Sent from our own address {address}: refused to avoid a mail loop."
         )
-    target = threads.find(parsed, address)
+    target, by_subject_tag = threads.find(parsed, address)
     if isinstance(target, _New) or (target is not None and not services.opens_follow_up(target)):
         if parsed.message_id:
             threads.here[parsed.message_id] = target
-        return _Add(index, target, address)
+        return _Add(index, target, address, cc_joins=not by_subject_tag)
     if senders.hit(address):
         return _Refused(
             index,
             f"Rate limit: more than {settings.MAIL_RATE_LIMIT_PER_HOUR} new tickets from "
             f"{address} within an hour.",
         )
-    plan = _New(index, mailbox, name, address, target)
+    plan = _New(index, mailbox, name, address, target, cc_joins=not by_subject_tag)
     if parsed.message_id:
         threads.here[parsed.message_id] = plan
     return plan
 
 
-def _acknowledgement(message: Message, at: datetime) -> Message | None:
+def _acknowledgement(
+    message: Message, at: datetime, replies: services.AutoReplies
+) -> Message | None:
     """`notify.queue_auto_ack` in memory: the queued acknowledgement of a new ticket's
     first message, with its Message-ID (`outbound.prepare_queued` gives the rest of its
     headers from the arguments), or None when the mailbox sends none."""
-    fields = notify.auto_ack(message)
+    fields = notify.auto_ack(message, replies)
     if fields is None:
         return None
     ack = services.new_message(message.ticket, at=at, **fields)

@@ -1,4 +1,4 @@
-"""Fetching a mailbox over IMAP: UIDs and UIDVALIDITY, a Redis lock, flag after commit.
+"""Fetching a mailbox over IMAP: UIDs and UIDVALIDITY, a Redis lease, flag after commit.
 
 A poll asks for the UIDs and sizes above the mailbox's `imap_last_uid` (not the unread
 flag, not a date window) in one command, then works in chunks of up to CHUNK_MESSAGES
@@ -20,17 +20,23 @@ poll starts again from UID 1 and ingest's idempotency absorbs what was already s
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import re
 import ssl
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Value
-from django.db.models.functions import Coalesce
+from django.db import DatabaseError
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest, Now
 from django.utils import timezone
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from helpdesk.humanize import ago
 from tickets.mail import redis
@@ -38,11 +44,11 @@ from tickets.mail.ingest import BATCH_BYTES, HEADERS_ONLY, IngestResult, quarant
 from tickets.mail.intake import chunked, ingest_many
 from tickets.mail.outbound import check_smtp
 from tickets.mail.parse import parse_message
+from tickets.mail.redis import UNAVAILABLE
 from tickets.models import Mailbox, MailSecurity
 
 logger = logging.getLogger(__name__)
 
-LOCK_SECONDS = 600
 BATCH_SIZE = 500
 TIMEOUT_SECONDS = 60
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
@@ -54,12 +60,46 @@ class ImapError(Exception):
     """The server refused something; the text says what, in plain words."""
 
 
+class LeaseLost(Exception):
+    """Our lease on the mailbox ran out between two renewals: another worker may poll it."""
+
+
 @dataclass
 class FetchSummary:
     mailbox_id: int
     locked_out: bool = False
+    lease_lost: bool = False
     fetched: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Lease:
+    """A worker's hold on one mailbox (`redis.mailbox_lock`), short and renewed."""
+
+    lock: Lock
+    seconds: int
+
+    @classmethod
+    def of(cls, mailbox: Mailbox) -> Lease:
+        seconds = settings.MAIL_IMAP_LEASE_SECONDS
+        return cls(redis.mailbox_lock(mailbox.pk, seconds), seconds)
+
+    def acquire(self) -> bool:
+        return bool(self.lock.acquire())
+
+    def renew(self) -> None:
+        """Another `seconds` from now; LeaseLost if it ran out (or is another's now)."""
+        try:
+            self.lock.extend(self.seconds, replace_ttl=True)
+        except LockError as exc:
+            raise LeaseLost(str(exc)) from exc
+
+    def release(self) -> None:
+        try:
+            self.lock.release()
+        except LockError:
+            logger.warning("the fetch lease had run out before the poll ended")
 
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
@@ -203,14 +243,19 @@ def _too_large(client: imaplib.IMAP4, mailbox: Mailbox, uid: int, size: int) -> 
 
 
 def _ingest_chunk(
-    client: imaplib.IMAP4, mailbox: Mailbox, chunk: list[tuple[int, int]]
+    client: imaplib.IMAP4,
+    mailbox: Mailbox,
+    chunk: list[tuple[int, int]],
+    renew: Callable[[], None] = lambda: None,
 ) -> list[IngestResult]:
-    """Fetch and ingest a chunk of (UID, size); every UID gets a result, in order."""
+    """Fetch and ingest a chunk of (UID, size); every UID gets a result, in order.
+    `renew` is called between the fetch and the ingest (the lease's renewal)."""
     limit = settings.MAIL_MAX_MESSAGE_BYTES
     if len(chunk) == 1 and chunk[0][1] > limit:
         return [_too_large(client, mailbox, *chunk[0])]
     uids = [uid for uid, _ in chunk]
     bodies = _fetch_bodies(client, uids, "BODY.PEEK[]")
+    renew()
     fetched = [uid for uid in uids if uid in bodies]
     stored = ingest_many([bodies[uid] for uid in fetched], mailbox=mailbox, source="imap")
     results = dict(zip(fetched, stored, strict=True))
@@ -223,16 +268,21 @@ def _ingest_chunk(
 
 
 def fetch_mailbox(mailbox: Mailbox) -> FetchSummary:
-    """Fetch new mail of one mailbox; a no-op if another worker holds its lock."""
+    """Fetch new mail of one mailbox; a no-op if another worker holds its lease."""
     summary = FetchSummary(mailbox.pk)
-    lock = redis.mailbox_lock(mailbox.pk, LOCK_SECONDS)
-    if not lock.acquire():
+    lease = Lease.of(mailbox)
+    if not lease.acquire():
         summary.locked_out = True
         return summary
     try:
         client = connect(mailbox)
         try:
-            _fetch_new(client, mailbox, summary, lock)
+            _fetch_new(client, mailbox, summary, lease)
+        except LeaseLost:
+            summary.lease_lost = True
+            logger.warning(
+                "lease on mailbox %s ran out mid-poll; poll stopped", mailbox.pk, exc_info=True
+            )
         finally:
             try:
                 client.logout()
@@ -240,10 +290,10 @@ def fetch_mailbox(mailbox: Mailbox) -> FetchSummary:
                 logger.info("IMAP logout from %s failed", mailbox.address)
     finally:
         try:
-            lock.release()
-        except Exception:
-            # The lock expired while we worked (a very slow poll); nothing to release.
-            logger.warning("fetch lock of mailbox %s had expired", mailbox.pk)
+            lease.release()
+        except UNAVAILABLE:
+            # Redis went away mid-poll: the lease runs out on its own in seconds.
+            logger.warning("could not release the lease on mailbox %s", mailbox.pk)
     return summary
 
 
@@ -254,6 +304,17 @@ def poll(mailbox: Mailbox) -> FetchSummary | None:
     tries again, and the first that works clears the error."""
     try:
         summary = fetch_mailbox(mailbox)
+    except UNAVAILABLE as exc:
+        # Before OSError: redis-py's connection errors are no IMAP server's fault.
+        what = "The database" if isinstance(exc, DatabaseError) else "Redis"
+        reason = (
+            f"{what} is unavailable ({type(exc).__name__}); the new mail waits on the IMAP "
+            "server, unread, for the next poll."
+        )
+        logger.warning("polling mailbox %s stopped: %s", mailbox.address, reason)
+        with contextlib.suppress(DatabaseError):
+            _record_failure(mailbox, reason)
+        return None
     except (ImapError, imaplib.IMAP4.error, OSError) as exc:
         where = f"{mailbox.imap_host}:{mailbox.imap_port}"
         if isinstance(exc, TimeoutError):
@@ -263,12 +324,7 @@ def poll(mailbox: Mailbox) -> FetchSummary | None:
             ok, diagnosis = check_imap(mailbox)
         reason = f"IMAP: fetching from {where} failed ({exc})." if ok else diagnosis
         logger.warning("polling mailbox %s failed: %s", mailbox.address, reason)
-        now = timezone.now()
-        Mailbox.objects.filter(pk=mailbox.pk).update(
-            imap_polled_at=now,
-            imap_error=reason,
-            imap_failing_since=Coalesce("imap_failing_since", Value(now)),
-        )
+        _record_failure(mailbox, reason)
         return None
     if not summary.locked_out:
         Mailbox.objects.filter(pk=mailbox.pk).update(
@@ -277,22 +333,71 @@ def poll(mailbox: Mailbox) -> FetchSummary | None:
     return summary
 
 
+def _record_failure(mailbox: Mailbox, reason: str) -> None:
+    now = timezone.now()
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        imap_polled_at=now,
+        imap_error=reason,
+        imap_failing_since=Coalesce("imap_failing_since", Value(now)),
+    )
+
+
 def poll_status(mailbox: Mailbox) -> str:
-    """The last poll in words: "Worked 3 minutes ago.", or why and since when it fails."""
+    """The last poll in words: "Worked 3 minutes ago.", or why and since when it fails,
+    or that polls stopped ending (a stall), and whether a worker holds the mailbox now."""
     polled = mailbox.imap_polled_at
     if not mailbox.imap_host:
         return "No IMAP server: mail comes by webhook or command."
+    try:
+        left = redis.mailbox_lease_left(mailbox.pk)
+    except UNAVAILABLE:
+        now = "Redis is unavailable, so no poll can run."
+    else:
+        now = f"A worker is polling it (its lease runs {left:.0f} s more)." if left else ""
     if polled is None:
-        return "Not polled yet."
+        return " ".join(filter(None, ["Not polled yet.", now]))
     if mailbox.imap_error:
         since = mailbox.imap_failing_since or polled
-        return f"{mailbox.imap_error} First failed {ago(since)}, last tried {ago(polled)}."
-    return f"Worked {ago(polled)}."
+        last = f"{mailbox.imap_error} First failed {ago(since)}, last tried {ago(polled)}."
+        return " ".join(filter(None, [last, now]))
+    interval = mailbox.poll_interval_seconds
+    if timezone.now() - polled > stall_after(interval):
+        return " ".join(
+            [
+                f"Stalled: the last poll ended {ago(polled)}, and one is due every {interval} s.",
+                now or "Is the mail worker (and its scheduler) running?",
+            ]
+        )
+    return " ".join(filter(None, [f"Worked {ago(polled)}.", now]))
+
+
+def stall_after(interval: int) -> timedelta:
+    """How long after the last poll ended a mailbox counts as stalled: a few intervals,
+    and never less than a poll whose worker died plus its lease running out."""
+    lease = settings.MAIL_IMAP_LEASE_SECONDS
+    return timedelta(seconds=max(3 * interval, interval + 2 * lease))
+
+
+def needing_attention() -> QuerySet[Mailbox]:
+    """Active IMAP mailboxes whose last poll failed or whose polls stopped ending
+    (`stall_after`, computed in the query)."""
+    interval = F("poll_interval_seconds")
+    lease = settings.MAIL_IMAP_LEASE_SECONDS
+    stall = ExpressionWrapper(
+        Greatest(interval * 3, interval + 2 * lease) * Value(timedelta(seconds=1)),
+        output_field=DurationField(),
+    )
+    return (
+        Mailbox.objects.filter(is_active=True)
+        .exclude(imap_host="")
+        .filter(Q(imap_error__gt="") | Q(imap_polled_at__lt=Now() - stall))
+    )
 
 
 def _fetch_new(
-    client: imaplib.IMAP4, mailbox: Mailbox, summary: FetchSummary, lock: object
+    client: imaplib.IMAP4, mailbox: Mailbox, summary: FetchSummary, lease: Lease
 ) -> None:
+    lease.renew()
     uidvalidity = select_folder(client, mailbox.imap_folder)
     last_uid = mailbox.imap_last_uid
     if mailbox.imap_uidvalidity != uidvalidity:
@@ -306,9 +411,11 @@ def _fetch_new(
         return item[1] if item[1] <= limit else BATCH_BYTES + 1
 
     for chunk in chunked(new, weight, size=BATCH_BYTES):
-        lock.extend(LOCK_SECONDS, replace_ttl=True)  # type: ignore[attr-defined]
-        results = _ingest_chunk(client, mailbox, chunk)
+        lease.renew()
+        results = _ingest_chunk(client, mailbox, chunk, lease.renew)
         uids = [uid for uid, _ in chunk]
+        # Still ours? Else another worker polls now: it finds these stored and flags them.
+        lease.renew()
         mark_processed(client, mailbox, uids)
         Mailbox.objects.filter(pk=mailbox.pk, imap_last_uid__lt=uids[-1]).update(
             imap_last_uid=uids[-1]

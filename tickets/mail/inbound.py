@@ -12,6 +12,7 @@ ingest itself knows a message it stored, so even then nothing is stored twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
@@ -22,8 +23,11 @@ from django.utils import timezone
 from tickets.mail.ingest import IngestResult, quarantine
 from tickets.mail.intake import ingest_many
 from tickets.mail.models import InboundEmail, InboundState
+from tickets.mail.redis import UNAVAILABLE
 from tickets.mail.sandbox import parse_isolated
 from tickets.models import Mailbox
+
+logger = logging.getLogger(__name__)
 
 # A row still "received" this long after it came in lost its task (broker down).
 LOST_AFTER = timedelta(minutes=1)
@@ -61,7 +65,8 @@ def _claimable(now: datetime) -> Q:
 
 
 def ingest_inbound(entry_id: int) -> IngestResult | None:
-    """Ingest a received message once; None when it is gone, done, or being ingested."""
+    """Ingest a received message once; None when it is gone, done, or being ingested, or
+    when Redis or the database is down (it then waits for the sweep)."""
     now = timezone.now()
     claimed = InboundEmail.objects.filter(_claimable(now), pk=entry_id).update(
         state=InboundState.INGESTING, claimed_at=now, attempts=F("attempts") + 1
@@ -82,9 +87,18 @@ def ingest_inbound(entry_id: int) -> IngestResult | None:
         return result
     # Parsed before the transaction opens, as ingest_many does itself.
     parsed = parse_isolated([raw])
-    with transaction.atomic():
-        [result] = ingest_many([raw], mailbox=entry.mailbox, source="webhook", parsed=parsed)
-        _done(entry, result)
+    try:
+        with transaction.atomic():
+            [result] = ingest_many([raw], mailbox=entry.mailbox, source="webhook", parsed=parsed)
+            _done(entry, result)
+    except UNAVAILABLE:
+        # Redis or the database is down: no fault of the message, so no attempt spent.
+        # Back to waiting, the sweep takes it again once they are back.
+        logger.warning("inbound mail %s waits: ingest is unavailable", entry_id, exc_info=True)
+        InboundEmail.objects.filter(pk=entry_id, state=InboundState.INGESTING).update(
+            state=InboundState.RECEIVED, claimed_at=None, attempts=F("attempts") - 1
+        )
+        return None
     return result
 
 

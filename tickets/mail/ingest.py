@@ -15,17 +15,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from tickets import services
 from tickets.history import continued_ticket
-from tickets.mail import delivery, notify
+from tickets.mail import delivery, notify, sender_auth
 from tickets.mail.limits import OverLimit
 from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.notify import NO_REPLY
 from tickets.mail.parse import ParsedEmail, UnparseableEmail, parse_message
-from tickets.mail.redis import sender_rate
+from tickets.mail.redis import UNAVAILABLE, sender_rate
 from tickets.mail.tokens import base_address, ticket_from_address, ticket_from_subject
 from tickets.models import Direction, Mailbox, Message, Ticket
 
@@ -145,7 +145,7 @@ def ingest_guarded(
         # The message's own savepoint: whatever fails rolls back this message alone.
         with transaction.atomic():
             result = _ingest(raw, parsed, mailbox, source, retry_of, batch)
-    except OperationalError:
+    except UNAVAILABLE:
         raise
     except IntegrityError:
         # Another door stored the same message between our check and our insert.
@@ -201,7 +201,7 @@ def _ingest(
     if base_address(address) in ours:
         return refuse(f"Sent from our own address {address}: refused to avoid a mail loop.", parsed)
 
-    ticket = find_ticket(parsed, address)
+    ticket, by_subject_tag = find_ticket(parsed, address)
     opens_ticket = ticket is None or services.opens_follow_up(ticket)
     if opens_ticket and retry_of is None and sender_rate().hit(address):
         return refuse(
@@ -209,7 +209,7 @@ def _ingest(
             f"{address} within an hour.",
             parsed,
         )
-    result = _store(parsed, mailbox, ticket, name, address, ours)
+    result = _store(parsed, mailbox, ticket, name, address, ours, cc_joins=not by_subject_tag)
     if retry_of is not None:
         QuarantinedEmail.objects.filter(pk=retry_of.pk).update(
             state=QuarantineState.RELEASED, ticket_id=result.ticket_id
@@ -224,6 +224,8 @@ def _store(
     name: str,
     address: str,
     ours: set[str],
+    *,
+    cc_joins: bool,
 ) -> IngestResult:
     fields = message_fields(parsed)
     if ticket is not None:
@@ -239,6 +241,7 @@ def _store(
             automatic=parsed.is_automated,
             attachments=parsed.attachments,
             ours=ours,
+            cc_joins=cc_joins,
             **fields,
         )
         outcome = Outcome.NEW_TICKET if reply.opened_follow_up else Outcome.ADDED
@@ -293,7 +296,11 @@ def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) ->
 
 
 def message_fields(parsed: ParsedEmail) -> dict[str, object]:
+    checks = sender_auth.verdict(parsed.authentication_results)
     return {
+        "spf_result": checks.get("spf", ""),
+        "dkim_result": checks.get("dkim", ""),
+        "dmarc_result": checks.get("dmarc", ""),
         "from_name": parsed.from_name[:200],
         "to": parsed.to[:50],
         "cc": parsed.cc[:50],
@@ -346,8 +353,10 @@ def customer_address(parsed: ParsedEmail, ours: set[str]) -> tuple[str, str]:
     return "", ""
 
 
-def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
-    """The ticket this message continues, across all mailboxes, or None for a new one."""
+def find_ticket(parsed: ParsedEmail, sender: str) -> tuple[Ticket | None, bool]:
+    """The ticket this message continues, across all mailboxes, or None for a new one;
+    and whether only the unsigned subject tag said so (then its Cc joins nothing:
+    `services.conversation_cc`)."""
     ids = parsed.thread_ids
     if ids:
         known = dict(
@@ -357,20 +366,20 @@ def find_ticket(parsed: ParsedEmail, sender: str) -> Ticket | None:
         )
         for message_id in ids:
             if message_id in known:
-                return continued_ticket(known[message_id])
+                return continued_ticket(known[message_id]), False
     for address in parsed.recipients:
         number = ticket_from_address(address)
         if number is not None:
             ticket = continued_ticket(number)
             if ticket is not None:
-                return ticket
+                return ticket, False
     number = ticket_from_subject(parsed.subject)
     if number is not None:
         ticket = continued_ticket(number)
         # The subject tag is unsigned: only the ticket's own people may thread by it.
         if ticket is not None and (sender == ticket.customer.email or sender in ticket.cc):
-            return ticket
-    return None
+            return ticket, True
+    return None, False
 
 
 def quarantine(

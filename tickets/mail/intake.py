@@ -2,8 +2,11 @@
 
 `ingest_many(raws)` is total: whatever the bytes, it returns one IngestResult per
 message saying it opened a ticket, was added to one, was a duplicate, or was quarantined
-with a reason. It raises only when the database itself is unreachable, so that the
-caller (an IMAP poll) leaves the messages on the server for the next attempt.
+with a reason. It raises only when the database or Redis is unreachable
+(`tickets.mail.redis.UNAVAILABLE`): that is no fault of the message, so no message is
+quarantined for it, and the caller leaves the messages where they are for the next
+attempt (an IMAP poll on the server, the webhook's row for the sweep, `ingest_email` in
+its files, exiting with an error).
 
 A batch is one transaction, and the outcome of each message is the one
 `ingest_message` gives it alone, in order: a reply later in the batch threads onto a
@@ -21,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from django.db import OperationalError, transaction
+from django.db import transaction
 
 from tickets import services
 from tickets.mail import bulk, notify, sending
@@ -35,8 +38,9 @@ from tickets.mail.ingest import (
     ingest_guarded,
     quarantine,
 )
-from tickets.mail.models import QuarantinedEmail
+from tickets.mail.models import QuarantinedEmail, QuarantineState
 from tickets.mail.parse import ParsedEmail
+from tickets.mail.redis import UNAVAILABLE
 from tickets.mail.sandbox import parse_isolated
 from tickets.models import Mailbox
 from tickets.rows import NotCovered
@@ -173,7 +177,7 @@ def _ingest_in_bulk(
                 services.after_commit(done.ticket.pk)
     except NotCovered:
         return None
-    except OperationalError:
+    except UNAVAILABLE:
         raise
     except Exception:
         # Whatever failed (a statement, a file write), the per-message path finds which
@@ -189,6 +193,31 @@ def _ingest_in_bulk(
     done_all = [result for result in results if result is not None]
     assert len(done_all) == len(raws), "every message of the batch has its outcome"
     return done_all
+
+
+# The reasons ingest gave, before it knew outages apart from bad mail, to messages it
+# quarantined because Redis (the rate limit) or the database was down.
+_OUTAGE_REASON = (
+    r"^Unexpected error while ingesting: "
+    r"(ConnectionError|TimeoutError|BusyLoadingError|OperationalError):"
+)
+
+
+def release_outage_quarantine(limit: int = 100) -> int:
+    """Ingest again the held messages an outage quarantined (mail.sweep_inbound, every
+    minute); how many went in. One still refused keeps its entry, with the new reason."""
+    entries = QuarantinedEmail.objects.filter(
+        state=QuarantineState.HELD, reason__regex=_OUTAGE_REASON
+    ).order_by("received_at")[:limit]
+    released = 0
+    for entry in entries:
+        try:
+            result = retry_quarantined(entry)
+        except UNAVAILABLE:
+            logger.info("still unavailable; outage quarantine waits", exc_info=True)
+            break
+        released += result.outcome != Outcome.QUARANTINED
+    return released
 
 
 def retry_quarantined(entry: QuarantinedEmail) -> IngestResult:

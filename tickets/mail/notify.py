@@ -9,18 +9,23 @@ workspace's agent notification path (tickets/notify.py, Django's default mailer)
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from django.db.models import QuerySet
-from django.template import engines
+from django.template import Context as TemplateContext
+from django.template import Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils.html import linebreaks
 
 from tickets import notify as agent_notify
 from tickets import services
+from tickets.links import portal_ticket_url
 from tickets.mail.tokens import subject_with_token
 from tickets.models import Channel, Direction, Message, Ticket, User
+
+logger = logging.getLogger(__name__)
 
 # Senders nobody reads: an acknowledgement to them would bounce or answer back.
 NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|donotreply|noreply-[\w.-]+|forms?)@", re.I)
@@ -35,20 +40,85 @@ def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def auto_ack(message: Message) -> dict[str, Any] | None:
+# An admin-written text (a mailbox's acknowledgement) is rendered by an engine of its own:
+# no tag library beyond Django's built-in tags, no template to include or extend, and a
+# context of plain strings only (mail_context), so no {{ mailbox.smtp_password }},
+# {{ ticket.customer.user.password }} nor {% include %} reaches past the listed values.
+ADMIN_TEXT_ENGINE = Engine(loaders=[], libraries={}, autoescape=False)
+# What a broken admin-written text raises: bad syntax, or a template it names.
+TEXT_ERRORS = (TemplateSyntaxError, TemplateDoesNotExist)
+
+
+def mail_context(ticket: Ticket) -> dict[str, dict[str, str]]:
+    """What customer mail templates may name: plain strings, never model instances."""
+    customer, mailbox = ticket.customer, ticket.mailbox
+    return {
+        "ticket": {
+            "number": str(ticket.pk),
+            "subject": ticket.subject,
+            "url": portal_ticket_url(ticket),
+        },
+        "customer": {
+            "name": customer.name,
+            "first_name": customer.first_name,
+            "email": customer.email,
+        },
+        "mailbox": {
+            "name": mailbox.name,
+            "address": mailbox.address,
+            "from_name": mailbox.from_name or mailbox.name,
+            "signature": mailbox.signature,
+        },
+    }
+
+
+def render_admin_text(source: str, context: dict[str, Any]) -> str:
+    """An admin-written text filled from `context`; TemplateSyntaxError if it is broken."""
+    return ADMIN_TEXT_ENGINE.from_string(source).render(TemplateContext(context))
+
+
+def check_admin_text(source: str) -> None:
+    """Raise one of TEXT_ERRORS if `source` would not render (bad syntax, an {% include %}):
+    rendered once with sample values, as the form saves it."""
+    sample = {
+        "ticket": {"number": "1", "subject": "Subject", "url": "https://example.com/"},
+        "customer": {"name": "Ann Lee", "first_name": "Ann", "email": "ann@example.com"},
+        "mailbox": {
+            "name": "Support",
+            "address": "support@example.com",
+            "from_name": "Support",
+            "signature": "",
+        },
+    }
+    render_admin_text(source, sample)
+
+
+def auto_ack(
+    message: Message, replies: services.AutoReplies | None = None
+) -> dict[str, Any] | None:
     """The acknowledgement of a new ticket's first message, as `services.add_message`
     arguments, or None when its mailbox sends none or nobody would read it: a no-reply
-    sender (a form or notification relay with no Reply-To) bounces it or answers it."""
+    sender (a form or notification relay with no Reply-To) bounces it or answers it, and
+    an auto-responder that does not say so would loop (`services.AutoReplies`, which the
+    caller may have loaded for a whole batch)."""
     ticket = message.ticket
     mailbox = ticket.mailbox
     if not mailbox.auto_ack_enabled or NO_REPLY.match(ticket.customer.email):
         return None
-    context = {"ticket": ticket, "customer": ticket.customer, "mailbox": mailbox}
+    if replies is None:
+        replies = services.AutoReplies.load([ticket.customer_id])
+    if not replies.allow(message):
+        return None
+    context = mail_context(ticket)
     subject, text, html = render_email("auto_ack", context)
     if mailbox.auto_ack_template.strip():
-        # Admin-written text; rendered with the same context as the default template.
-        text = engines["django"].from_string(mailbox.auto_ack_template).render(context)
-        html = linebreaks(text)
+        try:
+            text = render_admin_text(mailbox.auto_ack_template, context)
+            html = linebreaks(text, autoescape=True)
+        except TEXT_ERRORS:
+            # Saved before the form checked what it renders (an {% include %}): the
+            # default text rather than no acknowledgement, or a failed ingest.
+            logger.warning("Mailbox %s: its acknowledgement text does not render", mailbox.pk)
     return {
         "direction": Direction.OUTBOUND,
         "body_text": text,
@@ -101,11 +171,12 @@ def customer_replied(message: Message) -> None:
 
 
 def reply_watchers(ticket: Ticket) -> QuerySet[User]:
-    """Active agents who asked to hear of customer replies on `ticket` while nobody owns it."""
+    """Active agents who asked to hear of customer replies on `ticket` while nobody owns it:
+    its team's (without a team, everyone's who works in its mailbox), only those who may
+    open it (User.objects.assignable) in either case."""
+    agents = User.objects.assignable(ticket.mailbox_id)
     if ticket.team_id is not None:
-        agents = User.objects.agents().filter(teams=ticket.team_id)
-    else:
-        agents = User.objects.assignable(ticket.mailbox_id)
+        agents = agents.filter(teams=ticket.team_id)
     return agents.filter(notify_on_unassigned_reply=True)
 
 

@@ -69,6 +69,8 @@ KEPT_HEADERS = (
     "Delivered-To",
     "X-Original-To",
 )
+# Authentication-Results headers read (topmost first): our servers write one to three.
+AUTH_RESULTS_KEPT = 10
 CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
     "gb2312": "gb18030",
@@ -170,6 +172,9 @@ class ParsedEmail:
     bounced_message_ids: list[str] = field(default_factory=list)
     bounce_diagnostic: str = ""
     tandem_ticket: str = ""
+    # Authentication-Results values, topmost first (tickets/mail/sender_auth.py reads
+    # the ones our own server wrote).
+    authentication_results: list[str] = field(default_factory=list)
 
     @property
     def thread_ids(self) -> list[str]:
@@ -565,4 +570,5 @@ def parse_message(raw: bytes) -> ParsedEmail:
         bounced_message_ids=list(dict.fromkeys(bounced)),
         bounce_diagnostic=diagnostic,
         tandem_ticket=header_text(msg, "X-Tandem-Ticket"),
+        authentication_results=header_all(msg, "Authentication-Results")[:AUTH_RESULTS_KEPT],
     )

@@ -11,7 +11,6 @@ nothing: every reply goes out once, whatever was lost on the way. What the tasks
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -19,11 +18,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.celery import enqueue, enqueue_on_commit
 from tickets.mail import outbound
 from tickets.mail.delivery import record_delivery
 from tickets.models import DeliveryStatus, Message
-
-log = logging.getLogger(__name__)
 
 # A message due this long is taken by the sweep: younger ones are still in the hands of
 # the task enqueued when they were stored.
@@ -52,18 +50,7 @@ def sweep_stuck_sends() -> None:
 def enqueue_send(message_pk: int) -> None:
     """After commit, hand the message to a send task. A broker that is down is no error
     for the agent: the message is stored, queued and due, and the sweep sends it."""
-    transaction.on_commit(lambda: _enqueue(message_pk))
-
-
-def _enqueue(message_pk: int, eta: datetime | None = None) -> bool:
-    try:
-        send_message.apply_async((message_pk,), eta=eta)
-    except Exception:  # the broker's client raises its own kinds (kombu, redis, OSError)
-        log.warning(
-            "could not enqueue the send of message %s; the sweep will", message_pk, exc_info=True
-        )
-        return False
-    return True
+    enqueue_on_commit(send_message, message_pk)
 
 
 def _enqueue_retry(message_pk: int) -> None:
@@ -72,7 +59,7 @@ def _enqueue_retry(message_pk: int) -> None:
     if send_message.app.conf.task_always_eager:
         return  # tasks run in-process ignore the due time: the sweep alone retries there
     due = Message.objects.filter(pk=message_pk).values_list("next_attempt_at", flat=True).first()
-    _enqueue(message_pk, eta=due)
+    enqueue(send_message, message_pk, eta=due)
 
 
 def send_due_messages(*, now: datetime | None = None) -> int:
@@ -94,7 +81,7 @@ def send_due_messages(*, now: datetime | None = None) -> int:
         leased = Message.objects.filter(
             pk=pk, delivery_status=DeliveryStatus.QUEUED, next_attempt_at=due_at
         ).update(next_attempt_at=now + SWEEP_LEASE)
-        if leased and _enqueue(pk):
+        if leased and enqueue(send_message, pk):
             sent += 1
         elif leased:
             break  # the broker is down: the rest wait for the next sweep

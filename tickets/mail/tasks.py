@@ -4,21 +4,19 @@ IMAP poll reaches too (an auto-acknowledgement is sent)."""
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
+from helpdesk.celery import enqueue
 from tickets.mail.imap import due_mailbox_ids, poll
 from tickets.mail.inbound import due_inbound_ids, ingest_inbound
+from tickets.mail.intake import release_outage_quarantine
 from tickets.models import Mailbox
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(name="mail.poll_due_mailboxes", ignore_result=True)
 def poll_due_mailboxes() -> None:
     for mailbox_id in due_mailbox_ids():
-        poll_mailbox.delay(mailbox_id)
+        enqueue(poll_mailbox, mailbox_id)
 
 
 @shared_task(name="mail.poll_mailbox", ignore_result=True)
@@ -38,11 +36,9 @@ def ingest_inbound_task(entry_id: int) -> None:
 def sweep_inbound() -> None:
     for entry_id in due_inbound_ids():
         enqueue_ingest(entry_id)
+    release_outage_quarantine()
 
 
 def enqueue_ingest(entry_id: int) -> None:
     """The fast path; if the broker is down the row waits for mail.sweep_inbound."""
-    try:
-        ingest_inbound_task.delay(entry_id)
-    except Exception:  # the broker's client raises its own kinds (kombu, redis, OSError)
-        log.warning("could not enqueue inbound mail %s; the sweep will", entry_id, exc_info=True)
+    enqueue(ingest_inbound_task, entry_id)

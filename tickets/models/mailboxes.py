@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from helpdesk.encryption import EncryptedTextField
 from tickets.business_hours import CalendarError, parse_hours, read_zone
 from tickets.models.people import Team
 
@@ -86,7 +87,8 @@ class Mailbox(models.Model):
         max_length=8, choices=MailSecurity.choices, default=MailSecurity.SSL
     )
     imap_user = models.CharField(max_length=255, blank=True)
-    imap_password = models.CharField(max_length=255, blank=True)
+    # Passwords and the webhook secret are kept encrypted (helpdesk/encryption.py).
+    imap_password = EncryptedTextField(max_length=255, blank=True)
     imap_folder = models.CharField(max_length=255, default="INBOX")
     imap_processed_folder = models.CharField(
         max_length=255, blank=True, help_text="Move fetched mail here; empty means flag it seen."
@@ -106,9 +108,9 @@ class Mailbox(models.Model):
         max_length=8, choices=MailSecurity.choices, default=MailSecurity.STARTTLS
     )
     smtp_user = models.CharField(max_length=255, blank=True)
-    smtp_password = models.CharField(max_length=255, blank=True)
+    smtp_password = EncryptedTextField(max_length=255, blank=True)
 
-    webhook_secret = models.CharField(max_length=64, default=_webhook_secret)
+    webhook_secret = EncryptedTextField(max_length=64, default=_webhook_secret)
 
     class Meta:
         ordering = ["name"]

@@ -36,6 +36,15 @@ class DeliveryStatus(models.TextChoices):
     UNDELIVERED = "undelivered", "Bounced"
 
 
+# Sender check results that say the mail is not from whom its From names (SPF's softfail
+# is "probably not"); "none", "neutral" and the errors say nothing either way.
+SENDER_CHECK_FAILURES = {
+    "SPF": frozenset({"fail", "softfail"}),
+    "DKIM": frozenset({"fail"}),
+    "DMARC": frozenset({"fail"}),
+}
+
+
 class Message(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=16, choices=Direction.choices)
@@ -64,6 +73,12 @@ class Message(models.Model):
     # mailbox, or a content hash); the unique constraint turns retries into no-ops.
     dedupe_key = models.CharField(max_length=128, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
+    # Inbound mail: what our receiving server found when it checked the sender
+    # (Authentication-Results, tickets/mail/sender_auth.py): "pass", "fail", "softfail",
+    # "none"...; blank when it reported nothing.
+    spf_result = models.CharField(max_length=16, blank=True)
+    dkim_result = models.CharField(max_length=16, blank=True)
+    dmarc_result = models.CharField(max_length=16, blank=True)
 
     delivery_status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
@@ -119,6 +134,24 @@ class Message(models.Model):
     @property
     def is_agent_reply(self) -> bool:
         return self.direction == Direction.OUTBOUND and not self.automatic
+
+    @property
+    def sender_checks(self) -> list[tuple[str, str, bool]]:
+        """(check, result, failed) for each sender check the receiving server reported:
+        [("SPF", "pass", False), ("DMARC", "fail", True)]."""
+        results = {"SPF": self.spf_result, "DKIM": self.dkim_result, "DMARC": self.dmarc_result}
+        return [
+            (name, result, result in SENDER_CHECK_FAILURES[name])
+            for name, result in results.items()
+            if result
+        ]
+
+    @property
+    def sender_warning(self) -> str:
+        """ "Sender not verified: DMARC fail" when a check says the From is not the
+        sender's, else ""."""
+        failed = [f"{name} {result}" for name, result, bad in self.sender_checks if bad]
+        return f"Sender not verified: {', '.join(failed)}" if failed else ""
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    from django.db.models import Expression, QuerySet
 
 
 class Role(models.TextChoices):
@@ -30,10 +30,11 @@ class TandemUserManager(UserManager["User"]):
     def agents(self) -> QuerySet[User]:
         return self.filter(role__in=STAFF_ROLES, is_active=True)
 
-    def assignable(self, mailbox_id: int) -> QuerySet[User]:
+    def assignable(self, mailbox_id: int | Expression) -> QuerySet[User]:
         """Who may hold a ticket of this mailbox: the active staff who may open it, i.e.
         managers and admins (they see every mailbox) and agents of the mailbox's teams,
-        as Ticket.objects.visible_to decides for each of them."""
+        as Ticket.objects.visible_to decides for each of them. `mailbox_id` may be a
+        subquery (a ticket's mailbox, read in the same query)."""
         return (
             self.agents()
             .filter(
@@ -128,9 +129,18 @@ class PastEmail(models.Model):
         return f"{self.email} (before {self.changed_at:%Y-%m-%d})"
 
 
+class TeamQuerySet(models.QuerySet["Team"]):
+    def working_in(self, mailbox_id: int) -> TeamQuerySet:
+        """The teams that work a mailbox (Mailbox.teams): every member may open its
+        tickets, so only these may be a ticket's team (services.check_team)."""
+        return self.filter(mailboxes=mailbox_id)
+
+
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

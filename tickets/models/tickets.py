@@ -106,7 +106,22 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
                 EqualsAny(models.F("mailbox_id"), ArraySubquery(mailboxes.values("mailbox_id")))
             )
         shared_orgs = Organization.objects.filter(customers__user=user, shares_tickets=True)
-        return self.filter(Q(customer__user=user) | Q(customer__organization__in=shared_orgs))
+        return self.filter(
+            Q(customer__user=user) | Q(customer__organization__in=shared_orgs)
+        ).shown_to_customers()
+
+    def shown_to_customers(self) -> TicketQuerySet:
+        """Tickets that are the customer's to see: those with a message from or to them.
+        A ticket of internal notes only, a success follow-up ("Check in with ...") say,
+        is internal until an agent writes to the customer on it. Every customer-facing
+        read goes through this (visible_to for customers: the portal's pages, the API;
+        the portal's list; the surveys mailed to customers). A merged ticket's messages
+        moved to the ticket it continues in, and its page says where: it stays shown. An
+        EXISTS on the message_ticket index, per ticket read."""
+        public = Message.objects.filter(
+            ticket=models.OuterRef("pk"), direction__in=(Direction.INBOUND, Direction.OUTBOUND)
+        )
+        return self.filter(models.Exists(public) | Q(merged_into__isnull=False))
 
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

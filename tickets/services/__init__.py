@@ -8,6 +8,7 @@ the same events, and therefore the same figures, as history lived through the UI
 """
 
 from tickets.services.attachments import FilePart, attach_files, attachment_rows
+from tickets.services.automatic import AutoReplies, automatic_reply_allowed
 from tickets.services.changes import (
     EDITABLE_FIELDS,
     BulkChange,
@@ -59,6 +60,7 @@ from tickets.services.policy import (
     StateConflict,
     check_assignee,
     check_changes,
+    check_team,
     clean_tags,
     normalize_tags,
 )
@@ -71,6 +73,7 @@ __all__ = [
     "SYSTEM",
     "TAG_MAX_LENGTH",
     "Actor",
+    "AutoReplies",
     "BulkChange",
     "CustomerReply",
     "FilePart",
@@ -82,10 +85,12 @@ __all__ = [
     "apply_changes",
     "attach_files",
     "attachment_rows",
+    "automatic_reply_allowed",
     "bulk_update",
     "changes_in_bulk",
     "check_assignee",
     "check_changes",
+    "check_team",
     "clean_tags",
     "coalesced_changes",
     "conversation_cc",

@@ -36,7 +36,7 @@ from tickets.services.messages import (
     message_updates,
     new_message,
 )
-from tickets.services.policy import clean_subject, clean_tags, normalize_tags
+from tickets.services.policy import check_team, clean_subject, clean_tags, normalize_tags
 
 
 def new_ticket(
@@ -128,7 +128,9 @@ def create_ticket(
     `direction` says who initiated it: inbound (the customer wrote) or outbound (an agent
     reached out). With `first_message=False` (history import) messages are added
     separately with their own timestamps. Raises InvalidChange, opening nothing, if
-    the rules refuse the tags or the assignee (tickets/services/policy.py).
+    the rules refuse the tags, the team or the assignee (tickets/services/policy.py);
+    history import too must name a team that works the mailbox (the importer gives it
+    the mailbox first).
     """
     at = at or timezone.now()
     if actor.kind != ActorKind.IMPORT:
@@ -146,6 +148,8 @@ def create_ticket(
         external_id=external_id,
         linked_from=linked_from,
     )
+    if team is not None:
+        check_team(ticket, team)
     ticket.save(force_insert=True)
     created_event(ticket, actor=actor).save(force_insert=True)
     if linked_from is not None:
@@ -206,13 +210,15 @@ def create_inbound_ticket(
     ours: set[str],
     message_fields: dict[str, Any],
     channel: str = Channel.EMAIL,
+    cc_joins: bool = True,
 ) -> tuple[Ticket, Message]:
     """What `create_ticket` stores for a ticket a customer opens (inbound first message,
     by mail unless `channel` says otherwise, no team or assignee), built by the same
     functions, in three INSERTs:
     no savepoints, no lock of a ticket nobody else can see yet, the message's changes to
     the ticket (count, recency, Cc) set before its row is written. The caller holds the
-    transaction; `ours` is every mailbox address (kept out of the Cc).
+    transaction; `ours` is every mailbox address (kept out of the Cc); `cc_joins` as in
+    `add_message`.
     tests/tickets/test_services.py compares both on the same input."""
     at = timezone.now()
     ticket = new_inbound_ticket(
@@ -230,7 +236,11 @@ def create_inbound_ticket(
     )
     updates = message_updates(ticket, message)
     cc = conversation_cc(
-        ticket, message, replaces="cc" in message_fields, excluded=ours | {customer.email}
+        ticket,
+        message,
+        replaces="cc" in message_fields,
+        excluded=ours | {customer.email},
+        joins=cc_joins,
     )
     if cc is not None:
         updates["cc"] = cc

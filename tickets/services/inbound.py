@@ -63,6 +63,7 @@ def customer_reply(
     automatic: bool = False,
     attachments: Iterable[UploadedFile | FilePart] = (),
     ours: set[str] | None = None,
+    cc_joins: bool = True,
     **fields: Any,
 ) -> CustomerReply:
     """A customer's message answering `ticket`, from the address `sender`.
@@ -74,7 +75,8 @@ def customer_reply(
     closed ticket's), for `customer` (by default the sender's record), under the
     message's subject (by default the closed ticket's). `fields` are the message's other
     fields (subject, from_name, cc, Message-ID...); `ours`, when the caller knows it, is
-    every mailbox address.
+    every mailbox address. `cc_joins=False` (mail threaded by its subject tag alone)
+    keeps the message's Cc out of the conversation's, the follow-up's too.
     """
     ticket = merged_target(ticket)
     opened = opens_follow_up(ticket)
@@ -98,6 +100,7 @@ def customer_reply(
             ours=ours,
             message_fields={**fields, "automatic": automatic, "author": author},
             channel=channel,
+            cc_joins=cc_joins,
         )
     else:
         message = add_message(
@@ -110,6 +113,7 @@ def customer_reply(
             from_address=sender,
             automatic=automatic,
             apply_status_rules=not automatic,
+            cc_joins=cc_joins,
             **fields,
         )
     attach_files(message, attachments)

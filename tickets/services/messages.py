@@ -46,6 +46,7 @@ def add_message(
     apply_status_rules: bool = True,
     send: bool = True,
     status_after: str | None = None,
+    cc_joins: bool = True,
     **fields: Any,
 ) -> Message:
     """Append a message to the conversation and record it.
@@ -54,6 +55,8 @@ def add_message(
     solved ticket and wakes a pending one, and an agent's first reply moves a new ticket
     to open. An outbound message is stored as queued; the mail worker sends it.
     `status_after` sets the status in the same step (e.g. "reply and set pending").
+    `cc_joins=False` keeps an inbound message's Cc out of the conversation's (see
+    `conversation_cc`).
     """
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -74,7 +77,7 @@ def add_message(
     message_event(message, actor=actor).save(force_insert=True)
     updates = message_updates(ticket, message)
     # Not in message_updates: reads mailboxes and the customer (imports carry no Cc).
-    thread_cc = conversation_cc(ticket, message, replaces="cc" in fields)
+    thread_cc = conversation_cc(ticket, message, replaces="cc" in fields, joins=cc_joins)
     if thread_cc is not None:
         updates["cc"] = thread_cc
     Ticket.objects.filter(pk=ticket.pk).update(**updates)
@@ -93,17 +96,26 @@ def add_message(
 
 
 def conversation_cc(
-    ticket: Ticket, message: Message, *, replaces: bool, excluded: set[str] | None = None
+    ticket: Ticket,
+    message: Message,
+    *,
+    replaces: bool,
+    excluded: set[str] | None = None,
+    joins: bool = True,
 ) -> list[str] | None:
     """The conversation's Cc list after a message, or None when the message leaves it alone.
 
     A customer's Cc adds people to the thread (never our own mailboxes or the customer);
     an agent's reply that names its Cc (`replaces`) says who stays on it. `excluded`, when
     the caller knows it, is every mailbox address and the customer's (else two queries).
+    `joins=False` says the message's sender is not proven to belong to the conversation
+    (mail threaded by its unsigned subject tag alone, whose From anyone can write): its
+    Cc is kept on the message but adds nobody, or a forged mail could copy an outsider on
+    every reply.
     """
     if message.direction == Direction.OUTBOUND and not message.automatic and replaces:
         wanted = list(message.cc)
-    elif message.direction == Direction.INBOUND and not message.automatic and message.cc:
+    elif message.direction == Direction.INBOUND and not message.automatic and message.cc and joins:
         wanted = [*ticket.cc, *message.cc]
     else:
         return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tickets.models import ActorKind, Status, Ticket, User
+from tickets.models import ActorKind, Status, Team, Ticket, User
 
 # The most tags a ticket carries. The API has accepted 30 since its first version, and
 # the contract (specs/api.md) names no other limit; the web forms said 20.
@@ -79,6 +79,18 @@ def check_assignee(ticket: Ticket, agent: User) -> None:
     held.add(ticket.mailbox_id)
 
 
+def check_team(ticket: Ticket, team: Team) -> None:
+    """A ticket's team is one that works the ticket's mailbox (Team.objects.working_in,
+    which the team menus list): every member of the team may then open the ticket, so
+    what is sent to "the team" (reply notices, rule notices) reaches only people who
+    may read it."""
+    if not Team.objects.working_in(ticket.mailbox_id).filter(pk=team.pk).exists():
+        raise InvalidChange(
+            f"Team {team.name} does not work in this ticket's mailbox ({ticket.mailbox.address}).",
+            field="team",
+        )
+
+
 def check_status(ticket: Ticket, status: str) -> None:
     if ticket.status == Status.CLOSED and status != Status.CLOSED:
         raise StateConflict(
@@ -104,6 +116,9 @@ def check_changes(ticket: Ticket, changes: dict[str, Any], actor_kind: str) -> d
     assignee = checked.get("assignee")
     if assignee is not None and assignee.pk != ticket.assignee_id:
         check_assignee(ticket, assignee)
+    team = checked.get("team")
+    if team is not None and team.pk != ticket.team_id:
+        check_team(ticket, team)
     return checked
 
 

@@ -16,13 +16,12 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
-from tickets.mail.imap import poll_status
+from tickets.mail.imap import needing_attention, poll_status
 from tickets.models import (
     ActorKind,
     Direction,
     EventKind,
     Kind,
-    Mailbox,
     Message,
     Priority,
     Status,
@@ -215,14 +214,16 @@ def options(choices: Iterable[tuple[Any, Any]], selected: Any = None) -> SafeStr
 
 @register.inclusion_tag("tickets/_mail_alerts.html")
 def mail_alerts(user: User) -> dict[str, Any]:
-    """A warning per active mailbox whose last IMAP poll failed, for those who see every
-    mailbox (managers and admins; those who may edit mailboxes get a link to its
-    settings). One small query, made only for them."""
-    failing = (
-        Mailbox.objects.filter(is_active=True)
-        .exclude(imap_host="")
-        .exclude(imap_error="")
-        .only("name", "imap_host", "imap_error", "imap_polled_at", "imap_failing_since")
+    """A warning per active mailbox whose last IMAP poll failed or whose polls stalled,
+    for those who see every mailbox (managers and admins; those who may edit mailboxes
+    get a link to its settings). One small query, made only for them."""
+    failing = needing_attention().only(
+        "name",
+        "imap_host",
+        "imap_error",
+        "imap_polled_at",
+        "imap_failing_since",
+        "poll_interval_seconds",
     )
     may_fix = user.is_staff and user.has_perm("tickets.change_mailbox")
     return {

@@ -35,6 +35,7 @@ from tickets.services import (
     Actor,
     InvalidChange,
     add_message,
+    automatic_reply_allowed,
     create_ticket,
     get_or_create_customer,
     merge_conversation,
@@ -144,9 +145,11 @@ def apply_macro(
 
 
 def send_automatic_reply(ticket: Ticket, text: str, *, actor: Actor = SYSTEM) -> Message | None:
-    """A message to the customer sent by a rule: automatic, so never counted as an agent reply."""
+    """A message to the customer sent by a rule: automatic, so never counted as an agent
+    reply; None when there is nothing to say, or when the ticket or its customer had
+    their share of automatic answers (a mail loop: `services.automatic_reply_allowed`)."""
     body = render_placeholders(text, ticket, None).strip()
-    if not body:
+    if not body or not automatic_reply_allowed(ticket):
         return None
     return add_message(
         ticket,
@@ -201,8 +204,30 @@ def notify_mentions(message: Message) -> list[User]:
 # --- merge and split --------------------------------------------------------------------
 
 
+class DifferentCustomers(InvalidChange):
+    """A merge of two customers' tickets that the agent has not confirmed: after it, each
+    customer's messages and files are in one conversation, which the target's customer
+    (and their colleagues, where the organization shares tickets) can read."""
+
+    def __init__(self, source: Ticket, target: Ticket) -> None:
+        super().__init__(
+            f"#{source.pk} is {_customer_name(source)}'s and #{target.pk} is "
+            f"{_customer_name(target)}'s: merged, {_customer_name(target)} would see "
+            f"{_customer_name(source)}'s messages and files. Confirm to merge anyway.",
+            field="confirm_different_customers",
+        )
+        self.source, self.target = source, target
+
+
+def _customer_name(ticket: Ticket) -> str:
+    customer = ticket.customer
+    return f"{customer.name} <{customer.email}>" if customer.name else customer.email
+
+
 @transaction.atomic
-def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
+def merge_tickets(
+    source: Ticket, target: Ticket, *, actor: Actor, confirm_different_customers: bool = False
+) -> Ticket:
     """Move source's conversation into target; source closes and redirects to target.
 
     Messages (with their attachments) and reminders move, so the target's conversation
@@ -210,7 +235,10 @@ def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
     target takes the source's tags and Cc too. Every change is an event: the merged
     events on both tickets (naming the other, the messages and the reminders moved), the
     target's tags and Cc, each status. Refused (InvalidChange, nothing changes) where the
-    rules refuse a change, e.g. a target that would carry too many tags.
+    rules refuse a change, e.g. a target that would carry too many tags. Tickets of two
+    customers merge only when an agent confirms it (`confirm_different_customers`;
+    DifferentCustomers, naming both, otherwise): the target's customer would read the
+    source's messages and files.
     """
     if source.pk == target.pk:
         raise InvalidChange("A ticket cannot be merged into itself.")
@@ -227,8 +255,14 @@ def merge_tickets(source: Ticket, target: Ticket, *, actor: Actor) -> Ticket:
         raise InvalidChange(
             f"#{dst.pk} was merged into #{dst.merged_into_id}; merge into that one."
         )
-    if src.customer_id != dst.customer_id and actor.kind != ActorKind.AGENT:
-        raise InvalidChange("Only an agent may merge tickets of different customers.")
+    if src.customer_id != dst.customer_id:
+        if actor.kind != ActorKind.AGENT:
+            raise InvalidChange("Only an agent may merge tickets of different customers.")
+        if not confirm_different_customers:
+            raise DifferentCustomers(
+                Ticket.objects.select_related("customer").get(pk=src.pk),
+                Ticket.objects.select_related("customer").get(pk=dst.pk),
+            )
     update_ticket(dst, actor=actor, tags=[*dst.tags, *src.tags], cc=sorted({*dst.cc, *src.cc}))
     reminders = Reminder.objects.filter(ticket=src).update(ticket=dst)
     merge_conversation(src, dst, actor=actor, data={"reminders": reminders})

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from tickets import hooks, services
@@ -89,9 +89,30 @@ def _opened_since(customer_id: int, since: datetime) -> bool:
     ).exists()
 
 
+def _recent_support(
+    customer_ids: set[int], mailbox_ids: set[int], since: datetime
+) -> QuerySet[Ticket, tuple[int, int, int, str, datetime]]:
+    """(customer id, mailbox id, number, subject, created at) of the support tickets the
+    follow-ups may list, oldest first. A follow-up lists only the customer's tickets of
+    its own mailbox: it is a ticket of that mailbox, read by whoever may open that
+    mailbox, and the customer's tickets elsewhere belong to teams its readers may not be
+    in (the rule's count stays the customer's, as the rule says)."""
+    return (
+        Ticket.objects.filter(
+            customer_id__in=customer_ids,
+            mailbox_id__in=mailbox_ids,
+            kind=Kind.SUPPORT,
+            created_at__gte=since,
+        )
+        .order_by("created_at")
+        .values_list("customer_id", "mailbox_id", "pk", "subject", "created_at")
+    )
+
+
 def _subject_and_body(
     customer: Customer, recent: list[tuple[int, str]], days: int
 ) -> tuple[str, str]:
+    """What the follow-up says: `recent` are the tickets its mailbox may list."""
     who = customer.name or customer.email
     body = "\n".join(
         [
@@ -145,11 +166,10 @@ def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> T
         customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)
         if _opened_since(customer.pk, since):
             return None
-        recent = list(
-            Ticket.objects.filter(customer=customer, kind=Kind.SUPPORT, created_at__gte=since)
-            .order_by("created_at")
-            .values_list("pk", "subject")
-        )
+        recent = [
+            (pk, subject)
+            for _, _, pk, subject, _ in _recent_support({customer.pk}, {ticket.mailbox_id}, since)
+        ]
         organization = (
             Organization.objects.select_related("success_contact")
             .filter(pk=customer.organization_id)
@@ -231,17 +251,11 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
         wanted.append(request)
     if not wanted:
         return []
-    recent: dict[int, list[tuple[int, str, datetime]]] = {}
-    for customer_id, pk, subject, created_at in (
-        Ticket.objects.filter(
-            customer_id__in={r.ticket.customer_id for r in wanted},
-            kind=Kind.SUPPORT,
-            created_at__gte=longest,
-        )
-        .order_by("created_at")
-        .values_list("customer_id", "pk", "subject", "created_at")
+    recent: dict[tuple[int, int], list[tuple[int, str, datetime]]] = {}
+    for customer_id, mailbox_id, pk, subject, created_at in _recent_support(
+        {r.ticket.customer_id for r in wanted}, {r.ticket.mailbox_id for r in wanted}, longest
     ):
-        recent.setdefault(customer_id, []).append((pk, subject, created_at))
+        recent.setdefault((customer_id, mailbox_id), []).append((pk, subject, created_at))
     team_ids = {r.ticket.team_id for r in wanted if r.ticket.team_id is not None}
     teams = Team.objects.in_bulk(team_ids) if team_ids else {}
 
@@ -257,7 +271,11 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
         since = now - timedelta(days=request.days)
         subject, body = _subject_and_body(
             customer,
-            [(pk, s) for pk, s, at in recent.get(customer.pk, []) if at >= since],
+            [
+                (pk, s)
+                for pk, s, at in recent.get((customer.pk, source.mailbox_id), [])
+                if at >= since
+            ],
             request.days,
         )
         organization = customer.organization

@@ -347,6 +347,8 @@ class MacroForm(forms.Form):
 
 class MergeForm(forms.Form):
     into = forms.IntegerField(min_value=1, label="Merge into ticket #")
+    # Set by the confirmation page of a merge of two customers' tickets.
+    confirm_different_customers = forms.BooleanField(required=False)
 
 
 class OutreachForm(forms.Form):

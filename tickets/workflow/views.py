@@ -159,7 +159,16 @@ def merge_view(request: AuthedRequest, number: int) -> HttpResponse:
         )
         return _back(ticket.pk)
     try:
-        collab.merge_tickets(ticket, target, actor=Actor.agent(request.user))
+        collab.merge_tickets(
+            ticket,
+            target,
+            actor=Actor.agent(request.user),
+            confirm_different_customers=form.cleaned_data["confirm_different_customers"],
+        )
+    except collab.DifferentCustomers as warning:
+        # Two customers: say who would see whose messages, and ask again.
+        context = {"ticket": warning.source, "target": warning.target, "warning": warning}
+        return render(request, "tickets/workflow/merge_confirm.html", context, status=409)
     except InvalidChange as exc:
         messages.error(request, f"Not merged: {exc}")
         return _back(ticket.pk)

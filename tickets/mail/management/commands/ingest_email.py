@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from tickets.mail.ahead import parsed_ahead
 from tickets.mail.ingest import Outcome
 from tickets.mail.intake import chunked, ingest_many
+from tickets.mail.redis import UNAVAILABLE
 from tickets.mail.sources import iter_path
 from tickets.models import Mailbox
 
@@ -49,9 +51,21 @@ class Command(BaseCommand):
         messages = (item for path in paths for item in iter_path(path, skipped=skip))
         batches = chunked(messages, lambda item: len(item[1]))
         for batch, parsed in parsed_ahead(batches):
-            results = ingest_many(
-                [raw for _, raw in batch], mailbox=mailbox, source="command", parsed=parsed
-            )
+            try:
+                results = ingest_many(
+                    [raw for _, raw in batch], mailbox=mailbox, source="command", parsed=parsed
+                )
+            except UNAVAILABLE as exc:
+                # Nothing of this batch was kept, and nothing is quarantined for it: the
+                # messages are fine, the infrastructure is not.
+                what = "the database" if isinstance(exc, DatabaseError) else "Redis"
+                raise CommandError(
+                    f"Stopped: {what} is unavailable ({type(exc).__name__}: {exc}). "
+                    f"{read} messages were handled before; {counts[Outcome.QUARANTINED]} "
+                    "quarantined. Nothing from here on was stored or quarantined: run the "
+                    "command again once it is back (messages already stored are recognized "
+                    "as duplicates)."
+                ) from exc
             for (label, _), result in zip(batch, results, strict=True):
                 read += 1
                 counts[result.outcome] += 1
