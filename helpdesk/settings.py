@@ -107,6 +107,10 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "tickets.User"
+# Signed-in requests read their session and user from Redis, the database being the
+# record and the fallback when Redis is down (helpdesk/sessions.py, helpdesk/users.py).
+AUTHENTICATION_BACKENDS = ["helpdesk.users.CachedModelBackend"]
+SESSION_ENGINE = "helpdesk.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
 LOGOUT_REDIRECT_URL = "login"

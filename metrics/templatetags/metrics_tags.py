@@ -1,8 +1,9 @@
 """Survey answers on the agent's ticket page: `{% load metrics_tags %}`.
 
-`{% ticket_surveys ticket %}` shows the ticket's CSAT and CES answers (one query);
+`{% ticket_surveys ticket %}` shows the ticket's CSAT and CES answers;
 `{% customer_surveys customer %}` the customer's latest answers of any survey, NPS
-included, for the customer panel (one query).
+included, for the customer panel. On the ticket page both are read in one query
+(`surveys.ticket_page_responses`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ register = template.Library()
 
 @register.inclusion_tag("metrics/_ticket_surveys.html")
 def ticket_surveys(ticket: Ticket) -> dict[str, Any]:
-    return {"responses": surveys.ticket_responses(ticket), "ticket": ticket}
+    return {"responses": surveys.ticket_page_responses(ticket).ticket, "ticket": ticket}
 
 
-@register.inclusion_tag("metrics/_customer_surveys.html")
-def customer_surveys(customer: Customer) -> dict[str, Any]:
-    return {"responses": surveys.customer_responses(customer), "customer": customer}
+@register.inclusion_tag("metrics/_customer_surveys.html", takes_context=True)
+def customer_surveys(context: dict[str, Any], customer: Customer) -> dict[str, Any]:
+    ticket = context.get("ticket")
+    if isinstance(ticket, Ticket) and ticket.customer_id == customer.pk:
+        # On the ticket page: read with the ticket's own panel, one query for both.
+        responses = surveys.ticket_page_responses(ticket).customer
+    else:
+        responses = surveys.customer_responses(customer)
+    return {"responses": responses, "customer": customer}
 
 
 @register.filter

@@ -186,3 +186,42 @@ def test_survey_mails_keep_lines_short(personas: Personas) -> None:
     bodies = [message.body_text, message.body_html, mail.outbox[0].body]
     bodies += [content for content, _ in mail.outbox[0].alternatives]
     assert max(len(line) for body in bodies for line in body.splitlines()) < 500
+
+
+def test_ticket_page_reads_both_panels_in_one_query_with_what_each_reads_alone(
+    personas: Personas, django_assert_num_queries
+) -> None:
+    """The ticket's own answers stay on its panel when older than the customer's five
+    newest; the customer panel lists the five newest of any ticket, NPS included."""
+    ticket = solved_ticket(personas)
+    now = timezone.now()
+    for kind, score, age in (("ces", 2, 99), ("csat", 3, 98)):
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=score,
+            ticket=ticket,
+            customer=ticket.customer,
+            submitted_at=now - timedelta(hours=age),
+        )
+    for n in range(6):
+        other = solved_ticket(personas)
+        kind = "nps" if n == 5 else "csat"
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=4,
+            ticket=None if kind == "nps" else other,
+            customer=ticket.customer,
+            submitted_at=now - timedelta(hours=n),
+        )
+    SurveyResponse.objects.create(
+        kind="csat", score=1, ticket=solved_ticket(personas), customer=make_customer()
+    )
+    ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    with django_assert_num_queries(1):
+        panels = surveys.ticket_page_responses(ticket)
+        assert surveys.ticket_page_responses(ticket) is panels
+    assert [r.pk for r in panels.ticket] == [r.pk for r in surveys.ticket_responses(ticket)]
+    assert [r.kind for r in panels.ticket] == ["ces", "csat"]
+    alone = surveys.customer_responses(ticket.customer)
+    assert [r.pk for r in panels.customer] == [r.pk for r in alone]
+    assert len(alone) == 5 and alone[-1].submitted_at == now - timedelta(hours=4)
