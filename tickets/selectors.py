@@ -400,6 +400,7 @@ def customer_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[
         Ticket.objects.visible_to(user)
         .filter(customer_id=ticket.customer_id)
         .exclude(pk=ticket.pk)
+        .only("subject", "status", "created_at")
         .order_by("-created_at")[:limit]
     )
 

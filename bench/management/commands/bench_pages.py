@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", help="Default: <current name>_bench.")
         parser.add_argument("--samples", type=int, default=40)
         parser.add_argument("--profile", type=int, default=0, metavar="N")
+        parser.add_argument("--sort", default="cumulative", help="pstats order (tottime...)")
+        parser.add_argument("--only", choices=["inbox", "ticket page"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         BenchCommand(stdout=self.stdout)._use_bench_database(options["database"])
@@ -57,6 +59,8 @@ class Command(BaseCommand):
                 DEBUG=False, ALLOWED_HOSTS=["testserver", *settings.ALLOWED_HOSTS]
             ):
                 for name, (url, target) in pages.items():
+                    if options["only"] not in (None, name):
+                        continue
                     self._page(bench, client, name, url, target, options)
         finally:
             logging.disable(logging.NOTSET)
@@ -84,6 +88,6 @@ class Command(BaseCommand):
         bench.measure(name, get, samples=options["samples"], target_ms=target)
         if profiler is not None:
             out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+            stats = pstats.Stats(profiler, stream=out).sort_stats(options["sort"])
             stats.print_stats(options["profile"])
             self.stdout.write(out.getvalue())
