@@ -38,6 +38,8 @@ class Directory:
     everywhere: frozenset[int]
     teams: list[Choice]
     mailboxes: list[Choice]
+    # Each agent's display name by their address today.
+    names: dict[str, str] = field(default_factory=dict)
     team_members: dict[int, set[int]] = field(default_factory=dict)
     mailbox_teams: dict[int, set[int]] = field(default_factory=dict)
 
@@ -62,6 +64,7 @@ def _load() -> Directory:
         ],
         team_members=members,
         mailbox_teams=mailbox_teams,
+        names={user.email: user.display_name for user in staff},
     )
 
 
@@ -93,6 +96,18 @@ def assignable(mailbox_id: int) -> list[Choice]:
         *(held.team_members.get(team_id, set()) for team_id in teams)
     )
     return [agent for agent in held.agents if agent.pk in allowed]
+
+
+def names_by_email(emails: set[str]) -> dict[str, str]:
+    """The names of the people addresses name, as `User.objects.by_email` finds them:
+    today's agents from the held rows, anyone else (a past address, a former agent)
+    from the database."""
+    held = _directory.get().names
+    found = {email: held[email] for email in emails if email in held}
+    rest = emails - found.keys()
+    if rest:
+        found.update({email: u.display_name for email, u in User.objects.by_email(rest).items()})
+    return found
 
 
 def teams() -> list[Choice]:

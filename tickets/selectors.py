@@ -21,6 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from helpdesk.html import marked
+from tickets import directory
 from tickets.history import history_events
 from tickets.models import (
     DONE_STATUSES,
@@ -379,7 +380,8 @@ def ticket_conversation(ticket: Ticket) -> list[Message]:
 
 
 def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
-    """The newest events first; assignee changes carry the agents' names (one query)."""
+    """The newest events first; assignee changes carry the agents' names (one query; a
+    second only for an address that is no agent's today)."""
     events = list(history_events(ticket).select_related("actor").order_by("-at", "-id")[:limit])
     emails = {
         value
@@ -388,7 +390,7 @@ def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
         for value in (event.before, event.after)
         if isinstance(value, str)
     }
-    names = {email: user.display_name for email, user in User.objects.by_email(emails).items()}
+    names = directory.names_by_email(emails)
     for event in events:
         event.names = names  # type: ignore[attr-defined]
     return events

@@ -28,6 +28,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
+from tickets.services import Actor
 from tickets.workflow import setup
 from tickets.workflow.models import Reminder, SlaPolicy
 
@@ -127,11 +128,13 @@ def test_ticket_page_reads_six_queries_whatever_its_messages(
         return [q["sql"] for q in queries.captured_queries], response.content.decode()
 
     services.reply(ticket, personas.agent_a, "one")
+    services.update_ticket(ticket, actor=Actor.agent(personas.agent_a), assignee=personas.agent_a)
     # A process's first page reads the session, the user and the menus of agents and
     # teams into its caches; every page after it reads them from there.
     page()
     few, body = page()
     assert "Gold" in body and "Earlier question" in body and "⏰" in body
+    assert "assigned to Ana" in body
     assert "Quick and kind" in body and "Slow at first" in body
     for i in range(10):
         message = services.add_note(ticket, personas.agent_a, f"note {i}")
