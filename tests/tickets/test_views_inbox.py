@@ -191,6 +191,23 @@ def test_mailbox_menus_list_what_each_viewer_sees(client: Client, personas: Pers
     assert "Mailbox B" in mailboxes(personas.agent_a)
 
 
+def test_each_agent_gets_their_own_first_page_however_often_it_is_asked_for(
+    client: Client, personas: Personas
+) -> None:
+    """The first page's statement is built once per viewer and query (selectors._NEWEST_SQL):
+    never another viewer's, and a change of teams shows at once."""
+    a = make_ticket(personas.mailbox_a, personas.customer)
+    b = make_ticket(personas.mailbox_b, personas.customer)
+    for _ in range(2):
+        for user, mine, theirs in ((personas.agent_a, a, b), (personas.agent_b, b, a)):
+            client.force_login(user)
+            shown = numbers(client.get(INBOX))
+            assert mine.number in shown and theirs.number not in shown
+    personas.team_b.members.add(personas.agent_a)
+    client.force_login(personas.agent_a)
+    assert {a.number, b.number} <= set(numbers(client.get(INBOX)))
+
+
 def test_counts_partial(agent_a: Client, personas: Personas) -> None:
     make_ticket(personas.mailbox_a, personas.customer)
     make_ticket(personas.mailbox_a, personas.customer, assignee=personas.agent_a)
