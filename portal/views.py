@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
@@ -24,7 +25,8 @@ from tickets.history import merged_target
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 
 SUGGESTIONS = 5
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The project's one backend (helpdesk.users: the user row read from the cache).
+BACKEND = settings.AUTHENTICATION_BACKENDS[0]
 
 
 def _client_ip(request: HttpRequest) -> str:
