@@ -195,6 +195,10 @@ OIDC_GROUP_TEAMS = dict(
 LOGIN_REDIRECT_URL_FAILURE = "login"
 # Off: agents (not superusers) sign in only through single sign-on; the portal is unchanged.
 AGENT_PASSWORD_SIGN_IN = env_bool("AGENT_PASSWORD_SIGN_IN", True)
+# Signed-in requests read their session and user from Redis, the database being the
+# record and the fallback when Redis is down (helpdesk/sessions.py; the user row through
+# helpdesk.users.cached_user in helpdesk.signin.IdentityBackend.get_user).
+SESSION_ENGINE = "helpdesk.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
 LOGOUT_REDIRECT_URL = "login"

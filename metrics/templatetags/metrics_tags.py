@@ -1,8 +1,9 @@
 """Survey answers on the agent's ticket page: `{% load metrics_tags %}`.
 
-`{% ticket_surveys ticket %}` shows the ticket's CSAT and CES answers (one query);
+`{% ticket_surveys ticket viewer %}` shows the ticket's CSAT and CES answers;
 `{% customer_surveys customer viewer %}` the customer's latest answers of any survey
-that the viewer may see, NPS included, for the customer panel (one query).
+that the viewer may see, NPS included, for the customer panel. On the ticket page both
+are read in one query (`surveys.ticket_page_responses`).
 """
 
 from __future__ import annotations
@@ -21,14 +22,21 @@ register = template.Library()
 
 
 @register.inclusion_tag("metrics/_ticket_surveys.html")
-def ticket_surveys(ticket: Ticket) -> dict[str, Any]:
-    return {"responses": surveys.ticket_responses(ticket), "ticket": ticket}
+def ticket_surveys(ticket: Ticket, viewer: User) -> dict[str, Any]:
+    panels = surveys.ticket_page_responses(ticket, viewer)
+    return {"responses": panels.ticket, "ticket": ticket}
 
 
-@register.inclusion_tag("metrics/_customer_surveys.html")
-def customer_surveys(customer: Customer, viewer: User) -> dict[str, Any]:
+@register.inclusion_tag("metrics/_customer_surveys.html", takes_context=True)
+def customer_surveys(context: dict[str, Any], customer: Customer, viewer: User) -> dict[str, Any]:
     """The customer's answers that `viewer` may see (surveys.customer_responses)."""
-    return {"responses": surveys.customer_responses(customer, viewer), "customer": customer}
+    ticket = context.get("ticket")
+    if isinstance(ticket, Ticket) and ticket.customer_id == customer.pk:
+        # On the ticket page: read with the ticket's own panel, one query for both.
+        responses = surveys.ticket_page_responses(ticket, viewer).customer
+    else:
+        responses = surveys.customer_responses(customer, viewer)
+    return {"responses": responses, "customer": customer}
 
 
 @register.filter

@@ -99,12 +99,14 @@ def test_article_list_query_count_is_constant(
     client.force_login(personas.agent_a)
     for n in range(3):
         make_article(f"Article {n}")
-    # session, user, count for the paginator, the page with section, category and editor.
-    with django_assert_num_queries(4):
+    # The count for the paginator, the page with section, category and editor; the
+    # session and the user come from the cache after the first request.
+    client.get(reverse("kb:manage"))
+    with django_assert_num_queries(2):
         client.get(reverse("kb:manage"))
     for n in range(3, 20):
         make_article(f"Article {n}", section=make_section(f"Topic {n}", "General"))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         response = client.get(reverse("kb:manage"), {"status": "published"})
     assert response.status_code == 200
     assert "Article 19" in response.content.decode()

@@ -164,8 +164,8 @@ def test_answers_show_on_the_ticket_page(personas: Personas) -> None:
     surveys.record_answers(
         surveys.read_token(csat_path(ticket).split("/")[2]), {"csat": 5}, "Lovely"
     )
-    html = Template("{% load metrics_tags %}{% ticket_surveys ticket %}").render(
-        Context({"ticket": ticket})
+    html = Template("{% load metrics_tags %}{% ticket_surveys ticket viewer %}").render(
+        Context({"ticket": ticket, "viewer": personas.agent_a})
     )
     assert "CSAT" in html and "Lovely" in html
     client = Client()
@@ -216,3 +216,42 @@ def test_answer_badges_are_coloured_by_score_not_by_kind(
         badge = re.search(r'<span class="badge ([^"]+)">' + kind.upper(), html)
         assert badge is not None, html
         assert f"badge-score-{tone}" in badge.group(1).split(), (kind, score, badge.group(1))
+
+
+def test_ticket_page_reads_both_panels_in_one_query_with_what_each_reads_alone(
+    personas: Personas, django_assert_num_queries
+) -> None:
+    """The ticket's own answers stay on its panel when older than the customer's five
+    newest; the customer panel lists the five newest of any ticket, NPS included."""
+    ticket = solved_ticket(personas)
+    now = timezone.now()
+    for kind, score, age in (("ces", 2, 99), ("csat", 3, 98)):
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=score,
+            ticket=ticket,
+            customer=ticket.customer,
+            submitted_at=now - timedelta(hours=age),
+        )
+    for n in range(6):
+        other = solved_ticket(personas)
+        kind = "nps" if n == 5 else "csat"
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=4,
+            ticket=None if kind == "nps" else other,
+            customer=ticket.customer,
+            submitted_at=now - timedelta(hours=n),
+        )
+    SurveyResponse.objects.create(
+        kind="csat", score=1, ticket=solved_ticket(personas), customer=make_customer()
+    )
+    ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    with django_assert_num_queries(1):
+        panels = surveys.ticket_page_responses(ticket, personas.agent_a)
+        assert surveys.ticket_page_responses(ticket, personas.agent_a) is panels
+    assert [r.pk for r in panels.ticket] == [r.pk for r in surveys.ticket_responses(ticket)]
+    assert [r.kind for r in panels.ticket] == ["ces", "csat"]
+    alone = surveys.customer_responses(ticket.customer, personas.agent_a)
+    assert [r.pk for r in panels.customer] == [r.pk for r in alone]
+    assert len(alone) == 5 and alone[-1].submitted_at == now - timedelta(hours=4)
