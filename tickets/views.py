@@ -28,7 +28,7 @@ from tickets.forms import (
 )
 from tickets.history import merged_target
 from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
-from tickets.permissions import AuthedRequest, agent_required
+from tickets.permissions import AuthedRequest, acting_agent_required, agent_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
 
@@ -139,6 +139,8 @@ def bulk(request: AuthedRequest) -> HttpResponse:
 
 def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
     """Why the rules left `count` tickets of a bulk change as they were."""
+    if field == "role":
+        return f"{_tickets(count)}: {services.LIGHT_AGENT_REFUSAL}"
     if field == "status":
         return f"{_tickets(count, 'closed')}, which cannot be reopened"
     if field == "assignee":
@@ -302,7 +304,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     return HttpResponse(html, status=status)
 
 
-@agent_required
+@acting_agent_required
 def new_ticket(request: AuthedRequest, outreach: bool = False) -> HttpResponse:
     form = NewTicketForm(request.POST or None, user=request.user, outreach=outreach)
     if request.method == "POST" and form.is_valid():

@@ -57,7 +57,7 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import IsAgent, api_user, is_agent
-from tickets.services import Actor, InvalidChange, StateConflict
+from tickets.services import Actor, InvalidChange, NotPermitted, StateConflict
 from tickets.workflow import collab
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
@@ -314,8 +314,10 @@ class Conflict(exceptions.APIException):
 
 
 def refused(refusal: InvalidChange) -> exceptions.APIException:
-    """A change the rules refuse: 409 when the ticket's state refuses it, else 400 with
-    the error on the field at fault."""
+    """A change the rules refuse: 403 when the caller's role does not allow it, 409 when
+    the ticket's state refuses it, else 400 with the error on the field at fault."""
+    if isinstance(refusal, NotPermitted):
+        return exceptions.PermissionDenied(str(refusal))
     if isinstance(refusal, StateConflict):
         return Conflict(str(refusal))
     return exceptions.ValidationError({refusal.field or "non_field_errors": [str(refusal)]})
