@@ -198,6 +198,10 @@ def _render_after_change(
 
 def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)
+    if not note:
+        # Early, with the core's own check: a light agent's reply is a 403 before its form
+        # is read (services.reply refuses it anyway).
+        services.check_actor(request.user)
     if _upload_too_large(request):
         limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
         return HttpResponse(

@@ -229,7 +229,7 @@ class TicketViewSet(
         filterset_class=None,
         filter_backends=[],
     )
-    def messages(self, request: Request, number: str) -> Response:
+    def messages(self, request: Request, number: str, format: str | None = None) -> Response:
         user = api_user(request)
         ticket = get_ticket_for(user, number)
         if request.method == "POST":
@@ -251,7 +251,7 @@ class TicketViewSet(
         responses={200: TicketSerializer},
     )
     @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
-    def merge(self, request: Request, number: str) -> Response:
+    def merge(self, request: Request, number: str, format: str | None = None) -> Response:
         user = api_user(request)
         if not is_agent(user):
             raise exceptions.PermissionDenied("Only agents can merge tickets.")
