@@ -28,10 +28,10 @@ def send_notification_now(user_ids: list[int], ticket_id: int, headline: str, te
     html = render_to_string("tickets/email/agent-notification-body.html", context)
     sent = 0
     # Only to people who may open the ticket, whoever asked (a rule, a mention, a team's
-    # reply notice): the text quotes it. User.objects.assignable is who may open a
+    # reply notice): the text quotes it. User.objects.may_open is who may open a
     # ticket of a mailbox, as Ticket.objects.visible_to decides.
     mailbox = Subquery(Ticket.objects.filter(pk=ticket_id).values("mailbox_id")[:1])
-    for user in User.objects.assignable(mailbox).filter(pk__in=user_ids):
+    for user in User.objects.may_open(mailbox).filter(pk__in=user_ids):
         mail = EmailMultiAlternatives(
             " ".join(subject.split()),
             body,

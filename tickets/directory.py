@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from django.db import transaction
 
 from helpdesk.local_cache import VersionedCache
-from tickets.models import MANAGER_ROLES, Mailbox, Team, User
+from tickets.models import ACTING_ROLES, MANAGER_ROLES, Mailbox, Team, User
 
 
 class Choice(NamedTuple):
@@ -38,6 +38,8 @@ class Directory:
     everywhere: frozenset[int]
     teams: list[Choice]
     mailboxes: list[Choice]
+    # Light agents: they read and write notes, never hold a ticket (services.check_actor).
+    light: frozenset[int] = frozenset()
     # Each agent's display name by their address today.
     names: dict[str, str] = field(default_factory=dict)
     team_members: dict[int, set[int]] = field(default_factory=dict)
@@ -64,6 +66,9 @@ def _load() -> Directory:
         ],
         team_members=members,
         mailbox_teams=mailbox_teams,
+        light=frozenset(
+            user.pk for user in staff if user.role not in ACTING_ROLES and not user.is_superuser
+        ),
         names={user.email: user.display_name for user in staff},
     )
 
@@ -95,7 +100,7 @@ def assignable(mailbox_id: int) -> list[Choice]:
     allowed = set(held.everywhere).union(
         *(held.team_members.get(team_id, set()) for team_id in teams)
     )
-    return [agent for agent in held.agents if agent.pk in allowed]
+    return [agent for agent in held.agents if agent.pk in allowed and agent.pk not in held.light]
 
 
 def names_by_email(emails: set[str]) -> dict[str, str]:

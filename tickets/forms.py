@@ -238,7 +238,7 @@ class BulkForm(forms.Form):
             if value == "none":
                 data["assignee_user"] = None
             else:
-                agents = User.objects.agents()
+                agents = User.objects.acting_agents()
                 agent = agents.filter(pk=int(value)).first() if value.isdecimal() else None
                 if agent is None:
                     self.add_error("assignee", "Choose an agent to assign.")

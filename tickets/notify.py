@@ -18,8 +18,8 @@ from tickets.tasks import send_agent_notification
 
 def recipients(ticket: Ticket, who: Any) -> list[User]:
     """ "assignee", "team", or an agent's id, as active agents who may open the ticket
-    (User.objects.assignable: a team member or a named agent who cannot is left out)."""
-    agents = User.objects.assignable(ticket.mailbox_id)
+    (User.objects.may_open: a team member or a named agent who cannot is left out)."""
+    agents = User.objects.may_open(ticket.mailbox_id)
     if who == "assignee":
         return list(agents.filter(pk=ticket.assignee_id)) if ticket.assignee_id else []
     if who == "team":

@@ -2,10 +2,10 @@
 
 A user row knows its role (`User.is_agent`, `User.sees_everything`, `User.is_admin`);
 this module asks it of the caller of a request, who may be anonymous. The predicates
-(`is_agent`, `is_manager`, `is_admin`, `is_customer`), the view decorators and the DRF
-permission classes below are all built on the same four checks, so a page and its API
-endpoint cannot drift apart. Which tickets or articles someone may see is the business of
-the access helpers (tickets.access, kb.access), not of this module.
+(`is_agent`, `is_light_agent`, `may_act`, `is_manager`, `is_admin`, `is_customer`), the
+view decorators and the DRF permission classes below are all built on the same checks,
+so a page and its API endpoint cannot drift apart. Which tickets or articles someone may
+see is the business of the access helpers (tickets.access, kb.access), not of this module.
 
 Views behind a decorator take a typed request (`AuthedRequest`, `CustomerRequest`): its
 `user` is our User, not `User | AnonymousUser`, because the decorator has checked it.
@@ -29,6 +29,7 @@ from rest_framework.request import Request
 
 from helpdesk.http import HtmxRequest
 from tickets.models import Customer, User
+from tickets.services.policy import LIGHT_AGENT_REFUSAL
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -45,19 +46,34 @@ def _signed_in(user: Caller) -> User | None:
 
 
 def is_agent(user: Caller) -> bool:
-    """Staff: an agent, a manager or an admin (the agent workspace, internal articles)."""
+    """Staff: a light agent, an agent, a manager or an admin (the agent workspace, to read
+    tickets and write internal notes; internal articles)."""
     signed_in = _signed_in(user)
     return signed_in is not None and signed_in.is_agent
 
 
+def is_light_agent(user: Caller) -> bool:
+    """A light agent: reads the tickets of their teams' mailboxes and writes internal
+    notes; never replies, changes a ticket or holds one (services.check_actor)."""
+    signed_in = _signed_in(user)
+    return signed_in is not None and signed_in.is_light_agent
+
+
+def may_act(user: Caller) -> bool:
+    """Staff who may reply to customers, open and change tickets: not a light agent."""
+    signed_in = _signed_in(user)
+    return signed_in is not None and signed_in.may_act
+
+
 def is_manager(user: Caller) -> bool:
-    """A manager or an admin (dashboards, metrics, every mailbox)."""
+    """A manager or an admin (dashboards, metrics, every mailbox, automation rules and SLA
+    policies)."""
     signed_in = _signed_in(user)
     return signed_in is not None and signed_in.sees_everything
 
 
 def is_admin(user: Caller) -> bool:
-    """An admin (automation rules, SLA policies, history import)."""
+    """An admin (settings, the audit log, privacy, history import)."""
     signed_in = _signed_in(user)
     return signed_in is not None and signed_in.is_admin
 
@@ -102,20 +118,50 @@ def agent_required[**P](
     return wrapped
 
 
+def _staff_required[**P](
+    check: Callable[[Caller], bool], refusal: str
+) -> Callable[[Callable[Concatenate[AuthedRequest, P], HttpResponseBase]], View[P]]:
+    """A decorator for staff pages that only some staff may open: other staff get a 403
+    saying `refusal`; anyone else is answered as by `agent_required`."""
+
+    def decorator(view: Callable[Concatenate[AuthedRequest, P], HttpResponseBase]) -> View[P]:
+        @agent_required
+        @wraps(view)
+        def wrapped(request: AuthedRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+            if not check(request.user):
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def admin_required[**P](
     view: Callable[Concatenate[AuthedRequest, P], HttpResponseBase],
 ) -> View[P]:
-    """Setup pages: admins only. Other staff get a 403 that says so; anyone else is
+    """Settings pages: admins only. Other staff get a 403 that says so; anyone else is
     answered as by `agent_required`."""
+    return _staff_required(is_admin, "Only admins can change these settings.")(view)
 
-    @agent_required
-    @wraps(view)
-    def wrapped(request: AuthedRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-        if not is_admin(request.user):
-            raise PermissionDenied("Only admins can change automation and SLA settings.")
-        return view(request, *args, **kwargs)
 
-    return wrapped
+def setup_required[**P](
+    view: Callable[Concatenate[AuthedRequest, P], HttpResponseBase],
+) -> View[P]:
+    """Automation rules and SLA policies: managers and admins. Other staff get a 403 that
+    says so; anyone else is answered as by `agent_required`."""
+    return _staff_required(
+        is_manager, "Only managers and admins can change automation and SLA settings."
+    )(view)
+
+
+def acting_agent_required[**P](
+    view: Callable[Concatenate[AuthedRequest, P], HttpResponseBase],
+) -> View[P]:
+    """Pages only for staff who may reply and open tickets (a new ticket, outreach): a light
+    agent gets a 403 that says why (the services refuse them anyway: this spares them a
+    form they could not send)."""
+    return _staff_required(may_act, LIGHT_AGENT_REFUSAL)(view)
 
 
 def manager_required[**P](

@@ -380,7 +380,9 @@ def inbox_counts(user: User) -> InboxCounts:
 def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
     """Agents who may hold a ticket of `mailbox` (User.objects.assignable), or any active
     agent without one, by name."""
-    agents = User.objects.assignable(mailbox.pk) if mailbox is not None else User.objects.agents()
+    agents = (
+        User.objects.assignable(mailbox.pk) if mailbox is not None else User.objects.acting_agents()
+    )
     return agents.order_by("first_name", "email")
 
 

@@ -28,7 +28,7 @@ from tickets.forms import (
 )
 from tickets.history import merged_target
 from tickets.models import Attachment, Kind, Priority, Status, Ticket
-from tickets.permissions import AuthedRequest, agent_required
+from tickets.permissions import AuthedRequest, acting_agent_required, agent_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
 
@@ -136,6 +136,8 @@ def bulk(request: AuthedRequest) -> HttpResponse:
 
 def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
     """Why the rules left `count` tickets of a bulk change as they were."""
+    if field == "role":
+        return f"{_tickets(count)}: {services.LIGHT_AGENT_REFUSAL}"
     if field == "status":
         return f"{_tickets(count, 'closed')}, which cannot be reopened"
     if field == "assignee":
@@ -196,6 +198,10 @@ def _render_after_change(
 
 def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)
+    if not note:
+        # Early, with the core's own check: a light agent's reply is a 403 before its form
+        # is read (services.reply refuses it anyway).
+        services.check_actor(request.user)
     if _upload_too_large(request):
         limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
         return HttpResponse(
@@ -302,7 +308,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     return HttpResponse(html, status=status)
 
 
-@agent_required
+@acting_agent_required
 def new_ticket(request: AuthedRequest, outreach: bool = False) -> HttpResponse:
     form = NewTicketForm(request.POST or None, user=request.user, outreach=outreach)
     if request.method == "POST" and form.is_valid():

@@ -64,7 +64,8 @@
   // --- Ticket page ------------------------------------------------------------------
   function showPane(name) {
     var composer = document.querySelector("[data-composer]");
-    if (!composer) return false;
+    // No such pane (a light agent's page has no reply box): the key does nothing.
+    if (!composer || !composer.querySelector("[data-pane='" + name + "']")) return false;
     composer.querySelectorAll("[data-pane]").forEach(function (pane) {
       pane.hidden = pane.dataset.pane !== name;
     });

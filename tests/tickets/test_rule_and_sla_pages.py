@@ -96,7 +96,12 @@ def test_rule_builder_explains_bad_input(personas: Personas) -> None:
     assert not AutomationRule.objects.filter(name="Broken").exists()
 
 
-def test_setup_pages_are_for_admins_only(personas: Personas, builtin_rules: None) -> None:
+def test_setup_pages_are_for_managers_and_admins(personas: Personas, builtin_rules: None) -> None:
+    # Issue 16: managers set up SLA policies and automation rules too.
+    manager = client_for(personas.manager)
+    assert manager.get(reverse("tickets:rules")).status_code == 200
+    assert manager.get(reverse("tickets:sla")).status_code == 200
+    assert manager.get(reverse("tickets:sla-new")).status_code == 200
     agent = client_for(personas.agent_a)
     assert agent.get(reverse("tickets:rules")).status_code == 403
     assert agent.get(reverse("tickets:sla")).status_code == 403

@@ -57,7 +57,7 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import IsAgent, api_user, is_agent
-from tickets.services import Actor, InvalidChange, StateConflict
+from tickets.services import Actor, InvalidChange, NotPermitted, StateConflict
 from tickets.workflow import collab
 
 TICKET_RELATED = ("mailbox", "customer__organization", "assignee", "team")
@@ -229,7 +229,7 @@ class TicketViewSet(
         filterset_class=None,
         filter_backends=[],
     )
-    def messages(self, request: Request, number: str) -> Response:
+    def messages(self, request: Request, number: str, format: str | None = None) -> Response:
         user = api_user(request)
         ticket = get_ticket_for(user, number)
         if request.method == "POST":
@@ -251,7 +251,7 @@ class TicketViewSet(
         responses={200: TicketSerializer},
     )
     @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
-    def merge(self, request: Request, number: str) -> Response:
+    def merge(self, request: Request, number: str, format: str | None = None) -> Response:
         user = api_user(request)
         if not is_agent(user):
             raise exceptions.PermissionDenied("Only agents can merge tickets.")
@@ -314,8 +314,10 @@ class Conflict(exceptions.APIException):
 
 
 def refused(refusal: InvalidChange) -> exceptions.APIException:
-    """A change the rules refuse: 409 when the ticket's state refuses it, else 400 with
-    the error on the field at fault."""
+    """A change the rules refuse: 403 when the caller's role does not allow it, 409 when
+    the ticket's state refuses it, else 400 with the error on the field at fault."""
+    if isinstance(refusal, NotPermitted):
+        return exceptions.PermissionDenied(str(refusal))
     if isinstance(refusal, StateConflict):
         return Conflict(str(refusal))
     return exceptions.ValidationError({refusal.field or "non_field_errors": [str(refusal)]})

@@ -173,8 +173,8 @@ def customer_replied(message: Message) -> None:
 def reply_watchers(ticket: Ticket) -> QuerySet[User]:
     """Active agents who asked to hear of customer replies on `ticket` while nobody owns it:
     its team's (without a team, everyone's who works in its mailbox), only those who may
-    open it (User.objects.assignable) in either case."""
-    agents = User.objects.assignable(ticket.mailbox_id)
+    open it (User.objects.may_open) in either case."""
+    agents = User.objects.may_open(ticket.mailbox_id)
     if ticket.team_id is not None:
         agents = agents.filter(teams=ticket.team_id)
     return agents.filter(notify_on_unassigned_reply=True)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from tickets import services
 from tickets.access import get_ticket_for
 from tickets.mail import sending
 from tickets.mail.forms import NotificationSettingsForm
@@ -76,7 +77,9 @@ def inbound_webhook(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 @agent_required
 @require_POST
 def retry_delivery(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
-    """An agent's retry of a failed send; a no-op (with a note) if it is not failed."""
+    """An agent's retry of a failed send; a no-op (with a note) if it is not failed. A light
+    agent sends nothing (a 403 saying so)."""
+    services.check_actor(request.user)
     ticket = get_ticket_for(request.user, number, write=True)
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
     if sending.requeue(message):

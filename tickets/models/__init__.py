@@ -17,6 +17,7 @@ from tickets.models.messages import (
     attachment_path,
 )
 from tickets.models.people import (
+    ACTING_ROLES,
     MANAGER_ROLES,
     STAFF_ROLES,
     Customer,
@@ -48,6 +49,7 @@ from tickets.models.tickets import (
 )
 
 __all__ = [
+    "ACTING_ROLES",
     "BODY_MAX",
     "DONE_STATUSES",
     "EMAIL_MAX_LENGTH",

@@ -19,22 +19,38 @@ class Role(models.TextChoices):
     AGENT = "agent", "Agent"
     MANAGER = "manager", "Manager"
     ADMIN = "admin", "Admin"
+    # Reads the tickets of their teams' mailboxes and writes internal notes; never replies
+    # to customers, changes a ticket or holds one (tickets/services/policy.py).
+    LIGHT_AGENT = "light_agent", "Light agent"
 
 
-STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+# Staff: the agent workspace. Light agents are staff who only read and write notes.
+STAFF_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN, Role.LIGHT_AGENT)
+# Staff who may reply, change tickets and hold them.
+ACTING_ROLES = (Role.AGENT, Role.MANAGER, Role.ADMIN)
 # Managers and admins (and superusers, whatever their role) see every mailbox.
 MANAGER_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 class TandemUserManager(UserManager["User"]):
     def agents(self) -> QuerySet[User]:
+        """Active staff, light agents included."""
         return self.filter(role__in=STAFF_ROLES, is_active=True)
 
+    def acting_agents(self) -> QuerySet[User]:
+        """Active staff who may reply and hold tickets: no light agents."""
+        return self.filter(role__in=ACTING_ROLES, is_active=True)
+
     def assignable(self, mailbox_id: int | Expression) -> QuerySet[User]:
-        """Who may hold a ticket of this mailbox: the active staff who may open it, i.e.
-        managers and admins (they see every mailbox) and agents of the mailbox's teams,
-        as Ticket.objects.visible_to decides for each of them. `mailbox_id` may be a
-        subquery (a ticket's mailbox, read in the same query)."""
+        """Who may hold a ticket of this mailbox: those of `may_open` who are not light
+        agents (services.check_assignee)."""
+        return self.may_open(mailbox_id).filter(role__in=ACTING_ROLES)
+
+    def may_open(self, mailbox_id: int | Expression) -> QuerySet[User]:
+        """The active staff who may open a ticket of this mailbox, i.e. managers and admins
+        (they see every mailbox) and agents and light agents of the mailbox's teams, as
+        Ticket.objects.visible_to decides for each of them: whom a notice about it may
+        reach. `mailbox_id` may be a subquery (a ticket's mailbox, read in the same query)."""
         return (
             self.agents()
             .filter(
@@ -79,6 +95,16 @@ class User(AbstractUser):
     @property
     def is_agent(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def is_light_agent(self) -> bool:
+        """Reads and writes internal notes only (superusers are never light)."""
+        return self.role == Role.LIGHT_AGENT and not self.is_superuser
+
+    @property
+    def may_act(self) -> bool:
+        """Staff who may reply to customers and change tickets: not a light agent."""
+        return self.is_agent and not self.is_light_agent
 
     @property
     def sees_everything(self) -> bool:

@@ -54,10 +54,13 @@ from tickets.services.messages import (
 )
 from tickets.services.moves import merge_conversation, move_messages
 from tickets.services.policy import (
+    LIGHT_AGENT_REFUSAL,
     MAX_TAGS,
     TAG_MAX_LENGTH,
     InvalidChange,
+    NotPermitted,
     StateConflict,
+    check_actor,
     check_assignee,
     check_changes,
     check_team,
@@ -68,6 +71,7 @@ from tickets.services.policy import (
 __all__ = [
     "EDITABLE_FIELDS",
     "IMPORT",
+    "LIGHT_AGENT_REFUSAL",
     "MAIL",
     "MAX_TAGS",
     "SYSTEM",
@@ -78,6 +82,7 @@ __all__ = [
     "CustomerReply",
     "FilePart",
     "InvalidChange",
+    "NotPermitted",
     "StateConflict",
     "add_message",
     "add_note",
@@ -88,6 +93,7 @@ __all__ = [
     "automatic_reply_allowed",
     "bulk_update",
     "changes_in_bulk",
+    "check_actor",
     "check_assignee",
     "check_changes",
     "check_team",

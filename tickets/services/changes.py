@@ -43,7 +43,7 @@ def apply_changes(
 
     Raises InvalidChange, before setting anything, if the rules refuse one of the changes
     (tickets/services/policy.py)."""
-    changes = check_changes(ticket, changes, actor.kind)
+    changes = check_changes(ticket, changes, actor.kind, actor.user)
     status = changes.get("status", ticket.status)
     if ticket.snoozed_until is not None and status not in (ticket.status, Status.PENDING):
         # Out of pending, a snooze is over: a customer's reply, an agent, a rule woke it.

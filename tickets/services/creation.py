@@ -36,7 +36,13 @@ from tickets.services.messages import (
     message_updates,
     new_message,
 )
-from tickets.services.policy import check_team, clean_subject, clean_tags, normalize_tags
+from tickets.services.policy import (
+    check_actor,
+    check_team,
+    clean_subject,
+    clean_tags,
+    normalize_tags,
+)
 
 
 def new_ticket(
@@ -133,6 +139,7 @@ def create_ticket(
     the mailbox first).
     """
     at = at or timezone.now()
+    check_actor(actor.user)
     if actor.kind != ActorKind.IMPORT:
         tags = clean_tags(tags)
     ticket = new_ticket(

@@ -28,6 +28,7 @@ from tickets.models import (
 from tickets.services.attachments import attach_files
 from tickets.services.changes import update_ticket
 from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
+from tickets.services.policy import check_actor
 
 
 @transaction.atomic
@@ -53,12 +54,17 @@ def add_message(
 
     With `apply_status_rules` (live traffic, not import) a customer message reopens a
     solved ticket and wakes a pending one, and an agent's first reply moves a new ticket
-    to open. An outbound message is stored as queued; the mail worker sends it.
+    to open. An outbound message is stored as queued; the mail worker sends it. A light
+    agent adds notes only (NotPermitted).
     `status_after` sets the status in the same step (e.g. "reply and set pending").
     `cc_joins=False` keeps an inbound message's Cc out of the conversation's (see
     `conversation_cc`).
     """
     at = at or timezone.now()
+    if direction != Direction.NOTE:
+        # A light agent writes internal notes only (and nobody writes "as" one).
+        check_actor(actor.user)
+        check_actor(author)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     is_mail_out = direction == Direction.OUTBOUND and send
     message = new_message(

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tickets.models import Direction, EventKind, Message, Ticket
 from tickets.services.events import Actor, after_commit, record_event
+from tickets.services.policy import check_actor
 
 
 def _recount(ticket_id: int) -> None:
@@ -51,7 +52,9 @@ def move_messages(
 ) -> None:
     """Move these messages of `source` (with their attachments) to `target`, recorded by
     a `kind` event on each: the source's names the target (`after`), the target's the
-    source (`before`), both list the messages and hold `data` (what else moved)."""
+    source (`before`), both list the messages and hold `data` (what else moved). A light
+    agent moves nothing (NotPermitted)."""
+    check_actor(actor.user)
     at = timezone.now()
     Message.objects.filter(pk__in=message_ids, ticket=source).update(ticket=target)
     _recount(source.pk)
@@ -67,6 +70,7 @@ def merge_conversation(
 ) -> list[int]:
     """Move every message of `source` to `target` and point `source` at it (`merged_into`,
     which the merged events record); the messages moved."""
+    check_actor(actor.user)
     ids = list(Message.objects.filter(ticket=source).order_by("pk").values_list("pk", flat=True))
     move_messages(source, target, ids, kind=EventKind.MERGED, actor=actor, data=data)
     Ticket.objects.filter(pk=source.pk).update(merged_into=target)

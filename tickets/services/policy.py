@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 from tickets.models import ActorKind, Status, Team, Ticket, User
 
 # The most tags a ticket carries. The API has accepted 30 since its first version, and
@@ -36,6 +38,25 @@ class InvalidChange(ValueError):
 class StateConflict(InvalidChange):
     """A change the ticket's current state refuses (reopening a closed ticket), as opposed
     to a value that is wrong whatever the state: the API answers it with 409."""
+
+
+class NotPermitted(InvalidChange, PermissionDenied):
+    """A change the actor's role does not allow (a light agent's reply or field change).
+    Being a PermissionDenied too, a door that lets it through answers 403 (Django and DRF
+    both do); `field` is "role"."""
+
+
+LIGHT_AGENT_REFUSAL = (
+    "Light agents write internal notes: they cannot reply to customers, open tickets or "
+    "change a ticket's fields."
+)
+
+
+def check_actor(user: User | None) -> None:
+    """NotPermitted if `user` may not reply to customers or change tickets: a light agent.
+    Every reply, field change, new ticket and move of messages by a person asks this."""
+    if user is not None and user.is_authenticated and user.is_light_agent:
+        raise NotPermitted(LIGHT_AGENT_REFUSAL, field="role")
 
 
 def normalize_tags(tags: Iterable[str]) -> list[str]:
@@ -61,9 +82,13 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
 
 def check_assignee(ticket: Ticket, agent: User) -> None:
     """An assignee is an active agent, manager or admin who may open the ticket (see
-    User.objects.assignable, which the assignee menus list)."""
+    User.objects.assignable, which the assignee menus list). A light agent never holds one."""
     if not (agent.is_active and agent.is_agent):
         raise InvalidChange(f"{agent.email} is not an active agent.", field="assignee")
+    if agent.is_light_agent:
+        raise InvalidChange(
+            f"{agent.email} is a light agent: light agents do not hold tickets.", field="assignee"
+        )
     if agent.sees_everything:
         return
     # Remembered on the instance, as Django's auth backend remembers permissions: a
@@ -99,10 +124,15 @@ def check_status(ticket: Ticket, status: str) -> None:
         )
 
 
-def check_changes(ticket: Ticket, changes: dict[str, Any], actor_kind: str) -> dict[str, Any]:
+def check_changes(
+    ticket: Ticket, changes: dict[str, Any], actor_kind: str, actor_user: User | None = None
+) -> dict[str, Any]:
     """`changes` as they may be applied to `ticket` (tags normalized), or InvalidChange for
     the first one the rules refuse. Only values that differ from the ticket's are checked:
-    an imported ticket keeps what it came with until someone changes it."""
+    an imported ticket keeps what it came with until someone changes it. A light agent
+    changes nothing (NotPermitted)."""
+    if changes:
+        check_actor(actor_user)
     checked = dict(changes)
     if "tags" in checked:
         tags = normalize_tags(checked["tags"])

@@ -16,7 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tickets import presence, selectors
 from tickets.access import get_ticket_for
 from tickets.models import Message, User
-from tickets.permissions import AuthedRequest, admin_required, agent_required
+from tickets.permissions import (
+    AuthedRequest,
+    acting_agent_required,
+    agent_required,
+    setup_required,
+)
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import automation, collab, setup
 from tickets.workflow.forms import (
@@ -193,7 +198,7 @@ def split_view(request: AuthedRequest, number: int, message_id: int) -> HttpResp
 # --- outreach to a list -------------------------------------------------------------------
 
 
-@agent_required
+@acting_agent_required
 @require_http_methods(["GET", "POST"])
 def outreach_list(request: AuthedRequest) -> HttpResponse:
     mailboxes = selectors.visible_mailboxes(request.user)
@@ -217,7 +222,7 @@ def outreach_list(request: AuthedRequest) -> HttpResponse:
 # --- automation rules ---------------------------------------------------------------------
 
 
-@admin_required
+@setup_required
 @require_GET
 def rules_list(request: AuthedRequest) -> HttpResponse:
     rules = list(AutomationRule.objects.order_by("position", "id"))
@@ -229,7 +234,7 @@ def rules_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tickets/workflow/rules.html", {"rules": rules})
 
 
-@admin_required
+@setup_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk) if pk else AutomationRule()
@@ -266,7 +271,7 @@ def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "tickets/workflow/rule_form.html", context, status=status)
 
 
-@admin_required
+@setup_required
 @require_POST
 def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
@@ -279,7 +284,7 @@ def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("tickets:rules")
 
 
-@admin_required
+@setup_required
 @require_POST
 def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
@@ -292,7 +297,7 @@ def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- SLA policies -------------------------------------------------------------------------
 
 
-@admin_required
+@setup_required
 @require_GET
 def sla_list(request: AuthedRequest) -> HttpResponse:
     policies = SlaPolicy.objects.select_related("mailbox", "organization").order_by(
@@ -301,7 +306,7 @@ def sla_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tickets/workflow/sla.html", {"policies": policies})
 
 
-@admin_required
+@setup_required
 @require_http_methods(["GET", "POST"])
 def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
@@ -318,7 +323,7 @@ def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@admin_required
+@setup_required
 @require_POST
 def sla_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
@@ -337,7 +342,7 @@ def _editable_canned(user: User, pk: int) -> CannedReply:
     raise Http404("No such canned reply")
 
 
-@agent_required
+@acting_agent_required
 @require_GET
 def canned_list(request: AuthedRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
@@ -345,7 +350,7 @@ def canned_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tickets/workflow/canned.html", {"replies": replies, "q": query})
 
 
-@agent_required
+@acting_agent_required
 @require_http_methods(["GET", "POST"])
 def canned_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     canned = _editable_canned(request.user, pk) if pk else CannedReply()
@@ -363,7 +368,7 @@ def canned_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@agent_required
+@acting_agent_required
 @require_POST
 def canned_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     canned = _editable_canned(request.user, pk)
