@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tickets import presence, selectors
 from tickets.access import get_ticket_for
 from tickets.models import Message, User
-from tickets.permissions import AuthedRequest, admin_required, agent_required
+from tickets.permissions import AuthedRequest, agent_required, manager_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import automation, collab, setup
 from tickets.workflow.forms import (
@@ -217,7 +217,8 @@ def outreach_list(request: AuthedRequest) -> HttpResponse:
 # --- automation rules ---------------------------------------------------------------------
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_GET
 def rules_list(request: AuthedRequest) -> HttpResponse:
     rules = list(AutomationRule.objects.order_by("position", "id"))
@@ -229,7 +230,8 @@ def rules_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tickets/workflow/rules.html", {"rules": rules})
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk) if pk else AutomationRule()
@@ -266,7 +268,8 @@ def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "tickets/workflow/rule_form.html", context, status=status)
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_POST
 def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
@@ -279,7 +282,8 @@ def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("tickets:rules")
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_POST
 def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
@@ -292,7 +296,8 @@ def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- SLA policies -------------------------------------------------------------------------
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_GET
 def sla_list(request: AuthedRequest) -> HttpResponse:
     policies = SlaPolicy.objects.select_related("mailbox", "organization").order_by(
@@ -301,7 +306,8 @@ def sla_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tickets/workflow/sla.html", {"policies": policies})
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_http_methods(["GET", "POST"])
 def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk) if pk else SlaPolicy()
@@ -318,7 +324,8 @@ def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@admin_required
+@agent_required
+@manager_required
 @require_POST
 def sla_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
