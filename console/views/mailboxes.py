@@ -4,6 +4,8 @@ shown back; blank keeps them), signature, auto-acknowledgement, polling status, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
@@ -15,6 +17,9 @@ from tickets.mail.admin import MailboxSettingsForm
 from tickets.mail.imap import check_connection, poll_status
 from tickets.models import Mailbox
 from tickets.permissions import AuthedRequest, admin_required
+
+# The admin waits on the page: a server that does not answer is reported soon.
+CHECK_TIMEOUT_SECONDS = 8
 
 # The form's fields in groups, as the page shows them (fieldsets).
 GROUPS = (
@@ -42,6 +47,12 @@ GROUPS = (
 
 
 class MailboxForm(MailboxSettingsForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Declared on the parent form, so Meta.labels does not reach them.
+        self.fields["imap_password"].label = "IMAP password"
+        self.fields["smtp_password"].label = "SMTP password"
+
     class Meta(MailboxSettingsForm.Meta):
         fields = tuple(name for _, names in GROUPS for name in names)
         widgets = {"teams": forms.CheckboxSelectMultiple}
@@ -94,7 +105,7 @@ def mailbox_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 def mailbox_test(request: AuthedRequest, pk: int) -> HttpResponse:
     """Sign in to the saved IMAP and SMTP settings; each line says what worked or failed."""
     mailbox = get_object_or_404(Mailbox, pk=pk)
-    results = check_connection(mailbox)
+    results = check_connection(mailbox, timeout=CHECK_TIMEOUT_SECONDS)
     if request.htmx:
         return render(request, "console/_connection.html", {"results": results})
     for ok, text in results:

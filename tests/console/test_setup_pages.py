@@ -205,6 +205,10 @@ def test_calendar_editor_saves_split_days_and_holidays(personas: Personas) -> No
     page = admin.get(response["Location"]).content.decode()
     assert 'type="date"' in page and 'value="2030-01-01"' in page
     assert "Next open hours" in page
+    # In the calendar's own time zone, as typed.
+    assert ", 09:00</time> \u2013 <time" in page and ", 13:00</time>" in page
+    listing = admin.get(reverse("console:calendars")).content.decode()
+    assert " 09:00\u201312:00" in listing
     # Written to the audit log by tickets.calendars.save_calendar.
     assert AuditEntry.objects.filter(kind=AuditKind.SETTINGS, target_id=str(calendar.pk)).exists()
     # Clearing a row removes it; the rest stays.
