@@ -16,7 +16,8 @@ from console.invites import InviteError, invited_user, is_invited
 from tickets.models import STAFF_ROLES, Team, User
 from tickets.permissions import AuthedRequest, admin_required
 
-BACKEND = "helpdesk.signin.IdentityBackend"
+# The password backend: the invited person has just chosen their password.
+BACKEND = "accounts.backends.PasswordBackend"
 
 
 def _staff(pk: int) -> User:
