@@ -33,7 +33,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin, for superusers only (helpdesk/admin_site.py).
+    "helpdesk.admin_site.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
     "accounts",
     # History import (manage.py import_tickets, POST /api/v1/import/).
     "importer",
+    # The settings area: agents, teams, mailboxes, calendars, API tokens (console/).
+    "console",
     # Customers' data exported and erased, ticket content past its retention (privacy/).
     "privacy",
     # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
@@ -319,6 +322,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Named, scoped tokens of the settings area ("tdm_..."); other keys are DRF's.
+        "console.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

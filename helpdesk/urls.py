@@ -37,6 +37,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("", include("metrics.urls")),
     path("", include("audit.urls")),
+    path("", include("console.urls")),
     path("", include("privacy.urls")),
     path("", include("tickets.urls")),
 ]

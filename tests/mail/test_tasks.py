@@ -78,7 +78,7 @@ def test_a_failing_poll_is_recorded_and_shown_to_managers_not_only_logged(
     personas.admin.save(update_fields=["is_staff"])
     client.force_login(personas.admin)
     page = client.get("/").content.decode()
-    assert f'href="/admin/tickets/mailbox/{down.pk}/change/"' in page
+    assert f'href="/settings/mailboxes/{down.pk}/"' in page
     listing = client.get("/admin/tickets/mailbox/").content.decode()
     assert "could not connect to 127.0.0.1:1" in listing
     assert "No IMAP server: mail comes by webhook or command." in listing

@@ -113,14 +113,15 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     return client
 
 
-def open_connection(mailbox: Mailbox) -> imaplib.IMAP4:
+def open_connection(mailbox: Mailbox, timeout: float | None = None) -> imaplib.IMAP4:
     """A connection, secured as the settings say, not signed in yet."""
     context = ssl.create_default_context()
+    timeout = TIMEOUT_SECONDS if timeout is None else timeout
     if mailbox.imap_security == MailSecurity.SSL:
         return imaplib.IMAP4_SSL(
-            mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=TIMEOUT_SECONDS
+            mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=timeout
         )
-    client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS)
+    client = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=timeout)
     if mailbox.imap_security == MailSecurity.STARTTLS:
         try:
             client.starttls(ssl_context=context)
@@ -437,17 +438,18 @@ def due_mailbox_ids() -> list[int]:
     return due
 
 
-def check_connection(mailbox: Mailbox) -> list[tuple[bool, str]]:
-    """Try the mailbox's IMAP and SMTP settings; each line says what worked or failed."""
-    return [check_imap(mailbox), check_smtp(mailbox)]
+def check_connection(mailbox: Mailbox, timeout: float | None = None) -> list[tuple[bool, str]]:
+    """Try the mailbox's IMAP and SMTP settings; each line says what worked or failed.
+    A page waiting for the answer gives a short `timeout` (seconds per network step)."""
+    return [check_imap(mailbox, timeout), check_smtp(mailbox, timeout)]
 
 
-def check_imap(mailbox: Mailbox) -> tuple[bool, str]:
+def check_imap(mailbox: Mailbox, timeout: float | None = None) -> tuple[bool, str]:
     if not mailbox.imap_host:
         return False, "IMAP: no server is set, so no mail is fetched for this mailbox."
     where = f"{mailbox.imap_host}:{mailbox.imap_port}"
     try:
-        client = open_connection(mailbox)
+        client = open_connection(mailbox, timeout)
     except ssl.SSLError as exc:
         return False, f"IMAP: the secure connection to {where} failed ({exc.reason})."
     except imaplib.IMAP4.error as exc:

@@ -126,9 +126,8 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     return email
 
 
-def _smtp_client(mailbox: Mailbox) -> smtplib.SMTP:
+def _smtp_client(mailbox: Mailbox, timeout: float = 30) -> smtplib.SMTP:
     """A connected, signed-in SMTP client for the mailbox's settings."""
-    timeout = 30
     context = ssl.create_default_context()
     if mailbox.smtp_security == MailSecurity.SSL:
         client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -163,13 +162,13 @@ def transmit(mailbox: Mailbox, email: EmailMultiAlternatives) -> None:
         email.send()
 
 
-def check_smtp(mailbox: Mailbox) -> tuple[bool, str]:
+def check_smtp(mailbox: Mailbox, timeout: float | None = None) -> tuple[bool, str]:
     """Connect and sign in to the mailbox's SMTP server without sending anything."""
     if not mailbox.smtp_host:
         return True, "SMTP: no server is set; replies go out through the default mail server."
     where = f"{mailbox.smtp_host}:{mailbox.smtp_port}"
     try:
-        with _smtp_client(mailbox) as client:
+        with _smtp_client(mailbox, timeout or 30) as client:
             client.noop()
     except smtplib.SMTPAuthenticationError:
         return False, f"SMTP: {where} refused the user name or password."

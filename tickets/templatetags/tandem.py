@@ -225,13 +225,13 @@ def mail_alerts(user: User) -> dict[str, Any]:
         "imap_failing_since",
         "poll_interval_seconds",
     )
-    may_fix = user.is_staff and user.has_perm("tickets.change_mailbox")
+    may_fix = user.is_admin
     return {
         "alerts": [
             (
                 mailbox.name,
                 poll_status(mailbox),
-                reverse("admin:tickets_mailbox_change", args=[mailbox.pk]) if may_fix else "",
+                reverse("console:mailbox-edit", args=[mailbox.pk]) if may_fix else "",
             )
             for mailbox in failing
         ]

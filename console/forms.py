@@ -1,0 +1,112 @@
+"""The settings area's forms: they validate shapes and say what is wrong; the services
+(console.agents, console.tokens, tickets.calendars) save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from helpdesk.signin import identity
+from tickets.models import STAFF_ROLES, Role, Team, User
+
+STAFF_CHOICES = [(role.value, role.label) for role in STAFF_ROLES]
+
+
+def staff_only_teams() -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Agents see the tickets of their teams' mailboxes.",
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    role = forms.ChoiceField(choices=STAFF_CHOICES, initial=Role.AGENT)
+    teams = staff_only_teams()
+
+    def clean_email(self) -> str:
+        email = identity(self.cleaned_data["email"])
+        taken = (
+            User.objects.filter(email__iexact=email).first()
+            or User.objects.filter(username__iexact=email).first()
+        )
+        if taken is not None:
+            if taken.role == Role.CUSTOMER:
+                raise forms.ValidationError(
+                    "This address signs in to the customer portal; invite a staff address."
+                )
+            raise forms.ValidationError("Someone on the team already has this address.")
+        return email
+
+
+class AgentForm(forms.Form):
+    role = forms.ChoiceField(choices=STAFF_CHOICES)
+    teams = staff_only_teams()
+    is_away = forms.BooleanField(
+        label="Away", required=False, help_text="Skipped by automatic assignment."
+    )
+
+    def __init__(self, *args: Any, editor: User, agent: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editor, self.agent = editor, agent
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        if self.agent.pk == self.editor.pk and role != Role.ADMIN and self.agent.is_admin:
+            raise forms.ValidationError(
+                "You cannot take the admin role from yourself; ask another admin."
+            )
+        return role
+
+
+class AcceptInviteForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            self.user.first_name = data.get("first_name", "")
+            self.user.last_name = data.get("last_name", "")
+            try:
+                password_validation.validate_password(first, self.user)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class TeamForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(
+        # Staff only: a customer in a team would see that team's tickets.
+        queryset=User.objects.filter(role__in=STAFF_ROLES).order_by("first_name", "email"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Team
+        fields = ("name", "members")
+        error_messages = {"name": {"unique": "A team with this name already exists."}}

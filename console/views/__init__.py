@@ -1,0 +1,1 @@
+"""The settings area's pages, one module per kind of setting."""
