@@ -146,6 +146,8 @@ def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
         return f"{_tickets(count)} in mailboxes {name} does not work in"
     if field == "tags":
         return f"{_tickets(count)}, which would carry more than {services.MAX_TAGS} tags"
+    if field == "fields":
+        return f"{_tickets(count)} with a field required to solve still empty"
     return f"{_tickets(count)} the change does not apply to"
 
 

@@ -41,6 +41,14 @@ from tickets.services.events import (
     ticket_changed,
     tickets_changed,
 )
+from tickets.services.fields import (
+    FieldErrors,
+    check_solvable,
+    check_ticket_fields,
+    clean_fields,
+    definitions,
+    missing_to_solve,
+)
 from tickets.services.inbound import CustomerReply, customer_reply, opens_follow_up
 from tickets.services.messages import (
     add_message,
@@ -76,6 +84,7 @@ __all__ = [
     "AutoReplies",
     "BulkChange",
     "CustomerReply",
+    "FieldErrors",
     "FilePart",
     "InvalidChange",
     "StateConflict",
@@ -90,7 +99,10 @@ __all__ = [
     "changes_in_bulk",
     "check_assignee",
     "check_changes",
+    "check_solvable",
     "check_team",
+    "check_ticket_fields",
+    "clean_fields",
     "clean_tags",
     "coalesced_changes",
     "conversation_cc",
@@ -98,11 +110,13 @@ __all__ = [
     "create_ticket",
     "created_event",
     "customer_reply",
+    "definitions",
     "get_or_create_customer",
     "linked_event",
     "merge_conversation",
     "message_event",
     "message_updates",
+    "missing_to_solve",
     "move_messages",
     "new_event",
     "new_inbound_ticket",
