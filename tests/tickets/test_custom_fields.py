@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.conftest import Personas
 from tests.factories import make_ticket
+from tests.tickets.api_client import assert_error_shape, client_for
 from tickets import services
 from tickets.models import AppliesTo, EventKind, FieldDefinition, FieldType, Status, Ticket
 from tickets.services import Actor, FieldErrors
@@ -155,3 +156,173 @@ def test_bulk_solve_page_says_why_tickets_were_left(ticket_fields, client, perso
     assert "1 ticket with a field required to solve still empty" in response.content.decode()
     held.refresh_from_db()
     assert held.status == Status.OPEN
+
+
+# -- the API ----------------------------------------------------------------------------
+
+FIELDS_URL = "/api/v1/fields/"
+
+
+def test_fields_endpoint_lists_for_agents_and_creates_for_admins(personas) -> None:
+    body = {
+        "key": "plan",
+        "label": "Plan",
+        "type": "choice",
+        "applies_to": "ticket",
+        "choices": ["free", "pro"],
+        "required_to_solve": True,
+    }
+    assert_error_shape(client_for(personas.agent_a).post(FIELDS_URL, body, format="json"), 403)
+    created = client_for(personas.admin).post(FIELDS_URL, body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["key"] == "plan"
+    listed = client_for(personas.agent_a).get(FIELDS_URL).json()
+    assert [(f["key"], f["type"], f["choices"], f["required_to_solve"]) for f in listed] == [
+        ("plan", "choice", ["free", "pro"], True)
+    ]
+    again = client_for(personas.admin).post(FIELDS_URL, body, format="json")
+    assert "key" in assert_error_shape(again, 400)["errors"]
+    # The same key for customers is another field.
+    other = {**body, "applies_to": "customer", "required_to_solve": False}
+    assert client_for(personas.admin).post(FIELDS_URL, other, format="json").status_code == 201
+    assert_error_shape(client_for(personas.customer.user).get(FIELDS_URL), 403)
+
+
+def test_field_definition_is_checked(personas) -> None:
+    admin = client_for(personas.admin)
+    no_choices = {"key": "plan", "label": "Plan", "type": "choice", "applies_to": "ticket"}
+    assert (
+        "choices"
+        in assert_error_shape(admin.post(FIELDS_URL, no_choices, format="json"), 400)["errors"]
+    )
+    required_customer = {
+        "key": "tier",
+        "label": "Tier",
+        "type": "text",
+        "applies_to": "customer",
+        "required_to_solve": True,
+    }
+    errors = assert_error_shape(admin.post(FIELDS_URL, required_customer, format="json"), 400)
+    assert "required_to_solve" in errors["errors"]
+    bad_key = {"key": "not a slug", "label": "X", "type": "text", "applies_to": "ticket"}
+    assert (
+        "key" in assert_error_shape(admin.post(FIELDS_URL, bad_key, format="json"), 400)["errors"]
+    )
+
+
+def test_patch_changes_only_named_keys_and_null_clears(ticket_fields, ticket, personas) -> None:
+    client = client_for(personas.agent_a)
+    url = f"/api/v1/tickets/{ticket.number}/"
+    first = client.patch(
+        url,
+        {
+            "fields": {
+                "order_number": "A-1001",
+                "plan": "pro",
+                "due": "2026-12-24",
+                "seats": 12,
+                "areas": ["billing", "api"],
+                "vip": True,
+            }
+        },
+        format="json",
+    )
+    assert first.status_code == 200, first.content
+    assert first.json()["fields"] == {
+        "order_number": "A-1001",
+        "plan": "pro",
+        "due": "2026-12-24",
+        "seats": 12,
+        "areas": ["billing", "api"],
+        "vip": True,
+    }
+    second = client.patch(url, {"fields": {"seats": None, "plan": "free"}}, format="json")
+    assert second.json()["fields"] == {
+        "order_number": "A-1001",
+        "plan": "free",
+        "due": "2026-12-24",
+        "areas": ["billing", "api"],
+        "vip": True,
+    }
+    assert client.get(url).json()["fields"]["plan"] == "free"
+
+
+def test_patch_wrong_value_answers_400_by_key(ticket_fields, ticket, personas) -> None:
+    response = client_for(personas.agent_a).patch(
+        f"/api/v1/tickets/{ticket.number}/",
+        {"fields": {"plan": "gold", "seats": "many", "order_number": "fine"}},
+        format="json",
+    )
+    errors = assert_error_shape(response, 400)["errors"]
+    assert set(errors["fields"]) == {"plan", "seats"}
+    assert errors["fields"]["plan"] == ["Choose one of: free, pro, enterprise."]
+    ticket.refresh_from_db()
+    assert ticket.fields == {}
+
+
+def test_solving_over_the_api_with_a_required_field_empty(ticket_fields, ticket, personas) -> None:
+    client = client_for(personas.agent_a)
+    url = f"/api/v1/tickets/{ticket.number}/"
+    errors = assert_error_shape(client.patch(url, {"status": "solved"}, format="json"), 400)
+    assert errors["errors"] == {"fields": {"plan": ["Plan is required to solve the ticket."]}}
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    solved = client.patch(url, {"status": "solved", "fields": {"plan": "pro"}}, format="json")
+    assert solved.status_code == 200, solved.content
+    assert solved.json()["status"] == "solved"
+
+
+def test_list_filters_by_a_field(ticket_fields, personas) -> None:
+    agent = Actor.agent(personas.agent_a)
+    pro = open_ticket(personas)
+    services.update_ticket(pro, actor=agent, fields={"plan": "pro", "areas": ["billing", "api"]})
+    free = open_ticket(personas)
+    services.update_ticket(free, actor=agent, fields={"plan": "free", "areas": ["api"], "seats": 3})
+    open_ticket(personas)
+    client = client_for(personas.agent_a)
+
+    def numbers(query: str) -> set[int]:
+        response = client.get(f"/api/v1/tickets/?{query}")
+        assert response.status_code == 200, response.content
+        return {row["number"] for row in response.json()["results"]}
+
+    assert numbers("field.plan=pro") == {pro.number}
+    assert numbers("field.areas=api") == {pro.number, free.number}
+    assert numbers("field.areas=billing&field.plan=pro") == {pro.number}
+    assert numbers("field.seats=3") == {free.number}
+    errors = assert_error_shape(client.get("/api/v1/tickets/?field.plan=gold"), 400)["errors"]
+    assert "field.plan" in errors
+    assert (
+        "field.nope"
+        in assert_error_shape(client.get("/api/v1/tickets/?field.nope=1"), 400)["errors"]
+    )
+
+
+def test_customers_see_no_fields_and_cannot_filter_by_them(ticket_fields, ticket, personas) -> None:
+    services.update_ticket(ticket, actor=Actor.agent(personas.agent_a), fields={"plan": "pro"})
+    services.reply(ticket, personas.agent_a, "Hello")
+    client = client_for(personas.customer.user)
+    shown = client.get(f"/api/v1/tickets/{ticket.number}/")
+    assert shown.status_code == 200
+    assert "fields" not in shown.json()
+    assert_error_shape(client.get("/api/v1/tickets/?field.plan=pro"), 400)
+
+
+def test_customer_fields_over_the_api(personas) -> None:
+    FieldDefinition.objects.create(
+        key="tier",
+        label="Tier",
+        type=FieldType.CHOICE,
+        applies_to=AppliesTo.CUSTOMER,
+        choices=["gold", "silver"],
+    )
+    client = client_for(personas.agent_a)
+    make_ticket(personas.mailbox_a, personas.customer)
+    url = f"/api/v1/customers/{personas.customer.pk}/"
+    changed = client.patch(url, {"fields": {"tier": "gold"}}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["fields"] == {"tier": "gold"}
+    wrong = assert_error_shape(client.patch(url, {"fields": {"tier": "tin"}}, format="json"), 400)
+    assert list(wrong["errors"]["fields"]) == ["tier"]
+    cleared = client.patch(url, {"fields": {"tier": None}}, format="json")
+    assert cleared.json()["fields"] == {}

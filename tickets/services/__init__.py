@@ -42,12 +42,16 @@ from tickets.services.events import (
     tickets_changed,
 )
 from tickets.services.fields import (
+    FILTER_PREFIX,
     FieldErrors,
     check_solvable,
     check_ticket_fields,
     clean_fields,
+    definition_errors,
     definitions,
+    field_filters,
     missing_to_solve,
+    set_fields,
 )
 from tickets.services.inbound import CustomerReply, customer_reply, opens_follow_up
 from tickets.services.messages import (
@@ -75,6 +79,7 @@ from tickets.services.policy import (
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "FILTER_PREFIX",
     "IMPORT",
     "MAIL",
     "MAX_TAGS",
@@ -110,7 +115,9 @@ __all__ = [
     "create_ticket",
     "created_event",
     "customer_reply",
+    "definition_errors",
     "definitions",
+    "field_filters",
     "get_or_create_customer",
     "linked_event",
     "merge_conversation",
@@ -127,6 +134,7 @@ __all__ = [
     "opens_follow_up",
     "record_event",
     "reply",
+    "set_fields",
     "snooze_ticket",
     "status_after_message",
     "ticket_changed",

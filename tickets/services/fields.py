@@ -16,7 +16,20 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tickets.models import ActorKind, AppliesTo, FieldDefinition, FieldType, Status, Ticket
+from django.db import transaction
+from django.db.models import Q
+
+from tickets.models import (
+    CHOICE_TYPES,
+    ActorKind,
+    AppliesTo,
+    Customer,
+    FieldDefinition,
+    FieldType,
+    Organization,
+    Status,
+    Ticket,
+)
 from tickets.services.policy import InvalidChange
 
 TEXT_MAX_LENGTH = 1000
@@ -180,3 +193,76 @@ def check_ticket_fields(ticket: Ticket, changes: dict[str, Any], actor_kind: str
 
 def changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+
+
+FILTER_PREFIX = "field."
+
+
+def field_filters(params: Mapping[str, str]) -> Q:
+    """The tickets whose fields match the `field.<key>=<value>` pairs of a query string
+    (the API's list, the inbox): equal values, and for a multichoice field the tickets
+    whose list contains the value. A `@>` on the ticket_fields index. FieldErrors (by
+    `field.<key>`) for a key no active ticket field has or a value it cannot hold."""
+    wanted = {
+        name.removeprefix(FILTER_PREFIX): value
+        for name, value in params.items()
+        if name.startswith(FILTER_PREFIX)
+    }
+    if not wanted:
+        return Q()
+    known = definitions(AppliesTo.TICKET)
+    condition = Q()
+    errors: dict[str, str] = {}
+    for key, raw in wanted.items():
+        definition = known.get(key)
+        if definition is None:
+            errors[FILTER_PREFIX + key] = f"There is no ticket field {key!r}."
+            continue
+        try:
+            if definition.type == FieldType.MULTICHOICE:
+                value: Any = coerce(definition, [raw])
+            else:
+                value = coerce(definition, raw)
+        except ValueError as wrong:
+            errors[FILTER_PREFIX + key] = str(wrong)
+            continue
+        if definition.type == FieldType.CHECKBOX and value is False:
+            condition &= ~Q(fields__contains={key: True})
+        else:
+            condition &= Q(fields__contains={key: value})
+    if errors:
+        raise FieldErrors(errors)
+    return condition
+
+
+def definition_errors(
+    *, key: str, type: str, applies_to: str, choices: list[str], required_to_solve: bool
+) -> dict[str, str]:
+    """What is wrong with a field definition (the API's, the admin's), by attribute."""
+    errors: dict[str, str] = {}
+    if type in CHOICE_TYPES:
+        if not choices:
+            errors["choices"] = "A choice field needs at least one choice."
+        elif len(set(choices)) != len(choices):
+            errors["choices"] = "Each choice once."
+        elif any(not choice.strip() for choice in choices):
+            errors["choices"] = "A choice cannot be blank."
+    elif choices:
+        errors["choices"] = "Only choice and multichoice fields have choices."
+    if required_to_solve and applies_to != AppliesTo.TICKET:
+        errors["required_to_solve"] = "Only ticket fields can be required to solve."
+    if FieldDefinition.objects.filter(applies_to=applies_to, key=key).exists():
+        errors["key"] = f"There already is a {applies_to} field {key!r}."
+    return errors
+
+
+@transaction.atomic
+def set_fields(record: Customer | Organization, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Change the named keys of a customer's or an organization's fields (a ticket's go
+    through update_ticket, with its event); FieldErrors, changing nothing, if any is wrong."""
+    applies_to = AppliesTo.CUSTOMER if isinstance(record, Customer) else AppliesTo.ORGANIZATION
+    locked = type(record).objects.select_for_update().get(pk=record.pk)
+    record.fields = clean_fields(applies_to, locked.fields, changes)
+    if record.fields != locked.fields:
+        type(record).objects.filter(pk=record.pk).update(fields=record.fields)
+    return record.fields
