@@ -326,3 +326,76 @@ def test_customer_fields_over_the_api(personas) -> None:
     assert list(wrong["errors"]["fields"]) == ["tier"]
     cleared = client.patch(url, {"fields": {"tier": None}}, format="json")
     assert cleared.json()["fields"] == {}
+
+
+# -- history import ---------------------------------------------------------------------
+
+
+def _ticket_line(external_id: str, fields: object) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "type": "ticket",
+            "external_id": external_id,
+            "mailbox": "a@tandem.test",
+            "subject": "Imported",
+            "customer": {"email": "li@customer.test"},
+            "created_at": "2026-03-02T09:15:00Z",
+            "messages": [
+                {
+                    "direction": "inbound",
+                    "from": "li@customer.test",
+                    "at": "2026-03-02T09:15:00Z",
+                    "body": "Hi",
+                }
+            ],
+            # History is replayed as it happened: solved with the required plan empty.
+            "events": [{"at": "2026-03-03T08:00:00Z", "status": "solved"}],
+            "fields": fields,
+        }
+    )
+
+
+@pytest.mark.parametrize("batch_size", [1, 250], ids=["per-line", "batch"])
+def test_import_takes_the_fields_map(ticket_fields, personas, batch_size: int) -> None:
+    from importer.lines import import_lines
+
+    lines = [
+        _ticket_line("T-1", {"order_number": "A-1001", "seats": 12, "areas": ["api", "billing"]}),
+        _ticket_line("T-2", {"plan": "gold"}),
+        _ticket_line("T-3", {"nope": 1}),
+        _ticket_line("T-4", ["not", "a", "map"]),
+        _ticket_line("T-5", None),
+    ]
+    result = import_lines(lines, batch_size=batch_size)
+    assert result.imported == 2
+    assert [(e.line, e.reason.split(":")[0]) for e in result.errors] == [
+        (2, "fields"),
+        (3, "fields"),
+        (4, "'fields' must be an object of key"),
+    ]
+    assert result.errors[0].reason == "fields: plan: Choose one of: free, pro, enterprise."
+    imported = Ticket.objects.get(external_id="T-1")
+    assert imported.fields == {"order_number": "A-1001", "seats": 12, "areas": ["billing", "api"]}
+    assert imported.status == Status.SOLVED
+    assert Ticket.objects.get(external_id="T-5").fields == {}
+    # The same filter finds imported tickets.
+    response = client_for(personas.agent_a).get("/api/v1/tickets/?field.areas=api")
+    assert [row["number"] for row in response.json()["results"]] == [imported.number]
+
+
+def test_create_over_the_api_with_fields(ticket_fields, personas) -> None:
+    client = client_for(personas.agent_a)
+    body = {
+        "subject": "Order missing",
+        "body": "Where is it?",
+        "customer": "li@customer.test",
+        "mailbox": "a@tandem.test",
+        "fields": {"order_number": "A-7", "plan": "pro"},
+    }
+    created = client.post("/api/v1/tickets/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["fields"] == {"order_number": "A-7", "plan": "pro"}
+    wrong = client.post("/api/v1/tickets/", {**body, "fields": {"plan": "x"}}, format="json")
+    assert list(assert_error_shape(wrong, 400)["errors"]["fields"]) == ["plan"]

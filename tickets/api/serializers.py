@@ -265,9 +265,14 @@ class TicketCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.SUPPORT)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     tags = _tags_field()
+    fields = fields_change_field()
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
+
+    def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        valid_fields(AppliesTo.TICKET, {}, value)
+        return value
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -197,6 +197,7 @@ class TicketViewSet(
             kind=data["kind"],
             priority=data["priority"],
             tags=data.get("tags", ()),
+            fields=data.get("fields"),
             actor=Actor.agent(api_user(request)),
         )
         self.kwargs["number"] = ticket.number
