@@ -399,3 +399,113 @@ def test_create_over_the_api_with_fields(ticket_fields, personas) -> None:
     assert created.json()["fields"] == {"order_number": "A-7", "plan": "pro"}
     wrong = client.post("/api/v1/tickets/", {**body, "fields": {"plan": "x"}}, format="json")
     assert list(assert_error_shape(wrong, 400)["errors"]["fields"]) == ["plan"]
+
+
+# -- the ticket page ----------------------------------------------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_side_panel_edits_a_field_in_place(ticket_fields, ticket, client, personas) -> None:
+    client.force_login(personas.agent_a)
+    page = client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
+    assert 'id="field-plan"' in page and "(required to solve)" in page
+    url = reverse("tickets:set_field", args=[ticket.number, "seats"])
+    done = client.post(url, {"value": "12"}, headers=HTMX)
+    assert done.status_code == 200
+    assert 'id="field-seats" value="12"' in done.content.decode()
+    areas = reverse("tickets:set_field", args=[ticket.number, "areas"])
+    client.post(areas, {"value": ["ui", "api"]}, headers=HTMX)
+    ticket.refresh_from_db()
+    assert ticket.fields == {"seats": 12, "areas": ["api", "ui"]}
+    # Every box unticked clears it.
+    client.post(areas, {}, headers=HTMX)
+    ticket.refresh_from_db()
+    assert ticket.fields == {"seats": 12}
+
+
+def test_side_panel_says_a_wrong_value_under_the_field(ticket_fields, ticket, client, personas):
+    client.force_login(personas.agent_a)
+    url = reverse("tickets:set_field", args=[ticket.number, "due"])
+    wrong = client.post(url, {"value": "soon"}, headers=HTMX)
+    assert wrong.status_code == 422
+    assert 'id="field-error-due">Enter a date as YYYY-MM-DD.' in wrong.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.fields == {}
+    missing = reverse("tickets:set_field", args=[ticket.number, "nope"])
+    assert client.post(missing, {"value": "x"}, headers=HTMX).status_code == 404
+
+
+def test_solving_from_the_page_says_which_fields_to_fill(ticket_fields, ticket, client, personas):
+    client.force_login(personas.agent_a)
+    url = reverse("tickets:update", args=[ticket.number])
+    held = client.post(url, {"status": "solved"}, headers=HTMX)
+    assert held.status_code == 422
+    html = held.content.decode()
+    assert "Fill in before solving: Plan." in html
+    assert 'id="field-error-plan">Plan is required to solve the ticket.' in html
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    client.post(
+        reverse("tickets:set_field", args=[ticket.number, "plan"]), {"value": "pro"}, headers=HTMX
+    )
+    assert client.post(url, {"status": "solved"}, headers=HTMX).status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == Status.SOLVED
+
+
+def test_reply_and_solve_holds_the_reply(ticket_fields, ticket, client, personas) -> None:
+    client.force_login(personas.agent_a)
+    before = ticket.messages.count()
+    response = client.post(
+        reverse("tickets:reply", args=[ticket.number]),
+        {"body": "Fixed", "status_after": "solved"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Not sent: Fill in before solving: Plan." in response.content.decode()
+    assert ticket.messages.count() == before
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+
+
+def test_macro_that_solves_is_held_back(ticket_fields, ticket, personas) -> None:
+    from tickets.workflow import collab
+    from tickets.workflow.models import CannedReply
+
+    macro = CannedReply.objects.create(
+        title="Done", body="All fixed.", changes={"status": "solved"}
+    )
+    before = ticket.messages.count()
+    with pytest.raises(FieldErrors):
+        collab.apply_macro(ticket, macro, personas.agent_a)
+    assert ticket.messages.count() == before
+    services.update_ticket(ticket, actor=Actor.agent(personas.agent_a), fields={"plan": "pro"})
+    collab.apply_macro(ticket, macro, personas.agent_a)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.SOLVED
+
+
+def test_a_rule_that_solves_is_refused_until_the_field_is_filled(
+    ticket_fields, ticket, personas, no_builtin_rules, django_capture_on_commit_callbacks
+) -> None:
+    from tickets.workflow import automation, setup
+    from tickets.workflow.models import AutomationRule
+
+    setup.save_rule(
+        AutomationRule(
+            name="Solve on the done tag",
+            trigger="changed",
+            conditions=[{"field": "tag", "op": "has", "value": "done"}],
+            actions=[{"type": "set_status", "value": "solved"}],
+        )
+    )
+    automation.rules_changed()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_ticket(ticket, actor=Actor.agent(personas.agent_a), tags=["done"])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_ticket(ticket, actor=Actor.agent(personas.agent_a), fields={"plan": "pro"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.SOLVED

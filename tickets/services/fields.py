@@ -41,10 +41,10 @@ class FieldErrors(InvalidChange):
     """Values the fields refuse: `errors` maps each key at fault to its message. The API
     answers it as 400 with errors.fields.<key>."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str], summary: str = "") -> None:
         self.errors = dict(errors)
         super().__init__(
-            "; ".join(f"{key}: {message}" for key, message in self.errors.items()),
+            summary or "; ".join(f"{key}: {message}" for key, message in self.errors.items()),
             field="fields",
         )
 
@@ -168,9 +168,11 @@ def missing_to_solve(
 
 def check_solvable(values: Mapping[str, Any]) -> None:
     """FieldErrors if a ticket with these field values may not be solved yet."""
-    missing = missing_to_solve(values)
+    known = definitions(AppliesTo.TICKET)
+    missing = missing_to_solve(values, known.values())
     if missing:
-        raise FieldErrors(missing)
+        labels = ", ".join(known[key].label for key in missing)
+        raise FieldErrors(missing, summary=f"Fill in before solving: {labels}.")
 
 
 def check_ticket_fields(ticket: Ticket, changes: dict[str, Any], actor_kind: str) -> dict[str, Any]:
