@@ -39,6 +39,7 @@ from tickets.models import (
     User,
     message_search_doc,
 )
+from tickets.services.fields import field_filters
 
 PAGE_SIZE = 50
 # Counts above this show as "999+": a capped COUNT reads at most this many index
@@ -100,6 +101,8 @@ class InboxQuery:
     sla: str = ""
     cursor: str = ""
     limit: int = PAGE_SIZE
+    # Custom fields: (`field.<key>`, value) pairs, as services.field_filters reads them.
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -178,6 +181,8 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
         qs = qs.filter(mailbox_id=query.mailbox)
     if query.team:
         qs = qs.filter(team_id=query.team)
+    if query.fields:
+        qs = qs.filter(field_filters(dict(query.fields)))
     if query.sla:
         qs = qs.annotate(next_due=NEXT_DUE)
         if query.status not in OPEN_STATUSES:  # redundant beside an open status

@@ -509,3 +509,27 @@ def test_a_rule_that_solves_is_refused_until_the_field_is_filled(
         services.update_ticket(ticket, actor=Actor.agent(personas.agent_a), fields={"plan": "pro"})
     ticket.refresh_from_db()
     assert ticket.status == Status.SOLVED
+
+
+# -- the inbox ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sort", ["updated", "priority"])
+def test_inbox_filters_by_a_field(ticket_fields, personas, client, sort: str) -> None:
+    agent = Actor.agent(personas.agent_a)
+    pro = open_ticket(personas)
+    services.update_ticket(pro, actor=agent, fields={"plan": "pro", "areas": ["api"]})
+    free = open_ticket(personas)
+    services.update_ticket(free, actor=agent, fields={"plan": "free"})
+    client.force_login(personas.agent_a)
+
+    def shown(query: str) -> set[int]:
+        response = client.get(f"{reverse('tickets:inbox')}?sort={sort}&{query}")
+        assert response.status_code == 200
+        return {t.number for t in response.context["page"].tickets}
+
+    assert shown("field.plan=pro") == {pro.number}
+    assert shown("field.areas=api&view=all") == {pro.number}
+    # A bad filter is dropped, as every bad inbox filter is: never a 500.
+    assert shown("field.plan=gold") == {pro.number, free.number}
+    assert shown("field.nope=1") == {pro.number, free.number}
