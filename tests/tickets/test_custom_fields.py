@@ -533,3 +533,15 @@ def test_inbox_filters_by_a_field(ticket_fields, personas, client, sort: str) ->
     # A bad filter is dropped, as every bad inbox filter is: never a 500.
     assert shown("field.plan=gold") == {pro.number, free.number}
     assert shown("field.nope=1") == {pro.number, free.number}
+
+
+def test_django_admin_defines_fields_with_the_same_checks(personas, client) -> None:
+    client.force_login(personas.admin)
+    url = reverse("admin:tickets_fielddefinition_add")
+    base = {"key": "plan", "label": "Plan", "applies_to": "ticket", "position": 0, "active": "on"}
+    refused = client.post(url, {**base, "type": "choice", "choices": ""})
+    assert refused.status_code == 200
+    assert "A choice field needs at least one choice." in refused.content.decode()
+    saved = client.post(url, {**base, "type": "choice", "choices": "free,pro"})
+    assert saved.status_code == 302
+    assert FieldDefinition.objects.get(key="plan").choices == ["free", "pro"]

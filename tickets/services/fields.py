@@ -238,9 +238,16 @@ def field_filters(params: Mapping[str, str]) -> Q:
 
 
 def definition_errors(
-    *, key: str, type: str, applies_to: str, choices: list[str], required_to_solve: bool
+    *,
+    key: str,
+    type: str,
+    applies_to: str,
+    choices: list[str],
+    required_to_solve: bool,
+    pk: int | None = None,
 ) -> dict[str, str]:
-    """What is wrong with a field definition (the API's, the admin's), by attribute."""
+    """What is wrong with a field definition (the API's, the admin's; `pk` of the one
+    being edited), by attribute."""
     errors: dict[str, str] = {}
     if type in CHOICE_TYPES:
         if not choices:
@@ -253,7 +260,7 @@ def definition_errors(
         errors["choices"] = "Only choice and multichoice fields have choices."
     if required_to_solve and applies_to != AppliesTo.TICKET:
         errors["required_to_solve"] = "Only ticket fields can be required to solve."
-    if FieldDefinition.objects.filter(applies_to=applies_to, key=key).exists():
+    if FieldDefinition.objects.filter(applies_to=applies_to, key=key).exclude(pk=pk).exists():
         errors["key"] = f"There already is a {applies_to} field {key!r}."
     return errors
 
