@@ -86,16 +86,7 @@ class CustomerAdmin(admin.ModelAdmin):
 class FieldDefinitionForm(forms.ModelForm):
     class Meta:
         model = FieldDefinition
-        fields = [
-            "key",
-            "label",
-            "type",
-            "applies_to",
-            "choices",
-            "required_to_solve",
-            "position",
-            "active",
-        ]
+        fields = list(FieldDefinition.ATTRIBUTES)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

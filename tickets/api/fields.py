@@ -21,16 +21,7 @@ from tickets.permissions import IsAdmin, IsAgent
 class FieldDefinitionSerializer(serializers.ModelSerializer):
     class Meta:
         model = FieldDefinition
-        fields = [
-            "key",
-            "label",
-            "type",
-            "applies_to",
-            "choices",
-            "required_to_solve",
-            "position",
-            "active",
-        ]
+        fields = list(FieldDefinition.ATTRIBUTES)
         read_only_fields = fields
 
 

@@ -33,6 +33,18 @@ class FieldDefinitionQuerySet(models.QuerySet["FieldDefinition"]):
 
 
 class FieldDefinition(models.Model):
+    # What the API and the admin show and set of a definition.
+    ATTRIBUTES = (
+        "key",
+        "label",
+        "type",
+        "applies_to",
+        "choices",
+        "required_to_solve",
+        "position",
+        "active",
+    )
+
     key = models.SlugField(max_length=50, help_text="Unique per kind of record, e.g. order_number.")
     label = models.CharField(max_length=100)
     type = models.CharField(max_length=16, choices=FieldType.choices)
