@@ -46,8 +46,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        # A list of messages per field; a dict for a field of named parts (the custom
+        # fields: errors.fields.<key>).
         errors = {
-            key: value if isinstance(value, list) else [value] for key, value in errors.items()
+            key: value if isinstance(value, list | dict) else [value]
+            for key, value in errors.items()
         }
         response.data = {"detail": "Invalid input.", "errors": errors}
     elif isinstance(data, dict) and "detail" in data:

@@ -23,9 +23,10 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="What went wrong, in plain words.")
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.JSONField()),
+        child=serializers.JSONField(),
         help_text="Invalid input: the field (or `non_field_errors`) and its messages; "
-        "otherwise empty.",
+        "for a field of named parts (`fields`, the custom fields) an object of each "
+        "part and its messages (`errors.fields.<key>`); otherwise empty.",
     )
 
 

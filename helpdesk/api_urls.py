@@ -13,6 +13,7 @@ from importer.api import ImportView
 from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
 from privacy.api import customer_erase, customer_export
+from tickets.api.fields import FieldDefinitionViewSet
 from tickets.api.views import CustomerViewSet, TicketViewSet
 
 app_name = "api"
@@ -20,6 +21,7 @@ app_name = "api"
 router = DefaultRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("fields", FieldDefinitionViewSet, basename="field")
 router.register("kb/articles", ArticleViewSet, basename="kb-article")
 
 urlpatterns = [

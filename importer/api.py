@@ -40,6 +40,13 @@ class ImportView(APIView):
 
     @extend_schema(
         summary="Import ticket history (JSON Lines, specs/import-format.md); admins only",
+        description=(
+            "A `ticket` record may carry `fields`, the custom field values by key as the "
+            'ticket API shows them (`{"plan": "pro", "seats": 12, "areas": ["api"]}`): a '
+            "key no active ticket field has, or a value the field cannot hold, rejects the "
+            "line. History is replayed as it happened: a field required to solve does not "
+            "hold back an imported solve."
+        ),
         request={"application/x-ndjson": bytes, "application/jsonl": bytes},
         responses={200: ImportSummarySerializer},
     )

@@ -10,8 +10,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from tickets import services
 from tickets.models import (
     EMAIL_MAX_LENGTH,
+    AppliesTo,
+    FieldDefinition,
     Mailbox,
     Role,
     Team,
@@ -122,6 +125,8 @@ class Lookups:
         self.teams: dict[str, Team] = {}
         # (team id, mailbox id) pairs known to be linked during this import.
         self.working: set[tuple[int, int]] = set()
+        # The active ticket fields by key, read on the first record that has fields.
+        self.field_definitions: dict[str, FieldDefinition] | None = None
 
     def mailbox(self, address: str) -> Mailbox:
         address = address.strip().lower()
@@ -157,6 +162,20 @@ class Lookups:
             mailbox.teams.add(team)
             self.working.add((team.pk, mailbox.pk))
         return team
+
+    def ticket_field_values(self, value: Any) -> dict[str, Any]:
+        """A ticket record's `fields` as the ticket stores them (services.clean_fields,
+        the API's check), the definitions read once per import."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise LineRejected("'fields' must be an object of key: value")
+        if self.field_definitions is None:
+            self.field_definitions = services.definitions(AppliesTo.TICKET)
+        try:
+            return services.clean_fields(AppliesTo.TICKET, {}, value, known=self.field_definitions)
+        except services.FieldErrors as refusal:
+            raise LineRejected(f"fields: {refusal}") from None
 
     def forget(self) -> None:
         """After a rolled-back line, rows it created (e.g. a team) may not exist."""

@@ -202,6 +202,7 @@ class TicketPlan:
     organization: str
     steps: list[_Step]
     surveys: list[_Survey]
+    fields: dict[str, Any]
 
     def ticket_fields(self, team: Team | None) -> dict[str, Any]:
         """The new ticket as `services.create_ticket` and `services.new_ticket` take it."""
@@ -215,6 +216,7 @@ class TicketPlan:
             "team": team,
             "at": self.created_at,
             "external_id": self.external_id,
+            "fields": self.fields,
         }
 
 
@@ -232,6 +234,7 @@ def plan_ticket(record: dict[str, Any], external_id: str, lookups: Lookups) -> T
     if not all(isinstance(tag, str) for tag in tags):
         raise LineRejected("'tags' must be a list of strings")
     team_name = record.get("team")
+    fields = lookups.ticket_field_values(record.get("fields"))
     created_at = _timestamp(record.get("created_at"), "created_at")
     customer_record = record.get("customer")
     if not isinstance(customer_record, dict):
@@ -265,6 +268,7 @@ def plan_ticket(record: dict[str, Any], external_id: str, lookups: Lookups) -> T
         organization=organization,
         steps=steps,
         surveys=surveys,
+        fields=fields,
     )
 
 

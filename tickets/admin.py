@@ -1,12 +1,16 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from audit.admin import AuditedAdmin, Snapshot
 from audit.models import AuditKind
-from tickets import calendars
+from tickets import calendars, services
 from tickets.models import (
     BusinessCalendar,
     Customer,
+    FieldDefinition,
     Organization,
     PastEmail,
     Team,
@@ -67,6 +71,8 @@ class TeamAdmin(AuditedAdmin, admin.ModelAdmin):
 @admin.register(Organization)
 class OrganizationAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("name", "shares_tickets")
+    # Custom field values are checked by services.set_fields (the API), not a JSON box.
+    readonly_fields = ("fields",)
 
 
 @admin.register(Customer)
@@ -74,6 +80,38 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ("email", "name", "organization")
     search_fields = ("email", "name")
     raw_id_fields = ("user",)
+    readonly_fields = ("fields",)
+
+
+class FieldDefinitionForm(forms.ModelForm):
+    class Meta:
+        model = FieldDefinition
+        fields = list(FieldDefinition.ATTRIBUTES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors:
+            errors = services.definition_errors(
+                key=data["key"],
+                type=data["type"],
+                applies_to=data["applies_to"],
+                choices=data.get("choices") or [],
+                required_to_solve=data.get("required_to_solve", False),
+                pk=self.instance.pk,
+            )
+            for name, text in errors.items():
+                self.add_error(name, text)
+        return data
+
+
+@admin.register(FieldDefinition)
+class FieldDefinitionAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Custom fields (also GET/POST /api/v1/fields/); values are checked on every change."""
+
+    form = FieldDefinitionForm
+    list_display = ("label", "key", "applies_to", "type", "required_to_solve", "active")
+    list_filter = ("applies_to", "active")
+    ordering = ("applies_to", "position", "key")
 
 
 @admin.register(BusinessCalendar)

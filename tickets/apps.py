@@ -9,7 +9,8 @@ class TicketsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from tickets import directory
-        from tickets.models import Mailbox, Team, User
+        from tickets.models import FieldDefinition, Mailbox, Team, User
+        from tickets.services import fields
 
         # The menus of agents, teams and mailboxes held per process (tickets/directory.py)
         # reload after any change to what they list. Cache upkeep, not domain logic.
@@ -18,3 +19,8 @@ class TicketsConfig(AppConfig):
                 signal.connect(directory.changed, sender=model, dispatch_uid=f"directory-{model}")
         for through in (Team.members.through, Mailbox.teams.through):
             m2m_changed.connect(directory.changed, sender=through, dispatch_uid=f"dir-{through}")
+        # The custom field definitions, held per process likewise (tickets/services/fields.py).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                fields.definitions_changed, sender=FieldDefinition, dispatch_uid="fields"
+            )

@@ -29,7 +29,14 @@ from tickets.selectors import (
     assignable_agents,
     visible_mailboxes,
 )
-from tickets.services import InvalidChange, clean_tags, normalize_tags
+from tickets.services import (
+    FILTER_PREFIX,
+    FieldErrors,
+    InvalidChange,
+    clean_tags,
+    field_filters,
+    normalize_tags,
+)
 
 BULK_MAX = 500
 CC_MAX = 20
@@ -77,7 +84,22 @@ class InboxFilterForm(forms.Form):
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in ("", None)}
         if data.get("view") == "mine" and data.get("assignee"):
             data.pop("assignee")
+        data["fields"] = tuple(self._field_filters())
         return InboxQuery(**data)
+
+    def _field_filters(self) -> list[tuple[str, str]]:
+        """`field.<key>=<value>` pairs the ticket fields can filter by, as the API takes
+        them (services.field_filters); a bad one is dropped."""
+        pairs = []
+        for name in self.data:
+            if name.startswith(FILTER_PREFIX):
+                pair = (name, str(self.data.get(name, ""))[:200])
+                try:
+                    field_filters(dict([pair]))
+                except FieldErrors:
+                    continue
+                pairs.append(pair)
+        return sorted(pairs)[:10]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

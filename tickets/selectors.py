@@ -40,6 +40,7 @@ from tickets.models import (
     User,
     message_search_doc,
 )
+from tickets.services.fields import field_filters
 
 PAGE_SIZE = 50
 _NEWEST_SQL: dict[tuple[Any, ...], Any] = {}  # see inbox_tickets
@@ -102,6 +103,8 @@ class InboxQuery:
     sla: str = ""
     cursor: str = ""
     limit: int = PAGE_SIZE
+    # Custom fields: (`field.<key>`, value) pairs, as services.field_filters reads them.
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -180,6 +183,8 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
         qs = qs.filter(mailbox_id=query.mailbox)
     if query.team:
         qs = qs.filter(team_id=query.team)
+    if query.fields:
+        qs = qs.filter(field_filters(dict(query.fields)))
     if query.sla:
         qs = qs.annotate(next_due=NEXT_DUE)
         if query.status not in OPEN_STATUSES:  # redundant beside an open status

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/note/", views.note, name="note"),
     path("tickets/<int:number>/update/", views.update, name="update"),
+    path("tickets/<int:number>/fields/<slug:key>/", views.set_field, name="set_field"),
     path(
         "tickets/<int:number>/attachments/<int:attachment_id>/",
         views.attachment,

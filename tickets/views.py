@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,16 @@ from tickets.forms import (
     TicketUpdateForm,
 )
 from tickets.history import merged_target
-from tickets.models import Attachment, Kind, Priority, Status, Ticket
+from tickets.models import (
+    AppliesTo,
+    Attachment,
+    FieldDefinition,
+    FieldType,
+    Kind,
+    Priority,
+    Status,
+    Ticket,
+)
 from tickets.permissions import AuthedRequest, acting_agent_required, agent_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
@@ -145,6 +155,8 @@ def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
         return f"{_tickets(count)} in mailboxes {name} does not work in"
     if field == "tags":
         return f"{_tickets(count)}, which would carry more than {services.MAX_TAGS} tags"
+    if field == "fields":
+        return f"{_tickets(count)} with a field required to solve still empty"
     return f"{_tickets(count)} the change does not apply to"
 
 
@@ -164,12 +176,73 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         # The properties' menus, held per process (the form validates against the database).
         "assignee_choices": directory.assignable(ticket.mailbox_id),
         "team_choices": directory.working_in(ticket.mailbox_id),
+        "field_rows": field_rows(ticket, extra.pop("field_errors", None) or {}),
         "reply_form": ReplyForm(),
         "note_form": NoteForm(),
         "composer": "reply",
     }
     context.update(extra)
     return context
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One custom field of the side panel: its definition, the ticket's value, an error."""
+
+    definition: FieldDefinition
+    value: Any
+    error: str = ""
+
+    @property
+    def text(self) -> str:
+        """The value as a text input holds it."""
+        return "" if self.value is None else str(self.value)
+
+
+def field_rows(ticket: Ticket, errors: dict[str, str]) -> list[FieldRow]:
+    return [
+        FieldRow(definition, ticket.fields.get(key), errors.get(key, ""))
+        for key, definition in services.definitions(AppliesTo.TICKET).items()
+    ]
+
+
+def _posted_field_value(definition: FieldDefinition, values: list[str]) -> Any:
+    """A field's value as its side-panel form posts it."""
+    if definition.type == FieldType.MULTICHOICE:
+        return values
+    if definition.type == FieldType.CHECKBOX:
+        return "true" in values
+    return values[-1] if values else ""
+
+
+@agent_required
+@require_POST
+def set_field(request: AuthedRequest, number: int, key: str) -> HttpResponse:
+    """One custom field of the side panel, changed in place (services.update_ticket, the
+    check of every door); a wrong value is said under the field."""
+    ticket = get_ticket_for(request.user, number, write=True)
+    definition = services.definitions(AppliesTo.TICKET).get(key)
+    if definition is None:
+        raise Http404("No such field")
+    value = _posted_field_value(definition, request.POST.getlist("value"))
+    errors: dict[str, str] = {}
+    try:
+        services.update_ticket(ticket, actor=Actor.agent(request.user), fields={key: value})
+    except services.FieldErrors as refusal:
+        errors = refusal.errors
+    except InvalidChange as refusal:
+        errors = {key: str(refusal)}
+    if not request.htmx:
+        for text in errors.values():
+            messages.error(request, f"{definition.label}: {text}")
+        return redirect("tickets:detail", number=ticket.number)
+    ticket = get_ticket_for(request.user, number)
+    context = _detail_context(request, ticket, oob=True, field_errors=errors)
+    names = ("fields",) if errors else ("fields", "activity")
+    html = "".join(
+        render_to_string(f"tickets/detail.html#{n}", context, request=request) for n in names
+    )
+    return HttpResponse(html, status=422 if errors else 200)
 
 
 @agent_required
@@ -245,14 +318,26 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
         services.add_note(ticket, user, body, attachments=files)
     else:
         status_after = form.cleaned_data["status_after"] or None
-        services.reply(
-            ticket,
-            user,
-            body,
-            status_after=status_after,
-            attachments=files,
-            cc=form.cleaned_data["cc"],
-        )
+        try:
+            services.reply(
+                ticket,
+                user,
+                body,
+                status_after=status_after,
+                attachments=files,
+                cc=form.cleaned_data["cc"],
+            )
+        except InvalidChange as refusal:
+            # Nothing was sent (one transaction): say why, with the reply kept.
+            form.add_error("status_after", f"Not sent: {refusal}")
+            if request.htmx:
+                return _render_after_change(request, ticket, 422, reply_form=form)
+            return render(
+                request,
+                "tickets/detail.html",
+                _detail_context(request, ticket, reply_form=form),
+                status=422,
+            )
     ticket = get_ticket_for(request.user, number)
     if request.htmx:
         return _render_after_change(request, ticket, composer="note" if note else "reply")
@@ -285,6 +370,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)
     form = TicketUpdateForm(request.POST, mailbox=ticket.mailbox)
     error = ""
+    field_errors: dict[str, str] = {}
     if not form.is_valid():
         error = " ".join(e for errs in form.errors.values() for e in errs)
     elif not form.changes():
@@ -292,6 +378,10 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     else:
         try:
             services.update_ticket(ticket, actor=Actor.agent(request.user), **form.changes())
+        except services.FieldErrors as exc:
+            # Solving with a field required to solve empty: said at the status and at
+            # each field to fill.
+            error, field_errors = str(exc), exc.errors
         except InvalidChange as exc:
             error = str(exc)
     status = 422 if error else 200
@@ -300,8 +390,10 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
             messages.error(request, error)
         return redirect("tickets:detail", number=ticket.number)
     ticket = get_ticket_for(request.user, number)
-    context = _detail_context(request, ticket, oob=True, update_error=error)
-    names = ("properties",) if error else ("properties", "header", "activity")
+    context = _detail_context(
+        request, ticket, oob=True, update_error=error, field_errors=field_errors
+    )
+    names = ("properties", "fields") if error else ("properties", "header", "activity")
     html = "".join(
         render_to_string(f"tickets/detail.html#{n}", context, request=request) for n in names
     )

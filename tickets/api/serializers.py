@@ -8,9 +8,11 @@ from typing import Any
 from rest_framework import serializers
 
 from helpdesk.api import StrictSerializer
+from tickets import services
 from tickets.models import (
     EMAIL_MAX_LENGTH,
     STAFF_ROLES,
+    AppliesTo,
     Customer,
     Kind,
     Mailbox,
@@ -33,14 +35,51 @@ def _organization_field() -> serializers.SlugRelatedField:
     )
 
 
+FIELDS_HELP = (
+    "Custom field values by key (GET /api/v1/fields/): text and choice as strings, "
+    "number as a number, date as YYYY-MM-DD, multichoice as a list, checkbox as a boolean."
+)
+
+
+def _fields_field() -> serializers.JSONField:
+    return serializers.JSONField(read_only=True, help_text=FIELDS_HELP)
+
+
+def fields_change_field() -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        required=False,
+        help_text="Changes only the keys it names; null clears one. " + FIELDS_HELP,
+    )
+
+
+def valid_fields(applies_to: str, current: dict[str, Any], value: dict[str, Any]) -> None:
+    """The rule every change obeys (services.clean_fields), as errors.fields.<key>."""
+    try:
+        services.clean_fields(applies_to, current, value)
+    except services.FieldErrors as refusal:
+        raise serializers.ValidationError(
+            {key: [text] for key, text in refusal.errors.items()}
+        ) from None
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     organization = _organization_field()
     ticket_count = serializers.IntegerField(read_only=True)
+    fields = _fields_field()
 
     class Meta:
         model = Customer
-        fields = ["id", "email", "name", "organization", "created_at", "ticket_count"]
+        fields = ["id", "email", "name", "organization", "created_at", "ticket_count", "fields"]
         read_only_fields = fields
+
+
+class CustomerUpdateSerializer(StrictSerializer):
+    fields = fields_change_field()
+
+    def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        valid_fields(AppliesTo.CUSTOMER, self.context["customer"].fields, value)
+        return value
 
 
 class CustomerRefSerializer(serializers.ModelSerializer):
@@ -100,6 +139,7 @@ class TicketSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(
         slug_field="name", read_only=True, allow_null=True, help_text="null without a team."
     )
+    fields = _fields_field()
 
     class Meta:
         model = Ticket
@@ -122,6 +162,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "first_response_at",
             "solved_at",
             "external_id",
+            "fields",
         ]
         read_only_fields = fields
 
@@ -224,9 +265,14 @@ class TicketCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.SUPPORT)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     tags = _tags_field()
+    fields = fields_change_field()
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
+
+    def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        valid_fields(AppliesTo.TICKET, {}, value)
+        return value
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -266,9 +312,15 @@ class TicketUpdateSerializer(StrictSerializer):
         help_text="The name of a team that works in the ticket's mailbox, or null.",
     )
     tags = _tags_field()
+    fields = fields_change_field()
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
+
+    def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        ticket = self.context.get("ticket")
+        valid_fields(AppliesTo.TICKET, ticket.fields if ticket else {}, value)
+        return value
 
     def validate_team(self, value: Team | None) -> Team | None:
         """The rule every change obeys (services.check_team), as this field's error."""

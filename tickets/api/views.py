@@ -38,6 +38,7 @@ from tickets.api.serializers import (
     CustomerSerializer,
     CustomerTicketDetailSerializer,
     CustomerTicketSerializer,
+    CustomerUpdateSerializer,
     MergeSerializer,
     MessageCreateSerializer,
     MessageKind,
@@ -105,7 +106,10 @@ def actor_for(user: User) -> Actor:
 @extend_schema_view(
     list=extend_schema(
         summary="List tickets the caller may see, most recently updated first",
-        description=CUSTOMER_SHAPE,
+        description=CUSTOMER_SHAPE
+        + " Agents filter by a custom field with `field.<key>=<value>` (for a multichoice "
+        "field, the tickets whose list contains the value); an unknown key or a value the "
+        "field cannot hold answers 400 with `errors.field.<key>`.",
     ),
     retrieve=extend_schema(summary="One ticket with its conversation", description=CUSTOMER_SHAPE),
     create=extend_schema(
@@ -114,7 +118,7 @@ def actor_for(user: User) -> Actor:
         responses={201: TicketDetailSerializer},
     ),
     partial_update=extend_schema(
-        summary="Change status, priority, kind, assignee, team or tags",
+        summary="Change status, priority, kind, assignee, team, tags or fields",
         request=TicketUpdateSerializer,
         responses={200: TicketSerializer, 409: ErrorSerializer},
     ),
@@ -147,12 +151,24 @@ class TicketViewSet(
         return TicketSerializer if agent else CustomerTicketSerializer
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        params = self.request.query_params
         if self.action == "list" and not is_agent(self.request.user):
-            named = [name for name in AGENT_ONLY_FILTERS if name in self.request.query_params]
+            named = [
+                name
+                for name in params
+                if name in AGENT_ONLY_FILTERS or name.startswith(services.FILTER_PREFIX)
+            ]
             if named:
                 raise exceptions.ValidationError(
                     {name: ["Only agents can filter by this field."] for name in named}
                 )
+        if self.action == "list":
+            try:
+                queryset = queryset.filter(services.field_filters(params))
+            except services.FieldErrors as refusal:
+                raise exceptions.ValidationError(
+                    {name: [text] for name, text in refusal.errors.items()}
+                ) from None
         return super().filter_queryset(queryset)
 
     def get_object(self) -> Ticket:
@@ -181,6 +197,7 @@ class TicketViewSet(
             kind=data["kind"],
             priority=data["priority"],
             tags=data.get("tags", ()),
+            fields=data.get("fields"),
             actor=Actor.agent(api_user(request)),
         )
         self.kwargs["number"] = ticket.number
@@ -315,24 +332,49 @@ class Conflict(exceptions.APIException):
 
 def refused(refusal: InvalidChange) -> exceptions.APIException:
     """A change the rules refuse: 403 when the caller's role does not allow it, 409 when
-    the ticket's state refuses it, else 400 with the error on the field at fault."""
+    the ticket's state refuses it, else 400 with the error on the field at fault
+    (errors.fields.<key> for custom fields)."""
     if isinstance(refusal, NotPermitted):
         return exceptions.PermissionDenied(str(refusal))
     if isinstance(refusal, StateConflict):
         return Conflict(str(refusal))
+    if isinstance(refusal, services.FieldErrors):
+        return exceptions.ValidationError(
+            {"fields": {key: [text] for key, text in refusal.errors.items()}}
+        )
     return exceptions.ValidationError({refusal.field or "non_field_errors": [str(refusal)]})
 
 
 @extend_schema_view(
     list=extend_schema(summary="Customers with the number of tickets the caller may see"),
     retrieve=extend_schema(summary="One customer"),
+    partial_update=extend_schema(
+        summary="Change a customer's custom fields (agents)",
+        request=CustomerUpdateSerializer,
+        responses={200: CustomerSerializer},
+    ),
 )
-class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet, mixins.UpdateModelMixin):
     serializer_class = CustomerSerializer
     permission_classes = [permissions.IsAuthenticated, IsAgent]
     filterset_class = CustomerFilter
     pagination_class = CustomerCursor
     lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        serializer = CustomerUpdateSerializer(data=request.data, context={"customer": customer})
+        serializer.is_valid(raise_exception=True)
+        if "fields" in serializer.validated_data:
+            try:
+                services.set_fields(customer, serializer.validated_data["fields"])
+            except InvalidChange as refusal:
+                raise refused(refusal) from None
+        return Response(CustomerSerializer(self.get_object()).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed(request.method or "PUT")
 
     def get_queryset(self) -> QuerySet[Customer]:
         if getattr(self, "swagger_fake_view", False):

@@ -7,6 +7,13 @@ modules beside this file are how it is laid out, not separate APIs.
 """
 
 from tickets.models.events import ActorKind, EventKind, TicketEvent
+from tickets.models.fields import (
+    CHOICE_TYPES,
+    AppliesTo,
+    FieldDefinition,
+    FieldDefinitionQuerySet,
+    FieldType,
+)
 from tickets.models.mailboxes import BusinessCalendar, Mailbox, MailSecurity, _webhook_secret
 from tickets.models.messages import (
     BODY_MAX,
@@ -51,6 +58,7 @@ from tickets.models.tickets import (
 __all__ = [
     "ACTING_ROLES",
     "BODY_MAX",
+    "CHOICE_TYPES",
     "DONE_STATUSES",
     "EMAIL_MAX_LENGTH",
     "MANAGER_ROLES",
@@ -62,6 +70,7 @@ __all__ = [
     "SLA_COMPLIANCE_COLUMNS",
     "STAFF_ROLES",
     "ActorKind",
+    "AppliesTo",
     "Attachment",
     "BusinessCalendar",
     "Channel",
@@ -70,6 +79,9 @@ __all__ = [
     "Direction",
     "EqualsAny",
     "EventKind",
+    "FieldDefinition",
+    "FieldDefinitionQuerySet",
+    "FieldType",
     "Kind",
     "MailSecurity",
     "Mailbox",

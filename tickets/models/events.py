@@ -36,6 +36,7 @@ class EventKind(models.TextChoices):
     SLA = "sla", "SLA"
     RULE = "rule", "Rule"
     SURVEY = "survey", "Survey"
+    FIELDS = "fields", "Fields"
 
 
 class ActorKind(models.TextChoices):

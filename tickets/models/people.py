@@ -183,6 +183,8 @@ class Organization(models.Model):
     success_contact = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Custom field values by key (tickets/services/fields.py checks them).
+    fields = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -203,6 +205,8 @@ class Customer(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Custom field values by key (tickets/services/fields.py checks them).
+    fields = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         ordering = ["email"]

@@ -214,6 +214,9 @@ class Ticket(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Custom field values by key (tickets/services/fields.py checks them); filtered with
+    # `@>` on the ticket_fields index (selectors.filter_by_field).
+    fields = models.JSONField(default=dict, db_default={}, blank=True)
     search_vector = models.GeneratedField(
         expression=SearchVector("subject", config="english"),
         output_field=SearchVectorField(),
@@ -267,6 +270,7 @@ class Ticket(models.Model):
                 name="ticket_open_priority",
             ),
             GinIndex(fields=["tags"], name="ticket_tags"),
+            GinIndex(fields=["fields"], name="ticket_fields", opclasses=["jsonb_path_ops"]),
             GinIndex(fields=["search_vector"], name="ticket_search"),
             models.Index(fields=["created_at"], name="ticket_created"),
             # SLA beat task and "due soonest" inbox sort: open tickets still awaiting a

@@ -14,10 +14,11 @@ from django.utils import timezone
 from tickets import hooks
 from tickets.models import DONE_STATUSES, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.services.events import SYSTEM, Actor, after_commit, new_event
+from tickets.services.fields import changed_keys, check_ticket_fields
 from tickets.services.policy import InvalidChange, StateConflict, check_changes, clean_subject
 
 # Fields an agent may change in place, and how each is written into the event log.
-EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject")
+EDITABLE_FIELDS = ("status", "priority", "kind", "assignee", "team", "tags", "subject", "fields")
 # update_ticket changes the conversation's Cc too (a merge joins two). A snooze is
 # `snooze_ticket`'s; it ends by `wake_ticket` or any change of status out of pending.
 UPDATABLE_FIELDS = (*EDITABLE_FIELDS, "cc")
@@ -43,7 +44,9 @@ def apply_changes(
 
     Raises InvalidChange, before setting anything, if the rules refuse one of the changes
     (tickets/services/policy.py)."""
-    changes = check_changes(ticket, changes, actor.kind, actor.user)
+    changes = check_ticket_fields(
+        ticket, check_changes(ticket, changes, actor.kind, actor.user), actor.kind
+    )
     status = changes.get("status", ticket.status)
     if ticket.snoozed_until is not None and status not in (ticket.status, Status.PENDING):
         # Out of pending, a snooze is over: a customer's reply, an agent, a rule woke it.
@@ -56,6 +59,11 @@ def apply_changes(
             continue
         setattr(ticket, field, value)
         update_fields.append(field)
+        if field == "fields":
+            # Only the keys that changed, each before and after.
+            keys = changed_keys(before, value)
+            before = {key: before.get(key) for key in keys}
+            value = {key: value.get(key) for key in keys}
         events.append(
             new_event(
                 ticket,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from django.utils import timezone
 from helpdesk.instances import unsaved
 from tickets.models import (
     ActorKind,
+    AppliesTo,
     Channel,
     Customer,
     Direction,
@@ -29,6 +30,7 @@ from tickets.models import (
 from tickets.services.changes import update_ticket
 from tickets.services.customers import get_or_create_customer
 from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
+from tickets.services.fields import clean_fields
 from tickets.services.messages import (
     add_message,
     conversation_cc,
@@ -58,8 +60,10 @@ def new_ticket(
     at: datetime,
     external_id: str | None = None,
     linked_from: Ticket | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> Ticket:
-    """A new ticket in its first state (status new, unassigned), not saved yet."""
+    """A new ticket in its first state (status new, unassigned), not saved yet; `fields`
+    as `clean_fields` left them."""
     return unsaved(Ticket)(
         subject=clean_subject(subject),
         mailbox=mailbox,
@@ -73,6 +77,7 @@ def new_ticket(
         updated_at=at,
         external_id=external_id,
         linked_from=linked_from,
+        fields=fields or {},
     )
 
 
@@ -101,6 +106,7 @@ def created_event(ticket: Ticket, *, actor: Actor) -> TicketEvent:
             "customer": ticket.customer.email,
             "tags": ticket.tags,
             "team": ticket.team.name if ticket.team else None,
+            **({"fields": ticket.fields} if ticket.fields else {}),
         },
         data={"linked_from": ticket.linked_from.pk} if ticket.linked_from else None,
     )
@@ -128,6 +134,7 @@ def create_ticket(
     linked_from: Ticket | None = None,
     first_message: bool = True,
     message_fields: dict[str, Any] | None = None,
+    fields: Mapping[str, Any] | None = None,
 ) -> Ticket:
     """Open a ticket with its first message.
 
@@ -136,12 +143,13 @@ def create_ticket(
     separately with their own timestamps. Raises InvalidChange, opening nothing, if
     the rules refuse the tags, the team or the assignee (tickets/services/policy.py);
     history import too must name a team that works the mailbox (the importer gives it
-    the mailbox first).
+    the mailbox first). Custom `fields` are checked for every actor (FieldErrors).
     """
     at = at or timezone.now()
     check_actor(actor.user)
     if actor.kind != ActorKind.IMPORT:
         tags = clean_tags(tags)
+    values = clean_fields(AppliesTo.TICKET, {}, fields) if fields else {}
     ticket = new_ticket(
         mailbox=mailbox,
         customer=customer,
@@ -154,6 +162,7 @@ def create_ticket(
         at=at,
         external_id=external_id,
         linked_from=linked_from,
+        fields=values,
     )
     if team is not None:
         check_team(ticket, team)

@@ -80,6 +80,14 @@ def _moved(event: TicketEvent) -> str:
     return f"{count} message" if count == 1 else f"{count} messages"
 
 
+def _field_value(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 @register.filter
 def event_summary(event: TicketEvent) -> str:
     """One readable line per event, e.g. "changed status from New to Open"."""
@@ -134,6 +142,12 @@ def event_summary(event: TicketEvent) -> str:
         return f"SLA breached: {target} overdue"
     if kind == EventKind.LINKED:
         return f"linked follow-up #{event.after}"
+    if kind == EventKind.FIELDS and isinstance(event.after, dict):
+        changed = ", ".join(
+            f"{key} to {_field_value(value)}" if value not in (None, "", []) else f"cleared {key}"
+            for key, value in event.after.items()
+        )
+        return f"set {changed}"
     if kind == EventKind.SURVEY and isinstance(event.after, dict):
         # metrics.surveys records {"csat": 4, "ces": 6}.
         answers = ", ".join(f"{name.upper()} {score}" for name, score in event.after.items())
