@@ -60,7 +60,10 @@ _held = VersionedCache("field-definitions", _active_definitions, max_age=300)
 
 
 def definitions_changed(*args: Any, **kwargs: Any) -> None:
-    """Receiver of FieldDefinition saves and deletes: the held definitions reload."""
+    """Receiver of FieldDefinition saves and deletes: the held definitions reload, now
+    (for this transaction's own later reads) and after commit (for a process that
+    reloaded in between and so read the rows of before the change)."""
+    _held.bump()
     transaction.on_commit(_held.bump)
 
 
