@@ -91,6 +91,9 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/kb/new/",
         "/kb/gaps/",
         "/workflow/canned/",
+        "/settings/",
+        "/settings/tokens/",
+        "/me/two-factor/",
     ]
     manager = [
         "/dashboards/support/",
@@ -103,6 +106,15 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/workflow/sla/",
         "/workflow/sla/new/",
         "/style/",
+        "/settings/agents/",
+        "/settings/teams/",
+        "/settings/teams/new/",
+        "/settings/mailboxes/",
+        "/settings/mailboxes/new/",
+        "/settings/calendars/",
+        "/settings/calendars/new/",
+        "/settings/two-factor/",
+        "/settings/audit/",
     ]
     return {
         "public": public,
