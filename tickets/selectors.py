@@ -39,6 +39,7 @@ from tickets.models import (
     User,
     message_search_doc,
 )
+from tickets.profiles import customers_named
 
 PAGE_SIZE = 50
 # Counts above this show as "999+": a capped COUNT reads at most this many index
@@ -513,6 +514,9 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
             UNION ALL
             (SELECT t.number, 10.0 FROM tickets_ticket t
               WHERE t.number = %s {visibility})
+            UNION ALL
+            (SELECT t.number, 1.0 FROM tickets_ticket t
+              WHERE t.customer_id = ANY(%s) {visibility} LIMIT {SEARCH_CANDIDATES})
         )
         SELECT id, max(rank) AS rank FROM candidates
         GROUP BY id ORDER BY rank DESC, id DESC
@@ -527,6 +531,8 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         *vis_params,
         *vis_params,
         int(number.group(1)) if number else -1,
+        *vis_params,
+        customers_named(text),  # all the tickets of a customer the query names
         *vis_params,
     ]
     with connection.cursor() as cursor:

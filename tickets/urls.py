@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tickets import views
+from tickets import profile_views, views
 
 app_name = "tickets"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/note/", views.note, name="note"),
     path("tickets/<int:number>/update/", views.update, name="update"),
+    path("tickets/<int:number>/requester/", profile_views.change_requester, name="requester"),
+    path("customers/<int:customer_id>/", profile_views.customer, name="customer"),
+    path("customers/<int:customer_id>/merge/", profile_views.merge_customer, name="merge_customer"),
+    path("organizations/<int:organization_id>/", profile_views.organization, name="organization"),
     path(
         "tickets/<int:number>/attachments/<int:attachment_id>/",
         views.attachment,
