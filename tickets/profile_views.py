@@ -26,7 +26,7 @@ def _timeline_response(
         request.user, customer_ids, request.GET.get("cursor", "")
     )
     if request.htmx and request.GET.get("cursor"):
-        return render(request, f"{template}#timeline", context)
+        return render(request, "tickets/_timeline.html", context)
     return render(request, template, context, status=context.pop("status", 200))
 
 
@@ -92,6 +92,7 @@ def merge_customer(request: AuthedRequest, customer_id: int) -> HttpResponse:
 def organization(request: AuthedRequest, organization_id: int) -> HttpResponse:
     org = profiles.get_organization_for(request.user, organization_id)
     form = OrganizationForm(request.POST) if request.method == "POST" else OrganizationForm.of(org)
+
     def save() -> object:
         data = form.cleaned_data
         return services.update_organization(
