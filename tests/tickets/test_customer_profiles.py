@@ -198,3 +198,25 @@ def test_merge_moves_tickets_messages_surveys_and_addresses(personas: Personas) 
 def test_merge_service_refuses_the_same_customer(personas: Personas) -> None:
     with pytest.raises(services.InvalidChange):
         services.merge_customers(personas.customer, personas.customer, actor=Actor())
+
+
+def test_erasure_removes_and_export_lists_the_other_addresses(personas: Personas) -> None:
+    import io
+    import zipfile
+
+    from django.core.management import call_command
+
+    li = personas.customer
+    CustomerEmail.objects.create(customer=li, email="li.wei@home.test")
+    out = io.BytesIO()
+    from privacy.export import export_customer
+
+    export_customer(li, out)
+    profile = json.loads(zipfile.ZipFile(out).read("customer.json"))
+    assert profile["other_emails"] == ["li.wei@home.test"]
+
+    call_command("erase_customer", li.email, "--yes", stdout=io.StringIO())
+    assert not CustomerEmail.objects.exists()
+    # Their old address now names no one: mail from it makes a new customer.
+    result = ingest_message(_mail("li.wei@home.test", "Hello again", "after-erase"))
+    assert Ticket.objects.get(pk=result.ticket_id).customer.email == "li.wei@home.test"

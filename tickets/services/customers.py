@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 
 from audit.models import AuditKind
@@ -112,13 +114,19 @@ def upsert_customers(mentions: Iterable[tuple[str, str]]) -> dict[str, Customer]
 
 
 def customers_by_address(emails: Iterable[str]) -> dict[str, Customer]:
-    """The known customers of these addresses, by either kind of address (two queries)."""
+    """The known customers of these addresses, by either kind of address (one query: the
+    customers of either, with the other addresses of theirs that were asked for)."""
     wanted = {normalize_email(email) for email in emails}
-    found = {c.email: c for c in Customer.objects.filter(email__in=wanted).select_related("user")}
-    for alias in CustomerEmail.objects.filter(email__in=wanted - found.keys()).select_related(
-        "customer__user"
+    asked = CustomerEmail.objects.filter(email__in=wanted)
+    found: dict[str, Customer] = {}
+    for customer in (
+        Customer.objects.filter(Q(email__in=wanted) | Q(pk__in=asked.values("customer_id")))
+        .annotate(asked=ArraySubquery(asked.filter(customer=OuterRef("pk")).values("email")))
+        .select_related("user")
     ):
-        found[alias.email] = alias.customer
+        for email in [customer.email, *customer.asked]:
+            if email in wanted:
+                found[email] = customer
     return found
 
 
