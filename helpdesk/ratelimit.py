@@ -103,6 +103,14 @@ class Rate:
             count = _here.get(key)
         return int(count or 0) >= self.limit
 
+    def retry_after(self, identity: str) -> int:
+        """Seconds until this identity's window ends (0 when none is open; the whole
+        window while Redis is unreachable)."""
+        try:
+            return max(0, writer().ttl(self._redis_key(identity)))
+        except UNREACHABLE:
+            return self.window
+
     def batch(self, identities: Iterable[str]) -> Batch:
         return Batch(self, identities)
 

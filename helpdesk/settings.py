@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "django_htmx",
     # Failed sign-ins, counted per identity and client address (helpdesk/signin.py).
     "axes",
+    # Two-factor sign-in: TOTP devices and recovery codes (accounts/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "helpdesk",
     # The audit log: below the ticket core, which writes to it (audit/).
     "audit",
@@ -60,6 +64,8 @@ INSTALLED_APPS = [
     "tickets.workflow",
     "kb",
     "portal",
+    # How staff sign in: two-factor and single sign-on (accounts/).
+    "accounts",
     # History import (manage.py import_tickets, POST /api/v1/import/).
     "importer",
     # Customers' data exported and erased, ticket content past its retention (privacy/).
@@ -77,6 +83,9 @@ MIDDLEWARE = [
     "helpdesk.middleware.reject_null_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(), then the second step of sign-in when it is due.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.gate.two_factor_gate",
     # Audit rows name the signed-in user and address of the request (audit/context.py).
     "audit.context.remember_request",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -101,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "helpdesk.theme.theme",
             ],
         },
     },
@@ -134,7 +144,10 @@ AUTH_USER_MODEL = "tickets.User"
 # found by their normalised name or address (helpdesk/signin.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "helpdesk.signin.IdentityBackend",
+    # helpdesk.signin.IdentityBackend, which agents may be barred from (accounts/backends.py).
+    "accounts.backends.PasswordBackend",
+    # Single sign-on for agents (accounts/oidc.py); does nothing unless configured.
+    "accounts.oidc.AgentOIDCBackend",
 ]
 AXES_HANDLER = "helpdesk.signin.SignInAttempts"
 # 10 failures of one identity from one address: refused until 15 minutes have passed
@@ -150,6 +163,42 @@ AXES_RESET_ON_SUCCESS = True
 # Successful sign-ins are not logged row by row (a table that would only grow).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Two-factor sign-in (accounts/two_factor.py): the name authenticator apps show; the one
+# limit on wrong codes is accounts.two_factor.WRONG_CODES, so django-otp's own is off.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Tandem")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Single sign-on for agents with OpenID Connect (accounts/oidc.py, mozilla-django-oidc):
+# on when the client id and the provider's endpoints are set.
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_OP_ISSUER = env_str("OIDC_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.SignInStart"
+OIDC_CALLBACK_CLASS = "accounts.oidc.SignInCallback"
+# Only addresses at these domains sign in (and get an agent account on the spot).
+OIDC_ALLOWED_DOMAINS = env_list("OIDC_ALLOWED_DOMAINS")
+# The `groups` claim's groups as team names: OIDC_GROUP_TEAMS="support-eu=Europe,vip=VIP".
+OIDC_GROUP_TEAMS = dict(
+    (group.strip(), team.strip())
+    for group, _, team in (pair.partition("=") for pair in env_list("OIDC_GROUP_TEAMS"))
+    if group.strip() and team.strip()
+)
+LOGIN_REDIRECT_URL_FAILURE = "login"
+# Off: agents (not superusers) sign in only through single sign-on; the portal is unchanged.
+AGENT_PASSWORD_SIGN_IN = env_bool("AGENT_PASSWORD_SIGN_IN", True)
+# Signed-in requests read their session and user from Redis, the database being the
+# record and the fallback when Redis is down (helpdesk/sessions.py; the user row through
+# helpdesk.users.cached_user in helpdesk.signin.IdentityBackend.get_user).
+SESSION_ENGINE = "helpdesk.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
 LOGOUT_REDIRECT_URL = "login"

@@ -33,11 +33,12 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.backends import ModelBackend
 from django.db.models import Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+from helpdesk.users import CachedModelBackend
 
 # An address failing across identities is refused at this many times the limit.
 PER_ADDRESS_FACTOR = 5
@@ -63,10 +64,11 @@ def axes_identity(request: HttpRequest, credentials: dict[str, Any] | None) -> s
     return identity(str(typed))[: AccessAttempt._meta.get_field("username").max_length or 255]
 
 
-class IdentityBackend(ModelBackend):
+class IdentityBackend(CachedModelBackend):
     """Finds the user by the normalised identity: a user name or an e-mail address,
     whatever its case or width. A name that is one user's name and another's address
-    is the first one's; one that fits several users equally signs in nobody."""
+    is the first one's; one that fits several users equally signs in nobody. A signed-in
+    request's user row comes from the cache (helpdesk.users.CachedModelBackend)."""
 
     def authenticate(
         self,

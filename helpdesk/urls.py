@@ -6,8 +6,9 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.views import SignInView
 from helpdesk.health import healthz
-from helpdesk.signin import SignInView
+from helpdesk.theme import set_theme
 
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 (helpdesk/errors.py), not a bare 400.
 handler400 = "helpdesk.errors.bad_request"
@@ -25,6 +26,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
+    path("theme/", set_theme, name="theme"),
     path("api/v1/", include("helpdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its start-up script comes from its own URL, not inline: our CSP allows no inline script.

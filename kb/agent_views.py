@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kb import selectors, services
 from kb.access import get_article_for
@@ -92,3 +92,16 @@ def reply_suggestions(request: AuthedRequest) -> HttpResponse:
         "kb/reply_suggestions.html",
         {"result": result, "site_url": settings.SITE_URL},
     )
+
+
+@agent_required
+@require_POST
+def preview(request: AuthedRequest) -> HttpResponse:
+    """The editor's live preview: the Markdown rendered and sanitized exactly as saving
+    would (services.render_markdown), an htmx partial."""
+    source = request.POST.get("body_markdown", "")
+    limit = Article._meta.get_field("body_markdown").max_length or 0
+    if len(source) > limit:
+        return render(request, "kb/manage/_preview.html", {"too_long": limit})
+    body_html, _ = services.render_markdown(source)
+    return render(request, "kb/manage/_preview.html", {"body_html": body_html})

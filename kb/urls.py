@@ -17,5 +17,6 @@ urlpatterns = [
     path("kb/new/", agent_views.article_edit, name="create"),
     path("kb/<int:pk>/edit/", agent_views.article_edit, name="edit"),
     path("kb/gaps/", agent_views.gaps, name="gaps"),
+    path("kb/preview/", agent_views.preview, name="preview"),
     path("kb/reply-suggestions/", agent_views.reply_suggestions, name="reply_suggestions"),
 ]

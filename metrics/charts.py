@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -24,7 +25,7 @@ _BAR = (
     '<rect x="{x}" y="{y}" width="{width}" height="{height}" class="bar">'
     "<title>{tip}</title></rect>"
 )
-_DOT = '<circle cx="{x}" cy="{y}" r="3" class="dot"><title>{tip}</title></circle>'
+_DOT = '<circle cx="{x}" cy="{y}" r="3.5" class="dot"><title>{tip}</title></circle>'
 _LINE = '<polyline points="{points}" class="line"/>'
 _SVG = (
     '<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{title}">'
@@ -32,19 +33,54 @@ _SVG = (
 )
 
 
+def nice_ticks(low: float, high: float, *, count: int = 4, whole: bool = False) -> list[float]:
+    """Round axis ticks covering low..high: steps of 1, 2 or 5 times a power of ten, about
+    `count` of them ("0, 20, 40, 60", never "9.3, 47.6"); `whole` keeps steps of counts
+    at 1 or more."""
+    if high <= low:
+        high = low + 1.0
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(step, 1.0)
+    first = math.floor(low / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < high - 1e-9:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+# A duration chart is drawn in the one unit its longest value reads best in, so that its
+# ticks are round minutes, hours or days: (longest below, seconds per unit, unit).
+_DURATION_UNITS = ((3600.0, 60.0, "min"), (2 * 86400.0, 3600.0, "h"), (math.inf, 86400.0, "d"))
+
+Points = Sequence[tuple[date, float | None]]
+
+
+def in_duration_unit(points: Points) -> tuple[Points, Callable[[float], str]]:
+    """Points in seconds as minutes, hours or days, with the label of a value in that unit."""
+    top = max((v for _, v in points if v is not None), default=0.0)
+    size, name = next((size, name) for limit, size, name in _DURATION_UNITS if top < limit)
+    scaled = [(day, None if v is None else v / size) for day, v in points]
+    return scaled, lambda v: f"{v:.3g} {name}"
+
+
 def chart(
-    points: Sequence[tuple[date, float | None]],
+    points: Points,
     *,
     title: str,
     kind: str = "bar",
     fmt: Callable[[float], str] = lambda v: f"{v:g}",
     scale: tuple[float, float] | None = None,
 ) -> SafeString:
-    """A bar (counts) or line (durations, scores) chart; None values leave a gap.
+    """A bar (counts) or line (durations, scores) chart, each value's text on hover.
 
     The axis runs from zero (or below, for negative values) to the highest value, or over
     `scale` at least for a bounded figure (CSAT 0-100, NPS -100-100), so one week's score
-    is not drawn as the whole height of the chart.
+    is not drawn as the whole height of the chart; its ticks are round numbers
+    (nice_ticks). A line joins the points there are: a day without a value (no ticket
+    solved that day) has no dot, but does not cut the line in two.
     """
     values = [v for _, v in points if v is not None]
     if not points or not values:
@@ -52,8 +88,8 @@ def chart(
     low, high = min(0.0, *values), max(0.0, *values)
     if scale is not None:
         low, high = min(low, scale[0]), max(high, scale[1])
-    if high == low:
-        high = low + 1.0
+    ticks = nice_ticks(low, high, whole=kind == "bar")
+    low, high = ticks[0], ticks[-1]
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     step = plot_w / len(points)
@@ -62,7 +98,7 @@ def chart(
         return PAD_TOP + plot_h - (value - low) / (high - low) * plot_h
 
     parts: list[SafeString] = []
-    for tick in (low, (low + high) / 2, high):
+    for tick in ticks:
         parts.append(
             html_fill(
                 _GRID,
@@ -83,7 +119,6 @@ def chart(
                 html_fill(_DAY, x=f"{x + step / 2:.1f}", y=HEIGHT - 8, label=f"{day:%-d %b}")
             )
         if value is None:
-            line.append("")
             continue
         tip = f"{day:%a %-d %b %Y}: {fmt(value)}"
         if kind == "bar":
@@ -100,15 +135,6 @@ def chart(
         else:
             line.append(f"{x + step / 2:.1f},{y(value):.1f}")
             parts.append(html_fill(_DOT, x=f"{x + step / 2:.1f}", y=f"{y(value):.1f}", tip=tip))
-    if kind == "line":
-        # Consecutive values join; a None breaks the line rather than inventing a value.
-        runs: list[list[str]] = [[]]
-        for point in line:
-            if point:
-                runs[-1].append(point)
-            elif runs[-1]:
-                runs.append([])
-        for run in runs:
-            if run:
-                parts.insert(0, html_fill(_LINE, points=" ".join(run)))
+    if len(line) > 1:
+        parts.insert(0, html_fill(_LINE, points=" ".join(line)))
     return html_fill(_SVG, width=WIDTH, height=HEIGHT, title=title, parts=html_join(parts))

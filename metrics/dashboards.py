@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from django.utils import timezone
 from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window
 from metrics.breakdown import breakdown
-from metrics.charts import chart
+from metrics.charts import chart, in_duration_unit
 from metrics.models import SurveyKind, SurveyResponse
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
@@ -211,35 +212,20 @@ def buckets(w: Window, bucket: str) -> list[date]:
     return days
 
 
-def _axis_value(value: float, unit: str) -> str:
-    """Short labels for chart axes and tooltips: "45 min", "2.5 h", "3.1 d"."""
-    if unit != "seconds":
-        return figure_value(value, unit)
-    if value < 3600:
-        return f"{value / 60:.0f} min"
-    if value < 2 * 86400:
-        return f"{value / 3600:.1f} h"
-    return f"{value / 86400:.1f} d"
-
-
 # The whole range of a bounded figure, so a chart shows where its values sit in it.
 CHART_SCALES = {"score": (0.0, 100.0), "nps": (-100.0, 100.0)}
 
 
 def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, Any]]:
-    return [
-        (
-            title,
-            chart(
-                points,
-                title=title,
-                kind=kind,
-                fmt=lambda v, u=unit: _axis_value(v, u),
-                scale=CHART_SCALES.get(unit),
-            ),
-        )
-        for title, kind, unit, points in charts
-    ]
+    rendered = []
+    for title, kind, unit, points in charts:
+        if unit == "seconds":
+            points, fmt = in_duration_unit(points)
+        else:
+            fmt = partial(figure_value, unit=unit)
+        svg = chart(points, title=title, kind=kind, fmt=fmt, scale=CHART_SCALES.get(unit))
+        rendered.append((title, svg))
+    return rendered
 
 
 Rows = dict[Any, dict[str, Any]]

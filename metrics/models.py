@@ -15,6 +15,16 @@ class SurveyKind(models.TextChoices):
 
 
 SCORE_RANGES = {SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7), SurveyKind.NPS: (0, 10)}
+# The lowest score of a middling and of a good answer: CSAT 1-2 bad, 3 middling, 4-5 good;
+# CES (7 = very easy) 1-3 hard, 4 neutral, 5-7 easy; NPS 0-6 detractor, 7-8 passive,
+# 9-10 promoter.
+SCORE_TONES = {SurveyKind.CSAT: (3, 4), SurveyKind.CES: (4, 5), SurveyKind.NPS: (7, 9)}
+
+
+def score_tone(kind: str, score: int) -> str:
+    """How an answer reads: "bad", "mid" or "good" (the colour of its badge)."""
+    mid, good = SCORE_TONES[SurveyKind(kind)]
+    return "good" if score >= good else "mid" if score >= mid else "bad"
 
 
 class SurveyResponse(models.Model):

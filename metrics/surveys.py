@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -369,15 +369,46 @@ def ticket_responses(ticket: Ticket) -> list[SurveyResponse]:
     return list(ticket.survey_responses.order_by("kind"))
 
 
-def customer_responses(customer: Customer, viewer: User, limit: int = 5) -> list[SurveyResponse]:
-    """The customer's latest answers that `viewer` may see: CSAT and CES of the tickets
-    the viewer may open (Ticket.objects.visible_to: a score, a comment and a ticket
-    number of another team's mailbox are that team's), and NPS, asked of the customer
-    about us as a whole rather than about any mailbox's ticket."""
-    visible = Ticket.objects.visible_to(viewer).filter(customer=customer).values("pk")
-    return list(
-        SurveyResponse.objects.filter(customer=customer)
+def _customer_answers(customer_id: int, viewer: User) -> QuerySet[SurveyResponse]:
+    """The customer's answers that `viewer` may see, newest first: CSAT and CES of the
+    tickets the viewer may open (Ticket.objects.visible_to: a score, a comment and a
+    ticket number of another team's mailbox are that team's), and NPS, asked of the
+    customer about us as a whole rather than about any mailbox's ticket."""
+    visible = Ticket.objects.visible_to(viewer).filter(customer=customer_id).values("pk")
+    return (
+        SurveyResponse.objects.filter(customer=customer_id)
         .filter(Q(ticket__isnull=True) | Q(ticket__in=visible))
-        .select_related("ticket")
-        .order_by("-submitted_at")[:limit]
+        .order_by("-submitted_at")
     )
+
+
+def customer_responses(customer: Customer, viewer: User, limit: int = 5) -> list[SurveyResponse]:
+    return list(_customer_answers(customer.pk, viewer).select_related("ticket")[:limit])
+
+
+@dataclass
+class TicketPagePanels:
+    ticket: list[SurveyResponse]
+    customer: list[SurveyResponse]
+
+
+def ticket_page_responses(ticket: Ticket, viewer: User, limit: int = 5) -> TicketPagePanels:
+    """Both survey panels of the ticket page, `ticket_responses` and `customer_responses`
+    of its customer as `viewer` may see them, in one query (UNION ALL), read once per
+    ticket object (one viewer per request)."""
+    held = getattr(ticket, "_survey_panels", None)
+    if held is not None:
+        return held
+    own = ticket.survey_responses.annotate(panel=Value(1)).order_by("kind")
+    latest = _customer_answers(ticket.customer_id, viewer).annotate(panel=Value(2))[:limit]
+    rows = list(own.union(latest, all=True))
+    panels = TicketPagePanels(
+        ticket=sorted((r for r in rows if r.panel == 1), key=lambda r: r.kind),  # type: ignore[attr-defined]
+        customer=sorted(
+            (r for r in rows if r.panel == 2),  # type: ignore[attr-defined]
+            key=lambda r: r.submitted_at,
+            reverse=True,
+        ),
+    )
+    ticket._survey_panels = panels  # type: ignore[attr-defined]
+    return panels

@@ -26,7 +26,7 @@ from tickets.history import merged_target
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 
 SUGGESTIONS = 5
-BACKEND = "helpdesk.signin.IdentityBackend"
+BACKEND = "accounts.backends.PasswordBackend"
 
 
 def _safe_next(request: HttpRequest, target: str | None) -> str:

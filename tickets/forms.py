@@ -178,11 +178,13 @@ class TicketUpdateForm(forms.Form):
 
     def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_agents(mailbox)  # type: ignore[attr-defined]
-        # The teams that work the ticket's mailbox: the rule of services.check_team.
-        self.fields["team"].queryset = Team.objects.working_in(mailbox.pk)  # type: ignore[attr-defined]
         # Only what was posted is validated and changed: each control saves on its own.
+        # (The page renders its menus from tickets.directory: an unbound form needs no
+        # querysets.)
         if self.is_bound:
+            self.fields["assignee"].queryset = assignable_agents(mailbox)  # type: ignore[attr-defined]
+            # The teams that work the ticket's mailbox: the rule of services.check_team.
+            self.fields["team"].queryset = Team.objects.working_in(mailbox.pk)  # type: ignore[attr-defined]
             for name in list(self.fields):
                 if name not in self.data:
                     del self.fields[name]

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tickets import profile_views, views
+from tickets import profile_views, style_guide, views
 
 app_name = "tickets"
 
@@ -24,6 +24,7 @@ urlpatterns = [
         views.attachment,
         name="attachment",
     ),
+    path("style/", style_guide.style_guide, name="style-guide"),
     path("", include("tickets.mail.urls")),
     # Mail and workflow screens keep their names in this namespace ("tickets:rules").
     path("", include("tickets.workflow.urls")),

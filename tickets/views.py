@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tickets import profiles, selectors, services
+from tickets import directory, profiles, selectors, services
 from tickets.access import get_ticket_for
 from tickets.forms import (
     BulkForm,
@@ -27,7 +27,7 @@ from tickets.forms import (
     TicketUpdateForm,
 )
 from tickets.history import merged_target
-from tickets.models import Attachment, Kind, Priority, Status, Ticket, User
+from tickets.models import Attachment, Kind, Priority, Status, Ticket
 from tickets.permissions import AuthedRequest, agent_required
 from tickets.services import Actor, InvalidChange
 from tickets.workflow import collab
@@ -67,14 +67,11 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             if query.team
             else query.view
         ),
-        # The filter form and the heading show names only: a fraction of each row's
-        # columns to read and set (mailboxes carry their IMAP and SMTP settings).
-        "mailboxes": selectors.visible_mailboxes(request.user).only("name"),
-        "teams": selectors.visible_teams(request.user).only("name"),
-        "agent_choices": [
-            (agent.pk, agent.display_name)
-            for agent in selectors.assignable_agents().only(*User.NAME_FIELDS)
-        ],
+        # The filter form and the heading show names only, held per process
+        # (tickets/directory.py) and picked for this viewer.
+        "mailboxes": directory.visible_mailboxes(request.user),
+        "teams": directory.visible_teams(request.user),
+        "agent_choices": directory.agents(),
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "kinds": Kind.choices,
@@ -162,6 +159,9 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "events": selectors.ticket_events(ticket),
         "other_tickets": selectors.customer_other_tickets(request.user, ticket),
         "update_form": TicketUpdateForm(mailbox=ticket.mailbox),
+        # The properties' menus, held per process (the form validates against the database).
+        "assignee_choices": directory.assignable(ticket.mailbox_id),
+        "team_choices": directory.working_in(ticket.mailbox_id),
         "reply_form": ReplyForm(),
         "note_form": NoteForm(),
         "composer": "reply",

@@ -1,8 +1,9 @@
 """Survey answers on the agent's ticket page: `{% load metrics_tags %}`.
 
-`{% ticket_surveys ticket %}` shows the ticket's CSAT and CES answers (one query);
+`{% ticket_surveys ticket viewer %}` shows the ticket's CSAT and CES answers;
 `{% customer_surveys customer viewer %}` the customer's latest answers of any survey
-that the viewer may see, NPS included, for the customer panel (one query).
+that the viewer may see, NPS included, for the customer panel. On the ticket page both
+are read in one query (`surveys.ticket_page_responses`).
 """
 
 from __future__ import annotations
@@ -14,20 +15,28 @@ from django.utils.safestring import SafeString
 
 from helpdesk.html import html_fill, html_join
 from metrics import surveys
+from metrics.models import score_tone
 from tickets.models import Customer, Ticket, User
 
 register = template.Library()
 
 
 @register.inclusion_tag("metrics/_ticket_surveys.html")
-def ticket_surveys(ticket: Ticket) -> dict[str, Any]:
-    return {"responses": surveys.ticket_responses(ticket), "ticket": ticket}
+def ticket_surveys(ticket: Ticket, viewer: User) -> dict[str, Any]:
+    panels = surveys.ticket_page_responses(ticket, viewer)
+    return {"responses": panels.ticket, "ticket": ticket}
 
 
-@register.inclusion_tag("metrics/_customer_surveys.html")
-def customer_surveys(customer: Customer, viewer: User) -> dict[str, Any]:
+@register.inclusion_tag("metrics/_customer_surveys.html", takes_context=True)
+def customer_surveys(context: dict[str, Any], customer: Customer, viewer: User) -> dict[str, Any]:
     """The customer's answers that `viewer` may see (surveys.customer_responses)."""
-    return {"responses": surveys.customer_responses(customer, viewer), "customer": customer}
+    ticket = context.get("ticket")
+    if isinstance(ticket, Ticket) and ticket.customer_id == customer.pk:
+        # On the ticket page: read with the ticket's own panel, one query for both.
+        responses = surveys.ticket_page_responses(ticket, viewer).customer
+    else:
+        responses = surveys.customer_responses(customer, viewer)
+    return {"responses": responses, "customer": customer}
 
 
 @register.filter
@@ -49,6 +58,12 @@ def duration(seconds: float | None) -> str:
 
 
 @register.filter
+def tone(response: Any) -> str:
+    """A survey answer's badge class, by its score (not its kind): badge-score-good..."""
+    return f"badge-score-{score_tone(response.kind, response.score)}"
+
+
+@register.filter
 def figure_value(value: float | None, unit: str) -> str:
     """A figure rounded for display (the API keeps it unrounded)."""
     if value is None:
@@ -64,6 +79,27 @@ def figure_value(value: float | None, unit: str) -> str:
     if unit == "mean":
         return f"{value:.2f}"
     return f"{value:,}"
+
+
+@register.filter
+def change(figure: Any) -> str:
+    """A dashboard figure against the previous window, arrow first: "▲ 12 %" for a
+    relative change, "▼ 3.1 pts" for a rate or score, "▲ 5" for NPS or a count from
+    nothing (no percentage describes it); "" when either is missing."""
+    now, before = figure.value, figure.previous
+    if now is None or before is None:
+        return ""
+    if now == before:
+        return "no change"
+    arrow = "▲" if now > before else "▼"
+    if figure.unit in ("rate", "score"):
+        points = (now - before) * (100 if figure.unit == "rate" else 1)
+        return f"{arrow} {abs(points):.1f} pts"
+    if figure.unit == "nps":
+        return f"{arrow} {abs(now - before):.0f}"
+    if not before:
+        return f"{arrow} {figure_value(abs(now), figure.unit)}" if figure.unit == "count" else ""
+    return f"{arrow} {abs(now - before) / abs(before) * 100:.0f} %"
 
 
 @register.simple_tag

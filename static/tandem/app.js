@@ -93,6 +93,7 @@
     var overlay = document.getElementById("help-overlay");
     if (event.key === "Escape") {
       if (overlay && !overlay.hidden) { help(false); return; }
+      if (closeDefinitions()) return;
       if (isTyping(event.target)) event.target.blur();
       return;
     }
@@ -130,9 +131,21 @@
     if (handled) event.preventDefault();
   });
 
+  // --- Definitions on demand (a dashboard card's "?"): Escape or a click elsewhere closes.
+  function closeDefinitions(keep) {
+    var closed = false;
+    document.querySelectorAll("details.define[open]").forEach(function (box) {
+      if (box === keep) return;
+      box.open = false;
+      closed = true;
+    });
+    return closed;
+  }
+
   // --- Clicks -----------------------------------------------------------------------
   document.addEventListener("click", function (event) {
     var target = event.target;
+    closeDefinitions(target.closest("details.define"));
     if (target.closest("[data-help-open]")) { help(true); return; }
     if (target.closest("[data-help-close]") || target.id === "help-overlay") { help(false); return; }
     var tab = target.closest("[data-tab]");
@@ -182,6 +195,21 @@
   });
   document.addEventListener("htmx:sendError", function () {
     toast("Could not reach the server. Check your connection and try again.");
+  });
+
+  // A change sent in the background (a property, Take it, Solve) is announced to screen
+  // readers through the page's live region (base.html #live-status): nothing else moves.
+  function announce(text) {
+    var live = document.getElementById("live-status");
+    if (!live) return;
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var elt = detail.elt;
+    if (!detail.successful || !elt || !elt.getAttribute) return;
+    if (elt.getAttribute("hx-post") && elt.getAttribute("hx-swap") === "none") announce("Saved.");
   });
 
   // After an htmx swap of the thread, scroll the newest message into view.

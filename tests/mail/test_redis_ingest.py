@@ -1,4 +1,5 @@
-"""Redis down during ingest is a passing fault: the mail waits at its door, never in quarantine.
+"""Redis down during ingest never quarantines good mail: the cache degrades and the mail
+goes in, and what still fails (a connection lost mid-ingest) waits at its door for a retry.
 
 Redis is really unreachable here: the cache, the rate limits and the broker point at a
 port nothing listens on, for the call only (the machine's Redis keeps running)."""
@@ -11,7 +12,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+import redis
+from django.core.management import call_command
 from django.test import override_settings
 
 from tests.conftest import Personas
@@ -41,43 +43,51 @@ def _mail(n: int, run: str) -> bytes:
     ).encode()
 
 
-def test_ingest_email_with_redis_down_quarantines_nothing_and_fails(
+def test_ingest_email_with_redis_down_quarantines_nothing(
     personas: Personas, tmp_path: Path
 ) -> None:
+    """The cache degrades without Redis (helpdesk.cache): the mail goes in, none is held,
+    and running the command again once Redis is back stores nothing twice."""
     folder = tmp_path / "in"
     folder.mkdir()
     for n in range(20):
         (folder / f"{n:02}.eml").write_bytes(_mail(n, "cmd"))
     out = StringIO()
-    with redis_down(), pytest.raises(CommandError, match="Redis") as failed:
+    with redis_down():
         call_command("ingest_email", str(folder), stdout=out)
-    assert "run the command again" in str(failed.value)
-    assert QuarantinedEmail.objects.count() == 0
-    assert Ticket.objects.count() == 0
-    # Redis is back: the same command stores every message.
-    out = StringIO()
-    call_command("ingest_email", str(folder), stdout=out)
     assert out.getvalue().splitlines()[-1] == (
         "20 read, 20 new tickets, 0 added to tickets, 0 duplicates, 0 quarantined"
     )
-    assert QuarantinedEmail.objects.count() == 0
+    assert QuarantinedEmail.objects.count() == 0 and Ticket.objects.count() == 20
+    out = StringIO()
+    call_command("ingest_email", str(folder), stdout=out)
+    assert out.getvalue().splitlines()[-1] == (
+        "20 read, 0 new tickets, 0 added to tickets, 20 duplicates, 0 quarantined"
+    )
+    assert Ticket.objects.count() == 20
 
 
-def test_one_message_with_redis_down_raises_instead_of_quarantining(
-    personas: Personas,
-) -> None:
-    with redis_down(), pytest.raises(Exception) as failed:
-        ingest_message(_mail(1, "one"))
-    assert "redis" in type(failed.value).__module__
-    assert not QuarantinedEmail.objects.exists() and not Message.objects.exists()
-
-
-def test_webhook_mail_with_redis_down_waits_for_the_sweep(personas: Personas) -> None:
-    entry, _ = inbound.accept(_mail(1, "hook"), personas.mailbox_a)
+def test_one_message_with_redis_down_goes_in(personas: Personas) -> None:
     with redis_down():
+        result = ingest_message(_mail(1, "one"))
+    assert result.outcome == Outcome.NEW_TICKET
+    assert not QuarantinedEmail.objects.exists() and Message.objects.count() >= 1
+
+
+def test_a_transient_failure_leaves_webhook_mail_waiting_for_the_sweep(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What still fails without Redis (a lost connection mid-ingest) is a passing fault:
+    the entry waits for the sweep, no attempt spent, nothing quarantined."""
+    entry, _ = inbound.accept(_mail(1, "hook"), personas.mailbox_a)
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(inbound, "ingest_many", unreachable)
         assert inbound.ingest_inbound(entry.pk) is None
     entry.refresh_from_db()
-    # Back to waiting, no attempt spent (the message did nothing wrong), nothing held.
     assert entry.state == InboundState.RECEIVED and entry.attempts == 0
     assert not QuarantinedEmail.objects.exists()
     InboundEmail.objects.filter(pk=entry.pk).update(

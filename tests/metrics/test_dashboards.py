@@ -98,7 +98,7 @@ def test_comparison_says_better_or_worse_only_where_one_direction_is_better(
     volume = html.split("Volume (tickets created)")[1].split("</article>")[0]
     assert "previous window: 0</p>" in volume and "kpi-better" not in volume
     backlog = html.split("Backlog at end")[1].split("</article>")[0]
-    assert "kpi-worse" in backlog and "(worse now)" in backlog
+    assert "kpi-worse" in backlog and "▲ 2</strong> worse · previous window: 0</p>" in backlog
 
 
 def test_empty_window_shows_dashes_and_empty_charts(manager: Client, personas: Personas) -> None:
@@ -328,17 +328,18 @@ def test_query_count_does_not_grow_with_data(
     manager: Client, personas: Personas, count: int, django_assert_num_queries
 ) -> None:
     _history(personas, count)
-    # session + user, the filter form's team/agent/mailbox choices (3), one statement per
-    # figure for both windows, its series and its per-agent and per-team columns (tickets
-    # created, first response, resolution, backlog, CES: 5), agent names, team names, the
-    # knowledge-base gap report (search totals, unanswered searches, deflection; the page
-    # shows no article ranking), SLA compliance (one statement), and the mailboxes whose
-    # mail does not come in (the layout's alert for managers).
-    with django_assert_num_queries(17):
+    # the user (read once, then cached; the session was cached at sign-in), the filter
+    # form's team/agent/mailbox choices (3), one statement per figure for both windows,
+    # its series and its per-agent and per-team columns (tickets created, first
+    # response, resolution, backlog, CES: 5), agent names, team names, the
+    # knowledge-base gap report (search totals, unanswered searches, deflection; the
+    # page shows no article ranking), SLA compliance (one statement), and the mailboxes
+    # whose mail does not come in (the layout's alert for managers).
+    with django_assert_num_queries(16):
         assert manager.get("/dashboards/support/").status_code == 200
-    # session + user, the form's choices (3), CSAT and NPS (2), latest comments, agent
-    # names, team names, the layout's mail alert.
-    with django_assert_num_queries(11):
+    # the form's choices (3), CSAT and NPS (2), latest comments, agent names, team
+    # names, the layout's mail alert (session and user from the cache).
+    with django_assert_num_queries(9):
         assert manager.get("/dashboards/service/").status_code == 200
 
 
@@ -365,3 +366,20 @@ def test_per_agent_and_team_tables_end_with_what_no_one_was_counted_for(
     assert "<a " not in nobody and '<td class="num">1</td>' in nobody
     assert re.findall(r'<th scope="row">([^<]+)', teams)[-1] == "No team"
     assert f"agent={personas.agent_a.pk}&amp;figure=resolution" in agents
+
+
+def test_each_figure_shows_its_change_against_the_previous_window() -> None:
+    from metrics.dashboards import Figure
+    from metrics.templatetags.metrics_tags import change
+
+    def figure(unit: str, now: float | None, before: float | None) -> Figure:
+        return Figure("k", "K", now, before, unit, "", None)
+
+    assert change(figure("seconds", 5400, 3600)) == "▲ 50 %"
+    assert change(figure("count", 30, 40)) == "▼ 25 %"
+    assert change(figure("rate", 0.62, 0.5)) == "▲ 12.0 pts"
+    assert change(figure("score", 80.0, 85.5)) == "▼ 5.5 pts"
+    assert change(figure("nps", -10, 20)) == "▼ 30"
+    assert change(figure("count", 3, 0)) == "▲ 3"
+    assert change(figure("mean", 5.0, 5.0)) == "no change"
+    assert change(figure("seconds", None, 3600)) == change(figure("mean", 4.0, 0)) == ""

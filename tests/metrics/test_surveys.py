@@ -164,8 +164,8 @@ def test_answers_show_on_the_ticket_page(personas: Personas) -> None:
     surveys.record_answers(
         surveys.read_token(csat_path(ticket).split("/")[2]), {"csat": 5}, "Lovely"
     )
-    html = Template("{% load metrics_tags %}{% ticket_surveys ticket %}").render(
-        Context({"ticket": ticket})
+    html = Template("{% load metrics_tags %}{% ticket_surveys ticket viewer %}").render(
+        Context({"ticket": ticket, "viewer": personas.agent_a})
     )
     assert "CSAT" in html and "Lovely" in html
     client = Client()
@@ -186,3 +186,72 @@ def test_survey_mails_keep_lines_short(personas: Personas) -> None:
     bodies = [message.body_text, message.body_html, mail.outbox[0].body]
     bodies += [content for content, _ in mail.outbox[0].alternatives]
     assert max(len(line) for body in bodies for line in body.splitlines()) < 500
+
+
+@pytest.mark.parametrize(
+    ("kind", "scores"),
+    [
+        ("csat", {1: "bad", 2: "bad", 3: "mid", 4: "good", 5: "good"}),
+        ("ces", {1: "bad", 3: "bad", 4: "mid", 5: "good", 7: "good"}),
+        ("nps", {0: "bad", 6: "bad", 7: "mid", 8: "mid", 9: "good", 10: "good"}),
+    ],
+)
+def test_answer_badges_are_coloured_by_score_not_by_kind(
+    personas: Personas, kind: str, scores: dict[int, str]
+) -> None:
+    """A CSAT of 1 is red and a 5 green (they were both the CSAT green); NPS detractors,
+    passives and promoters; CES hard, neutral, easy."""
+    ticket = solved_ticket(personas)
+    customer_panel = "{% load metrics_tags %}{% customer_surveys customer viewer %}"
+    for score, tone in scores.items():
+        SurveyResponse.objects.update_or_create(
+            ticket=ticket if kind != "nps" else None,
+            kind=kind,
+            external_key="" if kind != "nps" else "nps-1",
+            defaults={"score": score, "customer": personas.customer},
+        )
+        html = Template(customer_panel).render(
+            Context({"customer": personas.customer, "viewer": personas.agent_a})
+        )
+        badge = re.search(r'<span class="badge ([^"]+)">' + kind.upper(), html)
+        assert badge is not None, html
+        assert f"badge-score-{tone}" in badge.group(1).split(), (kind, score, badge.group(1))
+
+
+def test_ticket_page_reads_both_panels_in_one_query_with_what_each_reads_alone(
+    personas: Personas, django_assert_num_queries
+) -> None:
+    """The ticket's own answers stay on its panel when older than the customer's five
+    newest; the customer panel lists the five newest of any ticket, NPS included."""
+    ticket = solved_ticket(personas)
+    now = timezone.now()
+    for kind, score, age in (("ces", 2, 99), ("csat", 3, 98)):
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=score,
+            ticket=ticket,
+            customer=ticket.customer,
+            submitted_at=now - timedelta(hours=age),
+        )
+    for n in range(6):
+        other = solved_ticket(personas)
+        kind = "nps" if n == 5 else "csat"
+        SurveyResponse.objects.create(
+            kind=kind,
+            score=4,
+            ticket=None if kind == "nps" else other,
+            customer=ticket.customer,
+            submitted_at=now - timedelta(hours=n),
+        )
+    SurveyResponse.objects.create(
+        kind="csat", score=1, ticket=solved_ticket(personas), customer=make_customer()
+    )
+    ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    with django_assert_num_queries(1):
+        panels = surveys.ticket_page_responses(ticket, personas.agent_a)
+        assert surveys.ticket_page_responses(ticket, personas.agent_a) is panels
+    assert [r.pk for r in panels.ticket] == [r.pk for r in surveys.ticket_responses(ticket)]
+    assert [r.kind for r in panels.ticket] == ["ces", "csat"]
+    alone = surveys.customer_responses(ticket.customer, personas.agent_a)
+    assert [r.pk for r in panels.customer] == [r.pk for r in alone]
+    assert len(alone) == 5 and alone[-1].submitted_at == now - timedelta(hours=4)

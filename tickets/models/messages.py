@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tickets.models.people import User
@@ -43,6 +44,36 @@ SENDER_CHECK_FAILURES = {
     "DKIM": frozenset({"fail"}),
     "DMARC": frozenset({"fail"}),
 }
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def with_attachments(self) -> list[Message]:
+        """The messages, each with its attachments (`message.attachments.all()`, by id)
+        read in the same statement: one query, where prefetch_related takes two. Raw SQL
+        because the ORM's ArraySubquery of a JSONObject cost more CPU to build than the
+        second query it saves; the outer table must be tickets_message itself, unaliased."""
+        fields = [f.attname for f in Attachment._meta.concrete_fields]
+        columns = ", ".join(f'a."{Attachment._meta.get_field(f).column}"' for f in fields)
+        rows = RawSQL(  # noqa: S611 (names from the models' own metadata, no values)
+            f'ARRAY(SELECT json_build_array({columns}) FROM "{Attachment._meta.db_table}" a'  # noqa: S608
+            f' WHERE a."message_id" = "{Message._meta.db_table}"."id" ORDER BY a."id")',
+            [],
+            # No conversion: psycopg already reads a json[] as lists of values.
+            output_field=models.Field(),
+        )
+        messages = list(self.annotate(attachment_rows=rows))
+        db = self.db
+        for message in messages:
+            found = message.attachments.all()
+            # What prefetch_related leaves behind: the related manager answers from it.
+            found._result_cache = [
+                Attachment.from_db(db, fields, row)
+                for row in message.attachment_rows  # type: ignore[attr-defined]
+            ]
+            found._prefetch_done = True
+            message._prefetched_objects_cache = {"attachments": found}  # type: ignore[attr-defined]
+            del message.attachment_rows  # type: ignore[attr-defined]
+        return messages
 
 
 class Message(models.Model):
@@ -98,6 +129,8 @@ class Message(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -45,6 +45,15 @@ def policies_changed() -> None:
     _policies.bump()
 
 
+def policy_name(policy_id: int) -> str | None:
+    """A policy's name: from the policies held in this process, or for one no longer
+    active (a ticket keeps the policy it was given), from the database."""
+    for policy in _policies.get():
+        if policy.pk == policy_id:
+            return policy.name
+    return SlaPolicy.objects.filter(pk=policy_id).values_list("name", flat=True).first()
+
+
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The most specific active policy: organization, then mailbox, then kind break ties."""
     organization_id = ticket.customer.organization_id

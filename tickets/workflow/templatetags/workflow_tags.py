@@ -1,8 +1,9 @@
 """Ticket-page panels of the team workflow: SLA countdown, presence, snooze, reminders, merge.
 
-`{% ticket_workflow ticket %}` renders the side panel (two queries: SLA policy name and
-the agent's open reminders); `{% canned_picker ticket %}` the reply box's canned-reply
-search; `{{ conversation|max_message_id }}` what the reply form has seen.
+`{% ticket_workflow ticket %}` renders the side panel (one query: the agent's open
+reminders; the SLA policy's name comes from the policies held in the process);
+`{% canned_picker ticket %}` the reply box's canned-reply search;
+`{{ conversation|max_message_id }}` what the reply form has seen.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from django import template
 from django.utils import timezone
 
 from tickets.models import Message, Ticket, User
+from tickets.workflow import sla
 from tickets.workflow.forms import MergeForm, ReminderForm, SnoozeForm
-from tickets.workflow.models import CannedReply, Reminder, SlaPolicy
+from tickets.workflow.models import CannedReply, Reminder
 
 register = template.Library()
 
@@ -59,11 +61,7 @@ def sla_targets(ticket: Ticket, now: datetime | None = None) -> list[dict[str, A
 @register.inclusion_tag("tickets/workflow/_panel.html", takes_context=True)
 def ticket_workflow(context: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
     user = context["user"]
-    policy_name = (
-        SlaPolicy.objects.filter(pk=ticket.sla_policy_id).values_list("name", flat=True).first()
-        if ticket.sla_policy_id
-        else None
-    )
+    policy_name = sla.policy_name(ticket.sla_policy_id) if ticket.sla_policy_id else None
     reminders = list(
         Reminder.objects.filter(ticket=ticket, agent=user, sent_at__isnull=True).order_by(
             "remind_at"
