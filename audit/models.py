@@ -35,6 +35,8 @@ class AuditKind(models.TextChoices):
     EXPORT = "export", "Export"
     ERASURE = "erasure", "Erasure"
     RETENTION = "retention", "Retention"
+    # Written by tickets.services.merge_customers.
+    CUSTOMER_MERGE = "customer_merge", "Customers merged"
 
 
 class AppendOnly(Exception):

@@ -109,7 +109,8 @@ def _customers(plans: list[TicketPlan]) -> list[Customer]:
     plans one by one: created on first mention, a missing name or organization filled by
     the first plan that has one."""
     emails = {plan.customer_email for plan in plans}
-    known = {c.email: c for c in Customer.objects.filter(email__in=emails).select_related("user")}
+    known = services.customers_by_address(emails)
+    domain_organization = services.organizations_by_domain(emails - known.keys())
     created: dict[str, Customer] = {}
     changed: dict[str, Customer] = {}
     organization_of: dict[str, str] = {}
@@ -118,7 +119,11 @@ def _customers(plans: list[TicketPlan]) -> list[Customer]:
         email = plan.customer_email
         customer = known.get(email) or created.get(email)
         if customer is None:
-            customer = created[email] = Customer(email=email, name=plan.customer_name[:200])
+            customer = created[email] = Customer(
+                email=email,
+                name=plan.customer_name[:200],
+                organization_id=domain_organization.get(email),
+            )
         elif plan.customer_name and not customer.name:
             customer.name = plan.customer_name[:200]
             changed[email] = customer

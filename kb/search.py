@@ -24,6 +24,7 @@ from django.db.models import F, QuerySet
 from django.utils.safestring import SafeString
 
 from helpdesk.html import marked
+from helpdesk.postgres import trigram_available
 from kb.models import Article
 from tickets.models import User
 
@@ -37,8 +38,6 @@ RANK_CANDIDATES = 1000
 # word_similarity(query, title) above which a title counts as a typo-tolerant match.
 TRIGRAM_THRESHOLD = 0.45
 MAX_QUERY_LENGTH = 200
-
-_trigram_by_database: dict[str, bool] = {}
 
 
 class MatchKind:
@@ -68,16 +67,6 @@ class SearchResult:
 
     def __len__(self) -> int:
         return len(self.hits)
-
-
-def trigram_available() -> bool:
-    """Whether pg_trgm is installed in this database (checked once per process)."""
-    name = str(connection.settings_dict["NAME"])
-    if name not in _trigram_by_database:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-            _trigram_by_database[name] = cursor.fetchone() is not None
-    return _trigram_by_database[name]
 
 
 def normalize_query(query: str) -> str:

@@ -5,7 +5,7 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        from metrics import calendars, surveys
+        from metrics import calendars, surveys, timeline
         from metrics import hooks as metrics_hooks
         from tickets import hooks
 
@@ -13,3 +13,4 @@ class MetricsConfig(AppConfig):
         hooks.tickets_changed.register(metrics_hooks.tickets_figures_stale)
         hooks.calendars_changed.register(calendars.calendars_changed)
         hooks.outgoing_body.register(surveys.customer_links)
+        hooks.timeline_entries.register(timeline.survey_entries)

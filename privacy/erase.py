@@ -36,6 +36,7 @@ from tickets.mail.models import InboundEmail, QuarantinedEmail
 from tickets.models import (
     Attachment,
     Customer,
+    CustomerEmail,
     EventKind,
     Message,
     PastEmail,
@@ -269,6 +270,9 @@ def erase_customer(customer: Customer, *, actor: Actor = None, actor_label: str 
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).update(object_repr=ERASED, change_message="")
+    # Their other addresses go: kept, they would still name them (and route mail to the
+    # blanked row).
+    CustomerEmail.objects.filter(customer=customer).delete()
     _blank_profile(customer)
     if customer.user is not None:
         _erase_account(customer.user)

@@ -46,6 +46,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
         if customer.organization
         else None
     )
+    profile["other_emails"] = sorted(customer.emails.values_list("email", flat=True))
     user = customer.user
     profile["user"] = (
         {

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket, User
+    from tickets.profiles import TimelineEntry, TimelineQuery
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,16 @@ class Rewrite(_Receivers[Callable[["Message", str], str]]):
         return text
 
 
+class Collect[**P, T](_Receivers[Callable[P, list[T]]]):
+    """A moment where the apps contribute items to a list the core builds: each
+    receiver returns its items, concatenated in registration order."""
+
+    kind = "Collect"
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> list[T]:
+        return [item for receiver in self._receivers for item in receiver(*args, **kwargs)]
+
+
 # After commit of any change to a ticket: metrics marks its figures stale, workflow runs
 # rules, auto-assignment and SLA.
 ticket_changed: Hook[[int]] = Hook("ticket_changed")
@@ -85,3 +96,6 @@ calendars_changed: Hook[[list[int]]] = Hook("calendars_changed")
 # stored): metrics puts the customer's own survey links in place of the placeholder links
 # that the stored body, which agents and the portal show, carries.
 outgoing_body: Rewrite = Rewrite("outgoing_body")
+# When a customer's or an organization's timeline is read (tickets/profiles.py): metrics
+# adds the survey answers the viewer may see, one query, at most `query.limit` of them.
+timeline_entries: Collect[[TimelineQuery], TimelineEntry] = Collect("timeline_entries")

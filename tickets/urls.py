@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tickets import style_guide, views
+from tickets import profile_views, style_guide, views
 
 app_name = "tickets"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("tickets/<int:number>/note/", views.note, name="note"),
     path("tickets/<int:number>/update/", views.update, name="update"),
     path("tickets/<int:number>/fields/<slug:key>/", views.set_field, name="set_field"),
+    path("tickets/<int:number>/requester/", profile_views.change_requester, name="requester"),
+    path("customers/<int:customer_id>/", profile_views.customer, name="customer"),
+    path("customers/<int:customer_id>/merge/", profile_views.merge_customer, name="merge_customer"),
+    path("organizations/<int:organization_id>/", profile_views.organization, name="organization"),
     path(
         "tickets/<int:number>/attachments/<int:attachment_id>/",
         views.attachment,

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tickets import directory, selectors, services
+from tickets import directory, profiles, selectors, services
 from tickets.access import get_ticket_for
 from tickets.forms import (
     BulkForm,
@@ -439,7 +439,8 @@ def search(request: AuthedRequest) -> HttpResponse:
         return HttpResponseClientRedirect(
             reverse("tickets:detail", args=[results.hits[0].ticket.number])
         )
-    return render(request, "tickets/search.html", {"results": results, "q": text})
+    people = profiles.search_people(request.user, text) if page == 1 else None
+    return render(request, "tickets/search.html", {"results": results, "q": text, "people": people})
 
 
 @agent_required

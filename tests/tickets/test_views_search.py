@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.conftest import Personas
 from tests.factories import make_ticket
-from tickets import selectors, services
+from tickets import search, selectors, services
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("tickets:search")
@@ -102,7 +102,7 @@ def test_odd_queries_never_fail(agent_a: Client, personas: Personas, params) -> 
 
 
 def test_paging(personas: Personas, monkeypatch) -> None:
-    monkeypatch.setattr(selectors, "SEARCH_PAGE_SIZE", 2)
+    monkeypatch.setattr(search, "SEARCH_PAGE_SIZE", 2)
     for _ in range(5):
         make_ticket(personas.mailbox_a, personas.customer, subject="paging test")
     pages = [selectors.search_tickets(personas.agent_a, "paging", page) for page in (1, 2, 3)]
@@ -124,7 +124,7 @@ def test_a_common_word_still_finds_this_months_tickets(personas: Personas, monke
 
     from django.utils import timezone
 
-    monkeypatch.setattr(selectors, "SEARCH_MESSAGE_CANDIDATES", 3)
+    monkeypatch.setattr(search, "SEARCH_MESSAGE_CANDIDATES", 3)
     now = timezone.now()
     old = [
         make_ticket(
@@ -151,7 +151,7 @@ def test_a_common_word_still_finds_this_months_tickets(personas: Personas, monke
     assert len(found) == 3 and set(found[2:]) <= {t.number for t in old}
 
     # Fewer matches than the cap: every one is found, whatever its age, each once.
-    monkeypatch.setattr(selectors, "SEARCH_MESSAGE_CANDIDATES", 50)
+    monkeypatch.setattr(search, "SEARCH_MESSAGE_CANDIDATES", 50)
     found = [hit.ticket.number for hit in selectors.search_tickets(personas.agent_a, "wombat").hits]
     assert sorted(found) == sorted(
         [this_week.number, three_months_ago.number, *(t.number for t in old)]
@@ -169,7 +169,7 @@ def test_older_matches_fill_the_cap_whatever_the_rows_order(
 
     from django.utils import timezone
 
-    monkeypatch.setattr(selectors, "SEARCH_MESSAGE_CANDIDATES", 3)
+    monkeypatch.setattr(search, "SEARCH_MESSAGE_CANDIDATES", 3)
     now = timezone.now()
     # The newest first, so that it comes first in the table as well.
     this_week = make_ticket(personas.mailbox_a, personas.customer, body_text="quokka", at=now)

@@ -177,6 +177,7 @@ class Team(models.Model):
 
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    notes = models.TextField(blank=True)
     shares_tickets = models.BooleanField(
         default=False, help_text="Members of the organization see each other's tickets."
     )
@@ -193,6 +194,22 @@ class Organization(models.Model):
         return self.name
 
 
+class OrganizationDomain(models.Model):
+    """A mail domain of an organization: a new customer with an address there joins it
+    (services.get_or_create_customer and the bulk paths beside it)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    # Lowercase, without "@"; one organization per domain (the unique index serves the
+    # lookup of a new customer's domain).
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
 class Customer(models.Model):
     """Someone who writes to us, identified by email; may also hold a portal account."""
 
@@ -204,6 +221,9 @@ class Customer(models.Model):
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
     )
+    # Database defaults: services.upsert_customers inserts rows in SQL without naming them.
+    phone = models.CharField(max_length=50, blank=True, default="", db_default="")
+    notes = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     # Custom field values by key (tickets/services/fields.py checks them).
     fields = models.JSONField(default=dict, db_default={}, blank=True)
@@ -215,5 +235,25 @@ class Customer(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
     @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
     def first_name(self) -> str:
         return (self.name or self.email.split("@")[0]).split()[0]
+
+
+class CustomerEmail(models.Model):
+    """Another address of a customer (the primary one is Customer.email): mail from it is
+    theirs (services.get_or_create_customer), and a merged customer's addresses stay here."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    # Unique across customers; a primary address is never also an alias
+    # (services.customers checks both sides, under the customer's row lock).
+    email = models.EmailField(unique=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email

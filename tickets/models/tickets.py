@@ -144,7 +144,7 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         return self.filter(number__in=numbers)
 
 
-# Search finds messages newest month first (tickets/selectors.py, search_tickets): each
+# Search finds messages newest month first (tickets/search.py, search_tickets): each
 # message's vector plus a lexeme naming its 30-day period since 1970, "zm<n>", so that one
 # GIN index answers "matches of this word in these months" without reading old rows.
 SEARCH_MONTH_SECONDS = 30 * 86400

@@ -1,0 +1,312 @@
+"""Read paths of the customer and organization pages and of the people search.
+
+Agents may open any customer's or organization's profile (a customer with no ticket in
+their mailboxes is still someone they may need to write to); what the timeline shows of
+tickets, messages and survey answers goes through Ticket.objects.visible_to, like every
+other list of the workspace.
+
+The timeline is a merge of sources, each read newest first from the cursor on, at most
+one page of each (one query per source): tickets opened (support, outreach, success
+follow-ups), messages on them, and what the apps above add (`hooks.timeline_entries`:
+the survey answers of metrics).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Greatest
+from django.http import Http404
+
+from helpdesk.postgres import trigram_available
+from tickets import hooks
+from tickets.models import (
+    Channel,
+    Customer,
+    CustomerEmail,
+    Direction,
+    Kind,
+    Message,
+    Organization,
+    OrganizationDomain,
+    Ticket,
+    User,
+)
+
+TIMELINE_PAGE = 25
+PEOPLE_LIMIT = 8
+ORGANIZATION_MEMBERS = 100
+# word_similarity(query, name) from which a name counts as a typo-tolerant match:
+# "Li Wie" is 0.57 of "Li Wei", "Sam Patle" 0.7 of "Sam Patel".
+TRIGRAM_THRESHOLD = 0.5
+# The order of sources among entries of the same instant (the cursor's tie-breaker).
+SOURCES = ("ticket", "message", "survey")
+# A success follow-up's tag (tickets/workflow/follow_ups.py names it; the core only reads it).
+FOLLOW_UP_TAG = "success-follow-up"
+
+
+def get_customer_for(user: User, customer_id: int) -> Customer:
+    """A customer's profile for an agent, with their organization and other addresses."""
+    customer = (
+        Customer.objects.select_related("organization")
+        .prefetch_related("emails")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None or not user.is_agent:
+        raise Http404("No such customer")
+    return customer
+
+
+def get_organization_for(user: User, organization_id: int) -> Organization:
+    organization = (
+        Organization.objects.prefetch_related("domains").filter(pk=organization_id).first()
+    )
+    if organization is None or not user.is_agent:
+        raise Http404("No such organization")
+    return organization
+
+
+def organization_members(organization: Organization) -> tuple[list[Customer], int]:
+    """The first members by name, and how many there are."""
+    members = organization.customers.order_by("name", "email")
+    return list(members[:ORGANIZATION_MEMBERS]), members.count()
+
+
+# --- the timeline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    source: str  # one of SOURCES
+    pk: int
+    label: str  # what happened: "Ticket opened", "Reply", "CSAT answer"...
+    css: str  # the entry's kind for styling: ticket, outreach, follow-up, inbound...
+    title: str
+    text: str = ""
+    ticket_number: int | None = None
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        return (self.at, SOURCES.index(self.source), self.pk)
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """What a timeline source reads: the viewer's view of these customers' history,
+    older than `before` (an entry's key), at most `limit` entries, newest first."""
+
+    viewer: User
+    customer_ids: list[int]
+    before: tuple[datetime, int, int] | None = None
+    limit: int = TIMELINE_PAGE
+
+    def older(self, at_field: str, source: str) -> Q:
+        """The filter of a source's rows older than the cursor (ordered by at, pk)."""
+        if self.before is None:
+            return Q()
+        at, rank, pk = self.before
+        mine = SOURCES.index(source)
+        if mine < rank:
+            return Q(**{f"{at_field}__lte": at})
+        if mine > rank:
+            return Q(**{f"{at_field}__lt": at})
+        return Q(**{f"{at_field}__lt": at}) | Q(**{at_field: at, "pk__lt": pk})
+
+    def visible_tickets(self) -> QuerySet[Ticket]:
+        return Ticket.objects.visible_to(self.viewer).filter(customer_id__in=self.customer_ids)
+
+
+@dataclass
+class TimelinePage:
+    entries: list[TimelineEntry]
+    next_cursor: str = ""
+    customers: dict[int, str] = field(default_factory=dict)
+
+
+def encode_cursor(entry: TimelineEntry) -> str:
+    return f"{entry.at.isoformat()}~{entry.source}~{entry.pk}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int, int] | None:
+    """A cursor from the query string; None (the first page) for anything malformed."""
+    parts = text.split("~")
+    if len(parts) != 3 or parts[1] not in SOURCES or not parts[2].isdecimal():
+        return None
+    try:
+        at = datetime.fromisoformat(parts[0].replace(" ", "+"))
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    return (at, SOURCES.index(parts[1]), int(parts[2]))
+
+
+def _ticket_entry(ticket: Ticket) -> TimelineEntry:
+    if FOLLOW_UP_TAG in ticket.tags:
+        label, css = "Success follow-up", "follow-up"
+    elif ticket.channel == Channel.OUTBOUND:
+        label, css = "Outreach", "outreach"
+    elif ticket.kind == Kind.SERVICE:
+        label, css = "Service ticket", "service"
+    else:
+        label, css = f"Ticket opened ({ticket.get_channel_display()})", "ticket"
+    return TimelineEntry(
+        ticket.created_at, "ticket", ticket.pk, label, css, ticket.subject, "", ticket.pk
+    )
+
+
+_MESSAGE_LABELS = {
+    Direction.INBOUND: ("Customer wrote", "inbound"),
+    Direction.OUTBOUND: ("Reply", "outbound"),
+    Direction.NOTE: ("Internal note", "note"),
+}
+
+
+def _message_entry(message: Message) -> TimelineEntry:
+    label, css = _MESSAGE_LABELS.get(message.direction, ("Message", "message"))
+    if message.direction == Direction.OUTBOUND and message.automatic:
+        label = "Automatic message"
+    return TimelineEntry(
+        message.created_at,
+        "message",
+        message.pk,
+        label,
+        css,
+        message.ticket.subject,
+        " ".join(message.body_text[:400].split()),
+        message.ticket_id,
+    )
+
+
+def _tickets(query: TimelineQuery) -> list[TimelineEntry]:
+    rows = (
+        query.visible_tickets()
+        .filter(query.older("created_at", "ticket"))
+        .only("number", "subject", "created_at", "channel", "kind", "tags")
+        .order_by("-created_at", "-pk")[: query.limit]
+    )
+    return [_ticket_entry(ticket) for ticket in rows]
+
+
+def _messages(query: TimelineQuery) -> list[TimelineEntry]:
+    rows = (
+        Message.objects.filter(ticket__in=query.visible_tickets().values("pk"))
+        .filter(query.older("created_at", "message"))
+        .select_related("ticket")
+        .only(
+            "created_at",
+            "direction",
+            "automatic",
+            "body_text",
+            "ticket_id",
+            "ticket__subject",
+        )
+        .order_by("-created_at", "-pk")[: query.limit]
+    )
+    return [_message_entry(message) for message in rows]
+
+
+def timeline(viewer: User, customer_ids: list[int], cursor: str = "") -> TimelinePage:
+    """One page of everything that happened with these customers, newest first: one
+    query per source (tickets, messages, then each of `hooks.timeline_entries`)."""
+    query = TimelineQuery(viewer, customer_ids, decode_cursor(cursor))
+    entries = [*_tickets(query), *_messages(query), *hooks.timeline_entries(query)]
+    entries.sort(key=lambda entry: entry.key, reverse=True)
+    page = entries[: query.limit]
+    more = len(entries) > query.limit
+    return TimelinePage(page, encode_cursor(page[-1]) if more and page else "")
+
+
+# --- people search ------------------------------------------------------------------
+
+
+@dataclass
+class PeopleResults:
+    customers: list[Customer]
+    organizations: list[Organization]
+
+    def __bool__(self) -> bool:
+        return bool(self.customers or self.organizations)
+
+
+def _fuzzy(fields: list[str], text: str) -> Q:
+    """Substring matches, and typo-tolerant ones where pg_trgm is installed."""
+    q = Q()
+    for name in fields:
+        q |= Q(**{f"{name}__icontains": text})
+        if trigram_available():
+            q |= Q(**{f"{name}__trigram_word_similar": text})
+    return q
+
+
+def search_people(user: User, text: str) -> PeopleResults:
+    """Customers by name or any address, organizations by name or domain, for an agent:
+    substring matches and (with pg_trgm, served by the trigram indexes of migration
+    0020) names a typo away; best first. Two queries (one more the first time per
+    process, to see whether pg_trgm is there)."""
+    text = text.strip()[:200]
+    if len(text) < 2 or not user.is_agent:
+        return PeopleResults([], [])
+    domain = text.rpartition("@")[2].lower()
+    other_addresses = CustomerEmail.objects.filter(email__icontains=text).values("customer_id")
+    domains = OrganizationDomain.objects.filter(
+        Q(domain__icontains=text) | Q(domain=domain)
+    ).values("organization_id")
+    with transaction.atomic(), connection.cursor() as cursor:
+        # `%>` (trigram_word_similar) compares against this threshold; is_local=true
+        # keeps the change inside this transaction.
+        if trigram_available():
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                [str(TRIGRAM_THRESHOLD)],
+            )
+        customers = list(
+            Customer.objects.filter(_fuzzy(["name", "email"], text) | Q(pk__in=other_addresses))
+            .select_related("organization")
+            .annotate(ticket_count=Count("tickets", filter=Q(tickets__in=_visible(user))))
+            .order_by(*_best_first(text, "name", "email"))[:PEOPLE_LIMIT]
+        )
+        organizations = list(
+            Organization.objects.filter(_fuzzy(["name"], text) | Q(pk__in=domains))
+            .annotate(member_count=Count("customers"))
+            .order_by(*_best_first(text, "name"))[:PEOPLE_LIMIT]
+        )
+    return PeopleResults(customers, organizations)
+
+
+def _visible(user: User) -> QuerySet[Ticket]:
+    return Ticket.objects.visible_to(user).values("pk")  # type: ignore[return-value]
+
+
+def _best_first(text: str, *fields: str) -> list[object]:
+    if not trigram_available():
+        return [fields[0], "pk"]
+    scores = [TrigramWordSimilarity(text, name) for name in fields]
+    best = Greatest(*scores) if len(scores) > 1 else scores[0]
+    return [best.desc(), fields[0], "pk"]
+
+
+def customers_named(text: str) -> list[int]:
+    """The customers a search names outright (their name, or one of their addresses, is
+    the whole query): the ticket search adds all their tickets (the caller filters by
+    visibility). One query; at most 20."""
+    text = " ".join(text.split())[:200]
+    if len(text) < 2 or re.fullmatch(r"#?\d+", text):
+        return []
+    email = text.lower()
+    return list(
+        Customer.objects.filter(
+            # ILIKE first: the trigram index (customer_name_trgm) serves it, and iexact
+            # checks the rows it finds.
+            Q(name__icontains=text, name__iexact=text)
+            | Q(email=email)
+            | Q(pk__in=CustomerEmail.objects.filter(email=email).values("customer_id"))
+        ).values_list("pk", flat=True)[:20]
+    )
