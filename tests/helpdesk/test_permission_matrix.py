@@ -23,10 +23,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from console.models import ApiToken
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
 from tickets import services
-from tickets.models import Role
+from tickets.models import BusinessCalendar, FieldDefinition, Organization, Role
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,16 @@ class Samples:
             name="Sample", priority="normal", first_response_hours=4, resolution_hours=24
         )
         self.canned = CannedReply.objects.create(title="Thanks", body="Thanks!")
+        self.agent = personas.agent_b
+        self.team = personas.team_a
+        self.organization = Organization.objects.create(name="Acme")
+        self.calendar = BusinessCalendar.objects.create(name="Office hours")
+        self.field = FieldDefinition.objects.create(
+            key="order_number", label="Order number", type="text", applies_to="ticket"
+        )
+        self.token = ApiToken.objects.create(
+            user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
+        )
 
     def value(self, name: str, key: str) -> Any:
         by_key: dict[str, Any] = {
@@ -87,6 +98,9 @@ class Samples:
             "mailbox_id": self.mailbox.pk,
             "canned_id": self.canned.pk,
             "article": self.article.pk,
+            "customer_id": self.customer.pk,
+            "organization_id": self.organization.pk,
+            "key": self.field.key,
             "token": "not-a-token",
             "visit": "not-a-visit",
             "format": "json",
@@ -102,6 +116,15 @@ class Samples:
             return self.sla.pk
         if "canned" in name:
             return self.canned.pk
+        for part, thing in (
+            ("agent", self.agent),
+            ("team", self.team),
+            ("mailbox", self.mailbox),
+            ("calendar", self.calendar),
+            ("token", self.token),
+        ):
+            if name.startswith("console:") and part in name:
+                return thing.pk
         if "article" in name or name.startswith("kb:"):
             return self.article.pk
         return self.customer.pk

@@ -196,3 +196,14 @@ def test_the_api_answers_a_light_agent_403_but_takes_notes(
     # Only their teams' mailboxes.
     elsewhere = make_ticket(personas.mailbox_b, personas.customer)
     assert api.get(reverse("api:ticket-detail", args=[elsewhere.pk])).status_code == 404
+
+
+def test_a_light_agent_cannot_change_the_requester(
+    light: User, personas: Personas, ticket: Ticket
+) -> None:
+    client = Client()
+    client.force_login(light)
+    response = client.post(f"/tickets/{ticket.pk}/requester/", {"email": "sam@other.test"})
+    assert response.status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.customer == personas.customer

@@ -31,7 +31,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.services.events import Actor, after_commit, new_event
-from tickets.services.policy import InvalidChange
+from tickets.services.policy import InvalidChange, check_actor
 
 MAX_EMAILS = 20
 MAX_DOMAINS = 50
@@ -274,7 +274,9 @@ def _requester_events(
 
 @transaction.atomic
 def change_requester(ticket: Ticket, customer: Customer, *, actor: Actor) -> TicketEvent | None:
-    """Make `customer` the ticket's requester, with its event; None if they already were."""
+    """Make `customer` the ticket's requester, with its event; None if they already were.
+    NotPermitted for a light agent (policy.check_actor)."""
+    check_actor(actor.user)
     locked = (
         Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
     )
