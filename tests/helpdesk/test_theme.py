@@ -1,5 +1,6 @@
-"""The colour scheme switch: light, dark or the system's, kept per browser in a cookie and
-applied on every layout (agent workspace, portal and help center, survey pages)."""
+"""The colour scheme switch: light, dark or the system's, kept on the signed-in person and
+per browser in a cookie, and applied on every layout (agent workspace, portal and help
+center, survey pages)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,21 @@ def test_the_style_guide_is_for_admins(personas: Personas) -> None:
     client.force_login(personas.agent_a)
     assert client.get("/style/").status_code == 403
     assert Client().get("/style/").status_code == 302  # to the sign-in page
+
+
+def test_a_signed_in_persons_choice_follows_them_to_another_device(personas: Personas) -> None:
+    laptop, phone = Client(), Client()
+    laptop.force_login(personas.agent_a)
+    phone.force_login(personas.agent_a)
+    phone.cookies["theme"] = "light"  # what this browser was set to before
+    laptop.post("/theme/", {"theme": "dark", "next": "/"})
+    personas.agent_a.refresh_from_db()
+    assert personas.agent_a.theme == "dark"
+    assert 'data-theme="dark"' in _html_tag(phone, "/")
+    # "System" is a choice too: it overrides the browser's old cookie.
+    laptop.post("/theme/", {"theme": "system", "next": "/"})
+    assert "data-theme" not in _html_tag(phone, "/")
+    # Signed out, the browser's own cookie applies.
+    phone.logout()  # (the test client's sign-out drops every cookie)
+    phone.cookies["theme"] = "light"
+    assert 'data-theme="light"' in _html_tag(phone, "/help/")

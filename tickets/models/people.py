@@ -89,6 +89,9 @@ class User(AbstractUser):
     notify_on_customer_reply = models.BooleanField(default=True)
     # Opt-in: on a busy mailbox every agent of its teams would get each of these.
     notify_on_unassigned_reply = models.BooleanField(default=False)
+    # The colour scheme this person picked (helpdesk/theme.py): "light", "dark", or
+    # "system" (follow the device); "" until they pick one (the browser's cookie applies).
+    theme = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     objects = TandemUserManager()
 
