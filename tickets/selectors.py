@@ -92,6 +92,7 @@ class InboxQuery:
     status: str = ""
     priority: str = ""
     kind: str = ""
+    channel: str = ""
     tag: str = ""
     # An agent's id, or "none" for unassigned tickets.
     assignee: str = ""
@@ -171,6 +172,8 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
         qs = qs.filter(priority=query.priority)
     if query.kind:
         qs = qs.filter(kind=query.kind)
+    if query.channel:
+        qs = qs.filter(channel=query.channel)
     if query.tag:
         qs = qs.filter(tags__contains=[query.tag])
     if query.assignee == "none":

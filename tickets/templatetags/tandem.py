@@ -16,6 +16,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
+from tickets.channels import ROW_ICONS, channel_icon
 from tickets.mail.imap import needing_attention, poll_status
 from tickets.models import (
     ActorKind,
@@ -163,6 +164,7 @@ def initials(name: str) -> str:
 
 
 register.filter(ago)
+register.filter(channel_icon)
 
 
 @register.filter
@@ -195,7 +197,7 @@ _ROW = """
 form="bulk-form" aria-label="Select #{number}"></td>
       <td class="col-num"><a href="{url}" class="num">#{number}</a></td>
       <td class="col-subject">
-        <a href="{url}" class="subject">{subject}</a>
+        {channel}<a href="{url}" class="subject">{subject}</a>
         <div class="meta">{customer} · {mailbox}{service}{tags}</div>
       </td>
       <td><span class="badge badge-{status}">{status_label}</span></td>
@@ -274,6 +276,7 @@ def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
         url=f"{prefix}{number}/",
         number=number,
         subject=ticket.subject,
+        channel=ROW_ICONS.get(ticket.channel, ""),
         customer=customer.name or customer.email,
         mailbox=ticket.mailbox.name,
         service=_SERVICE if ticket.kind == Kind.SERVICE else "",
