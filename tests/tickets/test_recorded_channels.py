@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -11,21 +9,11 @@ from django.urls import reverse
 from tests.conftest import Personas
 from tests.factories import make_ticket
 from tests.tickets.api_client import client_for
+from tests.tickets.test_views_inbox import INBOX, agent_a, numbers
 from tickets.models import Channel, Ticket
 
 pytestmark = pytest.mark.django_db
-
-INBOX = reverse("tickets:inbox")
-
-
-@pytest.fixture
-def agent_a(client: Client, personas: Personas) -> Client:
-    client.force_login(personas.agent_a)
-    return client
-
-
-def numbers(response) -> list[int]:  # type: ignore[no-untyped-def]
-    return [int(n) for n in re.findall(r'data-number="(\d+)"', response.content.decode())]
+__all__ = ["agent_a"]  # the fixture, shared with the inbox tests
 
 
 @pytest.mark.parametrize(

@@ -200,13 +200,14 @@ form="bulk-form" aria-label="Select #{number}"></td>
         {channel}<a href="{url}" class="subject">{subject}</a>
         <div class="meta">{customer} · {mailbox}{service}{tags}</div>
       </td>
-      <td><span class="badge badge-{status}">{status_label}</span></td>
+      <td><span class="badge badge-{status}">{status_label}</span>{snoozed}</td>
       <td><span class="prio prio-{priority}">{priority_label}</span>{due}</td>
       <td>{assignee}</td>
       <td class="col-time"><time datetime="{updated_iso}" \
 title="{updated}">{updated_ago}</time></td>
     </tr>
   """
+_SNOOZED = '<div class="snoozed small">Wakes <time datetime="{until_iso}">{until}</time></div>'
 _TAG = ' <span class="tag">{tag}</span>'
 _SERVICE = SafeString(' · <span class="pill pill-service">Service</span>')
 _DUE = '<div class="wf-due wf-sla-{state}" title="{label} due {due}">{label} {text}</div>'
@@ -257,10 +258,11 @@ def mail_alerts(user: User) -> dict[str, Any]:
 @register.simple_tag
 def inbox_rows(tickets: list[Ticket], detail_prefix: str) -> SafeString:
     """The inbox's table rows; each links to `detail_prefix` + the ticket number."""
-    return html_join(_inbox_row(ticket, detail_prefix) for ticket in tickets)
+    now = timezone.now()
+    return html_join(_inbox_row(ticket, detail_prefix, now) for ticket in tickets)
 
 
-def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
+def _inbox_row(ticket: Ticket, prefix: str, now: datetime) -> SafeString:
     due = sla_badge(ticket)
     assignee = ticket.assignee
     customer = ticket.customer
@@ -290,6 +292,13 @@ def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
         if due
         else "",
         assignee=who,
+        snoozed=html_fill(
+            _SNOOZED,
+            until_iso=template_localtime(ticket.snoozed_until).isoformat(),
+            until=_shown(ticket.snoozed_until),
+        )
+        if ticket.snoozed_until is not None and ticket.snoozed_until > now
+        else "",
         updated_iso=template_localtime(ticket.updated_at).isoformat(),
         updated=_shown(ticket.updated_at),
         updated_ago=ago(ticket.updated_at),
