@@ -65,6 +65,8 @@ class Window:
     team_id: int | None = None
     agent_id: int | None = None
     mailbox_id: int | None = None
+    # The channel the tickets came through (Ticket.channel); the day counts know none.
+    channel: str | None = None
     time_zone: str = "UTC"  # for day and week buckets
 
     def kind_for(self, figure: str) -> Kind:
@@ -88,13 +90,17 @@ class _Query:
         self.where.append(condition)
         self.params.extend(params)
 
-    def ticket_filters(self, w: Window, kind: Kind, alias: str) -> None:
+    def ticket_filters(self, w: Window, kind: Kind, alias: str, ticket: str = "ticket_id") -> None:
+        """The dashboard's ticket filters on `alias`, whose `ticket` column is the ticket's."""
         if kind != "all":
             self.add(f"{alias}.kind = %s", kind)
         if w.team_id is not None:
             self.add(f"{alias}.team_id = %s", w.team_id)
         if w.mailbox_id is not None:
             self.add(f"{alias}.mailbox_id = %s", w.mailbox_id)
+        if w.channel is not None:
+            tickets = "SELECT number FROM tickets_ticket WHERE channel = %s"
+            self.add(f"{alias}.{ticket} IN ({tickets})", w.channel)
 
     def sql(self, select: str, group: str | None) -> tuple[str, list[Any]]:
         key = f"{group} AS key, " if group else ""
@@ -333,7 +339,7 @@ def _counted_days(w: Window, group: Group) -> tuple[date, date] | None:
     """The window's local dates when tickets created and the backlog can be read from the
     day counts: whole local days, no agent (the counts know no assignee), and a total or
     a series (per agent or team, and the drill-down, count the rows themselves)."""
-    if w.agent_id is not None:
+    if w.agent_id is not None or w.channel is not None:
         return None
     if isinstance(group, Sets):
         if group.people:
@@ -394,7 +400,7 @@ def _survey_query(w: Window, survey: str, figure: str | None) -> _Query:
     q.add("r.submitted_at >= %s AND r.submitted_at < %s", w.start, w.end)
     if figure is not None:  # NPS is asked of a customer: no ticket filter applies
         q.table += " LEFT JOIN tickets_ticket f ON f.number = r.ticket_id"
-        q.ticket_filters(w, w.kind_for(figure), "f")
+        q.ticket_filters(w, w.kind_for(figure), "f", "number")
         if w.agent_id is not None:
             q.add("r.assignee_id = %s", w.agent_id)
     return q

@@ -26,7 +26,7 @@ from metrics.breakdown import breakdown
 from metrics.charts import chart, in_duration_unit
 from metrics.models import SurveyKind, SurveyResponse
 from metrics.templatetags.metrics_tags import figure_value
-from tickets.models import STAFF_ROLES, Mailbox, Team, Ticket, User
+from tickets.models import STAFF_ROLES, Channel, Mailbox, Team, Ticket, User
 from tickets.workflow.sla import sla_compliance
 
 # Each figure's definition, in the words of specs/metrics.md, with whom the agent filter
@@ -96,6 +96,7 @@ class DashboardFilters(forms.Form):
     mailbox = forms.ModelChoiceField(
         Mailbox.objects.all(), required=False, empty_label="All mailboxes"
     )
+    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
     hours = forms.ChoiceField(
         choices=[("calendar", "Calendar hours"), ("business", "Business hours")],
         required=False,
@@ -153,6 +154,8 @@ class DashboardFilters(forms.Form):
             shown.append(f"Agent: {data['agent'].display_name}")
         if data.get("mailbox"):
             shown.append(f"Mailbox: {data['mailbox']}")
+        if data.get("channel"):
+            shown.append(f"Channel: {Channel(data['channel']).label}")
         if which == "service" and data.get("kind") in ("support", "service"):
             shown.append(f"{data['kind'].capitalize()} tickets")
         if data["hours"] == "business":
@@ -170,6 +173,7 @@ class DashboardFilters(forms.Form):
             team_id=data["team"].pk if data.get("team") else None,
             agent_id=data["agent"].pk if data.get("agent") else None,
             mailbox_id=data["mailbox"].pk if data.get("mailbox") else None,
+            channel=data.get("channel") or None,
             time_zone=settings.TIME_ZONE,
         )
 
@@ -356,6 +360,8 @@ def _sla_compliance(w: Window) -> dict[str, Any]:
         tickets = tickets.filter(assignee_id=w.agent_id)
     if w.mailbox_id:
         tickets = tickets.filter(mailbox_id=w.mailbox_id)
+    if w.channel:
+        tickets = tickets.filter(channel=w.channel)
     return sla_compliance(w.start, w.end, tickets)
 
 
@@ -474,6 +480,8 @@ def survey_comments(w: Window, *, limit: int) -> list[SurveyResponse]:
         about_ticket &= Q(ticket__team_id=w.team_id)
     if w.mailbox_id is not None:
         about_ticket &= Q(ticket__mailbox_id=w.mailbox_id)
+    if w.channel is not None:
+        about_ticket &= Q(ticket__channel=w.channel)
     if w.agent_id is not None:
         about_ticket &= Q(assignee_id=w.agent_id)
     return list(

@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 
 from tickets.models import (
     BODY_MAX,
+    RECORDED_CHANNELS,
     Channel,
     Kind,
     Mailbox,
@@ -61,6 +62,7 @@ class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(choices=_blank(Status.choices), required=False)
     priority = forms.ChoiceField(choices=_blank(Priority.choices), required=False)
     kind = forms.ChoiceField(choices=_blank(Kind.choices), required=False)
+    channel = forms.ChoiceField(choices=_blank(Channel.choices), required=False)
     tag = forms.CharField(max_length=50, required=False)
     assignee = forms.CharField(max_length=20, required=False)
     mailbox = forms.IntegerField(min_value=1, required=False)
@@ -284,7 +286,7 @@ class NewTicketForm(forms.Form):
     customer_name = forms.CharField(max_length=200, required=False, label="Customer name")
     mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
     channel = forms.ChoiceField(
-        choices=[(c, Channel(c).label) for c in (Channel.EMAIL, Channel.PORTAL, Channel.API)],
+        choices=[(c.value, c.label) for c in RECORDED_CHANNELS],
         help_text="How the customer reached us.",
     )
     subject = forms.CharField(max_length=998)

@@ -14,6 +14,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from tickets import directory
@@ -53,6 +54,7 @@ VIEWS: dict[str, str] = {
     "mine": "Mine",
     "open": "All open",
     "pending": "Pending",
+    "snoozed": "Snoozed",
     "solved": "Solved",
     "all": "All tickets",
 }
@@ -64,11 +66,31 @@ SORTS = {
 }
 # SLA filters (tickets/workflow/sla.py stores the due times on the ticket).
 SLA_FILTERS = {"overdue": "Overdue", "soon": "Due within an hour", "any": "Has an SLA"}
+# A snoozed ticket (pending until its wake time, tickets.services.snooze_ticket) leaves
+# the open views until it wakes, and is listed in "Snoozed". The time is the database's
+# (Now() is SQL, not a parameter), so a compiled first page stays valid (see inbox_tickets).
+SNOOZED = Q(snoozed_until__gt=Now())
+AWAKE = Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=Now())
 # NEXT_DUE, NO_DUE (tickets.models): the next SLA due time, indexed for the "due" sort
 # and the SLA filters.
 
 
 def view_filter(view: str, user: User) -> Q:
+    return _status_filter(view, user) & snooze_filter(view)
+
+
+def snooze_filter(view: str) -> Q:
+    """What a view keeps of snoozed tickets: the open ones show none, Snoozed only them."""
+    match view:
+        case "snoozed":
+            return SNOOZED
+        case "pending" | "solved" | "all":
+            return Q()
+        case _:
+            return AWAKE
+
+
+def _status_filter(view: str, user: User) -> Q:
     match view:
         case "unassigned":
             return Q(status__in=OPEN_STATUSES, assignee__isnull=True)
@@ -92,6 +114,7 @@ class InboxQuery:
     status: str = ""
     priority: str = ""
     kind: str = ""
+    channel: str = ""
     tag: str = ""
     # An agent's id, or "none" for unassigned tickets.
     assignee: str = ""
@@ -165,12 +188,14 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
             base = Q(assignee=user)
         else:
             base = Q()
-        base &= Q(status=query.status)
+        base &= Q(status=query.status) & snooze_filter(query.view)
     qs = qs.filter(base)
     if query.priority:
         qs = qs.filter(priority=query.priority)
     if query.kind:
         qs = qs.filter(kind=query.kind)
+    if query.channel:
+        qs = qs.filter(channel=query.channel)
     if query.tag:
         qs = qs.filter(tags__contains=[query.tag])
     if query.assignee == "none":
@@ -365,10 +390,10 @@ def inbox_counts(user: User) -> InboxCounts:
     """The sidebar badges: one capped COUNT per view, mailbox and team, each on an index."""
     visible = Ticket.objects.visible_to(user)
     counts = InboxCounts()
-    for key in ("unassigned", "mine", "open", "pending", "solved"):
+    for key in ("unassigned", "mine", "open", "pending", "snoozed", "solved"):
         n = _capped_count(visible.filter(view_filter(key, user)))
         counts.views.append(ViewCount(key, VIEWS[key], n, f"view={key}"))
-    open_tickets = visible.filter(status__in=OPEN_STATUSES)
+    open_tickets = visible.filter(view_filter("open", user))
     for mailbox in visible_mailboxes(user):
         n = _capped_count(open_tickets.filter(mailbox=mailbox))
         counts.mailboxes.append(

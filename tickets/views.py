@@ -31,6 +31,7 @@ from tickets.history import merged_target
 from tickets.models import (
     AppliesTo,
     Attachment,
+    Channel,
     FieldDefinition,
     FieldType,
     Kind,
@@ -85,6 +86,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "kinds": Kind.choices,
+        "channels": Channel.choices,
         "sorts": selectors.SORTS.items(),
         "sla_filters": selectors.SLA_FILTERS.items(),
         "bulk_form": BulkForm(),

@@ -16,12 +16,12 @@ from metrics.models import SurveyResponse
 from metrics.services import recompute_all
 from tests.conftest import Personas
 from tests.factories import assign, make_customer, make_user, open_ticket, reply, set_status
-from tickets.models import Role
+from tickets.models import Role, Ticket
 
 pytestmark = pytest.mark.django_db
 
 
-def _history(p: Personas, count: int) -> list:
+def _history(p: Personas, count: int, channels: list[str] | None = None) -> list:
     start = timezone.now() - timedelta(days=3)
     tickets = []
     for n in range(count):
@@ -32,6 +32,8 @@ def _history(p: Personas, count: int) -> list:
         if n % 3:
             set_status(ticket, p.agent_a, "solved", at + timedelta(hours=2))
         tickets.append(ticket)
+    for ticket, channel in zip(tickets, channels or [], strict=False):
+        Ticket.objects.filter(pk=ticket.pk).update(channel=channel)
     SurveyResponse.objects.create(
         kind="csat",
         score=5,

@@ -216,7 +216,14 @@ def test_counts_partial(agent_a: Client, personas: Personas) -> None:
     assert response.status_code == 200
     counts = selectors.inbox_counts(personas.agent_a)
     by_key = {c.key: c.count for c in counts.views}
-    assert by_key == {"unassigned": 1, "mine": 1, "open": 2, "pending": 0, "solved": 0}
+    assert by_key == {
+        "unassigned": 1,
+        "mine": 1,
+        "open": 2,
+        "pending": 0,
+        "snoozed": 0,
+        "solved": 0,
+    }
     assert [m.label for m in counts.mailboxes] == ["Mailbox A"]
     assert 'data-count="2"' in response.content.decode()
 

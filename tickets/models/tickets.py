@@ -62,6 +62,21 @@ class Channel(models.TextChoices):
     API = "api", "API"
     OUTBOUND = "outbound", "Outbound"
     IMPORT = "import", "Import"
+    # Recorded by an agent on the customer's behalf ("New ticket on behalf").
+    PHONE = "phone", "Phone"
+    CHAT = "chat", "Chat"
+    WALK_IN = "walk_in", "Walk-in"
+
+
+# The channels an agent may record a ticket through, in the order the form offers them.
+RECORDED_CHANNELS = (
+    Channel.PHONE,
+    Channel.CHAT,
+    Channel.WALK_IN,
+    Channel.EMAIL,
+    Channel.PORTAL,
+    Channel.API,
+)
 
 
 class EqualsAny(models.Lookup):

@@ -16,6 +16,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
+from tickets.channels import ROW_ICONS, channel_icon
 from tickets.mail.imap import needing_attention, poll_status
 from tickets.models import (
     ActorKind,
@@ -163,6 +164,7 @@ def initials(name: str) -> str:
 
 
 register.filter(ago)
+register.filter(channel_icon)
 
 
 @register.filter
@@ -195,16 +197,17 @@ _ROW = """
 form="bulk-form" aria-label="Select #{number}"></td>
       <td class="col-num"><a href="{url}" class="num">#{number}</a></td>
       <td class="col-subject">
-        <a href="{url}" class="subject">{subject}</a>
+        {channel}<a href="{url}" class="subject">{subject}</a>
         <div class="meta">{customer} · {mailbox}{service}{tags}</div>
       </td>
-      <td><span class="badge badge-{status}">{status_label}</span></td>
+      <td><span class="badge badge-{status}">{status_label}</span>{snoozed}</td>
       <td><span class="prio prio-{priority}">{priority_label}</span>{due}</td>
       <td>{assignee}</td>
       <td class="col-time"><time datetime="{updated_iso}" \
 title="{updated}">{updated_ago}</time></td>
     </tr>
   """
+_SNOOZED = '<div class="snoozed small">Wakes <time datetime="{until_iso}">{until}</time></div>'
 _TAG = ' <span class="tag">{tag}</span>'
 _SERVICE = SafeString(' · <span class="pill pill-service">Service</span>')
 _DUE = '<div class="wf-due wf-sla-{state}" title="{label} due {due}">{label} {text}</div>'
@@ -255,10 +258,11 @@ def mail_alerts(user: User) -> dict[str, Any]:
 @register.simple_tag
 def inbox_rows(tickets: list[Ticket], detail_prefix: str) -> SafeString:
     """The inbox's table rows; each links to `detail_prefix` + the ticket number."""
-    return html_join(_inbox_row(ticket, detail_prefix) for ticket in tickets)
+    now = timezone.now()
+    return html_join(_inbox_row(ticket, detail_prefix, now) for ticket in tickets)
 
 
-def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
+def _inbox_row(ticket: Ticket, prefix: str, now: datetime) -> SafeString:
     due = sla_badge(ticket)
     assignee = ticket.assignee
     customer = ticket.customer
@@ -274,6 +278,7 @@ def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
         url=f"{prefix}{number}/",
         number=number,
         subject=ticket.subject,
+        channel=ROW_ICONS.get(ticket.channel, ""),
         customer=customer.name or customer.email,
         mailbox=ticket.mailbox.name,
         service=_SERVICE if ticket.kind == Kind.SERVICE else "",
@@ -287,6 +292,13 @@ def _inbox_row(ticket: Ticket, prefix: str) -> SafeString:
         if due
         else "",
         assignee=who,
+        snoozed=html_fill(
+            _SNOOZED,
+            until_iso=template_localtime(ticket.snoozed_until).isoformat(),
+            until=_shown(ticket.snoozed_until),
+        )
+        if ticket.snoozed_until is not None and ticket.snoozed_until > now
+        else "",
         updated_iso=template_localtime(ticket.updated_at).isoformat(),
         updated=_shown(ticket.updated_at),
         updated_ago=ago(ticket.updated_at),
