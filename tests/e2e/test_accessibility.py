@@ -91,6 +91,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/kb/new/",
         "/kb/gaps/",
         "/workflow/canned/",
+        f"/customers/{ticket.customer_id}/",
         "/settings/",
         "/settings/tokens/",
         "/me/two-factor/",
