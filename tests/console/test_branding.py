@@ -15,6 +15,9 @@ from console.models import Branding
 from tests.conftest import Personas
 from tests.console.conftest import signed_in
 from tests.factories import make_ticket
+from tests.mail.conftest import load
+from tickets.mail.intake import ingest_message
+from tickets.models import Direction, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +144,14 @@ def test_customer_mail_is_signed_with_the_product_name(
     sent = [m for m in mailoutbox if m.to == [personas.customer.email]]
     assert len(sent) == 1
     assert sent[0].body.rstrip().endswith("-- \nAcme Care")
+
+
+def test_the_acknowledgement_is_signed_with_the_product_name(personas: Personas) -> None:
+    assert signed_in(personas.admin).post(URL, _form()).status_code == 302
+    box = personas.mailbox_a
+    box.auto_ack_enabled = True
+    box.save()
+    ticket_id = ingest_message(load("plain.eml")).ticket_id
+    ack = Message.objects.get(ticket_id=ticket_id, direction=Direction.OUTBOUND)
+    assert ack.body_text.rstrip().endswith("-- \nAcme Care")
+    assert "Acme Care</p>" in ack.body_html
