@@ -38,3 +38,23 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Branding(models.Model):
+    """The one row of the product's look: name, logo, accent colour, help-center title
+    (console.branding keeps it per process and validates what is saved)."""
+
+    product_name = models.CharField(max_length=60, default="Tandem")
+    help_center_title = models.CharField(max_length=100, default="Help center")
+    # "#rrggbb", dark enough for white text (console.branding.contrast_with_white).
+    accent = models.CharField(max_length=7, blank=True)
+    logo = models.FileField(upload_to="branding/", blank=True)
+    # The logo's type as its first bytes showed it: the Content-Type it is served with.
+    logo_type = models.CharField(max_length=20, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "branding"
+
+    def __str__(self) -> str:
+        return "Branding"

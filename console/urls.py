@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import agents, calendars, home, mailboxes, teams, tokens
+from console.views import agents, branding, calendars, home, mailboxes, teams, tokens
 
 app_name = "console"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("settings/calendars/", calendars.calendar_list, name="calendars"),
     path("settings/calendars/new/", calendars.calendar_edit, name="calendar-new"),
     path("settings/calendars/<int:pk>/", calendars.calendar_edit, name="calendar-edit"),
+    path("settings/branding/", branding.branding_edit, name="branding"),
+    path("branding.css", branding.branding_css, name="branding-css"),
+    path("branding/logo", branding.branding_logo, name="branding-logo"),
     path("settings/tokens/", tokens.token_list, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

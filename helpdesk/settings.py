@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "helpdesk.theme.theme",
+                "console.branding.branding",
             ],
         },
     },

@@ -114,6 +114,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/mailboxes/new/",
         "/settings/calendars/",
         "/settings/calendars/new/",
+        "/settings/branding/",
         "/settings/two-factor/",
         "/settings/audit/",
     ]

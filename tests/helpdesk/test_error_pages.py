@@ -77,7 +77,8 @@ def test_a_form_body_too_large_to_read_is_a_413(personas: Personas, settings: An
     assert client.get("/search/", {"q": "\x00"}).status_code == 400
 
 
-def test_every_page_names_the_icon_and_favicon_ico_finds_it(client: Client) -> None:
+def test_every_page_names_the_icon_and_favicon_ico_finds_it(client: Client, db: None) -> None:
+    # (db: the pages read the branding row, console.branding.)
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("tandem/favicon.svg")

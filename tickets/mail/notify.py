@@ -19,6 +19,7 @@ from django.template import Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils.html import linebreaks
 
+from helpdesk.branding import product_name
 from tickets import notify as agent_notify
 from tickets import services
 from tickets.links import portal_ticket_url
@@ -69,6 +70,8 @@ def mail_context(ticket: Ticket) -> dict[str, dict[str, str]]:
             "from_name": mailbox.from_name or mailbox.name,
             "signature": mailbox.signature,
         },
+        # The product's name (settings > branding).
+        "product": {"name": product_name()},
     }
 
 

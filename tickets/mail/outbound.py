@@ -32,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.branding import product_name
 from tickets import hooks
 from tickets.links import portal_ticket_url
 from tickets.mail import delivery
@@ -96,8 +97,8 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     if not message.automatic:
         # The reply is the customer's notification: it links straight to the conversation.
         body = f"{body.rstrip()}\n\nView this request online: {portal_ticket_url(ticket)}\n"
-        if mailbox.signature:
-            body = f"{body}\n-- \n{mailbox.signature}\n"
+        # The mailbox's signature, else the product's name (settings > branding).
+        body = f"{body}\n-- \n{mailbox.signature or product_name()}\n"
     headers = {
         "Message-ID": f"<{message.message_id}>",
         "X-Tandem-Ticket": str(ticket.pk),
@@ -112,7 +113,9 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=body,
-        from_email=formataddr((mailbox.from_name or mailbox.name, mailbox.address)),
+        from_email=formataddr(
+            (mailbox.from_name or mailbox.name or product_name(), mailbox.address)
+        ),
         to=list(message.to),
         cc=list(message.cc),
         reply_to=[reply_address(mailbox.address, ticket.pk)],
