@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='team',
             name='tier',
-            field=models.PositiveSmallIntegerField(db_default=1, default=1, help_text='Support tier, 1 = first line. Moving a ticket to a higher tier is an escalation.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(9)]),
+            field=models.PositiveSmallIntegerField(db_default=1, default=1, help_text='1 = first line. A move to a higher tier counts as an escalation.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(9)]),
         ),
     ]
