@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "console",
     # Customers' data exported and erased, ticket content past its retention (privacy/).
     "privacy",
+    # Learned routing, similar solved tickets, suggested replies, optional drafts (assist/).
+    "assist",
     # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
     "bench",
     "demo",
@@ -418,3 +420,12 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Assist (assist/): learned routing trains on at most this many of the newest solved
+# tickets; the optional drafting model is any OpenAI-compatible endpoint (a local
+# llama.cpp or vLLM server, or a hosted one), off while ASSIST_DRAFT_URL is empty.
+ASSIST_TRAINING_LIMIT = env_int("ASSIST_TRAINING_LIMIT", 50_000)
+ASSIST_DRAFT_URL = env_str("ASSIST_DRAFT_URL", "")
+ASSIST_DRAFT_MODEL = env_str("ASSIST_DRAFT_MODEL", "local")
+ASSIST_DRAFT_API_KEY = env_str("ASSIST_DRAFT_API_KEY", "")
+ASSIST_DRAFT_TIMEOUT = env_int("ASSIST_DRAFT_TIMEOUT_SECONDS", 60)

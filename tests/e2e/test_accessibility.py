@@ -117,6 +117,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/branding/",
         "/settings/two-factor/",
         "/settings/audit/",
+        "/settings/assist/",
+        f"/settings/assist/?ticket={ticket.pk}",
     ]
     return {
         "public": public,
