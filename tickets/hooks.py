@@ -99,3 +99,7 @@ outgoing_body: Rewrite = Rewrite("outgoing_body")
 # When a customer's or an organization's timeline is read (tickets/profiles.py): metrics
 # adds the survey answers the viewer may see, one query, at most `query.limit` of them.
 timeline_entries: Collect[[TimelineQuery], TimelineEntry] = Collect("timeline_entries")
+# When a page shows accounts beside their health (feedback's people who asked): the app
+# that keeps health answers with (id, score 0-100) for the ids of that kind ("customer" or
+# "organization") it has a score for. Until one registers, nobody answers and pages show "—".
+account_health: Collect[[str, list[int]], tuple[int, int]] = Collect("account_health")
