@@ -235,6 +235,11 @@ def roadmap() -> dict[str, list[FeedbackItem]]:
     return {status: by_status.get(status, []) for status in ROADMAP_STATUSES}
 
 
+def on_roadmap(pk: int) -> bool:
+    """Whether the item is public now (a declined item leaves the roadmap)."""
+    return FeedbackItem.objects.filter(pk=pk, public=True, status__in=ROADMAP_STATUSES).exists()
+
+
 def public_item(pk: int) -> FeedbackItem:
     """A roadmap item, or 404 for anything not public (a draft, a declined item)."""
     item = with_counts(

@@ -28,7 +28,7 @@ from feedback.models import (
     NoticeReason,
     ProductUpdate,
 )
-from feedback.selectors import askers_to_tell
+from feedback.selectors import askers_to_tell, on_roadmap
 from tickets.models import Customer, Mailbox, Ticket, User
 from tickets.permissions import is_manager
 from tickets.services import InvalidChange, NotPermitted, check_actor
@@ -147,7 +147,7 @@ def set_customer_ask(item: FeedbackItem, customer: Customer, via: str, *, on: bo
     """A customer's vote or follow of a public item, on or off; whether it is on now."""
     if via not in (AskVia.VOTE, AskVia.FOLLOW):
         raise InvalidChange("Vote or follow.", field="via")
-    if not item.public:
+    if not on_roadmap(item.pk):
         raise InvalidChange("This item is not on the roadmap.", field="item")
     if on:
         Ask.objects.get_or_create(item=item, customer=customer, via=via)
@@ -162,6 +162,11 @@ class Told:
     already: int  # customers who had been told before
 
 
+def _shipped(item: FeedbackItem) -> bool:
+    """Read now, not from the caller's copy: a manager may have changed it meanwhile."""
+    return FeedbackItem.objects.filter(pk=item.pk, status=ItemStatus.SHIPPED).exists()
+
+
 def tell_askers(
     item: FeedbackItem,
     agent: User,
@@ -174,7 +179,7 @@ def tell_askers(
     """A personal note to everyone who asked for a shipped item and was not told yet: one
     outreach service ticket each (its placeholders filled for that customer)."""
     check_actor(agent)
-    if item.status != ItemStatus.SHIPPED:
+    if not _shipped(item):
         raise InvalidChange("Mark the item shipped before telling the people who asked.")
     subject, body = (subject or "").strip(), (body or "").strip()
     if not subject:
@@ -219,7 +224,7 @@ def publish_update(
     """A shipped item becomes an entry of the changelog, and the people who follow it and
     were not told yet get the note (the same path as `tell_askers`)."""
     check_actor(agent)
-    if item.status != ItemStatus.SHIPPED:
+    if not _shipped(item):
         raise InvalidChange("Only a shipped item becomes a product update.")
     if ProductUpdate.objects.filter(item=item).exists():
         raise InvalidChange("This item is already a product update.")
