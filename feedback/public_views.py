@@ -4,18 +4,23 @@ asked for themselves)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from feedback import selectors, services
 from feedback.models import AskVia, ItemStatus
+from tickets.models import Customer, User
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 
 
-def _customer(request: HttpRequest):  # type: ignore[no-untyped-def]
-    user = request.user
-    return user.customer if is_customer(user) else None  # type: ignore[union-attr]
+def _customer(request: HttpRequest) -> Customer | None:
+    """The signed-in customer's record, or None (anonymous people, staff)."""
+    if not is_customer(request.user):
+        return None
+    return Customer.objects.filter(user=cast(User, request.user)).first()
 
 
 @require_GET

@@ -4,6 +4,7 @@ to an item, or create one inline)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -16,8 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from feedback import selectors, services
 from feedback.forms import FilterForm, ItemForm, LinkForm, NotesForm, StatusForm, UpdateForm
-from feedback.models import FeedbackItem, ItemStatus, NoticeReason, ProductUpdate
-from helpdesk.http import HtmxRequest
+from feedback.models import FeedbackItem, ItemStatus, ProductUpdate
 from tickets.access import get_ticket_for
 from tickets.models import Mailbox, Ticket, User
 from tickets.permissions import (
@@ -152,35 +152,42 @@ def _default_mailbox(mailboxes: Any) -> Mailbox | None:
     return mailboxes.filter(is_default=True).first() or mailboxes.order_by("pk").first()
 
 
-@acting_agent_required
-@require_http_methods(["GET", "POST"])
-def item_notes(request: AuthedRequest, item_id: int) -> HttpResponse:
-    """The one action that tells everyone who asked: the canned note, edited, then sent."""
+def _note_page(
+    request: AuthedRequest,
+    item_id: int,
+    form_class: type[NotesForm],
+    template: str,
+    send: Callable[[FeedbackItem, dict[str, Any]], str],
+    **initial: Any,
+) -> HttpResponse:
+    """The note's form, pre-filled with the canned text the agent edits, and its sending
+    (`send` returns what to tell the agent): the note on shipping and the update alike."""
     item = selectors.item_with_counts(item_id)
     mailboxes = visible_mailboxes(request.user)
-    form = NotesForm(
+    form = form_class(
         request.POST or None,
         mailboxes=mailboxes,
         initial={
             "mailbox": _default_mailbox(mailboxes),
             "subject": services.shipped_subject(item),
             "body": services.shipped_note(item),
+            **initial,
         },
     )
     if request.method == "POST" and form.is_valid():
         try:
-            told = services.tell_askers(item, request.user, **form.cleaned_data)
+            done = send(item, form.cleaned_data)
         except NotPermitted:
             raise
         except InvalidChange as error:
             _refused(form, error)
         else:
-            messages.success(request, _told_message(told))
+            messages.success(request, done)
             return redirect("feedback:item", item.pk)
     pending, _ = selectors.askers_to_tell(item)
     return render(
         request,
-        "feedback/notes.html",
+        template,
         {"item": item, "form": form, "pending": pending},
         status=400 if form.errors else 200,
     )
@@ -195,46 +202,41 @@ def _told_message(told: services.Told) -> str:
 
 @acting_agent_required
 @require_http_methods(["GET", "POST"])
+def item_notes(request: AuthedRequest, item_id: int) -> HttpResponse:
+    """The one action that tells everyone who asked: the canned note, edited, then sent."""
+
+    def send(item: FeedbackItem, data: dict[str, Any]) -> str:
+        return _told_message(services.tell_askers(item, request.user, **data))
+
+    return _note_page(request, item_id, NotesForm, "feedback/notes.html", send)
+
+
+@acting_agent_required
+@require_http_methods(["GET", "POST"])
 def item_update(request: AuthedRequest, item_id: int) -> HttpResponse:
     """A shipped item becomes a product update in one step; its followers are told."""
-    item = selectors.item_with_counts(item_id)
-    mailboxes = visible_mailboxes(request.user)
-    form = UpdateForm(
-        request.POST or None,
-        mailboxes=mailboxes,
-        initial={
-            "title": item.title,
-            "update_body": item.description,
-            "mailbox": _default_mailbox(mailboxes),
-            "subject": services.shipped_subject(item),
-            "body": services.shipped_note(item),
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            _, told = services.publish_update(
-                item,
-                request.user,
-                title=data["title"],
-                body=data["update_body"],
-                mailbox=data["mailbox"],
-                subject=data["subject"],
-                note=data["body"],
-            )
-        except NotPermitted:
-            raise
-        except InvalidChange as error:
-            _refused(form, error)
-        else:
-            messages.success(request, f"Published to the changelog. {_told_message(told)}")
-            return redirect("feedback:item", item.pk)
-    pending, _ = selectors.askers_to_tell(item)
-    return render(
+
+    def send(item: FeedbackItem, data: dict[str, Any]) -> str:
+        _, told = services.publish_update(
+            item,
+            request.user,
+            title=data["title"],
+            body=data["update_body"],
+            mailbox=data["mailbox"],
+            subject=data["subject"],
+            note=data["body"],
+        )
+        return f"Published to the changelog. {_told_message(told)}"
+
+    item = get_object_or_404(FeedbackItem, pk=item_id)
+    return _note_page(
         request,
+        item_id,
+        UpdateForm,
         "feedback/update.html",
-        {"item": item, "form": form, "pending": pending, "reason": NoticeReason.UPDATE},
-        status=400 if form.errors else 200,
+        send,
+        title=item.title,
+        update_body=item.description,
     )
 
 
@@ -254,11 +256,11 @@ def ticket_panel_context(ticket: Ticket, user: User, form: LinkForm | None = Non
 
 
 def _panel(
-    request: HtmxRequest, ticket: Ticket, form: LinkForm | None, status: int
+    request: AuthedRequest, ticket: Ticket, form: LinkForm | None, status: int
 ) -> HttpResponse:
     html = render_to_string(
         "feedback/_ticket_panel.html",
-        ticket_panel_context(ticket, request.user, form),  # type: ignore[arg-type]
+        ticket_panel_context(ticket, request.user, form),
         request=request,
     )
     return HttpResponse(html, status=status)
@@ -268,9 +270,9 @@ def _panel(
 @require_POST
 def ticket_link(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)
-    form = LinkForm(request.POST, choices=FeedbackItem.objects.all())
+    form: LinkForm | None = LinkForm(request.POST, choices=FeedbackItem.objects.all())
     status = 200
-    if form.is_valid():
+    if form is not None and form.is_valid():
         data = form.cleaned_data
         try:
             if data["item"] is not None:
@@ -288,11 +290,11 @@ def ticket_link(request: AuthedRequest, number: int) -> HttpResponse:
             form = None
     else:
         status = 400
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if form is not None:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("tickets:detail", ticket.pk)
-    return _panel(request, ticket, form, status)  # type: ignore[arg-type]
+    return _panel(request, ticket, form, status)
 
 
 @acting_agent_required
@@ -301,6 +303,6 @@ def ticket_unlink(request: AuthedRequest, number: int, item_id: int) -> HttpResp
     ticket = get_ticket_for(request.user, number)
     item = get_object_or_404(FeedbackItem, pk=item_id)
     services.unlink_ticket(item, ticket, request.user)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return redirect("tickets:detail", ticket.pk)
-    return _panel(request, ticket, None, 200)  # type: ignore[arg-type]
+    return _panel(request, ticket, None, 200)
