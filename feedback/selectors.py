@@ -198,22 +198,26 @@ def askers_to_tell(item: FeedbackItem) -> tuple[list[Customer], int]:
     return pending, Notice.objects.filter(item=item).count()
 
 
-def ticket_items(ticket: Ticket) -> list[FeedbackItem]:
-    """The items a ticket is linked to, for its panel on the ticket page."""
-    return list(
-        FeedbackItem.objects.filter(asks__ticket=ticket, asks__via=AskVia.TICKET)
-        .distinct()
-        .order_by("title")
-    )
+@dataclass
+class TicketPanel:
+    linked: list[FeedbackItem]  # the items the ticket is linked to
+    choices: list[FeedbackItem]  # the items it may be linked to: open ones, not linked yet
 
 
-def link_choices(ticket: Ticket, limit: int = 200) -> list[FeedbackItem]:
-    """Items an agent can link the ticket to: open ones (not declined), not linked yet."""
-    return list(
-        FeedbackItem.objects.exclude(status=ItemStatus.DECLINED)
-        .exclude(asks__ticket=ticket)
-        .order_by("title")[:limit]
+def ticket_panel(ticket: Ticket, limit: int = 200) -> TicketPanel:
+    """The ticket page's feedback panel, in one query: the items linked to the ticket
+    (first, whatever their status) and up to `limit` others that are not declined."""
+    items = (
+        FeedbackItem.objects.annotate(
+            linked=Exists(Ask.objects.filter(item=OuterRef("pk"), ticket=ticket))
+        )
+        .filter(Q(linked=True) | ~Q(status=ItemStatus.DECLINED))
+        .order_by("-linked", "title", "id")[:limit]
     )
+    panel = TicketPanel(linked=[], choices=[])
+    for item in items:
+        (panel.linked if item.linked else panel.choices).append(item)
+    return panel
 
 
 def customer_items(customer: Customer) -> list[FeedbackItem]:

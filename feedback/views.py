@@ -245,12 +245,12 @@ def item_update(request: AuthedRequest, item_id: int) -> HttpResponse:
 
 def ticket_panel_context(ticket: Ticket, user: User, form: LinkForm | None = None) -> dict:
     """What the ticket page's feedback panel shows (feedback_tags.ticket_feedback too)."""
-    choices = selectors.link_choices(ticket)
+    panel = selectors.ticket_panel(ticket)
     return {
         "ticket": ticket,
-        "items": selectors.ticket_items(ticket),
+        "items": panel.linked,
         "form": form or LinkForm(choices=FeedbackItem.objects.none()),
-        "choices": choices,
+        "choices": panel.choices,
         "may_link": user.may_act,
     }
 

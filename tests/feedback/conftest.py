@@ -10,7 +10,7 @@ from feedback import services
 from feedback.models import FeedbackItem
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket
-from tickets.models import Customer, Organization, Ticket
+from tickets.models import Customer, FieldDefinition, Organization, Ticket
 
 
 @dataclass
@@ -42,3 +42,14 @@ def loop(personas: Personas) -> Loop:
 
 def ship(item: FeedbackItem, personas: Personas) -> FeedbackItem:
     return services.update_item(item, personas.manager, status="shipped")
+
+
+def plan_field() -> FieldDefinition:
+    """Organizations' plan, the field FEEDBACK_PLAN_FIELD names by default."""
+    return FieldDefinition.objects.create(
+        key="plan",
+        label="Plan",
+        type="choice",
+        applies_to="organization",
+        choices=["Starter", "Enterprise"],
+    )

@@ -14,7 +14,7 @@ from feedback import selectors, services
 from feedback.models import Ask, AskVia, FeedbackItem, Notice, ProductUpdate
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket, make_user
-from tests.feedback.conftest import Loop, ship
+from tests.feedback.conftest import Loop, plan_field, ship
 from tickets import hooks
 from tickets.models import Direction, FieldDefinition, Kind, Message, Role, Status, Ticket
 from tickets.services import InvalidChange, NotPermitted
@@ -62,13 +62,7 @@ def test_tickets_named_are_those_the_agent_may_open(loop: Loop, personas: Person
 def test_plan_is_the_named_field_or_every_choice_field(
     loop: Loop, personas: Personas, settings: Any
 ) -> None:
-    FieldDefinition.objects.create(
-        key="plan",
-        label="Plan",
-        type="choice",
-        applies_to="organization",
-        choices=["Starter", "Enterprise"],
-    )
+    plan_field()
     FieldDefinition.objects.create(
         key="tier", label="Tier", type="choice", applies_to="organization", choices=["A", "B"]
     )

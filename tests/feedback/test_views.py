@@ -12,7 +12,7 @@ from feedback import services
 from feedback.models import Ask, AskVia, FeedbackItem, Notice
 from tests.conftest import Personas
 from tests.factories import make_user
-from tests.feedback.conftest import Loop, ship
+from tests.feedback.conftest import Loop, plan_field, ship
 from tickets.models import Role, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -39,15 +39,7 @@ def test_agent_list_filters_and_reads_a_page_in_fixed_queries(
 
 
 def test_item_page_lists_who_asked_with_plan_and_no_health(loop: Loop, personas: Personas) -> None:
-    from tickets.models import FieldDefinition
-
-    FieldDefinition.objects.create(
-        key="plan",
-        label="Plan",
-        type="choice",
-        applies_to="organization",
-        choices=["Starter", "Enterprise"],
-    )
+    plan_field()
     page = client_for(personas.manager).get(f"/feedback/{loop.item.pk}/").content.decode()
     for text in ("Ana Acme", "Bob Globex", "Acme", "Globex", "Enterprise", "Starter"):
         assert text in page
