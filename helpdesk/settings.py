@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "tickets.workflow",
     "kb",
     "portal",
+    # Feedback items, who asked for them, the roadmap and the changelog (feedback/).
+    "feedback",
     # How staff sign in: two-factor and single sign-on (accounts/).
     "accounts",
     # History import (manage.py import_tickets, POST /api/v1/import/).
@@ -407,6 +409,10 @@ if AUDIT_RETENTION_DAYS < 365:
 PRIVACY_RETENTION_MONTHS = env_int("PRIVACY_RETENTION_MONTHS", 0)
 if PRIVACY_RETENTION_MONTHS < 0:
     raise ImproperlyConfigured("PRIVACY_RETENTION_MONTHS must be 0 (off) or a number of months")
+
+# Feedback items (feedback/): the custom field of customers and organizations shown beside
+# the people who asked (their plan); when no active field has this key, every choice field.
+FEEDBACK_PLAN_FIELD = env_str("FEEDBACK_PLAN_FIELD", "plan")
 
 LOGGING = {
     "version": 1,

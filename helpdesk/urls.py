@@ -34,6 +34,7 @@ urlpatterns = [
     # Its start-up script comes from its own URL, not inline: our CSP allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kb.urls")),
+    path("", include("feedback.urls")),
     path("portal/", include("portal.urls")),
     path("", include("metrics.urls")),
     path("", include("audit.urls")),

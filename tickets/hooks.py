@@ -103,3 +103,7 @@ timeline_entries: Collect[[TimelineQuery], TimelineEntry] = Collect("timeline_en
 # A rule's "apply the routing suggestion" action (tickets.workflow): assist sets the
 # fields its model predicts at or above the confidence given, and returns their names.
 apply_routing: Collect[[Ticket, float, Actor], str] = Collect("apply_routing")
+# When a page shows accounts beside their health (feedback's people who asked): the app
+# that keeps health answers with (id, score 0-100) for the ids of that kind ("customer" or
+# "organization") it has a score for. Until one registers, nobody answers and pages show "—".
+account_health: Collect[[str, list[int]], tuple[int, int]] = Collect("account_health")
