@@ -123,6 +123,32 @@ def test_mailbox_passwords_are_never_shown_and_blank_keeps_them(personas: Person
     assert "s3cret-imap" not in str(list(entries.values_list("before", "after")))
 
 
+def test_a_mailboxs_teams_are_recorded_with_before_and_after(personas: Personas) -> None:
+    admin = signed_in(personas.admin)
+    team_a, team_b = personas.team_a.pk, personas.team_b.pk
+    created = admin.post(reverse("console:mailbox-new"), mailbox_data(teams=[team_a]))
+    assert created.status_code == 302
+    mailbox = Mailbox.objects.get(address="sales@tandem.test")
+    entries = AuditEntry.objects.filter(kind=AuditKind.SETTINGS, target_id=str(mailbox.pk))
+    assert entries.get().after["teams"] == [team_a]
+    edit = reverse("console:mailbox-edit", args=[mailbox.pk])
+    assert admin.post(edit, mailbox_data(teams=[team_a, team_b])).status_code == 302
+    assert list(mailbox.teams.order_by("pk").values_list("pk", flat=True)) == sorted(
+        [team_a, team_b]
+    )
+    change = entries.get(action="updated")
+    assert change.before == {"teams": [team_a]}
+    assert change.after == {"teams": sorted([team_a, team_b])}
+    assert change.actor == personas.admin
+    # Only the teams changed: the row names nothing else. No teams at all is a change too.
+    assert admin.post(edit, mailbox_data()).status_code == 302
+    latest = entries.filter(action="updated").latest("pk")
+    assert latest.before == {"teams": sorted([team_a, team_b])} and latest.after == {"teams": []}
+    # Saving it unchanged writes nothing.
+    assert admin.post(edit, mailbox_data()).status_code == 302
+    assert entries.count() == 3
+
+
 def test_mailbox_form_says_what_is_wrong(personas: Personas) -> None:
     admin = signed_in(personas.admin)
     bad = admin.post(
