@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import two_factor
 from console import agents
+from console.branding import product_name
 from console.forms import AcceptInviteForm, AgentForm, InviteForm
 from console.invites import InviteError, invited_user, is_invited
 from tickets.models import STAFF_ROLES, Team, User
@@ -160,7 +161,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except InviteError as exc:
             return render(request, "console/accept_invalid.html", {"reason": str(exc)}, status=410)
         login(request, user, backend=BACKEND)
-        messages.success(request, f"Welcome to Tandem, {user.first_name}.")
+        messages.success(request, f"Welcome to {product_name()}, {user.first_name}.")
         return redirect("tickets:inbox")
     status = 422 if form.is_bound else 200
     return render(request, "console/accept.html", {"form": form, "invitee": user}, status=status)
