@@ -247,6 +247,16 @@ def test_calendar_editor_saves_split_days_and_holidays(personas: Personas) -> No
     assert calendar.hours["mon"] == [["09:00", "12:00"]] and calendar.holidays == []
 
 
+def test_a_new_calendar_starts_from_the_usual_week(personas: Personas) -> None:
+    page = signed_in(personas.admin).get(reverse("console:calendar-new")).content.decode()
+    # Monday to Friday, 09:00 to 17:00, and three blank rows for more.
+    assert page.count('value="09:00"') == 5 and page.count('value="17:00"') == 5
+    assert 'name="h-TOTAL_FORMS" value="8"' in page
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        assert f'<option value="{day}" selected>' in page
+    assert '<option value="sat" selected>' not in page
+
+
 def test_calendar_editor_says_what_is_wrong(personas: Personas) -> None:
     admin = signed_in(personas.admin)
     bad = admin.post(
