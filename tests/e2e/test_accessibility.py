@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from metrics import surveys
 from metrics.services import recompute_all
@@ -67,7 +68,18 @@ def _seed(p: Personas) -> dict[str, Any]:
     set_status(ticket, p.agent_a, "pending", start + timedelta(hours=3))
     recompute_all()
     token = surveys.make_token("csat", p.customer.pk, ticket_id=ticket.pk)
-    return {"ticket": ticket, "article": article, "survey": f"/survey/{token}/?score=4"}
+    # Another agent uses two-factor sign-in (its reset page), and someone is invited.
+    TOTPDevice.objects.create(user=p.agent_b, name="Authenticator app", confirmed=True)
+    invited = User(username="nia@staff.test", email="nia@staff.test", role="agent")
+    invited.is_active = False
+    invited.set_unusable_password()
+    invited.save()
+    return {
+        "ticket": ticket,
+        "article": article,
+        "survey": f"/survey/{token}/?score=4",
+        "two_factor_agent": p.agent_b.pk,
+    }
 
 
 def _pages(role: str, seed: dict[str, Any]) -> list[str]:
@@ -108,6 +120,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/workflow/sla/new/",
         "/style/",
         "/settings/agents/",
+        f"/settings/agents/{seed['two_factor_agent']}/",
+        f"/settings/agents/{seed['two_factor_agent']}/two-factor/",
         "/settings/teams/",
         "/settings/teams/new/",
         "/settings/mailboxes/",
