@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from feedback import services as feedback_services
 from feedback.models import ProductUpdate
@@ -74,11 +75,18 @@ def _seed(p: Personas) -> dict[str, Any]:
     feedback_services.link_ticket(item, ticket, p.agent_a)
     feedback_services.update_item(item, p.manager, status="shipped", public=True)
     ProductUpdate.objects.create(item=item, title="CSV export is here", body="Export any view.")
+    # Another agent uses two-factor sign-in (its reset page), and someone is invited.
+    TOTPDevice.objects.create(user=p.agent_b, name="Authenticator app", confirmed=True)
+    invited = User(username="nia@staff.test", email="nia@staff.test", role="agent")
+    invited.is_active = False
+    invited.set_unusable_password()
+    invited.save()
     return {
         "ticket": ticket,
         "article": article,
         "survey": f"/survey/{token}/?score=4",
         "item": item,
+        "two_factor_agent": p.agent_b.pk,
     }
 
 
@@ -137,6 +145,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/workflow/sla/new/",
         "/style/",
         "/settings/agents/",
+        f"/settings/agents/{seed['two_factor_agent']}/",
+        f"/settings/agents/{seed['two_factor_agent']}/two-factor/",
         "/settings/teams/",
         "/settings/teams/new/",
         "/settings/mailboxes/",

@@ -32,7 +32,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.branding import product_name
+from helpdesk.branding import product_name, signature
 from tickets import hooks
 from tickets.links import portal_ticket_url
 from tickets.mail import delivery
@@ -98,7 +98,7 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         # The reply is the customer's notification: it links straight to the conversation.
         body = f"{body.rstrip()}\n\nView this request online: {portal_ticket_url(ticket)}\n"
         # The mailbox's signature, else the product's name (settings > branding).
-        body = f"{body}\n-- \n{mailbox.signature or product_name()}\n"
+        body = f"{body}\n-- \n{signature(mailbox.signature)}\n"
     headers = {
         "Message-ID": f"<{message.message_id}>",
         "X-Tandem-Ticket": str(ticket.pk),
