@@ -24,7 +24,7 @@ COLUMNS = {
     "status": "Status",
     "priority": "Priority",
     "assignee": "Assignee",
-    "updated": "Updated",
+    "updated": "Last updated",
 }
 MAX_VIEWS = 50  # per person: the sidebar counts each one
 _DEFAULTS = InboxQuery()
