@@ -31,8 +31,9 @@ from tests.factories import (
     reply,
     set_status,
 )
-from tickets import services
-from tickets.models import Ticket, User
+from tickets import saved_views, services
+from tickets.models import Notification, Ticket, User
+from tickets.selectors import InboxQuery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,7 +68,16 @@ def _seed(p: Personas) -> dict[str, Any]:
     set_status(ticket, p.agent_a, "pending", start + timedelta(hours=3))
     recompute_all()
     token = surveys.make_token("csat", p.customer.pk, ticket_id=ticket.pk)
-    return {"ticket": ticket, "article": article, "survey": f"/survey/{token}/?score=4"}
+    view = saved_views.save_view(p.agent_a, "Pending ones", InboxQuery(view="pending"))
+    Notification.objects.create(
+        recipient=p.agent_a, kind="mention", ticket=ticket, headline="Mo mentioned you"
+    )
+    return {
+        "ticket": ticket,
+        "article": article,
+        "survey": f"/survey/{token}/?score=4",
+        "view": view,
+    }
 
 
 def _pages(role: str, seed: dict[str, Any]) -> list[str]:
@@ -95,6 +105,9 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/",
         "/settings/tokens/",
         "/me/two-factor/",
+        f"/?saved={seed['view'].pk}",
+        "/notifications/",
+        "/me/notifications/",
     ]
     manager = [
         "/dashboards/support/",

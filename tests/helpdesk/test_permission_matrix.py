@@ -26,8 +26,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from console.models import ApiToken
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
-from tickets import services
-from tickets.models import BusinessCalendar, FieldDefinition, Organization, Role
+from tickets import saved_views, services
+from tickets.models import (
+    BusinessCalendar,
+    FieldDefinition,
+    Notification,
+    Organization,
+    Role,
+    ViewScope,
+)
+from tickets.selectors import InboxQuery
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +94,12 @@ class Samples:
         self.field = FieldDefinition.objects.create(
             key="order_number", label="Order number", type="text", applies_to="ticket"
         )
+        self.saved_view = saved_views.save_view(
+            personas.manager, "Everyone's", InboxQuery(), scope=ViewScope.EVERYONE
+        )
+        self.notification = Notification.objects.create(
+            recipient=personas.agent_a, kind="mention", ticket=self.ticket, headline="Sample"
+        )
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -101,6 +115,8 @@ class Samples:
             "customer_id": self.customer.pk,
             "organization_id": self.organization.pk,
             "key": self.field.key,
+            "view_id": self.saved_view.pk,
+            "notification_id": self.notification.pk,
             "token": "not-a-token",
             "visit": "not-a-visit",
             "format": "json",
