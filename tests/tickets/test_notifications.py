@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from privacy.erase import erase_ticket_content
 from tests.conftest import Personas
 from tests.factories import make_ticket
 from tests.mail.conftest import load
@@ -199,3 +200,18 @@ def test_the_settings_page_sets_each_kind_for_the_app_and_email(
     personas.agent_a.refresh_from_db()
     assert personas.agent_a.app_on_mention and not personas.agent_a.app_on_assignment
     assert personas.agent_a.notify_on_sla_warning and not personas.agent_a.notify_on_mention
+
+
+def test_erasing_a_tickets_content_deletes_its_notices(personas: Personas) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    kept = make_ticket(personas.mailbox_a, personas.customer)
+    for about in (ticket, kept):
+        Notification.objects.create(
+            recipient=personas.agent_a,
+            kind="customer_reply",
+            ticket=about,
+            headline="New reply from Li Wei",
+            text="My card number is ...",
+        )
+    erase_ticket_content([ticket.pk])
+    assert list(Notification.objects.values_list("ticket_id", flat=True)) == [kept.pk]
