@@ -4,7 +4,7 @@ bell of in-app notifications (tickets.notifications)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +21,11 @@ def _inbox_of(view_id: int) -> str:
     return f"{reverse('tickets:inbox')}?saved={view_id}"
 
 
+def _inbox_with(params: str) -> str:
+    """The inbox with a posted query string, re-encoded (it came from the browser)."""
+    return f"{reverse('tickets:inbox')}?{QueryDict(params[:2000]).urlencode()}"
+
+
 def _errors(form: SavedViewForm | RenameViewForm) -> str:
     return " ".join(
         f"{form.fields[name].label or name}: {' '.join(errs)}" for name, errs in form.errors.items()
@@ -34,7 +39,7 @@ def save_view(request: AuthedRequest) -> HttpResponse:
     form = SavedViewForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"The view was not saved. {_errors(form)}")
-        return redirect(f"{reverse('tickets:inbox')}?{request.POST.get('params', '')[:2000]}")
+        return redirect(_inbox_with(request.POST.get("params", "")))
     data = form.cleaned_data
     try:
         view = saved_views.save_view(
@@ -47,7 +52,7 @@ def save_view(request: AuthedRequest) -> HttpResponse:
         )
     except InvalidChange as refusal:
         messages.error(request, f"The view was not saved: {refusal}")
-        return redirect(f"{reverse('tickets:inbox')}?{data['params']}")
+        return redirect(_inbox_with(data["params"]))
     messages.success(request, f"Saved the view “{view.name}”.")
     return redirect(_inbox_of(view.pk))
 

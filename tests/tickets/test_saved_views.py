@@ -73,6 +73,9 @@ def test_bad_input_is_said_and_saves_nothing(client: Client, personas: Personas)
     client.force_login(personas.agent_a)
     response = client.post(SAVE, {"name": "", "params": "priority=urgent"}, follow=True)
     assert response.status_code == 200 and "The view was not saved" in response.content.decode()
+    response = client.post(SAVE, {"name": "", "params": "tag=a\r\nX-Evil: 1&priority=high"})
+    assert response.status_code == 302 and "\n" not in response["Location"]
+    assert client.get(INBOX, {"saved": "not-a-number"}).status_code == 404
     response = client.post(SAVE, {"name": "x", "columns": ["secret"]}, follow=True)
     assert "The view was not saved" in response.content.decode()
     # Sharing is for managers and admins.
