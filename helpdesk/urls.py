@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kb.urls")),
     path("portal/", include("portal.urls")),
+    path("", include("portal.settings_urls")),
     path("", include("metrics.urls")),
     path("", include("audit.urls")),
     path("", include("console.urls")),

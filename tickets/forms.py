@@ -15,6 +15,8 @@ from tickets.models import (
     BODY_MAX,
     RECORDED_CHANNELS,
     Channel,
+    FieldDefinition,
+    FieldType,
     Kind,
     Mailbox,
     Priority,
@@ -38,6 +40,7 @@ from tickets.services import (
     field_filters,
     normalize_tags,
 )
+from tickets.services.fields import TEXT_MAX_LENGTH
 
 BULK_MAX = 500
 CC_MAX = 20
@@ -326,3 +329,28 @@ class NewTicketForm(forms.Form):
 
     def clean_tags(self) -> list[str]:
         return _clean_tags(self.cleaned_data["tags"])
+
+
+def custom_form_field(definition: FieldDefinition, *, required: bool = False) -> forms.Field:
+    """A form input for a custom field (the portal's request forms): it takes the value's
+    shape; whether the value is right is `services.clean_fields`'s to say."""
+    common: dict[str, Any] = {"label": definition.label, "required": required}
+    kind = definition.type
+    if kind == FieldType.CHOICE:
+        choices = [("", "Choose…"), *((c, c) for c in definition.choices)]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == FieldType.MULTICHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in definition.choices],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if kind == FieldType.CHECKBOX:
+        return forms.BooleanField(**common)
+    if kind == FieldType.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FieldType.NUMBER:
+        return forms.CharField(
+            max_length=40, widget=forms.NumberInput(attrs={"step": "any"}), **common
+        )
+    return forms.CharField(max_length=TEXT_MAX_LENGTH, **common)
