@@ -1,4 +1,4 @@
-"""Settings › Custom fields: admins list, define, edit, reorder and archive field
+"""The custom fields settings page: admins list, define, edit, reorder and archive field
 definitions through tickets.services.save_definition, each change in the audit log;
 the API's create goes through the same service."""
 
