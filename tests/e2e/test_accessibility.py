@@ -115,6 +115,10 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/calendars/",
         "/settings/calendars/new/",
         "/settings/branding/",
+        "/settings/fields/",
+        "/settings/fields/new/",
+        "/settings/request-forms/",
+        "/settings/request-forms/new/",
         "/settings/two-factor/",
         "/settings/audit/",
     ]

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from console.models import ApiToken
+from portal.models import RequestForm
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
 from tickets import services
@@ -86,6 +87,7 @@ class Samples:
         self.field = FieldDefinition.objects.create(
             key="order_number", label="Order number", type="text", applies_to="ticket"
         )
+        self.request_form = RequestForm.objects.create(name="Billing question")
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -101,6 +103,7 @@ class Samples:
             "customer_id": self.customer.pk,
             "organization_id": self.organization.pk,
             "key": self.field.key,
+            "form_id": self.request_form.pk,
             "token": "not-a-token",
             "visit": "not-a-visit",
             "format": "json",
@@ -116,12 +119,15 @@ class Samples:
             return self.sla.pk
         if "canned" in name:
             return self.canned.pk
+        if name.startswith("portal_settings:"):
+            return self.request_form.pk
         for part, thing in (
             ("agent", self.agent),
             ("team", self.team),
             ("mailbox", self.mailbox),
             ("calendar", self.calendar),
             ("token", self.token),
+            ("field", self.field),
         ):
             if name.startswith("console:") and part in name:
                 return thing.pk
