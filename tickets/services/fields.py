@@ -255,6 +255,35 @@ def field_filters(params: Mapping[str, str]) -> Q:
     return condition
 
 
+def search_documents(text: str) -> list[dict[str, Any]]:
+    """What a search for `text` finds among ticket field values: a `@>` document per field
+    that could hold it exactly (an order number, a plan), each served by the ticket_fields
+    index. Text is matched as typed, in upper and in lower case."""
+    text = text.strip()
+    if not text or len(text) > TEXT_MAX_LENGTH:
+        return []
+    documents: list[dict[str, Any]] = []
+    for key, definition in definitions(AppliesTo.TICKET).items():
+        if definition.type == FieldType.TEXT:
+            documents += [
+                {key: variant} for variant in dict.fromkeys((text, text.upper(), text.lower()))
+            ]
+            continue
+        if definition.type in CHOICE_TYPES:
+            wanted = text.casefold()
+            for choice in definition.choices:
+                if choice.casefold() == wanted:
+                    value = choice if definition.type == FieldType.CHOICE else [choice]
+                    documents.append({key: value})
+            continue
+        if definition.type in (FieldType.NUMBER, FieldType.DATE):
+            try:
+                documents.append({key: coerce(definition, text)})
+            except ValueError:
+                continue
+    return documents
+
+
 def definition_errors(
     *,
     key: str,
