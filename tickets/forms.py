@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from tickets.models import (
     BODY_MAX,
     RECORDED_CHANNELS,
+    AppliesTo,
     Channel,
     FieldDefinition,
     FieldType,
@@ -37,12 +38,14 @@ from tickets.services import (
     FieldErrors,
     InvalidChange,
     clean_tags,
+    definitions,
     field_filters,
     normalize_tags,
 )
 from tickets.services.fields import TEXT_MAX_LENGTH
 
 BULK_MAX = 500
+MAX_FIELD_COLUMNS = 5
 CC_MAX = 20
 
 
@@ -92,12 +95,26 @@ class InboxFilterForm(forms.Form):
         data["fields"] = tuple(self._field_filters())
         return InboxQuery(**data)
 
+    def field_columns(self) -> list[FieldDefinition]:
+        """The custom fields shown as columns (`col=<key>`, repeated; at most five)."""
+        known = definitions(AppliesTo.TICKET)
+        wanted = dict.fromkeys(str(key) for key in self.data.getlist("col")) if self.data else {}
+        return [known[key] for key in wanted if key in known][:MAX_FIELD_COLUMNS]
+
+    def field_controls(self, query: InboxQuery) -> list[tuple[FieldDefinition, str]]:
+        """Each active ticket field with the value it filters by now ("" for any)."""
+        chosen = dict(query.fields)
+        return [
+            (definition, chosen.get(FILTER_PREFIX + key, ""))
+            for key, definition in definitions(AppliesTo.TICKET).items()
+        ]
+
     def _field_filters(self) -> list[tuple[str, str]]:
         """`field.<key>=<value>` pairs the ticket fields can filter by, as the API takes
         them (services.field_filters); a bad one is dropped."""
         pairs = []
         for name in self.data:
-            if name.startswith(FILTER_PREFIX):
+            if name.startswith(FILTER_PREFIX) and str(self.data.get(name, "")).strip():
                 pair = (name, str(self.data.get(name, ""))[:200])
                 try:
                     field_filters(dict([pair]))

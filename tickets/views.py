@@ -63,6 +63,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
     query = form.to_query()
     page = selectors.inbox_tickets(request.user, query)
+    columns = form.field_columns()
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
@@ -90,6 +91,10 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "sorts": selectors.SORTS.items(),
         "sla_filters": selectors.SLA_FILTERS.items(),
         "bulk_form": BulkForm(),
+        "field_controls": form.field_controls(query),
+        "columns": columns,
+        "column_keys": [definition.key for definition in columns],
+        "row_span": 7 + len(columns),
         # Row links are built from this prefix: one reverse() per page, not per row.
         "detail_prefix": reverse("tickets:detail", args=[0])[:-2],
     }
