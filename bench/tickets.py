@@ -64,6 +64,14 @@ def run(bench: Bench) -> None:
         lambda i: _ok(client.get(inbox, {"tag": "vip"})),
         note="tag=vip (2.7% of tickets): a GIN bitmap per mailbox and status",
     )
+    plans = [{"field.plan": "enterprise"}, {"field.plan": "free"}]
+    bench.measure(
+        "inbox, a choice field filter",
+        lambda i: _ok(client.get(inbox, plans[i % len(plans)])),
+        target_ms=INBOX_MS,
+        note="field.plan=enterprise (5% of tickets) and field.plan=free (55%), in turn: "
+        "`fields @>` on the ticket_fields GIN index or the inbox's own order",
+    )
     _page(bench, client, "ticket page", "tickets:detail", numbers, DETAIL_MS)
     _page(bench, client, "search", "tickets:search", terms, SEARCH_MS)
     # The terms above are the same every run (a seeded choice); words no run has searched
