@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 
 from audit import services as audit
 from audit.models import AuditKind
-from tickets.models import FieldDefinition
+from helpdesk.celery import enqueue_on_commit
+from tickets.models import AppliesTo, FieldDefinition, FieldType
+from tickets.services import field_indexes
 from tickets.services.fields import FieldErrors, definition_errors
 
 FIXED = ("key", "type", "applies_to")
@@ -53,7 +56,20 @@ def save_definition(definition: FieldDefinition, *, actor: Any = None) -> FieldD
         definition.position = (last or 0) + 1
     definition.save()
     audit.record_saved(AuditKind.SETTINGS, definition, before)
+    _index_later(definition)
     return definition
+
+
+def _index_later(definition: FieldDefinition) -> None:
+    """A ticket choice field's index (tickets/services/field_indexes.py), built by a task
+    after commit; named, not imported, so that the services do not import the tasks."""
+    if (
+        definition.applies_to == AppliesTo.TICKET
+        and definition.type == FieldType.CHOICE
+        and definition.active
+    ):
+        task = current_app.signature(field_indexes.TASK)
+        enqueue_on_commit(task, definition.key)  # type: ignore[arg-type]
 
 
 @transaction.atomic
@@ -66,6 +82,7 @@ def set_active(definition: FieldDefinition, active: bool, *, actor: Any = None) 
     audit.record_change(
         AuditKind.SETTINGS, definition, before, audit.snapshot(definition), actor=actor
     )
+    _index_later(definition)
 
 
 @transaction.atomic

@@ -248,6 +248,9 @@ def field_filters(params: Mapping[str, str]) -> Q:
             continue
         if definition.type == FieldType.CHECKBOX and value is False:
             condition &= ~Q(fields__contains={key: True})
+        elif definition.type == FieldType.CHOICE:
+            # The expression of its own index (services/field_indexes.py), not `@>`.
+            condition &= Q(fields__has_key=key) & Q(**{f"fields__{key}": value})
         else:
             condition &= Q(fields__contains={key: value})
     if errors:

@@ -28,6 +28,7 @@ from bench import seed as bench_seed
 from bench.core import Bench
 from bench.management.commands.bench import Command as BenchCommand
 from bench.tickets import DETAIL_MS, INBOX_MS, _ok
+from tickets.services import field_indexes
 
 PLAN_FILTERS = ("?field.plan=enterprise", "?field.plan=free")
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         BenchCommand(stdout=self.stdout)._use_bench_database(options["database"])
         bench = Bench(out=self.stdout, tickets=bench_seed.seeded_count())
+        field_indexes.ensure_field_index("plan")
         bench.section = "pages"
         client = bench.client(bench.agent)
         numbers = bench.sample_tickets(bench.agent, 60)
