@@ -121,6 +121,8 @@ class Samples:
             return self.canned.pk
         if name.startswith("portal_settings:"):
             return self.request_form.pk
+        if name.startswith("api:organization"):
+            return self.organization.pk
         for part, thing in (
             ("agent", self.agent),
             ("team", self.team),
