@@ -24,7 +24,16 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection
 
-from tickets.models import Mailbox, Role, Team, Ticket, User
+from tickets.models import (
+    AppliesTo,
+    FieldDefinition,
+    FieldType,
+    Mailbox,
+    Role,
+    Team,
+    Ticket,
+    User,
+)
 
 BENCH_DOMAIN = "bench.test"
 MAILBOX_COUNT = 4
@@ -117,6 +126,15 @@ def ensure_people() -> None:
                 defaults={"username": email, "role": Role.AGENT, "password": password},
             )
             team.members.add(user)
+    FieldDefinition.objects.get_or_create(
+        applies_to=AppliesTo.TICKET,
+        key="plan",
+        defaults={
+            "label": "Plan",
+            "type": FieldType.CHOICE,
+            "choices": [plan for plan, _ in PLAN_SHARES],
+        },
+    )
     for role in (Role.MANAGER, Role.ADMIN):
         email = f"{role}@{BENCH_DOMAIN}"
         User.objects.get_or_create(
@@ -252,8 +270,23 @@ class _Chunk:
 TICKET_COLUMNS = [
     "number", "subject", "status", "priority", "kind", "channel", "mailbox_id",
     "customer_id", "assignee_id", "team_id", "tags", "cc", "created_at", "updated_at",
-    "last_message_at", "first_response_at", "solved_at", "message_count",
+    "last_message_at", "first_response_at", "solved_at", "message_count", "fields",
 ]  # fmt: skip
+# The custom choice field "plan" (issue 17's inbox filter by a choice field): its values'
+# shares in percent, the rest of the tickets without one. Picked from the ticket number,
+# not the seeded random stream, so the rest of the data stays as it was.
+PLAN_SHARES = (("enterprise", 5), ("pro", 25), ("free", 55))
+
+
+def plan_fields(number: int) -> str:
+    slot = (number * 2654435761) % 100
+    for plan, share in PLAN_SHARES:
+        if slot < share:
+            return json.dumps({"plan": plan})
+        slot -= share
+    return "{}"
+
+
 MESSAGE_COLUMNS = [
     "id", "ticket_id", "direction", "author_id", "from_address", "from_name", "to", "cc",
     "subject", "body_text", "body_html", "automatic", "created_at", "message_id",
@@ -356,7 +389,7 @@ def _generate(
             number, subject, status, rng.choice(PRIORITIES),
             "service" if rng.random() < 0.12 else "support", "email", mailbox_id, customer_id,
             agent_id if assigned else None, team_id, tags, "{}", created, updated, last_public,
-            first_response, solved_at, count,
+            first_response, solved_at, count, plan_fields(number),
         )
     )  # fmt: skip
     return message_id

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console.views import agents, branding, calendars, home, mailboxes, teams, tokens
+from console.views import agents, branding, calendars, fields, home, mailboxes, teams, tokens
 
 app_name = "console"
 
@@ -28,6 +28,11 @@ urlpatterns = [
     path("settings/calendars/", calendars.calendar_list, name="calendars"),
     path("settings/calendars/new/", calendars.calendar_edit, name="calendar-new"),
     path("settings/calendars/<int:pk>/", calendars.calendar_edit, name="calendar-edit"),
+    path("settings/fields/", fields.field_list, name="fields"),
+    path("settings/fields/new/", fields.field_edit, name="field-new"),
+    path("settings/fields/<int:pk>/", fields.field_edit, name="field-edit"),
+    path("settings/fields/<int:pk>/move/", fields.field_move, name="field-move"),
+    path("settings/fields/<int:pk>/active/", fields.field_active, name="field-active"),
     path("settings/branding/", branding.branding_edit, name="branding"),
     path("branding.css", branding.branding_css, name="branding-css"),
     path("branding/logo", branding.branding_logo, name="branding-logo"),

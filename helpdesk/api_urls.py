@@ -14,6 +14,7 @@ from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
 from privacy.api import customer_erase, customer_export
 from tickets.api.fields import FieldDefinitionViewSet
+from tickets.api.organizations import OrganizationViewSet
 from tickets.api.views import CustomerViewSet, TicketViewSet
 
 app_name = "api"
@@ -21,6 +22,7 @@ app_name = "api"
 router = DefaultRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("fields", FieldDefinitionViewSet, basename="field")
 router.register("kb/articles", ArticleViewSet, basename="kb-article")
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("kb.urls")),
     path("", include("feedback.urls")),
     path("portal/", include("portal.urls")),
+    path("", include("portal.settings_urls")),
     path("", include("metrics.urls")),
     path("", include("audit.urls")),
     path("", include("console.urls")),

@@ -19,6 +19,7 @@ assignee when the survey was answered; tickets created and backlog by the assign
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal, cast
@@ -42,7 +43,7 @@ class Sets:
 
 
 # "rows" is not a grouping: it lists the tickets behind a figure (dashboard drill-down).
-OneGroup = Literal["agent", "team", "day", "week", "rows"] | None
+OneGroup = Literal["agent", "team", "day", "week", "rows"] | str | None
 Group = OneGroup | Sets
 
 # The default kind of each figure when the caller gives none (specs/metrics.md).
@@ -140,7 +141,26 @@ def _bucket_start(bucket: Bucket, column: str) -> str:
     return f"date_trunc('{bucket}', {column} AT TIME ZONE %s)::date"
 
 
+# A group "field:<key>": by the value of a ticket's custom field (metrics/field_breakdown.py).
+FIELD_GROUP = "field:"
+_FIELD_KEY = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
+
+
+def field_group_key(group: object) -> str | None:
+    """The custom field key a group names, or None (a key is a slug: it is put in the SQL
+    text as a literal only after this check)."""
+    if isinstance(group, str) and group.startswith(FIELD_GROUP):
+        key = group.removeprefix(FIELD_GROUP)
+        if _FIELD_KEY.match(key):
+            return key
+    return None
+
+
 def _bucket(column: str, group: Group, w: Window, agent_column: str | None) -> str | None:
+    key = field_group_key(group)
+    if key is not None:
+        # A slug checked by field_group_key: letters, digits, - and _ only.
+        return f"(SELECT t.fields ->> '{key}' FROM tickets_ticket t WHERE t.number = f.ticket_id)"  # noqa: S608
     if group == "agent":
         return agent_column
     if group == "team":

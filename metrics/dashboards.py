@@ -24,6 +24,7 @@ from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window
 from metrics.breakdown import breakdown
 from metrics.charts import chart, in_duration_unit
+from metrics.field_breakdown import choice_fields, field_table
 from metrics.models import SurveyKind, SurveyResponse
 from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Channel, Mailbox, Team, Ticket, User
@@ -107,6 +108,11 @@ class DashboardFilters(forms.Form):
         required=False,
     )
     bucket = forms.ChoiceField(choices=[("day", "Per day"), ("week", "Per week")], required=False)
+    by_field = forms.ChoiceField(
+        choices=lambda: [("", "No field"), *((d.key, d.label) for d in choice_fields())],
+        required=False,
+        label="Break down by",
+    )
     kind = forms.ChoiceField(
         choices=[("all", "All tickets"), ("support", "Support"), ("service", "Service")],
         required=False,
@@ -358,11 +364,20 @@ def support(form: DashboardFilters) -> dict[str, Any]:
         "charts": charts,
         "agents": _table("agent", frt.agents, res.agents, ces.agents),
         "teams": _table("team", frt.teams, res.teams, ces.teams),
+        "field": _field_breakdown(form.cleaned_data.get("by_field") or "", w),
+        "field_choices": bool(choice_fields()),
         "hours_note": HOURS_NOTE[w.hours],
         # What customers searched for and found nothing: the knowledge base's gaps.
         "kb_gaps": knowledge_gap_report(w.start, w.end, limit=5, with_articles=False),
         "sla": _sla_compliance(w),
     }
+
+
+def _field_breakdown(key: str, w: Window) -> dict[str, Any] | None:
+    definition = {d.key: d for d in choice_fields()}.get(key)
+    if definition is None:
+        return None
+    return {"label": definition.label, "rows": field_table(definition, w)}
 
 
 def _sla_compliance(w: Window) -> dict[str, Any]:

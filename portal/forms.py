@@ -7,8 +7,13 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from helpdesk.signin import identity
+from portal.models import RequestForm
+from tickets import services as ticket_services
+from tickets.forms import custom_form_field
+from tickets.models import AppliesTo
 
 MAX_FILES = 10
+CUSTOM_PREFIX = "field_"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -66,7 +71,7 @@ class PasswordSignInForm(forms.Form):
     )
 
 
-class RequestForm(forms.Form):
+class NewRequestForm(forms.Form):
     subject = forms.CharField(
         max_length=200,
         help_text="A few words about your question.",
@@ -81,6 +86,33 @@ class RequestForm(forms.Form):
         label="Attachments", help_text="Screenshots or files, up to 10."
     )
     visit = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, request_form: RequestForm | None = None, **kwargs: Any) -> None:
+        """With one of the admins' request forms, its custom fields follow the description
+        (as `field_<key>`; an archived field is left out)."""
+        super().__init__(*args, **kwargs)
+        self.custom_keys: list[str] = []
+        if request_form is None:
+            return
+        known = ticket_services.definitions(AppliesTo.TICKET)
+        for key in request_form.fields:
+            if key in known:
+                self.fields[CUSTOM_PREFIX + key] = custom_form_field(
+                    known[key], required=key in request_form.required
+                )
+                self.custom_keys.append(key)
+
+    def custom_fields(self) -> list[forms.BoundField]:
+        return [self[CUSTOM_PREFIX + key] for key in self.custom_keys]
+
+    def custom_values(self) -> dict[str, Any]:
+        return {key: self.cleaned_data.get(CUSTOM_PREFIX + key) for key in self.custom_keys}
+
+    def add_field_errors(self, errors: dict[str, str]) -> None:
+        """The fields service's refusals, under the inputs they are about."""
+        for key, text in errors.items():
+            name = CUSTOM_PREFIX + key
+            self.add_error(name if name in self.fields else None, text)
 
     def clean_subject(self) -> str:
         subject = " ".join(self.cleaned_data["subject"].split())
@@ -106,3 +138,40 @@ class ReplyForm(forms.Form):
         if not body:
             raise forms.ValidationError("Please write a reply.")
         return body
+
+
+class RequestFormSettingsForm(forms.ModelForm):
+    """An admin's request form: its name, what it asks, where it routes. The rules (the
+    team works the mailbox, required fields are on the form) are portal.request_forms'."""
+
+    fields = forms.MultipleChoiceField(
+        label="Fields it asks for",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Ticket fields, in the order of the Custom fields settings.",
+    )
+    required = forms.MultipleChoiceField(
+        label="Required fields",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The customer must fill these in; each must be one the form asks for.",
+    )
+
+    class Meta:
+        model = RequestForm
+        fields = ["name", "description", "kind", "team", "mailbox", "fields", "required"]
+        labels = {"kind": "Kind of ticket", "team": "Team it routes to"}
+        help_texts = {"team": "Empty: no team; the team must work the form's mailbox."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = ticket_services.definitions(AppliesTo.TICKET)
+        options = [(key, d.label) for key, d in known.items()]
+        self.fields["fields"].choices = options
+        self.fields["required"].choices = options
+
+    def validate_unique(self) -> None:
+        """The service says a name is taken, in its words."""
+
+    def validate_constraints(self) -> None:
+        """Likewise."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.files.uploadedfile import UploadedFile
@@ -24,7 +25,8 @@ from helpdesk.signin import identity
 from kb.models import Article, RequestFormVisit, SearchSource
 from kb.search import search_articles
 from kb.services import log_search
-from portal.models import SignInLink
+from portal.models import RequestForm, SignInLink
+from portal.request_forms import routed_mailbox
 from portal.sign_in_mail import SIGN_IN_LINK_LIFETIME, send_sign_in_email
 from portal.tasks import send_sign_in_link
 from tickets import services as ticket_services
@@ -231,15 +233,42 @@ def file_request(
     description: str,
     files: Sequence[UploadedFile] = (),
     visit_id: str | None = None,
+    request_form: RequestForm | None = None,
+    fields: Mapping[str, Any] | None = None,
 ) -> Ticket:
-    """Open a ticket from the request form, with its attachments, and close the visit."""
+    """Open a ticket from the request form, with its attachments, and close the visit.
+    Through one of the admins' forms (`request_form`), the ticket has that form's kind,
+    team and mailbox and the `fields` the customer filled in: only the form's own, its
+    required ones filled (FieldErrors by key, opening nothing, otherwise)."""
+    values = dict(fields or {})
+    routing: dict[str, Any] = {}
+    if request_form is not None:
+        errors = {
+            key: "This form does not ask for it."
+            for key in values
+            if key not in request_form.fields
+        }
+        errors |= {
+            key: "Please fill this in."
+            for key in request_form.required
+            if ticket_services.is_empty(values.get(key))
+        }
+        if errors:
+            raise ticket_services.FieldErrors(errors)
+        mailbox = routed_mailbox(request_form)
+        if mailbox is None:
+            raise NoMailbox
+        routing = {"mailbox": mailbox, "kind": request_form.kind, "team": request_form.team}
+    elif values:
+        raise ticket_services.FieldErrors({key: "Not asked for." for key in values})
     ticket = ticket_services.create_ticket(
-        mailbox=default_mailbox(),
+        **(routing or {"mailbox": default_mailbox()}),
         customer=customer,
         subject=subject,
         body_text=description,
         channel=Channel.PORTAL,
         actor=customer_actor(user),
+        fields=values,
     )
     if files:
         ticket_services.attach_files(ticket.messages.get(), files)

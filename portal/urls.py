@@ -13,6 +13,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("requests/", views.requests, name="requests"),
     path("requests/new/", views.new_request, name="new_request"),
+    path("requests/new/<int:form_id>/", views.new_request, name="new_request_form"),
     path("requests/new/suggestions/", views.suggestions, name="suggestions"),
     path(
         "requests/new/suggested/<str:visit>/<int:article>/",

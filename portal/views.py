@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,11 +19,12 @@ from helpdesk import signin
 from helpdesk.ratelimit import RateLimited
 from kb.access import get_article_for
 from kb.search import search_articles
-from portal import selectors, services
-from portal.forms import EmailLinkForm, PasswordSignInForm, ReplyForm, RequestForm
+from portal import request_forms, selectors, services
+from portal.forms import EmailLinkForm, NewRequestForm, PasswordSignInForm, ReplyForm
 from tickets.access import get_ticket_for
 from tickets.history import merged_target
 from tickets.permissions import CustomerRequest, customer_required, is_customer
+from tickets.services import FieldErrors
 
 SUGGESTIONS = 5
 BACKEND = "accounts.backends.PasswordBackend"
@@ -161,16 +162,25 @@ def requests(request: CustomerRequest) -> HttpResponse:
     )
 
 
-def _error_status(form: RequestForm | ReplyForm) -> int:
+def _error_status(form: NewRequestForm | ReplyForm) -> int:
     """413 when the files were too large (the page still explains every error), else 400."""
     return 413 if form.has_error("attachments", "too_large") else 400
 
 
 @customer_required
 @require_http_methods(["GET", "POST"])
-def new_request(request: CustomerRequest) -> HttpResponse:
+def new_request(request: CustomerRequest, form_id: int | None = None) -> HttpResponse:
+    """The request form: first the admins' forms to pick from (when there are any), then
+    the chosen one with its fields, or the general one (`?general=1`)."""
     customer = request.customer
-    form = RequestForm(request.POST or None, request.FILES or None)
+    chosen = None
+    if form_id is not None:
+        chosen = get_object_or_404(request_forms.active_forms(), pk=form_id)
+    elif request.method == "GET" and "general" not in request.GET:
+        offered = list(request_forms.active_forms())
+        if offered:
+            return render(request, "portal/pick_form.html", {"forms": offered, "nav": "new"})
+    form = NewRequestForm(request.POST or None, request.FILES or None, request_form=chosen)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -181,9 +191,13 @@ def new_request(request: CustomerRequest) -> HttpResponse:
                 description=data["description"],
                 files=data["attachments"],
                 visit_id=str(data["visit"]) if data["visit"] else None,
+                request_form=chosen,
+                fields=form.custom_values(),
             )
         except services.NoMailbox:
             messages.error(request, "Requests cannot be filed right now. Please e-mail us.")
+        except FieldErrors as refusal:
+            form.add_field_errors(refusal.errors)
         else:
             request.session.pop("request_visit", None)
             messages.success(request, f"Thanks! Your request #{ticket.pk} is with our team.")
@@ -195,7 +209,7 @@ def new_request(request: CustomerRequest) -> HttpResponse:
     return render(
         request,
         "portal/new_request.html",
-        {"form": form, "visit_id": visit.pk, "nav": "new"},
+        {"form": form, "visit_id": visit.pk, "nav": "new", "request_form": chosen},
         status=_error_status(form) if form.errors else 200,
     )
 

@@ -15,7 +15,10 @@ from django.template.defaultfilters import filesizeformat
 from tickets.models import (
     BODY_MAX,
     RECORDED_CHANNELS,
+    AppliesTo,
     Channel,
+    FieldDefinition,
+    FieldType,
     Kind,
     Mailbox,
     Priority,
@@ -38,11 +41,14 @@ from tickets.services import (
     FieldErrors,
     InvalidChange,
     clean_tags,
+    definitions,
     field_filters,
     normalize_tags,
 )
+from tickets.services.fields import TEXT_MAX_LENGTH
 
 BULK_MAX = 500
+MAX_FIELD_COLUMNS = 5
 CC_MAX = 20
 
 
@@ -92,12 +98,26 @@ class InboxFilterForm(forms.Form):
         data["fields"] = tuple(self._field_filters())
         return InboxQuery(**data)
 
+    def field_columns(self) -> list[FieldDefinition]:
+        """The custom fields shown as columns (`col=<key>`, repeated; at most five)."""
+        known = definitions(AppliesTo.TICKET)
+        wanted = dict.fromkeys(str(key) for key in self.data.getlist("col")) if self.data else {}
+        return [known[key] for key in wanted if key in known][:MAX_FIELD_COLUMNS]
+
+    def field_controls(self, query: InboxQuery) -> list[tuple[FieldDefinition, str]]:
+        """Each active ticket field with the value it filters by now ("" for any)."""
+        chosen = dict(query.fields)
+        return [
+            (definition, chosen.get(FILTER_PREFIX + key, ""))
+            for key, definition in definitions(AppliesTo.TICKET).items()
+        ]
+
     def _field_filters(self) -> list[tuple[str, str]]:
         """`field.<key>=<value>` pairs the ticket fields can filter by, as the API takes
         them (services.field_filters); a bad one is dropped."""
         pairs = []
         for name in self.data:
-            if name.startswith(FILTER_PREFIX):
+            if name.startswith(FILTER_PREFIX) and str(self.data.get(name, "")).strip():
                 pair = (name, str(self.data.get(name, ""))[:200])
                 try:
                     field_filters(dict([pair]))
@@ -347,3 +367,28 @@ class SavedViewForm(forms.Form):
 
 class RenameViewForm(forms.Form):
     name = forms.CharField(max_length=80)
+
+
+def custom_form_field(definition: FieldDefinition, *, required: bool = False) -> forms.Field:
+    """A form input for a custom field (the portal's request forms): it takes the value's
+    shape; whether the value is right is `services.clean_fields`'s to say."""
+    common: dict[str, Any] = {"label": definition.label, "required": required}
+    kind = definition.type
+    if kind == FieldType.CHOICE:
+        choices = [("", "Choose…"), *((c, c) for c in definition.choices)]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == FieldType.MULTICHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in definition.choices],
+            widget=forms.CheckboxSelectMultiple,
+            **common,
+        )
+    if kind == FieldType.CHECKBOX:
+        return forms.BooleanField(**common)
+    if kind == FieldType.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FieldType.NUMBER:
+        return forms.CharField(
+            max_length=40, widget=forms.NumberInput(attrs={"step": "any"}), **common
+        )
+    return forms.CharField(max_length=TEXT_MAX_LENGTH, **common)

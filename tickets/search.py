@@ -1,9 +1,11 @@
 """The agent workspace's full-text search of tickets (the search page and the top bar):
-subjects and messages ranked, a ticket number, and all the tickets of a customer the
-query names (tickets.profiles.customers_named), each through the viewer's visibility."""
+subjects and messages ranked, a ticket number, a custom field's value, and all the
+tickets of a customer the query names (tickets.profiles.customers_named), each through
+the viewer's visibility."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,7 @@ from django.utils.safestring import SafeString
 from helpdesk.html import marked
 from tickets.models import SEARCH_MONTH_SECONDS, Ticket, User, message_search_doc
 from tickets.profiles import customers_named
+from tickets.services.fields import search_documents
 
 SEARCH_PAGE_SIZE = 25
 # Each index branch contributes at most this many candidate tickets before ranking, which
@@ -89,6 +92,10 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     number = re.fullmatch(r"#?(\d{1,18})", text)
     recent, year = _month_lexemes(timezone.now())
     cap = SEARCH_MESSAGE_CANDIDATES
+    # A custom field's value (an order number) finds its ticket: one `@>` per field that
+    # could hold the text, ORed into a BitmapOr of the ticket_fields index.
+    documents = [json.dumps(doc) for doc in search_documents(text)]
+    field_match = " OR ".join(["t.fields @> %s::jsonb"] * len(documents)) or "false"
 
     def messages(where: str, limit: str) -> str:
         return f"""
@@ -125,6 +132,9 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
             UNION ALL
             (SELECT t.number, 1.0 FROM tickets_ticket t
               WHERE t.customer_id = ANY(%s) {visibility} LIMIT {SEARCH_CANDIDATES})
+            UNION ALL
+            (SELECT t.number, 5.0 FROM tickets_ticket t
+              WHERE ({field_match}) {visibility} LIMIT {SEARCH_CANDIDATES})
         )
         SELECT id, max(rank) AS rank FROM candidates
         GROUP BY id ORDER BY rank DESC, id DESC
@@ -141,6 +151,8 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         int(number.group(1)) if number else -1,
         *vis_params,
         customers_named(text),  # all the tickets of a customer the query names
+        *vis_params,
+        *documents,
         *vis_params,
     ]
     with connection.cursor() as cursor:

@@ -66,6 +66,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     form = InboxFilterForm(data)
     query = form.to_query()
     page = selectors.inbox_tickets(request.user, query)
+    columns = form.field_columns()
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
@@ -76,7 +77,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "saved": saved,
         "may_edit_view": saved is not None and saved_views.may_edit(request.user, saved),
         "query_params": saved_views.query_params(query),
-        "columns": saved_views.COLUMNS,
+        "view_columns": saved_views.COLUMNS,
         "hidden_columns": (
             " ".join(c for c in saved_views.COLUMNS if c not in saved.columns) if saved else ""
         ),
@@ -103,6 +104,10 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "sorts": selectors.SORTS.items(),
         "sla_filters": selectors.SLA_FILTERS.items(),
         "bulk_form": BulkForm(),
+        "field_controls": form.field_controls(query),
+        "columns": columns,
+        "column_keys": [definition.key for definition in columns],
+        "row_span": 7 + len(columns),
         # Row links are built from this prefix: one reverse() per page, not per row.
         "detail_prefix": reverse("tickets:detail", args=[0])[:-2],
     }

@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from console.models import ApiToken
 from feedback.models import FeedbackItem
+from portal.models import RequestForm
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
 from tickets import saved_views, services
@@ -103,6 +104,7 @@ class Samples:
         self.notification = Notification.objects.create(
             recipient=personas.agent_a, kind="mention", ticket=self.ticket, headline="Sample"
         )
+        self.request_form = RequestForm.objects.create(name="Billing question")
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -120,6 +122,7 @@ class Samples:
             "key": self.field.key,
             "view_id": self.saved_view.pk,
             "notification_id": self.notification.pk,
+            "form_id": self.request_form.pk,
             "token": "not-a-token",
             "visit": "not-a-visit",
             "item_id": self.feedback_item.pk,
@@ -136,12 +139,17 @@ class Samples:
             return self.sla.pk
         if "canned" in name:
             return self.canned.pk
+        if name.startswith("portal_settings:"):
+            return self.request_form.pk
+        if name.startswith("api:organization"):
+            return self.organization.pk
         for part, thing in (
             ("agent", self.agent),
             ("team", self.team),
             ("mailbox", self.mailbox),
             ("calendar", self.calendar),
             ("token", self.token),
+            ("field", self.field),
         ):
             if name.startswith("console:") and part in name:
                 return thing.pk

@@ -92,7 +92,13 @@ class FieldDefinitionViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             with transaction.atomic():
-                definition = FieldDefinition.objects.create(**serializer.validated_data)
+                definition = services.save_definition(
+                    FieldDefinition(**serializer.validated_data), actor=request.user
+                )
+        except services.FieldErrors as refusal:
+            raise serializers.ValidationError(
+                {name: [text] for name, text in refusal.errors.items()}
+            ) from None
         except IntegrityError:  # the same key created at the same moment
             raise serializers.ValidationError(
                 {"key": ["A field with this key and applies_to already exists."]}

@@ -52,6 +52,7 @@ from tickets.services.events import (
     ticket_changed,
     tickets_changed,
 )
+from tickets.services.field_setup import move_definition, save_definition, set_active
 from tickets.services.fields import (
     FILTER_PREFIX,
     FieldErrors,
@@ -61,6 +62,7 @@ from tickets.services.fields import (
     definition_errors,
     definitions,
     field_filters,
+    is_empty,
     missing_to_solve,
     set_fields,
 )
@@ -140,12 +142,14 @@ __all__ = [
     "definitions",
     "field_filters",
     "get_or_create_customer",
+    "is_empty",
     "linked_event",
     "merge_conversation",
     "merge_customers",
     "message_event",
     "message_updates",
     "missing_to_solve",
+    "move_definition",
     "move_messages",
     "new_event",
     "new_inbound_ticket",
@@ -157,6 +161,8 @@ __all__ = [
     "organizations_by_domain",
     "record_event",
     "reply",
+    "save_definition",
+    "set_active",
     "set_fields",
     "snooze_ticket",
     "status_after_message",

@@ -248,11 +248,43 @@ def field_filters(params: Mapping[str, str]) -> Q:
             continue
         if definition.type == FieldType.CHECKBOX and value is False:
             condition &= ~Q(fields__contains={key: True})
+        elif definition.type == FieldType.CHOICE:
+            # The expression of its own index (services/field_indexes.py), not `@>`.
+            condition &= Q(fields__has_key=key) & Q(**{f"fields__{key}": value})
         else:
             condition &= Q(fields__contains={key: value})
     if errors:
         raise FieldErrors(errors)
     return condition
+
+
+def search_documents(text: str) -> list[dict[str, Any]]:
+    """What a search for `text` finds among ticket field values: a `@>` document per field
+    that could hold it exactly (an order number, a plan), each served by the ticket_fields
+    index. Text is matched as typed, in upper and in lower case."""
+    text = text.strip()
+    if not text or len(text) > TEXT_MAX_LENGTH:
+        return []
+    documents: list[dict[str, Any]] = []
+    for key, definition in definitions(AppliesTo.TICKET).items():
+        if definition.type == FieldType.TEXT:
+            documents += [
+                {key: variant} for variant in dict.fromkeys((text, text.upper(), text.lower()))
+            ]
+            continue
+        if definition.type in CHOICE_TYPES:
+            wanted = text.casefold()
+            for choice in definition.choices:
+                if choice.casefold() == wanted:
+                    value = choice if definition.type == FieldType.CHOICE else [choice]
+                    documents.append({key: value})
+            continue
+        if definition.type in (FieldType.NUMBER, FieldType.DATE):
+            try:
+                documents.append({key: coerce(definition, text)})
+            except ValueError:
+                continue
+    return documents
 
 
 def definition_errors(

@@ -22,6 +22,7 @@ from tickets.models import (
     ActorKind,
     Direction,
     EventKind,
+    FieldDefinition,
     Kind,
     Message,
     Priority,
@@ -213,13 +214,14 @@ form="bulk-form" aria-label="Select #{number}"></td>
       </td>
       <td><span class="badge badge-{status}">{status_label}</span>{snoozed}</td>
       <td><span class="prio prio-{priority}">{priority_label}</span>{due}</td>
-      <td>{assignee}</td>
+      <td>{assignee}</td>{columns}
       <td class="col-time"><time datetime="{updated_iso}" \
 title="{updated}">{updated_ago}</time></td>
     </tr>
   """
 _SNOOZED = '<div class="snoozed small">Wakes <time datetime="{until_iso}">{until}</time></div>'
 _TAG = ' <span class="tag">{tag}</span>'
+_FIELD_CELL = '<td class="col-field">{value}</td>'
 _SERVICE = SafeString(' · <span class="pill pill-service">Service</span>')
 _DUE = '<div class="wf-due wf-sla-{state}" title="{label} due {due}">{label} {text}</div>'
 _ASSIGNEE = '<span class="who"><span class="avatar avatar-sm">{initials}</span>{name}</span>'
@@ -267,13 +269,28 @@ def mail_alerts(user: User) -> dict[str, Any]:
 
 
 @register.simple_tag
-def inbox_rows(tickets: list[Ticket], detail_prefix: str) -> SafeString:
-    """The inbox's table rows; each links to `detail_prefix` + the ticket number."""
+def inbox_rows(
+    tickets: list[Ticket], detail_prefix: str, columns: Iterable[FieldDefinition] = ()
+) -> SafeString:
+    """The inbox's table rows; each links to `detail_prefix` + the ticket number, with a
+    cell for each custom field of `columns`."""
     now = timezone.now()
-    return html_join(_inbox_row(ticket, detail_prefix, now) for ticket in tickets)
+    keys = [definition.key for definition in columns]
+    return html_join(_inbox_row(ticket, detail_prefix, now, keys) for ticket in tickets)
 
 
-def _inbox_row(ticket: Ticket, prefix: str, now: datetime) -> SafeString:
+def field_text(value: Any) -> str:
+    """A custom field's value as a cell shows it."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _inbox_row(ticket: Ticket, prefix: str, now: datetime, keys: list[str]) -> SafeString:
     due = sla_badge(ticket)
     assignee = ticket.assignee
     customer = ticket.customer
@@ -303,6 +320,11 @@ def _inbox_row(ticket: Ticket, prefix: str, now: datetime) -> SafeString:
         if due
         else "",
         assignee=who,
+        columns=html_join(
+            html_fill(_FIELD_CELL, value=field_text(ticket.fields.get(key))) for key in keys
+        )
+        if keys
+        else "",
         snoozed=html_fill(
             _SNOOZED,
             until_iso=template_localtime(ticket.snoozed_until).isoformat(),

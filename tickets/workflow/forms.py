@@ -63,9 +63,19 @@ def _display(kind: str, value: Any) -> str:
     return ", ".join(str(names.get(v, v)) for v in values)
 
 
-FIELD_CHOICES = [("", "— choose —"), *((k, c.label) for k, c in automation.CONDITIONS.items())]
+def condition_choices() -> list[tuple[str, str]]:
+    """What a condition can check: the built-in properties, then each ticket field."""
+    built_in = [(k, c.label) for k, c in automation.CONDITIONS.items()]
+    return [("", "— choose —"), *built_in, *automation.fields.condition_choices()]
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """What an action can do: the built-in ones, then setting each ticket field."""
+    built_in = list(automation.ACTION_LABELS.items())
+    return [("", "— choose —"), *built_in, *automation.fields.action_choices()]
+
+
 OP_CHOICES = [("", "—"), *automation.OPERATOR_LABELS.items()]
-ACTION_CHOICES = [("", "— choose —"), *automation.ACTION_LABELS.items()]
 
 # What the value box of each action holds, for parsing and for the hint under the form.
 ACTION_VALUES = {
@@ -86,7 +96,7 @@ ACTION_VALUES = {
 
 
 class ConditionRow(forms.Form):
-    field = forms.ChoiceField(choices=FIELD_CHOICES, required=False, label="If")
+    field = forms.ChoiceField(choices=condition_choices, required=False, label="If")
     op = forms.ChoiceField(choices=OP_CHOICES, required=False, label="Comparison")
     value = forms.CharField(max_length=500, required=False, label="Value")
 
@@ -99,6 +109,11 @@ class ConditionRow(forms.Form):
                     "Choose what to check for the value “%(v)s”.", params={"v": text}
                 )
             return None
+        definition = automation.fields.definition_for(name, automation.fields.CONDITION_PREFIX)
+        if definition is not None:
+            op = data.get("op") or ""
+            parsed = automation.fields.parse_value(definition, op, text)
+            return {"field": name, "op": op, "value": parsed}
         kind = automation.CONDITIONS[name].value
         value: Any = text
         if kind == "mailbox":
@@ -120,7 +135,7 @@ class ConditionRow(forms.Form):
 
 
 class ActionRow(forms.Form):
-    type = forms.ChoiceField(choices=ACTION_CHOICES, required=False, label="Then")
+    type = forms.ChoiceField(choices=action_choices, required=False, label="Then")
     value = forms.CharField(
         max_length=5000, required=False, label="Value", widget=forms.Textarea(attrs={"rows": 1})
     )
@@ -133,6 +148,9 @@ class ActionRow(forms.Form):
                     "Choose what to do with the value “%(v)s”.", params={"v": text}
                 )
             return None
+        definition = automation.fields.definition_for(kind, automation.fields.ACTION_PREFIX)
+        if definition is not None:
+            return {"type": kind, "value": automation.fields.parse_value(definition, "is", text)}
         holds = ACTION_VALUES.get(kind)
         value: Any = text
         if holds == "team":
@@ -184,6 +202,8 @@ def rule_initial(rule: AutomationRule) -> tuple[list[dict[str, Any]], list[dict[
             "op": c.get("op"),
             "value": _display(automation.CONDITIONS[c["field"]].value, c.get("value"))
             if c.get("field") in automation.CONDITIONS
+            else _display("field", c.get("value"))
+            if c.get("value") is not None
             else "",
         }
         for c in rule.conditions

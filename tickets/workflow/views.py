@@ -231,7 +231,7 @@ def rules_list(request: AuthedRequest) -> HttpResponse:
     for rule in rules:
         rule.condition_lines = automation.describe(rule.conditions)  # type: ignore[attr-defined]
         rule.action_lines = [  # type: ignore[attr-defined]
-            automation.ACTION_LABELS.get(a.get("type", ""), "?") for a in rule.actions
+            automation.action_label(a.get("type", "")) for a in rule.actions
         ]
     since = timezone.now() - timedelta(days=30)
     return render(

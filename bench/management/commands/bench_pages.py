@@ -1,4 +1,5 @@
-"""`manage.py bench_pages`: the inbox and the ticket page alone, timed and profiled.
+"""`manage.py bench_pages`: the inbox (also filtered by a choice field) and the ticket
+page alone, timed and profiled.
 
 The pages of `manage.py bench --only tickets` without its import, workflow and mail
 runs (minutes): for measuring a change to either page on the bench database (seed it
@@ -27,6 +28,9 @@ from bench import seed as bench_seed
 from bench.core import Bench
 from bench.management.commands.bench import Command as BenchCommand
 from bench.tickets import DETAIL_MS, INBOX_MS, _ok
+from tickets.services import field_indexes
+
+PLAN_FILTERS = ("?field.plan=enterprise", "?field.plan=free")
 
 
 class Command(BaseCommand):
@@ -38,16 +42,22 @@ class Command(BaseCommand):
         parser.add_argument("--samples", type=int, default=40)
         parser.add_argument("--profile", type=int, default=0, metavar="N")
         parser.add_argument("--sort", default="cumulative", help="pstats order (tottime...)")
-        parser.add_argument("--only", choices=["inbox", "ticket page"])
+        parser.add_argument("--only", choices=["inbox", "inbox by field", "ticket page"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         BenchCommand(stdout=self.stdout)._use_bench_database(options["database"])
         bench = Bench(out=self.stdout, tickets=bench_seed.seeded_count())
+        field_indexes.ensure_field_index("plan")
         bench.section = "pages"
         client = bench.client(bench.agent)
         numbers = bench.sample_tickets(bench.agent, 60)
         pages = {
             "inbox": (lambda i: reverse("tickets:inbox"), INBOX_MS),
+            # A choice field's filter (issue 17): a rare value and a common one in turn.
+            "inbox by field": (
+                lambda i: reverse("tickets:inbox") + PLAN_FILTERS[i % len(PLAN_FILTERS)],
+                INBOX_MS,
+            ),
             "ticket page": (
                 lambda i: reverse("tickets:detail", args=[numbers[i % len(numbers)]]),
                 DETAIL_MS,

@@ -28,7 +28,14 @@ them on a change (engine) and on a schedule (schedule). Rules are saved and dele
 through tickets/workflow/setup.py, which invalidates the cache in every process.
 """
 
-from tickets.workflow.automation.actions import ACTION_LABELS, ACTIONS, apply_action, rule_text
+from tickets.workflow.automation import fields
+from tickets.workflow.automation.actions import (
+    ACTION_LABELS,
+    ACTIONS,
+    action_label,
+    apply_action,
+    rule_text,
+)
 from tickets.workflow.automation.conditions import (
     CONDITIONS,
     OPERATOR_LABELS,
@@ -60,11 +67,13 @@ __all__ = [
     "CachedRule",
     "Context",
     "TicketFacts",
+    "action_label",
     "active_rules",
     "apply_action",
     "apply_scheduled_rule",
     "compile_conditions",
     "describe",
+    "fields",
     "mark_events_seen",
     "message_sentiment",
     "rule_queryset",

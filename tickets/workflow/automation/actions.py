@@ -20,6 +20,7 @@ from tickets.models import (
 )
 from tickets.services import Actor, InvalidChange, courtesy
 from tickets.workflow import assignment, collab, follow_ups
+from tickets.workflow.automation import fields
 from tickets.workflow.automation.context import as_list
 from tickets.workflow.models import CannedReply
 
@@ -141,7 +142,19 @@ ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
 
 
 def apply_action(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:
-    ACTIONS[action["type"]].apply(rule, ticket, action, Actor.rule(rule.id, rule.name))
+    actor = Actor.rule(rule.id, rule.name)
+    if action["type"].startswith(fields.ACTION_PREFIX):
+        fields.apply_set_field(rule, ticket, action, actor)
+    else:
+        ACTIONS[action["type"]].apply(rule, ticket, action, actor)
+
+
+def action_label(kind: str) -> str:
+    """How the rule list names an action (a field's by its label)."""
+    definition = fields.definition_for(kind, fields.ACTION_PREFIX)
+    if definition is not None:
+        return f"Set field {definition.label}"
+    return ACTION_LABELS.get(kind, "?")
 
 
 def apply_or_log(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from tickets.models import (
     Ticket,
 )
 from tickets.services import courtesy
+from tickets.workflow.automation import fields
 from tickets.workflow.automation.context import (
     Context,
     TicketFacts,
@@ -41,7 +42,7 @@ def compile_conditions(match: str, conditions: Iterable[dict[str, Any]]) -> Pred
     Values are parsed here (numbers, lower-cased needles, sets of choices), so evaluating
     a rule on a change is a few comparisons per condition.
     """
-    preds = tuple(CONDITIONS[c["field"]].compile(c["op"], c.get("value"), c) for c in conditions)
+    preds = tuple(_compile(c) for c in conditions)
     if not preds:
         return lambda ctx: True
     if len(preds) == 1:
@@ -49,6 +50,18 @@ def compile_conditions(match: str, conditions: Iterable[dict[str, Any]]) -> Pred
     if match == MatchMode.ANY:
         return lambda ctx: any(p(ctx) for p in preds)
     return lambda ctx: all(p(ctx) for p in preds)
+
+
+def _compile(cond: dict[str, Any]) -> Predicate:
+    if cond["field"].startswith(fields.CONDITION_PREFIX):
+        return fields.compile_condition(cond)  # type: ignore[no-any-return]
+    return CONDITIONS[cond["field"]].compile(cond["op"], cond.get("value"), cond)
+
+
+def _to_q(cond: dict[str, Any], now: datetime) -> Q:
+    if cond["field"].startswith(fields.CONDITION_PREFIX):
+        return fields.condition_q(cond, now)
+    return CONDITIONS[cond["field"]].to_q(cond["op"], cond.get("value"), now)  # type: ignore[misc]
 
 
 # compile(op, value, condition) -> predicate on a Context
@@ -228,13 +241,15 @@ OPERATOR_LABELS = {
     "less_than": "less than",
     "below": "is below",
     "at_least": "is at least",
+    "is_empty": "is empty",
+    "is_set": "is set",
 }
 
 
 def rule_queryset(rule: CachedRule, now: datetime) -> Any:
     """Open tickets a scheduled rule's conditions select, as one SQL query."""
     qs = Ticket.objects.filter(status__in=OPEN_STATUSES)
-    parts = [CONDITIONS[c["field"]].to_q(c["op"], c.get("value"), now) for c in rule.conditions]  # type: ignore[misc]
+    parts = [_to_q(c, now) for c in rule.conditions]
     if not parts:
         return qs
     combined = parts[0]
@@ -247,6 +262,9 @@ def describe(items: Iterable[dict[str, Any]]) -> list[str]:
     """Conditions as readable lines for the rule list."""
     lines = []
     for c in items:
+        if str(c.get("field", "")).startswith(fields.CONDITION_PREFIX):
+            lines.append(fields.describe_condition(c, OPERATOR_LABELS))
+            continue
         spec = CONDITIONS.get(c.get("field", ""))
         if spec:
             value = ", ".join(str(v) for v in as_list(c.get("value")))

@@ -41,6 +41,8 @@ class TicketFacts:
     kind: str
     status: str
     updated_at: datetime
+    # Custom field values by key (rule conditions `field.<key>`).
+    fields: dict[str, Any]
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketFacts:
@@ -56,6 +58,7 @@ class TicketFacts:
             ticket.kind,
             ticket.status,
             ticket.updated_at,
+            dict(ticket.fields),
         )
 
     @cached_property

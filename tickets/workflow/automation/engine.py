@@ -3,6 +3,7 @@ conditions, apply the actions of those that match, at most MAX_DEPTH passes deep
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,7 +86,7 @@ WITH cur AS (
 )
 SELECT b.kinds, b.actor_kinds, b.rule_ids, b.message_ids,
        t.number, t.subject, t.mailbox_id, t.customer_id, c.email, c.organization_id,
-       t.tags, t.priority, t.kind, t.status, t.updated_at
+       t.tags, t.priority, t.kind, t.status, t.updated_at, t.fields
 FROM batch b, tickets_ticket t JOIN tickets_customer c ON c.id = t.customer_id
      /*async_commit*/
 WHERE t.number = %(t)s AND EXISTS (SELECT FROM claim)
@@ -124,7 +125,7 @@ WITH cur AS (
 )
 SELECT b.kinds, b.actor_kinds, b.rule_ids, b.message_ids,
        t.number, t.subject, t.mailbox_id, t.customer_id, c.email, c.organization_id,
-       t.tags, t.priority, t.kind, t.status, t.updated_at
+       t.tags, t.priority, t.kind, t.status, t.updated_at, t.fields
 FROM batch b JOIN claim ON claim.ticket_id = b.ticket_id
      JOIN tickets_ticket t ON t.number = b.ticket_id
      JOIN tickets_customer c ON c.id = t.customer_id
@@ -137,6 +138,9 @@ _CLAIM_MANY_ALONE_SQL = _CLAIM_MANY_SQL.replace(
 
 def _new_events(row: tuple[Any, ...]) -> NewEvents:
     kinds, actor_kinds, rule_ids, message_ids, *ticket = row
+    # The cursor hands jsonb over as text (Django leaves parsing to JSONField).
+    if isinstance(ticket[-1], str):
+        ticket[-1] = json.loads(ticket[-1])
     return NewEvents(
         kinds=kinds,
         actor_kinds=actor_kinds,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpdesk.local_cache import VersionedCache
+from tickets.workflow.automation import fields
 from tickets.workflow.automation.actions import ACTIONS
 from tickets.workflow.automation.conditions import (
     CONDITIONS,
@@ -78,6 +79,10 @@ def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         return ["Actions must be a list."]
     for n, cond in enumerate(conditions, 1):
+        if str(cond.get("field", "")).startswith(fields.CONDITION_PREFIX):
+            definition = fields.definition_for(cond["field"], fields.CONDITION_PREFIX)
+            errors += [f"Condition {n}: {e}" for e in fields.condition_errors(definition, cond)]
+            continue
         spec = CONDITIONS.get(cond.get("field", ""))
         if spec is None:
             errors.append(f"Condition {n}: choose what to check.")
@@ -100,7 +105,10 @@ def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
     if not actions:
         errors.append("Add at least one action.")
     for n, action in enumerate(actions, 1):
-        if action.get("type") not in ACTIONS:
+        if str(action.get("type", "")).startswith(fields.ACTION_PREFIX):
+            definition = fields.definition_for(action["type"], fields.ACTION_PREFIX)
+            errors += [f"Action {n}: {e}" for e in fields.action_errors(definition, action)]
+        elif action.get("type") not in ACTIONS:
             errors.append(f"Action {n}: choose what to do.")
         elif ACTIONS[action["type"]].needs_value and action.get("value") in (None, "", []):
             errors.append(f"Action {n}: “{ACTIONS[action['type']].label}” needs a value.")
