@@ -15,6 +15,7 @@ from metrics.api import metrics_summary
 from privacy.api import customer_erase, customer_export
 from tickets.api.fields import FieldDefinitionViewSet
 from tickets.api.views import CustomerViewSet, TicketViewSet
+from webhooks.api import WebhookViewSet
 
 app_name = "api"
 
@@ -23,6 +24,7 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("fields", FieldDefinitionViewSet, basename="field")
 router.register("kb/articles", ArticleViewSet, basename="kb-article")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("metrics/summary/", metrics_summary, name="metrics-summary"),

@@ -39,5 +39,6 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("console.urls")),
     path("", include("privacy.urls")),
+    path("", include("webhooks.urls")),
     path("", include("tickets.urls")),
 ]
