@@ -15,9 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from helpdesk.api import BadCursorPagination, StrictSerializer
+from helpdesk.api_schema import ErrorSerializer
 from tickets.permissions import IsAdmin, api_user
 from webhooks import selectors, services
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 
 class Conflict(APIException):
@@ -78,6 +85,11 @@ class AttemptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RedeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The delivery's id, the same as before.")
+    status = serializers.CharField(help_text="pending: queued to be sent again.")
+
+
 class AttemptCursor(BadCursorPagination):
     ordering = ("-at", "-id")
 
@@ -104,14 +116,13 @@ class WebhookViewSet(
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = EndpointSerializer
     permission_classes = [permissions.IsAuthenticated, IsAdmin]
     pagination_class = None
     filter_backends: list[Any] = []
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.order_by("pk")
@@ -144,15 +155,12 @@ class WebhookViewSet(
             raise _refused(refusal) from None
         return Response(EndpointSerializer(endpoint).data)
 
-    def perform_destroy(self, instance: WebhookEndpoint) -> None:
-        services.delete_endpoint(instance, actor=api_user(self.request))
-
     @extend_schema(
         summary="Delivery attempts of an endpoint, newest first (admins)",
         responses={200: AttemptSerializer(many=True)},
     )
     @action(detail=True, methods=["get"])
-    def deliveries(self, request: Request, pk: str) -> Response:
+    def deliveries(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         endpoint = self.get_object()
         paginator = AttemptCursor()
         page = paginator.paginate_queryset(selectors.attempts(endpoint), request, view=self)
@@ -160,20 +168,18 @@ class WebhookViewSet(
 
     @extend_schema(
         summary="Send a delivery again, with the same id (admins)",
+        description="409 while the delivery is still pending or sending.",
         request=None,
-        responses={202: None},
+        responses={200: RedeliverySerializer, 409: ErrorSerializer},
     )
     @action(
         detail=True,
         methods=["post"],
         url_path=r"deliveries/(?P<delivery_id>[0-9a-fA-F-]{36})/redeliver",
     )
-    def redeliver(self, request: Request, pk: str, delivery_id: str) -> Response:
+    def redeliver(self, request: Request, delivery_id: str, *args: Any, **kwargs: Any) -> Response:
         endpoint = self.get_object()
         delivery = get_object_or_404(WebhookDelivery, endpoint=endpoint, delivery_id=delivery_id)
         if not services.redeliver(delivery):
             raise Conflict()
-        return Response(
-            {"id": str(delivery.delivery_id), "status": "pending"},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return Response({"id": str(delivery.delivery_id), "status": DeliveryStatus.PENDING})

@@ -117,6 +117,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/branding/",
         "/settings/two-factor/",
         "/settings/audit/",
+        "/settings/webhooks/",
     ]
     return {
         "public": public,

@@ -29,6 +29,7 @@ from tests.factories import make_article, make_ticket, make_user
 from tickets import services
 from tickets.models import BusinessCalendar, FieldDefinition, Organization, Role
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,12 @@ class Samples:
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
+        self.webhook = WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/", events=["ticket.created"], secret="s"
+        )
+        self.delivery = WebhookDelivery.objects.create(
+            endpoint=self.webhook, event="ticket.created", status="delivered"
+        )
 
     def value(self, name: str, key: str) -> Any:
         by_key: dict[str, Any] = {
@@ -102,6 +109,7 @@ class Samples:
             "organization_id": self.organization.pk,
             "key": self.field.key,
             "token": "not-a-token",
+            "delivery_id": self.delivery.delivery_id,
             "visit": "not-a-visit",
             "format": "json",
             "slug": self.article.slug
@@ -110,6 +118,8 @@ class Samples:
         }
         if key != "pk":
             return by_key[key]
+        if "webhook" in name:
+            return self.webhook.pk
         if "rule" in name:
             return self.rule.pk
         if "sla" in name:
