@@ -15,7 +15,7 @@ from audit.models import AuditEntry, AuditKind
 from tests.conftest import Personas
 from tests.tickets.api_client import assert_error_shape, client_for
 from tests.webhooks.receiver import Receiver
-from tests.webhooks.test_delivery import endpoint_for, new_ticket
+from tests.webhooks.test_delivery import failed_once, new_ticket
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
@@ -193,12 +193,7 @@ def test_the_settings_page_creates_shows_the_secret_once_tests_and_replays(
 def test_the_api_lists_attempts_and_redelivers_with_the_same_id(
     receiver: Receiver, personas: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
-    endpoint = endpoint_for(
-        receiver, personas, django_capture_on_commit_callbacks, ["ticket.created"]
-    )
-    receiver.statuses = [500]
-    new_ticket(personas, django_capture_on_commit_callbacks)
-    delivery = WebhookDelivery.objects.get()
+    endpoint, delivery = failed_once(receiver, personas, django_capture_on_commit_callbacks)
     api = client_for(personas.admin)
     url = f"/api/v1/webhooks/{endpoint.pk}/deliveries/{delivery.delivery_id}/redeliver/"
     assert_error_shape(api.post(url), 409)  # still pending: its retry is due

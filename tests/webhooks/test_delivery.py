@@ -47,6 +47,16 @@ def new_ticket(personas: Personas, capture: Any, subject: str = "Printer on fire
         )
 
 
+def failed_once(
+    receiver: Receiver, personas: Personas, capture: Any
+) -> tuple[WebhookEndpoint, WebhookDelivery]:
+    """An endpoint for ticket.created whose first delivery got a 500."""
+    endpoint = endpoint_for(receiver, personas, capture, ["ticket.created"])
+    receiver.statuses = [500]
+    new_ticket(personas, capture)
+    return endpoint, WebhookDelivery.objects.get()
+
+
 def due_now(delivery: WebhookDelivery) -> None:
     """The clock moved past the retry's due time."""
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
@@ -207,12 +217,7 @@ def test_an_endpoint_failing_for_a_day_is_turned_off_and_admins_told(
 def test_a_success_clears_the_failing_run(
     receiver: Receiver, personas: Personas, django_capture_on_commit_callbacks: Any
 ) -> None:
-    endpoint = endpoint_for(
-        receiver, personas, django_capture_on_commit_callbacks, ["ticket.created"]
-    )
-    receiver.statuses = [500]
-    new_ticket(personas, django_capture_on_commit_callbacks)
-    delivery = WebhookDelivery.objects.get()
+    endpoint, delivery = failed_once(receiver, personas, django_capture_on_commit_callbacks)
     due_now(delivery)
     send_delivery(delivery.pk)
     endpoint.refresh_from_db()
