@@ -147,6 +147,8 @@ class WebhookViewSet(
             "active": endpoint.active,
             "description": endpoint.description,
         }
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
         serializer = EndpointWriteSerializer(data={**current, **request.data})
         serializer.is_valid(raise_exception=True)
         try:

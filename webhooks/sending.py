@@ -117,11 +117,11 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, int]:
             allow_redirects=False,
         )
         response.close()
-    except requests.RequestException as error:
-        return None, _describe(error), _ms_since(started)
+    except requests.RequestException as failure:
+        return None, _describe(failure), _ms_since(started)
     code = response.status_code
-    error = "" if 200 <= code < 300 else f"HTTP {code} {response.reason or ''}".strip()
-    return code, error, _ms_since(started)
+    refused = "" if 200 <= code < 300 else f"HTTP {code} {response.reason or ''}".strip()
+    return code, refused, _ms_since(started)
 
 
 def _describe(error: requests.RequestException) -> str:
