@@ -60,7 +60,12 @@ def test_a_worker_sends_a_signed_delivery_in_order(
     assert receiver.events == ["ticket.created", "message.created"]
     assert all(r.verified for r in receiver.received)
     assert receiver.received[0].json["data"]["subject"] == "From the worker"
-    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+    # The worker records the answer after the receiver has the request.
+    wait_for(
+        lambda: set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"},
+        "both deliveries recorded as delivered",
+    )
+    assert len(receiver.received) == 2
 
 
 def test_with_redis_down_the_sweep_sends_each_delivery_exactly_once(
