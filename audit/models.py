@@ -37,6 +37,9 @@ class AuditKind(models.TextChoices):
     RETENTION = "retention", "Retention"
     # Written by tickets.services.merge_customers.
     CUSTOMER_MERGE = "customer_merge", "Customers merged"
+    # Written by webhooks/services.py and webhooks/notices.py: endpoints added, changed,
+    # their secret rotated, deleted, or turned off for failing.
+    WEBHOOK = "webhook", "Webhook"
 
 
 class AppendOnly(Exception):

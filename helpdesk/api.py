@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -40,6 +39,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = too_large()
     elif isinstance(exc, TooManyFieldsSent):
         exc = exceptions.ParseError("Too many fields in the request.")
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which are in this
+    # module, when it loads, so this module must load first (a worker reaches it through
+    # the serializers alone, with no view imported).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -16,6 +16,7 @@ from privacy.api import customer_erase, customer_export
 from tickets.api.fields import FieldDefinitionViewSet
 from tickets.api.organizations import OrganizationViewSet
 from tickets.api.views import CustomerViewSet, TicketViewSet
+from webhooks.api import WebhookViewSet
 
 app_name = "api"
 
@@ -25,6 +26,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("fields", FieldDefinitionViewSet, basename="field")
 router.register("kb/articles", ArticleViewSet, basename="kb-article")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("metrics/summary/", metrics_summary, name="metrics-summary"),

@@ -82,6 +82,9 @@ app.conf.beat_schedule = {
     "mail-send-due": {"task": "mail_out.send_due", "schedule": 60.0},
     # Sends a dead worker left in "sending" become "failed" for a person to decide.
     "mail-sweep-stuck-sends": {"task": "mail_out.sweep_stuck_sends", "schedule": 300.0},
+    # Webhook deliveries whose task was lost (broker down, a worker gone) or whose worker
+    # died while sending (webhooks/tasks.py).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
     # Portal: spent and expired sign-in links are kept a day (for support), then deleted.
     "portal-delete-old-sign-in-links": {
         "task": "portal.delete_old_sign_in_links",

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # The help center's sitemap.xml (kb/seo.py).
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -77,6 +79,8 @@ INSTALLED_APPS = [
     "privacy",
     # Learned routing, similar solved tickets, suggested replies, optional drafts (assist/).
     "assist",
+    # Outgoing webhooks: endpoints, the delivery outbox, the sender (webhooks/).
+    "webhooks",
     # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
     "bench",
     "demo",
@@ -314,6 +318,11 @@ MAIL_PARSE_CPU_SECONDS = env_int("MAIL_PARSE_CPU_SECONDS", 10)
 MAIL_SEND_RETRY_BASE_SECONDS = env_int("MAIL_SEND_RETRY_BASE_SECONDS", 30)
 MAIL_SEND_RETRY_MAX_SECONDS = env_int("MAIL_SEND_RETRY_MAX_SECONDS", 900)
 MAIL_SEND_GIVE_UP_HOURS = env_int("MAIL_SEND_GIVE_UP_HOURS", 120)
+
+# Outgoing webhooks (webhooks/): loopback and private targets are refused unless this is
+# set (tests, intranets); an endpoint failing without a success this long is turned off.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24)
 
 # Celery: the queues and the beat schedule live in helpdesk/celery.py.
 CELERY_BROKER_URL = REDIS_URL

@@ -42,5 +42,6 @@ urlpatterns = [
     path("", include("console.urls")),
     path("", include("privacy.urls")),
     path("", include("assist.urls")),
+    path("", include("webhooks.urls")),
     path("", include("tickets.urls")),
 ]

@@ -1,6 +1,7 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from kb import agent_views, views
+from kb import agent_views, seo, views
 
 app_name = "kb"
 
@@ -12,6 +13,14 @@ urlpatterns = [
     path("help/articles/<int:pk>/", views.article, name="article_by_id"),
     path("help/articles/<int:pk>-<str:slug>/", views.article, name="article"),
     path("help/articles/<int:pk>/feedback/", views.feedback, name="feedback"),
+    # What search engines read.
+    path("robots.txt", views.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": seo.SITEMAPS},
+        name="sitemap",
+    ),
     # Agents: writing and measuring.
     path("kb/", agent_views.article_list, name="manage"),
     path("kb/new/", agent_views.article_edit, name="create"),

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.branding import product_name
 from helpdesk.http import HtmxRequest
-from kb import selectors, services
+from kb import selectors, seo, services
 from kb.access import get_article_for
 from kb.models import Category, SearchSource
 from kb.search import search_articles
@@ -75,8 +76,14 @@ def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
             "related": selectors.related_articles(shown, reader),
             "voted": request.session.get(f"kb-voted-{shown.pk}"),
             "may_write": services.may_write(reader),
+            "seo": seo.article_meta(shown, product_name()),
         },
     )
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(seo.robots_txt(), content_type="text/plain; charset=utf-8")
 
 
 class FeedbackForm(forms.Form):

@@ -206,7 +206,9 @@ def record_answers(
             )
         saved.append(response)
     if link.ticket is not None:
-        answers_event(link, {r.kind: r.score for r in saved}, comment, at).save(force_insert=True)
+        ticket_services.save_events(
+            [answers_event(link, {r.kind: r.score for r in saved}, comment, at)]
+        )
     return saved
 
 

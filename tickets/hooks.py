@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tickets.models import Message, Ticket, User
+    from tickets.models import Customer, Message, Ticket, TicketEvent, User
     from tickets.profiles import TimelineEntry, TimelineQuery
     from tickets.services.events import Actor
 
@@ -79,6 +79,12 @@ ticket_changed: Hook[[int]] = Hook("ticket_changed")
 # The same for tickets committed together (a mail batch, `changes_in_bulk`): each
 # receiver takes them in one go (one Redis round trip, a statement per rule pass).
 tickets_changed: Hook[[list[int]]] = Hook("tickets_changed")
+# Inside the transaction that stored events of tickets (`services.save_events`: every
+# change but history import): webhooks write their deliveries in the same transaction.
+events_recorded: Hook[[list[TicketEvent]]] = Hook("events_recorded")
+# Inside the transaction that created customers (any door: mail, portal, API, agents):
+# webhooks write their deliveries.
+customers_created: Hook[[list[Customer]]] = Hook("customers_created")
 # Inside the transaction that stored an outbound message: mail gives it its headers and
 # sends it after commit.
 message_queued: Hook[[Message]] = Hook("message_queued")

@@ -171,6 +171,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/audit/",
         "/settings/assist/",
         f"/settings/assist/?ticket={ticket.pk}",
+        "/settings/webhooks/",
     ]
     return {
         "public": public,

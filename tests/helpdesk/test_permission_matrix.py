@@ -39,6 +39,7 @@ from tickets.models import (
 )
 from tickets.selectors import InboxQuery
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +109,12 @@ class Samples:
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
+        self.webhook = WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/", events=["ticket.created"], secret="s"
+        )
+        self.delivery = WebhookDelivery.objects.create(
+            endpoint=self.webhook, event="ticket.created", status="delivered"
+        )
 
     def value(self, name: str, key: str) -> Any:
         by_key: dict[str, Any] = {
@@ -124,6 +131,7 @@ class Samples:
             "notification_id": self.notification.pk,
             "form_id": self.request_form.pk,
             "token": "not-a-token",
+            "delivery_id": self.delivery.delivery_id,
             "visit": "not-a-visit",
             "item_id": self.feedback_item.pk,
             "format": "json",
@@ -133,6 +141,8 @@ class Samples:
         }
         if key != "pk":
             return by_key[key]
+        if "webhook" in name:
+            return self.webhook.pk
         if "rule" in name:
             return self.rule.pk
         if "sla" in name:

@@ -264,6 +264,7 @@ def store_batch(
     _update(changed)
     copy_rows(messages)
     copy_rows(events, with_pk=False)
+    services.events_saved(events)
     Attachment.objects.bulk_create(attachments)
     return stored, refused
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tickets import hooks
 from tickets.models import DONE_STATUSES, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
-from tickets.services.events import SYSTEM, Actor, after_commit, new_event
+from tickets.services.events import SYSTEM, Actor, after_commit, new_event, save_events
 from tickets.services.fields import changed_keys, check_ticket_fields
 from tickets.services.policy import InvalidChange, StateConflict, check_changes, clean_subject
 
@@ -116,7 +116,7 @@ def _change(
         .get(pk=ticket.pk)
     )
     events, update_fields = apply_changes(locked, changes, actor=actor, at=at)
-    TicketEvent.objects.bulk_create(events)
+    save_events(events)
     if "assignee" in update_fields and locked.assignee is not None:
         hooks.ticket_assigned(locked, locked.assignee, actor.user)
     if update_fields:

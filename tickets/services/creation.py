@@ -29,7 +29,14 @@ from tickets.models import (
 )
 from tickets.services.changes import update_ticket
 from tickets.services.customers import get_or_create_customer
-from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
+from tickets.services.events import (
+    SYSTEM,
+    Actor,
+    after_commit,
+    coalesced_changes,
+    new_event,
+    save_events,
+)
 from tickets.services.fields import clean_fields
 from tickets.services.messages import (
     add_message,
@@ -167,9 +174,10 @@ def create_ticket(
     if team is not None:
         check_team(ticket, team)
     ticket.save(force_insert=True)
-    created_event(ticket, actor=actor).save(force_insert=True)
+    created = [created_event(ticket, actor=actor)]
     if linked_from is not None:
-        linked_event(ticket, actor=actor).save(force_insert=True)
+        created.append(linked_event(ticket, actor=actor))
+    save_events(created)
     if first_message:
         add_message(
             ticket,
@@ -267,7 +275,7 @@ def create_inbound_ticket(
     events = [created, message_event(message, actor=actor)]
     if linked_from is not None:
         events.insert(1, linked_event(ticket, actor=actor))
-    TicketEvent.objects.bulk_create(events)
+    save_events(events)
     after_commit(ticket.pk)
     return ticket, message
 

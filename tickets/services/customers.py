@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from audit.models import AuditKind
 from audit.services import record_about_customer
+from tickets import hooks
 from tickets.models import (
     Customer,
     CustomerEmail,
@@ -30,7 +31,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.services.events import Actor, after_commit, new_event
+from tickets.services.events import Actor, after_commit, new_event, save_events
 from tickets.services.policy import InvalidChange, check_actor
 
 MAX_EMAILS = 20
@@ -64,12 +65,14 @@ def get_or_create_customer(
 # Customers for many addresses in one statement, without a savepoint: an address that is
 # another address of a customer (tickets_customeremail) is theirs; any other is created
 # on first mention, in the organization of its domain, a missing name filled, a known
-# name kept. `input` holds each address once; `address` is the address asked for.
+# name kept. `input` holds each address once; `address` is the address asked for;
+# `inserted` is true for a customer this statement created (a row an INSERT wrote has no
+# xmax, one its ON CONFLICT updated has).
 _UPSERT_CUSTOMERS = """
     WITH input AS (
         SELECT * FROM unnest(%(emails)s::text[], %(names)s::text[]) AS i (email, name)
     ), alias AS (
-        SELECT a.email AS address, c.* FROM tickets_customeremail a
+        SELECT a.email AS address, false AS inserted, c.* FROM tickets_customeremail a
         JOIN tickets_customer c ON c.id = a.customer_id
         WHERE a.email = ANY(%(emails)s)
     ), stored AS (
@@ -79,13 +82,13 @@ _UPSERT_CUSTOMERS = """
         WHERE i.email NOT IN (SELECT address FROM alias)
         ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name
         WHERE c.name = '' AND EXCLUDED.name <> ''
-        RETURNING c.email AS address, c.*
+        RETURNING c.email AS address, (c.xmax = 0) AS inserted, c.*
     )
     SELECT * FROM stored
     UNION ALL
     SELECT * FROM alias
     UNION ALL
-    SELECT email AS address, * FROM tickets_customer
+    SELECT email AS address, false AS inserted, * FROM tickets_customer
     WHERE email = ANY(%(emails)s) AND email NOT IN (SELECT address FROM stored)
       AND email NOT IN (SELECT address FROM alias)
 """
@@ -110,6 +113,9 @@ def upsert_customers(mentions: Iterable[tuple[str, str]]) -> dict[str, Customer]
         if names[email] and not customer.name:
             customer.name = names[email]
             customer.save(update_fields=["name"])
+    created = [c for c in found.values() if getattr(c, "inserted", False)]
+    if created:
+        hooks.customers_created(created)
     return found
 
 
@@ -283,7 +289,7 @@ def change_requester(ticket: Ticket, customer: Customer, *, actor: Actor) -> Tic
     if locked.customer_id == customer.pk:
         return None
     (event,) = _requester_events([locked], locked.customer, customer, actor)
-    event.save(force_insert=True)
+    save_events([event])
     locked.customer = customer
     locked.updated_at = max(locked.updated_at, event.at)
     locked.save(update_fields=["customer", "updated_at"])
@@ -331,7 +337,7 @@ def merge_customers(source: Customer, target: Customer, *, actor: Actor) -> Merg
         raise InvalidChange("That customer no longer exists.", field="customer")
     source, target = locked[source.pk], locked[target.pk]
     tickets = list(Ticket.objects.select_for_update().filter(customer=source).only("pk"))
-    TicketEvent.objects.bulk_create(_requester_events(tickets, source, target, actor))
+    save_events(_requester_events(tickets, source, target, actor))
     moved: dict[str, int] = {}
     for field in _owned_relations():
         count = field.model._base_manager.filter(**{field.name: source}).update(

@@ -75,8 +75,25 @@ def new_event(
 def record_event(ticket: Ticket, kind: str, **fields: Any) -> TicketEvent:
     """Save the event of a change (the arguments of `new_event`)."""
     event = new_event(ticket, kind, **fields)
-    event.save(force_insert=True)
+    save_events([event])
     return event
+
+
+def save_events(events: list[TicketEvent]) -> None:
+    """Save the events of changes, and tell the apps in the same transaction (webhooks
+    write their deliveries with them). Every change's events come here; history import's
+    replayed ones do not."""
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    elif events:
+        TicketEvent.objects.bulk_create(events)
+    events_saved(events)
+
+
+def events_saved(events: list[TicketEvent]) -> None:
+    """For events already written (a mail batch's COPY): the same hook as `save_events`."""
+    if events:
+        hooks.events_recorded(events)
 
 
 def ticket_changed(ticket_id: int) -> None:

@@ -28,7 +28,14 @@ from tickets.models import (
 from tickets.services import courtesy
 from tickets.services.attachments import attach_files
 from tickets.services.changes import update_ticket
-from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
+from tickets.services.events import (
+    SYSTEM,
+    Actor,
+    after_commit,
+    coalesced_changes,
+    new_event,
+    save_events,
+)
 from tickets.services.policy import check_actor
 
 
@@ -81,7 +88,7 @@ def add_message(
         **fields,
     )
     message.save(force_insert=True)
-    message_event(message, actor=actor).save(force_insert=True)
+    save_events([message_event(message, actor=actor)])
     updates = message_updates(ticket, message)
     # Not in message_updates: reads mailboxes and the customer (imports carry no Cc).
     thread_cc = conversation_cc(ticket, message, replaces="cc" in fields, joins=cc_joins)
