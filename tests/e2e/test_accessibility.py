@@ -95,6 +95,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/",
         "/settings/tokens/",
         "/me/two-factor/",
+        "/me/signature/",
     ]
     manager = [
         "/dashboards/support/",
