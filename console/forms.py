@@ -99,6 +99,13 @@ class AcceptInviteForm(forms.Form):
 
 
 class TeamForm(forms.ModelForm):
+    tier = forms.IntegerField(
+        min_value=1,
+        max_value=9,
+        required=False,
+        initial=1,
+        help_text="1 = first line. A move to a higher tier counts as an escalation.",
+    )
     members = forms.ModelMultipleChoiceField(
         # Staff only: a customer in a team would see that team's tickets.
         queryset=User.objects.filter(role__in=STAFF_ROLES).order_by("first_name", "email"),
@@ -108,5 +115,8 @@ class TeamForm(forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ("name", "members")
+        fields = ("name", "tier", "members")
         error_messages = {"name": {"unique": "A team with this name already exists."}}
+
+    def clean_tier(self) -> int:
+        return self.cleaned_data.get("tier") or 1

@@ -237,6 +237,7 @@ def resolution_sql(w: Window, group: Group = None) -> tuple[str, list[Any]]:
         _stats(column) + ", count(*) FILTER (WHERE f.customer_initiated) AS fcr_count"
         ", count(*) FILTER (WHERE f.customer_initiated AND f.one_touch) AS one_touch"
         ", count(*) FILTER (WHERE f.reopens >= 1) AS reopened"
+        ", count(*) FILTER (WHERE f.escalations >= 1) AS escalated"
     )
     return _grouped(q, select, group, "f.final_solve_at", w, "f.final_solve_assignee_id")
 
@@ -481,6 +482,7 @@ def shape(name: str, row: dict[str, Any]) -> dict[str, Any]:
                 "rate": _ratio(row.get("one_touch") or 0, fcr_count),
             },
             "reopen": {"count": count, "rate": _ratio(row.get("reopened") or 0, count)},
+            "escalation": {"count": count, "rate": _ratio(row.get("escalated") or 0, count)},
         }
     if name == "csat":
         satisfied = row.get("satisfied") or 0

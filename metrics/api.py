@@ -101,8 +101,8 @@ class SummaryQuery(serializers.Serializer):
         "Definitions: specs/metrics.md and the dashboards' definitions. The window is "
         "[start, end); without start and end it is the 30 days up to now. `kind` given "
         "applies to every ticket-based figure; left out (answered as null), each figure uses "
-        "its default: support for FRT, resolution, FCR, reopen, backlog and CES, all for "
-        "tickets created and CSAT. NPS takes no ticket filter. Seconds and rates are "
+        "its default: support for FRT, resolution, FCR, reopen, escalation, backlog and CES, "
+        "all for tickets created and CSAT. NPS takes no ticket filter. Seconds and rates are "
         "unrounded; a figure with nothing to count is null with a count of 0."
     ),
     parameters=[

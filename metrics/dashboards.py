@@ -57,6 +57,11 @@ DEFINITIONS = {
         "Tickets with at least one reopen / tickets whose final solve falls in the window. A "
         "reopen is a change from solved back to an open status." + _BY_FINAL_SOLVE
     ),
+    "escalation": (
+        "Tickets moved at least once to a team of a higher tier / tickets whose final solve "
+        "falls in the window. A ticket's first team is routing, not an escalation; the "
+        "tiers are the teams' tiers now. By team: the ticket's team now." + _BY_FINAL_SOLVE
+    ),
     "backlog": (
         "Tickets created before the end of the window that were not solved or closed at its "
         "end. By agent: the assignee at the end."
@@ -305,6 +310,15 @@ def support(form: DashboardFilters) -> dict[str, Any]:
             lower_is_better=True,
             detail=f"of {now['reopen']['count']} solved",
         ),
+        _figure(
+            "escalation",
+            "Escalation rate",
+            pair,
+            ("escalation", "rate"),
+            "rate",
+            lower_is_better=True,
+            detail=f"of {now['escalation']['count']} solved",
+        ),
         _figure("backlog", "Backlog at end", pair, ("backlog",), "count", lower_is_better=True),
         _figure(
             "ces",
@@ -411,6 +425,7 @@ SUPPORT_COLUMNS = [
     ("resolution_p90", "Resolution p90"),
     ("fcr", "FCR"),
     ("reopen", "Reopen rate"),
+    ("escalation", "Escalation rate"),
     ("ces", "CES"),
 ]
 
@@ -445,6 +460,7 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
                 "resolution_p90": resolution.get("p90_seconds"),
                 "fcr": r.get("first_contact_resolution", {}).get("rate"),
                 "reopen": r.get("reopen", {}).get("rate"),
+                "escalation": r.get("escalation", {}).get("rate"),
                 "ces": c.get("mean"),
             }
         )

@@ -19,6 +19,7 @@ DRILL_FIGURES = {
     "fcr": ("resolution", "fx.customer_initiated"),
     "one_touch": ("resolution", "fx.customer_initiated AND fx.one_touch"),
     "reopen": ("resolution", "fx.reopens >= 1"),
+    "escalation": ("resolution", "fx.escalations >= 1"),
     "backlog": ("backlog", ""),
     "csat": ("csat", ""),
     "ces": ("ces", ""),
@@ -44,6 +45,7 @@ COUNTED_AGENT = {
     "fcr": "final_solve_assignee",
     "one_touch": "final_solve_assignee",
     "reopen": "final_solve_assignee",
+    "escalation": "final_solve_assignee",
 }
 
 

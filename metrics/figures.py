@@ -15,6 +15,9 @@ Choices where the spec is silent (also in docs/metrics.md):
 - Agent replies of a ticket without a final solve: all public agent replies so far.
 - A public agent reply is an outbound message that is not automatic; its agent is the
   message's author (by email), else the agent who recorded it.
+- An escalation is a change of team from a team of one tier to a team of a higher tier,
+  by the teams' tiers now (a ticket's first team is routing, not an escalation). A
+  change of a team's tier applies to history when figures are next recomputed.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ class EventRow:
     at: datetime
     kind: str
     # created: the initial status; status: the new status; assignee: the new assignee's
-    # email or None; message: the direction.
+    # email or None; message: the direction; team: the new team's name or None.
     value: str | None
     automatic: bool = False
     author: str | None = None
     actor_id: int | None = None
+    # team: the team's name before the change.
+    before: str | None = None
 
 
 @dataclass(slots=True)
@@ -70,6 +75,7 @@ class Figures:
     full_resolution_business_seconds: float | None = None
     agent_replies: int = 0
     reopens: int = 0
+    escalations: int = 0
     one_touch: bool = False
     spans: list[Span] = field(default_factory=list)
 
@@ -84,6 +90,7 @@ def derive(
     created_at: datetime,
     calendar: CompiledCalendar,
     user_ids: Mapping[str, int],
+    team_tiers: Mapping[str, int] | None = None,
 ) -> Figures:
     """Replay the events (sorted by time, then id) and measure.
 
@@ -96,6 +103,8 @@ def derive(
     replies: list[tuple[datetime, int | None]] = []
     solves: list[datetime] = []
     reopens = 0
+    escalations = 0
+    tiers = team_tiers or {}
     # (instant, is_open, assignee) after all events at that instant.
     states: list[tuple[datetime, bool, int | None]] = []
     saw_created = False
@@ -112,6 +121,9 @@ def derive(
             elif event.value in OPEN and status in DONE:
                 reopens += 1
             status = event.value
+        elif event.kind == "team":
+            if _is_escalation(tiers, event.before, event.value):
+                escalations += 1
         elif event.kind == "assignee":
             assignee = user_ids.get(event.value) if event.value else None
         elif event.kind == "message":
@@ -132,6 +144,7 @@ def derive(
         assignee_id=assignee,
         customer_initiated=first_direction == "inbound",
         reopens=reopens,
+        escalations=escalations,
     )
     if figures.customer_initiated and replies:
         figures.first_reply_at, figures.first_reply_agent_id = replies[0]
@@ -155,6 +168,13 @@ def derive(
         figures.agent_replies = len(replies)
     figures.spans = _spans(created_at, states)
     return figures
+
+
+def _is_escalation(tiers: Mapping[str, int], before: str | None, after: str | None) -> bool:
+    """A move from a team to a team of a higher tier (a team no longer known has none)."""
+    if not before or not after or before not in tiers or after not in tiers:
+        return False
+    return tiers[after] > tiers[before]
 
 
 def _business(calendar: CompiledCalendar, start: datetime, end: datetime) -> float:

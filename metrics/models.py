@@ -137,6 +137,8 @@ class TicketFigures(_TicketFilterColumns):
 
     agent_replies = models.PositiveIntegerField(default=0)
     reopens = models.PositiveIntegerField(default=0)
+    # Moves to a team of a higher tier (metrics.figures).
+    escalations = models.PositiveIntegerField(default=0, db_default=0)
     one_touch = models.BooleanField(default=False)
     calendar = models.ForeignKey(
         "tickets.BusinessCalendar",
@@ -182,6 +184,7 @@ class TicketFigures(_TicketFilterColumns):
                     "customer_initiated",
                     "one_touch",
                     "reopens",
+                    "escalations",
                     "final_solve_assignee",
                     "team",
                     "mailbox",

@@ -24,7 +24,7 @@ from metrics import day_counts
 from metrics.figures import EventRow, Figures, derive
 from metrics.models import TicketFigures, TicketStateSpan
 from tickets.business_hours import CompiledCalendar, compile_calendar
-from tickets.models import BusinessCalendar, Ticket, User
+from tickets.models import BusinessCalendar, Team, Ticket, User
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,14 @@ _EVENT_VALUES = """
            COALESCE((e.data ->> 'automatic')::boolean, false),
            e.data ->> 'author',
            CASE e.actor_kind WHEN 'agent' THEN e.actor_id END,
+           CASE e.kind WHEN 'team' THEN e.before #>> '{}' END,
            e.id
 """
 _EVENTS_SQL = """
     SELECT e.ticket_id, e.at, e.kind, {values}
     FROM tickets_ticketevent e
-    WHERE e.kind IN ('created', 'status', 'assignee', 'message', 'merged', 'split') AND {where}
+    WHERE e.kind IN ('created', 'status', 'assignee', 'team', 'message', 'merged', 'split')
+      AND {where}
     ORDER BY e.ticket_id, e.at, e.id
 """.replace("{values}", _EVENT_VALUES)
 # For tickets whose messages moved: the message events they hold for messages now on
@@ -115,6 +117,7 @@ FIGURE_COLUMNS = (
     "full_resolution_business_seconds",
     "agent_replies",
     "reopens",
+    "escalations",
     "one_touch",
     "calendar_id",
     "computed_at",
@@ -150,6 +153,7 @@ class _Context:
         self.calendars = {c.pk: c for c in calendars}
         self.default = next((c for c in calendars if c.is_default), None)
         self.user_ids: dict[str, int] = {}
+        self.team_tiers: dict[str, int] = {}
         self._looked_up: set[str] = set()
 
     def calendar_for(self, row: _TicketRow) -> tuple[int | None, CompiledCalendar]:
@@ -158,12 +162,20 @@ class _Context:
         return (calendar.pk if calendar else None), compile_calendar(calendar)
 
     def learn_emails(self, events: Iterable[EventRow]) -> None:
-        wanted = set()
+        """Look up the agents the events name by email, and the tiers of the teams their
+        team changes name (one query each, only for names not seen before)."""
+        wanted, teams = set(), set()
         for event in events:
             if event.kind == "assignee" and event.value:
                 wanted.add(event.value)
             elif event.kind == "message" and event.author:
                 wanted.add(event.author)
+            elif event.kind == "team":
+                teams.update(name for name in (event.before, event.value) if name)
+        teams -= self._looked_up
+        if teams:
+            self.team_tiers.update(Team.objects.filter(name__in=teams).values_list("name", "tier"))
+            self._looked_up |= teams
         wanted -= self._looked_up
         if wanted:
             self.user_ids.update(
@@ -173,8 +185,8 @@ class _Context:
 
 
 def _event_rows(rows: Iterable[tuple]) -> Iterator[tuple[int, EventRow]]:
-    for ticket_id, at, kind, value, automatic, author, actor_id, _ in rows:
-        yield ticket_id, EventRow(at, kind, value, automatic, author, actor_id)
+    for ticket_id, at, kind, value, automatic, author, actor_id, before, _ in rows:
+        yield ticket_id, EventRow(at, kind, value, automatic, author, actor_id, before)
 
 
 def _figure_values(row: _TicketRow, figures: Figures, calendar_id: int | None, now: datetime):
@@ -200,6 +212,7 @@ def _figure_values(row: _TicketRow, figures: Figures, calendar_id: int | None, n
         figures.full_resolution_business_seconds,
         figures.agent_replies,
         figures.reopens,
+        figures.escalations,
         figures.one_touch,
         calendar_id,
         now,
@@ -231,7 +244,11 @@ def _measure(
         history = events.get(row.number, [])
         calendar_id, calendar = context.calendar_for(row)
         figures = derive(
-            history, created_at=row.created_at, calendar=calendar, user_ids=context.user_ids
+            history,
+            created_at=row.created_at,
+            calendar=calendar,
+            user_ids=context.user_ids,
+            team_tiers=context.team_tiers,
         )
         figure_rows.append(_figure_values(row, figures, calendar_id, now))
         span_rows.extend(_span_values(row, figures))
@@ -276,6 +293,7 @@ class _OneTicketContext(_Context):
         self.calendars = {own.pk: own} if own else {}
         self.default = default
         self.user_ids = {}
+        self.team_tiers = {}
         self._looked_up = set()
 
 

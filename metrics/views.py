@@ -296,6 +296,7 @@ DRILL_LABELS = [
     ("fcr", "Customer-initiated final solves (FCR)"),
     ("one_touch", "One-touch tickets"),
     ("reopen", "Solved tickets that were reopened"),
+    ("escalation", "Solved tickets that were escalated"),
     ("backlog", "Backlog at the end of the window"),
     ("csat", "Tickets with a CSAT answer"),
     ("ces", "Tickets with a CES answer"),
@@ -311,7 +312,8 @@ def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
     agent = "agent counted" if drill.counts_an_agent(figure) else "assignee now"
     header = ["ticket", "subject", "status", agent, f"FRT seconds ({window.hours})"]
     header += [f"first resolution seconds ({window.hours})"]
-    header += [f"full resolution seconds ({window.hours})", "agent replies", "reopens", "one-touch"]
+    header += [f"full resolution seconds ({window.hours})", "agent replies", "reopens"]
+    header += ["escalations", "one-touch"]
     survey = figure in ("csat", "ces")
     writer.writerow([*header, *([f"{figure} score", "comment"] if survey else [])])
     for row in rows:
@@ -327,6 +329,7 @@ def _drill_csv(figure: str, window: aggregates.Window) -> HttpResponse:
                 f.full_resolution_business_seconds if business else f.full_resolution_seconds,
                 f.agent_replies,
                 f.reopens,
+                f.escalations,
                 "yes" if f.one_touch else "no",
                 *([answer.score, inert(answer.comment)] if survey and answer else []),
             ]

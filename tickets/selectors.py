@@ -39,6 +39,7 @@ from tickets.models import (
 from tickets.search import SearchHit as SearchHit
 from tickets.search import SearchResults as SearchResults
 from tickets.search import search_tickets as search_tickets
+from tickets.services.courtesy import NEWSLETTER_TAG
 from tickets.services.fields import field_filters
 
 PAGE_SIZE = 50
@@ -93,7 +94,10 @@ def snooze_filter(view: str) -> Q:
 def _status_filter(view: str, user: User) -> Q:
     match view:
         case "unassigned":
-            return Q(status__in=OPEN_STATUSES, assignee__isnull=True)
+            # Newsletters (tickets.services.courtesy) wait in All open, not here.
+            return Q(status__in=OPEN_STATUSES, assignee__isnull=True) & ~Q(
+                tags__contains=[NEWSLETTER_TAG]
+            )
         case "mine":
             return Q(status__in=OPEN_STATUSES, assignee=user)
         case "pending":
@@ -183,7 +187,7 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
     if query.status:
         # An explicit status filter replaces the view's own status set.
         if query.view == "unassigned":
-            base = Q(assignee__isnull=True)
+            base = Q(assignee__isnull=True) & ~Q(tags__contains=[NEWSLETTER_TAG])
         elif query.view == "mine":
             base = Q(assignee=user)
         else:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("tickets/<int:number>/note/", views.note, name="note"),
     path("tickets/<int:number>/update/", views.update, name="update"),
     path("tickets/<int:number>/fields/<slug:key>/", views.set_field, name="set_field"),
+    path("tickets/<int:number>/courtesy/undo/", views.courtesy_undo, name="courtesy-undo"),
     path("tickets/<int:number>/requester/", profile_views.change_requester, name="requester"),
     path("customers/<int:customer_id>/", profile_views.customer, name="customer"),
     path("customers/<int:customer_id>/merge/", profile_views.merge_customer, name="merge_customer"),

@@ -41,7 +41,7 @@ from tickets.models import (
     Ticket,
 )
 from tickets.permissions import AuthedRequest, acting_agent_required, agent_required
-from tickets.services import Actor, InvalidChange
+from tickets.services import Actor, InvalidChange, courtesy
 from tickets.workflow import collab
 
 COUNTS_TTL = 10
@@ -178,7 +178,9 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
     context = {
         "ticket": ticket,
         "conversation": conversation,
-        "events": selectors.ticket_events(ticket),
+        "events": (events := selectors.ticket_events(ticket)),
+        # Mail that needs no one: the call in force, from the history above (newest first).
+        "courtesy_call": courtesy.pending_call(events[::-1]),
         "other_tickets": selectors.customer_other_tickets(request.user, ticket),
         "update_form": TicketUpdateForm(mailbox=ticket.mailbox),
         # The properties' menus, held per process (the form validates against the database).
@@ -408,6 +410,22 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
         render_to_string(f"tickets/detail.html#{n}", context, request=request) for n in names
     )
     return HttpResponse(html, status=status)
+
+
+@acting_agent_required
+@require_POST
+def courtesy_undo(request: AuthedRequest, number: int) -> HttpResponse:
+    """Undo the desk's own call on a ticket: reopen a ticket a thanks kept solved, or take
+    a newsletter back into the queues (counted: tickets.services.courtesy)."""
+    ticket = get_ticket_for(request.user, number, write=True)
+    try:
+        kind = courtesy.undo(ticket, actor=Actor.agent(request.user))
+    except courtesy.NothingToUndo as exc:
+        messages.info(request, str(exc))
+    else:
+        done = "Reopened." if kind == courtesy.THANKS else "No longer marked as a newsletter."
+        messages.success(request, done)
+    return redirect("tickets:detail", number=ticket.number)
 
 
 @acting_agent_required

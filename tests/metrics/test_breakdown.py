@@ -102,7 +102,8 @@ def _from_summary(name: str, data: dict[str, Any]) -> dict[str, Any]:
     if name in ("tickets_created", "backlog"):
         return {"count": data[name]}
     if name == "resolution":
-        return {key: data[key] for key in ("resolution", "first_contact_resolution", "reopen")}
+        keys = ("resolution", "first_contact_resolution", "reopen", "escalation")
+        return {key: data[key] for key in keys}
     return data[name]
 
 

@@ -83,7 +83,7 @@ def test_support_dashboard(manager: Client, personas: Personas) -> None:
     assert "One-touch tickets / tickets whose final solve falls in the window" in html
     # Whom the agent filter and the per-agent table count, as the spec says it.
     assert "By agent: the agent who sent the first reply." in html
-    assert html.count("By agent: the ticket&#x27;s assignee at its final solve.") == 3
+    assert html.count("By agent: the ticket&#x27;s assignee at its final solve.") == 4
     assert "By agent: the ticket&#x27;s assignee when the survey was answered." in html
     assert html.count("<svg") == 4
     assert "Ana" in html  # the per-agent table

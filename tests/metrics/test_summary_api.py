@@ -120,6 +120,7 @@ def test_full_summary_with_default_kinds(manager: APIClient, history: dict) -> N
         },
         "first_contact_resolution": {"count": 2, "rate": 0.5},
         "reopen": {"count": 2, "rate": 0.5},
+        "escalation": {"count": 2, "rate": 0.0},
         "backlog": 2,  # C and E
         "csat": {"responses": 2, "score": 50.0},
         "nps": {"responses": 4, "score": 25.0, "promoters": 2, "passives": 1, "detractors": 1},

@@ -63,6 +63,8 @@ KEPT_HEADERS = (
     "Auto-Submitted",
     "Precedence",
     "List-Id",
+    # Bulk mail (tickets.services.courtesy.bulk_mail_reason).
+    "List-Unsubscribe",
     "X-Autoreply",
     "X-Autorespond",
     "Return-Path",

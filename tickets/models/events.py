@@ -37,6 +37,8 @@ class EventKind(models.TextChoices):
     RULE = "rule", "Rule"
     SURVEY = "survey", "Survey"
     FIELDS = "fields", "Fields"
+    # Mail that needs no one (tickets/services/courtesy.py): after = the call or its undo.
+    COURTESY = "courtesy", "Mail that needs no one"
 
 
 class ActorKind(models.TextChoices):
@@ -80,6 +82,8 @@ class TicketEvent(models.Model):
         indexes = [
             # A ticket's history in order: the activity feed and metric derivation.
             models.Index(fields=["ticket", "at", "id"], name="event_ticket_at"),
+            # The counts of mail that needs no one (courtesy.counts), by time.
+            models.Index(fields=["at"], condition=models.Q(kind="courtesy"), name="event_courtesy"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -170,6 +171,14 @@ class TeamQuerySet(models.QuerySet["Team"]):
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
+    # The support tier (1 = first line). A ticket moved to a team of a higher tier counts
+    # as escalated (metrics.figures, docs/metrics.md "Escalation rate").
+    tier = models.PositiveSmallIntegerField(
+        default=1,
+        db_default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(9)],
+        help_text="1 = first line. A move to a higher tier counts as an escalation.",
+    )
 
     objects = TeamQuerySet.as_manager()
 

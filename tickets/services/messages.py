@@ -26,6 +26,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from tickets.services import courtesy
 from tickets.services.attachments import attach_files, shown_name
 from tickets.services.changes import update_ticket
 from tickets.services.events import SYSTEM, Actor, after_commit, coalesced_changes, new_event
@@ -94,6 +95,9 @@ def add_message(
     new_status = status_after
     if new_status is None and apply_status_rules:
         new_status = status_after_message(ticket, message)
+        kept = courtesy.kept_solved_event(ticket, message, actor=actor, at=at)
+        if kept is not None:
+            kept.save(force_insert=True)
     if new_status and new_status != ticket.status:
         update_ticket(ticket, actor=actor, at=at, status=new_status)
     if is_mail_out:
@@ -195,9 +199,10 @@ def message_updates(ticket: Ticket, message: Message) -> dict[str, Any]:
 
 
 def status_after_message(ticket: Ticket, message: Message) -> str | None:
-    """A customer message wakes a solved or pending ticket; a first agent reply opens it."""
+    """A customer message wakes a solved or pending ticket (unless it only says thanks:
+    tickets.services.courtesy); a first agent reply opens it."""
     if message.direction == Direction.INBOUND and ticket.status in (Status.SOLVED, Status.PENDING):
-        return Status.OPEN
+        return None if courtesy.keeps_solved(ticket, message) else Status.OPEN
     if message.is_agent_reply and ticket.status == Status.NEW:
         return Status.OPEN
     return None

@@ -89,6 +89,15 @@ def _field_value(value: object) -> str:
     return str(value)
 
 
+# tickets.services.courtesy's calls and their undoing, as the activity feed says them.
+_COURTESY = {
+    "thanks": "kept the ticket solved: the customer's reply only says thanks",
+    "thanks_undone": "reopened a ticket kept solved after a thank-you",
+    "newsletter": "marked it as a newsletter, out of Unassigned",
+    "newsletter_undone": "said it is not a newsletter",
+}
+
+
 @register.filter
 def event_summary(event: TicketEvent) -> str:
     """One readable line per event, e.g. "changed status from New to Open"."""
@@ -153,6 +162,8 @@ def event_summary(event: TicketEvent) -> str:
         # metrics.surveys records {"csat": 4, "ces": 6}.
         answers = ", ".join(f"{name.upper()} {score}" for name, score in event.after.items())
         return f"answered the survey: {answers}"
+    if kind == EventKind.COURTESY:
+        return _COURTESY.get(str(event.after), "Mail that needs no one")
     label = EventKind(kind).label if kind in EventKind.values else kind
     return f"{label}: {_value(kind, event.after)}" if event.after not in (None, "") else label
 

@@ -5,12 +5,14 @@ and canned replies. Thin: forms validate, tickets.workflow.collab / automation /
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets import presence, selectors
@@ -22,7 +24,7 @@ from tickets.permissions import (
     agent_required,
     setup_required,
 )
-from tickets.services import Actor, InvalidChange
+from tickets.services import Actor, InvalidChange, courtesy
 from tickets.workflow import automation, collab, setup
 from tickets.workflow.forms import (
     ACTION_VALUES,
@@ -231,7 +233,12 @@ def rules_list(request: AuthedRequest) -> HttpResponse:
         rule.action_lines = [  # type: ignore[attr-defined]
             automation.ACTION_LABELS.get(a.get("type", ""), "?") for a in rule.actions
         ]
-    return render(request, "tickets/workflow/rules.html", {"rules": rules})
+    since = timezone.now() - timedelta(days=30)
+    return render(
+        request,
+        "tickets/workflow/rules.html",
+        {"rules": rules, "courtesy": courtesy.counts(since)},
+    )
 
 
 @setup_required

@@ -18,7 +18,7 @@ from tickets.models import (
     Ticket,
     User,
 )
-from tickets.services import Actor, InvalidChange
+from tickets.services import Actor, InvalidChange, courtesy
 from tickets.workflow import assignment, collab, follow_ups
 from tickets.workflow.automation.context import as_list
 from tickets.workflow.models import CannedReply
@@ -100,6 +100,12 @@ def _open_follow_up(rule: CachedRule, ticket: Ticket, action: dict[str, Any], ac
     follow_ups.open_success_follow_up(ticket, actor=actor, days=days)
 
 
+def _mark_newsletter(
+    rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor
+) -> None:
+    courtesy.mark_newsletter(ticket, actor=actor)
+
+
 ACTIONS: dict[str, ActionType] = {
     "set_team": ActionType("Set team", _set_team),
     "set_assignee": ActionType("Assign to agent", _set_assignee),
@@ -116,6 +122,9 @@ ACTIONS: dict[str, ActionType] = {
     "send_reply": ActionType("Send reply to customer", _send_reply),
     "send_canned_reply": ActionType("Send canned reply", _send_reply),
     "notify": ActionType("Notify by email (assignee, team, or an agent)", _notify),
+    "mark_newsletter": ActionType(
+        "Mark as a newsletter (tagged, kept out of Unassigned)", _mark_newsletter, needs_value=False
+    ),
     "open_follow_up": ActionType(
         "Open a service follow-up for the success contact", _open_follow_up, needs_value=False
     ),

@@ -14,6 +14,7 @@ from tickets.models import (
     OPEN_STATUSES,
     Ticket,
 )
+from tickets.services import courtesy
 from tickets.workflow.automation.context import (
     Context,
     TicketFacts,
@@ -91,6 +92,14 @@ def _body_contains(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
 def _has_tag(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
     tag, hit = needle(value), op == "has"
     return lambda ctx: (tag in ctx.ticket.tags) == hit
+
+
+_YES = frozenset({"yes", "true", "1", "y"})
+
+
+def _bulk_mail(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
+    hit = (op == "is") == (needle(value) in _YES)
+    return lambda ctx: any(courtesy.bulk_mail_reason(h) for h in ctx.new_inbound_headers) == hit
 
 
 def _hours_since_update(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
@@ -193,6 +202,12 @@ CONDITIONS: dict[str, ConditionType] = {
         ("below",),
         "number",
         _sentiment_below,
+    ),
+    "bulk_mail": ConditionType(
+        "New customer message sent in bulk (List-Unsubscribe, List-Id): yes or no",
+        ("is",),
+        "text",
+        _bulk_mail,
     ),
     "recent_support_tickets": ConditionType(
         "Support tickets from this customer in the last 30 days",

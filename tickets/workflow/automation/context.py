@@ -75,15 +75,23 @@ class Context:
     # or for a whole batch at once by run_rules_many).
     recent_support: dict[int, int] = field(default_factory=dict)
 
-    @cached_property
-    def new_inbound_texts(self) -> list[str]:
+    def _new_inbound(self, column: str) -> list[Any]:
+        """One column of the customer messages that arrived with the change."""
         if not self.new_message_ids:
             return []
         return list(
             Message.objects.filter(
                 pk__in=self.new_message_ids, direction=Direction.INBOUND
-            ).values_list("body_text", flat=True)
+            ).values_list(column, flat=True)
         )
+
+    @cached_property
+    def new_inbound_texts(self) -> list[str]:
+        return self._new_inbound("body_text")
+
+    @cached_property
+    def new_inbound_headers(self) -> list[dict[str, str]]:
+        return self._new_inbound("headers")
 
     @cached_property
     def new_inbound_texts_lower(self) -> list[str]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0024_recorded_channels'),
+        ('tickets', '0026_courtesy_events'),
     ]
 
     operations = [
