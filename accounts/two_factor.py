@@ -5,8 +5,8 @@ Turning it on: `setup_device` makes an unconfirmed device whose QR code (`qr_svg
 person scans; `enable` confirms it with one code from the app and returns the recovery
 codes, shown once. Signing in: `check_code` takes a code from the app or a recovery code
 (which then stops working) and counts wrong ones per person: `WRONG_CODES` of them and
-the second step is refused until the window ends. Turning it on and off, new recovery
-codes and each recovery code used are written to the audit log.
+the second step is refused until the window ends. Turning it on and off (or an admin's
+reset), new recovery codes and each recovery code used are written to the audit log.
 
 django-otp's own throttling is off (OTP_*_THROTTLE_FACTOR = 0): the one limit is ours,
 so that its message and its wait are the same on every page that asks for a code.
@@ -106,11 +106,17 @@ def renew_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def disable(user: User) -> None:
+def disable(user: User, *, actor: User | None = None) -> None:
+    """Two-factor sign-in off: the app's device and the recovery codes are gone. By the
+    person (with a code), or reset by an admin (`actor`) for someone who lost their
+    phone: they sign in with their password alone, or set it up again if their role must
+    use it."""
+    by = actor or user
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        record(AuditKind.TWO_FACTOR, action="disabled", actor=user, target=user)
+        action = "disabled" if by.pk == user.pk else "reset by an admin"
+        record(AuditKind.TWO_FACTOR, action=action, actor=by, target=user)
 
 
 def check_code(user: User, code: str) -> Device | None:

@@ -182,11 +182,16 @@ def record_change(
 
 
 def record_saved(
-    kind: AuditKind, instance: models.Model, before: Mapping[str, Any] | None
+    kind: AuditKind,
+    instance: models.Model,
+    before: Mapping[str, Any] | None,
+    *,
+    many: Iterable[str] = (),
 ) -> AuditEntry | None:
     """After a save: the row as now stored against `before` (its `stored_snapshot` taken
-    before the save), as `record_change` records it."""
-    return record_change(kind, instance, before, stored_snapshot(type(instance), instance.pk))
+    before the save, with the same `many` fields), as `record_change` records it."""
+    after = stored_snapshot(type(instance), instance.pk, many=many)
+    return record_change(kind, instance, before, after)
 
 
 def retention_days() -> int:

@@ -3,6 +3,8 @@ or away status, deactivate and reactivate. Accounts are never deleted: tickets, 
 and figures name them.
 
 An invitation is a staff user who cannot sign in yet and a link (console.invites).
+Withdrawing one deletes that waiting user, who never signed in and so has no history;
+the audit log keeps the invitation and its withdrawal.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from audit import services as audit
 from audit.models import AuditKind
 from console import invite_mail, tasks
-from console.invites import InviteError, is_invited
+from console.invites import USED, WITHDRAWN, InviteError, is_invited
 from helpdesk.celery import enqueue_on_commit
 from helpdesk.signin import identity
 from tickets.models import STAFF_ROLES, Team, User
@@ -57,15 +60,41 @@ def send_invitation(user: User) -> None:
 @transaction.atomic
 def accept_invitation(user: User, *, first_name: str, last_name: str, password: str) -> User:
     """The invited person's name and password: the account can sign in from now on."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None:
+        raise InviteError(WITHDRAWN)
     if not is_invited(locked):
-        raise InviteError("This invitation has already been used or was withdrawn.")
+        raise InviteError(USED)
     locked.first_name, locked.last_name = first_name, last_name
     locked.set_password(password)
     locked.is_active = True
     locked.save()
     audit.record(AuditKind.ROLE, action="accepted", actor=locked, target=locked)
     return locked
+
+
+@transaction.atomic
+def withdraw_invitation(user: User, *, actor: Any = None) -> None:
+    """The invitation ends: its links say it was withdrawn, and the address may be invited
+    again. InviteError once it was accepted (deactivate the account instead)."""
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None:
+        return
+    if not is_invited(locked):
+        raise InviteError(f"{locked.email} has already joined: deactivate the account instead.")
+    audit.record(
+        AuditKind.ROLE,
+        action="invitation withdrawn",
+        actor=actor,
+        target=locked,
+        before=_access(locked),
+    )
+    try:
+        locked.delete()
+    except ProtectedError as exc:  # rows that must outlive it (an API token made for it)
+        raise InviteError(
+            f"{locked.email} already has records here: deactivate the account instead."
+        ) from exc
 
 
 @transaction.atomic

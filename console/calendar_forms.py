@@ -98,10 +98,17 @@ IntervalFormSet = forms.formset_factory(IntervalForm, extra=EXTRA_INTERVALS)
 HolidayFormSet = forms.formset_factory(HolidayForm, extra=EXTRA_HOLIDAYS)
 
 
+# A new calendar starts from the usual office week, Monday to Friday 09:00 to 17:00:
+# three blank rows alone would take several saves to fill a week.
+NEW_CALENDAR_HOURS = {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
+
+
 def interval_initial(calendar: BusinessCalendar) -> list[dict[str, str]]:
+    """The rows the editor shows: the calendar's intervals, or a new one's usual week."""
+    hours = calendar.hours if calendar.pk else NEW_CALENDAR_HOURS
     rows = []
     for day in WEEKDAYS:
-        for start, end in (calendar.hours or {}).get(day) or []:
+        for start, end in (hours or {}).get(day) or []:
             rows.append({"day": day, "start": start, "end": "00:00" if end == "24:00" else end})
     return rows
 

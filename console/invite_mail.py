@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from console.invites import INVITE_LIFETIME, invite_token, is_invited
+from helpdesk.branding import product_name, signature
 from tickets.models import User
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ def send_invitation_email(user: User) -> None:
         "user": user,
         "link": f"{settings.SITE_URL}{reverse('console:accept', args=[invite_token(user)])}",
         "days": INVITE_LIFETIME.days,
+        # Settings > branding: the product's name, and the signature it gives mail.
+        "product": product_name(),
+        "signature": signature(),
     }
     mail = EmailMultiAlternatives(
         subject=render_to_string("console/email/invite-subject.txt", context).strip(),

@@ -2,9 +2,10 @@
 INVITE_LIFETIME, and good once.
 
 An invited user is inactive and has no usable password. The link carries a keyed digest
-of that password hash, so accepting (which sets a password) ends it, and so does a
-withdrawn invitation. Nothing of a link is stored: a new mail gives a new link that works
-as well as the first.
+of that password hash, so accepting (which sets a password) ends it. Withdrawing an
+invitation deletes the waiting account (console.agents.withdraw_invitation): a link that
+is signed by us but names no account any more was withdrawn, and says so. Nothing of a
+link is stored: a new mail gives a new link that works as well as the first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from tickets.models import User
 
 INVITE_LIFETIME = timedelta(days=7)
 _SALT = "console.invite"
+
+
+# What a link says once it no longer opens the account.
+WITHDRAWN = "This invitation was withdrawn by an admin. Ask them for a new one if you need access."
+USED = "This invitation has already been used. Sign in with your email address and password."
 
 
 class InviteError(ValueError):
@@ -50,11 +56,13 @@ def invited_user(token: str) -> User:
         raise InviteError("This invitation has expired. Ask an admin for a new one.") from exc
     except signing.BadSignature as exc:
         raise InviteError("This invitation link is not valid.") from exc
-    user = User.objects.filter(pk=value.get("user")).first() if isinstance(value, dict) else None
-    if (
-        user is None
-        or not is_invited(user)
-        or not constant_time_compare(str(value.get("check")), _fingerprint(user))
+    if not isinstance(value, dict):
+        raise InviteError("This invitation link is not valid.")
+    user = User.objects.filter(pk=value.get("user")).first()
+    if user is None:
+        raise InviteError(WITHDRAWN)
+    if not is_invited(user) or not constant_time_compare(
+        str(value.get("check")), _fingerprint(user)
     ):
-        raise InviteError("This invitation has already been used or was withdrawn.")
+        raise InviteError(USED)
     return user

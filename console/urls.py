@@ -10,6 +10,12 @@ urlpatterns = [
     path("settings/agents/<int:pk>/", agents.agent_edit, name="agent-edit"),
     path("settings/agents/<int:pk>/active/", agents.agent_active, name="agent-active"),
     path("settings/agents/<int:pk>/resend/", agents.agent_resend, name="agent-resend"),
+    path("settings/agents/<int:pk>/withdraw/", agents.agent_withdraw, name="agent-withdraw"),
+    path(
+        "settings/agents/<int:pk>/two-factor/",
+        agents.agent_two_factor_reset,
+        name="agent-two-factor-reset",
+    ),
     path("invitation/<str:token>/", agents.accept, name="accept"),
     path("settings/teams/", teams.team_list, name="teams"),
     path("settings/teams/new/", teams.team_edit, name="team-new"),

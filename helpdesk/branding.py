@@ -1,5 +1,6 @@
-"""The product's name as lower layers show it (outgoing mail), without knowing where it
-is kept: the settings area (console.branding) registers the reader when it starts.
+"""The product's name as lower layers show it (outgoing mail and its signature), without
+knowing where it is kept: the settings area (console.branding) registers the reader when
+it starts.
 
 Until then, or when no reader is registered (a script, a test without the app), the
 name is Tandem's own.
@@ -23,3 +24,9 @@ def register(reader: Callable[[], str]) -> None:
 def product_name() -> str:
     """The product name for pages and mail: the chosen one, else Tandem."""
     return (_reader() if _reader is not None else "") or DEFAULT_PRODUCT_NAME
+
+
+def signature(mailbox_signature: str = "") -> str:
+    """How mail to people is signed: the mailbox's signature, else the product's name
+    (replies, surveys; the invitation and sign-in mails, sent from no mailbox)."""
+    return mailbox_signature or product_name()

@@ -92,6 +92,8 @@ app.conf.beat_schedule = {
     # Privacy: the content of tickets closed longer ago than PRIVACY_RETENTION_MONTHS
     # (off by default) is deleted, and the run written to the audit log.
     "privacy-apply-retention": {"task": "privacy.apply_retention", "schedule": 86400.0},
+    # Assist: retrain learned routing on the desk's newest solved tickets, nightly.
+    "assist-retrain-routing": {"task": "assist.retrain_routing", "schedule": 86400.0},
 }
 app.autodiscover_tasks()
 app.autodiscover_tasks(["tickets.mail"])

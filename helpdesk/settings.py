@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "tickets.workflow",
     "kb",
     "portal",
+    # Feedback items, who asked for them, the roadmap and the changelog (feedback/).
+    "feedback",
     # How staff sign in: two-factor and single sign-on (accounts/).
     "accounts",
     # History import (manage.py import_tickets, POST /api/v1/import/).
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     "console",
     # Customers' data exported and erased, ticket content past its retention (privacy/).
     "privacy",
+    # Learned routing, similar solved tickets, suggested replies, optional drafts (assist/).
+    "assist",
     # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
     "bench",
     "demo",
@@ -406,6 +410,10 @@ PRIVACY_RETENTION_MONTHS = env_int("PRIVACY_RETENTION_MONTHS", 0)
 if PRIVACY_RETENTION_MONTHS < 0:
     raise ImproperlyConfigured("PRIVACY_RETENTION_MONTHS must be 0 (off) or a number of months")
 
+# Feedback items (feedback/): the custom field of customers and organizations shown beside
+# the people who asked (their plan); when no active field has this key, every choice field.
+FEEDBACK_PLAN_FIELD = env_str("FEEDBACK_PLAN_FIELD", "plan")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -418,3 +426,12 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Assist (assist/): learned routing trains on at most this many of the newest solved
+# tickets; the optional drafting model is any OpenAI-compatible endpoint (a local
+# llama.cpp or vLLM server, or a hosted one), off while ASSIST_DRAFT_URL is empty.
+ASSIST_TRAINING_LIMIT = env_int("ASSIST_TRAINING_LIMIT", 50_000)
+ASSIST_DRAFT_URL = env_str("ASSIST_DRAFT_URL", "")
+ASSIST_DRAFT_MODEL = env_str("ASSIST_DRAFT_MODEL", "local")
+ASSIST_DRAFT_API_KEY = env_str("ASSIST_DRAFT_API_KEY", "")
+ASSIST_DRAFT_TIMEOUT = env_int("ASSIST_DRAFT_TIMEOUT_SECONDS", 60)

@@ -34,10 +34,12 @@ urlpatterns = [
     # Its start-up script comes from its own URL, not inline: our CSP allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kb.urls")),
+    path("", include("feedback.urls")),
     path("portal/", include("portal.urls")),
     path("", include("metrics.urls")),
     path("", include("audit.urls")),
     path("", include("console.urls")),
     path("", include("privacy.urls")),
+    path("", include("assist.urls")),
     path("", include("tickets.urls")),
 ]

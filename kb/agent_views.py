@@ -26,6 +26,7 @@ REPLY_SUGGESTIONS = 6
 @agent_required
 @require_GET
 def article_list(request: AuthedRequest) -> HttpResponse:
+    """Every article; light agents read them (the edit links are for writers)."""
     form = ArticleFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     articles = selectors.agent_articles(
@@ -39,13 +40,19 @@ def article_list(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "kb/manage/list.html",
-        {"form": form, "page": page, "params": params.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "params": params.urlencode(),
+            "may_write": services.may_write(request.user),
+        },
     )
 
 
 @agent_required
 @require_http_methods(["GET", "POST"])
 def article_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    services.check_writer(request.user)  # light agents: a 403 that says why
     article = get_article_for(request.user, pk, edit=True) if pk else Article()
     form = ArticleForm(request.POST or None, instance=article)
     if request.method == "POST" and form.is_valid():
@@ -60,9 +67,8 @@ def article_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         messages.success(request, f"Saved “{article.title}”.")
         return redirect("kb:edit", pk=article.pk)
     feedback = article.feedback.select_related("user")[:50] if article.pk else []
-    return render(
-        request, "kb/manage/edit.html", {"form": form, "article": article, "feedback": feedback}
-    )
+    context = {"form": form, "article": article, "feedback": feedback, "may_write": True}
+    return render(request, "kb/manage/edit.html", context)
 
 
 @agent_required
@@ -74,7 +80,8 @@ def gaps(request: AuthedRequest) -> HttpResponse:
         days = 30
     end = timezone.now()
     report = knowledge_gap_report(end - timedelta(days=days), end)
-    return render(request, "kb/manage/gaps.html", {"report": report, "days": days})
+    context = {"report": report, "days": days, "may_write": services.may_write(request.user)}
+    return render(request, "kb/manage/gaps.html", context)
 
 
 @agent_required
@@ -99,6 +106,7 @@ def reply_suggestions(request: AuthedRequest) -> HttpResponse:
 def preview(request: AuthedRequest) -> HttpResponse:
     """The editor's live preview: the Markdown rendered and sanitized exactly as saving
     would (services.render_markdown), an htmx partial."""
+    services.check_writer(request.user)
     source = request.POST.get("body_markdown", "")
     limit = Article._meta.get_field("body_markdown").max_length or 0
     if len(source) > limit:

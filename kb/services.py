@@ -1,11 +1,11 @@
-"""Writing articles, counting views, recording votes."""
+"""Writing articles (and who may), counting views, recording votes."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nh3
 from django.conf import settings
@@ -18,6 +18,15 @@ from helpdesk.markdown import render_markdown_html
 from kb.models import Article, ArticleFeedback, ArticleStatus, SearchQueryLog
 from kb.search import normalize_query
 from tickets.models import User
+from tickets.permissions import is_agent, is_light_agent
+from tickets.services import NotPermitted
+
+if TYPE_CHECKING:
+    from tickets.permissions import Caller
+
+WRITER_REFUSAL = (
+    "Light agents read the knowledge base: they cannot write, edit or publish articles."
+)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -47,11 +56,23 @@ def render_markdown(source: str) -> tuple[str, str]:
     return safe_html, " ".join(text.split())
 
 
+def may_write(user: Caller) -> bool:
+    """Who writes, edits and publishes articles: staff, except light agents."""
+    return is_agent(user) and not is_light_agent(user)
+
+
+def check_writer(user: Caller) -> None:
+    """NotPermitted (a 403 at every door) unless `user` may write articles."""
+    if not may_write(user):
+        raise NotPermitted(WRITER_REFUSAL, field="role")
+
+
 @transaction.atomic
 def save_article(
     article: Article, *, editor: User, related: list[Article] | None = None, **fields: Any
 ) -> Article:
     """Create or update an article from the editing form's cleaned data."""
+    check_writer(editor)
     for name, value in fields.items():
         setattr(article, name, value)
     article.body_html, article.body_text = render_markdown(article.body_markdown)

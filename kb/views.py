@@ -74,6 +74,7 @@ def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
             "article": shown,
             "related": selectors.related_articles(shown, reader),
             "voted": request.session.get(f"kb-voted-{shown.pk}"),
+            "may_write": services.may_write(reader),
         },
     )
 

@@ -43,6 +43,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk.branding import signature
 from metrics.models import SCORE_RANGES, SurveyInvitation, SurveyKind, SurveyResponse
 from tickets import services as ticket_services
 from tickets.models import (
@@ -270,6 +271,7 @@ def offer_csat(ticket_id: int) -> bool:
                 "customer": ticket.customer,
                 "scores": [(n, CSAT_LABELS[n], survey_url(PLACEHOLDER, n)) for n in range(1, 6)],
                 "survey_url": survey_url(PLACEHOLDER),
+                "signature": signature(ticket.mailbox.signature),
             }
             ticket_services.add_message(
                 ticket,
@@ -349,6 +351,7 @@ def _mail_nps(invitation: SurveyInvitation, mailbox: Mailbox | None) -> None:
         "customer": customer,
         "company": (mailbox.from_name or mailbox.name) if mailbox else "us",
         "scores": [(n, survey_url(token, n)) for n in range(11)],
+        "signature": signature(mailbox.signature if mailbox else ""),
     }
     if mailbox is not None:
         sender = f"{mailbox.from_name or mailbox.name} <{mailbox.address}>"

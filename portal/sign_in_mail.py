@@ -11,6 +11,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from console import branding
+from helpdesk.branding import signature
 from portal.models import SignInLink
 from tickets.models import Customer
 
@@ -22,6 +24,9 @@ def send_sign_in_email(customer: Customer, token: str) -> None:
         "customer": customer,
         "link": f"{settings.SITE_URL}{reverse('portal:redeem', args=[token])}",
         "minutes": int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60),
+        # Settings > branding: the help center's title and the product's signature.
+        "help_center": branding.current().help_center_title,
+        "signature": signature(),
     }
     subject = render_to_string("portal/email/sign_in-subject.txt", context).strip()
     mail = EmailMultiAlternatives(

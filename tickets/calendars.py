@@ -12,13 +12,15 @@ fields that changed, before and after) in its transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import Q
 
 from audit import services as audit
 from audit.models import AuditKind
 from tickets import hooks
-from tickets.models import BusinessCalendar, Mailbox, Ticket
+from tickets.models import BusinessCalendar, Mailbox, Team, Ticket
 
 # What the business-time arithmetic reads of a calendar.
 MEASURED = ("timezone", "hours", "holidays", "is_default")
@@ -57,8 +59,14 @@ def save_calendar(calendar: BusinessCalendar) -> bool:
 
 
 @transaction.atomic
-def save_mailbox(mailbox: Mailbox, update_fields: list[str] | None = None) -> None:
-    """Create or update a mailbox; a new calendar re-measures its tickets' figures."""
+def save_mailbox(
+    mailbox: Mailbox,
+    update_fields: list[str] | None = None,
+    *,
+    teams: Iterable[Team] | None = None,
+) -> None:
+    """Create or update a mailbox, and its teams when given; a new calendar re-measures
+    its tickets' figures. The audit row holds the fields and teams that changed."""
     checks_calendar = mailbox.pk is not None and (
         update_fields is None or "calendar" in update_fields
     )
@@ -67,9 +75,12 @@ def save_mailbox(mailbox: Mailbox, update_fields: list[str] | None = None) -> No
         if checks_calendar
         else None
     )
-    recorded = audit.stored_snapshot(Mailbox, mailbox.pk)
+    many = ("teams",) if teams is not None else ()
+    recorded = audit.stored_snapshot(Mailbox, mailbox.pk, many=many)
     mailbox.save(update_fields=update_fields)
-    audit.record_saved(AuditKind.SETTINGS, mailbox, recorded)
+    if teams is not None:
+        mailbox.teams.set(list(teams))
+    audit.record_saved(AuditKind.SETTINGS, mailbox, recorded, many=many)
     if checks_calendar and before != mailbox.calendar_id:
         hooks.calendars_changed([mailbox.pk])
 

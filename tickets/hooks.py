@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket, User
     from tickets.profiles import TimelineEntry, TimelineQuery
+    from tickets.services.events import Actor
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +100,10 @@ outgoing_body: Rewrite = Rewrite("outgoing_body")
 # When a customer's or an organization's timeline is read (tickets/profiles.py): metrics
 # adds the survey answers the viewer may see, one query, at most `query.limit` of them.
 timeline_entries: Collect[[TimelineQuery], TimelineEntry] = Collect("timeline_entries")
+# A rule's "apply the routing suggestion" action (tickets.workflow): assist sets the
+# fields its model predicts at or above the confidence given, and returns their names.
+apply_routing: Collect[[Ticket, float, Actor], str] = Collect("apply_routing")
+# When a page shows accounts beside their health (feedback's people who asked): the app
+# that keeps health answers with (id, score 0-100) for the ids of that kind ("customer" or
+# "organization") it has a score for. Until one registers, nobody answers and pages show "—".
+account_health: Collect[[str, list[int]], tuple[int, int]] = Collect("account_health")

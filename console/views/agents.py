@@ -1,5 +1,5 @@
-"""Agents: the list, invitations (sent, and accepted by the invited person), role,
-teams, away, deactivation."""
+"""Agents: the list, invitations (sent, withdrawn, and accepted by the invited person),
+role, teams, away, deactivation, and resetting someone's two-factor sign-in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import two_factor
 from console import agents
+from console.branding import product_name
 from console.forms import AcceptInviteForm, AgentForm, InviteForm
 from console.invites import InviteError, invited_user, is_invited
 from tickets.models import STAFF_ROLES, Team, User
@@ -68,8 +70,36 @@ def agent_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{agent.display_name} saved.")
         return redirect("console:agents")
     status = 422 if form.is_bound else 200
-    context = {"form": form, "agent": agent, "invited": is_invited(agent)}
+    context = {
+        "form": form,
+        "agent": agent,
+        "invited": is_invited(agent),
+        "two_factor": two_factor.is_enabled(agent),
+    }
     return render(request, "console/agent_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def agent_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Reset someone's two-factor sign-in (a lost phone): a page that asks, then the POST."""
+    agent = _staff(pk)
+    if agent.pk == request.user.pk:
+        messages.error(request, "Turn your own two-factor sign-in off on your two-factor page.")
+        return redirect("accounts:two-factor")
+    if not two_factor.is_enabled(agent):
+        messages.info(request, f"{agent.display_name} does not use two-factor sign-in.")
+        return redirect("console:agent-edit", agent.pk)
+    if request.method == "POST":
+        two_factor.disable(agent, actor=request.user)
+        messages.success(
+            request,
+            f"Two-factor sign-in of {agent.display_name} is reset: they sign in with their "
+            "password and can set it up again.",
+        )
+        return redirect("console:agent-edit", agent.pk)
+    context = {"agent": agent, "required": two_factor.is_required(agent)}
+    return render(request, "console/two_factor_reset.html", context)
 
 
 @require_POST
@@ -96,6 +126,21 @@ def agent_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("console:agents")
 
 
+@require_POST
+@admin_required
+def agent_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Withdraw a pending invitation: its link stops working and says so."""
+    agent = _staff(pk)
+    try:
+        agents.withdraw_invitation(agent, actor=request.user)
+    except InviteError as exc:
+        messages.error(request, str(exc))
+    else:
+        done = f"Invitation to {agent.email} withdrawn: its link no longer works."
+        messages.success(request, done)
+    return redirect("console:agents")
+
+
 @require_http_methods(["GET", "POST"])
 def accept(request: HttpRequest, token: str) -> HttpResponse:
     """The invited person's page (no sign-in): their name and a password, then in."""
@@ -116,7 +161,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except InviteError as exc:
             return render(request, "console/accept_invalid.html", {"reason": str(exc)}, status=410)
         login(request, user, backend=BACKEND)
-        messages.success(request, f"Welcome to Tandem, {user.first_name}.")
+        messages.success(request, f"Welcome to {product_name()}, {user.first_name}.")
         return redirect("tickets:inbox")
     status = 422 if form.is_bound else 200
     return render(request, "console/accept.html", {"form": form, "invitee": user}, status=status)

@@ -38,7 +38,9 @@ def calendar_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
     calendar = get_object_or_404(BusinessCalendar, pk=pk) if pk else BusinessCalendar()
     data = request.POST or None
     form = CalendarForm(data, instance=calendar)
-    intervals = IntervalFormSet(data, prefix="h", initial=interval_initial(calendar))
+    # A new calendar's usual week is what its page shows; what is posted stands alone.
+    shown = interval_initial(calendar) if calendar.pk or data is None else []
+    intervals = IntervalFormSet(data, prefix="h", initial=shown)
     holidays = HolidayFormSet(
         data, prefix="d", initial=[{"day": day} for day in sorted(calendar.holidays or [])]
     )

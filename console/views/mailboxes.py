@@ -84,8 +84,7 @@ def mailbox_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     mailbox = get_object_or_404(Mailbox, pk=pk) if pk else Mailbox()
     form = MailboxForm(request.POST or None, instance=mailbox)
     if request.method == "POST" and form.is_valid():
-        calendars.save_mailbox(form.save(commit=False))
-        form.save_m2m()
+        calendars.save_mailbox(form.save(commit=False), teams=form.cleaned_data["teams"])
         messages.success(request, f"Mailbox “{mailbox.name}” saved.")
         return redirect("console:mailbox-edit", mailbox.pk)
     groups = [(title, [form[name] for name in names]) for title, names in GROUPS]

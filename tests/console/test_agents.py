@@ -12,8 +12,10 @@ from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
 
+from accounts import two_factor
 from audit.models import AuditEntry, AuditKind
-from console import invites
+from console import agents, invites
+from tests.accounts.conftest import PASSWORD, turn_on, with_two_factor
 from tests.conftest import Personas
 from tickets.models import Role, User
 
@@ -179,3 +181,89 @@ def test_only_admins_manage_agents(personas: Personas, who: str) -> None:
     assert client.post(url, {"active": "0"}).status_code == 403
     assert client.get(reverse("console:agents") + "x").status_code == 404
     assert Client().get(reverse("console:agents")).status_code == 302
+
+
+def test_a_withdrawn_invitation_says_so_and_is_recorded(
+    personas: Personas, django_capture_on_commit_callbacks, eager_tasks: None
+) -> None:
+    admin = signed_in(personas.admin)
+    path = invite(admin, personas, django_capture_on_commit_callbacks)
+    invited = User.objects.get(email="new.hire@staff.test")
+    listing = admin.get(reverse("console:agents")).content.decode()
+    withdraw = reverse("console:agent-withdraw", args=[invited.pk])
+    # The button asks first (workflow.js: data-confirm).
+    assert f'action="{withdraw}" data-confirm="Withdraw the invitation to new.hire' in listing
+    response = admin.post(withdraw, follow=True)
+    assert "Invitation to new.hire@staff.test withdrawn" in response.content.decode()
+    assert not User.objects.filter(email="new.hire@staff.test").exists()
+
+    answer = Client().get(path)
+    assert answer.status_code == 410
+    assert "This invitation was withdrawn by an admin." in answer.content.decode()
+    entry = AuditEntry.objects.get(kind=AuditKind.ROLE, action="invitation withdrawn")
+    assert entry.actor == personas.admin and entry.target_label == "new.hire@staff.test"
+    assert entry.before == {"role": "agent", "is_active": False, "teams": [personas.team_a.pk]}
+    # The address may be invited again; the old link stays withdrawn, the new one works.
+    fresh = invite(admin, personas, django_capture_on_commit_callbacks)
+    assert Client().get(fresh).status_code == 200
+    assert "withdrawn" in Client().get(path).content.decode()
+
+
+def test_an_accepted_invitation_cannot_be_withdrawn(personas: Personas) -> None:
+    admin = signed_in(personas.admin)
+    url = reverse("console:agent-withdraw", args=[personas.agent_a.pk])
+    response = admin.post(url, follow=True)
+    assert "has already joined: deactivate the account instead" in response.content.decode()
+    assert User.objects.filter(pk=personas.agent_a.pk, is_active=True).exists()
+    assert not AuditEntry.objects.filter(action="invitation withdrawn").exists()
+    url = reverse("console:agent-withdraw", args=[personas.agent_b.pk])
+    assert signed_in(personas.manager).post(url).status_code == 403
+    assert User.objects.filter(pk=personas.agent_b.pk).exists()
+
+
+def test_an_invitation_withdrawn_while_its_form_is_open(personas: Personas) -> None:
+    invited = agents.invite_agent("late@staff.test", role="agent", actor=personas.admin)
+    opened = User.objects.get(pk=invited.pk)  # the page was valid when it was opened
+    agents.withdraw_invitation(invited, actor=personas.admin)
+    with pytest.raises(invites.InviteError, match="withdrawn"):
+        agents.accept_invitation(opened, first_name="N", last_name="O", password="x" * 12)
+
+
+def test_an_admin_resets_someones_two_factor_after_confirming(personas: Personas) -> None:
+    agent = personas.agent_a
+    with_two_factor(Client(), agent)
+    assert two_factor.is_enabled(agent)
+    admin = signed_in(personas.admin)
+    edit = admin.get(reverse("console:agent-edit", args=[agent.pk])).content.decode()
+    reset = reverse("console:agent-two-factor-reset", args=[agent.pk])
+    assert "Two-factor sign-in" in edit and f'href="{reset}"' in edit
+    # The link asks first; nothing changes until the admin confirms.
+    question = admin.get(reset)
+    assert question.status_code == 200
+    assert "Reset two-factor sign-in of Ana" in question.content.decode()
+    assert two_factor.is_enabled(agent)
+    done = admin.post(reset, follow=True)
+    assert "is reset" in done.content.decode()
+    assert not two_factor.is_enabled(agent) and two_factor.recovery_codes_left(agent) == 0
+    entry = AuditEntry.objects.get(kind=AuditKind.TWO_FACTOR, action="reset by an admin")
+    assert entry.actor == personas.admin and entry.target_id == str(agent.pk)
+    # The password alone signs them in again.
+    client = Client()
+    assert client.post(reverse("login"), {"username": agent.username, "password": PASSWORD})[
+        "Location"
+    ] == reverse("tickets:inbox")
+
+
+def test_two_factor_reset_is_for_admins_and_not_for_oneself(personas: Personas) -> None:
+    agent = personas.agent_a
+    with_two_factor(Client(), agent)
+    reset = reverse("console:agent-two-factor-reset", args=[agent.pk])
+    for who in (personas.manager, personas.agent_b):
+        assert signed_in(who).post(reset).status_code == 403
+    assert two_factor.is_enabled(agent)
+    admin = signed_in(personas.admin)
+    turn_on(admin)  # the session stays verified
+    own = reverse("console:agent-two-factor-reset", args=[personas.admin.pk])
+    assert admin.post(own)["Location"] == reverse("accounts:two-factor")
+    assert two_factor.is_enabled(personas.admin)
+    assert not AuditEntry.objects.filter(action="reset by an admin").exists()

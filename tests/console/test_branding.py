@@ -3,18 +3,23 @@ set by admins on /settings/branding/ and shown on the pages and in customer mail
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEntry, AuditKind
 from console.models import Branding
+from metrics import surveys
 from tests.conftest import Personas
 from tests.console.conftest import signed_in
-from tests.factories import make_ticket
+from tests.factories import make_ticket, open_ticket, set_status
 from tests.mail.conftest import load
 from tickets.mail.intake import ingest_message
 from tickets.models import Direction, Message
@@ -156,3 +161,76 @@ def test_the_acknowledgement_is_signed_with_the_product_name(personas: Personas)
     ack = Message.objects.get(ticket_id=ticket_id, direction=Direction.OUTBOUND)
     assert ack.body_text.rstrip().endswith("-- \nAcme Care")
     assert "Acme Care</p>" in ack.body_html
+
+
+def _signed(text: str) -> bool:
+    return text.rstrip().endswith("-- \nAcme Care")
+
+
+def test_the_invitation_mail_is_branded(
+    personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
+) -> None:
+    admin = signed_in(personas.admin)
+    assert admin.post(URL, _form()).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = admin.post(
+            reverse("console:agents"), {"email": "nia@staff.test", "role": "agent"}
+        )
+    assert invited.status_code == 302
+    (sent,) = mailoutbox
+    assert sent.subject == "You are invited to Acme Care"
+    assert "your team's help desk on Acme Care." in sent.body and _signed(sent.body)
+    html = sent.alternatives[0][0]
+    assert "help desk on Acme Care." in html and "Acme Care</p>" in html and "Tandem" not in html
+    # The page the link opens carries the name too.
+    link = re.search(r"https?://\S+/invitation/\S+/", sent.body).group(0)
+    page = Client().get(urlsplit(link).path).content.decode()
+    assert "<title>Join Acme Care</title>" in page and "Tandem" not in page
+
+
+def test_the_portal_sign_in_mail_is_branded(
+    client: Client,
+    personas: Personas,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    mailoutbox: Any,
+) -> None:
+    assert signed_in(personas.admin).post(URL, _form()).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:sign_in"), {"method": "link", "email": personas.customer.email})
+    (sent,) = mailoutbox
+    assert sent.subject == "Your sign-in link for Acme answers"
+    assert "sign in to Acme answers and follow your requests" in sent.body and _signed(sent.body)
+    assert "Sign in to Acme answers</a>" in sent.alternatives[0][0]
+
+
+def test_the_survey_mails_are_signed_with_the_product_name(
+    personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
+) -> None:
+    assert signed_in(personas.admin).post(URL, _form()).status_code == 302
+    start = timezone.now() - timedelta(hours=3)
+    ticket = open_ticket(personas.mailbox_a, personas.customer, at=start)
+    set_status(ticket, personas.agent_a, "solved", start + timedelta(hours=2))
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert surveys.offer_csat(ticket.pk)
+    (csat,) = mailoutbox
+    assert csat.subject.startswith("How did we do") and _signed(csat.body)
+    assert "Acme Care</p>" in csat.alternatives[0][0]
+    mailoutbox.clear()
+    assert surveys.send_nps_invitations() == 1
+    (nps,) = mailoutbox
+    assert nps.subject.startswith("How likely") and _signed(nps.body)
+
+
+def test_the_sign_in_pages_carry_the_product_name(personas: Personas) -> None:
+    assert signed_in(personas.admin).post(URL, _form()).status_code == 302
+    login = Client().get(reverse("login")).content.decode()
+    assert "<title>Sign in · Acme Care</title>" in login
+    assert "Acme Care</div>" in login and "Tandem" not in login
+    portal = Client().get(reverse("portal:sign_in")).content.decode()
+    assert "· Acme Care</title>" in portal and "Tandem" not in portal
+    agent = Client()
+    agent.force_login(personas.agent_a)
+    setup = agent.get(reverse("accounts:two-factor")).content.decode()
+    assert "· Acme Care</title>" in setup and "Tandem" not in setup

@@ -123,6 +123,32 @@ def test_mailbox_passwords_are_never_shown_and_blank_keeps_them(personas: Person
     assert "s3cret-imap" not in str(list(entries.values_list("before", "after")))
 
 
+def test_a_mailboxs_teams_are_recorded_with_before_and_after(personas: Personas) -> None:
+    admin = signed_in(personas.admin)
+    team_a, team_b = personas.team_a.pk, personas.team_b.pk
+    created = admin.post(reverse("console:mailbox-new"), mailbox_data(teams=[team_a]))
+    assert created.status_code == 302
+    mailbox = Mailbox.objects.get(address="sales@tandem.test")
+    entries = AuditEntry.objects.filter(kind=AuditKind.SETTINGS, target_id=str(mailbox.pk))
+    assert entries.get().after["teams"] == [team_a]
+    edit = reverse("console:mailbox-edit", args=[mailbox.pk])
+    assert admin.post(edit, mailbox_data(teams=[team_a, team_b])).status_code == 302
+    assert list(mailbox.teams.order_by("pk").values_list("pk", flat=True)) == sorted(
+        [team_a, team_b]
+    )
+    change = entries.get(action="updated")
+    assert change.before == {"teams": [team_a]}
+    assert change.after == {"teams": sorted([team_a, team_b])}
+    assert change.actor == personas.admin
+    # Only the teams changed: the row names nothing else. No teams at all is a change too.
+    assert admin.post(edit, mailbox_data()).status_code == 302
+    latest = entries.filter(action="updated").latest("pk")
+    assert latest.before == {"teams": sorted([team_a, team_b])} and latest.after == {"teams": []}
+    # Saving it unchanged writes nothing.
+    assert admin.post(edit, mailbox_data()).status_code == 302
+    assert entries.count() == 3
+
+
 def test_mailbox_form_says_what_is_wrong(personas: Personas) -> None:
     admin = signed_in(personas.admin)
     bad = admin.post(
@@ -219,6 +245,16 @@ def test_calendar_editor_saves_split_days_and_holidays(personas: Personas) -> No
     assert edited.status_code == 302
     calendar.refresh_from_db()
     assert calendar.hours["mon"] == [["09:00", "12:00"]] and calendar.holidays == []
+
+
+def test_a_new_calendar_starts_from_the_usual_week(personas: Personas) -> None:
+    page = signed_in(personas.admin).get(reverse("console:calendar-new")).content.decode()
+    # Monday to Friday, 09:00 to 17:00, and three blank rows for more.
+    assert page.count('value="09:00"') == 5 and page.count('value="17:00"') == 5
+    assert 'name="h-TOTAL_FORMS" value="8"' in page
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        assert f'<option value="{day}" selected>' in page
+    assert '<option value="sat" selected>' not in page
 
 
 def test_calendar_editor_says_what_is_wrong(personas: Personas) -> None:

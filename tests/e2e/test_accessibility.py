@@ -18,7 +18,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from feedback import services as feedback_services
+from feedback.models import ProductUpdate
 from metrics import surveys
 from metrics.services import recompute_all
 from tests.conftest import Personas
@@ -67,13 +70,41 @@ def _seed(p: Personas) -> dict[str, Any]:
     set_status(ticket, p.agent_a, "pending", start + timedelta(hours=3))
     recompute_all()
     token = surveys.make_token("csat", p.customer.pk, ticket_id=ticket.pk)
-    return {"ticket": ticket, "article": article, "survey": f"/survey/{token}/?score=4"}
+    # A shipped item on the roadmap, asked for by the ticket, with its product update.
+    item = feedback_services.create_item(p.agent_a, title="Export to CSV", description="All views")
+    feedback_services.link_ticket(item, ticket, p.agent_a)
+    feedback_services.update_item(item, p.manager, status="shipped", public=True)
+    ProductUpdate.objects.create(item=item, title="CSV export is here", body="Export any view.")
+    # Another agent uses two-factor sign-in (its reset page), and someone is invited.
+    TOTPDevice.objects.create(user=p.agent_b, name="Authenticator app", confirmed=True)
+    invited = User(username="nia@staff.test", email="nia@staff.test", role="agent")
+    invited.is_active = False
+    invited.set_unusable_password()
+    invited.save()
+    return {
+        "ticket": ticket,
+        "article": article,
+        "survey": f"/survey/{token}/?score=4",
+        "item": item,
+        "two_factor_agent": p.agent_b.pk,
+    }
 
 
 def _pages(role: str, seed: dict[str, Any]) -> list[str]:
     ticket: Ticket = seed["ticket"]
-    public = ["/help/", seed["article"].get_absolute_url(), "/portal/sign-in/", seed["survey"]]
+    item = seed["item"].pk
+    public = [
+        "/help/",
+        seed["article"].get_absolute_url(),
+        "/portal/sign-in/",
+        seed["survey"],
+        "/help/roadmap/",
+        f"/help/roadmap/{item}/",
+        "/help/updates/",
+    ]
     customer = [
+        "/portal/feedback/",
+        f"/help/roadmap/{item}/",
         "/portal/requests/",
         f"/portal/requests/{ticket.pk}/",
         "/portal/requests/new/",
@@ -96,8 +127,14 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/tokens/",
         "/me/two-factor/",
         "/me/signature/",
+        "/feedback/",
+        "/feedback/new/",
+        f"/feedback/{item}/",
+        f"/feedback/{item}/notes/",
+        f"/feedback/{item}/update/",
     ]
     manager = [
+        f"/feedback/{item}/",
         "/dashboards/support/",
         "/dashboards/service/",
         "/dashboards/tickets/?dashboard=support&figure=resolution",
@@ -109,6 +146,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/workflow/sla/new/",
         "/style/",
         "/settings/agents/",
+        f"/settings/agents/{seed['two_factor_agent']}/",
+        f"/settings/agents/{seed['two_factor_agent']}/two-factor/",
         "/settings/teams/",
         "/settings/teams/new/",
         "/settings/mailboxes/",
@@ -118,6 +157,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/branding/",
         "/settings/two-factor/",
         "/settings/audit/",
+        "/settings/assist/",
+        f"/settings/assist/?ticket={ticket.pk}",
     ]
     return {
         "public": public,

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from console.models import ApiToken
+from feedback.models import FeedbackItem
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
 from tickets import services
@@ -86,6 +87,8 @@ class Samples:
         self.field = FieldDefinition.objects.create(
             key="order_number", label="Order number", type="text", applies_to="ticket"
         )
+        # A public item: the roadmap's page of it answers everyone.
+        self.feedback_item = FeedbackItem.objects.create(title="CSV export", public=True)
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -103,6 +106,7 @@ class Samples:
             "key": self.field.key,
             "token": "not-a-token",
             "visit": "not-a-visit",
+            "item_id": self.feedback_item.pk,
             "format": "json",
             "slug": self.article.slug
             if name == "kb:article"

@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from kb.models import Article, ArticleFeedback, RequestFormVisit, SearchQueryLog
 from kb.reports import knowledge_gap_report
-from kb.services import log_search, record_feedback
+from kb.services import log_search, record_feedback, save_article
 from tests.conftest import Personas
-from tests.factories import make_article, make_section
+from tests.factories import make_article, make_section, make_user
+from tickets.models import Role
+from tickets.services import NotPermitted
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +208,48 @@ def test_the_editor_previews_markdown_as_saving_would(client: Client, personas: 
     assert client.get("/kb/preview/").status_code == 405
     client.force_login(personas.customer.user)
     assert client.post("/kb/preview/", {"body_markdown": "x"}).status_code in (302, 403, 404)
+
+
+def test_light_agents_read_articles_but_never_write_them(
+    client: Client, personas: Personas
+) -> None:
+    section = make_section()
+    article = make_article("Two-factor sign-in", section=section)
+    light = make_user(Role.LIGHT_AGENT, teams=[personas.team_a], email="light@staff.test")
+    client.force_login(light)
+    listing = client.get(reverse("kb:manage")).content.decode()
+    assert "Two-factor sign-in" in listing
+    assert reverse("kb:create") not in listing
+    assert reverse("kb:edit", args=[article.pk]) not in listing
+    assert f'href="{article.get_absolute_url()}"' in listing
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert reverse("kb:edit", args=[article.pk]) not in page
+
+    form = {
+        "title": "Rewritten",
+        "section": section.pk,
+        "body_markdown": "New words.",
+        "status": "published",
+        "visibility": "public",
+    }
+    for url in (reverse("kb:create"), reverse("kb:edit", args=[article.pk])):
+        refused = client.get(url)
+        assert refused.status_code == 403
+        assert "cannot write, edit or publish articles" in refused.content.decode()
+        assert client.post(url, form).status_code == 403
+    assert client.post(reverse("kb:preview"), {"body_markdown": "x"}).status_code == 403
+    assert list(Article.objects.values_list("title", flat=True)) == ["Two-factor sign-in"]
+    # The API reads articles and writes none, for anyone.
+    assert client.post("/api/v1/kb/articles/", form).status_code == 405
+    assert client.get(f"/api/v1/kb/articles/{article.pk}/").status_code == 200
+    # The rule is the service's, whatever door calls it.
+    with pytest.raises(NotPermitted):
+        save_article(Article(), editor=light, title="Draft", section=section, body_markdown="")
+    with pytest.raises(NotPermitted):
+        save_article(article, editor=light, status="draft")
+    article.refresh_from_db()
+    assert article.status == "published"
+    # An agent still writes.
+    client.force_login(personas.agent_a)
+    assert client.post(reverse("kb:edit", args=[article.pk]), form).status_code == 302
+    assert reverse("kb:create") in client.get(reverse("kb:manage")).content.decode()

@@ -103,6 +103,50 @@ def test_most_specific_policy_wins_and_priority_change_moves_due_times(
     assert ticket.resolution_due_at == start + timedelta(hours=4)
 
 
+def test_a_new_policy_reaches_the_tickets_already_open(
+    personas: Personas,
+    berlin: BusinessCalendar,
+    django_capture_on_commit_callbacks: Any,
+    eager_tasks: None,
+    django_assert_num_queries: Any,
+) -> None:
+    at = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # Friday 15:00 in Berlin
+    waiting = new_ticket(personas, django_capture_on_commit_callbacks, at)
+    urgent = new_ticket(personas, django_capture_on_commit_callbacks, at, priority="urgent")
+    solved = new_ticket(personas, django_capture_on_commit_callbacks, at)
+    Ticket.objects.filter(pk=solved.pk).update(status="solved")
+    assert waiting.sla_policy_id is None and waiting.first_response_due_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        normal = policy()
+    waiting.refresh_from_db()
+    assert waiting.sla_policy_id == normal.pk
+    # As if it had been there when the ticket came: Monday 11:00 Berlin.
+    assert waiting.first_response_due_at == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert Ticket.objects.get(pk=urgent.pk).sla_policy_id is None  # another priority
+    assert Ticket.objects.get(pk=solved.pk).sla_policy_id is None  # solved: left as it was
+    # Switched off, the policy leaves the open tickets it applied to.
+    normal.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        setup.save_policy(normal)
+    waiting.refresh_from_db()
+    assert waiting.sla_policy_id is None and waiting.first_response_due_at is None
+    # One statement per batch of open tickets whatever their number, plus one update.
+    normal.is_active = True
+    setup.save_policy(normal)
+    sla.policies_changed()
+    sla.reapply_to_open_tickets()  # reload the policies and the calendar once
+    for _ in range(3):
+        new_ticket(personas, django_capture_on_commit_callbacks, at)
+    Ticket.objects.filter(priority="normal").update(sla_policy=None)
+    # The batch, the mailbox's calendar (the mailbox, the calendar), the update, the
+    # empty next batch: the same for many tickets as for one.
+    # (A success follow-up, opened by the third ticket in 30 days, is open too.)
+    reached = Ticket.objects.filter(priority="normal", status="new").count()
+    assert reached >= 4
+    with django_assert_num_queries(5):
+        assert sla.reapply_to_open_tickets() == reached
+
+
 def test_check_sla_records_breaches_once_and_warns(
     personas: Personas,
     django_capture_on_commit_callbacks: Any,

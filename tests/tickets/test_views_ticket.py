@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from feedback import services as feedback_services
 from metrics.models import SurveyResponse
 from tests.conftest import Personas
 from tests.factories import make_ticket
@@ -120,6 +121,9 @@ def test_ticket_page_reads_six_queries_whatever_its_messages(
     Reminder.objects.create(
         ticket=ticket, agent=personas.agent_a, remind_at=timezone.now() + timedelta(days=1)
     )
+    wanted = feedback_services.create_item(personas.agent_a, title="CSV export")
+    feedback_services.link_ticket(wanted, ticket, personas.agent_a)
+    feedback_services.create_item(personas.agent_a, title="Dark mode")
 
     def page() -> tuple[list[str], str]:
         with CaptureQueriesContext(connection) as queries:
@@ -136,6 +140,7 @@ def test_ticket_page_reads_six_queries_whatever_its_messages(
     assert "Gold" in body and "Earlier question" in body and "⏰" in body
     assert "assigned to Ana" in body
     assert "Quick and kind" in body and "Slow at first" in body
+    assert f"/feedback/tickets/{ticket.pk}/panel/" in body  # the panel comes after
     for i in range(10):
         message = services.add_note(ticket, personas.agent_a, f"note {i}")
         Attachment.objects.create(
@@ -149,6 +154,7 @@ def test_ticket_page_reads_six_queries_whatever_its_messages(
     # 4. the customer's other tickets this agent may see
     # 5. the survey answers of the ticket and of the customer (both panels)
     # 6. the agent's open reminders on it
+    # (the feedback and assist panels come after the page, by their own requests)
     assert len(few) == len(many) == 6, "\n".join(many)
 
 

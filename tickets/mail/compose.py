@@ -27,7 +27,7 @@ from django.template.defaultfilters import linebreaks_filter
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from helpdesk.branding import product_name
+from helpdesk.branding import signature
 from helpdesk.html import html_fill, html_join
 from tickets import hooks
 from tickets.formatting import render_reply, reply_text
@@ -61,10 +61,8 @@ class TicketEmail(EmailMultiAlternatives):
 def signature_for(author: User | None, ticket: Ticket) -> str:
     """The signature (Markdown) under a reply: the agent's, else the mailbox's, else the
     product's name."""
-    for signature in (author.signature if author else "", ticket.mailbox.signature):
-        if signature.strip():
-            return signature.strip()
-    return product_name()
+    own = author.signature.strip() if author else ""
+    return own or signature(ticket.mailbox.signature.strip())
 
 
 def quoted_message(message: Message) -> Message | None:
@@ -115,10 +113,10 @@ def reply_bodies(message: Message) -> tuple[str, str]:
     """(text, HTML) of an agent's reply as the customer gets it."""
     ticket = message.ticket
     url = portal_ticket_url(ticket)
-    signature = signature_for(message.author, ticket)
+    signed = signature_for(message.author, ticket)
     quoted = quoted_message(message)
     words = hooks.outgoing_body(message, reply_text(message.body_text)).rstrip()
-    text = f"{words}\n\n{_LINK} {url}\n\n-- \n{signature}\n"
+    text = f"{words}\n\n{_LINK} {url}\n\n-- \n{signed}\n"
     if quoted is not None:
         text = f"{text}\n{quote_text(quoted, ticket)}"
     body_html = message.body_html or render_reply(message.body_text)
@@ -127,7 +125,7 @@ def reply_bodies(message: Message) -> tuple[str, str]:
         html_fill('\n<p>{label} <a href="{url}">{url}</a></p>', label=_LINK, url=url),
         html_fill(
             '\n<div class="signature">-- <br>\n{signature}</div>',
-            signature=SafeString(render_reply(signature)),
+            signature=SafeString(render_reply(signed)),
         ),
     ]
     if quoted is not None:

@@ -81,6 +81,7 @@ ACTION_VALUES = {
     "send_reply": "text",
     "send_canned_reply": "canned",
     "notify": "recipient",
+    "apply_routing": "confidence",
 }
 
 
@@ -150,6 +151,13 @@ class ActionRow(forms.Form):
                 if text.lower() in ("assignee", "team")
                 else _lookup(User, text, ("email", "username"), "agent")
             )
+        elif holds == "confidence":
+            try:
+                value = float(text)
+            except ValueError:
+                value = -1.0
+            if not 0 < value <= 1:
+                raise ValidationError("The confidence is a number above 0 and at most 1, e.g. 0.9.")
         elif holds is None:
             value = None
         return {"type": kind, "value": value}

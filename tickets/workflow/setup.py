@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.models import AuditKind
+from helpdesk.celery import enqueue_on_commit
+from tickets.workflow import tasks
 from tickets.workflow.automation import rules_changed
 from tickets.workflow.models import AutomationRule, SlaPolicy
 from tickets.workflow.sla import policies_changed
@@ -36,7 +38,11 @@ def save_rule(rule: AutomationRule) -> AutomationRule:
 
 def delete_rules(rules: Iterable[AutomationRule]) -> int:
     """Delete rules (one, or an admin's selection); returns how many."""
-    return _delete(AutomationRule, rules, rules_changed, AuditKind.RULE)
+    return _delete(AutomationRule, rules, _rules_changed, AuditKind.RULE)
+
+
+def _rules_changed() -> None:
+    transaction.on_commit(rules_changed)
 
 
 @transaction.atomic
@@ -44,13 +50,20 @@ def save_policy(policy: SlaPolicy) -> SlaPolicy:
     before = audit.stored_snapshot(SlaPolicy, policy.pk)
     policy.save()
     audit.record_saved(AuditKind.SLA, policy, before)
-    transaction.on_commit(policies_changed)
+    _policies_changed()
     return policy
+
+
+def _policies_changed() -> None:
+    """After commit: every process reloads the policies, then the open tickets get the
+    due times of the policy that now applies to them (in the background)."""
+    transaction.on_commit(policies_changed)
+    enqueue_on_commit(tasks.reapply_sla_policies)
 
 
 def delete_policies(policies: Iterable[SlaPolicy]) -> int:
     """Delete SLA policies (one, or an admin's selection); returns how many."""
-    return _delete(SlaPolicy, policies, policies_changed, AuditKind.SLA)
+    return _delete(SlaPolicy, policies, _policies_changed, AuditKind.SLA)
 
 
 @transaction.atomic
@@ -62,5 +75,5 @@ def _delete(
     for row in stored:
         audit.record_change(kind, row, audit.snapshot(row), None)
     deleted, _ = model.objects.filter(pk__in=ids).delete()
-    transaction.on_commit(changed)
+    changed()
     return len(ids) if deleted else 0

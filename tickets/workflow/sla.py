@@ -3,7 +3,9 @@
 Due times are computed once per (ticket, policy) from the ticket's creation time in
 business hours (tickets.business_hours, the ticket's calendar) and stored on the ticket,
 so inbox sorting and the beat task read indexed columns. They are recomputed when a
-change (priority, mailbox, kind, organization) selects a different policy. The
+change (priority, mailbox, kind, organization) selects a different policy, and when the
+policies themselves change so that an open ticket falls under another one (a new policy
+reaches the tickets already open: `reapply_to_open_tickets`, in the background). The
 resolution clock does not pause while a ticket is pending: targets are promises about
 wall-clock business time, as the customer experiences it.
 
@@ -134,6 +136,35 @@ def refresh_due_times(ticket: Ticket) -> bool:
         return False
     Ticket.objects.filter(pk=ticket.pk).update(**{f: getattr(ticket, f) for f in DUE_FIELDS})
     return True
+
+
+# Open tickets re-checked per statement when the policies change.
+REAPPLY_BATCH = 1000
+
+
+def reapply_to_open_tickets() -> int:
+    """After the policies changed (a new one, one deleted, switched off or scoped
+    differently): each open ticket whose policy is now another gets that policy's due
+    times, as a change to the ticket would give it. Returns how many changed.
+
+    Run in the background (tasks.reapply_sla_policies); a ticket's due times under the
+    policy it keeps are not moved."""
+    changed = 0
+    calendar_of = calendar_per_mailbox()
+    last = 0
+    while True:
+        batch = list(
+            Ticket.objects.filter(status__in=OPEN_STATUSES, pk__gt=last)
+            .select_related("customer")
+            .order_by("pk")[:REAPPLY_BATCH]
+        )
+        if not batch:
+            return changed
+        last = batch[-1].pk
+        due = [ticket for ticket in batch if apply_due_times(ticket, calendar_of)]
+        if due:
+            Ticket.objects.bulk_update(due, list(DUE_FIELDS))
+            changed += len(due)
 
 
 _OPEN = "('new', 'open', 'pending', 'on_hold')"

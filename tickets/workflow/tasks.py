@@ -21,3 +21,8 @@ def check_sla() -> None:
 def wake_snoozed() -> None:
     collab.wake_snoozed()
     collab.send_due_reminders()
+
+
+@shared_task(name="tickets.reapply_sla_policies", ignore_result=True)
+def reapply_sla_policies() -> None:
+    sla.reapply_to_open_tickets()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tickets import notify, services
+from tickets import hooks, notify, services
 from tickets.models import (
     PRIORITY_RANK,
     Direction,
@@ -100,6 +100,10 @@ def _open_follow_up(rule: CachedRule, ticket: Ticket, action: dict[str, Any], ac
     follow_ups.open_success_follow_up(ticket, actor=actor, days=days)
 
 
+def _apply_routing(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    hooks.apply_routing(ticket, float(action.get("value") or 0.9), actor)
+
+
 def _mark_newsletter(
     rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor
 ) -> None:
@@ -122,6 +126,10 @@ ACTIONS: dict[str, ActionType] = {
     "send_reply": ActionType("Send reply to customer", _send_reply),
     "send_canned_reply": ActionType("Send canned reply", _send_reply),
     "notify": ActionType("Notify by email (assignee, team, or an agent)", _notify),
+    "apply_routing": ActionType(
+        "Apply the learned routing (team, kind, priority) at or above confidence (0-1)",
+        _apply_routing,
+    ),
     "mark_newsletter": ActionType(
         "Mark as a newsletter (tagged, kept out of Unassigned)", _mark_newsletter, needs_value=False
     ),

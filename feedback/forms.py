@@ -1,0 +1,95 @@
+"""Forms of the feedback pages: they check the shape of what people type; the rules are
+in feedback/services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from feedback.models import FeedbackItem, ItemKind, ItemStatus
+from tickets.models import Mailbox
+
+PLACEHOLDER_HELP = "Placeholders: {{customer.first_name}}, {{customer.name}}, {{agent.first_name}}…"
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *ItemStatus.choices], label="Status"
+    )
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Any kind"), *ItemKind.choices], label="Kind"
+    )
+    public = forms.ChoiceField(
+        required=False,
+        choices=[("", "Public or not"), ("yes", "On the roadmap"), ("no", "Not public")],
+        label="Roadmap",
+    )
+
+
+class ItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=ItemKind.choices, initial=ItemKind.FEATURE)
+    description = forms.CharField(
+        required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ItemStatus.choices)
+    public = forms.BooleanField(
+        required=False,
+        label="Show on the public roadmap",
+        help_text="Customers see the title, the description and the status in the help center.",
+    )
+
+
+class LinkForm(forms.Form):
+    """The ticket page: link an existing item, or create one with this title."""
+
+    item = forms.ModelChoiceField(
+        queryset=FeedbackItem.objects.none(), required=False, label="Feedback item"
+    )
+    title = forms.CharField(required=False, max_length=200, label="Or a new item")
+    kind = forms.ChoiceField(choices=ItemKind.choices, initial=ItemKind.FEATURE)
+
+    def __init__(self, *args: Any, choices: QuerySet[FeedbackItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("item") and not (data.get("title") or "").strip():
+            raise forms.ValidationError("Choose an item, or give a new one a title.")
+        return data
+
+
+class NotesForm(forms.Form):
+    """The note to everyone who asked, pre-filled with the canned text."""
+
+    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 9}),
+        max_length=20_000,
+        help_text=PLACEHOLDER_HELP,
+    )
+
+    def __init__(self, *args: Any, mailboxes: QuerySet[Mailbox], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mailbox"].queryset = mailboxes  # type: ignore[attr-defined]
+
+
+class UpdateForm(NotesForm):
+    """A shipped item made a product update: the changelog entry, then the note."""
+
+    title = forms.CharField(max_length=200, label="Update title")
+    update_body = forms.CharField(
+        label="What changed (shown in the changelog)",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+    )
+    field_order = ["title", "update_body", "mailbox", "subject", "body"]
