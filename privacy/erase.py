@@ -39,6 +39,7 @@ from tickets.models import (
     CustomerEmail,
     EventKind,
     Message,
+    Notification,
     PastEmail,
     Ticket,
     TicketEvent,
@@ -111,6 +112,8 @@ def erase_ticket_content(ticket_ids: list[int], erased: Erased | None = None) ->
             ['{"error": ""}', ticket_ids, EventKind.DELIVERY],
         )
     SurveyResponse.objects.filter(ticket_id__in=ticket_ids).update(comment="")
+    # In-app notices quote the messages ("New reply from <name>" and its text).
+    Notification.objects.filter(ticket_id__in=ticket_ids).delete()
     _delete_raw_mail(InboundEmail.objects.filter(ticket_id__in=ticket_ids), erased)
     _delete_raw_mail(QuarantinedEmail.objects.filter(ticket_id__in=ticket_ids), erased)
     return erased

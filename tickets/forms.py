@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 
 from tickets.models import (
@@ -21,7 +22,9 @@ from tickets.models import (
     Status,
     Team,
     User,
+    ViewScope,
 )
+from tickets.saved_views import COLUMNS
 from tickets.selectors import (
     SLA_FILTERS,
     SORTS,
@@ -328,3 +331,21 @@ class NewTicketForm(forms.Form):
 
     def clean_tags(self) -> list[str]:
         return _clean_tags(self.cleaned_data["tags"])
+
+
+class SavedViewForm(forms.Form):
+    """Save the inbox's current filters (`params`, its query string) as a view."""
+
+    name = forms.CharField(max_length=80)
+    params = forms.CharField(max_length=2000, required=False)
+    columns = forms.MultipleChoiceField(choices=list(COLUMNS.items()), required=False)
+    scope = forms.ChoiceField(choices=ViewScope.choices, required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+
+    def query(self) -> InboxQuery:
+        """The inbox query the saved filters make, read as the inbox reads them."""
+        return InboxFilterForm(QueryDict(self.cleaned_data["params"])).to_query()
+
+
+class RenameViewForm(forms.Form):
+    name = forms.CharField(max_length=80)

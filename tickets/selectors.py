@@ -373,6 +373,8 @@ class InboxCounts:
     views: list[ViewCount] = field(default_factory=list)
     mailboxes: list[ViewCount] = field(default_factory=list)
     teams: list[ViewCount] = field(default_factory=list)
+    # The saved views the viewer may open (tickets.saved_views.view_counts).
+    saved: list[ViewCount] = field(default_factory=list)
 
 
 def _capped_count(qs: QuerySet[Ticket]) -> int:
@@ -451,3 +453,14 @@ def customer_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[
         .only("subject", "status", "created_at")
         .order_by("-created_at")[:limit]
     )
+
+
+def next_in_view(user: User, query: InboxQuery, position: str, current: int) -> Ticket | None:
+    """The ticket after `position` (the cursor of the ticket the agent just answered, as
+    it was listed) in the view, or else the view's first ticket other than `current`."""
+    if position:
+        after = inbox_tickets(user, replace(query, cursor=position, limit=1)).tickets
+        if after:
+            return after[0]
+    first = inbox_tickets(user, replace(query, cursor="", limit=2)).tickets
+    return next((ticket for ticket in first if ticket.pk != current), None)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from tickets import profile_views, style_guide, views
+from tickets import profile_views, style_guide, views, workspace_views
 
 app_name = "tickets"
 
@@ -9,6 +9,17 @@ urlpatterns = [
     path("inbox/counts/", views.counts, name="counts"),
     path("inbox/bulk/", views.bulk, name="bulk"),
     path("search/", views.search, name="search"),
+    path("views/", workspace_views.save_view, name="save-view"),
+    path("views/<int:view_id>/rename/", workspace_views.rename_view, name="rename-view"),
+    path("views/<int:view_id>/delete/", workspace_views.delete_view, name="delete-view"),
+    path("notifications/", workspace_views.notification_list, name="notifications"),
+    path("notifications/bell/", workspace_views.bell, name="bell"),
+    path("notifications/read/", workspace_views.read_all, name="notifications-read"),
+    path(
+        "notifications/<int:notification_id>/open/",
+        workspace_views.open_notification,
+        name="open-notification",
+    ),
     path("tickets/new/", views.new_ticket, name="new"),
     path("tickets/new/outreach/", views.new_ticket, {"outreach": True}, name="outreach"),
     path("tickets/<int:number>/", views.detail, name="detail"),

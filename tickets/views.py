@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tickets import directory, profiles, selectors, services
+from tickets import directory, profiles, saved_views, selectors, services
 from tickets.access import get_ticket_for
+from tickets.counts import cached_counts
 from tickets.forms import (
     BulkForm,
     InboxFilterForm,
@@ -37,14 +38,15 @@ from tickets.models import (
     FieldType,
     Kind,
     Priority,
+    SavedView,
     Status,
     Ticket,
+    User,
+    ViewScope,
 )
 from tickets.permissions import AuthedRequest, acting_agent_required, agent_required
 from tickets.services import Actor, InvalidChange, courtesy
 from tickets.workflow import collab
-
-COUNTS_TTL = 10
 
 # Attachments of these types are shown in the browser; everything else downloads, so an
 # HTML or SVG file from a stranger never runs in our origin.
@@ -61,7 +63,8 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @agent_required
 @require_GET
 def inbox(request: AuthedRequest) -> HttpResponse:
-    form = InboxFilterForm(request.GET)
+    data, saved = _inbox_data(request.user, request.GET)
+    form = InboxFilterForm(data)
     query = form.to_query()
     page = selectors.inbox_tickets(request.user, query)
     params = request.GET.copy()
@@ -71,9 +74,19 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         "query": query,
         "page": page,
         "params": params.urlencode(),
-        "view_label": selectors.VIEWS.get(query.view, "All open"),
+        "saved": saved,
+        "may_edit_view": saved is not None and saved_views.may_edit(request.user, saved),
+        "query_params": saved_views.query_params(query),
+        "columns": saved_views.COLUMNS,
+        "hidden_columns": (
+            " ".join(c for c in saved_views.COLUMNS if c not in saved.columns) if saved else ""
+        ),
+        "scopes": ViewScope.choices,
+        "view_label": saved.name if saved else selectors.VIEWS.get(query.view, "All open"),
         "current_view": (
-            f"mailbox-{query.mailbox}"
+            f"saved-{saved.pk}"
+            if saved
+            else f"mailbox-{query.mailbox}"
             if query.mailbox
             else f"team-{query.team}"
             if query.team
@@ -101,15 +114,34 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _inbox_data(user: User, params: QueryDict) -> tuple[QueryDict, SavedView | None]:
+    """The inbox's query string: with `saved=<id>`, that view's filters (404 unless the
+    viewer may open it), each overridden by the same parameter in `params`."""
+    if not params.get("saved"):
+        return params, None
+    saved = saved_views.get_view_for(user, params["saved"])
+    data = QueryDict(saved.params, mutable=True)
+    for key in params:
+        if key != "saved":
+            data.setlist(key, params.getlist(key))
+    return data, saved
+
+
+def _counts(user: User) -> selectors.InboxCounts:
+    tally = selectors.inbox_counts(user)
+    views = list(saved_views.visible_views(user)[: saved_views.MAX_VIEWS])
+    queries = [InboxFilterForm(QueryDict(view.params)).to_query() for view in views]
+    tally.saved = saved_views.view_counts(user, list(zip(views, queries, strict=True)))
+    return tally
+
+
 @agent_required
 @require_GET
 def counts(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    # Every open agent screen polls this; a few seconds of staleness spares the database
-    # a burst of identical COUNTs from the same agent's tabs.
-    tally = cache.get_or_set(
-        f"tandem:inbox-counts:{user.pk}", lambda: selectors.inbox_counts(user), COUNTS_TTL
-    )
+    # Cached a few seconds under a version every change moves (tickets/counts.py): right
+    # after an action, the counts are counted afresh.
+    tally = cached_counts(user.pk, lambda: _counts(user))
     context = {"counts": tally, "current": request.GET.get("current", "")}
     return render(request, "tickets/_sidebar.html", context)
 
@@ -190,6 +222,7 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         "reply_form": ReplyForm(),
         "note_form": NoteForm(),
         "composer": "reply",
+        "from_view": _from_params(request),
     }
     context.update(extra)
     return context
@@ -307,6 +340,9 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
         )
     body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
     user = request.user
+    # Where the ticket stood in the view it was opened from, before the reply moves it.
+    from_view, query = _from_view(request)
+    position = selectors.encode_cursor(ticket, query.sort) if query.sort != "due" else ""
     seen = request.POST.get("last_message_id", "")
     if not note and seen.isdecimal():
         # Someone else wrote while this agent was typing: show it before sending.
@@ -350,10 +386,49 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
                 _detail_context(request, ticket, reply_form=form),
                 status=422,
             )
+    if not note and _next_after_reply(request):
+        following = selectors.next_in_view(user, query, position, ticket.pk)
+        if following is not None:
+            url = reverse("tickets:detail", args=[following.number])
+            url += f"?{urlencode({'from': from_view})}" if from_view else ""
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     ticket = get_ticket_for(request.user, number)
     if request.htmx:
         return _render_after_change(request, ticket, composer="note" if note else "reply")
     return redirect("tickets:detail", number=ticket.number)
+
+
+def _from_params(request: AuthedRequest) -> str:
+    """The inbox query string the ticket was opened from: the ticket page passes it on,
+    from its `from` parameter or the inbox page that linked to it."""
+    from_view = (request.POST.get("from") or request.GET.get("from") or "")[:2000]
+    if not from_view:
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.get_host() and referer.path == reverse("tickets:inbox"):
+            from_view = referer.query[:2000]
+    return from_view
+
+
+def _from_view(request: AuthedRequest) -> tuple[str, selectors.InboxQuery]:
+    """`_from_params` and the inbox query it makes."""
+    from_view = _from_params(request)
+    try:
+        data, _ = _inbox_data(request.user, QueryDict(from_view))
+    except Http404:
+        from_view, data = "", QueryDict()
+    return from_view, InboxFilterForm(data).to_query()
+
+
+def _next_after_reply(request: AuthedRequest) -> bool:
+    """The agent's choice of going on to the next ticket after a reply, remembered from
+    the composer's checkbox when the composer had it."""
+    user = request.user
+    if request.POST.get("next_choice"):
+        wanted = bool(request.POST.get("next_after_reply"))
+        if wanted != user.next_after_reply:
+            user.next_after_reply = wanted
+            user.save(update_fields=["next_after_reply"])
+    return user.next_after_reply
 
 
 def _upload_too_large(request: AuthedRequest) -> bool:

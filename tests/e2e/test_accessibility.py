@@ -34,8 +34,9 @@ from tests.factories import (
     reply,
     set_status,
 )
-from tickets import services
-from tickets.models import Ticket, User
+from tickets import saved_views, services
+from tickets.models import Notification, Ticket, User
+from tickets.selectors import InboxQuery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,12 +82,17 @@ def _seed(p: Personas) -> dict[str, Any]:
     invited.is_active = False
     invited.set_unusable_password()
     invited.save()
+    view = saved_views.save_view(p.agent_a, "Pending ones", InboxQuery(view="pending"))
+    Notification.objects.create(
+        recipient=p.agent_a, kind="mention", ticket=ticket, headline="Mo mentioned you"
+    )
     return {
         "ticket": ticket,
         "article": article,
         "survey": f"/survey/{token}/?score=4",
         "item": item,
         "two_factor_agent": p.agent_b.pk,
+        "view": view,
     }
 
 
@@ -132,6 +138,9 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         f"/feedback/{item}/",
         f"/feedback/{item}/notes/",
         f"/feedback/{item}/update/",
+        f"/?saved={seed['view'].pk}",
+        "/notifications/",
+        "/me/notifications/",
     ]
     manager = [
         f"/feedback/{item}/",

@@ -27,8 +27,16 @@ from console.models import ApiToken
 from feedback.models import FeedbackItem
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
-from tickets import services
-from tickets.models import BusinessCalendar, FieldDefinition, Organization, Role
+from tickets import saved_views, services
+from tickets.models import (
+    BusinessCalendar,
+    FieldDefinition,
+    Notification,
+    Organization,
+    Role,
+    ViewScope,
+)
+from tickets.selectors import InboxQuery
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +97,12 @@ class Samples:
         )
         # A public item: the roadmap's page of it answers everyone.
         self.feedback_item = FeedbackItem.objects.create(title="CSV export", public=True)
+        self.saved_view = saved_views.save_view(
+            personas.manager, "Everyone's", InboxQuery(), scope=ViewScope.EVERYONE
+        )
+        self.notification = Notification.objects.create(
+            recipient=personas.agent_a, kind="mention", ticket=self.ticket, headline="Sample"
+        )
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -104,6 +118,8 @@ class Samples:
             "customer_id": self.customer.pk,
             "organization_id": self.organization.pk,
             "key": self.field.key,
+            "view_id": self.saved_view.pk,
+            "notification_id": self.notification.pk,
             "token": "not-a-token",
             "visit": "not-a-visit",
             "item_id": self.feedback_item.pk,

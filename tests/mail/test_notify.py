@@ -91,7 +91,9 @@ def test_an_agent_chooses_their_own_notifications(personas: Personas, client: An
     assert f'href="{url}"' in client.get("/").content.decode()
     page = client.get(url)
     assert page.status_code == 200
-    assert page.content.decode().count("checked") == 2  # the unassigned-reply notice is opt-in
+    # Every kind in the app and by email, but the unassigned-reply notice (opt-in) and
+    # going on to the next ticket after a reply.
+    assert page.content.decode().count("checked") == 8
     response = client.post(url, {"notify_on_assignment": "on"})
     assert response.status_code == 302 and response["Location"] == url
     personas.agent_a.refresh_from_db()

@@ -205,8 +205,9 @@ def test_check_sla_costs_the_same_queries_for_many_breaches(
     for ticket in tickets[3:]:
         services.update_ticket(ticket, team=personas.team_a)
     # Queries: savepoint; breaches of both targets with their events; warnings of both
-    # targets; release. After commit: team members; the agents to mail; then one mail per
-    # agent (the task reads its recipient): the manager for the assigned three, agent A
+    # targets; release. After commit: team members; the agents to tell; then per agent
+    # who of them may open the ticket and their in-app notice (tickets.notify), and one
+    # mail (the task reads its recipient): the manager for the assigned three, agent A
     # for the team's three.
     with (
         CaptureQueriesContext(connection) as queries,
@@ -214,7 +215,7 @@ def test_check_sla_costs_the_same_queries_for_many_breaches(
     ):
         counts = sla.check_sla(now=start)
     assert counts["first_response_breach"] == counts["resolution_breach"] == 6
-    assert len(queries) == 8, [q["sql"][:60] for q in queries]
+    assert len(queries) == 12, [q["sql"][:60] for q in queries]
     events = [e for t in tickets for e in t.events.filter(kind=EventKind.SLA)]
     assert sorted((e.ticket_id, e.data["target"]) for e in events) == sorted(
         (t.pk, target) for t in tickets for target in ("first_response", "resolution")

@@ -2,22 +2,49 @@
 
 from django import forms
 
-from tickets.models import User
+from tickets.models import NotificationKind, User
 
 
 class NotificationSettingsForm(forms.ModelForm):
-    """The emails an agent chooses to get about their tickets."""
+    """The notices an agent chooses to get, per kind, in the app (the bell) and by email
+    (tickets.notify.SETTINGS names which field is which), and where a reply leads."""
+
+    APP_FIELDS = (
+        "app_on_mention",
+        "app_on_assignment",
+        "app_on_customer_reply",
+        "app_on_sla_warning",
+    )
+    EMAIL_FIELDS = (
+        "notify_on_mention",
+        "notify_on_assignment",
+        "notify_on_customer_reply",
+        "notify_on_unassigned_reply",
+        "notify_on_sla_warning",
+    )
 
     class Meta:
         model = User
-        fields = ("notify_on_assignment", "notify_on_customer_reply", "notify_on_unassigned_reply")
+        fields = (
+            "app_on_mention",
+            "app_on_assignment",
+            "app_on_customer_reply",
+            "app_on_sla_warning",
+            "notify_on_mention",
+            "notify_on_assignment",
+            "notify_on_customer_reply",
+            "notify_on_unassigned_reply",
+            "notify_on_sla_warning",
+            "next_after_reply",
+        )
         labels = {
-            "notify_on_assignment": "Someone else assigns me a ticket",
-            "notify_on_customer_reply": "A customer replies on a ticket assigned to me",
+            **{f"app_on_{kind}": label for kind, label in NotificationKind.choices},
+            **{f"notify_on_{kind}": label for kind, label in NotificationKind.choices},
             "notify_on_unassigned_reply": (
                 "A customer replies on an unassigned ticket of my team (or, without a team, "
                 "of a mailbox I work in)"
             ),
+            "next_after_reply": "After sending a reply, open the next ticket in the same view",
         }
 
 

@@ -24,7 +24,7 @@ from tickets import notify as agent_notify
 from tickets import services
 from tickets.links import portal_ticket_url
 from tickets.mail.tokens import subject_with_token
-from tickets.models import Channel, Direction, Message, Ticket, User
+from tickets.models import Channel, Direction, Message, NotificationKind, Ticket, User
 
 logger = logging.getLogger(__name__)
 
@@ -162,15 +162,17 @@ def customer_replied(message: Message) -> None:
     (without a team, those who work in its mailbox) who chose to hear of those."""
     ticket = message.ticket
     agent = ticket.assignee
+    who = message.from_name or message.from_address
+    headline, text = f"New reply from {who}", message.body_text[:500]
     if agent is not None:
-        told = [agent] if agent.is_active and agent.notify_on_customer_reply else []
-    else:
-        told = list(reply_watchers(ticket))
-    if told:
-        who = message.from_name or message.from_address
+        # In the app and by email, as the assignee chose (tickets.notify.notify_agents).
         agent_notify.notify_agents(
-            told, message.ticket_id, f"New reply from {who}", message.body_text[:500]
+            [agent], message.ticket_id, headline, text, kind=NotificationKind.CUSTOMER_REPLY
         )
+        return
+    told = list(reply_watchers(ticket))
+    if told:
+        agent_notify.notify_agents(told, message.ticket_id, headline, text)
 
 
 def reply_watchers(ticket: Ticket) -> QuerySet[User]:
@@ -191,9 +193,11 @@ def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> 
     """
     if actor_user is None or actor_user.pk == assignee.pk:
         return
-    if not assignee.is_active or not assignee.notify_on_assignment:
-        return
     by = actor_user.display_name
     agent_notify.notify_agents(
-        [assignee], ticket.pk, f"{by} assigned you a ticket", f"#{ticket.pk} {ticket.subject}"
+        [assignee],
+        ticket.pk,
+        f"{by} assigned you a ticket",
+        f"#{ticket.pk} {ticket.subject}",
+        kind=NotificationKind.ASSIGNMENT,
     )

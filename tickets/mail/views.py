@@ -98,15 +98,21 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def notification_settings(request: AuthedRequest) -> HttpResponse:
-    """The agent's own choice of emails about assignments and customer replies."""
+    """The agent's own choice of notices, per kind, in the app and by email."""
     user = request.user
     form = NotificationSettingsForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.instance.save(update_fields=list(form.Meta.fields))
-        messages.success(request, "Your email notifications are saved.")
+        messages.success(request, "Your notification settings are saved.")
         return redirect("tickets:notification-settings")
     status = 422 if form.is_bound else 200
-    return render(request, "tickets/mail/notification_settings.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "app_fields": [form[name] for name in form.APP_FIELDS],
+        "email_fields": [form[name] for name in form.EMAIL_FIELDS],
+        "other_fields": [form["next_after_reply"]],
+    }
+    return render(request, "tickets/mail/notification_settings.html", context, status=status)
 
 
 @agent_required

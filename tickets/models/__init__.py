@@ -57,6 +57,7 @@ from tickets.models.tickets import (
     TicketQuerySet,
     message_search_doc,
 )
+from tickets.models.workspace import Notification, NotificationKind, SavedView, ViewScope
 
 __all__ = [
     "ACTING_ROLES",
@@ -92,11 +93,14 @@ __all__ = [
     "Mailbox",
     "Message",
     "MessageSearchDoc",
+    "Notification",
+    "NotificationKind",
     "Organization",
     "OrganizationDomain",
     "PastEmail",
     "Priority",
     "Role",
+    "SavedView",
     "Status",
     "TandemUserManager",
     "Team",
@@ -104,6 +108,7 @@ __all__ = [
     "TicketEvent",
     "TicketQuerySet",
     "User",
+    "ViewScope",
     "_webhook_secret",
     "attachment_path",
     "message_search_doc",

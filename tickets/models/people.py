@@ -90,6 +90,15 @@ class User(AbstractUser):
     notify_on_customer_reply = models.BooleanField(default=True)
     # Opt-in: on a busy mailbox every agent of its teams would get each of these.
     notify_on_unassigned_reply = models.BooleanField(default=False)
+    notify_on_mention = models.BooleanField(default=True, db_default=True)
+    notify_on_sla_warning = models.BooleanField(default=True, db_default=True)
+    # The same kinds in the app (the bell in the top bar, tickets.notify).
+    app_on_mention = models.BooleanField(default=True, db_default=True)
+    app_on_assignment = models.BooleanField(default=True, db_default=True)
+    app_on_customer_reply = models.BooleanField(default=True, db_default=True)
+    app_on_sla_warning = models.BooleanField(default=True, db_default=True)
+    # After sending a reply, open the next ticket of the view it was opened from.
+    next_after_reply = models.BooleanField(default=False, db_default=False)
     # The colour scheme this person picked (helpdesk/theme.py): "light", "dark", or
     # "system" (follow the device); "" until they pick one (the browser's cookie applies).
     theme = models.CharField(max_length=8, blank=True, default="", db_default="")

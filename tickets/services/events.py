@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from helpdesk.instances import unsaved
 from tickets import hooks
+from tickets.counts import counts_changed
 from tickets.models import ActorKind, Message, Ticket, TicketEvent, User
 
 
@@ -80,6 +81,7 @@ def record_event(ticket: Ticket, kind: str, **fields: Any) -> TicketEvent:
 
 def ticket_changed(ticket_id: int) -> None:
     """Side effects of any change, run after commit: figures, rules, live counts."""
+    counts_changed()
     hooks.ticket_changed(ticket_id)
 
 
@@ -87,6 +89,7 @@ def tickets_changed(ticket_ids: list[int]) -> None:
     """`ticket_changed` for tickets committed together (a mail batch): their figures
     marked stale in one Redis round trip and one task, then their workflow (rules, SLA,
     assignment) with a statement per step for all of them."""
+    counts_changed()
     hooks.tickets_changed(ticket_ids)
 
 

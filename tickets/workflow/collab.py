@@ -24,6 +24,7 @@ from tickets.models import (
     Kind,
     Mailbox,
     Message,
+    NotificationKind,
     Organization,
     Status,
     Ticket,
@@ -207,6 +208,7 @@ def notify_mentions(message: Message) -> list[User]:
             message.ticket_id,
             f"{author} mentioned you on #{message.ticket_id}",
             message.body_text[:2000],
+            kind=NotificationKind.MENTION,
         )
     return users
 

@@ -30,7 +30,14 @@ from django.utils import timezone
 from helpdesk.local_cache import VersionedCache
 from tickets.business_hours import add_business_seconds
 from tickets.calendars import calendar_for_ticket
-from tickets.models import OPEN_STATUSES, BusinessCalendar, Channel, Ticket, User
+from tickets.models import (
+    OPEN_STATUSES,
+    BusinessCalendar,
+    Channel,
+    NotificationKind,
+    Ticket,
+    User,
+)
 from tickets.notify import notify_agents
 from tickets.workflow.models import SlaPolicy
 
@@ -288,7 +295,9 @@ def _notify(alerts: Alerts) -> None:
             more = f" and {len(numbers) - 50} more" if len(numbers) > 50 else ""
             lines.append(f"{_HEADLINES[key]}: {shown}{more}")
         first = next(iter(per_kind.values()))[0]
-        notify_agents([users[user_id]], first, headline, "\n".join(lines))
+        notify_agents(
+            [users[user_id]], first, headline, "\n".join(lines), kind=NotificationKind.SLA_WARNING
+        )
 
 
 def sla_compliance(

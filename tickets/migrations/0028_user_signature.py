@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0026_courtesy_events'),
+        ('tickets', '0027_saved_views_and_notifications'),
     ]
 
     operations = [
