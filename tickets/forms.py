@@ -183,6 +183,8 @@ class ReplyForm(AttachmentsMixin):
         label="Cc",
         help_text="Addresses that get a copy, separated by commas",
     )
+    # A macro inserted into the reply box: its changes apply when the reply is sent.
+    macro = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean_cc(self) -> list[str]:
         """The thread's Cc as the agent left it: valid addresses, each once, in order."""

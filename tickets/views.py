@@ -29,6 +29,7 @@ from tickets.forms import (
     TicketUpdateForm,
 )
 from tickets.history import merged_target
+from tickets.mail import compose
 from tickets.models import (
     AppliesTo,
     Attachment,
@@ -206,9 +207,14 @@ def _tickets(count: int, adjective: str = "") -> str:
 
 
 def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    conversation = selectors.ticket_conversation(ticket)
+    # The history each reply's email quoted, shown collapsed under it.
+    quotes = compose.conversation_quotes(conversation, ticket)
+    for message in conversation:
+        message.sent_quote = quotes.get(message.pk)  # type: ignore[attr-defined]
     context = {
         "ticket": ticket,
-        "conversation": selectors.ticket_conversation(ticket),
+        "conversation": conversation,
         "events": (events := selectors.ticket_events(ticket)),
         # Mail that needs no one: the call in force, from the history above (newest first).
         "courtesy_call": courtesy.pending_call(events[::-1]),
@@ -363,15 +369,17 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
         services.add_note(ticket, user, body, attachments=files)
     else:
         status_after = form.cleaned_data["status_after"] or None
+        fields = {"status_after": status_after, "attachments": files, "cc": form.cleaned_data["cc"]}
+        macro = None
+        if form.cleaned_data.get("macro"):
+            macro = collab.get_canned_reply_for(user, form.cleaned_data["macro"])
         try:
-            services.reply(
-                ticket,
-                user,
-                body,
-                status_after=status_after,
-                attachments=files,
-                cc=form.cleaned_data["cc"],
-            )
+            if form.cleaned_data.get("macro") and (macro is None or not macro.is_macro):
+                raise InvalidChange("the inserted macro is no longer available.", field="macro")
+            if macro is not None:
+                collab.apply_macro(ticket, macro, user, body, **fields)
+            else:
+                services.reply(ticket, user, body, **fields)
         except InvalidChange as refusal:
             # Nothing was sent (one transaction): say why, with the reply kept.
             form.add_error("status_after", f"Not sent: {refusal}")

@@ -148,7 +148,8 @@ def test_customer_mail_is_signed_with_the_product_name(
     assert response.status_code == 302
     sent = [m for m in mailoutbox if m.to == [personas.customer.email]]
     assert len(sent) == 1
-    assert sent[0].body.rstrip().endswith("-- \nAcme Care")
+    # The signature, then the quoted conversation (tickets/mail/compose.py).
+    assert "\n-- \nAcme Care\n\nOn " in sent[0].body
 
 
 def test_the_acknowledgement_is_signed_with_the_product_name(personas: Personas) -> None:

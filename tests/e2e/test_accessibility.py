@@ -132,6 +132,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/",
         "/settings/tokens/",
         "/me/two-factor/",
+        "/me/signature/",
         "/feedback/",
         "/feedback/new/",
         f"/feedback/{item}/",

@@ -46,3 +46,25 @@ class NotificationSettingsForm(forms.ModelForm):
             ),
             "next_after_reply": "After sending a reply, open the next ticket in the same view",
         }
+
+
+class SignatureForm(forms.ModelForm):
+    """The agent's own signature under their replies (Markdown)."""
+
+    class Meta:
+        model = User
+        fields = ("signature",)
+        labels = {"signature": "Signature"}
+        help_texts = {
+            "signature": (
+                "Markdown, under each of your replies. Yours is used when you have one; "
+                "leave it empty to use the mailbox's signature."
+            )
+        }
+        widgets = {"signature": forms.Textarea(attrs={"rows": 5, "maxlength": 4000})}
+
+    def clean_signature(self) -> str:
+        signature = self.cleaned_data["signature"].strip()
+        if len(signature) > 4000:
+            raise forms.ValidationError("A signature may be at most 4,000 characters.")
+        return signature

@@ -32,10 +32,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.branding import product_name, signature
-from tickets import hooks
-from tickets.links import portal_ticket_url
-from tickets.mail import delivery
+from helpdesk.branding import product_name
+from tickets.mail import compose, delivery
 from tickets.mail.tokens import reply_address, subject_with_token
 from tickets.models import DeliveryStatus, Direction, Mailbox, MailSecurity, Message, Ticket
 
@@ -89,16 +87,13 @@ def _reply_subject(subject: str) -> str:
 
 
 def build_email(message: Message) -> EmailMultiAlternatives:
+    """The email of an outbound message: its bodies (tickets/mail/compose.py), thread
+    headers, and its files, inline images beside the HTML and the others attached."""
     ticket = message.ticket
     mailbox = ticket.mailbox
-    # What only the recipient's copy may carry (a survey's signed links) is filled in here,
-    # at send time; the stored body shows placeholders.
-    body = hooks.outgoing_body(message, message.body_text)
-    if not message.automatic:
-        # The reply is the customer's notification: it links straight to the conversation.
-        body = f"{body.rstrip()}\n\nView this request online: {portal_ticket_url(ticket)}\n"
-        # The mailbox's signature, else the product's name (settings > branding).
-        body = f"{body}\n-- \n{signature(mailbox.signature)}\n"
+    # What only the recipient's copy may carry (a survey's signed links) is filled in
+    # there, at send time; the stored body shows placeholders.
+    text, html = compose.outgoing_bodies(message)
     headers = {
         "Message-ID": f"<{message.message_id}>",
         "X-Tandem-Ticket": str(ticket.pk),
@@ -110,9 +105,18 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     if message.automatic:
         # RFC 3834: tells the customer's auto-responder not to answer our auto-answer.
         headers["Auto-Submitted"] = "auto-replied"
-    email = EmailMultiAlternatives(
+    attachments = list(message.attachments.all())
+    inline = compose.inline_parts(message, attachments) if html else []
+    related = []
+    for attachment in inline:
+        with attachment.file.open("rb") as handle:
+            content = handle.read()
+        related.append(
+            (content, attachment.content_type, attachment.content_id, attachment.filename)
+        )
+    email = compose.TicketEmail(
         subject=message.subject,
-        body=body,
+        body=text,
         from_email=formataddr(
             (mailbox.from_name or mailbox.name or product_name(), mailbox.address)
         ),
@@ -120,10 +124,13 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         cc=list(message.cc),
         reply_to=[reply_address(mailbox.address, ticket.pk)],
         headers=headers,
+        related=related,
     )
-    if message.body_html:
-        email.attach_alternative(hooks.outgoing_body(message, message.body_html), "text/html")
-    for attachment in message.attachments.all():
+    if html:
+        email.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        if attachment in inline:
+            continue
         with attachment.file.open("rb") as handle:
             email.attach(attachment.filename, handle.read(), attachment.content_type)
     return email

@@ -1,5 +1,5 @@
-"""HTTP doors for mail: the inbound webhook, the delivery retry, the quarantine list, and
-the emails an agent chooses to get."""
+"""HTTP doors for mail: the inbound webhook, the delivery retry, the quarantine list, the
+emails an agent chooses to get, their signature, and the reply box's preview."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 
 from tickets import services
 from tickets.access import get_ticket_for
-from tickets.mail import sending
-from tickets.mail.forms import NotificationSettingsForm
+from tickets.formatting import inline_image_names, render_reply
+from tickets.mail import compose, sending
+from tickets.mail.forms import NotificationSettingsForm, SignatureForm
 from tickets.mail.inbound import accept
 from tickets.mail.tasks import enqueue_ingest
-from tickets.models import Mailbox, Message
+from tickets.models import BODY_MAX, Mailbox, Message
 from tickets.permissions import AuthedRequest, agent_required
 
 
@@ -112,3 +113,35 @@ def notification_settings(request: AuthedRequest) -> HttpResponse:
         "other_fields": [form["next_after_reply"]],
     }
     return render(request, "tickets/mail/notification_settings.html", context, status=status)
+
+
+@agent_required
+def signature_settings(request: AuthedRequest) -> HttpResponse:
+    """The agent's own signature, which wins over the mailbox's (tickets/mail/compose.py)."""
+    form = SignatureForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.instance.save(update_fields=["signature"])
+        messages.success(request, "Your signature is saved.")
+        return redirect("tickets:signature-settings")
+    status = 422 if form.is_bound else 200
+    preview = render_reply(request.user.signature) if request.user.signature else ""
+    return render(
+        request,
+        "tickets/mail/signature_settings.html",
+        {"form": form, "preview": preview},
+        status=status,
+    )
+
+
+@agent_required
+@require_POST
+def reply_preview(request: AuthedRequest, number: int) -> HttpResponse:
+    """The reply box's Markdown as the customer will read it, with the signature."""
+    ticket = get_ticket_for(request.user, number)
+    body = request.POST.get("body", "")[:BODY_MAX]
+    context = {
+        "body_html": render_reply(body),
+        "signature_html": render_reply(compose.signature_for(request.user, ticket)),
+        "has_images": bool(inline_image_names(body)),
+    }
+    return render(request, "tickets/mail/_reply_preview.html", context)

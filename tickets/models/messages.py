@@ -15,7 +15,7 @@ from django.utils import timezone
 from tickets.models.people import User
 
 if TYPE_CHECKING:
-    pass
+    from tickets.models.tickets import Ticket
 
 
 # The longest message body a form or the API takes (characters).
@@ -167,6 +167,18 @@ class Message(models.Model):
     @property
     def is_agent_reply(self) -> bool:
         return self.direction == Direction.OUTBOUND and not self.automatic
+
+    def sender_name(self, ticket: Ticket) -> str:
+        """Who wrote the message, as people know them: the agent, or the customer's name."""
+        if self.author is not None:
+            return self.author.display_name
+        if self.direction != Direction.INBOUND:
+            return "Tandem"
+        if self.from_name:
+            return self.from_name
+        if not self.from_address or self.from_address == ticket.customer.email:
+            return ticket.customer.name or ticket.customer.email
+        return self.from_address
 
     @property
     def sender_checks(self) -> list[tuple[str, str, bool]]:

@@ -102,6 +102,8 @@ class User(AbstractUser):
     # The colour scheme this person picked (helpdesk/theme.py): "light", "dark", or
     # "system" (follow the device); "" until they pick one (the browser's cookie applies).
     theme = models.CharField(max_length=8, blank=True, default="", db_default="")
+    # Markdown under this agent's replies; blank: the mailbox's (tickets/mail/compose.py).
+    signature = models.TextField(blank=True, default="", db_default="")
 
     objects = TandemUserManager()
 

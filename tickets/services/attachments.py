@@ -85,7 +85,16 @@ def _stored_name(name: str) -> str:
         return FALLBACK_NAME
 
 
-def attach_files(message: Message, files: Iterable[UploadedFile | FilePart]) -> list[Attachment]:
-    """Store files on a message, in the caller's transaction (one INSERT for all of them)."""
+def attach_files(
+    message: Message,
+    files: Iterable[UploadedFile | FilePart],
+    *,
+    inline: dict[str, str] | None = None,
+) -> list[Attachment]:
+    """Store files on a message, in the caller's transaction (one INSERT for all of them).
+    `inline` maps the names of files the message shows inline to their Content-IDs."""
     rows = attachment_rows(message, files)
+    for row in rows:
+        if inline and row.filename in inline:
+            row.content_id, row.inline = inline[row.filename], True
     return Attachment.objects.bulk_create(rows) if rows else []

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.instances import unsaved
+from tickets.formatting import render_reply
 from tickets.models import (
     ActorKind,
     AppliesTo,
@@ -306,6 +307,8 @@ def open_ticket_for_customer(
         customer=get_or_create_customer(email, name),
         subject=subject,
         body_text=body_text,
+        # An agent writing to the customer: Markdown, as in a reply.
+        body_html=render_reply(body_text) if outreach else "",
         direction=Direction.OUTBOUND if outreach else Direction.INBOUND,
         channel=Channel.OUTBOUND if outreach else channel,
         kind=Kind.SERVICE if outreach else Kind.SUPPORT,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from helpdesk.instances import unsaved
 from tickets import hooks
+from tickets.formatting import inline_image_names, new_content_id, render_reply
 from tickets.models import (
     EMAIL_MAX_LENGTH,
     Customer,
@@ -26,7 +27,7 @@ from tickets.models import (
     User,
 )
 from tickets.services import courtesy
-from tickets.services.attachments import attach_files
+from tickets.services.attachments import attach_files, shown_name
 from tickets.services.changes import update_ticket
 from tickets.services.events import (
     SYSTEM,
@@ -224,7 +225,14 @@ def reply(
     attachments: Iterable[UploadedFile] = (),
     **fields: Any,
 ) -> Message:
-    """An agent's reply, stored as queued; the mail worker sends it after commit."""
+    """An agent's reply, stored as queued; the mail worker sends it after commit.
+
+    The text is Markdown (tickets/formatting.py): stored as written, and rendered to the
+    sanitized `body_html` the email and the conversation show. An image it shows as
+    `attachment:<name>` is the attached file of that name, sent inline (a Content-ID)."""
+    files = list(attachments)
+    content_ids = inline_content_ids(ticket.mailbox, body_text, files)
+    fields.setdefault("body_html", render_reply(body_text, content_ids))
     message = add_message(
         ticket,
         direction=Direction.OUTBOUND,
@@ -236,8 +244,17 @@ def reply(
         **fields,
     )
     # Same transaction as the message: the sender, enqueued on commit, sees every file.
-    attach_files(message, attachments)
+    attach_files(message, files, inline=content_ids)
     return message
+
+
+def inline_content_ids(
+    mailbox: Mailbox, markdown: str, files: list[UploadedFile]
+) -> dict[str, str]:
+    """A Content-ID for each attached file the reply shows as an inline image."""
+    names = {shown_name(upload.name or "") for upload in files}
+    domain = mailbox.address.partition("@")[2]
+    return {name: new_content_id(domain) for name in inline_image_names(markdown) if name in names}
 
 
 def add_note(

@@ -182,15 +182,7 @@ register.filter(channel_icon)
 @register.filter
 def sender(message: Message, ticket: Ticket) -> str:
     """Who wrote a message, as people know them: the agent, or the customer's name."""
-    if message.author is not None:
-        return message.author.display_name
-    if message.direction != Direction.INBOUND:
-        return "Tandem"
-    if message.from_name:
-        return message.from_name
-    if not message.from_address or message.from_address == ticket.customer.email:
-        return ticket.customer.name or ticket.customer.email
-    return message.from_address
+    return message.sender_name(ticket)
 
 
 def _shown(value: datetime) -> str:

@@ -133,13 +133,23 @@ def macro_changes(canned: CannedReply, ticket: Ticket, agent: User) -> dict[str,
 
 @transaction.atomic
 def apply_macro(
-    ticket: Ticket, canned: CannedReply, agent: User, body: str | None = None
+    ticket: Ticket,
+    canned: CannedReply,
+    agent: User,
+    body: str | None = None,
+    *,
+    status_after: str | None = None,
+    **reply_fields: Any,
 ) -> Message:
-    """Send the canned reply (as edited by the agent) and apply its changes, in one step."""
+    """Send the canned reply (as edited by the agent) and apply its changes, in one step.
+
+    A macro inserted into the reply box comes back here with the agent's text, files and
+    Cc (`reply_fields`); a status the agent picked there wins over the macro's."""
     text = body if body is not None else render_placeholders(canned.body, ticket, agent)
     changes = macro_changes(canned, ticket, agent)
-    status = changes.pop("status", None)
-    message = reply(ticket, agent, text, status_after=status)
+    status = status_after or changes.pop("status", None)
+    changes.pop("status", None)
+    message = reply(ticket, agent, text, status_after=status, **reply_fields)
     if changes:
         update_ticket(ticket, actor=Actor.agent(agent), **changes)
     return message
