@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "tickets.mail",
     "metrics",
     "tickets.workflow",
+    # Account health and topics (service/): after the workflow, whose rules it runs.
+    "service",
     "kb",
     "portal",
     # How staff sign in: two-factor and single sign-on (accounts/).

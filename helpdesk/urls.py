@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("kb.urls")),
     path("portal/", include("portal.urls")),
     path("", include("metrics.urls")),
+    path("", include("service.urls")),
     path("", include("audit.urls")),
     path("", include("console.urls")),
     path("", include("privacy.urls")),

@@ -17,7 +17,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tickets.models import Message, Ticket, User
+    from django.utils.safestring import SafeString
+
+    from tickets.models import Customer, Message, Organization, Ticket, User
     from tickets.profiles import TimelineEntry, TimelineQuery
 
 log = logging.getLogger(__name__)
@@ -99,3 +101,6 @@ outgoing_body: Rewrite = Rewrite("outgoing_body")
 # When a customer's or an organization's timeline is read (tickets/profiles.py): metrics
 # adds the survey answers the viewer may see, one query, at most `query.limit` of them.
 timeline_entries: Collect[[TimelineQuery], TimelineEntry] = Collect("timeline_entries")
+# When a customer's or an organization's page is drawn (tickets/profile_views.py): the
+# apps above add panels to it (service: the account's health, its factors and trend).
+account_panels: Collect[[User, Customer | Organization], SafeString] = Collect("account_panels")
