@@ -49,6 +49,8 @@ STOP_WORDS = frozenset(
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 _WORD = re.compile(r"[a-z][a-z0-9']*")
+# Punctuation ends a phrase as a stop word does.
+_BREAK = re.compile(r"[.,;:!?()\[\]{}\"|/\n]+")
 
 
 def _fold(word: str) -> str:
@@ -61,12 +63,14 @@ def _fold(word: str) -> str:
 def _words(text: str) -> list[tuple[str, str] | None]:
     """(key, surface) per word; None where a stop word or a short word breaks a phrase."""
     out: list[tuple[str, str] | None] = []
-    for raw in _WORD.findall(text.lower()):
-        word = raw.removesuffix("'s").strip("'")
-        if len(word) < MIN_WORD or word in STOP_WORDS or word.isdigit():
-            out.append(None)
-        else:
-            out.append((_fold(word), word))
+    for part in _BREAK.split(text.lower()):
+        for raw in _WORD.findall(part):
+            word = raw.removesuffix("'s").strip("'")
+            if len(word) < MIN_WORD or word in STOP_WORDS or word.isdigit():
+                out.append(None)
+            else:
+                out.append((_fold(word), word))
+        out.append(None)
     return out
 
 
