@@ -63,10 +63,11 @@ def at_risk(user: User, filters: AccountFilters) -> QuerySet[AccountHealth]:
     elif filters.kind == "organization":
         rows = rows.filter(organization__isnull=False)
     if filters.team_id is not None:
+        # A team's accounts: those with a ticket it holds, or in a mailbox it works.
+        of_team = Q(team_id=filters.team_id) | Q(mailbox__teams=filters.team_id)
         of_customer, of_organization = _tickets_of_account()
         rows = rows.filter(
-            Exists(of_customer.filter(team_id=filters.team_id))
-            | Exists(of_organization.filter(team_id=filters.team_id))
+            Exists(of_customer.filter(of_team)) | Exists(of_organization.filter(of_team))
         )
     if filters.organization_id is not None:
         rows = rows.filter(

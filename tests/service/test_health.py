@@ -59,7 +59,7 @@ def test_score_is_kept_within_0_and_100() -> None:
     assert health.score_of(health.Facts(now=NOW)).score == 80
 
 
-def _history(personas, customer, *, mailbox=None) -> None:  # noqa: ANN001
+def _history(personas, customer, *, mailbox=None) -> None:
     mailbox = mailbox or personas.mailbox_a
     agent = Actor.agent(personas.agent_a)
     # Baseline: six tickets 60 to 200 days before NOW (one a month on average).
@@ -70,11 +70,19 @@ def _history(personas, customer, *, mailbox=None) -> None:  # noqa: ANN001
         services.update_ticket(old, actor=agent, status=Status.CLOSED, at=NOW - (days - 1) * DAY)
     # Recent: four tickets; one reopened after its solve, one still open from 10 days ago.
     opened = services.create_ticket(
-        mailbox=mailbox, customer=customer, subject="Down", body_text="Invoice 12", at=NOW - 10 * DAY
+        mailbox=mailbox,
+        customer=customer,
+        subject="Down",
+        body_text="Invoice 12",
+        at=NOW - 10 * DAY,
     )
     for days in (20, 15, 12):
         t = services.create_ticket(
-            mailbox=mailbox, customer=customer, subject="x", body_text="Invoice 12", at=NOW - days * DAY
+            mailbox=mailbox,
+            customer=customer,
+            subject="x",
+            body_text="Invoice 12",
+            at=NOW - days * DAY,
         )
         services.update_ticket(t, actor=agent, status=Status.SOLVED, at=NOW - (days - 1) * DAY)
         if days == 20:
@@ -94,7 +102,7 @@ def _history(personas, customer, *, mailbox=None) -> None:  # noqa: ANN001
     assert opened.status != Status.SOLVED
 
 
-def test_recompute_on_a_constructed_history(personas) -> None:  # noqa: ANN001
+def test_recompute_on_a_constructed_history(personas) -> None:
     customer = make_customer("ops@acme.test")
     _history(personas, customer)
     row = health.recompute(Account("customer", customer.pk), now=NOW)
@@ -112,13 +120,16 @@ def test_recompute_on_a_constructed_history(personas) -> None:  # noqa: ANN001
     assert HealthSnapshot.objects.get(customer=customer).score == 58
 
 
-def test_an_organization_adds_up_its_members(personas) -> None:  # noqa: ANN001
+def test_an_organization_adds_up_its_members(personas) -> None:
     org = Organization.objects.create(name="Acme")
     first = make_customer("one@acme.test", organization=org)
     second = make_customer("two@acme.test", organization=org)
     for customer, days in ((first, 5), (second, 6), (second, 7)):
         services.create_ticket(
-            mailbox=personas.mailbox_a, customer=customer, subject="Help", body_text="I hate this, awful",
+            mailbox=personas.mailbox_a,
+            customer=customer,
+            subject="Help",
+            body_text="I hate this, awful",
             at=NOW - days * DAY,
         )
     row = health.recompute(Account("organization", org.pk), now=NOW)
@@ -135,7 +146,7 @@ def services_sentiment(text: str) -> float:
     return message_sentiment(text)
 
 
-def test_history_is_one_row_per_account_per_day(personas) -> None:  # noqa: ANN001
+def test_history_is_one_row_per_account_per_day(personas) -> None:
     customer = make_customer("ops@acme.test")
     account = Account("customer", customer.pk)
     health.recompute(account, now=NOW)
@@ -145,7 +156,9 @@ def test_history_is_one_row_per_account_per_day(personas) -> None:  # noqa: ANN0
     health.recompute(account, now=NOW + timedelta(minutes=5))
     health.recompute(account, now=NOW + DAY)
     assert list(
-        HealthSnapshot.objects.filter(customer=customer).order_by("day").values_list("score", flat=True)
+        HealthSnapshot.objects.filter(customer=customer)
+        .order_by("day")
+        .values_list("score", flat=True)
     ) == [80, 80]
     assert AccountHealth.objects.filter(customer=customer).count() == 1
 
@@ -164,7 +177,9 @@ def _health_rule(threshold: int) -> AutomationRule:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fall_below_the_threshold_opens_one_follow_up_for_the_owner(personas, monkeypatch) -> None:  # noqa: ANN001
+def test_a_fall_below_the_threshold_opens_one_follow_up_for_the_owner(
+    personas, monkeypatch
+) -> None:
     told: list[tuple] = []
     monkeypatch.setattr(
         "tickets.workflow.automation.actions.notify.notify_agents",
@@ -190,24 +205,33 @@ def test_a_fall_below_the_threshold_opens_one_follow_up_for_the_owner(personas, 
 
 def test_health_rules_are_validated() -> None:
     assert validate_rule(
-        Trigger.CREATED, [{"field": "health", "op": "below", "value": 40}], [{"type": "add_note", "value": "x"}]
+        Trigger.CREATED,
+        [{"field": "health", "op": "below", "value": 40}],
+        [{"type": "add_note", "value": "x"}],
     ) == ["“Account health” is only for rules run when health falls."]
     assert validate_rule(
         Trigger.HEALTH_FELL,
         [{"field": "health", "op": "below", "value": 40}],
         [{"type": "add_note", "value": "x"}],
     ) == ["A health rule can open a service follow-up or tell the account owner, nothing else."]
-    assert validate_rule(
-        Trigger.HEALTH_FELL, [{"field": "health", "op": "below", "value": 40}], [{"type": "tell_account_owner"}]
-    ) == []
+    assert (
+        validate_rule(
+            Trigger.HEALTH_FELL,
+            [{"field": "health", "op": "below", "value": 40}],
+            [{"type": "tell_account_owner"}],
+        )
+        == []
+    )
 
 
-def test_changes_of_one_account_are_measured_once(personas, monkeypatch) -> None:  # noqa: ANN001
+def test_changes_of_one_account_are_measured_once(personas, monkeypatch) -> None:
     queued: list[tuple] = []
     monkeypatch.setattr(hooks, "enqueue", lambda task, *args, **kw: queued.append(args) or True)
     org = Organization.objects.create(name="Acme")
     customer = make_customer("ops@acme.test", organization=org)
-    ticket = services.create_ticket(mailbox=personas.mailbox_a, customer=customer, subject="a", body_text="b")
+    ticket = services.create_ticket(
+        mailbox=personas.mailbox_a, customer=customer, subject="a", body_text="b"
+    )
     hooks.ticket_changed(ticket.pk)
     hooks.tickets_changed([ticket.pk])
     assert sorted(queued) == [("customer", customer.pk), ("organization", org.pk)]

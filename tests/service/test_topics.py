@@ -7,7 +7,7 @@ from datetime import timedelta
 from rest_framework.test import APIClient
 
 from service import topics
-from tests.factories import T0, make_customer
+from tests.factories import T0
 from tickets import services
 
 NOW = T0 + timedelta(days=60)
@@ -39,7 +39,7 @@ def test_mine_groups_a_word_into_its_phrase() -> None:
     assert [(m.phrase, m.count) for m in mined] == [("login fails", 2), ("refund delay", 2)]
 
 
-def _ticket(personas, subject: str, body: str, days_ago: float, mailbox=None):  # noqa: ANN001, ANN202
+def _ticket(personas, subject: str, body: str, days_ago: float, mailbox=None):
     return services.create_ticket(
         mailbox=mailbox or personas.mailbox_a,
         customer=personas.customer,
@@ -49,7 +49,7 @@ def _ticket(personas, subject: str, body: str, days_ago: float, mailbox=None):  
     )
 
 
-def _seed(personas) -> None:  # noqa: ANN001
+def _seed(personas) -> None:
     for days in (1, 2, 3):
         _ticket(personas, "Refund delay", "Still waiting", days)
     _ticket(personas, "Question", "The refund delay is long", 4, mailbox=personas.mailbox_b)
@@ -60,7 +60,7 @@ def _seed(personas) -> None:  # noqa: ANN001
     topics.refresh_topics(now=NOW)
 
 
-def test_window_counts_and_previous_window(personas) -> None:  # noqa: ANN001
+def test_window_counts_and_previous_window(personas) -> None:
     _seed(personas)
     window = topics.TopicFilters(start=NOW - 7 * DAY, end=NOW)
     found = {t.phrase: (t.count, t.previous_count) for t in topics.window_topics(window)}
@@ -70,7 +70,7 @@ def test_window_counts_and_previous_window(personas) -> None:  # noqa: ANN001
     assert {t.phrase: t.count for t in topics.window_topics(by_mailbox)} == {"refund delay": 1}
 
 
-def test_topics_api(personas) -> None:  # noqa: ANN001
+def test_topics_api(personas) -> None:
     _seed(personas)
     client = APIClient()
     client.force_authenticate(personas.manager)
@@ -92,7 +92,7 @@ def test_topics_api(personas) -> None:  # noqa: ANN001
     assert agent.get("/api/v1/metrics/topics/").status_code == 403
 
 
-def test_drill_down_shows_only_tickets_the_viewer_may_open(personas, client) -> None:  # noqa: ANN001
+def test_drill_down_shows_only_tickets_the_viewer_may_open(personas, client) -> None:
     _seed(personas)
     from service.models import Topic
 
