@@ -74,7 +74,7 @@ def at_risk(user: User, filters: AccountFilters) -> QuerySet[AccountHealth]:
             Q(organization_id=filters.organization_id)
             | Q(customer__organization_id=filters.organization_id)
         )
-    if filters.field_key in field_keys() and filters.field_value:
+    if filters.field_key and filters.field_value and filters.field_key in field_keys():
         key, value = filters.field_key, filters.field_value
         rows = rows.filter(
             Q(**{f"customer__fields__{key}__iexact": value})

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from console.models import ApiToken
+from service.models import Topic
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
 from tickets import services
@@ -82,6 +83,7 @@ class Samples:
         self.agent = personas.agent_b
         self.team = personas.team_a
         self.organization = Organization.objects.create(name="Acme")
+        self.topic = Topic.objects.create(key="refund", phrase="refund")
         self.calendar = BusinessCalendar.objects.create(name="Office hours")
         self.field = FieldDefinition.objects.create(
             key="order_number", label="Order number", type="text", applies_to="ticket"
@@ -100,6 +102,7 @@ class Samples:
             "article": self.article.pk,
             "customer_id": self.customer.pk,
             "organization_id": self.organization.pk,
+            "topic_id": self.topic.pk,
             "key": self.field.key,
             "token": "not-a-token",
             "visit": "not-a-visit",
@@ -116,6 +119,8 @@ class Samples:
             return self.sla.pk
         if "canned" in name:
             return self.canned.pk
+        if "organization" in name:
+            return self.organization.pk
         for part, thing in (
             ("agent", self.agent),
             ("team", self.team),

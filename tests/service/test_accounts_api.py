@@ -61,7 +61,7 @@ def test_customer_and_organization_carry_health(personas) -> None:
 
 
 def test_organizations_by_health_lowest_first(personas, django_assert_num_queries) -> None:
-    acme, globex, *_ = _world(personas)
+    _acme, _globex, *_ = _world(personas)
     unmeasured = Organization.objects.create(name="Aardvark")
     make_customer("x@aardvark.test", organization=unmeasured)
     client = _api(personas.manager)
@@ -78,7 +78,7 @@ def test_organizations_by_health_lowest_first(personas, django_assert_num_querie
 
 
 def test_agents_see_only_accounts_with_tickets_they_may_open(personas) -> None:
-    acme, globex, a_customer, b_customer = _world(personas)
+    _acme, globex, _a_customer, b_customer = _world(personas)
     agent_a = _api(personas.agent_a)
     names = [
         o["name"]
@@ -99,7 +99,7 @@ def _listed(response) -> list[str]:
 
 
 def test_at_risk_list_filters_and_visibility(personas, client) -> None:
-    acme, globex, *_ = _world(personas)
+    acme, _globex, *_ = _world(personas)
     client.force_login(personas.manager)
     assert _listed(client.get("/accounts/at-risk/")) == ["Acme", "Globex"]  # 68 is not at risk
     assert _listed(client.get("/accounts/at-risk/", {"team": personas.team_b.pk})) == ["Globex"]
@@ -116,7 +116,7 @@ def test_at_risk_list_filters_and_visibility(personas, client) -> None:
 
 
 def test_owner_set_on_the_organization_page_and_my_accounts(personas, client) -> None:
-    acme, globex, *_ = _world(personas)
+    acme, _globex, *_ = _world(personas)
     client.force_login(personas.agent_a)
     response = client.post(
         f"/organizations/{acme.pk}/",
