@@ -1,51 +1,31 @@
 """How ticket changes reach account health: receivers of tickets.hooks (after commit).
 
-Each change marks the ticket's customer and organization stale; the first mark of an
-account starts one recompute DEBOUNCE_SECONDS later, and later changes meanwhile ride on
-it (the pending key in Redis). With Redis or the broker down, the nightly sweep
+The request that changed a ticket only hands its number to a worker (a Redis key keeps
+one hand-over per ticket at a time, as the figures do): no query on the request's path.
+The worker (`service.accounts_stale`) finds the ticket's customer and organization; the
+first mark of an account starts one recompute DEBOUNCE_SECONDS later, and marks
+meanwhile ride on it. With Redis or the broker down, the nightly sweep
 (service.sweep_health) measures every active account anyway.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.cache import cache
-from django.utils import timezone
 
 from helpdesk.celery import enqueue
 from service import sweep
-from service.tasks import DEBOUNCE_SECONDS, PENDING_KEY, recompute_health_task
-from tickets.models import Ticket
-
-
-def _accounts(ticket_ids: list[int]) -> set[tuple[str, int]]:
-    accounts: set[tuple[str, int]] = set()
-    for customer_id, organization_id in Ticket.objects.filter(pk__in=ticket_ids).values_list(
-        "customer_id", "customer__organization_id"
-    ):
-        accounts.add(("customer", customer_id))
-        if organization_id is not None:
-            accounts.add(("organization", organization_id))
-    return accounts
-
-
-def accounts_stale(accounts: set[tuple[str, int]]) -> None:
-    eta = timezone.now() + timedelta(seconds=DEBOUNCE_SECONDS)
-    for kind, pk in sorted(accounts):
-        key = PENDING_KEY.format(kind, pk)
-        if cache.add(key, 1, timeout=DEBOUNCE_SECONDS * 10):
-            enqueue(
-                recompute_health_task, kind, pk, eta=eta, otherwise=lambda k=key: cache.delete(k)
-            )
+from service.tasks import DEBOUNCE_SECONDS, TICKET_PENDING_KEY, accounts_stale_task
 
 
 def ticket_changed(ticket_id: int) -> None:
-    accounts_stale(_accounts([ticket_id]))
+    key = TICKET_PENDING_KEY.format(ticket_id)
+    if cache.add(key, 1, timeout=DEBOUNCE_SECONDS):
+        enqueue(accounts_stale_task, [ticket_id], otherwise=lambda: cache.delete(key))
 
 
 def tickets_changed(ticket_ids: list[int]) -> None:
-    accounts_stale(_accounts(ticket_ids))
+    # A batch is handed over in one task: its accounts are debounced in the worker.
+    enqueue(accounts_stale_task, list(ticket_ids))
 
 
 def recompute_everything() -> None:

@@ -15,6 +15,18 @@ from tickets.workflow.automation.health import Account
 ACTIVE = timedelta(days=365)
 
 
+def accounts_of(ticket_ids: list[int]) -> list[tuple[str, int]]:
+    """The customers and organizations of these tickets, in a stable order."""
+    accounts: set[tuple[str, int]] = set()
+    for customer_id, organization_id in Ticket.objects.filter(pk__in=ticket_ids).values_list(
+        "customer_id", "customer__organization_id"
+    ):
+        accounts.add(("customer", customer_id))
+        if organization_id is not None:
+            accounts.add(("organization", organization_id))
+    return sorted(accounts)
+
+
 def active_accounts(now: datetime) -> list[Account]:
     """Customers and organizations with a ticket in the last year, or a score already."""
     recent = Ticket.objects.filter(created_at__gte=now - ACTIVE).order_by()

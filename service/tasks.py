@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.core.cache import cache
+from django.utils import timezone
 
-from helpdesk.celery import TRANSIENT
+from helpdesk.celery import TRANSIENT, enqueue
 from service import health, sweep, topics
 from tickets.workflow.automation.health import Account
 
+TICKET_PENDING_KEY = "health-ticket:{}"
 PENDING_KEY = "health-pending:{}:{}"
 # Changes to one account within this long are measured once (the task runs this late).
 DEBOUNCE_SECONDS = 60
+
+
+@shared_task(name="service.accounts_stale", **TRANSIENT)
+def accounts_stale_task(ticket_ids: list[int]) -> None:
+    cache.delete_many([TICKET_PENDING_KEY.format(t) for t in ticket_ids])
+    eta = timezone.now() + timedelta(seconds=DEBOUNCE_SECONDS)
+    for kind, pk in sweep.accounts_of(ticket_ids):
+        key = PENDING_KEY.format(kind, pk)
+        if cache.add(key, 1, timeout=DEBOUNCE_SECONDS * 10):
+            enqueue(
+                recompute_health_task, kind, pk, eta=eta, otherwise=lambda k=key: cache.delete(k)
+            )
 
 
 @shared_task(name="service.recompute_health", **TRANSIENT)

@@ -8,7 +8,7 @@ import pytest
 
 from metrics.models import SurveyKind, SurveyResponse
 from metrics.services import refresh_ticket_figures
-from service import health, hooks
+from service import health, hooks, tasks
 from service.models import AccountHealth, HealthSnapshot
 from tests.factories import T0, make_customer
 from tickets import services
@@ -224,14 +224,26 @@ def test_health_rules_are_validated() -> None:
     )
 
 
-def test_changes_of_one_account_are_measured_once(personas, monkeypatch) -> None:
+def test_changes_of_one_account_are_measured_once(
+    personas, monkeypatch, django_assert_num_queries
+) -> None:
+    handed: list[tuple] = []
     queued: list[tuple] = []
-    monkeypatch.setattr(hooks, "enqueue", lambda task, *args, **kw: queued.append(args) or True)
+    monkeypatch.setattr(hooks, "enqueue", lambda task, *args, **kw: handed.append(args) or True)
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args, **kw: queued.append(args) or True)
     org = Organization.objects.create(name="Acme")
     customer = make_customer("ops@acme.test", organization=org)
-    ticket = services.create_ticket(
+    first = services.create_ticket(
         mailbox=personas.mailbox_a, customer=customer, subject="a", body_text="b"
     )
-    hooks.ticket_changed(ticket.pk)
-    hooks.tickets_changed([ticket.pk])
-    assert sorted(queued) == [("customer", customer.pk), ("organization", org.pk)]
+    second = services.create_ticket(
+        mailbox=personas.mailbox_a, customer=customer, subject="c", body_text="d"
+    )
+    # The request hands the ticket over once until a worker takes it: no query.
+    with django_assert_num_queries(0):
+        hooks.ticket_changed(first.pk)
+        hooks.ticket_changed(first.pk)
+    assert handed == [([first.pk],)]
+    tasks.accounts_stale_task([first.pk])
+    tasks.accounts_stale_task([first.pk, second.pk])
+    assert queued == [("customer", customer.pk), ("organization", org.pk)]
