@@ -3,7 +3,7 @@
 The request that changed a ticket only hands its number to a worker (a Redis key keeps
 one hand-over per ticket at a time, as the figures do): no query on the request's path.
 The worker (`service.accounts_stale`) finds the ticket's customer and organization; the
-first mark of an account starts one recompute DEBOUNCE_SECONDS later, and marks
+first mark of an account starts one recompute HEALTH_DEBOUNCE_SECONDS later, and marks
 meanwhile ride on it. With Redis or the broker down, the nightly sweep
 (service.sweep_health) measures every active account anyway.
 """
@@ -14,12 +14,12 @@ from django.core.cache import cache
 
 from helpdesk.celery import enqueue
 from service import sweep
-from service.tasks import DEBOUNCE_SECONDS, TICKET_PENDING_KEY, accounts_stale_task
+from service.tasks import TICKET_PENDING_KEY, TICKET_PENDING_SECONDS, accounts_stale_task
 
 
 def ticket_changed(ticket_id: int) -> None:
     key = TICKET_PENDING_KEY.format(ticket_id)
-    if cache.add(key, 1, timeout=DEBOUNCE_SECONDS):
+    if cache.add(key, 1, timeout=TICKET_PENDING_SECONDS):
         enqueue(accounts_stale_task, [ticket_id], otherwise=lambda: cache.delete(key))
 
 

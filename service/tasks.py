@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -14,17 +15,19 @@ from tickets.workflow.automation.health import Account
 
 TICKET_PENDING_KEY = "health-ticket:{}"
 PENDING_KEY = "health-pending:{}:{}"
-# Changes to one account within this long are measured once (the task runs this late).
-DEBOUNCE_SECONDS = 60
+# A ticket is handed to the worker once in this long (settings.HEALTH_DEBOUNCE_SECONDS
+# debounces its accounts there).
+TICKET_PENDING_SECONDS = 60
 
 
 @shared_task(name="service.accounts_stale", **TRANSIENT)
 def accounts_stale_task(ticket_ids: list[int]) -> None:
     cache.delete_many([TICKET_PENDING_KEY.format(t) for t in ticket_ids])
-    eta = timezone.now() + timedelta(seconds=DEBOUNCE_SECONDS)
+    debounce = settings.HEALTH_DEBOUNCE_SECONDS
+    eta = timezone.now() + timedelta(seconds=debounce)
     for kind, pk in sweep.accounts_of(ticket_ids):
         key = PENDING_KEY.format(kind, pk)
-        if cache.add(key, 1, timeout=DEBOUNCE_SECONDS * 10):
+        if cache.add(key, 1, timeout=debounce * 10 + 60):
             enqueue(
                 recompute_health_task, kind, pk, eta=eta, otherwise=lambda k=key: cache.delete(k)
             )
