@@ -247,3 +247,36 @@ def test_changes_of_one_account_are_measured_once(
     tasks.accounts_stale_task([first.pk])
     tasks.accounts_stale_task([first.pk, second.pk])
     assert queued == [("customer", customer.pk), ("organization", org.pk)]
+
+
+def test_a_health_rule_through_the_rule_builder(personas, client) -> None:
+    client.force_login(personas.manager)
+    data = {
+        "name": "Falling accounts",
+        "trigger": "health_fell",
+        "match": "all",
+        "is_active": "on",
+        "position": "5",
+        "c-TOTAL_FORMS": "1",
+        "c-INITIAL_FORMS": "0",
+        "c-0-field": "health",
+        "c-0-op": "below",
+        "c-0-value": "40",
+        "a-TOTAL_FORMS": "2",
+        "a-INITIAL_FORMS": "0",
+        "a-0-type": "health_follow_up",
+        "a-1-type": "tell_account_owner",
+    }
+    assert client.post("/workflow/rules/new/", data).status_code == 302
+    rule = AutomationRule.objects.get(name="Falling accounts")
+    assert (rule.trigger, rule.conditions) == (
+        Trigger.HEALTH_FELL,
+        [{"field": "health", "op": "below", "value": 40.0}],
+    )
+    assert rule.actions == [
+        {"type": "health_follow_up", "value": None},
+        {"type": "tell_account_owner", "value": None},
+    ]
+    refused = client.post("/workflow/rules/new/", {**data, "name": "Odd", "trigger": "created"})
+    assert refused.status_code == 422
+    assert "only for rules run when health falls" in refused.content.decode()
