@@ -29,6 +29,7 @@ MIN_TICKETS = 2
 MINING_WINDOW = timedelta(days=90)
 # Tickets are matched to topics this far back; older windows count nothing.
 MATCH_HORIZON = timedelta(days=365)
+RECENT_MATCH = timedelta(days=1)
 FIRST_MESSAGE_CHARS = 2000
 # A word shorter than this is not a topic's word.
 MIN_WORD = 3
@@ -202,11 +203,15 @@ def refresh_topics(*, now: datetime | None = None) -> list[Topic]:
         )
     if new:
         match_tickets(ticket_texts(now - MATCH_HORIZON, now + timedelta(seconds=1)), new)
+    # The kept topics' recent tickets, should the ten-minute task have missed some.
+    match_recent(now=now, since=RECENT_MATCH * 2)
     return list(Topic.objects.all())
 
 
-def match_recent(*, now: datetime | None = None, since: timedelta = timedelta(hours=2)) -> int:
-    """Match the tickets created lately to the current topics (every few minutes)."""
+def match_recent(*, now: datetime | None = None, since: timedelta | None = None) -> int:
+    """Match the tickets created lately to the current topics (every ten minutes, over
+    the last day: a worker down for hours loses nothing)."""
+    since = since or RECENT_MATCH
     now = now or timezone.now()
     topics = dict(Topic.objects.values_list("key", "pk"))
     if not topics:
