@@ -102,3 +102,23 @@ def test_drill_down_shows_only_tickets_the_viewer_may_open(personas, client) -> 
     assert client.get(f"/dashboards/topics/{topic.pk}/", query).content.decode().count("#") >= 4
     client.force_login(personas.agent_a)
     assert client.get(f"/dashboards/topics/{topic.pk}/", query).status_code == 403
+
+
+def test_recompute_metrics_brings_health_and_topics_up_to_date(personas) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from service.models import AccountHealth, Topic
+
+    for _ in range(2):
+        services.create_ticket(
+            mailbox=personas.mailbox_a,
+            customer=personas.customer,
+            subject="Refund delay",
+            body_text="waiting",
+            at=timezone.now() - DAY,
+        )
+    call_command("recompute_metrics", verbosity=0)
+    # Two tickets this month against a baseline of one: -5.
+    assert AccountHealth.objects.get(customer=personas.customer).score == 75
+    assert list(Topic.objects.values_list("phrase", flat=True)) == ["refund delay"]
