@@ -121,4 +121,4 @@ def test_recompute_metrics_brings_health_and_topics_up_to_date(personas) -> None
     call_command("recompute_metrics", verbosity=0)
     # Two tickets this month against a baseline of one: -5.
     assert AccountHealth.objects.get(customer=personas.customer).score == 75
-    assert list(Topic.objects.values_list("phrase", flat=True)) == ["refund delay"]
+    assert list(Topic.objects.values_list("phrase", flat=True)) == ["refund delay", "waiting"]
