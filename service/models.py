@@ -123,3 +123,29 @@ class TicketTopic(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.topic_id}"
+
+
+class TopicDay(models.Model):
+    """How many tickets of one local day (TIME_ZONE) matched a topic, per kind, mailbox
+    and team: a window's whole days are summed from here, its partial first and last day
+    counted in TicketTopic (service.topics.window_topics)."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=16)
+    mailbox_id = models.IntegerField()
+    team_id = models.IntegerField(null=True)
+    count = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            # A window's whole days, summed per topic.
+            models.Index(
+                fields=["day"],
+                name="topic_day_window",
+                include=["topic", "kind", "mailbox_id", "team_id", "count"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.topic_id}: {self.count}"

@@ -70,12 +70,14 @@ def test_window_counts_and_previous_window(personas) -> None:
     assert {t.phrase: t.count for t in topics.window_topics(by_mailbox)} == {"refund delay": 1}
 
 
-def test_topics_api(personas) -> None:
+def test_topics_api(personas, django_assert_num_queries) -> None:
     _seed(personas)
     client = APIClient()
     client.force_authenticate(personas.manager)
     start, end = (NOW - 7 * DAY).isoformat(), NOW.isoformat()
-    response = client.get("/api/v1/metrics/topics/", {"start": start, "end": end})
+    # Queries: the partial days (TicketTopic), the whole days (TopicDay), the phrases.
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/metrics/topics/", {"start": start, "end": end})
     assert response.status_code == 200, response.content
     rows = response.json()["topics"]
     assert rows[0]["phrase"] == "refund delay"
@@ -122,3 +124,27 @@ def test_recompute_metrics_brings_health_and_topics_up_to_date(personas) -> None
     # Two tickets this month against a baseline of one: -5.
     assert AccountHealth.objects.get(customer=personas.customer).score == 75
     assert list(Topic.objects.values_list("phrase", flat=True)) == ["refund delay", "waiting"]
+
+
+def test_day_totals_and_edges_agree_with_the_tickets_for_any_window(personas) -> None:
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from service.models import TicketTopic
+
+    _seed(personas)
+    midnight = topics._midnight(timezone.localtime(NOW).date())  # a local midnight
+    windows = [
+        (NOW - 7 * DAY, NOW),  # partial days at both ends
+        (midnight - 7 * DAY, midnight),  # whole days only
+        (NOW - timedelta(hours=30), NOW - timedelta(hours=20)),  # within two days
+        (NOW - 3 * DAY, NOW - 2.5 * DAY),  # within one day
+    ]
+    for start, end in windows:
+        filters = topics.TopicFilters(start=start, end=end)
+        expected = dict(
+            TicketTopic.objects.filter(created_at__gte=start, created_at__lt=end)
+            .values_list("topic__phrase")
+            .annotate(n=Count("pk"))
+        )
+        assert {t.phrase: t.count for t in topics.window_topics(filters)} == expected, (start, end)
