@@ -23,9 +23,8 @@ PAGE = 50
 
 class AtRiskFilters(forms.Form):
     team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="All teams")
-    organization = forms.ModelChoiceField(
-        Organization.objects.all(), required=False, empty_label="All organizations"
-    )
+    # A name, not a menu: there can be tens of thousands of organizations.
+    organization = forms.CharField(required=False, max_length=200, label="Organization")
     kind = forms.ChoiceField(
         choices=[
             ("", "Customers and organizations"),
@@ -42,6 +41,15 @@ class AtRiskFilters(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = [("", "—"), *((k, k) for k in selectors.field_keys())]
+
+    def clean_organization(self) -> Organization | None:
+        name = (self.cleaned_data.get("organization") or "").strip()
+        if not name:
+            return None
+        found = Organization.objects.filter(name__iexact=name).first()
+        if found is None:
+            raise forms.ValidationError(f"No organization is named “{name}”.")
+        return found
 
     def filters(self) -> selectors.AccountFilters:
         data = self.cleaned_data

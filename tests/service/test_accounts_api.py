@@ -99,11 +99,13 @@ def _listed(response) -> list[str]:
 
 
 def test_at_risk_list_filters_and_visibility(personas, client) -> None:
-    acme, _globex, *_ = _world(personas)
+    _acme, _globex, *_ = _world(personas)
     client.force_login(personas.manager)
     assert _listed(client.get("/accounts/at-risk/")) == ["Acme", "Globex"]  # 68 is not at risk
     assert _listed(client.get("/accounts/at-risk/", {"team": personas.team_b.pk})) == ["Globex"]
-    assert _listed(client.get("/accounts/at-risk/", {"organization": acme.pk})) == ["Acme"]
+    assert _listed(client.get("/accounts/at-risk/", {"organization": "acme"})) == ["Acme"]
+    unknown = client.get("/accounts/at-risk/", {"organization": "Initech"})
+    assert "No organization is named “Initech”." in unknown.content.decode()
     assert _listed(client.get("/accounts/at-risk/", {"below": 70})) == [
         "Acme",
         "Globex",
