@@ -48,7 +48,7 @@ format: $(STAMP) ## Apply ruff formatting and safe fixes
 
 typecheck: $(STAMP) ## mypy with django-stubs
 	$(BIN)/python -m helpdesk.launcher manage -- check
-	$(BIN)/mypy helpdesk audit accounts tickets kb portal metrics feedback importer privacy assist webhooks bench demo
+	$(BIN)/mypy helpdesk audit accounts tickets kb portal metrics service feedback importer privacy assist webhooks bench demo
 
 migrate: $(STAMP) ## Apply database migrations
 	$(BIN)/python -m helpdesk.launcher manage -- migrate

@@ -13,16 +13,16 @@ from importer.api import ImportView
 from kb.api import ArticleViewSet
 from metrics.api import metrics_summary
 from privacy.api import customer_erase, customer_export
+from service.api import HealthCustomerViewSet, OrganizationViewSet, metrics_topics
 from tickets.api.fields import FieldDefinitionViewSet
-from tickets.api.organizations import OrganizationViewSet
-from tickets.api.views import CustomerViewSet, TicketViewSet
+from tickets.api.views import TicketViewSet
 from webhooks.api import WebhookViewSet
 
 app_name = "api"
 
 router = DefaultRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
-router.register("customers", CustomerViewSet, basename="customer")
+router.register("customers", HealthCustomerViewSet, basename="customer")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("fields", FieldDefinitionViewSet, basename="field")
 router.register("kb/articles", ArticleViewSet, basename="kb-article")
@@ -30,6 +30,7 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("metrics/summary/", metrics_summary, name="metrics-summary"),
+    path("metrics/topics/", metrics_topics, name="metrics-topics"),
     path("customers/<int:pk>/export/", customer_export, name="customer-export"),
     path("customers/<int:pk>/erase/", customer_erase, name="customer-erase"),
     path("", include(router.urls)),

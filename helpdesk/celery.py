@@ -60,12 +60,18 @@ app.conf.task_routes = {
     "mail.*": {"queue": "mail_in"},
     "mail_out.*": {"queue": "mail_out"},
     "metrics.*": {"queue": "metrics"},
+    "service.*": {"queue": "metrics"},
 }
 app.conf.beat_schedule = {
     # Per-ticket figures whose incremental update was lost (broker outage, crash).
     "metrics-sweep-stale-figures": {"task": "metrics.sweep_stale_figures", "schedule": 600.0},
     # NPS: once a day, customers active lately and not asked within NPS_THROTTLE_DAYS.
     "metrics-nps-invitations": {"task": "metrics.send_nps_invitations", "schedule": 86400.0},
+    # Account health of every active account (its score moves with time alone) and the
+    # topics mined again, nightly; tickets created lately matched to the topics meanwhile.
+    "service-sweep-health": {"task": "service.sweep_health", "schedule": 86400.0},
+    "service-refresh-topics": {"task": "service.refresh_topics", "schedule": 86400.0},
+    "service-match-recent-topics": {"task": "service.match_recent_topics", "schedule": 600.0},
     # Ticket workflow (tickets/workflow/tasks.py): scheduled rules, SLA warnings and breaches,
     # snoozes ending and follow-up reminders.
     "tickets-scheduled-rules": {"task": "tickets.run_scheduled_rules", "schedule": 300.0},

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "tickets.mail",
     "metrics",
     "tickets.workflow",
+    # Account health and topics (service/): after the workflow, whose rules it runs.
+    "service",
     "kb",
     "portal",
     # Feedback items, who asked for them, the roadmap and the changelog (feedback/).
@@ -384,6 +386,9 @@ SPECTACULAR_SETTINGS = {
 # asked for NPS, and how many NPS invitations one scheduled run sends at most.
 SURVEY_LINK_MAX_AGE_DAYS = env_int("SURVEY_LINK_MAX_AGE_DAYS", 30)
 NPS_THROTTLE_DAYS = env_int("NPS_THROTTLE_DAYS", 90)
+# Account health (service/): changes to one account within this many seconds are
+# measured once, this long after the first.
+HEALTH_DEBOUNCE_SECONDS = env_int("HEALTH_DEBOUNCE_SECONDS", 60)
 NPS_BATCH_SIZE = env_int("NPS_BATCH_SIZE", 500)
 # Django 6.1 mailers (MAILERS replaces EMAIL_BACKEND and EMAIL_*): the default mailer
 # sends agent notifications. Ticket mail goes out through each mailbox's own SMTP server

@@ -38,6 +38,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("", include("portal.settings_urls")),
     path("", include("metrics.urls")),
+    path("", include("service.urls")),
     path("", include("audit.urls")),
     path("", include("console.urls")),
     path("", include("privacy.urls")),

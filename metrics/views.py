@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.spreadsheet import inert
-from metrics import aggregates, dashboards, drill, surveys
+from metrics import aggregates, dashboards, drill, extensions, surveys
 from metrics.forms import SurveyForm
 from metrics.models import SurveyResponse
 from tickets.permissions import AuthedRequest, is_agent, manager_required
@@ -185,6 +185,10 @@ def dashboard(request: AuthedRequest, which: str) -> HttpResponse:
         "query": request.GET.urlencode(),
         "filter_query": _without(request, "export", "figure", "page"),
         "columns": dashboards.SUPPORT_COLUMNS,
+        # What the apps above add to the service side (service: at-risk accounts, topics).
+        "sections": extensions.service_sections(request.user, form, request.GET.urlencode())
+        if which == "service"
+        else [],
         **{f"drill_{group}": _drill_base(request, which, group) for group in ("agent", "team")},
     }
     return render(request, "metrics/dashboard.html", context)

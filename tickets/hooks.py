@@ -17,7 +17,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tickets.models import Customer, Message, Ticket, TicketEvent, User
+    from django.utils.safestring import SafeString
+
+    from tickets.models import Customer, Message, Organization, Ticket, TicketEvent, User
     from tickets.profiles import TimelineEntry, TimelineQuery
     from tickets.services.events import Actor
 
@@ -113,3 +115,6 @@ apply_routing: Collect[[Ticket, float, Actor], str] = Collect("apply_routing")
 # that keeps health answers with (id, score 0-100) for the ids of that kind ("customer" or
 # "organization") it has a score for. Until one registers, nobody answers and pages show "—".
 account_health: Collect[[str, list[int]], tuple[int, int]] = Collect("account_health")
+# When a customer's or an organization's page is drawn (tickets/profile_views.py): the
+# apps above add panels to it (service: the account's health, its factors and trend).
+account_panels: Collect[[User, Customer | Organization], SafeString] = Collect("account_panels")

@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from tickets.models import Customer, Organization
+from tickets.models import Customer, Organization, User
 from tickets.services import Profile
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -87,11 +87,19 @@ class OrganizationForm(forms.Form):
     notes = forms.CharField(
         required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
     )
+    owner = forms.ModelChoiceField(
+        User.objects.acting_agents().order_by("first_name", "email"),
+        required=False,
+        empty_label="Nobody",
+        label="Account owner",
+        help_text="The agent who looks after this account: it shows in their “My accounts”.",
+    )
 
     @classmethod
     def of(cls, organization: Organization) -> OrganizationForm:
         return cls(
             initial={
+                "owner": organization.success_contact_id,
                 "name": organization.name,
                 "domains": "\n".join(d.domain for d in organization.domains.all()),
                 "notes": organization.notes,

@@ -8,11 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tickets import profiles, services
+from tickets import hooks, profiles, services
 from tickets.access import get_ticket_for
 from tickets.permissions import AuthedRequest, agent_required, manager_required
 from tickets.profile_forms import AddressForm, CustomerForm, OrganizationForm
@@ -22,6 +23,7 @@ from tickets.services import Actor, InvalidChange
 def _timeline_response(
     request: AuthedRequest, template: str, context: dict[str, Any], customer_ids: list[int]
 ) -> HttpResponse:
+    context["panels"] = hooks.account_panels(request.user, context.get("org") or context["person"])
     context["timeline"] = profiles.timeline(
         request.user, customer_ids, request.GET.get("cursor", "")
     )
@@ -95,9 +97,11 @@ def organization(request: AuthedRequest, organization_id: int) -> HttpResponse:
 
     def save() -> object:
         data = form.cleaned_data
-        return services.update_organization(
-            org, name=data["name"], notes=data["notes"], domains=form.domain_list()
-        )
+        with transaction.atomic():
+            services.update_organization(
+                org, name=data["name"], notes=data["notes"], domains=form.domain_list()
+            )
+            return services.set_account_owner(org, data["owner"])
 
     if _saved(form, save):
         messages.success(request, "Organization saved.")

@@ -65,7 +65,10 @@ def get_customer_for(user: User, customer_id: int) -> Customer:
 
 def get_organization_for(user: User, organization_id: int) -> Organization:
     organization = (
-        Organization.objects.prefetch_related("domains").filter(pk=organization_id).first()
+        Organization.objects.select_related("success_contact")
+        .prefetch_related("domains")
+        .filter(pk=organization_id)
+        .first()
     )
     if organization is None or not user.is_agent:
         raise Http404("No such organization")

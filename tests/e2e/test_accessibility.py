@@ -129,6 +129,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/kb/gaps/",
         "/workflow/canned/",
         f"/customers/{ticket.customer_id}/",
+        "/accounts/at-risk/",
+        "/accounts/mine/",
         "/settings/",
         "/settings/tokens/",
         "/me/two-factor/",

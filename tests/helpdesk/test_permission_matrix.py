@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from console.models import ApiToken
 from feedback.models import FeedbackItem
 from portal.models import RequestForm
+from service.models import Topic
 from tests.conftest import Personas
 from tests.factories import make_article, make_ticket, make_user
 from tickets import saved_views, services
@@ -93,6 +94,7 @@ class Samples:
         self.agent = personas.agent_b
         self.team = personas.team_a
         self.organization = Organization.objects.create(name="Acme")
+        self.topic = Topic.objects.create(key="refund", phrase="refund")
         self.calendar = BusinessCalendar.objects.create(name="Office hours")
         self.field = FieldDefinition.objects.create(
             key="order_number", label="Order number", type="text", applies_to="ticket"
@@ -126,6 +128,7 @@ class Samples:
             "article": self.article.pk,
             "customer_id": self.customer.pk,
             "organization_id": self.organization.pk,
+            "topic_id": self.topic.pk,
             "key": self.field.key,
             "view_id": self.saved_view.pk,
             "notification_id": self.notification.pk,
@@ -151,7 +154,7 @@ class Samples:
             return self.canned.pk
         if name.startswith("portal_settings:"):
             return self.request_form.pk
-        if name.startswith("api:organization"):
+        if "organization" in name:
             return self.organization.pk
         for part, thing in (
             ("agent", self.agent),

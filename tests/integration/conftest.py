@@ -150,6 +150,7 @@ def worker_env(media: Path) -> dict[str, str]:
     env["MEDIA_ROOT"] = str(media)
     env["DEBUG"] = "1"
     env["MAIL_SEND_RETRY_BASE_SECONDS"] = "1"
+    env["HEALTH_DEBOUNCE_SECONDS"] = "1"
     env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
     return env
 

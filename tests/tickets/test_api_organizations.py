@@ -51,8 +51,11 @@ def test_list_and_retrieve_show_the_fields(personas: Personas, acme: Organizatio
             "id": acme.pk,
             "name": "Acme",
             "notes": "",
+            "shares_tickets": False,
+            "owner": None,
             "domains": ["acme.test"],
             "fields": {"tier": "gold"},
+            "health": None,
         }
     ]
     assert agent.get(f"/api/v1/organizations/{other.pk}/").status_code == 404

@@ -30,6 +30,7 @@ from tickets.models import (
     OrganizationDomain,
     Ticket,
     TicketEvent,
+    User,
 )
 from tickets.services.events import Actor, after_commit, new_event, save_events
 from tickets.services.policy import InvalidChange, check_actor
@@ -260,6 +261,18 @@ def update_organization(
         [OrganizationDomain(organization=organization, domain=d) for d in cleaned],
         ignore_conflicts=True,
     )
+    return organization
+
+
+def set_account_owner(organization: Organization, owner: User | None) -> Organization:
+    """Name the agent who owns the account (its success contact: health follow-ups and
+    success follow-ups go to them, "My accounts" lists it); None leaves it unowned."""
+    if owner is not None and not User.objects.acting_agents().filter(pk=owner.pk).exists():
+        raise InvalidChange(
+            "The owner must be an active agent who may hold tickets.", field="owner"
+        )
+    organization.success_contact = owner
+    organization.save(update_fields=["success_contact"])
     return organization
 
 

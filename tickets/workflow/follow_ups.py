@@ -320,3 +320,86 @@ def _open_together(requests: list[Request]) -> list[Ticket]:
         _announce(follow_up, customer, contact, body)
         services.after_commit(follow_up.pk)
     return tickets
+
+
+# --- health follow-ups -----------------------------------------------------------------
+
+HEALTH_TAG = "health-follow-up"
+
+
+@dataclass(frozen=True)
+class Fall:
+    """An account's health fell below a rule's threshold (automation/health.py): what the
+    follow-up and the owner's mail say."""
+
+    customer_ids: list[int]
+    name: str
+    before: int | None
+    score: int
+    threshold: float
+    owner: User | None
+    reasons: list[str]
+
+    @property
+    def headline(self) -> str:
+        return f"Health of {self.name} fell to {self.score}"
+
+    @property
+    def text(self) -> str:
+        was = f"from {self.before} " if self.before is not None else ""
+        return "\n".join(
+            [
+                f"The health of {self.name} fell {was}to {self.score}, "
+                f"below {self.threshold:g}. What weighs on it:",
+                *(f"- {reason}" for reason in self.reasons),
+            ]
+        )
+
+
+_fall: ContextVar[Fall | None] = ContextVar("health_fall", default=None)
+
+
+def current_fall() -> Fall | None:
+    """The fall the health rules are acting on, if any (set by `acting_on`)."""
+    return _fall.get()
+
+
+@contextmanager
+def acting_on(fall: Fall) -> Iterator[None]:
+    token = _fall.set(fall)
+    try:
+        yield
+    finally:
+        _fall.reset(token)
+
+
+def open_health_follow_up(
+    fall: Fall, ticket: Ticket, *, actor: Actor, days: int = 30
+) -> Ticket | None:
+    """A service ticket for the account owner, on the mailbox of the account's latest
+    ticket: at most one per account per `days` (the customer row of `ticket` is locked,
+    so two falls computed together cannot both open one)."""
+    since = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)
+        if Ticket.objects.filter(
+            customer_id__in=fall.customer_ids,
+            kind=Kind.SERVICE,
+            tags__contains=[HEALTH_TAG],
+            created_at__gte=since,
+        ).exists():
+            return None
+        return services.create_ticket(
+            mailbox=ticket.mailbox,
+            customer=customer,
+            subject=fall.headline,
+            body_text=fall.text,
+            direction=Direction.NOTE,
+            team=ticket.team,
+            channel=Channel.OUTBOUND,
+            kind=Kind.SERVICE,
+            tags=[HEALTH_TAG],
+            assignee=_agent(fall.owner, ticket),
+            actor=actor,
+            linked_from=ticket,
+        )

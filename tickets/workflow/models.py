@@ -20,6 +20,9 @@ class Trigger(models.TextChoices):
     UPDATED = "updated", "When a ticket is updated"
     CHANGED = "changed", "When a ticket is created or updated"
     SCHEDULED = "scheduled", "On a schedule (checked every few minutes)"
+    # An account's health score (service/health.py) fell below the rule's "health"
+    # condition: the rule acts on the account, through its latest ticket.
+    HEALTH_FELL = "health_fell", "When an account's health falls below a threshold"
 
 
 class MatchMode(models.TextChoices):

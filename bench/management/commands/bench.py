@@ -40,7 +40,7 @@ from bench.core import Bench
 
 # One module of this package per section, in this order: tickets (with mail and the
 # workflow), then the help center, the portal and the figures.
-SECTIONS = ("tickets", "kb", "portal", "metrics")
+SECTIONS = ("tickets", "kb", "portal", "metrics", "service")
 
 
 class Command(BaseCommand):

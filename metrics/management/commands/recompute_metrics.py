@@ -8,11 +8,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from metrics import extensions
 from metrics.services import recompute_all
 
 
 class Command(BaseCommand):
-    help = "Recompute all per-ticket figures from the ticket event log (safe to run live)."
+    help = (
+        "Recompute all per-ticket figures from the ticket event log, then what the apps "
+        "above keep from them: account health and topics (safe to run live)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=5000, help="Tickets per transaction.")
@@ -35,5 +39,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{done}/{total} tickets")
 
         count = recompute_all(batch_size=batch_size, workers=workers, progress=progress)
+        extensions.recomputed()
         elapsed = time.monotonic() - started
         self.stdout.write(f"Recomputed figures of {count} tickets in {elapsed:.1f} s.")

@@ -111,6 +111,24 @@ def _mark_newsletter(
     courtesy.mark_newsletter(ticket, actor=actor)
 
 
+def _health_follow_up(
+    rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor
+) -> None:
+    fall = follow_ups.current_fall()
+    if fall is not None:
+        follow_ups.open_health_follow_up(fall, ticket, actor=actor)
+
+
+def _tell_owner(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
+    fall = follow_ups.current_fall()
+    if fall is not None and fall.owner is not None:
+        notify.notify_agents([fall.owner], ticket.pk, fall.headline, fall.text)
+
+
+# The actions of a "health fell" rule (automation/health.py runs them on the account's
+# latest ticket, with the fall in follow_ups.current_fall()).
+HEALTH_ACTIONS = ("health_follow_up", "tell_account_owner")
+
 ACTIONS: dict[str, ActionType] = {
     "set_team": ActionType("Set team", _set_team),
     "set_assignee": ActionType("Assign to agent", _set_assignee),
@@ -136,6 +154,14 @@ ACTIONS: dict[str, ActionType] = {
     ),
     "open_follow_up": ActionType(
         "Open a service follow-up for the success contact", _open_follow_up, needs_value=False
+    ),
+    "health_follow_up": ActionType(
+        "Open a service follow-up for the account owner (health rules)",
+        _health_follow_up,
+        needs_value=False,
+    ),
+    "tell_account_owner": ActionType(
+        "Tell the account owner by email (health rules)", _tell_owner, needs_value=False
     ),
 }
 ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}

@@ -126,6 +126,10 @@ def _hours_since_update(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
     return lambda ctx: since(ctx) < hours
 
 
+def _never_matches(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
+    return _never
+
+
 def _sentiment_below(op: str, value: Any, cond: dict[str, Any]) -> Predicate:
     threshold = float(value)
     return lambda ctx: any(score < threshold for score in ctx.new_inbound_sentiments)
@@ -222,6 +226,9 @@ CONDITIONS: dict[str, ConditionType] = {
         "text",
         _bulk_mail,
     ),
+    # Only for the "health fell" trigger (rules.validate_rule): automation/health.py reads
+    # its value as the threshold; a ticket's own rules never match it.
+    "health": ConditionType("Account health (0 to 100)", ("below",), "number", _never_matches),
     "recent_support_tickets": ConditionType(
         "Support tickets from this customer in the last 30 days",
         ("at_least",),

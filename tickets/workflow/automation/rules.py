@@ -10,7 +10,7 @@ from typing import Any
 
 from helpdesk.local_cache import VersionedCache
 from tickets.workflow.automation import fields
-from tickets.workflow.automation.actions import ACTIONS
+from tickets.workflow.automation.actions import ACTIONS, HEALTH_ACTIONS
 from tickets.workflow.automation.conditions import (
     CONDITIONS,
     Predicate,
@@ -112,6 +112,7 @@ def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
             errors.append(f"Action {n}: choose what to do.")
         elif ACTIONS[action["type"]].needs_value and action.get("value") in (None, "", []):
             errors.append(f"Action {n}: “{ACTIONS[action['type']].label}” needs a value.")
+    errors.extend(_health_errors(trigger, conditions, actions))
     if trigger == Trigger.SCHEDULED and not any(
         c.get("field") in ("hours_since_update", "status") for c in conditions
     ):
@@ -120,3 +121,36 @@ def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
             "or it would act on every open ticket."
         )
     return errors
+
+
+def _health_errors(
+    trigger: str, conditions: list[dict[str, Any]], actions: list[dict[str, Any]]
+) -> list[str]:
+    """A "health fell" rule has one health condition and only the account's actions; the
+    health condition and those actions mean nothing on a ticket's own rules."""
+    health = [c for c in conditions if c.get("field") == "health"]
+    account_actions = {a.get("type") for a in actions} & set(HEALTH_ACTIONS)
+    if trigger != Trigger.HEALTH_FELL:
+        errors = []
+        if health:
+            errors.append("“Account health” is only for rules run when health falls.")
+        if account_actions:
+            errors.append("The account owner's actions are only for rules run when health falls.")
+        return errors
+    errors = []
+    if len(health) != 1 or len(conditions) != 1:
+        errors.append("A health rule has exactly one condition: “Account health is below N”.")
+    elif not 0 < _number(health[0].get("value")) <= 100:
+        errors.append("The health threshold is a number from 1 to 100.")
+    if any(a.get("type") not in HEALTH_ACTIONS for a in actions):
+        errors.append(
+            "A health rule can open a service follow-up or tell the account owner, nothing else."
+        )
+    return errors
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
