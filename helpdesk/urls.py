@@ -40,5 +40,6 @@ urlpatterns = [
     path("", include("console.urls")),
     path("", include("privacy.urls")),
     path("", include("assist.urls")),
+    path("", include("widget.urls")),
     path("", include("tickets.urls")),
 ]
