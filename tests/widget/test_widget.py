@@ -15,7 +15,6 @@ from django.http import Http404
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from kb.models import RequestFormVisit
 from tests.conftest import Personas
 from tests.factories import make_article, make_mailbox, make_ticket, make_user
 from tickets import services as ticket_services
