@@ -33,6 +33,7 @@ from tests.factories import (
 )
 from tickets import services
 from tickets.models import Ticket, User
+from widget.models import WidgetSite
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,12 +68,26 @@ def _seed(p: Personas) -> dict[str, Any]:
     set_status(ticket, p.agent_a, "pending", start + timedelta(hours=3))
     recompute_all()
     token = surveys.make_token("csat", p.customer.pk, ticket_id=ticket.pk)
-    return {"ticket": ticket, "article": article, "survey": f"/survey/{token}/?score=4"}
+    site = WidgetSite.objects.create(
+        name="Shop", allowed_origins=["https://shop.example.com"], mailbox=p.mailbox_a
+    )
+    return {
+        "ticket": ticket,
+        "article": article,
+        "survey": f"/survey/{token}/?score=4",
+        "widget": site,
+    }
 
 
 def _pages(role: str, seed: dict[str, Any]) -> list[str]:
     ticket: Ticket = seed["ticket"]
-    public = ["/help/", seed["article"].get_absolute_url(), "/portal/sign-in/", seed["survey"]]
+    public = [
+        "/help/",
+        seed["article"].get_absolute_url(),
+        "/portal/sign-in/",
+        seed["survey"],
+        f"/widget/v1/frame/?site={seed['widget'].key}",
+    ]
     customer = [
         "/portal/requests/",
         f"/portal/requests/{ticket.pk}/",
@@ -119,6 +134,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/audit/",
         "/settings/assist/",
         f"/settings/assist/?ticket={ticket.pk}",
+        "/settings/widget/",
+        f"/settings/widget/{seed['widget'].pk}/",
     ]
     return {
         "public": public,

@@ -29,6 +29,7 @@ from tests.factories import make_article, make_ticket, make_user
 from tickets import services
 from tickets.models import BusinessCalendar, FieldDefinition, Organization, Role
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
+from widget.models import WidgetSite
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,9 @@ class Samples:
         self.field = FieldDefinition.objects.create(
             key="order_number", label="Order number", type="text", applies_to="ticket"
         )
+        self.widget_site = WidgetSite.objects.create(
+            name="Shop", allowed_origins=["https://shop.example.com"], mailbox=self.mailbox
+        )
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -116,6 +120,8 @@ class Samples:
             return self.sla.pk
         if "canned" in name:
             return self.canned.pk
+        if name.startswith("widget:"):
+            return self.widget_site.pk
         for part, thing in (
             ("agent", self.agent),
             ("team", self.team),
