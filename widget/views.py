@@ -20,6 +20,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.ratelimit import Rate
+from helpdesk.signin import client_ip
 from kb.access import get_article_for
 from kb.search import search_articles
 from portal.services import suggestion_opened
@@ -28,6 +30,9 @@ from widget.forms import ContactForm, ReplyForm
 from widget.models import WidgetSite
 
 SEARCH_LIMIT = 5
+# Anyone may write through the widget without signing in: a cap per client address keeps
+# one script from filling the inbox (the portal's sign-in links are capped the same way).
+CONTACTS_PER_IP = Rate("widget-contact-ip", limit=20, window=3600)
 
 
 def _errors(form: Any) -> JsonResponse:
@@ -104,6 +109,9 @@ def contact(request: HttpRequest) -> JsonResponse:
     form = ContactForm(request.POST)
     if not form.is_valid():
         return _errors(form)
+    if CONTACTS_PER_IP.hit(client_ip(request) or ""):
+        too_many = {"__all__": [{"message": "Too many messages from here: try again later."}]}
+        return JsonResponse({"errors": too_many}, status=429)
     data = form.cleaned_data
     verified = services.verified_email(site, data["email"], data["user_hash"]) is not None
     ticket = services.file_ticket(

@@ -15,11 +15,12 @@ from django.http import Http404
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from helpdesk.ratelimit import Rate
 from tests.conftest import Personas
 from tests.factories import make_article, make_mailbox, make_ticket, make_user
 from tickets import services as ticket_services
 from tickets.models import Channel, Direction
-from widget import live, services
+from widget import live, services, views
 from widget.models import WidgetSite, WidgetTicket, normalize_origin
 
 ORIGIN = "https://shop.example.com"
@@ -267,6 +268,17 @@ def test_bad_contact_input_is_a_400_naming_the_fields(client, personas: Personas
     assert not WidgetTicket.objects.exists()
 
 
+def test_a_client_address_may_file_only_so_many(client, personas: Personas, monkeypatch) -> None:
+    site = make_site(personas)
+    monkeypatch.setattr(views, "CONTACTS_PER_IP", Rate("widget-contact-ip", limit=1, window=60))
+    url = f"{reverse('widget:contact')}?site={site.key}"
+    form = {"email": "v@example.com", "subject": "Hi", "body": "Hello"}
+    assert client.post(url, form).status_code == 201
+    refused = client.post(url, form)
+    assert refused.status_code == 429
+    assert WidgetTicket.objects.count() == 1
+
+
 # What a visitor may follow
 
 
@@ -285,11 +297,11 @@ def test_a_token_follows_its_own_conversation_only(client, personas: Personas) -
     token = services.conversation_token(site, mine)
     url = reverse("widget:conversation")
     assert client.get(url, {"token": token}).json()["number"] == mine.pk
-    # Another customer's ticket, not opened from the widget: signed or forged, a 404.
+    # Another customer's ticket, not opened from the widget, and a token we did not sign.
     theirs = make_ticket(personas.mailbox_a, personas.other_customer)
     signed = signing.dumps({"s": site.pk, "t": theirs.pk}, salt=services.TOKEN_SALT)
     assert client.get(url, {"token": signed}).status_code == 404
-    forged = token.replace(str(mine.pk), str(theirs.pk))
+    forged = signing.dumps({"s": site.pk, "t": mine.pk}, key="not ours", salt=services.TOKEN_SALT)
     assert client.get(url, {"token": forged}).status_code == 404
     # A widget ticket of another site, with this site's id in the token.
     other_site = make_site(personas, name="Blog")
