@@ -8,6 +8,7 @@ import json
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -369,3 +370,26 @@ def test_the_stream_sends_new_public_messages_and_skips_notes() -> None:
     sent = [json.loads(e.split("data: ", 1)[1]) for e in events if "data: " in e]
     assert [m["id"] for m in sent] == [answer.pk]
     assert events[1].startswith(f"id: {answer.pk}\n")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_stream_still_reads_the_database(monkeypatch) -> None:
+    monkeypatch.setattr(settings, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(live, "RECHECK", 0.05)
+    site = WidgetSite.objects.create(name="Shop", allowed_origins=[ORIGIN], mailbox=make_mailbox())
+    ticket = file(site)
+    staff = make_user(email="s@staff.test")
+    first = ticket.messages.get()
+
+    async def answer_after_a_wait() -> list[str]:
+        chunks = live.stream(ticket.pk, first.pk)
+        assert (await anext(chunks)).startswith("retry:")
+        assert (await anext(chunks)).startswith(": waiting")
+        # The agent answers while the stream waits, with no Redis to wake it.
+        await sync_to_async(ticket_services.reply)(ticket, staff, "Answer")
+        found = await anext(chunks)
+        await chunks.aclose()
+        return [found]
+
+    (found,) = asyncio.run(answer_after_a_wait())
+    assert '"body": "Answer"' in found
