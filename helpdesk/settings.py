@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "assist",
     # Outgoing webhooks: endpoints, the delivery outbox, the sender (webhooks/).
     "webhooks",
+    # The help widget customers' websites embed: search, contact, a live conversation (widget/).
+    "widget",
     # Tools, not features: `manage.py bench` and `manage.py seed_demo`.
     "bench",
     "demo",
@@ -254,7 +256,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_SSL)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Trust X-Forwarded-Proto only behind a proxy that sets it (TRUST_PROXY_HEADERS=1): a
-# client that reaches gunicorn directly could otherwise claim https.
+# client that reaches the web server directly could otherwise claim https.
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_PROXY_HEADERS", False) else None
 )

@@ -44,5 +44,6 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("assist.urls")),
     path("", include("webhooks.urls")),
+    path("", include("widget.urls")),
     path("", include("tickets.urls")),
 ]

@@ -193,29 +193,29 @@ def start_request_form(customer: Customer, visit_id: str | None) -> RequestFormV
     """The visit this form belongs to: the open one from the session, or a new one."""
     if visit_id:
         visit = RequestFormVisit.objects.filter(
-            pk=_uuid(visit_id), customer=customer, ticket__isnull=True
+            pk=parse_visit_id(visit_id), customer=customer, ticket__isnull=True
         ).first()
         if visit is not None:
             return visit
     return RequestFormVisit.objects.create(customer=customer)
 
 
-def _uuid(value: str) -> uuid.UUID | None:
+def parse_visit_id(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:
         return None
 
 
-def suggestions_shown(customer: Customer, visit_id: str, count: int) -> None:
-    RequestFormVisit.objects.filter(pk=_uuid(visit_id), customer=customer).update(
+def suggestions_shown(customer: Customer | None, visit_id: str, count: int) -> None:
+    RequestFormVisit.objects.filter(pk=parse_visit_id(visit_id), customer=customer).update(
         suggestions_shown=F("suggestions_shown") + count
     )
 
 
-def suggestion_opened(customer: Customer, visit_id: str, article: Article) -> None:
+def suggestion_opened(customer: Customer | None, visit_id: str, article: Article) -> None:
     """The customer opened a suggested article; without a filing later, a deflection."""
-    visit = RequestFormVisit.objects.filter(pk=_uuid(visit_id), customer=customer).first()
+    visit = RequestFormVisit.objects.filter(pk=parse_visit_id(visit_id), customer=customer).first()
     if visit is None:
         return
     visit.suggestions_opened += 1
@@ -275,7 +275,7 @@ def file_request(
     now = timezone.now()
     if visit_id:
         RequestFormVisit.objects.filter(
-            pk=_uuid(visit_id), customer=customer, ticket__isnull=True
+            pk=parse_visit_id(visit_id), customer=customer, ticket__isnull=True
         ).update(ticket=ticket, filed_at=now)
     # A filed subject that no article matches is a question the knowledge base lacks.
     matches = search_articles(subject, user=user, limit=1)

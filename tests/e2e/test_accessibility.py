@@ -37,6 +37,7 @@ from tests.factories import (
 from tickets import saved_views, services
 from tickets.models import Notification, Ticket, User
 from tickets.selectors import InboxQuery
+from widget.models import WidgetSite
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,6 +87,9 @@ def _seed(p: Personas) -> dict[str, Any]:
     Notification.objects.create(
         recipient=p.agent_a, kind="mention", ticket=ticket, headline="Mo mentioned you"
     )
+    site = WidgetSite.objects.create(
+        name="Shop", allowed_origins=["https://shop.example.com"], mailbox=p.mailbox_a
+    )
     return {
         "ticket": ticket,
         "article": article,
@@ -93,6 +97,7 @@ def _seed(p: Personas) -> dict[str, Any]:
         "item": item,
         "two_factor_agent": p.agent_b.pk,
         "view": view,
+        "widget": site,
     }
 
 
@@ -107,6 +112,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/help/roadmap/",
         f"/help/roadmap/{item}/",
         "/help/updates/",
+        f"/widget/v1/frame/?site={seed['widget'].key}",
     ]
     customer = [
         "/portal/feedback/",
@@ -175,6 +181,8 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/settings/assist/",
         f"/settings/assist/?ticket={ticket.pk}",
         "/settings/webhooks/",
+        "/settings/widget/",
+        f"/settings/widget/{seed['widget'].pk}/",
     ]
     return {
         "public": public,

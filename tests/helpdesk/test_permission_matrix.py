@@ -41,6 +41,7 @@ from tickets.models import (
 from tickets.selectors import InboxQuery
 from tickets.workflow.models import AutomationRule, CannedReply, SlaPolicy
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+from widget.models import WidgetSite
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +109,9 @@ class Samples:
             recipient=personas.agent_a, kind="mention", ticket=self.ticket, headline="Sample"
         )
         self.request_form = RequestForm.objects.create(name="Billing question")
+        self.widget_site = WidgetSite.objects.create(
+            name="Shop", allowed_origins=["https://shop.example.com"], mailbox=self.mailbox
+        )
         self.token = ApiToken.objects.create(
             user=personas.admin, name="Sample", prefix="tdm_sample", key_hash="0" * 64
         )
@@ -156,6 +160,8 @@ class Samples:
             return self.request_form.pk
         if "organization" in name:
             return self.organization.pk
+        if name.startswith("widget:"):
+            return self.widget_site.pk
         for part, thing in (
             ("agent", self.agent),
             ("team", self.team),

@@ -181,6 +181,16 @@ class Message(models.Model):
         return self.from_address
 
     @property
+    def page_url(self) -> str:
+        """The web page a customer wrote this message on (the help widget keeps it, and
+        whether the site vouched for the sender, in the message's headers)."""
+        return str(self.headers.get("Page-URL", "")) if isinstance(self.headers, dict) else ""
+
+    @property
+    def sender_identity(self) -> str:
+        return str(self.headers.get("Identity", "")) if isinstance(self.headers, dict) else ""
+
+    @property
     def sender_checks(self) -> list[tuple[str, str, bool]]:
         """(check, result, failed) for each sender check the receiving server reported:
         [("SPF", "pass", False), ("DMARC", "fail", True)]."""
