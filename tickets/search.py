@@ -40,7 +40,7 @@ SEARCH_MESSAGE_CANDIDATES = 200
 # its candidates are read newest first, a btree scan that stops at the cap, instead of
 # the GIN bitmap of every match (at 1M tickets the most common word is in 98% of the
 # messages: a bitmap of 200,000 rows for the recent months alone, 100-200 ms).
-COMMON_SHARE = 0.1
+COMMON_SHARE = {"tickets_message": 0.1, "tickets_ticket": 0.03}
 # How long a process keeps the statistics (they change with ANALYZE, i.e. slowly).
 STATS_SECONDS = 600
 _START, _STOP = "\x01", "\x02"
@@ -100,7 +100,7 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
     number = re.fullmatch(r"#?(\d{1,18})", text)
     cap = SEARCH_MESSAGE_CANDIDATES
     share = _query_share(text)
-    if share.get("tickets_message", 0.0) >= COMMON_SHARE:
+    if share.get("tickets_message", 0.0) >= COMMON_SHARE["tickets_message"]:
         # Newest first along the primary key (ids grow with time), each row's own vector
         # checked: `m.search_vector` is in no GIN index (message_search_dated indexes the
         # dated document), so no bitmap of every match is built.
@@ -113,14 +113,15 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         messages_params = list(vis_params)
     else:
         messages_sql, messages_params = _dated_messages_sql(visibility, vis_params, cap)
-    if share.get("tickets_ticket", 0.0) >= COMMON_SHARE:
-        # The most recently active tickets first; `IS TRUE` keeps ticket_search (GIN) out
-        # of the plan, which would build the bitmap of every match before the LIMIT.
+    if share.get("tickets_ticket", 0.0) >= COMMON_SHARE["tickets_ticket"]:
+        # The newest tickets first, along the primary key (the heap's own order, so few
+        # pages are read); `IS TRUE` keeps ticket_search (GIN) out of the plan, which
+        # would build the bitmap of every match before the LIMIT.
         subjects_sql = f"""
             (SELECT t.number AS id, ts_rank(t.search_vector, q.query) * 2 AS rank
                FROM tickets_ticket t, q
               WHERE (t.search_vector @@ q.query) IS TRUE {visibility}
-              ORDER BY t.updated_at DESC, t.number DESC LIMIT {cap})"""  # noqa: S608
+              ORDER BY t.number DESC LIMIT {cap})"""  # noqa: S608
     else:
         subjects_sql = f"""
             (SELECT t.number AS id, ts_rank(t.search_vector, q.query) * 2 AS rank
