@@ -36,6 +36,8 @@ class Result:
     unit: str = ""
     target_rate: float | None = None
     note: str = ""
+    # What a rate's target asks besides the rate (a load run's p95 and no errors).
+    conditions_met: bool = True
 
     def percentile(self, p: float, *, cpu: bool = False) -> float:
         ordered = sorted(self.cpu_ms if cpu else self.samples_ms)
@@ -45,7 +47,7 @@ class Result:
     @property
     def passed(self) -> bool | None:
         if self.rate is not None and self.target_rate is not None:
-            return self.rate >= self.target_rate
+            return self.rate >= self.target_rate and self.conditions_met
         if self.samples_ms and self.target_ms is not None:
             return self.percentile(95) <= self.target_ms
         return None

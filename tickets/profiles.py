@@ -303,13 +303,12 @@ def customers_named(text: str) -> list[int]:
     text = " ".join(text.split())[:200]
     if len(text) < 2 or re.fullmatch(r"#?\d+", text):
         return []
+    # Three lookups, each on its own index (the name on customer_name_upper, the
+    # addresses on their unique btrees), as a UNION: as one filter with OR (and an IN
+    # subquery) no index served it, and every search read the whole customer table
+    # (350 ms at 200,000 customers).
     email = text.lower()
-    return list(
-        Customer.objects.filter(
-            # ILIKE first: the trigram index (customer_name_trgm) serves it, and iexact
-            # checks the rows it finds.
-            Q(name__icontains=text, name__iexact=text)
-            | Q(email=email)
-            | Q(pk__in=CustomerEmail.objects.filter(email=email).values("customer_id"))
-        ).values_list("pk", flat=True)[:20]
-    )
+    by_name = Customer.objects.filter(name__iexact=text).order_by().values_list("pk", flat=True)
+    by_email = Customer.objects.filter(email=email).order_by().values_list("pk", flat=True)
+    by_other = CustomerEmail.objects.filter(email=email).order_by().values_list("customer_id")
+    return list(by_name.union(by_email, by_other).order_by()[:20])

@@ -189,3 +189,79 @@ def test_older_matches_fill_the_cap_whatever_the_rows_order(
     assert len(found) == 3
     assert {this_week.number, three_months_ago.number} < found
     assert len(found & {t.number for t in old}) == 1
+
+
+def _analyze(monkeypatch) -> None:
+    """Fresh planner statistics, read again by the search (its per-process copy expires)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket, tickets_message")
+    monkeypatch.setattr(search, "_shares_read_at", -float(search.STATS_SECONDS))
+    monkeypatch.setattr(search, "_shares", {})
+
+
+def _word_everywhere(personas: Personas, count: int) -> list[int]:
+    """`count` tickets, oldest first, whose subject and message both say "printer"."""
+    return [
+        make_ticket(
+            personas.mailbox_a,
+            personas.customer,
+            subject=f"Printer {n}",
+            body_text="the printer jams",
+        ).number
+        for n in range(count)
+    ]
+
+
+def test_a_common_word_is_read_newest_first_from_statistics(
+    personas: Personas, monkeypatch
+) -> None:
+    """A word in most rows (pg_stats) takes the newest-first path: the candidates are the
+    newest matches, not the first the GIN bitmap meets."""
+    numbers = _word_everywhere(personas, 30)
+    make_ticket(personas.mailbox_a, personas.customer, subject="Other", body_text="nothing")
+    _analyze(monkeypatch)
+    shares = search._query_share("printers")
+    assert shares["tickets_ticket"] >= search.COMMON_SHARE["tickets_ticket"]
+    assert shares["tickets_message"] >= search.COMMON_SHARE["tickets_message"]
+    assert search._query_share("zebra") == {"tickets_ticket": 0.0, "tickets_message": 0.0}
+    assert search._query_share("printer or zebra") == {}
+
+    monkeypatch.setattr(search, "SEARCH_MESSAGE_CANDIDATES", 4)
+    found = [h.ticket.number for h in selectors.search_tickets(personas.agent_a, "printer").hits]
+    assert sorted(found) == sorted(numbers[-4:])
+
+
+def test_a_multi_word_query_puts_the_best_match_first(personas: Personas, monkeypatch) -> None:
+    """Ranking is kept on both paths (GIN lookups for rare words, newest first for words
+    in most rows): the ticket with both words in its subject and its message comes
+    first, whether it is the oldest match or not."""
+    both = make_ticket(
+        personas.mailbox_a,
+        personas.customer,
+        subject="Printer toner",
+        body_text="The printer toner is empty: toner for the printer, printer toner.",
+    )
+    others = [
+        make_ticket(
+            personas.mailbox_a,
+            personas.customer,
+            subject=f"Printer {n}",
+            body_text="the printer toner jams",
+        )
+        for n in range(20)
+    ]
+    newest = make_ticket(
+        personas.mailbox_a, personas.customer, subject="Billing", body_text="toner and printer"
+    )
+    for common in (False, True):
+        if common:
+            _analyze(monkeypatch)
+        shares = search._query_share("printer toner")
+        assert (
+            shares.get("tickets_message", 0) >= search.COMMON_SHARE["tickets_message"]
+        ) is common
+        hits = selectors.search_tickets(personas.agent_a, "printer toner").hits
+        assert hits[0].ticket.number == both.number
+        assert {h.ticket.number for h in hits[1:]} == {newest.number, *(t.number for t in others)}

@@ -39,8 +39,9 @@ from bench import seed as bench_seed
 from bench.core import Bench
 
 # One module of this package per section, in this order: tickets (with mail and the
-# workflow), then the help center, the portal and the figures.
-SECTIONS = ("tickets", "kb", "portal", "metrics", "service")
+# workflow), then the help center, the portal and the figures, and last the whole stack
+# under concurrent agents (gunicorn and Locust).
+SECTIONS = ("tickets", "kb", "portal", "metrics", "service", "load")
 
 
 class Command(BaseCommand):

@@ -5,7 +5,8 @@ The pages of `manage.py bench --only tickets` without its import, workflow and m
 runs (minutes): for measuring a change to either page on the bench database (seed it
 first with `manage.py bench --tickets N --only portal`). Prints p50/p95, the Python
 CPU p95 and the queries of one request of each page; `--profile N` adds the N
-functions of most cumulative CPU time under cProfile over the timed requests of each page.
+functions of most cumulative CPU time under cProfile over the timed requests of each page,
+`--pyinstrument` pyinstrument's call tree of them (wall time).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
+from pyinstrument import Profiler
 
 from bench import seed as bench_seed
 from bench.core import Bench
@@ -42,6 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--samples", type=int, default=40)
         parser.add_argument("--profile", type=int, default=0, metavar="N")
         parser.add_argument("--sort", default="cumulative", help="pstats order (tottime...)")
+        parser.add_argument("--pyinstrument", action="store_true", help="Print a call tree.")
         parser.add_argument("--only", choices=["inbox", "inbox by field", "ticket page"])
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -87,11 +90,16 @@ class Command(BaseCommand):
         for query in queries.captured_queries:
             self.stdout.write(f"    {query['sql'][:150]}")
         profiler = cProfile.Profile(time.process_time) if options["profile"] else None
+        tree = Profiler(interval=0.0005) if options["pyinstrument"] else None
 
         def get(i: int) -> None:
             if profiler is not None:
                 profiler.enable()
+            if tree is not None:
+                tree.start()
             _ok(client.get(url(i)))
+            if tree is not None:
+                tree.stop()
             if profiler is not None:
                 profiler.disable()
 
@@ -103,3 +111,5 @@ class Command(BaseCommand):
             stats = pstats.Stats(profiler, stream=out).sort_stats(options["sort"])
             stats.print_stats(options["profile"])
             self.stdout.write(out.getvalue())
+        if tree is not None:
+            self.stdout.write(tree.output_text(show_all=False, time="percent_of_total"))

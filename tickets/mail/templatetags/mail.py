@@ -1,4 +1,4 @@
-"""Showing email bodies: {% include "tickets/mail/message_body.html" with message=m %}.
+"""Showing email bodies (the ticket page's conversation rows, tickets/templatetags/thread.py).
 
 The view should prefetch `attachments` for the messages it shows, so mapping inline
 cid: images to attachment URLs costs no query per message.

