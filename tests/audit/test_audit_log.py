@@ -126,7 +126,7 @@ def test_team_members_change_in_the_admin(personas: Personas) -> None:
     admin = signed_in(personas.admin)
     url = f"/admin/tickets/team/{team.pk}/change/"
     members = [personas.agent_a.pk, personas.agent_b.pk]
-    assert admin.post(url, {"name": team.name, "members": members}).status_code == 302
+    assert admin.post(url, {"name": team.name, "tier": 1, "members": members}).status_code == 302
     row = only(AuditKind.TEAMS)
     assert row.before == {"members": [personas.agent_a.pk]}
     assert row.after == {"members": sorted(members)}
