@@ -29,10 +29,12 @@ from pyinstrument import Profiler
 from bench import seed as bench_seed
 from bench.core import Bench
 from bench.management.commands.bench import Command as BenchCommand
-from bench.tickets import DETAIL_MS, INBOX_MS, _ok
+from bench.tickets import DETAIL_MS, INBOX_MS, SEARCH_MS, _ok
 from tickets.services import field_indexes
 
 PLAN_FILTERS = ("?field.plan=enterprise", "?field.plan=free")
+# The assist panel: a full-text query over messages, like search (SEARCH_MS).
+ASSIST_MS = SEARCH_MS
 
 
 class Command(BaseCommand):
@@ -45,7 +47,9 @@ class Command(BaseCommand):
         parser.add_argument("--profile", type=int, default=0, metavar="N")
         parser.add_argument("--sort", default="cumulative", help="pstats order (tottime...)")
         parser.add_argument("--pyinstrument", action="store_true", help="Print a call tree.")
-        parser.add_argument("--only", choices=["inbox", "inbox by field", "ticket page"])
+        parser.add_argument(
+            "--only", choices=["inbox", "inbox by field", "ticket page", "assist panel"]
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         BenchCommand(stdout=self.stdout)._use_bench_database(options["database"])
@@ -64,6 +68,12 @@ class Command(BaseCommand):
             "ticket page": (
                 lambda i: reverse("tickets:detail", args=[numbers[i % len(numbers)]]),
                 DETAIL_MS,
+            ),
+            # Issue 21: the assist panel the ticket page fetches after it loads (similar
+            # solved tickets, articles, routing suggestions), on the same tickets.
+            "assist panel": (
+                lambda i: reverse("assist:panel", args=[numbers[i % len(numbers)]]),
+                ASSIST_MS,
             ),
         }
         logging.disable(logging.WARNING)
