@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.http import HtmxRequest
@@ -13,6 +15,7 @@ from kb import selectors, services
 from kb.access import get_article_for
 from kb.models import Category, SearchSource
 from kb.search import search_articles
+from tickets.languages import in_customer_language
 from tickets.models import User
 from tickets.permissions import is_agent
 
@@ -26,6 +29,7 @@ def _reader(request: HttpRequest) -> User | None:
 
 
 @require_GET
+@in_customer_language
 def home(request: HttpRequest) -> HttpResponse:
     reader = _reader(request)
     return render(
@@ -39,6 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     result = search_articles(query, user=_reader(request), limit=SEARCH_PAGE_SIZE)
@@ -53,6 +58,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     chosen = get_object_or_404(Category, slug=slug)
     sections = list(selectors.category_sections(chosen, _reader(request)))
@@ -60,6 +66,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     reader = _reader(request)
     shown = get_article_for(reader, pk)
@@ -81,19 +88,21 @@ def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
 
 class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")], coerce=lambda value: value == "yes"
+        choices=[("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))],
+        coerce=lambda value: value == "yes",
     )
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
 
 @require_POST
+@in_customer_language
 def feedback(request: HtmxRequest, pk: int) -> HttpResponse:
     shown = get_article_for(_reader(request), pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         if request.htmx:
             return render(request, "kb/article.html#feedback", {"article": shown, "form": form})
-        messages.error(request, "Please choose Yes or No.")
+        messages.error(request, _("Please choose Yes or No."))
         return redirect(shown)
     voter_key = (
         f"user:{request.user.pk}"
@@ -115,5 +124,5 @@ def feedback(request: HtmxRequest, pk: int) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "kb/article.html#feedback", context)
-    messages.success(request, "Thanks for your feedback!")
+    messages.success(request, _("Thanks for your feedback!"))
     return redirect(shown)
