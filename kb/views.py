@@ -6,15 +6,15 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.http import HtmxRequest
 from kb import selectors, services
 from kb.access import get_article_for
 from kb.models import Category, SearchSource
-from kb.search import search_articles
+from kb.search import search_articles, search_translations
 from tickets.languages import in_customer_language
 from tickets.models import User
 from tickets.permissions import is_agent
@@ -46,7 +46,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @in_customer_language
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    result = search_articles(query, user=_reader(request), limit=SEARCH_PAGE_SIZE)
+    # The reader's language first, with its own stemmer; English, the articles' own
+    # language, when no translation matches.
+    result = search_translations(
+        query, user=_reader(request), language=get_language(), limit=SEARCH_PAGE_SIZE
+    )
+    if not result.hits:
+        result = search_articles(query, user=_reader(request), limit=SEARCH_PAGE_SIZE)
     if result.query:
         services.log_search(
             result.query,
@@ -74,11 +80,15 @@ def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
         return HttpResponseRedirect(shown.get_absolute_url(), status=301)
     if not is_agent(reader):
         services.record_view(shown)
+    translations = {t.language: t for t in shown.translations.all() if t.is_published}
     return render(
         request,
         "kb/article.html",
         {
             "article": shown,
+            # The text in the reader's language when it has one, and the others offered.
+            "text": translations.get(get_language(), shown),
+            "languages": sorted({"en", *translations} - {get_language()}),
             "related": selectors.related_articles(shown, reader),
             "voted": request.session.get(f"kb-voted-{shown.pk}"),
             "may_write": services.may_write(reader),
