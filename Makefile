@@ -13,7 +13,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test test-fast test-browser bench lint format typecheck migrate shell clean which-python
+.PHONY: help run test test-fast test-browser bench lint format typecheck migrate messages shell clean which-python
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -52,6 +52,10 @@ typecheck: $(STAMP) ## mypy with django-stubs
 
 migrate: $(STAMP) ## Apply database migrations
 	$(BIN)/python -m helpdesk.launcher manage -- migrate
+
+messages: $(STAMP) ## Update locale/*/django.po from the marked strings and compile the .mo (needs GNU gettext; docs/i18n.md)
+	$(BIN)/python manage.py makemessages -l de -l fr -l es --no-obsolete --ignore='.venv/*' --ignore='tests/*' --ignore='var/*' --ignore='bench/*'
+	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 shell: $(STAMP) ## Django shell against the same database as `make run`
 	$(BIN)/python -m helpdesk.launcher manage -- shell

@@ -94,6 +94,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session, before CommonMiddleware (Django's order): the browser's language
+    # (the set_language cookie, then Accept-Language). Customers' pages then switch to
+    # tickets.languages.customer_language (tickets.permissions.customer_required).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "helpdesk.middleware.reject_null_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -224,9 +228,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
+# The languages of the customer-facing pages and mails (docs/i18n.md); dates and numbers
+# follow the active language's formats (Django's locale formats).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.views import SignInView
 from helpdesk.health import healthz
 from helpdesk.theme import set_theme
+from portal.views import choose_language
 
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 (helpdesk/errors.py), not a bare 400.
 handler400 = "helpdesk.errors.bad_request"
@@ -29,6 +30,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("theme/", set_theme, name="theme"),
+    # The language switcher (django.views.i18n.set_language, and a customer's profile).
+    path("i18n/setlang/", choose_language, name="set_language"),
     path("api/v1/", include("helpdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its start-up script comes from its own URL, not inline: our CSP allows no inline script.

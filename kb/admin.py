@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from kb.models import Article, Category, Section
+from kb import services
+from kb.models import Article, ArticleTranslation, Category, Section
 
 
 class SectionInline(admin.TabularInline):
@@ -22,3 +23,26 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ["title"]
     readonly_fields = ["body_html", "body_text", "view_count", "helpful_count", "not_helpful_count"]
     raw_id_fields = ["related", "author", "updated_by"]
+
+
+@admin.register(ArticleTranslation)
+class ArticleTranslationAdmin(admin.ModelAdmin):
+    """Until the editor has a translation tab: superusers enter translations here, saved
+    (rendered and sanitized) by kb.services.save_translation."""
+
+    list_display = ["title", "article", "language", "status", "updated_at"]
+    list_filter = ["language", "status"]
+    search_fields = ["title", "article__title"]
+    raw_id_fields = ["article"]
+    fields = ["article", "language", "title", "body_markdown", "status"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        saved = services.save_translation(
+            obj.article,
+            obj.language,
+            editor=request.user,
+            title=obj.title,
+            body_markdown=obj.body_markdown,
+            status=obj.status,
+        )
+        obj.pk = saved.pk

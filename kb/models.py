@@ -151,6 +151,68 @@ class Article(models.Model):
         return self.helpful_count / votes if votes else None
 
 
+# The text-search configuration of each translation's language (PostgreSQL's stemmers).
+SEARCH_CONFIGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
+
+
+def _translation_vector(field: str, weight: str | None = None) -> models.Case:
+    """`field`'s search vector in its row's language: one constant configuration per
+    branch, so the generated column stays immutable."""
+    return models.Case(
+        *[
+            models.When(language=code, then=SearchVector(field, config=config, weight=weight))
+            for code, config in SEARCH_CONFIGS.items()
+        ],
+        default=SearchVector(field, config="simple", weight=weight),
+        output_field=SearchVectorField(),
+    )
+
+
+class ArticleTranslation(models.Model):
+    """An article in another language: shown in the help center to readers of that
+    language (with a switcher between the languages it has), and searched with that
+    language's text-search configuration. The article keeps its section, visibility
+    and feedback; the translation has its own title, body and status."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10, choices=[(c, c) for c in SEARCH_CONFIGS])
+    title = models.CharField(max_length=200)
+    body_markdown = models.TextField(blank=True, max_length=100_000)
+    body_html = models.TextField(blank=True, help_text="Rendered and sanitized; safe to show.")
+    body_text = models.TextField(blank=True, help_text="Plain text: search and snippets.")
+    status = models.CharField(
+        max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    title_vector = models.GeneratedField(
+        expression=_translation_vector("title"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    search_vector = models.GeneratedField(
+        expression=models.expressions.CombinedExpression(
+            _translation_vector("title", "A"), "||", _translation_vector("body_text", "B")
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "language"], name="kb_translation_one_per_language"
+            )
+        ]
+        indexes = [GinIndex(fields=["search_vector"], name="kb_translation_search")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ArticleStatus.PUBLISHED
+
+
 class ArticleFeedback(models.Model):
     """A "Was this helpful?" vote, with an optional comment shown to agents."""
 

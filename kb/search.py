@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 
 from helpdesk.html import marked
 from helpdesk.postgres import trigram_available
-from kb.models import Article
+from kb.models import SEARCH_CONFIGS, Article, ArticleStatus, ArticleTranslation
 from tickets.models import User
 
 # ts_headline marks matches with these; helpdesk.html.marked escapes the text around
@@ -115,12 +115,14 @@ def _rank(articles: QuerySet[Article], tsquery: SearchQuery, limit: int) -> Quer
     )
 
 
-def _headline(field: str, query: SearchQuery, *, highlight_all: bool = False) -> SearchHeadline:
+def _headline(
+    field: str, query: SearchQuery, *, highlight_all: bool = False, config: str = "english"
+) -> SearchHeadline:
     options = {"highlight_all": True} if highlight_all else {"max_words": 30, "min_words": 12}
     return SearchHeadline(
         field,
         query,
-        config="english",
+        config=config,
         start_sel=_START,
         stop_sel=_STOP,
         max_fragments=0 if highlight_all else 2,
@@ -210,3 +212,41 @@ def search_articles(
         if hits:
             return SearchResult(text, hits, MatchKind.TRIGRAM)
     return SearchResult(text, [], None)
+
+
+def search_translations(
+    query: str, *, user: User | None, language: str, limit: int = 10
+) -> SearchResult:
+    """Published translations into `language` of the articles `user` may read that match
+    `query` in that language's text-search configuration (its stemmer: "Passwörter"
+    finds "Passwort"), best first; each hit's title and snippet are the translation's."""
+    text = normalize_query(query)
+    config = SEARCH_CONFIGS.get(language)
+    if not _WORD.findall(text) or config is None or language == "en":
+        return SearchResult(text, [], None)
+    tsquery = SearchQuery(text, search_type="websearch", config=config)
+    rows = list(
+        ArticleTranslation.objects.filter(
+            language=language,
+            status=ArticleStatus.PUBLISHED,
+            article__in=Article.objects.readable_by(user),
+            search_vector=tsquery,
+        )
+        .select_related("article__section__category", "article__author")
+        .annotate(
+            rank=SearchRank(F("search_vector"), tsquery),
+            title_marked=_headline("title", tsquery, highlight_all=True, config=config),
+            snippet=_headline("body_text", tsquery, config=config),
+        )
+        .order_by("-rank", "-updated_at", "pk")[:limit]
+    )
+    hits = [
+        ArticleHit(
+            article=row.article,
+            title_html=_marked(row.title_marked),
+            snippet_html=_marked(row.snippet),
+            rank=float(row.rank),
+        )
+        for row in rows
+    ]
+    return SearchResult(text, hits, MatchKind.FULLTEXT if hits else None)

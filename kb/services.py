@@ -15,7 +15,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from helpdesk.markdown import render_markdown_html
-from kb.models import Article, ArticleFeedback, ArticleStatus, SearchQueryLog
+from kb.models import (
+    SEARCH_CONFIGS,
+    Article,
+    ArticleFeedback,
+    ArticleStatus,
+    ArticleTranslation,
+    SearchQueryLog,
+)
 from kb.search import normalize_query
 from tickets.models import User
 from tickets.permissions import is_agent, is_light_agent
@@ -90,6 +97,37 @@ def save_article(
     if related is not None:
         article.related.set([other for other in related if other.pk != article.pk])
     return article
+
+
+@transaction.atomic
+def save_translation(
+    article: Article,
+    language: str,
+    *,
+    editor: User,
+    title: str,
+    body_markdown: str,
+    status: str = ArticleStatus.DRAFT,
+) -> ArticleTranslation:
+    """Create or update `article`'s translation into `language`, rendered and sanitized
+    like the article itself. Raises ValueError for a language the desk does not speak."""
+    check_writer(editor)
+    if language not in SEARCH_CONFIGS or language == "en":
+        raise ValueError(f"“{language}” is not a language articles are translated into.")
+    body_html, body_text = render_markdown(body_markdown)
+    translation, _ = ArticleTranslation.objects.update_or_create(
+        article=article,
+        language=language,
+        defaults={
+            "title": title.strip()[:200],
+            "body_markdown": body_markdown,
+            "body_html": body_html,
+            "body_text": body_text,
+            "status": status,
+            "updated_at": timezone.now(),
+        },
+    )
+    return translation
 
 
 def record_view(article: Article) -> None:

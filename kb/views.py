@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.branding import product_name
@@ -13,7 +15,8 @@ from helpdesk.http import HtmxRequest
 from kb import selectors, seo, services
 from kb.access import get_article_for
 from kb.models import Category, SearchSource
-from kb.search import search_articles
+from kb.search import search_articles, search_translations
+from tickets.languages import in_customer_language
 from tickets.models import User
 from tickets.permissions import is_agent
 
@@ -27,6 +30,7 @@ def _reader(request: HttpRequest) -> User | None:
 
 
 @require_GET
+@in_customer_language
 def home(request: HttpRequest) -> HttpResponse:
     reader = _reader(request)
     return render(
@@ -40,9 +44,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    result = search_articles(query, user=_reader(request), limit=SEARCH_PAGE_SIZE)
+    # The reader's language first, with its own stemmer; English, the articles' own
+    # language, when no translation matches.
+    result = search_translations(
+        query, user=_reader(request), language=get_language(), limit=SEARCH_PAGE_SIZE
+    )
+    if not result.hits:
+        result = search_articles(query, user=_reader(request), limit=SEARCH_PAGE_SIZE)
     if result.query:
         services.log_search(
             result.query,
@@ -54,6 +65,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     chosen = get_object_or_404(Category, slug=slug)
     sections = list(selectors.category_sections(chosen, _reader(request)))
@@ -61,6 +73,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     reader = _reader(request)
     shown = get_article_for(reader, pk)
@@ -68,11 +81,15 @@ def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
         return HttpResponseRedirect(shown.get_absolute_url(), status=301)
     if not is_agent(reader):
         services.record_view(shown)
+    translations = {t.language: t for t in shown.translations.all() if t.is_published}
     return render(
         request,
         "kb/article.html",
         {
             "article": shown,
+            # The text in the reader's language when it has one, and the others offered.
+            "text": translations.get(get_language(), shown),
+            "languages": sorted({"en", *translations} - {get_language()}),
             "related": selectors.related_articles(shown, reader),
             "voted": request.session.get(f"kb-voted-{shown.pk}"),
             "may_write": services.may_write(reader),
@@ -88,19 +105,21 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 class FeedbackForm(forms.Form):
     helpful = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")], coerce=lambda value: value == "yes"
+        choices=[("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))],
+        coerce=lambda value: value == "yes",
     )
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
 
 @require_POST
+@in_customer_language
 def feedback(request: HtmxRequest, pk: int) -> HttpResponse:
     shown = get_article_for(_reader(request), pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         if request.htmx:
             return render(request, "kb/article.html#feedback", {"article": shown, "form": form})
-        messages.error(request, "Please choose Yes or No.")
+        messages.error(request, _("Please choose Yes or No."))
         return redirect(shown)
     voter_key = (
         f"user:{request.user.pk}"
@@ -122,5 +141,5 @@ def feedback(request: HtmxRequest, pk: int) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "kb/article.html#feedback", context)
-    messages.success(request, "Thanks for your feedback!")
+    messages.success(request, _("Thanks for your feedback!"))
     return redirect(shown)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from metrics.surveys import SurveyLink
 
@@ -17,7 +19,10 @@ def _scale(low: int, high: int, question: str, *, required: bool = True) -> form
         empty_value=None,
         widget=forms.RadioSelect,
         label=question,
-        error_messages={"required": f"Choose a score from {low} to {high}."},
+        error_messages={
+            "required": gettext_lazy("Choose a score from %(low)s to %(high)s.")
+            % {"low": low, "high": high}
+        },
     )
 
 
@@ -25,8 +30,10 @@ class SurveyForm(forms.Form):
     comment = forms.CharField(
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Anything you want to tell us?"}),
-        label="Comment (optional)",
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": gettext_lazy("Anything you want to tell us?")}
+        ),
+        label=gettext_lazy("Comment (optional)"),
     )
 
     def __init__(self, link: SurveyLink, *args: Any, **kwargs: Any) -> None:
@@ -34,13 +41,13 @@ class SurveyForm(forms.Form):
         self.link = link
         if link.kind == "nps":
             self.fields["nps"] = _scale(
-                0, 10, "How likely are you to recommend us to a friend or colleague?"
+                0, 10, _("How likely are you to recommend us to a friend or colleague?")
             )
         else:
-            self.fields["csat"] = _scale(1, 5, "How satisfied were you with the help you got?")
+            self.fields["csat"] = _scale(1, 5, _("How satisfied were you with the help you got?"))
             if link.asks_ces:
                 self.fields["ces"] = _scale(
-                    1, 7, "How easy was it to get your issue resolved?", required=False
+                    1, 7, _("How easy was it to get your issue resolved?"), required=False
                 )
         self.order_fields(["nps", "csat", "ces", "comment"])
 

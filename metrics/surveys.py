@@ -41,11 +41,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpdesk.branding import signature
 from metrics.models import SCORE_RANGES, SurveyInvitation, SurveyKind, SurveyResponse
 from tickets import services as ticket_services
+from tickets.languages import customer_language
 from tickets.models import (
     DONE_STATUSES,
     ActorKind,
@@ -127,31 +130,37 @@ def customer_links(message: Message, text: str) -> str:
 def read_token(token: str) -> SurveyLink:
     if token == PLACEHOLDER:
         raise SurveyLinkError(
-            "This is the survey as our team sees it. The customer's own link is only in the "
-            "email we sent them: only they can answer."
+            _(
+                "This is the survey as our team sees it. The customer's own link is only in "
+                "the email we sent them: only they can answer."
+            )
         )
     max_age = timedelta(days=settings.SURVEY_LINK_MAX_AGE_DAYS)
     try:
         payload = signing.loads(token, salt=_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise SurveyLinkError(
-            "This survey link has expired. Thank you for wanting to answer: reply to our "
-            "last email if there is anything you would like us to know."
+            _(
+                "This survey link has expired. Thank you for wanting to answer: reply to our "
+                "last email if there is anything you would like us to know."
+            )
         ) from exc
     except signing.BadSignature as exc:
         raise SurveyLinkError(
-            "This survey link is not valid. Please use the link from the email exactly as "
-            "it was sent."
+            _(
+                "This survey link is not valid. Please use the link from the email exactly as "
+                "it was sent."
+            )
         ) from exc
     kind = payload.get("k")
     customer = Customer.objects.filter(pk=payload.get("c")).first()
     if kind not in (SurveyKind.CSAT, SurveyKind.NPS) or customer is None:
-        raise SurveyLinkError("This survey is no longer available.")
+        raise SurveyLinkError(_("This survey is no longer available."))
     ticket = None
     if kind == SurveyKind.CSAT:
         ticket = Ticket.objects.filter(pk=payload.get("t"), customer=customer).first()
         if ticket is None:
-            raise SurveyLinkError("This survey is no longer available.")
+            raise SurveyLinkError(_("This survey is no longer available."))
     return SurveyLink(kind, customer, ticket, payload.get("i"))
 
 
@@ -275,13 +284,18 @@ def offer_csat(ticket_id: int) -> bool:
                 "survey_url": survey_url(PLACEHOLDER),
                 "signature": signature(ticket.mailbox.signature),
             }
+            # In the customer's language (tickets.languages.customer_language).
+            with translation.override(customer_language(ticket.customer)):
+                subject = render_to_string("metrics/email/csat-subject.txt", context).strip()
+                body_text = render_to_string("metrics/email/csat-body.txt", context)
+                body_html = render_to_string("metrics/email/csat-body.html", context)
             ticket_services.add_message(
                 ticket,
                 direction=Direction.OUTBOUND,
                 automatic=True,
-                subject=render_to_string("metrics/email/csat-subject.txt", context).strip(),
-                body_text=render_to_string("metrics/email/csat-body.txt", context),
-                body_html=render_to_string("metrics/email/csat-body.html", context),
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html,
                 from_address=ticket.mailbox.address,
                 from_name=ticket.mailbox.from_name or ticket.mailbox.name,
                 to=[ticket.customer.email],
@@ -296,11 +310,11 @@ def offer_csat(ticket_id: int) -> bool:
 
 CSAT_RECENT = timedelta(days=2)
 CSAT_LABELS = {
-    1: "Very unsatisfied",
-    2: "Unsatisfied",
-    3: "Neutral",
-    4: "Satisfied",
-    5: "Very satisfied",
+    1: gettext_lazy("Very unsatisfied"),
+    2: gettext_lazy("Unsatisfied"),
+    3: gettext_lazy("Neutral"),
+    4: gettext_lazy("Satisfied"),
+    5: gettext_lazy("Very satisfied"),
 }
 
 
@@ -351,7 +365,7 @@ def _mail_nps(invitation: SurveyInvitation, mailbox: Mailbox | None) -> None:
     token = make_token(SurveyKind.NPS, customer.pk, invitation_id=invitation.pk)
     context = {
         "customer": customer,
-        "company": (mailbox.from_name or mailbox.name) if mailbox else "us",
+        "company": (mailbox.from_name or mailbox.name) if mailbox else gettext_lazy("us"),
         "scores": [(n, survey_url(token, n)) for n in range(11)],
         "signature": signature(mailbox.signature if mailbox else ""),
     }
@@ -359,14 +373,18 @@ def _mail_nps(invitation: SurveyInvitation, mailbox: Mailbox | None) -> None:
         sender = f"{mailbox.from_name or mailbox.name} <{mailbox.address}>"
     else:
         sender = settings.DEFAULT_FROM_EMAIL
+    with translation.override(customer_language(customer)):
+        subject = render_to_string("metrics/email/nps-subject.txt", context).strip()
+        body = render_to_string("metrics/email/nps-body.txt", context)
+        html = render_to_string("metrics/email/nps-body.html", context)
     mail = EmailMultiAlternatives(
-        subject=render_to_string("metrics/email/nps-subject.txt", context).strip(),
-        body=render_to_string("metrics/email/nps-body.txt", context),
+        subject=subject,
+        body=body,
         from_email=sender,
         to=[customer.email],
         headers={"Auto-Submitted": "auto-generated"},
     )
-    mail.attach_alternative(render_to_string("metrics/email/nps-body.html", context), "text/html")
+    mail.attach_alternative(html, "text/html")
     mail.send()
 
 

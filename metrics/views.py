@@ -10,12 +10,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.spreadsheet import inert
 from metrics import aggregates, dashboards, drill, extensions, surveys
 from metrics.forms import SurveyForm
 from metrics.models import SurveyResponse
+from tickets.languages import customer_language
 from tickets.permissions import AuthedRequest, is_agent, manager_required
 
 # The signed cookie that makes the browser of a survey's first answer its author.
@@ -56,12 +59,12 @@ def _not_the_customer(request: HttpRequest, link: surveys.SurveyLink) -> str | N
     if not user.is_authenticated:
         return None
     if is_agent(user) or user.is_staff or user.is_superuser:
-        return (
+        return _(
             "You are signed in as a member of the support team. Only the customer can "
             "answer their survey: its answers measure your team's work."
         )
     if link.customer.user_id != user.pk:
-        return "This survey was sent to someone else: only they can answer it."
+        return _("This survey was sent to someone else: only they can answer it.")
     return None
 
 
@@ -78,12 +81,18 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         # 404 like every other URL a customer may not use: a guessed or forged link
         # tells nothing about which surveys exist.
         return render(request, "metrics/survey_invalid.html", {"error": str(exc)}, status=404)
+    # The customer's language (their profile, their mail, then this browser's).
+    with translation.override(customer_language(link.customer, request)):
+        return _survey(request, token, link)
+
+
+def _survey(request: HttpRequest, token: str, link: surveys.SurveyLink) -> HttpResponse:
     refusal = _not_the_customer(request, link)
     if refusal is not None:
         return render(
             request,
             "metrics/survey_invalid.html",
-            {"title": "Only the customer can answer", "error": refusal},
+            {"title": _("Only the customer can answer"), "error": refusal},
             status=403,
         )
     answers = surveys.existing_answers(link)

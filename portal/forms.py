@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpdesk.signin import identity
 from portal.models import RequestForm
@@ -33,11 +35,12 @@ class MultipleFileField(forms.FileField):
         cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
         cleaned = [upload for upload in cleaned if upload]
         if len(cleaned) > MAX_FILES:
-            raise forms.ValidationError(f"Attach at most {MAX_FILES} files.")
+            raise forms.ValidationError(_("Attach at most %(count)s files.") % {"count": MAX_FILES})
         limit = settings.MAX_UPLOAD_BYTES
         if sum(upload.size for upload in cleaned) > limit:
             raise forms.ValidationError(
-                f"Attachments may add up to {filesizeformat(limit)} at most.", code="too_large"
+                _("Attachments may add up to %(size)s at most.") % {"size": filesizeformat(limit)},
+                code="too_large",
             )
         return cleaned
 
@@ -52,7 +55,7 @@ class IdentityEmailField(forms.EmailField):
 
 class EmailLinkForm(forms.Form):
     email = IdentityEmailField(
-        label="Email address",
+        label=gettext_lazy("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
@@ -60,12 +63,12 @@ class EmailLinkForm(forms.Form):
 
 class PasswordSignInForm(forms.Form):
     email = IdentityEmailField(
-        label="Email address",
+        label=gettext_lazy("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -74,16 +77,19 @@ class PasswordSignInForm(forms.Form):
 class NewRequestForm(forms.Form):
     subject = forms.CharField(
         max_length=200,
-        help_text="A few words about your question.",
+        label=gettext_lazy("Subject"),
+        help_text=gettext_lazy("A few words about your question."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     description = forms.CharField(
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 7}),
-        help_text="What happened, what you expected, and anything you already tried.",
+        label=gettext_lazy("Description"),
+        help_text=gettext_lazy("What happened, what you expected, and anything you already tried."),
     )
     attachments = MultipleFileField(
-        label="Attachments", help_text="Screenshots or files, up to 10."
+        label=gettext_lazy("Attachments"),
+        help_text=gettext_lazy("Screenshots or files, up to 10."),
     )
     visit = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
@@ -117,26 +123,26 @@ class NewRequestForm(forms.Form):
     def clean_subject(self) -> str:
         subject = " ".join(self.cleaned_data["subject"].split())
         if len(subject) < 3:
-            raise forms.ValidationError("Please write a subject of at least 3 characters.")
+            raise forms.ValidationError(_("Please write a subject of at least 3 characters."))
         return subject
 
     def clean_description(self) -> str:
         description = self.cleaned_data["description"].strip()
         if not description:
-            raise forms.ValidationError("Please describe your question.")
+            raise forms.ValidationError(_("Please describe your question."))
         return description
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Your reply", max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
+        label=gettext_lazy("Your reply"), max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
     )
-    attachments = MultipleFileField(label="Attachments")
+    attachments = MultipleFileField(label=gettext_lazy("Attachments"))
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
-            raise forms.ValidationError("Please write a reply.")
+            raise forms.ValidationError(_("Please write a reply."))
         return body
 
 

@@ -9,11 +9,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from console import branding
 from helpdesk.branding import signature
 from portal.models import SignInLink
+from tickets.languages import customer_language
 from tickets.models import Customer
 
 SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)
@@ -28,15 +29,12 @@ def send_sign_in_email(customer: Customer, token: str) -> None:
         "help_center": branding.current().help_center_title,
         "signature": signature(),
     }
-    subject = render_to_string("portal/email/sign_in-subject.txt", context).strip()
-    mail = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("portal/email/sign_in-body.txt", context),
-        to=[customer.email],
-    )
-    mail.attach_alternative(
-        render_to_string("portal/email/sign_in-body.html", context), "text/html"
-    )
+    with translation.override(customer_language(customer)):
+        subject = render_to_string("portal/email/sign_in-subject.txt", context).strip()
+        body = render_to_string("portal/email/sign_in-body.txt", context)
+        html = render_to_string("portal/email/sign_in-body.html", context)
+    mail = EmailMultiAlternatives(subject=subject, body=body, to=[customer.email])
+    mail.attach_alternative(html, "text/html")
     mail.send()
 
 

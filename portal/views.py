@@ -6,6 +6,7 @@ import math
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
@@ -13,6 +14,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import signin
@@ -21,8 +24,10 @@ from kb.access import get_article_for
 from kb.search import search_articles
 from portal import request_forms, selectors, services
 from portal.forms import EmailLinkForm, NewRequestForm, PasswordSignInForm, ReplyForm
+from tickets import services as ticket_services
 from tickets.access import get_ticket_for
 from tickets.history import merged_target
+from tickets.models import Customer
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 from tickets.services import FieldErrors
 
@@ -72,14 +77,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if signin.is_refused(request):
                 refused_for = signin.retry_in_minutes(request, {"username": email})
             else:
-                password_form.add_error(None, "That email address and password do not match.")
+                password_form.add_error(None, _("That email address and password do not match."))
                 status = 400
     except RateLimited as limited:
         refused_for = math.ceil(limited.retry_after / 60)
     except services.SignInMailUnavailable:
         messages.error(
             request,
-            "We could not send the sign-in email just now. Please try again in a few minutes.",
+            _("We could not send the sign-in email just now. Please try again in a few minutes."),
         )
         status = 503
     if refused_for:
@@ -119,14 +124,14 @@ def redeem(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         return render(request, "portal/redeem.html", {"valid": False}, status=410)
     login(request, user, backend=BACKEND)
-    messages.success(request, "You are signed in.")
+    messages.success(request, _("You are signed in."))
     return redirect(_safe_next(request, request.session.pop("portal_next", None)))
 
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.success(request, "You are signed out.")
+    messages.success(request, _("You are signed out."))
     return redirect("kb:home")
 
 
@@ -137,7 +142,7 @@ def account(request: CustomerRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         update_session_auth_hash(request, form.user)
-        messages.success(request, "Your password is set. You can now sign in with it.")
+        messages.success(request, _("Your password is set. You can now sign in with it."))
         return redirect("portal:account")
     return render(
         request,
@@ -195,12 +200,15 @@ def new_request(request: CustomerRequest, form_id: int | None = None) -> HttpRes
                 fields=form.custom_values(),
             )
         except services.NoMailbox:
-            messages.error(request, "Requests cannot be filed right now. Please e-mail us.")
+            messages.error(request, _("Requests cannot be filed right now. Please e-mail us."))
         except FieldErrors as refusal:
             form.add_field_errors(refusal.errors)
         else:
             request.session.pop("request_visit", None)
-            messages.success(request, f"Thanks! Your request #{ticket.pk} is with our team.")
+            messages.success(
+                request,
+                _("Thanks! Your request #%(number)s is with our team.") % {"number": ticket.pk},
+            )
             return redirect("portal:request", number=ticket.pk)
     visit = services.start_request_form(customer, request.session.get("request_visit"))
     request.session["request_visit"] = str(visit.pk)
@@ -259,9 +267,15 @@ def request_detail(request: CustomerRequest, number: int) -> HttpResponse:
         try:
             get_ticket_for(request.user, target.pk)
         except Http404:
-            messages.info(request, "This request was merged with another; we answer you by email.")
+            messages.info(
+                request, _("This request was merged with another; we answer you by email.")
+            )
         else:
-            messages.info(request, f"Request #{ticket.number} continues here, in #{target.number}.")
+            messages.info(
+                request,
+                _("Request #%(number)s continues here, in #%(target)s.")
+                % {"number": ticket.number, "target": target.number},
+            )
             return redirect("portal:request", number=target.number)
     return _detail(request, ticket, ReplyForm())
 
@@ -299,11 +313,14 @@ def reply(request: CustomerRequest, number: int) -> HttpResponse:
     if sent.opened_follow_up:
         messages.success(
             request,
-            f"Request #{ticket.pk} is closed, so your reply opened a new request, "
-            f"#{sent.ticket.pk}. We will get back to you.",
+            _(
+                "Request #%(number)s is closed, so your reply opened a new request, "
+                "#%(follow_up)s. We will get back to you."
+            )
+            % {"number": ticket.pk, "follow_up": sent.ticket.pk},
         )
     else:
-        messages.success(request, "Your reply was added. We will get back to you.")
+        messages.success(request, _("Your reply was added. We will get back to you."))
     # The request the reply went to: a follow-up, or the one a merged request continues
     # in (the page of a request merged into someone else's says where answers come from).
     shown = sent.ticket if _visible(request, sent.ticket.pk) else ticket
@@ -323,7 +340,7 @@ def _visible(request: HttpRequest, number: int) -> bool:
 def solve(request: CustomerRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number)
     if services.mark_solved(ticket, request.user):
-        messages.success(request, "Marked as solved. Reply any time if it comes back.")
+        messages.success(request, _("Marked as solved. Reply any time if it comes back."))
     return redirect("portal:request", number=ticket.pk)
 
 
@@ -345,4 +362,18 @@ def attachment(request: CustomerRequest, number: int, attachment_id: int) -> Fil
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher of the help center and the portal: Django's set_language
+    (the cookie the browser's language comes from), and, for a signed-in customer, the
+    language of their profile, which their mails and surveys follow too."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        customer = Customer.objects.filter(user=request.user).first()
+        if customer is not None:
+            ticket_services.set_customer_language(customer, language)
     return response

@@ -23,11 +23,13 @@ from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
 from helpdesk.http import HtmxRequest
+from tickets.languages import customer_language
 from tickets.models import Customer, User
 from tickets.services.policy import LIGHT_AGENT_REFUSAL
 
@@ -201,7 +203,10 @@ def customer_required[**P](
             raise Http404("No customer record")
         typed = cast(CustomerRequest, request)
         typed.customer = customer
-        return view(typed, *args, **kwargs)
+        # The portal speaks the customer's language (profile, mail, then browser).
+        with translation.override(customer_language(customer, request)):
+            typed.LANGUAGE_CODE = translation.get_language()
+            return view(typed, *args, **kwargs)
 
     return wrapped
 

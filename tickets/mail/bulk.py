@@ -170,7 +170,9 @@ def store_batch(
     kept = [plan for plan in plans if not isinstance(plan, _Refused)]
     parsed = dict(items)
     new = [plan for plan in kept if isinstance(plan, _New)]
-    customers = services.upsert_customers((plan.address, plan.name[:200]) for plan in new)
+    customers = services.upsert_customers(
+        (plan.address, plan.name[:200], parsed[plan.index].content_language) for plan in new
+    )
     numbers = iter(reserve_ids(Ticket, len(new)) if new else ())
     acks = sum(p.mailbox.auto_ack_enabled and not parsed[p.index].is_automated for p in new)
     # Read only when an acknowledgement may go out: without, `notify.auto_ack` never asks.
@@ -208,6 +210,8 @@ def store_batch(
             ticket = target.ticket if isinstance(target, _New) else target
             assert ticket is not None
             from_address = plan.address
+            if p.content_language:
+                services.remember_mail_language(plan.address, p.content_language)
         message = services.new_message(
             ticket,
             direction=Direction.INBOUND,

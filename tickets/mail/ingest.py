@@ -229,6 +229,7 @@ def _store(
 ) -> IngestResult:
     fields = message_fields(parsed)
     if ticket is not None:
+        services.remember_mail_language(address, parsed.content_language)
         # A reply: the same as one from the portal or the API (a closed ticket's opens a
         # follow-up), which tells the agents or acknowledges the follow-up.
         reply = services.customer_reply(
@@ -247,7 +248,7 @@ def _store(
         outcome = Outcome.NEW_TICKET if reply.opened_follow_up else Outcome.ADDED
         return IngestResult(outcome, ticket_id=reply.ticket.pk, message_pk=reply.message.pk)
 
-    customer = services.get_or_create_customer(address, name)
+    customer = services.get_or_create_customer(address, name, mail_language=parsed.content_language)
     new_ticket, message = services.create_inbound_ticket(
         mailbox=mailbox,
         customer=customer,

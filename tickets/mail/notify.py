@@ -17,11 +17,13 @@ from django.db.models import QuerySet
 from django.template import Context as TemplateContext
 from django.template import Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import linebreaks
 
 from helpdesk.branding import product_name
 from tickets import notify as agent_notify
 from tickets import services
+from tickets.languages import customer_language
 from tickets.links import portal_ticket_url
 from tickets.mail.tokens import subject_with_token
 from tickets.models import Channel, Direction, Message, NotificationKind, Ticket, User
@@ -113,7 +115,8 @@ def auto_ack(
     if not replies.allow(message):
         return None
     context = mail_context(ticket)
-    subject, text, html = render_email("auto_ack", context)
+    with translation.override(customer_language(ticket.customer)):
+        subject, text, html = render_email("auto_ack", context)
     if mailbox.auto_ack_template.strip():
         try:
             text = render_admin_text(mailbox.auto_ack_template, context)

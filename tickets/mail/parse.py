@@ -177,6 +177,8 @@ class ParsedEmail:
     # Authentication-Results values, topmost first (tickets/mail/sender_auth.py reads
     # the ones our own server wrote).
     authentication_results: list[str] = field(default_factory=list)
+    # The Content-Language header (the customer's language, kept at intake).
+    content_language: str = ""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -565,6 +567,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
         body_html=clean_text(body_html),
         attachments=walk.attachments,
         headers=headers,
+        content_language=header_text(msg, "Content-Language")[:100],
         dedupe_key=compute_dedupe_key(raw),
         is_automated=bool(automated) or is_bounce,
         automated_reason=automated or ("bounce" if is_bounce else ""),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
@@ -251,6 +252,13 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Custom field values by key (tickets/services/fields.py checks them).
     fields = models.JSONField(default=dict, db_default={}, blank=True)
+    # The language the customer chose (portal account, an agent, the help center's
+    # switcher); blank: unknown. `mail_language` is their mail's Content-Language, kept at
+    # intake. tickets.languages.customer_language decides between them and the browser.
+    language = models.CharField(
+        max_length=10, blank=True, default="", db_default="", choices=settings.LANGUAGES
+    )
+    mail_language = models.CharField(max_length=10, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["email"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,6 +23,7 @@ from django.utils import timezone
 from audit.models import AuditKind
 from audit.services import record_about_customer
 from tickets import hooks
+from tickets.languages import supported_language
 from tickets.models import (
     Customer,
     CustomerEmail,
@@ -49,12 +51,18 @@ def email_domain(email: str) -> str:
 
 
 def get_or_create_customer(
-    email: str, name: str = "", organization: str | Organization | None = None
+    email: str,
+    name: str = "",
+    organization: str | Organization | None = None,
+    *,
+    mail_language: str = "",
 ) -> Customer:
     """The customer for an address (case-insensitive, any of their addresses); fills a
-    missing name or organization. A new customer joins the organization of their domain."""
+    missing name or organization, and keeps the language their mail named
+    (`mail_language`, a Content-Language header). A new customer joins the organization
+    of their domain."""
     email = normalize_email(email)
-    customer = upsert_customers([(email, name[:200])])[email]
+    customer = upsert_customers([(email, name[:200], mail_language)])[email]
     if organization and customer.organization_id is None:
         if isinstance(organization, str):
             organization, _ = Organization.objects.get_or_create(name=organization.strip()[:200])
@@ -71,18 +79,22 @@ def get_or_create_customer(
 # xmax, one its ON CONFLICT updated has).
 _UPSERT_CUSTOMERS = """
     WITH input AS (
-        SELECT * FROM unnest(%(emails)s::text[], %(names)s::text[]) AS i (email, name)
+        SELECT * FROM unnest(%(emails)s::text[], %(names)s::text[], %(languages)s::text[])
+        AS i (email, name, mail_language)
     ), alias AS (
         SELECT a.email AS address, false AS inserted, c.* FROM tickets_customeremail a
         JOIN tickets_customer c ON c.id = a.customer_id
         WHERE a.email = ANY(%(emails)s)
     ), stored AS (
-        INSERT INTO tickets_customer AS c (email, name, organization_id, created_at)
-        SELECT i.email, i.name, d.organization_id, %(at)s FROM input i
+        INSERT INTO tickets_customer AS c (email, name, organization_id, created_at, mail_language)
+        SELECT i.email, i.name, d.organization_id, %(at)s, i.mail_language FROM input i
         LEFT JOIN tickets_organizationdomain d ON d.domain = split_part(i.email, '@', 2)
         WHERE i.email NOT IN (SELECT address FROM alias)
-        ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name
-        WHERE c.name = '' AND EXCLUDED.name <> ''
+        ON CONFLICT (email) DO UPDATE SET
+            name = CASE WHEN c.name = '' THEN EXCLUDED.name ELSE c.name END,
+            mail_language = COALESCE(NULLIF(EXCLUDED.mail_language, ''), c.mail_language)
+        WHERE (c.name = '' AND EXCLUDED.name <> '')
+            OR (EXCLUDED.mail_language NOT IN ('', c.mail_language))
         RETURNING c.email AS address, (c.xmax = 0) AS inserted, c.*
     )
     SELECT * FROM stored
@@ -95,17 +107,29 @@ _UPSERT_CUSTOMERS = """
 """
 
 
-def upsert_customers(mentions: Iterable[tuple[str, str]]) -> dict[str, Customer]:
-    """The customer of each (address, name) mention, as `get_or_create_customer` would
-    leave it after the mentions one by one, in one statement: an address is created on
-    its first mention, and its first non-empty name fills a missing one."""
+def upsert_customers(
+    mentions: Iterable[tuple[str, str] | tuple[str, str, str]],
+) -> dict[str, Customer]:
+    """The customer of each (address, name[, mail language]) mention, as
+    `get_or_create_customer` would leave it after the mentions one by one, in one
+    statement: an address is created on its first mention, its first non-empty name
+    fills a missing one, and its last mail language (a supported one) is kept."""
     names: dict[str, str] = {}
-    for email, name in mentions:
+    languages: dict[str, str] = {}
+    for email, name, *language in mentions:
         if not names.get(email):
             names[email] = name
+        chosen = supported_language(language[0]) if language else ""
+        if chosen or email not in languages:
+            languages[email] = chosen
     if not names:
         return {}
-    params = {"emails": list(names), "names": list(names.values()), "at": timezone.now()}
+    params = {
+        "emails": list(names),
+        "names": list(names.values()),
+        "languages": [languages[email] for email in names],
+        "at": timezone.now(),
+    }
     found = {c.address: c for c in Customer.objects.raw(_UPSERT_CUSTOMERS, params)}
     for email in names.keys() - found.keys():
         # Created by another transaction after this statement's snapshot was taken: the
@@ -114,10 +138,24 @@ def upsert_customers(mentions: Iterable[tuple[str, str]]) -> dict[str, Customer]
         if names[email] and not customer.name:
             customer.name = names[email]
             customer.save(update_fields=["name"])
+        if languages[email] and customer.mail_language != languages[email]:
+            customer.mail_language = languages[email]
+            customer.save(update_fields=["mail_language"])
     created = [c for c in found.values() if getattr(c, "inserted", False)]
     if created:
         hooks.customers_created(created)
     return found
+
+
+def remember_mail_language(email: str, content_language: str) -> None:
+    """Keep the language a known customer's mail named (its Content-Language), when it
+    is one we speak: their replies' language, as a new ticket's is kept by
+    `upsert_customers`. One statement; an unknown address is left alone."""
+    language = supported_language(content_language)
+    if language:
+        Customer.objects.filter(email=normalize_email(email)).exclude(
+            mail_language=language
+        ).update(mail_language=language)
 
 
 def customers_by_address(emails: Iterable[str]) -> dict[str, Customer]:
@@ -211,6 +249,18 @@ def update_customer(customer: Customer, profile: Profile) -> Customer:
         [CustomerEmail(customer=locked, email=email) for email in emails], ignore_conflicts=True
     )
     return locked
+
+
+def set_customer_language(customer: Customer, language: str) -> Customer:
+    """The language a customer chose (their portal account, the help center's switcher):
+    one of LANGUAGES, or "" to go back to their mail's and browser's. Raises
+    InvalidChange (`language`)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise InvalidChange(f"“{language}” is not a language of this desk.", field="language")
+    if customer.language != language:
+        customer.language = language
+        Customer.objects.filter(pk=customer.pk).update(language=language)
+    return customer
 
 
 def clean_domains(organization: Organization, domains: Iterable[str]) -> list[str]:
