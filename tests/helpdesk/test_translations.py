@@ -63,9 +63,7 @@ def customer_template_files() -> list[Path]:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
-        path
-        for path in files
-        if not str(path.relative_to(ROOT)).startswith(NOT_CUSTOMER_FACING)
+        path for path in files if not str(path.relative_to(ROOT)).startswith(NOT_CUSTOMER_FACING)
     ]
 
 
