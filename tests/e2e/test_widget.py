@@ -97,7 +97,9 @@ def test_a_visitor_searches_writes_and_sees_the_answer_live(
     site.allowed_origins = [shop]
     site.save(update_fields=["allowed_origins"])
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
+    # Longer than the other browser tests: the desk runs in its own uvicorn process,
+    # one thread for sync views, beside the whole suite on two cores.
+    context.set_default_timeout(90_000)
     streams: list[str] = []
     context.on(
         "request", lambda r: streams.append(r.url) if "/widget/v1/stream/" in r.url else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from typing import Any
 
 import pytest
 import redis
@@ -25,6 +27,16 @@ from widget import live, services, views
 from widget.models import WidgetSite, WidgetTicket, normalize_origin
 
 ORIGIN = "https://shop.example.com"
+
+
+def _run(coroutine_function: Any) -> Any:
+    """Run an async test body on its own loop in its own thread: another test of this
+    process (Playwright's sync API) may have left an event loop running in this thread."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine_function())))
+    thread.start()
+    thread.join()
+    return result[0]
 
 
 def make_site(personas: Personas, **fields: object) -> WidgetSite:
@@ -366,7 +378,7 @@ def test_the_stream_sends_new_public_messages_and_skips_notes() -> None:
             events.append(chunk)
         return events
 
-    events = asyncio.run(first_events())
+    events = _run(first_events)
     sent = [json.loads(e.split("data: ", 1)[1]) for e in events if "data: " in e]
     assert [m["id"] for m in sent] == [answer.pk]
     assert events[1].startswith(f"id: {answer.pk}\n")
@@ -391,5 +403,5 @@ def test_without_redis_the_stream_still_reads_the_database(monkeypatch) -> None:
         await chunks.aclose()
         return [found]
 
-    (found,) = asyncio.run(answer_after_a_wait())
+    (found,) = _run(answer_after_a_wait)
     assert '"body": "Answer"' in found
