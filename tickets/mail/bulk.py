@@ -240,7 +240,9 @@ def store_batch(
         if isinstance(plan, _Add) and not p.is_automated:
             # An out-of-office answer must not reopen a solved ticket.
             status = services.status_after_message(ticket, message)
-            kept = services.courtesy.kept_solved_event(ticket, message, actor=services.MAIL, at=at)
+            kept = services.courtesy.kept_solved_event(
+                ticket, message, status, actor=services.MAIL, at=at
+            )
             if kept is not None:
                 events.append(kept)
             if status and status != ticket.status:

@@ -84,11 +84,24 @@ def keeps_solved(ticket: Ticket, message: Message) -> bool:
 
 
 def kept_solved_event(
-    ticket: Ticket, message: Message, *, actor: Actor, at: datetime | None = None
+    ticket: Ticket,
+    message: Message,
+    new_status: str | None,
+    *,
+    actor: Actor,
+    at: datetime | None = None,
 ) -> TicketEvent | None:
-    """The unsaved `thanks` event of a message that keeps its ticket solved, or None:
-    every door that adds a customer message (add_message, the mail batch) writes it."""
-    if not keeps_solved(ticket, message):
+    """The unsaved `thanks` event of a customer message that left its solved ticket
+    solved, given the status `status_after_message` gave it (None: it kept it), or None.
+    Every door that adds a customer message (add_message, the mail batch) writes it;
+    the message's words were read once, by `status_after_message`."""
+    kept = (
+        new_status is None
+        and ticket.status == Status.SOLVED
+        and message.direction == Direction.INBOUND
+        and not message.automatic
+    )
+    if not kept:
         return None
     return new_event(
         ticket,

@@ -102,7 +102,7 @@ def add_message(
     new_status = status_after
     if new_status is None and apply_status_rules:
         new_status = status_after_message(ticket, message)
-        kept = courtesy.kept_solved_event(ticket, message, actor=actor, at=at)
+        kept = courtesy.kept_solved_event(ticket, message, new_status, actor=actor, at=at)
         if kept is not None:
             kept.save(force_insert=True)
     if new_status and new_status != ticket.status:
