@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tickets.models import Ticket, User
 
@@ -59,9 +60,9 @@ class Suggestion(models.Model):
 
 
 class UseKind(models.TextChoices):
-    SOLVED_REPLY = "solved_reply", "Solved ticket's reply inserted"
-    ARTICLE = "article", "Article inserted"
-    DRAFT = "draft", "Draft inserted"
+    SOLVED_REPLY = "solved_reply", gettext_lazy("Solved ticket's reply inserted")
+    ARTICLE = "article", gettext_lazy("Article inserted")
+    DRAFT = "draft", gettext_lazy("Draft inserted")
 
 
 class Use(models.Model):
