@@ -10,6 +10,12 @@ from django.utils.translation import gettext_lazy
 from tickets.models import Ticket, User
 
 ROUTED_FIELDS = ("team", "kind", "priority")
+# How the pages name them (the keys are stored and sent as they are).
+FIELD_LABELS = {
+    "team": gettext_lazy("Team"),
+    "kind": gettext_lazy("Kind"),
+    "priority": gettext_lazy("Priority"),
+}
 
 
 class RoutingModel(models.Model):
@@ -57,6 +63,10 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.field}={self.value} ({self.confidence:.2f})"
+
+    @property
+    def field_label(self) -> str:
+        return str(FIELD_LABELS.get(self.field, self.field))
 
 
 class UseKind(models.TextChoices):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assist import drafting, routing, services, tasks
-from assist.models import RoutingModel, Suggestion, UseKind
+from assist.models import FIELD_LABELS, RoutingModel, Suggestion, UseKind
 from assist.similar import first_message_text, relevant_articles, similar_solved
 from helpdesk.celery import enqueue
 from tickets.access import get_ticket_for
@@ -56,7 +56,7 @@ def apply_suggestion(request: AuthedRequest, number: int, pk: int) -> HttpRespon
         messages.success(
             request,
             _("Applied the suggested %(field)s: %(value)s.")
-            % {"field": suggestion.field, "value": suggestion.value},
+            % {"field": suggestion.field_label, "value": suggestion.value},
         )
     return redirect("tickets:detail", number=ticket.number)
 
@@ -116,8 +116,13 @@ def settings_page(request: AuthedRequest) -> HttpResponse:
         else:
             preview = json.dumps(_draft_payload(ticket, request), indent=2, ensure_ascii=False)
     counts = services.use_counts(since)
+    run = RoutingModel.objects.order_by("-trained_at", "-id").defer("pipelines").first()
     context = {
-        "run": RoutingModel.objects.order_by("-trained_at", "-id").defer("pipelines").first(),
+        "run": run,
+        "evaluation": [
+            (FIELD_LABELS.get(field, field), figures)
+            for field, figures in (run.evaluation if run else {}).items()
+        ],
         "in_use": services.accuracy_in_use(since),
         "uses": [(label, counts.get(kind, 0)) for kind, label in UseKind.choices],
         "drafting": drafting.enabled(),

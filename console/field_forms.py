@@ -35,6 +35,9 @@ class FieldDefinitionForm(forms.ModelForm):
             "required_to_solve": gettext_lazy("Required to solve"),
         }
         help_texts = {
+            "required_to_solve": gettext_lazy(
+                "Tickets only: an agent cannot solve the ticket while it is empty."
+            ),
             "key": gettext_lazy(
                 "Letters, digits, - and _; used in the API, imports and filters "
                 "(field.<key>=). Fixed once saved."

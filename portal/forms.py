@@ -176,7 +176,9 @@ class RequestFormSettingsForm(forms.ModelForm):
             "mailbox": gettext_lazy("Mailbox"),
         }
         help_texts = {
-            "team": gettext_lazy("Empty: no team; the team must work the form's mailbox.")
+            "description": gettext_lazy("Shown to customers under the form's name."),
+            "team": gettext_lazy("Empty: no team; the team must work the form's mailbox."),
+            "mailbox": gettext_lazy("Empty: the default mailbox."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

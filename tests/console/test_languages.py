@@ -125,3 +125,40 @@ def test_the_invitation_mail_is_in_the_language_the_inviter_chose(
             {"email": "x@staff.test", "role": "agent", "language": "xx"},
         )
     assert refused.status_code == 422 and not User.objects.filter(email="x@staff.test").exists()
+
+
+def test_every_settings_page_renders_in_german(personas: Personas) -> None:
+    """Each page of the settings area, opened by an admin with a German browser: it
+    renders (no placeholder lost in a translation) and its heading is German."""
+    admin = browser(personas.admin)
+    pages = [
+        (reverse("console:home"), "<h1>Einstellungen</h1>"),
+        (reverse("console:agents"), "<h1>Agenten</h1>"),
+        (reverse("console:agent-edit", args=[personas.agent_a.pk]), "Zwei-Faktor-Anmeldung</h2>"),
+        (reverse("console:teams"), ">Neues Team</a>"),
+        (reverse("console:team-new"), "<h1>Neues Team</h1>"),
+        (reverse("console:team-edit", args=[personas.team_a.pk]), "<h1>Team „Team A“</h1>"),
+        (reverse("console:mailboxes"), "<h1>Postfächer</h1>"),
+        (reverse("console:mailbox-new"), ">IMAP-Server</label>"),
+        (reverse("console:mailbox-edit", args=[personas.mailbox_a.pk]), "Postfach „Mailbox A“"),
+        (reverse("console:calendars"), "<h1>Geschäftszeiten</h1>"),
+        (reverse("console:calendar-new"), ">Montag</option>"),
+        (reverse("console:fields"), "<h1>Eigene Felder</h1>"),
+        (reverse("console:field-new"), "<h1>Neues Feld</h1>"),
+        (reverse("console:branding"), "<h1>Erscheinungsbild</h1>"),
+        (reverse("console:tokens"), "<h1>API-Tokens</h1>"),
+        (reverse("accounts:policy"), "Rollen, die die Zwei-Faktor-Anmeldung nutzen müssen"),
+        (reverse("accounts:two-factor"), "<h1>Zwei-Faktor-Anmeldung einschalten</h1>"),
+        (reverse("audit:log"), "<h1>Audit-Protokoll</h1>"),
+        (reverse("assist:settings"), "<h1>Assistent</h1>"),
+        (reverse("webhooks:list"), ">Neuer Webhook</h2>"),
+        (reverse("portal_settings:forms"), "<h1>Anfrageformulare</h1>"),
+        (reverse("portal_settings:form-new"), "<h1>Neues Anfrageformular</h1>"),
+        (reverse("privacy:erase", args=[personas.customer.pk]), "löschen?</h1>"),
+    ]
+    wrong = {}
+    for path, heading in pages:
+        response = admin.get(path)
+        if response.status_code != 200 or heading not in response.content.decode():
+            wrong[path] = response.status_code
+    assert not wrong
