@@ -34,6 +34,10 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
 ]
+# Pages of the agent app translated so far (issue #19), checked like the customers'.
+AGENT_TEMPLATES = [
+    "templates/tickets/search.html",
+]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
@@ -59,7 +63,7 @@ NOT_CUSTOMER_FACING = ("templates/portal/settings",)
 
 def customer_template_files() -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES:
+    for name in [*CUSTOMER_TEMPLATES, *AGENT_TEMPLATES]:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
