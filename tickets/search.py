@@ -82,9 +82,14 @@ def _highlight(text: str) -> SafeString:
 def _visibility_sql(user: User) -> tuple[str, list[object]]:
     if user.sees_everything:
         return "", []
+    # `= ANY(ARRAY(...))`, as in Ticket.objects.visible_to: the agent's mailboxes are
+    # computed once (an InitPlan) and each ticket filtered as it is read. As `IN
+    # (SELECT ...)` it became a semi-join the planner could drive from: at 100k tickets
+    # the subjects of "invoice", a common word, were found by reading all 25,000 of the
+    # agent's tickets and sorting them (110 ms) instead of walking back from the newest.
     return (
-        " AND t.mailbox_id IN (SELECT mt.mailbox_id FROM tickets_mailbox_teams mt"
-        " JOIN tickets_team_members tm ON tm.team_id = mt.team_id WHERE tm.user_id = %s)",
+        " AND t.mailbox_id = ANY(ARRAY(SELECT mt.mailbox_id FROM tickets_mailbox_teams mt"
+        " JOIN tickets_team_members tm ON tm.team_id = mt.team_id WHERE tm.user_id = %s))",
         [user.pk],
     )
 
