@@ -96,3 +96,15 @@ def test_search_page_query_count(client: Client, personas: Personas) -> None:
     queries, body = _page_queries(client, "Printer Admn")
     assert "Printer Admin 1" in body and "No tickets match" in body
     assert len(queries) == 8, queries
+
+
+def test_without_pg_trgm_substrings_are_found_by_name(personas: Personas, monkeypatch) -> None:
+    # The embedded PostgreSQL of `make run` has no pg_trgm: no similarity, no typos.
+    monkeypatch.setattr(profiles, "trigram_available", lambda: False)
+    Customer.objects.create(email="b@x.test", name="Printer Beta")
+    Customer.objects.create(email="a@x.test", name="Printer Alpha")
+    assert _names(profiles.search_people(personas.agent_a, "printer")) == [
+        "Printer Alpha",
+        "Printer Beta",
+    ]
+    assert not profiles.search_people(personas.agent_a, "Printer Alpah")
