@@ -53,6 +53,7 @@ AGENT_TEMPLATES = [
     "templates/error.html",
     "templates/_auth_brand.html",
     "templates/_form_fields.html",
+    "templates/tickets/search.html",
 ]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
