@@ -34,9 +34,19 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
 ]
+# The agent app's pages, translated too (docs/i18n.md): every word in them goes through i18n.
+AGENT_TEMPLATES = [
+    "templates/metrics/dashboard.html",
+    "templates/metrics/drill.html",
+    "templates/metrics/_dashboard_table.html",
+    "templates/metrics/_customer_surveys.html",
+    "templates/metrics/_ticket_surveys.html",
+    "templates/service",
+    "templates/style",
+]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
-SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
+SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "service", "tickets", "templates"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",
@@ -59,7 +69,7 @@ NOT_CUSTOMER_FACING = ("templates/portal/settings",)
 
 def customer_template_files() -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES:
+    for name in CUSTOMER_TEMPLATES + AGENT_TEMPLATES:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
@@ -134,7 +144,13 @@ def test_every_marked_string_is_in_the_catalogues(tmp_path: Path) -> None:
         assert not missing, f"locale/{language}: run make messages, then translate {missing}"
 
 
-# Template syntax and markup whose words are not for people to read.
+# Template syntax and markup whose words are not for people to read: comments for the
+# template's authors, code (token names in the style guide), the page's layout class.
+_NOT_READ = re.compile(
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|<code>.*?</code>"
+    r"|{%\s*block layout_class\s*%}.*?{%\s*endblock\s*%}",
+    re.S,
+)
 _TRANSLATED = re.compile(
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%\s*translate\s[^%]*%}", re.S
 )
@@ -146,7 +162,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 def unmarked_words(source: str) -> list[str]:
     """The words of a template that would reach a reader without translation."""
-    source = _TRANSLATED.sub(" ", source)
+    source = _TRANSLATED.sub(" ", _NOT_READ.sub(" ", source))
     attributes = [_SYNTAX.sub(" ", v) for v in _READ_ATTRIBUTES.findall(source)]
     text = _TAG.sub(" ", re.sub(r"<style.*?</style>", " ", source, flags=re.S))
     text = _SYNTAX.sub(" ", text)

@@ -280,3 +280,30 @@ def test_a_health_rule_through_the_rule_builder(personas, client) -> None:
     refused = client.post("/workflow/rules/new/", {**data, "name": "Odd", "trigger": "created"})
     assert refused.status_code == 422
     assert "only for rules run when health falls" in refused.content.decode()
+
+
+def test_factors_read_in_the_readers_language() -> None:
+    """A factor keeps its English detail (rules, audit) and is explained in the page's
+    language from its stored message and numbers; a factor stored before that keeps its
+    English."""
+    from django.utils import translation
+
+    facts = health.Facts(
+        now=NOW, recent_tickets=1234, baseline_tickets=9, sentiments=(-0.5, -0.3), latest_nps=5
+    )
+    stored = {f.name: f.as_dict() for f in health.score_of(facts).factors}
+    volume = stored["ticket_volume"]
+    assert volume["detail"] == "1234 support tickets in the last 30 days; usually 1.5 per 30 days"
+    assert stored["sentiment"]["detail"] == "Mean tone -0.40 (-1 to +1) over their last 2 messages"
+    with translation.override("de"):
+        shown = health.explain(volume)
+        assert shown["label"] == "Ticketvolumen" and shown["points_text"] == "-20"
+        assert shown["detail"] == (
+            "1.234 Support-Tickets in den letzten 30 Tagen; üblich sind 1,5 pro 30 Tage"
+        )
+        assert health.explain(stored["nps"])["detail"] == "Bewertet mit 5 von 10 (Kritiker)"
+        assert health.explain(stored["sentiment"])["points_text"] == "-6"
+        old = {"name": "csat", "label": "Latest CSAT", "points": -2.5, "detail": "none"}
+        assert health.explain(old) == {**old, "label": "Letzte CSAT", "points_text": "-2,5"}
+    with translation.override("en"):
+        assert health.explain(volume)["detail"] == "1,234 " + volume["detail"].removeprefix("1234 ")
