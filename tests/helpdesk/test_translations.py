@@ -175,6 +175,7 @@ def test_unmarked_words_are_found() -> None:
         "Open",
     ]
     assert unmarked_words("{% blocktranslate %}Hi {{ x }}{% endblocktranslate %}<b>#1</b>") == []
+    assert unmarked_words("{% comment %}For authors{% endcomment %}<code>--text-xs</code>") == []
 
 
 def test_customer_facing_templates_mark_every_string() -> None:

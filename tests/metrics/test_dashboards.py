@@ -426,3 +426,17 @@ def test_figures_follow_the_language() -> None:
         assert figure_value(0.625, "rate") == "62.5 %"
         assert figure_value(12.0, "nps") == "+12"
         assert figure_value(200000.0, "seconds") == "2 d 7 h"
+
+
+def test_the_drill_down_and_the_style_guide_in_german(manager: Client, personas: Personas) -> None:
+    _history(personas, 3)
+    german = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    drill = manager.get("/dashboards/tickets/?figure=resolution", **german).content.decode()
+    assert "Endgültige Lösungen" in drill and "Zurück zum Dashboard" in drill
+    assert "Gezählter Agent" in drill and "1 Std. 00 Min." in drill
+    bogus = manager.get("/dashboards/tickets/?figure=nothing", **german)
+    assert bogus.status_code == 400 and "Unbekannte Kennzahl." in bogus.content.decode()
+    admin = Client()
+    admin.force_login(personas.admin)
+    guide = admin.get("/style/", **german).content.decode()
+    assert "Schaltflächen und Links" in guide and "6 Std. 40 Min." in guide

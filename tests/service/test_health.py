@@ -307,3 +307,35 @@ def test_factors_read_in_the_readers_language() -> None:
         assert health.explain(old) == {**old, "label": "Letzte CSAT", "points_text": "-2,5"}
     with translation.override("en"):
         assert health.explain(volume)["detail"] == "1,234 " + volume["detail"].removeprefix("1234 ")
+
+
+def test_the_account_pages_in_german(personas, client) -> None:
+    """At risk, My accounts, the customer's health panel and the service dashboard's
+    sections speak German to a German reader, the factors and their numbers included."""
+    customer = personas.customer
+    AccountHealth.objects.create(
+        customer=customer,
+        score=42,
+        computed_at=NOW,
+        factors=[
+            health.Factor(
+                "reopen_rate",
+                health.REOPEN_RATE,
+                -12.5,
+                "%(reopened)s of %(solved)s tickets solved in the last 90 days were reopened",
+                {"reopened": 5, "solved": 8},
+            ).as_dict()
+        ],
+    )
+    client.force_login(personas.manager)
+    german = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    at_risk = client.get("/accounts/at-risk/", **german).content.decode()
+    assert "Gefährdete Konten" in at_risk and "Wiedereröffnungsquote (-12,5)" in at_risk
+    assert "Gesundheit" not in at_risk and "Weighs most" not in at_risk
+    mine = client.get("/accounts/mine/", **german).content.decode()
+    assert "Meine Konten" in mine and "Sie betreuen noch keine Organisation" in mine
+    page = client.get(f"/customers/{customer.pk}/", **german).content.decode()
+    assert "5 von 8 in den letzten 90 Tagen gelösten Tickets wurden wiedereröffnet" in page
+    assert "<td class=\"num\">-12,5</td>" in page and "Verlauf (letzte 90 Tage)" in page
+    service = client.get("/dashboards/service/", **german).content.decode()
+    assert "Worüber Kunden schreiben" in service and "Gefährdet" in service
