@@ -336,6 +336,6 @@ def test_the_account_pages_in_german(personas, client) -> None:
     assert "Meine Konten" in mine and "Sie betreuen noch keine Organisation" in mine
     page = client.get(f"/customers/{customer.pk}/", **german).content.decode()
     assert "5 von 8 in den letzten 90 Tagen gelösten Tickets wurden wiedereröffnet" in page
-    assert "<td class=\"num\">-12,5</td>" in page and "Verlauf (letzte 90 Tage)" in page
+    assert '<td class="num">-12,5</td>' in page and "Verlauf (letzte 90 Tage)" in page
     service = client.get("/dashboards/service/", **german).content.decode()
     assert "Worüber Kunden schreiben" in service and "Gefährdet" in service
