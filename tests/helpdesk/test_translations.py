@@ -34,8 +34,26 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
 ]
-# The agent app's pages, translated too (docs/i18n.md): every word in them goes through i18n.
+# The pages and mails agents and admins read, translated too.
 AGENT_TEMPLATES = [
+    # The settings area, accounts and the error pages.
+    "templates/console",
+    "templates/accounts",
+    "templates/registration",
+    "templates/audit",
+    "templates/privacy",
+    "templates/webhooks",
+    "templates/assist",
+    "templates/portal/settings",
+    "templates/400.html",
+    "templates/403.html",
+    "templates/404.html",
+    "templates/413.html",
+    "templates/500.html",
+    "templates/error.html",
+    "templates/_auth_brand.html",
+    "templates/_form_fields.html",
+    # The managers' dashboards, the account pages and the style guide.
     "templates/metrics/dashboard.html",
     "templates/metrics/drill.html",
     "templates/metrics/_dashboard_table.html",
@@ -46,7 +64,8 @@ AGENT_TEMPLATES = [
 ]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
-SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "service", "tickets", "templates"]
+SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
+SOURCE_DIRS += ["service", "webhooks"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",
@@ -62,19 +81,23 @@ def catalogue(language: str) -> polib.POFile:
     return polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
 
 
-# Under templates/portal but for admins (the request forms' settings): the agent app,
-# not translated yet (docs/i18n.md).
-NOT_CUSTOMER_FACING = ("templates/portal/settings",)
+# Under templates/portal but not for customers (none left: the request forms' settings
+# are in AGENT_TEMPLATES).
+NOT_CUSTOMER_FACING: tuple[str, ...] = ()
 
 
-def customer_template_files() -> list[Path]:
+def template_files(names: list[str]) -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES + AGENT_TEMPLATES:
+    for name in names:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
         path for path in files if not str(path.relative_to(ROOT)).startswith(NOT_CUSTOMER_FACING)
     ]
+
+
+def customer_template_files() -> list[Path]:
+    return template_files(CUSTOMER_TEMPLATES + AGENT_TEMPLATES)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -144,17 +167,18 @@ def test_every_marked_string_is_in_the_catalogues(tmp_path: Path) -> None:
         assert not missing, f"locale/{language}: run make messages, then translate {missing}"
 
 
-# Template syntax and markup whose words are not for people to read: comments for the
-# template's authors, code (token names in the style guide), the page's layout class.
-_NOT_READ = re.compile(
-    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|<code>.*?</code>"
-    r"|{%\s*block layout_class\s*%}.*?{%\s*endblock\s*%}",
-    re.S,
-)
+# Template syntax and markup whose words are not for people to read.
 _TRANSLATED = re.compile(
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%\s*translate\s[^%]*%}", re.S
 )
 _SYNTAX = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->", re.S)
+# Comments for the template's readers, a page's body or layout class (a CSS name, not a
+# word) and code (the style guide's token names).
+_NOT_READ = re.compile(
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{%\s*block (?:body|layout)_class\s*%}.*?{%\s*endblock\s*%}|<code>.*?</code>",
+    re.S,
+)
 _TAG = re.compile(r"<[^>]*>", re.S)
 _READ_ATTRIBUTES = re.compile(r'\s(?:aria-label|placeholder|title|alt)="([^"]*)"')
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -175,7 +199,13 @@ def test_unmarked_words_are_found() -> None:
         "Open",
     ]
     assert unmarked_words("{% blocktranslate %}Hi {{ x }}{% endblocktranslate %}<b>#1</b>") == []
-    assert unmarked_words("{% comment %}For authors{% endcomment %}<code>--text-xs</code>") == []
+    assert (
+        unmarked_words(
+            "{% comment %}A note{% endcomment %}{% block body_class %}auth{% endblock %}"
+        )
+        == []
+    )
+    assert unmarked_words("{% block layout_class %}layout-wide{% endblock %}<code>--x</code>") == []
 
 
 def test_customer_facing_templates_mark_every_string() -> None:
