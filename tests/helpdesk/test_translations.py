@@ -54,11 +54,18 @@ AGENT_TEMPLATES = [
     "templates/_auth_brand.html",
     "templates/_form_fields.html",
     "templates/tickets/search.html",
+    "templates/metrics/dashboard.html",
+    "templates/metrics/drill.html",
+    "templates/metrics/_dashboard_table.html",
+    "templates/metrics/_customer_surveys.html",
+    "templates/metrics/_ticket_surveys.html",
+    "templates/service",
+    "templates/style",
 ]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
-SOURCE_DIRS += ["webhooks"]
+SOURCE_DIRS += ["service", "webhooks"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",
@@ -165,9 +172,11 @@ _TRANSLATED = re.compile(
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%\s*translate\s[^%]*%}", re.S
 )
 _SYNTAX = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->", re.S)
-# Comments for the template's readers, and a page's body class (a CSS name, not a word).
+# Comments for the template's readers, a page's body or layout class (a CSS name, not a
+# word) and code (the style guide's token names).
 _NOT_READ = re.compile(
-    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{%\s*block body_class\s*%}.*?{%\s*endblock\s*%}",
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{%\s*block (?:body|layout)_class\s*%}.*?{%\s*endblock\s*%}|<code>.*?</code>",
     re.S,
 )
 _TAG = re.compile(r"<[^>]*>", re.S)
@@ -196,6 +205,7 @@ def test_unmarked_words_are_found() -> None:
         )
         == []
     )
+    assert unmarked_words("{% block layout_class %}layout-wide{% endblock %}<code>--x</code>") == []
 
 
 def test_customer_facing_templates_mark_every_string() -> None:
