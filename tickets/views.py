@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -300,7 +301,11 @@ def detail(request: AuthedRequest, number: int) -> HttpResponse:
     if ticket.merged_into_id:
         # A merged ticket's conversation lives on in the ticket it was merged into.
         target = merged_target(ticket)
-        messages.info(request, f"#{ticket.number} was merged into #{target.number}.")
+        messages.info(
+            request,
+            _("#%(number)s was merged into #%(target)s.")
+            % {"number": ticket.number, "target": target.number},
+        )
         return redirect("tickets:detail", number=target.number)
     return render(request, "tickets/detail.html", _detail_context(request, ticket))
 
@@ -326,7 +331,8 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
     if _upload_too_large(request):
         limit = filesizeformat(settings.MAX_UPLOAD_BYTES)
         return HttpResponse(
-            f"The message and its files are too large: at most {limit} in all.",
+            _("The message and its files are too large: at most %(limit)s in all.")
+            % {"limit": limit},
             status=413,
             content_type="text/plain; charset=utf-8",
         )
@@ -375,14 +381,14 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
             macro = collab.get_canned_reply_for(user, form.cleaned_data["macro"])
         try:
             if form.cleaned_data.get("macro") and (macro is None or not macro.is_macro):
-                raise InvalidChange("the inserted macro is no longer available.", field="macro")
+                raise InvalidChange(_("the inserted macro is no longer available."), field="macro")
             if macro is not None:
                 collab.apply_macro(ticket, macro, user, body, **fields)
             else:
                 services.reply(ticket, user, body, **fields)
         except InvalidChange as refusal:
             # Nothing was sent (one transaction): say why, with the reply kept.
-            form.add_error("status_after", f"Not sent: {refusal}")
+            form.add_error("status_after", _("Not sent: %(reason)s") % {"reason": refusal})
             if request.htmx:
                 return _render_after_change(request, ticket, 422, reply_form=form)
             return render(
@@ -466,7 +472,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     if not form.is_valid():
         error = " ".join(e for errs in form.errors.values() for e in errs)
     elif not form.changes():
-        error = "Nothing to change."
+        error = _("Nothing to change.")
     else:
         try:
             services.update_ticket(ticket, actor=Actor.agent(request.user), **form.changes())

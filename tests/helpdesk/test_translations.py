@@ -34,6 +34,19 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
 ]
+# The agent app's pages (issue 19), checked like the customers': each helper adds its own.
+AGENT_TEMPLATES = [
+    # The ticket page and what it includes.
+    "templates/tickets/detail.html",
+    "templates/tickets/_message_actions.html",
+    "templates/tickets/mail/message_body.html",
+    "templates/tickets/mail/_reply_preview.html",
+    "templates/kb/reply_box.html",
+    "templates/tickets/workflow/_panel.html",
+    "templates/tickets/workflow/_presence.html",
+    "templates/tickets/workflow/_canned_picker.html",
+    "templates/tickets/workflow/_canned_results.html",
+]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
@@ -59,7 +72,7 @@ NOT_CUSTOMER_FACING = ("templates/portal/settings",)
 
 def customer_template_files() -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES:
+    for name in CUSTOMER_TEMPLATES + AGENT_TEMPLATES:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
@@ -139,6 +152,13 @@ _TRANSLATED = re.compile(
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%\s*translate\s[^%]*%}", re.S
 )
 _SYNTAX = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->", re.S)
+# Comments for the template's readers, a page's layout class (CSS), character entities.
+_NOT_READ = re.compile(
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{%\s*block\s+layout_class\s*%}.*?{%\s*endblock\s*%}"
+    r"|&[a-z]+;",
+    re.S,
+)
 _TAG = re.compile(r"<[^>]*>", re.S)
 _READ_ATTRIBUTES = re.compile(r'\s(?:aria-label|placeholder|title|alt)="([^"]*)"')
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -146,7 +166,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 def unmarked_words(source: str) -> list[str]:
     """The words of a template that would reach a reader without translation."""
-    source = _TRANSLATED.sub(" ", source)
+    source = _TRANSLATED.sub(" ", _NOT_READ.sub(" ", source))
     attributes = [_SYNTAX.sub(" ", v) for v in _READ_ATTRIBUTES.findall(source)]
     text = _TAG.sub(" ", re.sub(r"<style.*?</style>", " ", source, flags=re.S))
     text = _SYNTAX.sub(" ", text)
@@ -159,6 +179,7 @@ def test_unmarked_words_are_found() -> None:
         "Open",
     ]
     assert unmarked_words("{% blocktranslate %}Hi {{ x }}{% endblocktranslate %}<b>#1</b>") == []
+    assert unmarked_words("{% comment %}Why{% endcomment %}&ldquo;{% translate 'Hi' %}") == []
 
 
 def test_customer_facing_templates_mark_every_string() -> None:

@@ -11,8 +11,10 @@ template until the Python rows catch up.)
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
+from django.utils.translation import get_language, gettext
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
@@ -25,14 +27,25 @@ _EVENT = (
     '\n        <li><span class="event-who">{who}</span> {summary} <time class="muted small"'
     ' datetime="{at_iso}" title="{at}">{at_ago}</time></li>\n        '
 )
-_NO_EVENTS = SafeString('<li class="muted">No history yet.</li>')
+# The empty list's item in each language, built once per process and language.
+_NO_EVENTS: dict[str, SafeString] = {}
+
+
+def _no_events() -> SafeString:
+    language = get_language() or ""
+    found = _NO_EVENTS.get(language)
+    if found is None:
+        found = _NO_EVENTS[language] = format_html(
+            '<li class="muted">{}</li>', gettext("No history yet.")
+        )
+    return found
 
 
 @register.simple_tag
 def event_rows(events: list[TicketEvent]) -> SafeString:
     """The activity panel's list items, newest first as given."""
     if not events:
-        return _NO_EVENTS
+        return _no_events()
     return html_join(
         html_fill(
             _EVENT,
