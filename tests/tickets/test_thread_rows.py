@@ -10,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.template import engines
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket
@@ -21,9 +21,9 @@ from tickets.services import Actor
 pytestmark = pytest.mark.django_db
 
 # The activity loop of templates/tickets/detail.html before its rows were filled in Python.
-EVENTS_AS_A_TEMPLATE = """{% load tandem %}        {% for event in events %}
+EVENTS_AS_A_TEMPLATE = """{% load i18n tandem %}        {% for event in events %}
         <li><span class="event-who">{{ event|event_actor }}</span> {{ event|event_summary }} <time class="muted small" datetime="{{ event.at|date:'c' }}" title="{{ event.at }}">{{ event.at|ago }}</time></li>
-        {% empty %}<li class="muted">No history yet.</li>{% endfor %}"""  # noqa: E501
+        {% empty %}<li class="muted">{% translate "No history yet." %}</li>{% endfor %}"""  # noqa: E501
 EVENTS_NOW = "{% load thread %}        {% event_rows events %}"
 
 
@@ -107,4 +107,8 @@ def test_event_rows_are_what_the_loop_gave(personas: Personas) -> None:
 def test_no_events_say_so(personas: Personas) -> None:
     ticket = make_ticket(personas.mailbox_a, personas.customer)
     context = {"ticket": ticket, "user": personas.agent_a, "events": []}
-    assert _render(EVENTS_NOW, **context) == _render(EVENTS_AS_A_TEMPLATE, **context)
+    for language in ("en", "de", "fr", "en"):  # each language's item held apart
+        with translation.override(language):
+            assert _render(EVENTS_NOW, **context) == _render(EVENTS_AS_A_TEMPLATE, **context)
+    with translation.override("de"):
+        assert "Noch kein Verlauf." in _render(EVENTS_NOW, **context)

@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from feedback import services as feedback_services
 from metrics.models import SurveyResponse
@@ -485,8 +486,11 @@ def test_ticket_page_follows_a_membership_change_on_the_next_request(
 
 
 def test_ticket_page_speaks_the_agents_language(agent_a: Client, ticket: Ticket) -> None:
-    page = agent_a.get(url("detail", ticket), HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    for words in ("Eigenschaften", "Antwort senden", "Interne Notiz", "Aktivität"):
-        assert words in page, words
-    page = agent_a.get(url("detail", ticket), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Propriétés" in page and "Properties" not in page
+    try:
+        page = agent_a.get(url("detail", ticket), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+        for words in ("Eigenschaften", "Antwort senden", "Interne Notiz", "Aktivität"):
+            assert words in page, words
+        page = agent_a.get(url("detail", ticket), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        assert "Propriétés" in page and "Properties" not in page
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)  # the request left French active

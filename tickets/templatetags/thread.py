@@ -11,6 +11,7 @@ template until the Python rows catch up.)
 from __future__ import annotations
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
@@ -22,6 +23,37 @@ from tickets.models import TicketEvent
 from tickets.templatetags.tandem import _shown, event_actor, event_summary
 
 register = template.Library()
+
+# Numbers no URL holds, reversed in their place: the rest of the URL is the pattern's.
+_MARKS = (7_919_191_917, 7_929_292_927, 7_939_393_937)
+# (script prefix, name, number of arguments) -> the URL's pieces between the arguments.
+_URL_PIECES: dict[tuple[str, str, int], list[str]] = {}
+
+
+@register.simple_tag
+def fast_url(name: str, *args: int) -> str:
+    """`{% url name args %}` for whole-number arguments (a ticket's, a message's), reversed
+    once per process and pattern: the ticket page names about 35 URLs a view, each a
+    reverse() of some microseconds. Other arguments go through reverse() as before."""
+    if len(args) > len(_MARKS) or not all(type(arg) is int for arg in args):
+        return reverse(name, args=args)
+    key = (get_script_prefix(), name, len(args))
+    pieces = _URL_PIECES.get(key)
+    if pieces is None:
+        url = reverse(name, args=_MARKS[: len(args)])
+        pieces = []
+        for mark in _MARKS[: len(args)]:
+            before, found, url = url.partition(str(mark))
+            if not found:  # a pattern that does not show its argument as given
+                return reverse(name, args=args)
+            pieces.append(before)
+        pieces.append(url)
+        _URL_PIECES[key] = pieces
+    out = [pieces[0]]
+    for arg, piece in zip(args, pieces[1:], strict=True):
+        out += (str(arg), piece)
+    return "".join(out)
+
 
 _EVENT = (
     '\n        <li><span class="event-who">{who}</span> {summary} <time class="muted small"'
