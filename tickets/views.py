@@ -208,6 +208,22 @@ def _tickets(count: int, adjective: str = "") -> str:
     return " ".join(word for word in words if word)
 
 
+# Unbound, the page's three forms only lend it their choices and help texts (its menus
+# come from tickets.directory): one of each per process, read and never written. A
+# request that has a bound form (an error to show) passes its own.
+_BLANK_FORMS: dict[str, Any] = {}
+
+
+def _blank_forms() -> dict[str, Any]:
+    if not _BLANK_FORMS:
+        _BLANK_FORMS.update(
+            update_form=TicketUpdateForm(mailbox=None),  # type: ignore[arg-type]  # unbound: unused
+            reply_form=ReplyForm(),
+            note_form=NoteForm(),
+        )
+    return _BLANK_FORMS
+
+
 def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     conversation = selectors.ticket_conversation(ticket)
     # The history each reply's email quoted, shown collapsed under it.
@@ -221,13 +237,11 @@ def _detail_context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dic
         # Mail that needs no one: the call in force, from the history above (newest first).
         "courtesy_call": courtesy.pending_call(events[::-1]),
         "other_tickets": selectors.customer_other_tickets(request.user, ticket),
-        "update_form": TicketUpdateForm(mailbox=ticket.mailbox),
         # The properties' menus, held per process (the form validates against the database).
         "assignee_choices": directory.assignable(ticket.mailbox_id),
         "team_choices": directory.working_in(ticket.mailbox_id),
         "field_rows": field_rows(ticket, extra.pop("field_errors", None) or {}),
-        "reply_form": ReplyForm(),
-        "note_form": NoteForm(),
+        **_blank_forms(),
         "composer": "reply",
         "from_view": _from_params(request),
     }
