@@ -61,6 +61,15 @@ AGENT_TEMPLATES = [
     "templates/metrics/_ticket_surveys.html",
     "templates/service",
     "templates/style",
+    "templates/tickets/detail.html",
+    "templates/tickets/_message_actions.html",
+    "templates/tickets/mail/message_body.html",
+    "templates/tickets/mail/_reply_preview.html",
+    "templates/kb/reply_box.html",
+    "templates/tickets/workflow/_panel.html",
+    "templates/tickets/workflow/_presence.html",
+    "templates/tickets/workflow/_canned_picker.html",
+    "templates/tickets/workflow/_canned_results.html",
 ]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
@@ -176,7 +185,8 @@ _SYNTAX = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->", re.S)
 # word) and code (the style guide's token names).
 _NOT_READ = re.compile(
     r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
-    r"|{%\s*block (?:body|layout)_class\s*%}.*?{%\s*endblock\s*%}|<code>.*?</code>",
+    r"|{%\s*block (?:body|layout)_class\s*%}.*?{%\s*endblock\s*%}|<code>.*?</code>"
+    r"|&[a-z]+;",
     re.S,
 )
 _TAG = re.compile(r"<[^>]*>", re.S)
@@ -206,6 +216,7 @@ def test_unmarked_words_are_found() -> None:
         == []
     )
     assert unmarked_words("{% block layout_class %}layout-wide{% endblock %}<code>--x</code>") == []
+    assert unmarked_words("{% comment %}Why{% endcomment %}&ldquo;{% translate 'Hi' %}") == []
 
 
 def test_customer_facing_templates_mark_every_string() -> None:
