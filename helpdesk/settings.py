@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Each per-process cache of setup rows asks Redis for its version once a request.
+    "helpdesk.local_cache.versions_once_per_request",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After the session, before CommonMiddleware (Django's order): the browser's language
     # (the set_language cookie, then Accept-Language). Customers' pages then switch to
