@@ -122,6 +122,10 @@ def _server_command(kind: str, workers: int, port: int) -> list[str]:
         ]
     command = [sys.executable, "-m", "gunicorn", "helpdesk.wsgi:application"]
     command += ["--workers", str(workers), "--bind", bind, "--log-level", "warning"]
+    # A request that waits for a core on a loaded host is slow, not a reason to kill its
+    # worker (gunicorn's default is 30 s): a killed worker fails its request and takes
+    # the CPU it used out of the count.
+    command += ["--timeout", "300"]
     if kind == "gthread":
         command += ["--worker-class", "gthread", "--threads", _knob("THREADS", "4")]
     return command
