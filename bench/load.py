@@ -258,9 +258,9 @@ def _report(bench: Bench, prefix: Path, label: str, pace: float, seconds: int, r
             )
     bench.note(
         f"{requests / elapsed:.1f} req/s; web workers {web_ms:.1f} ms CPU per request"
-        f" (so ~{(os.cpu_count() or 1) * 1000 / max(web_ms, 0.1):.0f} req/s on"
-        f" {os.cpu_count()} cores with nothing else running); Locust {locust_ms:.1f} ms CPU"
-        f" per request ({run.locust_cpu / elapsed:.0%} of a core)"
+        f" (alone they would fill {os.cpu_count()} cores at"
+        f" ~{(os.cpu_count() or 1) * 1000 / max(web_ms, 0.1):.0f} req/s); Locust"
+        f" {locust_ms:.1f} ms CPU per request ({run.locust_cpu / elapsed:.0%} of a core)"
     )
     result = bench.rate(
         label,
