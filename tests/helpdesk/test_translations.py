@@ -33,10 +33,28 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.html",
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
+    "templates/feedback/roadmap.html",
+    "templates/feedback/roadmap_item.html",
+    "templates/feedback/changelog.html",
+    "templates/feedback/portal.html",
+    "templates/widget/frame.html",
+]
+# The agent app's pages, translated too (docs/i18n.md), checked the same way.
+AGENT_TEMPLATES = [
+    "templates/kb/manage",
+    "templates/kb/reply_suggestions.html",
+    "templates/feedback/list.html",
+    "templates/feedback/item.html",
+    "templates/feedback/new.html",
+    "templates/feedback/notes.html",
+    "templates/feedback/update.html",
+    "templates/feedback/_ticket_panel.html",
+    "templates/widget/settings.html",
 ]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
+SOURCE_DIRS += ["widget"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",
@@ -59,7 +77,7 @@ NOT_CUSTOMER_FACING = ("templates/portal/settings",)
 
 def customer_template_files() -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES:
+    for name in CUSTOMER_TEMPLATES + AGENT_TEMPLATES:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
