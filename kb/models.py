@@ -244,9 +244,9 @@ class ArticleFeedback(models.Model):
 
 
 class SearchSource(models.TextChoices):
-    HELP_CENTER = "help", "Help center"
-    REQUEST_FORM = "request", "Request form"
-    AGENT = "agent", "Agent reply box"
+    HELP_CENTER = "help", _("Help center")
+    REQUEST_FORM = "request", _("Request form")
+    AGENT = "agent", _("Agent reply box")
     API = "api", "API"
 
 
