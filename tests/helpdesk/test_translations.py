@@ -39,8 +39,26 @@ CUSTOMER_TEMPLATES = [
     "templates/feedback/portal.html",
     "templates/widget/frame.html",
 ]
-# The agent app's pages, translated too (docs/i18n.md), checked the same way.
+# The pages and mails agents and admins read, translated too.
 AGENT_TEMPLATES = [
+    # The settings area, accounts and the error pages.
+    "templates/console",
+    "templates/accounts",
+    "templates/registration",
+    "templates/audit",
+    "templates/privacy",
+    "templates/webhooks",
+    "templates/assist",
+    "templates/portal/settings",
+    "templates/400.html",
+    "templates/403.html",
+    "templates/404.html",
+    "templates/413.html",
+    "templates/500.html",
+    "templates/error.html",
+    "templates/_auth_brand.html",
+    "templates/_form_fields.html",
+    # The agent side of the knowledge base, the feedback pages, the widget's settings.
     "templates/kb/manage",
     "templates/kb/reply_suggestions.html",
     "templates/feedback/list.html",
@@ -54,7 +72,7 @@ AGENT_TEMPLATES = [
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
-SOURCE_DIRS += ["widget"]
+SOURCE_DIRS += ["webhooks", "widget"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",
@@ -70,19 +88,23 @@ def catalogue(language: str) -> polib.POFile:
     return polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
 
 
-# Under templates/portal but for admins (the request forms' settings): the agent app,
-# not translated yet (docs/i18n.md).
-NOT_CUSTOMER_FACING = ("templates/portal/settings",)
+# Under templates/portal but not for customers (none left: the request forms' settings
+# are in AGENT_TEMPLATES).
+NOT_CUSTOMER_FACING: tuple[str, ...] = ()
 
 
-def customer_template_files() -> list[Path]:
+def template_files(names: list[str]) -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES + AGENT_TEMPLATES:
+    for name in names:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
         path for path in files if not str(path.relative_to(ROOT)).startswith(NOT_CUSTOMER_FACING)
     ]
+
+
+def customer_template_files() -> list[Path]:
+    return template_files(CUSTOMER_TEMPLATES + AGENT_TEMPLATES)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -157,6 +179,11 @@ _TRANSLATED = re.compile(
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%\s*translate\s[^%]*%}", re.S
 )
 _SYNTAX = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->", re.S)
+# Comments for the template's readers, and a page's body class (a CSS name, not a word).
+_NOT_READ = re.compile(
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{%\s*block body_class\s*%}.*?{%\s*endblock\s*%}",
+    re.S,
+)
 _TAG = re.compile(r"<[^>]*>", re.S)
 _READ_ATTRIBUTES = re.compile(r'\s(?:aria-label|placeholder|title|alt)="([^"]*)"')
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -164,7 +191,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 def unmarked_words(source: str) -> list[str]:
     """The words of a template that would reach a reader without translation."""
-    source = _TRANSLATED.sub(" ", source)
+    source = _TRANSLATED.sub(" ", _NOT_READ.sub(" ", source))
     attributes = [_SYNTAX.sub(" ", v) for v in _READ_ATTRIBUTES.findall(source)]
     text = _TAG.sub(" ", re.sub(r"<style.*?</style>", " ", source, flags=re.S))
     text = _SYNTAX.sub(" ", text)
@@ -177,6 +204,12 @@ def test_unmarked_words_are_found() -> None:
         "Open",
     ]
     assert unmarked_words("{% blocktranslate %}Hi {{ x }}{% endblocktranslate %}<b>#1</b>") == []
+    assert (
+        unmarked_words(
+            "{% comment %}A note{% endcomment %}{% block body_class %}auth{% endblock %}"
+        )
+        == []
+    )
 
 
 def test_customer_facing_templates_mark_every_string() -> None:
