@@ -103,7 +103,7 @@ def translation_edit(request: AuthedRequest, pk: int, language: str) -> HttpResp
             _("Saved the %(language)s translation of “%(title)s”.")
             % {"language": language_name(language), "title": article.title},
         )
-        return redirect("kb:translation", pk=article.pk, language=language)
+        return redirect("kb:article_language", pk=article.pk, language=language)
     context = {
         "form": form,
         "article": article,

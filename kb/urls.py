@@ -28,7 +28,7 @@ urlpatterns = [
     path(
         "kb/<int:pk>/translations/<str:language>/",
         agent_views.translation_edit,
-        name="translation",
+        name="article_language",
     ),
     path("kb/gaps/", agent_views.gaps, name="gaps"),
     path("kb/preview/", agent_views.preview, name="preview"),

@@ -99,7 +99,7 @@ def test_an_agent_writes_and_publishes_a_german_translation(
     article = make_article("Reset your password", "Open Settings and choose a new password.")
     client.force_login(personas.agent_a)
     edit = client.get(reverse("kb:edit", args=[article.pk])).content.decode()
-    editor = reverse("kb:translation", args=[article.pk, "de"])
+    editor = reverse("kb:article_language", args=[article.pk, "de"])
     assert f'href="{editor}"' in edit  # the article's page links each language's editor
 
     form = client.get(editor)
@@ -144,9 +144,9 @@ def test_an_agent_writes_and_publishes_a_german_translation(
     assert sitemap_locations(Client())[german_url] == translation.updated_at.date().isoformat()
 
     # Negatives: an unknown language is a 404, a light agent a 403, a customer never gets in.
-    assert client.get(reverse("kb:translation", args=[article.pk, "it"])).status_code == 404
-    assert client.get(reverse("kb:translation", args=[article.pk, "en"])).status_code == 404
-    assert client.get(reverse("kb:translation", args=[99999, "de"])).status_code == 404
+    assert client.get(reverse("kb:article_language", args=[article.pk, "it"])).status_code == 404
+    assert client.get(reverse("kb:article_language", args=[article.pk, "en"])).status_code == 404
+    assert client.get(reverse("kb:article_language", args=[99999, "de"])).status_code == 404
     light = make_user(Role.LIGHT_AGENT, teams=[personas.team_a], email="light@staff.test")
     client.force_login(light)
     assert client.post(editor, {"title": "Nein", "status": "draft"}).status_code == 403
