@@ -58,6 +58,23 @@ AGENT_TEMPLATES = [
     "templates/error.html",
     "templates/_auth_brand.html",
     "templates/_form_fields.html",
+    "templates/tickets/search.html",
+    "templates/metrics/dashboard.html",
+    "templates/metrics/drill.html",
+    "templates/metrics/_dashboard_table.html",
+    "templates/metrics/_customer_surveys.html",
+    "templates/metrics/_ticket_surveys.html",
+    "templates/service",
+    "templates/style",
+    "templates/tickets/detail.html",
+    "templates/tickets/_message_actions.html",
+    "templates/tickets/mail/message_body.html",
+    "templates/tickets/mail/_reply_preview.html",
+    "templates/kb/reply_box.html",
+    "templates/tickets/workflow/_panel.html",
+    "templates/tickets/workflow/_presence.html",
+    "templates/tickets/workflow/_canned_picker.html",
+    "templates/tickets/workflow/_canned_results.html",
     # The agent side of the knowledge base, the feedback pages, the widget's settings.
     "templates/kb/manage",
     "templates/kb/reply_suggestions.html",
@@ -72,7 +89,7 @@ AGENT_TEMPLATES = [
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
-SOURCE_DIRS += ["webhooks", "widget"]
+SOURCE_DIRS += ["service", "webhooks", "widget"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",
@@ -179,9 +196,12 @@ _TRANSLATED = re.compile(
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}|{%\s*translate\s[^%]*%}", re.S
 )
 _SYNTAX = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->", re.S)
-# Comments for the template's readers, and a page's body class (a CSS name, not a word).
+# Comments for the template's readers, a page's body or layout class (a CSS name, not a
+# word) and code (the style guide's token names).
 _NOT_READ = re.compile(
-    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{%\s*block body_class\s*%}.*?{%\s*endblock\s*%}",
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{%\s*block (?:body|layout)_class\s*%}.*?{%\s*endblock\s*%}|<code>.*?</code>"
+    r"|&[a-z]+;",
     re.S,
 )
 _TAG = re.compile(r"<[^>]*>", re.S)
@@ -210,6 +230,8 @@ def test_unmarked_words_are_found() -> None:
         )
         == []
     )
+    assert unmarked_words("{% block layout_class %}layout-wide{% endblock %}<code>--x</code>") == []
+    assert unmarked_words("{% comment %}Why{% endcomment %}&ldquo;{% translate 'Hi' %}") == []
 
 
 def test_customer_facing_templates_mark_every_string() -> None:
