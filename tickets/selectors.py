@@ -9,13 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from weakref import ref as weak_ref
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
+from django.db.models.query import _get_from_db, get_related_populators
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tickets import directory
 from tickets.history import history_events
@@ -43,7 +49,6 @@ from tickets.services.courtesy import NEWSLETTER_TAG
 from tickets.services.fields import field_filters
 
 PAGE_SIZE = 50
-_NEWEST_SQL: dict[tuple[Any, ...], Any] = {}  # see inbox_tickets
 # Counts above this show as "999+": a capped COUNT reads at most this many index
 # entries, so the badge stays cheap even for "Solved" at a million tickets.
 COUNT_CAP = 999
@@ -76,23 +81,27 @@ INBOX_ROW_FIELDS = (
 
 # The inbox views: name -> (label, filter). Status sets follow OPEN_STATUSES' order so the
 # "unassigned" filter matches the partial index ticket_unassigned_open exactly.
-VIEWS: dict[str, str] = {
-    "unassigned": "Unassigned",
-    "mine": "Mine",
-    "open": "All open",
-    "pending": "Pending",
-    "snoozed": "Snoozed",
-    "solved": "Solved",
-    "all": "All tickets",
+VIEWS: dict[str, str | Promise] = {
+    "unassigned": _("Unassigned"),
+    "mine": _("Mine"),
+    "open": _("All open"),
+    "pending": _("Pending"),
+    "snoozed": _("Snoozed"),
+    "solved": _("Solved"),
+    "all": _("All tickets"),
 }
-SORTS = {
-    "updated": "Last updated",
-    "created": "Newest",
-    "priority": "Priority",
-    "due": "SLA due soonest",
+SORTS: dict[str, str | Promise] = {
+    "updated": _("Last updated"),
+    "created": _("Newest"),
+    "priority": pgettext_lazy("sort", "Priority"),
+    "due": _("SLA due soonest"),
 }
 # SLA filters (tickets/workflow/sla.py stores the due times on the ticket).
-SLA_FILTERS = {"overdue": "Overdue", "soon": "Due within an hour", "any": "Has an SLA"}
+SLA_FILTERS: dict[str, str | Promise] = {
+    "overdue": _("Overdue"),
+    "soon": _("Due within an hour"),
+    "any": _("Has an SLA"),
+}
 # A snoozed ticket (pending until its wake time, tickets.services.snooze_ticket) leaves
 # the open views until it wakes, and is listed in "Snoozed". The time is the database's
 # (Now() is SQL, not a parameter), so a compiled first page stays valid (see inbox_tickets).
@@ -184,16 +193,23 @@ def encode_cursor(ticket: Ticket, sort: str) -> str:
 
 
 def _after_cursor(cursor: str, sort: str) -> Q | None:
-    """Rows strictly after the cursor in the sort order; None for a malformed cursor.
+    """Rows strictly after the cursor in the sort order; None for a malformed cursor."""
+    position = _cursor_position(cursor)
+    return None if position is None else _after(*position, sort)
 
-    Written as `col <= x AND (col < x OR number < n)` so PostgreSQL gets an index range
-    bound on the leading column, which is what keeps page 1,000 as fast as page 1.
-    """
+
+def _cursor_position(cursor: str) -> tuple[datetime, int] | None:
+    """A cursor's time and ticket number; None if it is malformed."""
     try:
         stamp, number = (int(p) for p in cursor.split("."))
-        at = _from_ts(str(stamp))
+        return _from_ts(str(stamp)), number
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _after(at: datetime, number: int, sort: str) -> Q:
+    """Written as `col <= x AND (col < x OR number < n)` so PostgreSQL gets an index range
+    bound on the leading column, which is what keeps page 1,000 as fast as page 1."""
     if sort == "due":
         # Ascending: soonest first.
         return Q(next_due__gte=at) & (Q(next_due__gt=at) | Q(next_due=at, number__gt=number))
@@ -203,12 +219,16 @@ def _after_cursor(cursor: str, sort: str) -> Q | None:
     )
 
 
-def filtered_tickets(user: User, query: InboxQuery) -> QuerySet[Ticket]:
+def filtered_tickets(
+    user: User, query: InboxQuery, now: datetime | None = None
+) -> QuerySet[Ticket]:
     """The view and filters, without sort or pagination; shared by the list and bulk."""
-    return _filtered(Ticket.objects.visible_to(user), user, query)
+    return _filtered(Ticket.objects.visible_to(user), user, query, now)
 
 
-def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[Ticket]:
+def _filtered(
+    qs: QuerySet[Ticket], user: User, query: InboxQuery, now: datetime | None = None
+) -> QuerySet[Ticket]:
     base = view_filter(query.view, user)
     if query.status:
         # An explicit status filter replaces the view's own status set.
@@ -242,7 +262,7 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
         qs = qs.annotate(next_due=NEXT_DUE)
         if query.status not in OPEN_STATUSES:  # redundant beside an open status
             qs = qs.filter(status__in=OPEN_STATUSES)
-        now = timezone.now()
+        now = now or timezone.now()
         if query.sla == "overdue":
             qs = qs.filter(next_due__lte=now)
         elif query.sla == "soon":
@@ -254,12 +274,33 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
 
 def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox: one query (up to four for the priority sort), keyset-paginated."""
-    # A row shows its mailbox's name: its three encrypted secrets would each cost a Fernet
-    # decryption per row (~5% of the page's CPU) if read.
-    qs = filtered_tickets(user, query).select_related("customer", "assignee", "mailbox")
-    qs = qs.only(*INBOX_ROW_FIELDS)
     if query.sort == "priority":
-        return _by_priority(qs, query)
+        return _by_priority(_rows_of(filtered_tickets(user, query)), query)
+    position = _cursor_position(query.cursor) if query.cursor else None
+    # A field filter's SQL follows the field's definition, which can change: not held.
+    if query.fields:
+        return _page(_page_rows(user, query, position), query, is_first=position is None)
+    statement = _statement(user, query, position is not None)
+    if statement is None:  # no status the view can show, or nobody to show them to
+        return _page([], query, is_first=position is None)
+    at, number = position or (None, None)
+    now = timezone.now()
+    values = {"at": at, "number": number, "now": now, "soon": now + timedelta(hours=1)}
+    return _page(statement.tickets(values), query, is_first=position is None)
+
+
+def _rows_of(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    # A row shows its mailbox's name: its three encrypted secrets would each cost a Fernet
+    # decryption per row (~5% of the page's CPU) if read; INBOX_ROW_FIELDS leaves them out.
+    return qs.select_related("customer", "assignee", "mailbox").only(*INBOX_ROW_FIELDS)
+
+
+def _page_query(
+    user: User, query: InboxQuery, position: tuple[datetime, int] | None, now: datetime
+) -> QuerySet[Ticket]:
+    """The statement of one page (not the priority sort): raises EmptyResultSet when no
+    status of the view can show."""
+    qs = _rows_of(filtered_tickets(user, query, now))
     if query.sort == "due":
         if "next_due" not in qs.query.annotations:
             qs = qs.annotate(next_due=NEXT_DUE)
@@ -268,7 +309,7 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
         qs = qs.order_by("-created_at", "-number")
     else:
         qs = qs.order_by("-updated_at", "-number")
-    after = _after_cursor(query.cursor, query.sort) if query.cursor else None
+    after = _after(*position, query.sort) if position is not None else None
     if after is not None:
         qs = qs.filter(after)
     if query.sort == "updated" and user.is_agent and not user.sees_everything:
@@ -277,24 +318,121 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
         per_mailbox = query.view != "mine" and query.assignee in ("", "none")
         # Compiled on its own and passed as SQL: nested as a queryset, Django clones and
         # relabels its four subqueries again (6.5 ms of CPU per page instead of 2.5).
-        # A first page's SQL names the viewer's id, not their mailboxes: built once per
-        # process for each viewer and query (a cursor or an SLA filter's "now" varies).
-        key = (user.pk, user.role, user.is_superuser, query, per_mailbox)
-        compiled = _NEWEST_SQL.get(key, ()) if after is None and not query.sla else ()
-        if compiled == ():
-            try:
-                newest = _newest_per_mailbox(user, query, after, query.limit + 1, per_mailbox)
-                compiled = newest.query.sql_with_params()
-            except EmptyResultSet:
-                compiled = None
-            if after is None and not query.sla:
-                if len(_NEWEST_SQL) >= 2000:  # a bound, whatever tags are typed
-                    _NEWEST_SQL.clear()
-                _NEWEST_SQL[key] = compiled
-        if compiled is None:  # no status the view can show
-            return _page([], query, is_first=after is None)
+        newest = _newest_per_mailbox(user, query, after, query.limit + 1, per_mailbox, now)
+        compiled = newest.query.sql_with_params()
         qs = qs.filter(number__in=RawSQL(*compiled))  # noqa: S611 - Django's own compiled SQL
-    return _page(list(qs[: query.limit + 1]), query, is_first=after is None)
+    return qs[: query.limit + 1]
+
+
+def _page_rows(
+    user: User, query: InboxQuery, position: tuple[datetime, int] | None
+) -> list[Ticket]:
+    try:
+        return list(_page_query(user, query, position, timezone.now()))
+    except EmptyResultSet:
+        return []
+
+
+# Two sets of stand-ins for the values a page's statement takes (a cursor's time and
+# number, the SLA filters' "now" and "now + 1 hour"): compiled with each, the parameters
+# that differ are the places where a request's own values go.
+_NOW_STAND_INS = (
+    datetime(1903, 4, 5, 6, 7, 8, 9, tzinfo=UTC),
+    datetime(1904, 5, 6, 7, 8, 9, 10, tzinfo=UTC),
+)
+_STAND_INS: list[dict[str, Any]] = [
+    {"at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "number": -7_654_321},
+    {"at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "number": -8_765_432},
+]
+for _values, _now in zip(_STAND_INS, _NOW_STAND_INS, strict=True):
+    _values.update(now=_now, soon=_now + timedelta(hours=1))
+
+
+class _Statement:
+    """A page's compiled statement, held per process: its SQL, its parameters with the
+    places of a request's own values, and how its rows become tickets (what Django's
+    ModelIterable does after compiling, done once here). Building and compiling the
+    query was ~40% of the inbox selector's CPU; the statement names the viewer's id and
+    role, never their mailboxes (a subquery), so it holds while they change."""
+
+    def __init__(self, qs: QuerySet[Ticket], slots: list[tuple[int, str]]) -> None:
+        self.compiler = qs.query.get_compiler(using=qs.db)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        self.slots = slots
+        self.db = qs.db
+        klass_info, select = self.compiler.klass_info, self.compiler.select
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
+        self.fetch_mode = qs._fetch_mode
+        self.from_db = _get_from_db(Ticket, self.fetch_mode)
+        self.annotations = self.compiler.annotation_col_map
+
+    def tickets(self, values: dict[str, Any]) -> list[Ticket]:
+        params = list(self.params)
+        for index, name in self.slots:
+            params[index] = values[name]
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        # Made per page: they keep the page's related rows as peers (Django's fetch modes).
+        klass_info, select = self.compiler.klass_info, self.compiler.select
+        related = get_related_populators(klass_info, select, self.db, self.fetch_mode)
+        found: list[Ticket] = []
+        peers: list[Any] = []
+        for row in self.compiler.results_iter([rows]):
+            ticket = self.from_db(self.db, self.init_list, row[self.start : self.end])
+            if self.fetch_mode.track_peers:
+                peers.append(weak_ref(ticket))
+                ticket._state.peers = peers
+            for populator in related:
+                populator.populate(row, ticket)
+            for name, column in self.annotations.items():
+                setattr(ticket, name, row[column])
+            found.append(ticket)
+        return found
+
+
+_STATEMENTS: dict[tuple[Any, ...], _Statement | None] = {}
+
+
+def _statement(user: User, query: InboxQuery, with_cursor: bool) -> _Statement | None:
+    """The page's statement for this viewer and query, compiled once per process."""
+    key = (user.pk, user.role, user.is_superuser, user.is_active, replace(query, cursor=""))
+    key += (with_cursor,)
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    compiled: list[QuerySet[Ticket]] = []
+    try:
+        for stand_in in _STAND_INS:
+            position = (stand_in["at"], stand_in["number"]) if with_cursor else None
+            qs = _page_query(user, query, position, stand_in["now"])
+            qs.query.sql_with_params()  # raises EmptyResultSet as the page would
+            compiled.append(qs)
+    except EmptyResultSet:
+        statement = None
+    else:
+        first, second = (qs.query.sql_with_params() for qs in compiled)
+        slots = [
+            (index, _stand_in_name(one))
+            for index, (one, other) in enumerate(zip(first[1], second[1], strict=True))
+            if one != other
+        ]
+        if first[0] != second[0] or any(name is None for _, name in slots):
+            raise AssertionError("an inbox statement whose parameters could not be placed")
+        statement = _Statement(compiled[0], slots)  # type: ignore[arg-type]
+    if len(_STATEMENTS) >= 2000:  # a bound, whatever tags are typed
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = statement
+    return statement
+
+
+def _stand_in_name(value: Any) -> str | None:
+    for name, stand_in in _STAND_INS[0].items():
+        if value == stand_in:
+            return name
+    return None
 
 
 def _view_statuses(query: InboxQuery) -> tuple[str, ...]:
@@ -315,7 +453,12 @@ def _view_statuses(query: InboxQuery) -> tuple[str, ...]:
 
 
 def _newest_per_mailbox(
-    user: User, query: InboxQuery, after: Q | None, count: int, per_mailbox: bool = True
+    user: User,
+    query: InboxQuery,
+    after: Q | None,
+    count: int,
+    per_mailbox: bool = True,
+    now: datetime | None = None,
 ) -> QuerySet[Any]:
     """The numbers of the `count` newest matching tickets of each (mailbox, status) the
     agent sees: a superset of the page, each an ordered scan of ticket_mailbox_updated.
@@ -335,7 +478,7 @@ def _newest_per_mailbox(
         # selectivities, thinks ticket_status_updated finds the rows sooner, and reads it
         # filtering by mailbox: 35,000 rows of another mailbox's new tickets (10 ms) and a
         # cost estimate over jit_above_cost (34 ms of JIT compilation) per page.
-        tickets = _filtered(base, user, replace(query, status=status))
+        tickets = _filtered(base, user, replace(query, status=status), now)
         if after is not None:
             tickets = tickets.filter(after)
         top = tickets.filter(mailbox_id=OuterRef("mailbox_id")) if per_mailbox else tickets

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -38,7 +39,9 @@ def save_view(request: AuthedRequest) -> HttpResponse:
     """The inbox's current filters saved as a view, which opens."""
     form = SavedViewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"The view was not saved. {_errors(form)}")
+        messages.error(
+            request, gettext("The view was not saved. %(errors)s") % {"errors": _errors(form)}
+        )
         return redirect(_inbox_with(request.POST.get("params", "")))
     data = form.cleaned_data
     try:
@@ -51,9 +54,9 @@ def save_view(request: AuthedRequest) -> HttpResponse:
             team=data["team"],
         )
     except InvalidChange as refusal:
-        messages.error(request, f"The view was not saved: {refusal}")
+        messages.error(request, gettext("The view was not saved: %(reason)s") % {"reason": refusal})
         return redirect(_inbox_with(data["params"]))
-    messages.success(request, f"Saved the view “{view.name}”.")
+    messages.success(request, gettext("Saved the view “%(name)s”.") % {"name": view.name})
     return redirect(_inbox_of(view.pk))
 
 
@@ -67,7 +70,7 @@ def rename_view(request: AuthedRequest, view_id: int) -> HttpResponse:
             raise InvalidChange(_errors(form))
         saved_views.rename_view(view, form.cleaned_data["name"])
     except InvalidChange as refusal:
-        messages.error(request, f"Not renamed: {refusal}")
+        messages.error(request, gettext("Not renamed: %(reason)s") % {"reason": refusal})
     return redirect(_inbox_of(view.pk))
 
 
@@ -76,7 +79,7 @@ def rename_view(request: AuthedRequest, view_id: int) -> HttpResponse:
 def delete_view(request: AuthedRequest, view_id: int) -> HttpResponse:
     view = saved_views.get_view_for(request.user, view_id, write=True)
     saved_views.delete_view(view)
-    messages.success(request, f"Deleted the view “{view.name}”.")
+    messages.success(request, gettext("Deleted the view “%(name)s”.") % {"name": view.name})
     return redirect("tickets:inbox")
 
 
