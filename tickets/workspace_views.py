@@ -1,14 +1,16 @@
-"""The workspace's own pages beside the inbox: saved views (tickets.saved_views) and the
-bell of in-app notifications (tickets.notifications)."""
+"""The workspace's own pages beside the inbox: saved views (tickets.saved_views), the
+bell of in-app notifications (tickets.notifications) and the agent's language."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import notifications, saved_views
@@ -123,3 +125,24 @@ def read_all(request: AuthedRequest) -> HttpResponse:
     if request.htmx:
         return _notifications(request)
     return redirect("tickets:notifications")
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def language_settings(request: AuthedRequest) -> HttpResponse:
+    """The language of the agent app for the signed-in agent (User.language, activated on
+    each of their pages by helpdesk.middleware.agent_language); "" follows the browser."""
+    known = dict(settings.LANGUAGES)
+    if request.method == "POST":
+        chosen = request.POST.get("language", "")
+        if chosen not in known and chosen != "":
+            messages.error(request, gettext("Choose one of the languages listed."))
+            return redirect("tickets:language-settings")
+        request.user.language = chosen
+        request.user.save(update_fields=["language"])
+        # The answer to this request is in the new language already.
+        translation.activate(chosen or translation.get_language_from_request(request))
+        messages.success(request, gettext("Saved your language."))
+        return redirect("tickets:language-settings")
+    context = {"languages": list(known.items()), "chosen": request.user.language}
+    return render(request, "tickets/language.html", context)

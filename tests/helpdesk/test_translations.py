@@ -34,6 +34,18 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
 ]
+# The agent app's pages, as each part of it is translated (issue 19): every word through i18n.
+AGENT_TEMPLATES = [
+    "templates/base.html",
+    "templates/_theme_switch.html",
+    "templates/tickets/inbox.html",
+    "templates/tickets/_sidebar.html",
+    "templates/tickets/_bell.html",
+    "templates/tickets/_notification_list.html",
+    "templates/tickets/notifications.html",
+    "templates/tickets/_shortcuts.html",
+    "templates/tickets/language.html",
+]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
@@ -55,6 +67,14 @@ def catalogue(language: str) -> polib.POFile:
 # Under templates/portal but for admins (the request forms' settings): the agent app,
 # not translated yet (docs/i18n.md).
 NOT_CUSTOMER_FACING = ("templates/portal/settings",)
+
+
+def agent_template_files() -> list[Path]:
+    files: list[Path] = []
+    for name in AGENT_TEMPLATES:
+        path = ROOT / name
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return files
 
 
 def customer_template_files() -> list[Path]:
@@ -164,7 +184,7 @@ def test_unmarked_words_are_found() -> None:
 def test_customer_facing_templates_mark_every_string() -> None:
     found = {
         str(path.relative_to(ROOT)): words
-        for path in customer_template_files()
+        for path in [*customer_template_files(), *agent_template_files()]
         if (words := unmarked_words(path.read_text()))
     }
     assert not found, f"text outside {{% translate %}}: {found}"

@@ -194,7 +194,7 @@ def test_mailbox_menus_list_what_each_viewer_sees(client: Client, personas: Pers
 def test_each_agent_gets_their_own_first_page_however_often_it_is_asked_for(
     client: Client, personas: Personas
 ) -> None:
-    """The first page's statement is built once per viewer and query (selectors._NEWEST_SQL):
+    """A page's statement is built once per viewer and query (selectors._STATEMENTS):
     never another viewer's, and a change of teams shows at once."""
     a = make_ticket(personas.mailbox_a, personas.customer)
     b = make_ticket(personas.mailbox_b, personas.customer)
@@ -206,6 +206,30 @@ def test_each_agent_gets_their_own_first_page_however_often_it_is_asked_for(
     personas.team_b.members.add(personas.agent_a)
     client.force_login(personas.agent_a)
     assert {a.number, b.number} <= set(numbers(client.get(INBOX)))
+
+
+@pytest.mark.parametrize("sla", ["", "overdue", "soon", "any"])
+def test_later_pages_and_sla_filters_reuse_one_statement(personas: Personas, sla: str) -> None:
+    """Each page of a query, whatever its cursor or the time of an SLA filter, runs the
+    statement compiled for the first page with a cursor (two per viewer and query), and
+    pages through exactly what the plain query gives."""
+    now = timezone.now()
+    for i in range(7):
+        ticket = make_ticket(personas.mailbox_a, personas.customer)
+        due = now + timedelta(minutes=[-90, -5, 20, 50, 200, 30, -1][i])
+        Ticket.objects.filter(pk=ticket.pk).update(resolution_due_at=due)
+    for user in (personas.agent_a, personas.manager):
+        query = InboxQuery(view="open", sla=sla, limit=2)
+        selectors._STATEMENTS.clear()
+        pages, cursor = [], ""
+        while True:
+            page = selectors.inbox_tickets(user, InboxQuery(**{**query.__dict__, "cursor": cursor}))
+            pages.append([t.number for t in page.tickets])
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+        assert len(pages) >= 2 and len(selectors._STATEMENTS) == 2
+        assert pages == _plain_pages(user, query)
 
 
 def test_counts_partial(agent_a: Client, personas: Personas) -> None:
