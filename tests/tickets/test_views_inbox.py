@@ -570,3 +570,23 @@ def test_assignee_lists_show_every_agent_escaped_and_the_filter_chosen(
     for agent in (personas.agent_a, personas.agent_b, personas.manager, personas.admin):
         assert page.count(f'<option value="{agent.pk}"') == 2
     assert "Bo &lt;b&gt;&quot;Bold&quot;&lt;/b&gt;" in page and "<b>" not in page
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_a_rows_relative_time_is_what_ago_says(zone: str) -> None:
+    """The rows' "… ago" (worked out without timesince under four weeks) against
+    helpdesk.humanize.ago's words, at every unit's edges and across months and years."""
+    from django.utils.timesince import timesince
+
+    from tickets.templatetags.tandem import _row_ago
+
+    now = timezone.now()
+    seconds = [0, 1, 59, 60, 61, 3599, 3600, 3601, 86399, 86400, 86401, 6 * 86400 + 86399]
+    seconds += [7 * 86400, 13 * 86400, 14 * 86400, 27 * 86400 + 86399, 28 * 86400, 29 * 86400]
+    seconds += [31 * 86400, 59 * 86400, 364 * 86400, 366 * 86400, 800 * 86400, -30]
+    with timezone.override(zone):
+        for delta in seconds:
+            value = now - timedelta(seconds=delta, microseconds=250)
+            since = timesince(value, now, depth=1)
+            expected = "just now" if since.startswith("0") else f"{since} ago"
+            assert _row_ago(value, now, "en") == expected, delta
