@@ -260,6 +260,29 @@ def options(
     )
 
 
+class _FixedNode(template.Node):
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+        self.rendered: dict[tuple[str | None, str], SafeString] = {}
+
+    def render(self, context: template.Context) -> str:
+        key = (get_language(), get_script_prefix())
+        if key not in self.rendered:
+            self.rendered[key] = SafeString(self.nodelist.render(context))
+        return self.rendered[key]
+
+
+@register.tag
+def fixed(parser: template.base.Parser, token: template.base.Token) -> _FixedNode:
+    """`{% fixed %}…{% endfixed %}`: markup whose output depends on the language and the
+    URL prefix only (text, `{% translate %}`, `{% cached_url %}`, no variables), rendered
+    once per process for each: the keyboard help and the layout's fixed links cost ~25
+    translation lookups a page otherwise."""
+    nodelist = parser.parse(("endfixed",))
+    parser.delete_first_token()
+    return _FixedNode(nodelist)
+
+
 @register.simple_tag
 def cached_url(name: str, *args: Any) -> str:
     """`{% url name *args %}`, reversed once per process, URL prefix and language: the
