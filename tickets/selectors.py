@@ -9,15 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from weakref import ref as weak_ref
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
-from django.db.models.query import _get_from_db, get_related_populators
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +44,7 @@ from tickets.search import SearchResults as SearchResults
 from tickets.search import search_tickets as search_tickets
 from tickets.services.courtesy import NEWSLETTER_TAG
 from tickets.services.fields import field_filters
+from tickets.statements import Statement, compile_with_stand_ins
 
 PAGE_SIZE = 50
 # Counts above this show as "999+": a capped COUNT reads at most this many index
@@ -286,7 +284,7 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     at, number = position or (None, None)
     now = timezone.now()
     values = {"at": at, "number": number, "now": now, "soon": now + timedelta(hours=1)}
-    return _page(statement.tickets(values), query, is_first=position is None)
+    return _page(statement.rows(values), query, is_first=position is None)
 
 
 def _rows_of(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -333,106 +331,27 @@ def _page_rows(
         return []
 
 
-# Two sets of stand-ins for the values a page's statement takes (a cursor's time and
-# number, the SLA filters' "now" and "now + 1 hour"): compiled with each, the parameters
-# that differ are the places where a request's own values go.
-_NOW_STAND_INS = (
-    datetime(1903, 4, 5, 6, 7, 8, 9, tzinfo=UTC),
-    datetime(1904, 5, 6, 7, 8, 9, 10, tzinfo=UTC),
-)
-_STAND_INS: list[dict[str, Any]] = [
-    {"at": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "number": -7_654_321},
-    {"at": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC), "number": -8_765_432},
-]
-for _values, _now in zip(_STAND_INS, _NOW_STAND_INS, strict=True):
-    _values.update(now=_now, soon=_now + timedelta(hours=1))
+_STATEMENTS: dict[tuple[Any, ...], Statement | None] = {}
 
 
-class _Statement:
-    """A page's compiled statement, held per process: its SQL, its parameters with the
-    places of a request's own values, and how its rows become tickets (what Django's
-    ModelIterable does after compiling, done once here). Building and compiling the
-    query was ~40% of the inbox selector's CPU; the statement names the viewer's id and
-    role, never their mailboxes (a subquery), so it holds while they change."""
-
-    def __init__(self, qs: QuerySet[Ticket], slots: list[tuple[int, str]]) -> None:
-        self.compiler = qs.query.get_compiler(using=qs.db)
-        self.sql, params = self.compiler.as_sql()
-        self.params = list(params)
-        self.slots = slots
-        self.db = qs.db
-        klass_info, select = self.compiler.klass_info, self.compiler.select
-        fields = klass_info["select_fields"]
-        self.start, self.end = fields[0], fields[-1] + 1
-        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
-        self.fetch_mode = qs._fetch_mode
-        self.from_db = _get_from_db(Ticket, self.fetch_mode)
-        self.annotations = self.compiler.annotation_col_map
-
-    def tickets(self, values: dict[str, Any]) -> list[Ticket]:
-        params = list(self.params)
-        for index, name in self.slots:
-            params[index] = values[name]
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        # Made per page: they keep the page's related rows as peers (Django's fetch modes).
-        klass_info, select = self.compiler.klass_info, self.compiler.select
-        related = get_related_populators(klass_info, select, self.db, self.fetch_mode)
-        found: list[Ticket] = []
-        peers: list[Any] = []
-        for row in self.compiler.results_iter([rows]):
-            ticket = self.from_db(self.db, self.init_list, row[self.start : self.end])
-            if self.fetch_mode.track_peers:
-                peers.append(weak_ref(ticket))
-                ticket._state.peers = peers
-            for populator in related:
-                populator.populate(row, ticket)
-            for name, column in self.annotations.items():
-                setattr(ticket, name, row[column])
-            found.append(ticket)
-        return found
-
-
-_STATEMENTS: dict[tuple[Any, ...], _Statement | None] = {}
-
-
-def _statement(user: User, query: InboxQuery, with_cursor: bool) -> _Statement | None:
-    """The page's statement for this viewer and query, compiled once per process."""
+def _statement(user: User, query: InboxQuery, with_cursor: bool) -> Statement | None:
+    """The page's statement for this viewer and query, compiled once per process (the
+    statement names the viewer's id and role, never their mailboxes: a subquery, so it
+    holds while they change)."""
     key = (user.pk, user.role, user.is_superuser, user.is_active, replace(query, cursor=""))
     key += (with_cursor,)
     if key in _STATEMENTS:
         return _STATEMENTS[key]
-    compiled: list[QuerySet[Ticket]] = []
-    try:
-        for stand_in in _STAND_INS:
-            position = (stand_in["at"], stand_in["number"]) if with_cursor else None
-            qs = _page_query(user, query, position, stand_in["now"])
-            qs.query.sql_with_params()  # raises EmptyResultSet as the page would
-            compiled.append(qs)
-    except EmptyResultSet:
-        statement = None
-    else:
-        first, second = (qs.query.sql_with_params() for qs in compiled)
-        slots = [
-            (index, _stand_in_name(one))
-            for index, (one, other) in enumerate(zip(first[1], second[1], strict=True))
-            if one != other
-        ]
-        if first[0] != second[0] or any(name is None for _, name in slots):
-            raise AssertionError("an inbox statement whose parameters could not be placed")
-        statement = _Statement(compiled[0], slots)  # type: ignore[arg-type]
+
+    def page(values: dict[str, Any]) -> QuerySet[Ticket]:
+        position = (values["at"], values["number"]) if with_cursor else None
+        return _page_query(user, query, position, values["now"])
+
+    statement = compile_with_stand_ins(page)
     if len(_STATEMENTS) >= 2000:  # a bound, whatever tags are typed
         _STATEMENTS.clear()
     _STATEMENTS[key] = statement
     return statement
-
-
-def _stand_in_name(value: Any) -> str | None:
-    for name, stand_in in _STAND_INS[0].items():
-        if value == stand_in:
-            return name
-    return None
 
 
 def _view_statuses(query: InboxQuery) -> tuple[str, ...]:
