@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 
 NULL_MESSAGE = "Null characters are not allowed."
 
@@ -36,5 +38,25 @@ def reject_null_characters(
                 {"detail": "Invalid input.", "errors": {name: [NULL_MESSAGE]}}, status=400
             )
         raise BadRequest(f"{NULL_MESSAGE} (in “{name}”)")
+
+    return middleware
+
+
+def agent_language(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """The language a signed-in agent chose (`User.language`, their /me/language/ page)
+    for every page they open; without a choice, the browser's (LocaleMiddleware, before
+    this). The user is the one sign-in already read (cached), so this costs no query.
+    Customers' pages pick their own (tickets.languages.customer_language)."""
+    known = {code for code, _ in settings.LANGUAGES}
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = request.user
+        chosen = getattr(user, "language", "") if getattr(user, "is_agent", False) else ""
+        if chosen in known:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
+        return get_response(request)
 
     return middleware

@@ -107,6 +107,8 @@ MIDDLEWARE = [
     # request.user.is_verified(), then the second step of sign-in when it is due.
     "django_otp.middleware.OTPMiddleware",
     "accounts.gate.two_factor_gate",
+    # A signed-in agent's own language (User.language), over the browser's.
+    "helpdesk.middleware.agent_language",
     # Audit rows name the signed-in user and address of the request (audit/context.py).
     "audit.context.remember_request",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 COOKIE = "theme"
-CHOICES = (("system", "System"), ("light", "Light"), ("dark", "Dark"))
+CHOICES = (("system", _("System")), ("light", _("Light")), ("dark", _("Dark")))
 _KNOWN = {value for value, _ in CHOICES}
 _FORCED = {"light", "dark"}
 _ONE_YEAR = 365 * 24 * 3600

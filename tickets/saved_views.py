@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tickets.counts import counts_changed
 from tickets.models import SavedView, Team, User, ViewScope
@@ -21,10 +23,10 @@ from tickets.services import InvalidChange, NotPermitted
 
 # The inbox's columns a view may show or leave out (the subject is always shown).
 COLUMNS = {
-    "status": "Status",
-    "priority": "Priority",
-    "assignee": "Assignee",
-    "updated": "Last updated",
+    "status": _("Status"),
+    "priority": _("Priority"),
+    "assignee": _("Assignee"),
+    "updated": _("Last updated"),
 }
 MAX_VIEWS = 50  # per person: the sidebar counts each one
 _DEFAULTS = InboxQuery()
@@ -47,9 +49,9 @@ def get_view_for(user: User, view_id: int | str, *, write: bool = False) -> Save
     try:
         view = visible_views(user).get(pk=int(view_id))
     except (SavedView.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such view") from None
+        raise Http404(gettext("No such view")) from None
     if write and not may_edit(user, view):
-        raise NotPermitted("Only its owner or an admin may change a shared view.")
+        raise NotPermitted(gettext("Only its owner or an admin may change a shared view."))
     return view
 
 
@@ -71,16 +73,19 @@ def query_params(query: InboxQuery) -> str:
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise InvalidChange("Give the view a name.", field="name")
+        raise InvalidChange(gettext("Give the view a name."), field="name")
     if len(name) > 80:
-        raise InvalidChange("A view's name is at most 80 characters.", field="name")
+        raise InvalidChange(gettext("A view's name is at most 80 characters."), field="name")
     return name
 
 
 def _clean_columns(columns: list[str]) -> list[str]:
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
-        raise InvalidChange(f"No such column: {', '.join(unknown)}.", field="columns")
+        raise InvalidChange(
+            gettext("No such column: %(columns)s.") % {"columns": ", ".join(unknown)},
+            field="columns",
+        )
     return [c for c in COLUMNS if c in columns]
 
 
@@ -97,13 +102,16 @@ def save_view(
     a team view names the team."""
     name = _clean_name(name)
     if scope not in ViewScope.values:
-        raise InvalidChange("Choose who sees the view.", field="scope")
+        raise InvalidChange(gettext("Choose who sees the view."), field="scope")
     if scope != ViewScope.PERSONAL and not owner.sees_everything:
-        raise NotPermitted("Only managers and admins share views.")
+        raise NotPermitted(gettext("Only managers and admins share views."))
     if scope == ViewScope.TEAM and team is None:
-        raise InvalidChange("Choose the team to share the view with.", field="team")
+        raise InvalidChange(gettext("Choose the team to share the view with."), field="team")
     if owner.saved_views.count() >= MAX_VIEWS:
-        raise InvalidChange(f"You have {MAX_VIEWS} views: delete one first.", field="name")
+        raise InvalidChange(
+            gettext("You have %(count)s views: delete one first.") % {"count": MAX_VIEWS},
+            field="name",
+        )
     view = SavedView.objects.create(
         owner=owner,
         name=name,

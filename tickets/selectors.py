@@ -7,7 +7,7 @@ exactly what a page runs and the query-count tests can pin it down.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -17,9 +17,14 @@ from django.db.models import BigIntegerField, F, Func, OuterRef, Q, QuerySet, Va
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk.postgres import Prepared
 from tickets import directory
+from tickets.cursors import _after, _after_cursor, _cursor_position
+from tickets.cursors import encode_cursor as encode_cursor
 from tickets.history import history_events
 from tickets.models import (
     DONE_STATUSES,
@@ -45,34 +50,62 @@ from tickets.search import SearchResults as SearchResults
 from tickets.search import search_tickets as search_tickets
 from tickets.services.courtesy import NEWSLETTER_TAG
 from tickets.services.fields import field_filters
+from tickets.statements import Statement, compile_with_stand_ins
 
 PAGE_SIZE = 50
-_NEWEST_SQL: dict[tuple[Any, ...], Any] = {}  # see inbox_tickets
 # Counts above this show as "999+": a capped COUNT reads at most this many index
 # entries, so the badge stays cheap even for "Solved" at a million tickets.
 COUNT_CAP = 999
 # The mailbox columns a ticket list never shows (EncryptedTextField: decrypted when read).
-MAILBOX_SECRETS = ("mailbox__imap_password", "mailbox__smtp_password", "mailbox__webhook_secret")
+
+# What an inbox row shows (tickets.templatetags.tandem.inbox_rows, its SLA badge) and its
+# cursor reads: of the four tables' ~100 columns, building and reading the others was
+# ~30% of the selector's CPU. The mailbox's encrypted secrets are among those left out.
+INBOX_ROW_FIELDS = (
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "kind",
+    "channel",
+    "tags",
+    "fields",
+    "snoozed_until",
+    "created_at",
+    "updated_at",
+    "solved_at",
+    "first_response_at",
+    "first_response_due_at",
+    "resolution_due_at",
+    "customer__name",
+    "customer__email",
+    "mailbox__name",
+    *(f"assignee__{name}" for name in User.NAME_FIELDS),
+)
 
 # The inbox views: name -> (label, filter). Status sets follow OPEN_STATUSES' order so the
 # "unassigned" filter matches the partial index ticket_unassigned_open exactly.
-VIEWS: dict[str, str] = {
-    "unassigned": "Unassigned",
-    "mine": "Mine",
-    "open": "All open",
-    "pending": "Pending",
-    "snoozed": "Snoozed",
-    "solved": "Solved",
-    "all": "All tickets",
+VIEWS: dict[str, str | Promise] = {
+    "unassigned": _("Unassigned"),
+    "mine": _("Mine"),
+    "open": _("All open"),
+    "pending": _("Pending"),
+    "snoozed": _("Snoozed"),
+    "solved": _("Solved"),
+    "all": _("All tickets"),
 }
-SORTS = {
-    "updated": "Last updated",
-    "created": "Newest",
-    "priority": "Priority",
-    "due": "SLA due soonest",
+SORTS: dict[str, str | Promise] = {
+    "updated": _("Last updated"),
+    "created": _("Newest"),
+    "priority": pgettext_lazy("sort", "Priority"),
+    "due": _("SLA due soonest"),
 }
 # SLA filters (tickets/workflow/sla.py stores the due times on the ticket).
-SLA_FILTERS = {"overdue": "Overdue", "soon": "Due within an hour", "any": "Has an SLA"}
+SLA_FILTERS: dict[str, str | Promise] = {
+    "overdue": _("Overdue"),
+    "soon": _("Due within an hour"),
+    "any": _("Has an SLA"),
+}
 # A snoozed ticket (pending until its wake time, tickets.services.snooze_ticket) leaves
 # the open views until it wakes, and is listed in "Snoozed". The time is the database's
 # (Now() is SQL, not a parameter), so a compiled first page stays valid (see inbox_tickets).
@@ -145,50 +178,16 @@ class InboxPage:
     is_first: bool = True
 
 
-def _ts(value: datetime) -> str:
-    return str(int(value.timestamp() * 1_000_000))
-
-
-def _from_ts(text: str) -> datetime:
-    return datetime.fromtimestamp(int(text) / 1_000_000, tz=UTC)
-
-
-def encode_cursor(ticket: Ticket, sort: str) -> str:
-    if sort == "created":
-        return f"{_ts(ticket.created_at)}.{ticket.number}"
-    if sort == "priority":
-        return f"{PRIORITY_RANK[ticket.priority]}.{_ts(ticket.updated_at)}.{ticket.number}"
-    if sort == "due":
-        return f"{_ts(ticket.next_due)}.{ticket.number}"  # type: ignore[attr-defined]
-    return f"{_ts(ticket.updated_at)}.{ticket.number}"
-
-
-def _after_cursor(cursor: str, sort: str) -> Q | None:
-    """Rows strictly after the cursor in the sort order; None for a malformed cursor.
-
-    Written as `col <= x AND (col < x OR number < n)` so PostgreSQL gets an index range
-    bound on the leading column, which is what keeps page 1,000 as fast as page 1.
-    """
-    try:
-        stamp, number = (int(p) for p in cursor.split("."))
-        at = _from_ts(str(stamp))
-    except (ValueError, OverflowError, OSError):
-        return None
-    if sort == "due":
-        # Ascending: soonest first.
-        return Q(next_due__gte=at) & (Q(next_due__gt=at) | Q(next_due=at, number__gt=number))
-    column = "created_at" if sort == "created" else "updated_at"
-    return Q(**{f"{column}__lte": at}) & (
-        Q(**{f"{column}__lt": at}) | Q(**{column: at, "number__lt": number})
-    )
-
-
-def filtered_tickets(user: User, query: InboxQuery) -> QuerySet[Ticket]:
+def filtered_tickets(
+    user: User, query: InboxQuery, now: datetime | None = None
+) -> QuerySet[Ticket]:
     """The view and filters, without sort or pagination; shared by the list and bulk."""
-    return _filtered(Ticket.objects.visible_to(user), user, query)
+    return _filtered(Ticket.objects.visible_to(user), user, query, now)
 
 
-def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[Ticket]:
+def _filtered(
+    qs: QuerySet[Ticket], user: User, query: InboxQuery, now: datetime | None = None
+) -> QuerySet[Ticket]:
     base = view_filter(query.view, user)
     if query.status:
         # An explicit status filter replaces the view's own status set.
@@ -222,7 +221,7 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
         qs = qs.annotate(next_due=NEXT_DUE)
         if query.status not in OPEN_STATUSES:  # redundant beside an open status
             qs = qs.filter(status__in=OPEN_STATUSES)
-        now = timezone.now()
+        now = now or timezone.now()
         if query.sla == "overdue":
             qs = qs.filter(next_due__lte=now)
         elif query.sla == "soon":
@@ -234,15 +233,33 @@ def _filtered(qs: QuerySet[Ticket], user: User, query: InboxQuery) -> QuerySet[T
 
 def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
     """One page of the inbox: one query (up to four for the priority sort), keyset-paginated."""
-    # A row shows its mailbox's name: its three encrypted secrets would each cost a Fernet
-    # decryption per row (~5% of the page's CPU) if read.
-    qs = (
-        filtered_tickets(user, query)
-        .select_related("customer", "assignee", "mailbox")
-        .defer(*MAILBOX_SECRETS)
-    )
     if query.sort == "priority":
-        return _by_priority(qs, query)
+        return _by_priority(_rows_of(filtered_tickets(user, query)), query)
+    position = _cursor_position(query.cursor) if query.cursor else None
+    # A field filter's SQL follows the field's definition, which can change: not held.
+    if query.fields:
+        return _page(_page_rows(user, query, position), query, is_first=position is None)
+    statement = _statement(user, query, position is not None)
+    if statement is None:  # no status the view can show, or nobody to show them to
+        return _page([], query, is_first=position is None)
+    at, number = position or (None, None)
+    now = timezone.now()
+    values = {"at": at, "number": number, "now": now, "soon": now + timedelta(hours=1)}
+    return _page(statement.rows(values), query, is_first=position is None)
+
+
+def _rows_of(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    # A row shows its mailbox's name: its three encrypted secrets would each cost a Fernet
+    # decryption per row (~5% of the page's CPU) if read; INBOX_ROW_FIELDS leaves them out.
+    return qs.select_related("customer", "assignee", "mailbox").only(*INBOX_ROW_FIELDS)
+
+
+def _page_query(
+    user: User, query: InboxQuery, position: tuple[datetime, int] | None, now: datetime
+) -> QuerySet[Ticket]:
+    """The statement of one page (not the priority sort): raises EmptyResultSet when no
+    status of the view can show."""
+    qs = _rows_of(filtered_tickets(user, query, now))
     if query.sort == "due":
         if "next_due" not in qs.query.annotations:
             qs = qs.annotate(next_due=NEXT_DUE)
@@ -251,7 +268,7 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
         qs = qs.order_by("-created_at", "-number")
     else:
         qs = qs.order_by("-updated_at", "-number")
-    after = _after_cursor(query.cursor, query.sort) if query.cursor else None
+    after = _after(*position, query.sort) if position is not None else None
     if after is not None:
         qs = qs.filter(after)
     if query.sort == "updated" and user.is_agent and not user.sees_everything:
@@ -260,24 +277,42 @@ def inbox_tickets(user: User, query: InboxQuery) -> InboxPage:
         per_mailbox = query.view != "mine" and query.assignee in ("", "none")
         # Compiled on its own and passed as SQL: nested as a queryset, Django clones and
         # relabels its four subqueries again (6.5 ms of CPU per page instead of 2.5).
-        # A first page's SQL names the viewer's id, not their mailboxes: built once per
-        # process for each viewer and query (a cursor or an SLA filter's "now" varies).
-        key = (user.pk, user.role, user.is_superuser, query, per_mailbox)
-        compiled = _NEWEST_SQL.get(key, ()) if after is None and not query.sla else ()
-        if compiled == ():
-            try:
-                newest = _newest_per_mailbox(user, query, after, query.limit + 1, per_mailbox)
-                compiled = newest.query.sql_with_params()
-            except EmptyResultSet:
-                compiled = None
-            if after is None and not query.sla:
-                if len(_NEWEST_SQL) >= 2000:  # a bound, whatever tags are typed
-                    _NEWEST_SQL.clear()
-                _NEWEST_SQL[key] = compiled
-        if compiled is None:  # no status the view can show
-            return _page([], query, is_first=after is None)
+        newest = _newest_per_mailbox(user, query, after, query.limit + 1, per_mailbox, now)
+        compiled = newest.query.sql_with_params()
         qs = qs.filter(number__in=RawSQL(*compiled))  # noqa: S611 - Django's own compiled SQL
-    return _page(list(qs[: query.limit + 1]), query, is_first=after is None)
+    return qs[: query.limit + 1]
+
+
+def _page_rows(
+    user: User, query: InboxQuery, position: tuple[datetime, int] | None
+) -> list[Ticket]:
+    try:
+        return list(_page_query(user, query, position, timezone.now()))
+    except EmptyResultSet:
+        return []
+
+
+_STATEMENTS: dict[tuple[Any, ...], Statement | None] = {}
+
+
+def _statement(user: User, query: InboxQuery, with_cursor: bool) -> Statement | None:
+    """The page's statement for this viewer and query, compiled once per process (the
+    statement names the viewer's id and role, never their mailboxes: a subquery, so it
+    holds while they change)."""
+    key = (user.pk, user.role, user.is_superuser, user.is_active, replace(query, cursor=""))
+    key += (with_cursor,)
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+
+    def page(values: dict[str, Any]) -> QuerySet[Ticket]:
+        position = (values["at"], values["number"]) if with_cursor else None
+        return _page_query(user, query, position, values["now"])
+
+    statement = compile_with_stand_ins(page)
+    if len(_STATEMENTS) >= 2000:  # a bound, whatever tags are typed
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = statement
+    return statement
 
 
 def _view_statuses(query: InboxQuery) -> tuple[str, ...]:
@@ -298,7 +333,12 @@ def _view_statuses(query: InboxQuery) -> tuple[str, ...]:
 
 
 def _newest_per_mailbox(
-    user: User, query: InboxQuery, after: Q | None, count: int, per_mailbox: bool = True
+    user: User,
+    query: InboxQuery,
+    after: Q | None,
+    count: int,
+    per_mailbox: bool = True,
+    now: datetime | None = None,
 ) -> QuerySet[Any]:
     """The numbers of the `count` newest matching tickets of each (mailbox, status) the
     agent sees: a superset of the page, each an ordered scan of ticket_mailbox_updated.
@@ -318,7 +358,7 @@ def _newest_per_mailbox(
         # selectivities, thinks ticket_status_updated finds the rows sooner, and reads it
         # filtering by mailbox: 35,000 rows of another mailbox's new tickets (10 ms) and a
         # cost estimate over jit_above_cost (34 ms of JIT compilation) per page.
-        tickets = _filtered(base, user, replace(query, status=status))
+        tickets = _filtered(base, user, replace(query, status=status), now)
         if after is not None:
             tickets = tickets.filter(after)
         top = tickets.filter(mailbox_id=OuterRef("mailbox_id")) if per_mailbox else tickets

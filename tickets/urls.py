@@ -13,6 +13,7 @@ urlpatterns = [
     path("views/<int:view_id>/rename/", workspace_views.rename_view, name="rename-view"),
     path("views/<int:view_id>/delete/", workspace_views.delete_view, name="delete-view"),
     path("notifications/", workspace_views.notification_list, name="notifications"),
+    path("me/language/", workspace_views.language_settings, name="language-settings"),
     path("notifications/bell/", workspace_views.bell, name="bell"),
     path("notifications/read/", workspace_views.read_all, name="notifications-read"),
     path(

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from helpdesk import local_cache
-from tickets import directory, profiles, saved_views, selectors, services
+from tickets import directory, labels, profiles, saved_views, selectors, services
 from tickets.access import get_ticket_for
 from tickets.counts import cached_counts
 from tickets.forms import (
@@ -35,13 +35,9 @@ from tickets.mail import compose
 from tickets.models import (
     AppliesTo,
     Attachment,
-    Channel,
     FieldDefinition,
     FieldType,
-    Kind,
-    Priority,
     SavedView,
-    Status,
     Ticket,
     User,
     ViewScope,
@@ -85,7 +81,9 @@ def inbox(request: AuthedRequest) -> HttpResponse:
             " ".join(c for c in saved_views.COLUMNS if c not in saved.columns) if saved else ""
         ),
         "scopes": ViewScope.choices,
-        "view_label": saved.name if saved else selectors.VIEWS.get(query.view, "All open"),
+        "view_label": saved.name
+        if saved
+        else selectors.VIEWS.get(query.view, selectors.VIEWS["open"]),
         "current_view": (
             f"saved-{saved.pk}"
             if saved
@@ -97,16 +95,16 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         ),
         # The filter form and the heading show names only, held per process
         # (tickets/directory.py) and picked for this viewer.
-        "mailboxes": directory.visible_mailboxes(request.user),
+        "mailboxes": (mailboxes := directory.visible_mailboxes(request.user)),
+        "mailbox_choices": [(m.pk, m.name) for m in mailboxes],
         "teams": directory.visible_teams(request.user),
         "agent_choices": directory.agents(),
-        "statuses": Status.choices,
-        "priorities": Priority.choices,
-        "kinds": Kind.choices,
-        "channels": Channel.choices,
+        "statuses": labels.choices(labels.STATUS_LABELS),
+        "priorities": labels.choices(labels.PRIORITY_LABELS),
+        "kinds": labels.choices(labels.KIND_LABELS),
+        "channels": labels.choices(labels.CHANNEL_LABELS),
         "sorts": selectors.SORTS.items(),
         "sla_filters": selectors.SLA_FILTERS.items(),
-        "bulk_form": BulkForm(),
         "field_controls": form.field_controls(query),
         "columns": columns,
         "column_keys": [definition.key for definition in columns],

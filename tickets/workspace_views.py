@@ -1,13 +1,16 @@
-"""The workspace's own pages beside the inbox: saved views (tickets.saved_views) and the
-bell of in-app notifications (tickets.notifications)."""
+"""The workspace's own pages beside the inbox: saved views (tickets.saved_views), the
+bell of in-app notifications (tickets.notifications) and the agent's language."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import translation
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import notifications, saved_views
@@ -38,7 +41,9 @@ def save_view(request: AuthedRequest) -> HttpResponse:
     """The inbox's current filters saved as a view, which opens."""
     form = SavedViewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"The view was not saved. {_errors(form)}")
+        messages.error(
+            request, gettext("The view was not saved. %(errors)s") % {"errors": _errors(form)}
+        )
         return redirect(_inbox_with(request.POST.get("params", "")))
     data = form.cleaned_data
     try:
@@ -51,9 +56,9 @@ def save_view(request: AuthedRequest) -> HttpResponse:
             team=data["team"],
         )
     except InvalidChange as refusal:
-        messages.error(request, f"The view was not saved: {refusal}")
+        messages.error(request, gettext("The view was not saved: %(reason)s") % {"reason": refusal})
         return redirect(_inbox_with(data["params"]))
-    messages.success(request, f"Saved the view “{view.name}”.")
+    messages.success(request, gettext("Saved the view “%(name)s”.") % {"name": view.name})
     return redirect(_inbox_of(view.pk))
 
 
@@ -67,7 +72,7 @@ def rename_view(request: AuthedRequest, view_id: int) -> HttpResponse:
             raise InvalidChange(_errors(form))
         saved_views.rename_view(view, form.cleaned_data["name"])
     except InvalidChange as refusal:
-        messages.error(request, f"Not renamed: {refusal}")
+        messages.error(request, gettext("Not renamed: %(reason)s") % {"reason": refusal})
     return redirect(_inbox_of(view.pk))
 
 
@@ -76,7 +81,7 @@ def rename_view(request: AuthedRequest, view_id: int) -> HttpResponse:
 def delete_view(request: AuthedRequest, view_id: int) -> HttpResponse:
     view = saved_views.get_view_for(request.user, view_id, write=True)
     saved_views.delete_view(view)
-    messages.success(request, f"Deleted the view “{view.name}”.")
+    messages.success(request, gettext("Deleted the view “%(name)s”.") % {"name": view.name})
     return redirect("tickets:inbox")
 
 
@@ -120,3 +125,24 @@ def read_all(request: AuthedRequest) -> HttpResponse:
     if request.htmx:
         return _notifications(request)
     return redirect("tickets:notifications")
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def language_settings(request: AuthedRequest) -> HttpResponse:
+    """The language of the agent app for the signed-in agent (User.language, activated on
+    each of their pages by helpdesk.middleware.agent_language); "" follows the browser."""
+    known = dict(settings.LANGUAGES)
+    if request.method == "POST":
+        chosen = request.POST.get("language", "")
+        if chosen not in known and chosen != "":
+            messages.error(request, gettext("Choose one of the languages listed."))
+            return redirect("tickets:language-settings")
+        request.user.language = chosen
+        request.user.save(update_fields=["language"])
+        # The answer to this request is in the new language already.
+        translation.activate(chosen or translation.get_language_from_request(request))
+        messages.success(request, gettext("Saved your language."))
+        return redirect("tickets:language-settings")
+    context = {"languages": list(known.items()), "chosen": request.user.language}
+    return render(request, "tickets/language.html", context)

@@ -150,6 +150,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         f"/?saved={seed['view'].pk}",
         "/notifications/",
         "/me/notifications/",
+        "/me/language/",
     ]
     manager = [
         f"/feedback/{item}/",

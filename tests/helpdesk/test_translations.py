@@ -85,6 +85,15 @@ AGENT_TEMPLATES = [
     "templates/feedback/update.html",
     "templates/feedback/_ticket_panel.html",
     "templates/widget/settings.html",
+    "templates/base.html",
+    "templates/_theme_switch.html",
+    "templates/tickets/inbox.html",
+    "templates/tickets/_sidebar.html",
+    "templates/tickets/_bell.html",
+    "templates/tickets/_notification_list.html",
+    "templates/tickets/notifications.html",
+    "templates/tickets/_shortcuts.html",
+    "templates/tickets/language.html",
 ]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]

@@ -104,6 +104,9 @@ class User(AbstractUser):
     # The colour scheme this person picked (helpdesk/theme.py): "light", "dark", or
     # "system" (follow the device); "" until they pick one (the browser's cookie applies).
     theme = models.CharField(max_length=8, blank=True, default="", db_default="")
+    # The language of the agent app for this person (a code of settings.LANGUAGES, set on
+    # /me/language/, activated by helpdesk.middleware.agent_language); "": the browser's.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     # Markdown under this agent's replies; blank: the mailbox's (tickets/mail/compose.py).
     signature = models.TextField(blank=True, default="", db_default="")
 
