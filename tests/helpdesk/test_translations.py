@@ -34,6 +34,30 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
 ]
+# The agent app's pages and mails: every word in them goes through i18n too.
+AGENT_TEMPLATES = [
+    "templates/tickets/new.html",
+    "templates/tickets/customer.html",
+    "templates/tickets/organization.html",
+    "templates/tickets/_profile_form.html",
+    "templates/tickets/_timeline.html",
+    "templates/tickets/_timeline_panel.html",
+    "templates/tickets/_mail_alerts.html",
+    "templates/tickets/workflow/rules.html",
+    "templates/tickets/workflow/rule_form.html",
+    "templates/tickets/workflow/sla.html",
+    "templates/tickets/workflow/sla_form.html",
+    "templates/tickets/workflow/canned.html",
+    "templates/tickets/workflow/canned_form.html",
+    "templates/tickets/workflow/outreach.html",
+    "templates/tickets/workflow/merge_confirm.html",
+    "templates/tickets/workflow/_nav.html",
+    "templates/tickets/mail/notification_settings.html",
+    "templates/tickets/mail/signature_settings.html",
+    "templates/tickets/email/agent-notification-body.html",
+    "templates/tickets/email/agent-notification-body.txt",
+    "templates/tickets/email/agent-notification-subject.txt",
+]
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
@@ -59,7 +83,7 @@ NOT_CUSTOMER_FACING = ("templates/portal/settings",)
 
 def customer_template_files() -> list[Path]:
     files: list[Path] = []
-    for name in CUSTOMER_TEMPLATES:
+    for name in CUSTOMER_TEMPLATES + AGENT_TEMPLATES:
         path = ROOT / name
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return [
