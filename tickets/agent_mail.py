@@ -25,7 +25,8 @@ def send_notification_now(user_ids: list[int], ticket_id: int, headline: str, te
         "text": text,
         "url": ticket_url(ticket_id),
         "number": ticket_id,
-        "product": branding.product_name(),
+        # The subject's tag stays the product's own name, as before (no query per notice).
+        "product": branding.DEFAULT_PRODUCT_NAME,
     }
     sent = 0
     # Only to people who may open the ticket, whoever asked (a rule, a mention, a team's
