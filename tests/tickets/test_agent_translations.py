@@ -157,3 +157,12 @@ def test_agent_notification_mails_come_in_the_desk_language(personas: Personas) 
     html = sent.alternatives[0][0]
     assert f"Ticket #{ticket.pk} öffnen" in html and 'lang="de"' in html
     assert sent.subject == f"[Tandem #{ticket.pk}] Hallo"
+
+
+def test_the_notification_settings_speak_spanish(personas: Personas) -> None:
+    agent = client_for(personas.agent_a, "es")
+    page = agent.get(reverse("tickets:notification-settings")).content.decode()
+    assert "Notificaciones" in page and "Por correo electrónico" in page
+    assert "Un cliente responde en un ticket asignado a mí" in page
+    signature = agent.get(reverse("tickets:signature-settings")).content.decode()
+    assert "Firma" in signature and "Markdown, debajo de cada una de sus respuestas" in signature

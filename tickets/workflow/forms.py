@@ -44,14 +44,15 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in str(text).split(",") if part.strip()]
 
 
-def _lookup(model: Any, text: str, fields: tuple[str, ...], what: str) -> int:
+def _lookup(model: Any, text: str, fields: tuple[str, ...], not_found: Any) -> int:
+    """The id of the row one of `fields` names; else `not_found` (%(name)s: the text)."""
     for name in fields:
         found = model.objects.filter(**{f"{name}__iexact": text.strip()}).values_list(
             "pk", flat=True
         )
         if found:
             return int(found[0])
-    raise ValidationError(str(what) % {"name": text.strip()})
+    raise ValidationError(str(not_found) % {"name": text.strip()})
 
 
 def _display(kind: str, value: Any) -> str:
