@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from tickets.models import Role
 from tickets.models.people import STAFF_ROLES
@@ -10,7 +11,7 @@ from tickets.models.people import STAFF_ROLES
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
@@ -20,7 +21,7 @@ class CodeForm(forms.Form):
 
 class TwoFactorPolicyForm(forms.Form):
     roles = forms.MultipleChoiceField(
-        label="Roles that must use two-factor sign-in",
+        label=gettext_lazy("Roles that must use two-factor sign-in"),
         choices=[(role.value, role.label) for role in Role if role in STAFF_ROLES],
         required=False,
         widget=forms.CheckboxSelectMultiple,

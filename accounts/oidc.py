@@ -27,6 +27,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -106,7 +107,7 @@ class AgentOIDCBackend(OIDCAuthenticationBackend):
         try:
             return super().authenticate(request, **kwargs)
         except (requests.RequestException, jwt.PyJWTError, SuspiciousOperation, ValueError):
-            _refuse(request, "Single sign-on failed: the sign-in service's answer was refused.")
+            _refuse(request, _("Single sign-on failed: the sign-in service's answer was refused."))
             return None
 
     def verify_token(self, token: str, **kwargs: Any) -> Any:
@@ -123,11 +124,14 @@ class AgentOIDCBackend(OIDCAuthenticationBackend):
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         email = str(claims.get("email") or "")
         if not email or claims.get("email_verified") is False:
-            _refuse(self.request, "Single sign-on gave no verified email address.")
+            _refuse(self.request, _("Single sign-on gave no verified email address."))
             return False
         if not domain_allowed(email):
             domain = email.rpartition("@")[2]
-            _refuse(self.request, f"Single sign-on is not open to addresses at {domain}.")
+            _refuse(
+                self.request,
+                _("Single sign-on is not open to addresses at %(domain)s.") % {"domain": domain},
+            )
             return False
         return True
 
@@ -157,10 +161,10 @@ class AgentOIDCBackend(OIDCAuthenticationBackend):
 
     def update_user(self, user: User, claims: dict[str, Any]) -> User:
         if not user.is_agent:
-            _refuse(self.request, "This address has a customer account: use the portal.")
+            _refuse(self.request, _("This address has a customer account: use the portal."))
             raise SuspiciousOperation("single sign-on for a customer account")
         if not user.is_active:
-            _refuse(self.request, "Your account is deactivated. Ask an admin.")
+            _refuse(self.request, _("Your account is deactivated. Ask an admin."))
             raise SuspiciousOperation("single sign-on for a deactivated account")
         with transaction.atomic():
             sync_teams(user, claims.get("groups"))
@@ -188,5 +192,5 @@ class SignInCallback(OIDCAuthenticationCallbackView):
         return resolve_url(settings.LOGIN_REDIRECT_URL_FAILURE)
 
     def login_failure(self) -> HttpResponse:
-        _refuse(self.request, "Single sign-on did not sign you in.")
+        _refuse(self.request, _("Single sign-on did not sign you in."))
         return super().login_failure()

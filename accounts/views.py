@@ -12,6 +12,7 @@ from django.contrib.auth import login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -41,7 +42,7 @@ class SignInView(signin.SignInView):
     def form_invalid(self, form: Any) -> HttpResponse:
         if getattr(self.request, SSO_ONLY, False):
             form.errors.clear()
-            form.add_error(None, "Agents sign in with single sign-on.")
+            form.add_error(None, _("Agents sign in with single sign-on."))
         return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -79,7 +80,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         except RateLimited as error:
             return _too_many(request, form, template, error)
         if device is None:
-            form.add_error("code", "That code is not right. Check your app and try again.")
+            form.add_error("code", _("That code is not right. Check your app and try again."))
         else:
             if waiting is not None:
                 user.otp_device = device  # type: ignore[attr-defined]
@@ -113,7 +114,7 @@ def two_factor_page(request: AuthedRequest) -> HttpResponse:
                 django_otp.login(request, device)
                 gate.end_second_step(request)
                 return _codes_page(request, codes)
-            form.add_error("code", "That code is not right. Check the time on your phone.")
+            form.add_error("code", _("That code is not right. Check the time on your phone."))
         context = {
             "form": form,
             "qr": two_factor.qr_svg(device),
@@ -127,17 +128,19 @@ def two_factor_page(request: AuthedRequest) -> HttpResponse:
     action = request.POST.get("action")
     if request.method == "POST" and form.is_valid():
         if action == "disable" and required:
-            form.add_error(None, "Your role must use two-factor sign-in: it cannot be turned off.")
+            form.add_error(
+                None, _("Your role must use two-factor sign-in: it cannot be turned off.")
+            )
         else:
             try:
                 device = two_factor.check_code(user, form.cleaned_data["code"])
             except RateLimited as error:
                 return _too_many(request, form, "accounts/two_factor.html", error)
             if device is None:
-                form.add_error("code", "That code is not right.")
+                form.add_error("code", _("That code is not right."))
             elif action == "disable":
                 two_factor.disable(user)
-                messages.success(request, "Two-factor sign-in is off.")
+                messages.success(request, _("Two-factor sign-in is off."))
                 return redirect("accounts:two-factor")
             else:
                 return _codes_page(request, two_factor.renew_recovery_codes(user))
@@ -162,6 +165,8 @@ def policy(request: AuthedRequest) -> HttpResponse:
             row.two_factor_roles = sorted(form.cleaned_data["roles"])
             row.save(update_fields=["two_factor_roles"])
             record_change(AuditKind.SETTINGS, row, before, snapshot(row))
-        messages.success(request, "Saved. People of these roles set up two-factor at next sign-in.")
+        messages.success(
+            request, _("Saved. People of these roles set up two-factor at next sign-in.")
+        )
         return redirect("accounts:policy")
     return render(request, "accounts/policy.html", {"form": form})

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from assist.similar import SolvedTicket
 from kb.search import ArticleHit
@@ -74,7 +75,7 @@ def payload(
 def draft(body: dict[str, Any]) -> str:
     """Ask the endpoint; the draft text, or DraftError."""
     if not enabled():
-        raise DraftError("No drafting model is set up (ASSIST_DRAFT_URL).")
+        raise DraftError(_("No drafting model is set up (ASSIST_DRAFT_URL)."))
     url = settings.ASSIST_DRAFT_URL.rstrip("/") + "/chat/completions"
     headers = {"Content-Type": "application/json"}
     if settings.ASSIST_DRAFT_API_KEY:
@@ -84,13 +85,17 @@ def draft(body: dict[str, Any]) -> str:
             url, json=body, headers=headers, timeout=settings.ASSIST_DRAFT_TIMEOUT
         )
     except requests.RequestException as exc:
-        raise DraftError(f"The drafting model did not answer: {exc.__class__.__name__}.") from exc
+        raise DraftError(
+            _("The drafting model did not answer: %(error)s.") % {"error": exc.__class__.__name__}
+        ) from exc
     if response.status_code != 200:
-        raise DraftError(f"The drafting model answered {response.status_code}.")
+        raise DraftError(
+            _("The drafting model answered %(status)s.") % {"status": response.status_code}
+        )
     try:
         text = response.json()["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise DraftError("The drafting model's answer was not a chat completion.") from exc
+        raise DraftError(_("The drafting model's answer was not a chat completion.")) from exc
     if not isinstance(text, str) or not text.strip():
-        raise DraftError("The drafting model gave an empty draft.")
+        raise DraftError(_("The drafting model gave an empty draft."))
     return text.strip()

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tickets.models import Ticket, User
 
 ROUTED_FIELDS = ("team", "kind", "priority")
+# How the pages name them (the keys are stored and sent as they are).
+FIELD_LABELS = {
+    "team": gettext_lazy("Team"),
+    "kind": gettext_lazy("Kind"),
+    "priority": gettext_lazy("Priority"),
+}
 
 
 class RoutingModel(models.Model):
@@ -57,11 +64,15 @@ class Suggestion(models.Model):
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.field}={self.value} ({self.confidence:.2f})"
 
+    @property
+    def field_label(self) -> str:
+        return str(FIELD_LABELS.get(self.field, self.field))
+
 
 class UseKind(models.TextChoices):
-    SOLVED_REPLY = "solved_reply", "Solved ticket's reply inserted"
-    ARTICLE = "article", "Article inserted"
-    DRAFT = "draft", "Draft inserted"
+    SOLVED_REPLY = "solved_reply", gettext_lazy("Solved ticket's reply inserted")
+    ARTICLE = "article", gettext_lazy("Article inserted")
+    DRAFT = "draft", gettext_lazy("Draft inserted")
 
 
 class Use(models.Model):

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from assist import routing
-from assist.models import Suggestion, Use
+from assist.models import FIELD_LABELS, Suggestion, Use
 from tickets import services
 from tickets.models import DONE_STATUSES, Team, Ticket, User
 from tickets.services import Actor
@@ -78,6 +78,10 @@ class InUse:
     decided: int
     right: int
     corrected: int
+
+    @property
+    def label(self) -> str:
+        return str(FIELD_LABELS.get(self.field, self.field))
 
     @property
     def accuracy(self) -> float | None:

@@ -10,10 +10,11 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assist import drafting, routing, services, tasks
-from assist.models import RoutingModel, Suggestion, UseKind
+from assist.models import FIELD_LABELS, RoutingModel, Suggestion, UseKind
 from assist.similar import first_message_text, relevant_articles, similar_solved
 from helpdesk.celery import enqueue
 from tickets.access import get_ticket_for
@@ -50,9 +51,13 @@ def apply_suggestion(request: AuthedRequest, number: int, pk: int) -> HttpRespon
     try:
         services.apply(suggestion, actor=Actor.agent(request.user))
     except (InvalidChange, Team.DoesNotExist) as exc:
-        messages.error(request, f"Not applied: {exc}")
+        messages.error(request, _("Not applied: %(reason)s") % {"reason": exc})
     else:
-        messages.success(request, f"Applied the suggested {suggestion.field}: {suggestion.value}.")
+        messages.success(
+            request,
+            _("Applied the suggested %(field)s: %(value)s.")
+            % {"field": suggestion.field_label, "value": suggestion.value},
+        )
     return redirect("tickets:detail", number=ticket.number)
 
 
@@ -96,9 +101,9 @@ def settings_page(request: AuthedRequest) -> HttpResponse:
         queued = enqueue(tasks.retrain_routing, otherwise=routing.train)
         messages.success(
             request,
-            "Retraining in the background: the figures below change when it is done."
+            _("Retraining in the background: the figures below change when it is done.")
             if queued
-            else "Retrained.",
+            else _("Retrained."),
         )
         return redirect("assist:settings")
     since = timezone.now() - timedelta(days=30)
@@ -107,12 +112,17 @@ def settings_page(request: AuthedRequest) -> HttpResponse:
     if number:
         ticket = Ticket.objects.filter(pk=number).first() if number.isdigit() else None
         if ticket is None:
-            preview_error = f"No ticket #{number}."
+            preview_error = _("No ticket #%(number)s.") % {"number": number}
         else:
             preview = json.dumps(_draft_payload(ticket, request), indent=2, ensure_ascii=False)
     counts = services.use_counts(since)
+    run = RoutingModel.objects.order_by("-trained_at", "-id").defer("pipelines").first()
     context = {
-        "run": RoutingModel.objects.order_by("-trained_at", "-id").defer("pipelines").first(),
+        "run": run,
+        "evaluation": [
+            (FIELD_LABELS.get(field, field), figures)
+            for field, figures in (run.evaluation if run else {}).items()
+        ],
         "in_use": services.accuracy_in_use(since),
         "uses": [(label, counts.get(kind, 0)) for kind, label in UseKind.choices],
         "drafting": drafting.enabled(),

@@ -14,32 +14,63 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 # The least a row is kept; the database trigger holds the same figure.
 MIN_RETENTION_DAYS = 365
 
 
 class AuditKind(models.TextChoices):
-    SIGN_IN = "sign_in", "Sign-in"
-    SIGN_IN_FAILED = "sign_in_failed", "Failed sign-in"
-    SIGN_OUT = "sign_out", "Sign-out"
+    SIGN_IN = "sign_in", gettext_lazy("Sign-in")
+    SIGN_IN_FAILED = "sign_in_failed", gettext_lazy("Failed sign-in")
+    SIGN_OUT = "sign_out", gettext_lazy("Sign-out")
     # Written by the two-factor pages: turned on or off, recovery codes renewed.
-    TWO_FACTOR = "two_factor", "Two-factor"
-    ROLE = "role", "Role"
-    TEAMS = "teams", "Teams"
-    SETTINGS = "settings", "Settings"
-    TOKEN_CREATED = "token_created", "API token created"
-    TOKEN_REVOKED = "token_revoked", "API token revoked"
-    RULE = "rule", "Automation rule"
-    SLA = "sla", "SLA policy"
-    EXPORT = "export", "Export"
-    ERASURE = "erasure", "Erasure"
-    RETENTION = "retention", "Retention"
+    TWO_FACTOR = "two_factor", gettext_lazy("Two-factor")
+    ROLE = "role", gettext_lazy("Role")
+    TEAMS = "teams", gettext_lazy("Teams")
+    SETTINGS = "settings", gettext_lazy("Settings")
+    TOKEN_CREATED = "token_created", gettext_lazy("API token created")
+    TOKEN_REVOKED = "token_revoked", gettext_lazy("API token revoked")
+    RULE = "rule", gettext_lazy("Automation rule")
+    SLA = "sla", gettext_lazy("SLA policy")
+    EXPORT = "export", gettext_lazy("Export")
+    ERASURE = "erasure", gettext_lazy("Erasure")
+    RETENTION = "retention", gettext_lazy("Retention")
     # Written by tickets.services.merge_customers.
-    CUSTOMER_MERGE = "customer_merge", "Customers merged"
+    CUSTOMER_MERGE = "customer_merge", gettext_lazy("Customers merged")
     # Written by webhooks/services.py and webhooks/notices.py: endpoints added, changed,
     # their secret rotated, deleted, or turned off for failing.
-    WEBHOOK = "webhook", "Webhook"
+    WEBHOOK = "webhook", gettext_lazy("Webhook")
+
+
+# What happened, as the audit page shows it: the stored `action` stays an English key
+# (the CSV export and the API read it), an unknown one is shown as it is.
+ACTION_LABELS = {
+    "created": gettext_lazy("created"),
+    "updated": gettext_lazy("updated"),
+    "deleted": gettext_lazy("deleted"),
+    "changed": gettext_lazy("changed"),
+    "succeeded": gettext_lazy("succeeded"),
+    "failed": gettext_lazy("failed"),
+    "enabled": gettext_lazy("enabled"),
+    "disabled": gettext_lazy("disabled"),
+    "reset by an admin": gettext_lazy("reset by an admin"),
+    "recovery codes renewed": gettext_lazy("recovery codes renewed"),
+    "recovery code used": gettext_lazy("recovery code used"),
+    "invited": gettext_lazy("invited"),
+    "accepted": gettext_lazy("accepted"),
+    "invitation withdrawn": gettext_lazy("invitation withdrawn"),
+    "revoked": gettext_lazy("revoked"),
+    "forged": gettext_lazy("forged"),
+    "branding": gettext_lazy("branding"),
+    "created by single sign-on": gettext_lazy("created by single sign-on"),
+    "updated by single sign-on": gettext_lazy("updated by single sign-on"),
+    "ticket content deleted": gettext_lazy("ticket content deleted"),
+    "customer erased": gettext_lazy("customer erased"),
+    "customer exported": gettext_lazy("customer exported"),
+    "merged": gettext_lazy("merged"),
+    "secret rotated": gettext_lazy("secret rotated"),
+}
 
 
 class AppendOnly(Exception):
@@ -104,3 +135,7 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnly("audit entries are deleted only by the retention purge")
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))

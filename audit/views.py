@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from audit.models import AuditKind
@@ -24,14 +25,16 @@ CSV_HEADER = ["at", "kind", "action", "actor", "ip", "target", "target id", "bef
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=254)
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *AuditKind.choices])
+    kind = forms.ChoiceField(
+        required=False, choices=[("", gettext_lazy("Any kind")), *AuditKind.choices]
+    )
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            self.add_error("end", "The end date is before the start date.")
+            self.add_error("end", gettext("The end date is before the start date."))
         return data
 
     def filters(self) -> AuditFilter:

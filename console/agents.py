@@ -34,9 +34,16 @@ def _access(user: User) -> dict[str, Any]:
 
 @transaction.atomic
 def invite_agent(
-    email: str, *, role: str, teams: Iterable[Team] = (), first_name: str = "", actor: Any = None
+    email: str,
+    *,
+    role: str,
+    teams: Iterable[Team] = (),
+    first_name: str = "",
+    actor: Any = None,
+    language: str | None = None,
 ) -> User:
-    """A staff account waiting for its owner, and the invitation mailed after commit."""
+    """A staff account waiting for its owner, and the invitation mailed after commit, in
+    `language` (the inviter's choice) or LANGUAGE_CODE."""
     if role not in STAFF_ROLES:
         raise ValueError(f"not a staff role: {role}")
     address = identity(email)
@@ -46,14 +53,17 @@ def invite_agent(
     user.save()
     user.teams.set(list(teams))
     audit.record(AuditKind.ROLE, action="invited", actor=actor, target=user, after=_access(user))
-    send_invitation(user)
+    send_invitation(user, language=language)
     return user
 
 
-def send_invitation(user: User) -> None:
+def send_invitation(user: User, *, language: str | None = None) -> None:
     """Mail (again) an invitation: from a worker, or from here with the broker down."""
     enqueue_on_commit(
-        tasks.send_invitation, user.pk, otherwise=lambda: invite_mail.send_or_log(user)
+        tasks.send_invitation,
+        user.pk,
+        language,
+        otherwise=lambda: invite_mail.send_or_log(user, language),
     )
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditKind
@@ -105,12 +106,15 @@ def check_accent(colour: str) -> str:
     if not colour:
         return ""
     if not COLOUR.match(colour):
-        raise ValidationError("Enter the colour as #rrggbb, for example #4f46e5.")
+        raise ValidationError(_("Enter the colour as #rrggbb, for example #4f46e5."))
     ratio = contrast_with_white(colour)
     if ratio < MIN_CONTRAST:
         raise ValidationError(
-            f"White text on {colour} has a contrast of {ratio:.2f}:1; at least "
-            f"{MIN_CONTRAST}:1 is needed to be readable (WCAG AA). Choose a darker colour."
+            _(
+                "White text on %(colour)s has a contrast of %(ratio)s:1; at least "
+                "%(minimum)s:1 is needed to be readable (WCAG AA). Choose a darker colour."
+            )
+            % {"colour": colour, "ratio": f"{ratio:.2f}", "minimum": MIN_CONTRAST}
         )
     return colour.lower()
 
@@ -119,7 +123,8 @@ def logo_type(upload: UploadedFile) -> str:
     """The image type of an uploaded logo by its first bytes, or a ValidationError."""
     if upload.size is not None and upload.size > MAX_LOGO_BYTES:
         raise ValidationError(
-            f"The logo is {upload.size // 1024} KB; at most {MAX_LOGO_BYTES // 1024} KB."
+            _("The logo is %(size)s KB; at most %(limit)s KB.")
+            % {"size": upload.size // 1024, "limit": MAX_LOGO_BYTES // 1024}
         )
     upload.seek(0)
     head = upload.read(16)
@@ -128,7 +133,7 @@ def logo_type(upload: UploadedFile) -> str:
         if head.startswith(prefix) and head[offset : offset + len(marker)] == marker:
             return kind
     raise ValidationError(
-        "The logo must be a PNG, JPEG or WebP image (SVG and other files are refused)."
+        _("The logo must be a PNG, JPEG or WebP image (SVG and other files are refused).")
     )
 
 

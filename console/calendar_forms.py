@@ -9,11 +9,21 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.business_hours import WEEKDAYS, CalendarError, compile_calendar, read_zone
 from tickets.models import BusinessCalendar
 
-DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_LABELS = (
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+)
 # Blank rows under the filled ones: room for more intervals and holidays on each save.
 EXTRA_INTERVALS = 3
 EXTRA_HOLIDAYS = 2
@@ -25,12 +35,18 @@ class CalendarForm(forms.ModelForm):
     class Meta:
         model = BusinessCalendar
         fields = ("name", "timezone", "is_default")
-        labels = {"timezone": "Time zone", "is_default": "Default calendar"}
-        help_texts = {
-            "timezone": "An IANA name, such as Europe/Paris or America/New_York.",
-            "is_default": "Used by mailboxes that name no calendar of their own.",
+        labels = {
+            "name": gettext_lazy("Name"),
+            "timezone": gettext_lazy("Time zone"),
+            "is_default": gettext_lazy("Default calendar"),
         }
-        error_messages = {"name": {"unique": "A calendar with this name already exists."}}
+        help_texts = {
+            "timezone": gettext_lazy("An IANA name, such as Europe/Paris or America/New_York."),
+            "is_default": gettext_lazy("Used by mailboxes that name no calendar of their own."),
+        }
+        error_messages = {
+            "name": {"unique": gettext_lazy("A calendar with this name already exists.")}
+        }
 
     def clean_timezone(self) -> str:
         name = self.cleaned_data["timezone"].strip()
@@ -45,7 +61,8 @@ class CalendarForm(forms.ModelForm):
         others = BusinessCalendar.objects.filter(is_default=True).exclude(pk=self.instance.pk)
         if default and others.exists():
             raise forms.ValidationError(
-                f"“{others[0].name}” is the default calendar; untick it there first."
+                _("“%(name)s” is the default calendar; untick it there first.")
+                % {"name": others[0].name}
             )
         return default
 
@@ -54,15 +71,20 @@ class IntervalForm(forms.Form):
     """One working interval; a blank row is ignored (clear a row to remove it)."""
 
     day = forms.ChoiceField(
-        choices=[("", "—"), *zip(WEEKDAYS, DAY_LABELS, strict=True)], required=False
+        label=gettext_lazy("Day"),
+        choices=[("", "—"), *zip(WEEKDAYS, DAY_LABELS, strict=True)],
+        required=False,
     )
     start = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
-    end = forms.TimeField(
+        label=gettext_lazy("Start"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text="00:00 as an end means midnight.",
+    )
+    end = forms.TimeField(
+        label=gettext_lazy("End"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=gettext_lazy("00:00 as an end means midnight."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -72,10 +94,10 @@ class IntervalForm(forms.Form):
             return data
         for name in ("day", "start", "end"):
             if name not in given:
-                self.add_error(name, "Fill in the day, start and end, or clear the row.")
+                self.add_error(name, _("Fill in the day, start and end, or clear the row."))
         start, end = data.get("start"), data.get("end")
         if start is not None and end is not None and end != end.min and end <= start:
-            self.add_error("end", "The interval ends before it starts.")
+            self.add_error("end", _("The interval ends before it starts."))
         return data
 
     def as_pair(self) -> tuple[str, list[str]] | None:
@@ -90,7 +112,7 @@ class HolidayForm(forms.Form):
     """One holiday; a blank row is ignored."""
 
     day = forms.DateField(
-        label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
 

@@ -6,15 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.models import FieldDefinition
 
-CHOICES_HELP = "One per line, in the order they are offered. For choice and multiple choice only."
+CHOICES_HELP = gettext_lazy(
+    "One per line, in the order they are offered. For choice and multiple choice only."
+)
 
 
 class FieldDefinitionForm(forms.ModelForm):
     choices = forms.CharField(
-        label="Choices",
+        label=gettext_lazy("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=CHOICES_HELP,
@@ -23,10 +27,21 @@ class FieldDefinitionForm(forms.ModelForm):
     class Meta:
         model = FieldDefinition
         fields = ["label", "key", "type", "applies_to", "choices", "required_to_solve"]
-        labels = {"applies_to": "Applies to", "required_to_solve": "Required to solve"}
+        labels = {
+            "label": gettext_lazy("Label"),
+            "key": gettext_lazy("Key"),
+            "type": gettext_lazy("Type"),
+            "applies_to": gettext_lazy("Applies to"),
+            "required_to_solve": gettext_lazy("Required to solve"),
+        }
         help_texts = {
-            "key": "Letters, digits, - and _; used in the API, imports and filters "
-            "(field.<key>=). Fixed once saved.",
+            "required_to_solve": gettext_lazy(
+                "Tickets only: an agent cannot solve the ticket while it is empty."
+            ),
+            "key": gettext_lazy(
+                "Letters, digits, - and _; used in the API, imports and filters "
+                "(field.<key>=). Fixed once saved."
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -34,7 +49,7 @@ class FieldDefinitionForm(forms.ModelForm):
         if self.instance.pk:
             for name in ("key", "type", "applies_to"):
                 self.fields[name].disabled = True
-                self.fields[name].help_text = "Fixed once saved: archive and define a new field."
+                self.fields[name].help_text = _("Fixed once saved: archive and define a new field.")
         self.initial["choices"] = "\n".join(self.instance.choices or [])
 
     def clean_choices(self) -> list[str]:

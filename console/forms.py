@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpdesk.signin import identity
 from tickets.models import STAFF_ROLES, Role, Team, User
@@ -19,15 +23,30 @@ def staff_only_teams() -> forms.ModelMultipleChoiceField:
         queryset=Team.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Agents see the tickets of their teams' mailboxes.",
+        label=gettext_lazy("Teams"),
+        help_text=gettext_lazy("Agents see the tickets of their teams' mailboxes."),
     )
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Email address", max_length=254)
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    role = forms.ChoiceField(choices=STAFF_CHOICES, initial=Role.AGENT)
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=STAFF_CHOICES, initial=Role.AGENT)
     teams = staff_only_teams()
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the invitation"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=gettext_lazy("The invitation mail is written in it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The inviter's own language, unless they choose another.
+        self.fields["language"].initial = translation.get_language() or settings.LANGUAGE_CODE
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or translation.get_language()
 
     def clean_email(self) -> str:
         email = identity(self.cleaned_data["email"])
@@ -38,17 +57,19 @@ class InviteForm(forms.Form):
         if taken is not None:
             if taken.role == Role.CUSTOMER:
                 raise forms.ValidationError(
-                    "This address signs in to the customer portal; invite a staff address."
+                    _("This address signs in to the customer portal; invite a staff address.")
                 )
-            raise forms.ValidationError("Someone on the team already has this address.")
+            raise forms.ValidationError(_("Someone on the team already has this address."))
         return email
 
 
 class AgentForm(forms.Form):
-    role = forms.ChoiceField(choices=STAFF_CHOICES)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=STAFF_CHOICES)
     teams = staff_only_teams()
     is_away = forms.BooleanField(
-        label="Away", required=False, help_text="Skipped by automatic assignment."
+        label=gettext_lazy("Away"),
+        required=False,
+        help_text=gettext_lazy("Skipped by automatic assignment."),
     )
 
     def __init__(self, *args: Any, editor: User, agent: User, **kwargs: Any) -> None:
@@ -59,22 +80,22 @@ class AgentForm(forms.Form):
         role = self.cleaned_data["role"]
         if self.agent.pk == self.editor.pk and role != Role.ADMIN and self.agent.is_admin:
             raise forms.ValidationError(
-                "You cannot take the admin role from yourself; ask another admin."
+                _("You cannot take the admin role from yourself; ask another admin.")
             )
         return role
 
 
 class AcceptInviteForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
     password1 = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=gettext_lazy("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -87,7 +108,7 @@ class AcceptInviteForm(forms.Form):
         data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif first:
             self.user.first_name = data.get("first_name", "")
             self.user.last_name = data.get("last_name", "")
@@ -104,19 +125,22 @@ class TeamForm(forms.ModelForm):
         max_value=9,
         required=False,
         initial=1,
-        help_text="1 = first line. A move to a higher tier counts as an escalation.",
+        label=gettext_lazy("Tier"),
+        help_text=gettext_lazy("1 = first line. A move to a higher tier counts as an escalation."),
     )
     members = forms.ModelMultipleChoiceField(
         # Staff only: a customer in a team would see that team's tickets.
         queryset=User.objects.filter(role__in=STAFF_ROLES).order_by("first_name", "email"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Members"),
     )
 
     class Meta:
         model = Team
         fields = ("name", "tier", "members")
-        error_messages = {"name": {"unique": "A team with this name already exists."}}
+        labels = {"name": gettext_lazy("Name")}
+        error_messages = {"name": {"unique": gettext_lazy("A team with this name already exists.")}}
 
     def clean_tier(self) -> int:
         return self.cleaned_data.get("tier") or 1

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.models import User
 
@@ -23,8 +25,12 @@ _SALT = "console.invite"
 
 
 # What a link says once it no longer opens the account.
-WITHDRAWN = "This invitation was withdrawn by an admin. Ask them for a new one if you need access."
-USED = "This invitation has already been used. Sign in with your email address and password."
+WITHDRAWN = gettext_lazy(
+    "This invitation was withdrawn by an admin. Ask them for a new one if you need access."
+)
+USED = gettext_lazy(
+    "This invitation has already been used. Sign in with your email address and password."
+)
 
 
 class InviteError(ValueError):
@@ -53,11 +59,11 @@ def invited_user(token: str) -> User:
             token, max_age=INVITE_LIFETIME
         )
     except signing.SignatureExpired as exc:
-        raise InviteError("This invitation has expired. Ask an admin for a new one.") from exc
+        raise InviteError(_("This invitation has expired. Ask an admin for a new one.")) from exc
     except signing.BadSignature as exc:
-        raise InviteError("This invitation link is not valid.") from exc
+        raise InviteError(_("This invitation link is not valid.")) from exc
     if not isinstance(value, dict):
-        raise InviteError("This invitation link is not valid.")
+        raise InviteError(_("This invitation link is not valid."))
     user = User.objects.filter(pk=value.get("user")).first()
     if user is None:
         raise InviteError(WITHDRAWN)

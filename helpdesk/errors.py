@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 
@@ -20,7 +21,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.headers.get("HX-Request"):
         # htmx shows a plain-text answer it does not swap as a notice (static/tandem/app.js).
         return HttpResponse(
-            f"Too large to send: at most {limit} in all.",
+            _("Too large to send: at most %(limit)s in all.") % {"limit": limit},
             status=413,
             content_type="text/plain; charset=utf-8",
         )

@@ -37,6 +37,7 @@ from django.db.models import Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from helpdesk.users import CachedModelBackend
 
@@ -134,8 +135,11 @@ def retry_in_minutes(request: HttpRequest, credentials: dict[str, Any] | None = 
 
 
 def too_many_attempts(minutes: int) -> str:
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many attempts. Try again in {minutes} {unit}."
+    return ngettext(
+        "Too many attempts. Try again in %(minutes)s minute.",
+        "Too many attempts. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def is_refused(request: HttpRequest) -> bool:

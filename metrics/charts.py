@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 
+from django.utils.formats import date_format, number_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from helpdesk.html import html_fill, html_join
 
@@ -15,7 +18,8 @@ PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 12, 12, 28
 
 # A chart's pieces, filled by helpdesk.html (which escapes every value): a dashboard draws
 # eight charts of up to 90 points, and as a template loop each took ten times as long.
-_EMPTY = SafeString('<p class="chart-empty muted">No data in this window.</p>')
+_EMPTY = '<p class="chart-empty muted">{text}</p>'
+
 _GRID = (
     '<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" class="grid"/>'
     '<text x="{x}" y="{text_y}" class="axis" text-anchor="end">{label}</text>'
@@ -53,7 +57,11 @@ def nice_ticks(low: float, high: float, *, count: int = 4, whole: bool = False) 
 
 # A duration chart is drawn in the one unit its longest value reads best in, so that its
 # ticks are round minutes, hours or days: (longest below, seconds per unit, unit).
-_DURATION_UNITS = ((3600.0, 60.0, "min"), (2 * 86400.0, 3600.0, "h"), (math.inf, 86400.0, "d"))
+_DURATION_UNITS = (
+    (3600.0, 60.0, pgettext_lazy("duration unit", "min")),
+    (2 * 86400.0, 3600.0, pgettext_lazy("duration unit", "h")),
+    (math.inf, 86400.0, pgettext_lazy("duration unit", "d")),
+)
 
 Points = Sequence[tuple[date, float | None]]
 
@@ -63,7 +71,14 @@ def in_duration_unit(points: Points) -> tuple[Points, Callable[[float], str]]:
     top = max((v for _, v in points if v is not None), default=0.0)
     size, name = next((size, name) for limit, size, name in _DURATION_UNITS if top < limit)
     scaled = [(day, None if v is None else v / size) for day, v in points]
-    return scaled, lambda v: f"{v:.3g} {name}"
+    return scaled, lambda v: f"{number(v, '.3g')} {name}"
+
+
+def number(value: float, spec: str = "g") -> str:
+    """A value as the format `spec` writes it ("g": "47.6", "1000"), in the active
+    language's way ("47,6", "1.000")."""
+    text = format(value, spec)
+    return text if "e" in text else number_format(Decimal(text), force_grouping=True)
 
 
 def chart(
@@ -71,7 +86,7 @@ def chart(
     *,
     title: str,
     kind: str = "bar",
-    fmt: Callable[[float], str] = lambda v: f"{v:g}",
+    fmt: Callable[[float], str] = number,
     scale: tuple[float, float] | None = None,
 ) -> SafeString:
     """A bar (counts) or line (durations, scores) chart, each value's text on hover.
@@ -84,7 +99,7 @@ def chart(
     """
     values = [v for _, v in points if v is not None]
     if not points or not values:
-        return _EMPTY
+        return html_fill(_EMPTY, text=gettext_lazy("No data in this window."))
     low, high = min(0.0, *values), max(0.0, *values)
     if scale is not None:
         low, high = min(low, scale[0]), max(high, scale[1])
@@ -116,11 +131,16 @@ def chart(
         x = PAD_LEFT + index * step
         if index % label_every == 0:
             parts.append(
-                html_fill(_DAY, x=f"{x + step / 2:.1f}", y=HEIGHT - 8, label=f"{day:%-d %b}")
+                html_fill(
+                    _DAY,
+                    x=f"{x + step / 2:.1f}",
+                    y=HEIGHT - 8,
+                    label=date_format(day, "MONTH_DAY_FORMAT"),
+                )
             )
         if value is None:
             continue
-        tip = f"{day:%a %-d %b %Y}: {fmt(value)}"
+        tip = f"{date_format(day, 'DATE_FORMAT')}: {fmt(value)}"
         if kind == "bar":
             parts.append(
                 html_fill(

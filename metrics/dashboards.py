@@ -17,9 +17,12 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.db.models import Q
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from helpdesk.humanize import whole
 from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window
 from metrics.breakdown import breakdown
@@ -32,56 +35,80 @@ from tickets.workflow.sla import sla_compliance
 
 # Each figure's definition, in the words of specs/metrics.md, with whom the agent filter
 # and the per-agent table count it by.
-_BY_FINAL_SOLVE = " By agent: the ticket's assignee at its final solve."
-_BY_ANSWER = " By agent: the ticket's assignee when the survey was answered."
+_BY_FINAL_SOLVE = gettext_lazy("By agent: the ticket's assignee at its final solve.")
+_BY_ANSWER = gettext_lazy("By agent: the ticket's assignee when the survey was answered.")
 DEFINITIONS = {
-    "tickets_created": "Tickets created in the window. By agent: the assignee at its end.",
-    "first_response": (
+    "tickets_created": gettext_lazy(
+        "Tickets created in the window. By agent: the assignee at its end."
+    ),
+    "first_response": gettext_lazy(
         "Time of the first public agent reply minus the ticket's creation time, for "
         "customer-initiated tickets whose first public agent reply falls in the window. "
         "Internal notes, automatic messages and customer messages are not agent replies. "
         "Median and p90 are linear-interpolated percentiles. By agent: the agent who sent "
         "the first reply."
     ),
-    "resolution": (
-        "Full resolution time: time of the final solve minus creation time, for tickets "
-        "whose final solve falls in the window. The final solve is the ticket's last solve, "
-        "provided it is solved or closed now. Mean = MTTR; median and p90 are "
-        "linear-interpolated percentiles." + _BY_FINAL_SOLVE
+    "resolution": format_lazy(
+        "{} {}",
+        gettext_lazy(
+            "Full resolution time: time of the final solve minus creation time, for tickets "
+            "whose final solve falls in the window. The final solve is the ticket's last solve, "
+            "provided it is solved or closed now. Mean = MTTR; median and p90 are "
+            "linear-interpolated percentiles."
+        ),
+        _BY_FINAL_SOLVE,
     ),
-    "fcr": (
-        "One-touch tickets / tickets whose final solve falls in the window, customer-initiated "
-        "only. One-touch: a final solve, exactly one public agent reply before it, and zero "
-        "reopens." + _BY_FINAL_SOLVE
+    "fcr": format_lazy(
+        "{} {}",
+        gettext_lazy(
+            "One-touch tickets / tickets whose final solve falls in the window, customer-initiated "
+            "only. One-touch: a final solve, exactly one public agent reply before it, and zero "
+            "reopens."
+        ),
+        _BY_FINAL_SOLVE,
     ),
-    "reopen": (
-        "Tickets with at least one reopen / tickets whose final solve falls in the window. A "
-        "reopen is a change from solved back to an open status." + _BY_FINAL_SOLVE
+    "reopen": format_lazy(
+        "{} {}",
+        gettext_lazy(
+            "Tickets with at least one reopen / tickets whose final solve falls in the window. A "
+            "reopen is a change from solved back to an open status."
+        ),
+        _BY_FINAL_SOLVE,
     ),
-    "escalation": (
-        "Tickets moved at least once to a team of a higher tier / tickets whose final solve "
-        "falls in the window. A ticket's first team is routing, not an escalation; the "
-        "tiers are the teams' tiers now. By team: the ticket's team now." + _BY_FINAL_SOLVE
+    "escalation": format_lazy(
+        "{} {}",
+        gettext_lazy(
+            "Tickets moved at least once to a team of a higher tier / tickets whose final solve "
+            "falls in the window. A ticket's first team is routing, not an escalation; the "
+            "tiers are the teams' tiers now. By team: the ticket's team now."
+        ),
+        _BY_FINAL_SOLVE,
     ),
-    "backlog": (
+    "backlog": gettext_lazy(
         "Tickets created before the end of the window that were not solved or closed at its "
         "end. By agent: the assignee at the end."
     ),
-    "ces": (
-        "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the window; "
-        "mean." + _BY_ANSWER
+    "ces": format_lazy(
+        "{} {}",
+        gettext_lazy(
+            "Customer effort: responses (1 = very hard … 7 = very easy) submitted in the "
+            "window; mean."
+        ),
+        _BY_ANSWER,
     ),
-    "csat": (
-        "Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4." + _BY_ANSWER
+    "csat": format_lazy(
+        "{} {}",
+        gettext_lazy("Responses (scores 1-5) submitted in the window; score = % of responses ≥ 4."),
+        _BY_ANSWER,
     ),
-    "nps": (
+    "nps": gettext_lazy(
         "Responses (0-10) submitted in the window; % promoters (9-10) - % detractors (0-6), "
         "from -100 to 100. Asked of a customer, not about a ticket: ticket filters do not apply."
     ),
 }
 HOURS_NOTE = {
-    "calendar": "Durations in calendar time (wall-clock seconds).",
-    "business": (
+    "calendar": gettext_lazy("Durations in calendar time (wall-clock seconds)."),
+    "business": gettext_lazy(
         "Durations in business time: only seconds inside the business-hours calendar of the "
         "ticket's mailbox (else the default calendar) count."
     ),
@@ -89,34 +116,52 @@ HOURS_NOTE = {
 
 
 class DashboardFilters(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="End (inclusive)"
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("From")
     )
-    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="All teams")
+    end = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("End (inclusive)"),
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.all(), required=False, empty_label=gettext_lazy("All teams")
+    )
     agent = forms.ModelChoiceField(
         User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("first_name", "email"),
         required=False,
-        empty_label="All agents",
+        empty_label=gettext_lazy("All agents"),
     )
     mailbox = forms.ModelChoiceField(
-        Mailbox.objects.all(), required=False, empty_label="All mailboxes"
+        Mailbox.objects.all(), required=False, empty_label=gettext_lazy("All mailboxes")
     )
-    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
+    channel = forms.ChoiceField(
+        choices=lambda: [("", _("All channels")), *Channel.choices], required=False
+    )
     hours = forms.ChoiceField(
-        choices=[("calendar", "Calendar hours"), ("business", "Business hours")],
+        choices=[
+            ("calendar", gettext_lazy("Calendar hours")),
+            ("business", gettext_lazy("Business hours")),
+        ],
         required=False,
     )
-    bucket = forms.ChoiceField(choices=[("day", "Per day"), ("week", "Per week")], required=False)
-    by_field = forms.ChoiceField(
-        choices=lambda: [("", "No field"), *((d.key, d.label) for d in choice_fields())],
+    bucket = forms.ChoiceField(
+        choices=[("day", gettext_lazy("Per day")), ("week", gettext_lazy("Per week"))],
         required=False,
-        label="Break down by",
+    )
+    by_field = forms.ChoiceField(
+        choices=lambda: [("", _("No field")), *((d.key, d.label) for d in choice_fields())],
+        required=False,
+        label=gettext_lazy("Break down by"),
     )
     kind = forms.ChoiceField(
-        choices=[("all", "All tickets"), ("support", "Support"), ("service", "Service")],
+        choices=[
+            ("all", gettext_lazy("All tickets")),
+            ("support", gettext_lazy("Support")),
+            ("service", gettext_lazy("Service")),
+        ],
         required=False,
-        label="CSAT of",
+        label=gettext_lazy("CSAT of"),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -125,9 +170,9 @@ class DashboardFilters(forms.Form):
         end = data.get("end") or today
         start = data.get("start") or end - timedelta(days=29)
         if start > end:
-            self.add_error("end", "The end date must not be before the start date.")
+            self.add_error("end", _("The end date must not be before the start date."))
         elif (end - start).days > 366 * 3:
-            self.add_error("start", "Choose a window of at most three years.")
+            self.add_error("start", _("Choose a window of at most three years."))
         data["start"], data["end"] = start, end
         data["hours"] = data.get("hours") or "calendar"
         data["bucket"] = data.get("bucket") or ("week" if (end - start).days > 62 else "day")
@@ -160,17 +205,19 @@ class DashboardFilters(forms.Form):
         data = self.cleaned_data
         shown = []
         if data.get("team"):
-            shown.append(f"Team: {data['team'].name}")
+            shown.append(_("Team: %(name)s") % {"name": data["team"].name})
         if data.get("agent"):
-            shown.append(f"Agent: {data['agent'].display_name}")
+            shown.append(_("Agent: %(name)s") % {"name": data["agent"].display_name})
         if data.get("mailbox"):
-            shown.append(f"Mailbox: {data['mailbox']}")
+            shown.append(_("Mailbox: %(name)s") % {"name": data["mailbox"]})
         if data.get("channel"):
-            shown.append(f"Channel: {Channel(data['channel']).label}")
-        if which == "service" and data.get("kind") in ("support", "service"):
-            shown.append(f"{data['kind'].capitalize()} tickets")
+            shown.append(_("Channel: %(name)s") % {"name": Channel(data["channel"]).label})
+        if which == "service" and data.get("kind") == "support":
+            shown.append(_("Support tickets"))
+        if which == "service" and data.get("kind") == "service":
+            shown.append(_("Service tickets"))
         if data["hours"] == "business":
-            shown.append("Business hours")
+            shown.append(_("Business hours"))
         return shown
 
     def window(self, kind: str | None) -> Window:
@@ -275,7 +322,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
     figures = [
         _figure(
             "tickets_created",
-            "Volume (tickets created)",
+            _("Volume (tickets created)"),
             pair,
             ("tickets_created",),
             "count",
@@ -283,7 +330,7 @@ def support(form: DashboardFilters) -> dict[str, Any]:
         ),
         _figure(
             "first_response",
-            "First response time (median)",
+            _("First response time (median)"),
             pair,
             ("first_response", "median_seconds"),
             "seconds",
@@ -292,66 +339,68 @@ def support(form: DashboardFilters) -> dict[str, Any]:
         ),
         _figure(
             "resolution",
-            "Resolution time (median)",
+            _("Resolution time (median)"),
             pair,
             ("resolution", "median_seconds"),
             "seconds",
             lower_is_better=True,
-            detail=_spread(now["resolution"], mean="mean (MTTR)"),
+            detail=_spread(now["resolution"], mean=_("mean (MTTR)")),
         ),
         _figure(
             "fcr",
-            "First contact resolution",
+            _("First contact resolution"),
             pair,
             ("first_contact_resolution", "rate"),
             "rate",
-            detail=f"of {now['first_contact_resolution']['count']} customer-initiated solved",
+            detail=_of(now["first_contact_resolution"]["count"], customer_initiated=True),
         ),
         _figure(
             "reopen",
-            "Reopen rate",
+            _("Reopen rate"),
             pair,
             ("reopen", "rate"),
             "rate",
             lower_is_better=True,
-            detail=f"of {now['reopen']['count']} solved",
+            detail=_of(now["reopen"]["count"]),
         ),
         _figure(
             "escalation",
-            "Escalation rate",
+            _("Escalation rate"),
             pair,
             ("escalation", "rate"),
             "rate",
             lower_is_better=True,
-            detail=f"of {now['escalation']['count']} solved",
+            detail=_of(now["escalation"]["count"]),
         ),
-        _figure("backlog", "Backlog at end", pair, ("backlog",), "count", lower_is_better=True),
+        _figure("backlog", _("Backlog at end"), pair, ("backlog",), "count", lower_is_better=True),
         _figure(
             "ces",
-            "Customer effort (CES)",
+            _("Customer effort (CES)"),
             pair,
             ("ces", "mean"),
             "mean",
-            detail=_count(now["ces"]["responses"], "response"),
+            detail=_responses(now["ces"]["responses"]),
         ),
     ]
     days = buckets(w, bucket)
     charts = [
-        ("Tickets created", "bar", "count", _series(created.series, days, lambda r: r["count"])),
+        (_("Tickets created"), "bar", "count", _series(created.series, days, lambda r: r["count"])),
         (
-            "First response time, median",
+            _("First response time, median"),
             "line",
             "seconds",
             _series(frt.series, days, lambda r: r["median_seconds"]),
         ),
         (
-            "Resolution time, median",
+            _("Resolution time, median"),
             "line",
             "seconds",
             _series(res.series, days, lambda r: r["resolution"]["median_seconds"]),
         ),
         (
-            "Backlog at the end of each " + bucket,
+            _("Backlog at the end of each week")
+            if bucket == "week"
+            else _("Backlog at the end of each day"),
             "bar",
             "count",
             _series(backlog.series, days, lambda r: r["count"]),
@@ -394,18 +443,29 @@ def _sla_compliance(w: Window) -> dict[str, Any]:
     return sla_compliance(w.start, w.end, tickets)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{pluralize(n)}"
+def _responses(n: int) -> str:
+    return ngettext("%(count)s response", "%(count)s responses", n) % {"count": whole(n)}
 
 
-def _spread(durations: dict[str, Any], *, mean: str = "mean") -> str:
+def _of(n: int, *, customer_initiated: bool = False) -> str:
+    """A rate's denominator: "of 12 solved"."""
+    if customer_initiated:
+        text = ngettext(
+            "of %(count)s customer-initiated solved", "of %(count)s customer-initiated solved", n
+        )
+    else:
+        text = ngettext("of %(count)s solved", "of %(count)s solved", n)
+    return text % {"count": whole(n)}
+
+
+def _spread(durations: dict[str, Any], *, mean: str | None = None) -> str:
     """A duration figure's count, mean and p90 beside its median."""
-    return (
-        f"n = {durations['count']} · {mean} "
-        + figure_value(durations["mean_seconds"], "seconds")
-        + " · p90 "
-        + figure_value(durations["p90_seconds"], "seconds")
-    )
+    return _("n = %(count)s · %(mean)s %(mean_value)s · p90 %(p90)s") % {
+        "count": whole(durations["count"]),
+        "mean": mean or _("mean"),
+        "mean_value": figure_value(durations["mean_seconds"], "seconds"),
+        "p90": figure_value(durations["p90_seconds"], "seconds"),
+    }
 
 
 def _figure(
@@ -431,23 +491,23 @@ def _figure(
 
 
 SUPPORT_COLUMNS = [
-    ("frt_count", "First replies"),
-    ("frt_median", "FRT median"),
-    ("frt_p90", "FRT p90"),
-    ("solved", "Solved"),
-    ("mttr", "MTTR"),
-    ("resolution_median", "Resolution median"),
-    ("resolution_p90", "Resolution p90"),
-    ("fcr", "FCR"),
-    ("reopen", "Reopen rate"),
-    ("escalation", "Escalation rate"),
-    ("ces", "CES"),
+    ("frt_count", gettext_lazy("First replies")),
+    ("frt_median", gettext_lazy("FRT median")),
+    ("frt_p90", gettext_lazy("FRT p90")),
+    ("solved", gettext_lazy("Solved")),
+    ("mttr", gettext_lazy("MTTR")),
+    ("resolution_median", gettext_lazy("Resolution median")),
+    ("resolution_p90", gettext_lazy("Resolution p90")),
+    ("fcr", gettext_lazy("FCR")),
+    ("reopen", gettext_lazy("Reopen rate")),
+    ("escalation", gettext_lazy("Escalation rate")),
+    ("ces", gettext_lazy("CES")),
 ]
 
 
 # The last row of a per-agent or per-team table: what the figures count for no one, so the
 # rows add up to the totals above them.
-NOBODY = {"agent": "No agent (unassigned)", "team": "No team"}
+NOBODY = {"agent": gettext_lazy("No agent (unassigned)"), "team": gettext_lazy("No team")}
 
 
 def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
@@ -457,7 +517,7 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     ordered: list[int | None] = sorted(keys, key=lambda k: names.get(k, "").lower())
     if any(None in rows for rows in (frt, res, ces)):
         ordered.append(None)
-    names[None] = NOBODY[group]  # type: ignore[index]
+    names[None] = str(NOBODY[group])  # type: ignore[index]
     rows = []
     for key in ordered:
         f, r, c = frt.get(key, {}), res.get(key, {}), ces.get(key, {})
@@ -465,7 +525,7 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": key,
-                "name": names.get(key, "(removed)"),
+                "name": names.get(key, _("(removed)")),
                 "frt_count": f.get("count", 0),
                 "frt_median": f.get("median_seconds"),
                 "frt_p90": f.get("p90_seconds"),
@@ -486,9 +546,11 @@ def _by_name(rows: Rows, names: dict[int, str], group: str) -> list[dict[str, An
     """Table rows sorted by name, as the support tables are (GROUPING SETS has no order),
     and last the row of answers counted for no agent or team."""
     named = [
-        {"key": k, "name": names.get(k, "(removed)"), **v} for k, v in rows.items() if k is not None
+        {"key": k, "name": names.get(k, _("(removed)")), **v}
+        for k, v in rows.items()
+        if k is not None
     ]
-    nobody = [{"key": None, "name": NOBODY[group], **rows[None]}] if None in rows else []
+    nobody = [{"key": None, "name": str(NOBODY[group]), **rows[None]}] if None in rows else []
     return sorted(named, key=lambda row: row["name"].lower()) + nobody
 
 
@@ -535,30 +597,43 @@ def service(form: DashboardFilters) -> dict[str, Any]:
     figures = [
         _figure(
             "csat",
-            "CSAT",
+            _("CSAT"),
             pair,
             ("csat", "score"),
             "score",
-            detail=_count(now["csat"]["responses"], "response"),
+            detail=_responses(now["csat"]["responses"]),
         ),
         _figure(
             "nps",
-            "NPS",
+            _("NPS"),
             pair,
             ("nps", "score"),
             "nps",
             drill=None,
             detail=" · ".join(
-                _count(nps[key], key.removesuffix("s"))
-                for key in ("promoters", "passives", "detractors")
+                text % {"count": whole(n)}
+                for text, n in (
+                    (
+                        ngettext("%(count)s promoter", "%(count)s promoters", nps["promoters"]),
+                        nps["promoters"],
+                    ),
+                    (
+                        ngettext("%(count)s passive", "%(count)s passives", nps["passives"]),
+                        nps["passives"],
+                    ),
+                    (
+                        ngettext("%(count)s detractor", "%(count)s detractors", nps["detractors"]),
+                        nps["detractors"],
+                    ),
+                )
             ),
         ),
     ]
     days = buckets(w, bucket)
     charts = [
-        ("CSAT score", "line", "score", _series(csat.series, days, lambda r: r["score"])),
-        ("CSAT responses", "bar", "count", _series(csat.series, days, lambda r: r["responses"])),
-        ("NPS", "line", "nps", _series(nps_figures.series, days, lambda r: r["score"])),
+        (_("CSAT score"), "line", "score", _series(csat.series, days, lambda r: r["score"])),
+        (_("CSAT responses"), "bar", "count", _series(csat.series, days, lambda r: r["responses"])),
+        (_("NPS"), "line", "nps", _series(nps_figures.series, days, lambda r: r["score"])),
     ]
     comments = survey_comments(w, limit=20)
     csat_agents, csat_teams = csat.agents, csat.teams

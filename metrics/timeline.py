@@ -5,6 +5,7 @@ surveys.customer_responses decides (CSAT and CES of the tickets they may open; N
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from metrics.models import SCORE_RANGES, SurveyResponse
 from tickets.profiles import TimelineEntry, TimelineQuery
@@ -25,9 +26,14 @@ def survey_entries(query: TimelineQuery) -> list[TimelineEntry]:
             answer.submitted_at,
             "survey",
             answer.pk,
-            f"{answer.kind.upper()} answer: {answer.score} of {SCORE_RANGES[answer.kind][1]}",
+            _("%(survey)s answer: %(score)s of %(top)s")
+            % {
+                "survey": answer.kind.upper(),
+                "score": answer.score,
+                "top": SCORE_RANGES[answer.kind][1],
+            },
             "survey",
-            answer.ticket.subject if answer.ticket else "About us as a whole",
+            answer.ticket.subject if answer.ticket else _("About us as a whole"),
             answer.comment,
             answer.ticket_id,
         )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.spreadsheet import inert
@@ -179,11 +180,16 @@ def _filters(request: HttpRequest) -> dashboards.DashboardFilters:
 @manager_required
 @require_GET
 def dashboard(request: AuthedRequest, which: str) -> HttpResponse:
-    form = _filters(request)
-    data = dashboards.support(form) if which == "support" else dashboards.service(form)
     export = request.GET.get("export")
     if export:
-        return _csv(which, export, data)
+        # A CSV is the same for every manager, whatever their language: English words
+        # and raw values (ISO dates, a dot for decimals) that spreadsheets and scripts read.
+        with translation.override("en"):
+            form = _filters(request)
+            data = dashboards.support(form) if which == "support" else dashboards.service(form)
+            return _csv(which, export, data)
+    form = _filters(request)
+    data = dashboards.support(form) if which == "support" else dashboards.service(form)
     context = {
         **data,
         "which": which,
@@ -272,18 +278,20 @@ def drill_down(request: AuthedRequest) -> HttpResponse:
     figure = request.GET.get("figure", "")
     which = "service" if request.GET.get("dashboard") == "service" else "support"
     if figure not in drill.DRILL_FIGURES:
-        return render(request, "metrics/drill.html", {"error": "Unknown figure."}, status=400)
+        context = {"error": _("Unknown figure.")}
+        return render(request, "metrics/drill.html", context, status=400)
     form = _filters(request)
     kind = "support" if which == "support" else (form.cleaned_data.get("kind") or "all")
     window = form.window(kind)
     if request.GET.get("export") == "csv":
-        return _drill_csv(figure, window)
+        with translation.override("en"):
+            return _drill_csv(figure, window)
     page = request.GET.get("page", "1")
     page_number = int(page) if page.isdecimal() and 0 < int(page) < 10_000 else 1
     rows, has_next = drill.drill_rows(figure, window, page=page_number, size=DRILL_PAGE)
     context = {
         "figure": figure,
-        "label": dict(DRILL_LABELS)[figure],
+        "label": str(dict(DRILL_LABELS)[figure]),
         "definition": dashboards.DEFINITIONS.get(DRILL_DEFINITION.get(figure, figure), ""),
         "rows": rows,
         "survey": figure if figure in ("csat", "ces") else None,
@@ -303,16 +311,16 @@ def drill_down(request: AuthedRequest) -> HttpResponse:
 
 
 DRILL_LABELS = [
-    ("tickets_created", "Tickets created"),
-    ("first_response", "First responses"),
-    ("resolution", "Final solves"),
-    ("fcr", "Customer-initiated final solves (FCR)"),
-    ("one_touch", "One-touch tickets"),
-    ("reopen", "Solved tickets that were reopened"),
-    ("escalation", "Solved tickets that were escalated"),
-    ("backlog", "Backlog at the end of the window"),
-    ("csat", "Tickets with a CSAT answer"),
-    ("ces", "Tickets with a CES answer"),
+    ("tickets_created", gettext_lazy("Tickets created")),
+    ("first_response", gettext_lazy("First responses")),
+    ("resolution", gettext_lazy("Final solves")),
+    ("fcr", gettext_lazy("Customer-initiated final solves (FCR)")),
+    ("one_touch", gettext_lazy("One-touch tickets")),
+    ("reopen", gettext_lazy("Solved tickets that were reopened")),
+    ("escalation", gettext_lazy("Solved tickets that were escalated")),
+    ("backlog", gettext_lazy("Backlog at the end of the window")),
+    ("csat", gettext_lazy("Tickets with a CSAT answer")),
+    ("ces", gettext_lazy("Tickets with a CES answer")),
 ]
 DRILL_DEFINITION = {"one_touch": "fcr", "tickets_created": "tickets_created"}
 

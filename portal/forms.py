@@ -151,23 +151,35 @@ class RequestFormSettingsForm(forms.ModelForm):
     team works the mailbox, required fields are on the form) are portal.request_forms'."""
 
     fields = forms.MultipleChoiceField(
-        label="Fields it asks for",
+        label=gettext_lazy("Fields it asks for"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Ticket fields, in the order of the Custom fields settings.",
+        help_text=gettext_lazy("Ticket fields, in the order of the Custom fields settings."),
     )
     required = forms.MultipleChoiceField(
-        label="Required fields",
+        label=gettext_lazy("Required fields"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The customer must fill these in; each must be one the form asks for.",
+        help_text=gettext_lazy(
+            "The customer must fill these in; each must be one the form asks for."
+        ),
     )
 
     class Meta:
         model = RequestForm
         fields = ["name", "description", "kind", "team", "mailbox", "fields", "required"]
-        labels = {"kind": "Kind of ticket", "team": "Team it routes to"}
-        help_texts = {"team": "Empty: no team; the team must work the form's mailbox."}
+        labels = {
+            "name": gettext_lazy("Name"),
+            "description": gettext_lazy("Description"),
+            "kind": gettext_lazy("Kind of ticket"),
+            "team": gettext_lazy("Team it routes to"),
+            "mailbox": gettext_lazy("Mailbox"),
+        }
+        help_texts = {
+            "description": gettext_lazy("Shown to customers under the form's name."),
+            "team": gettext_lazy("Empty: no team; the team must work the form's mailbox."),
+            "mailbox": gettext_lazy("Empty: the default mailbox."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

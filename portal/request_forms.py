@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.models import AuditKind
@@ -44,21 +45,26 @@ def form_errors(form: RequestForm) -> dict[str, str]:
     known = ticket_services.definitions(AppliesTo.TICKET)
     unknown = [key for key in form.fields if key not in known]
     if unknown:
-        errors["fields"] = f"Not an active ticket field: {', '.join(unknown)}."
+        errors["fields"] = _("Not an active ticket field: %(keys)s.") % {"keys": ", ".join(unknown)}
     elif len(set(form.fields)) != len(form.fields):
-        errors["fields"] = "Each field once."
+        errors["fields"] = _("Each field once.")
     stray = [key for key in form.required if key not in form.fields]
     if stray:
-        errors["required"] = f"Required but not on the form: {', '.join(stray)}."
+        errors["required"] = _("Required but not on the form: %(keys)s.") % {
+            "keys": ", ".join(stray)
+        }
     if form.team_id is not None:
         mailbox = routed_mailbox(form)
         team = form.team
         if mailbox is None or not Team.objects.working_in(mailbox.pk).filter(pk=team.pk).exists():
-            where = mailbox.address if mailbox else "no mailbox"
-            errors["team"] = f"Team {team.name} does not work in the form's mailbox ({where})."
+            where = mailbox.address if mailbox else _("no mailbox")
+            errors["team"] = _("Team %(team)s does not work in the form's mailbox (%(where)s).") % {
+                "team": team.name,
+                "where": where,
+            }
     duplicate = RequestForm.objects.filter(name__iexact=form.name).exclude(pk=form.pk)
     if duplicate.exists():
-        errors["name"] = "There already is a form with this name."
+        errors["name"] = _("There already is a form with this name.")
     return errors
 
 

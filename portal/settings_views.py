@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import request_forms
@@ -33,7 +34,9 @@ def form_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             for name, text in refusal.errors.items():
                 form.add_error(name if name in form.fields else None, text)
         else:
-            messages.success(request, f"Request form “{request_form.name}” saved.")
+            messages.success(
+                request, _("Request form “%(name)s” saved.") % {"name": request_form.name}
+            )
             return redirect("portal_settings:forms")
     status = 422 if form.is_bound else 200
     context = {"form": form, "request_form": request_form}
@@ -46,6 +49,10 @@ def form_active(request: AuthedRequest, pk: int) -> HttpResponse:
     request_form = get_object_or_404(RequestForm, pk=pk)
     active = request.POST.get("active") == "1"
     request_forms.set_form_active(request_form, active, actor=request.user)
-    state = "is offered in the portal again" if active else "is no longer offered"
-    messages.success(request, f"Request form “{request_form.name}” {state}.")
+    done = (
+        _("Request form “%(name)s” is offered in the portal again.")
+        if active
+        else _("Request form “%(name)s” is no longer offered.")
+    )
+    messages.success(request, done % {"name": request_form.name})
     return redirect("portal_settings:forms")

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from privacy.api import zip_response
@@ -29,9 +30,16 @@ def erase_view(request: AuthedRequest, pk: int) -> HttpResponse:
         erased = erase_customer(customer, actor=request.user)
         messages.success(
             request,
-            f"Customer #{customer.pk} erased: {erased.messages} messages and "
-            f"{erased.attachments} attachments removed; their {erased.tickets} tickets stay, "
-            "anonymous.",
+            _(
+                "Customer #%(number)s erased: %(messages)s messages and %(attachments)s "
+                "attachments removed; their %(tickets)s tickets stay, anonymous."
+            )
+            % {
+                "number": customer.pk,
+                "messages": erased.messages,
+                "attachments": erased.attachments,
+                "tickets": erased.tickets,
+            },
         )
         return redirect("tickets:inbox")
     tickets = customer.tickets.count()

@@ -17,7 +17,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
+from helpdesk import humanize
 from metrics.models import SurveyKind, SurveyResponse, TicketFigures
 from service.models import AccountHealth, HealthSnapshot
 from tickets.models import OPEN_STATUSES, Direction, Kind, Message, Ticket
@@ -50,12 +52,45 @@ class Facts:
     last_contact_at: datetime | None = None
 
 
+# How a detail's numbers are written: decimals, and a sign before a positive one.
+_DECIMALS = {"usual": (1, False), "tone": (2, True)}
+
+
+def _say(text: str, args: dict[str, Any], *, localized: bool) -> str:
+    """A detail's words with its numbers: in English as stored, or in the active language."""
+    if not localized:
+        shown = {
+            k: f"{v:{'+' if _DECIMALS[k][1] else ''}.{_DECIMALS[k][0]}f}" if k in _DECIMALS else v
+            for k, v in args.items()
+        }
+        return text % shown
+    shown = {}
+    for key, value in args.items():
+        if key in _DECIMALS:
+            places, sign = _DECIMALS[key]
+            shown[key] = humanize.decimal(value, places, sign=sign)
+        elif isinstance(value, int):
+            shown[key] = humanize.whole(value)
+        else:
+            shown[key] = gettext(value)
+    return gettext(text) % shown
+
+
 @dataclass(frozen=True)
 class Factor:
+    """One part of the score. `text` (an untranslated message with %(name)s placeholders)
+    and `args` make the detail; both are stored, so a page says it in its reader's language
+    (`explain`) while `detail` keeps the English the rules and the audit read."""
+
     name: str
     label: str
     points: float
-    detail: str
+    text: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def detail(self) -> str:
+        return _say(self.text, self.args, localized=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,7 +98,33 @@ class Factor:
             "label": self.label,
             "points": self.points,
             "detail": self.detail,
+            "text": self.text,
+            "args": self.args,
         }
+
+
+def explain(factor: dict[str, Any]) -> dict[str, Any]:
+    """A stored factor as a page shows it, in the active language: label, signed points
+    and detail (a factor stored before details were translatable keeps its English)."""
+    if "text" in factor:
+        detail = _say(factor["text"], factor.get("args") or {}, localized=True)
+    else:
+        detail = factor.get("detail", "")
+    points = factor.get("points", 0)
+    return {
+        **factor,
+        "label": gettext(factor.get("label", "")),
+        "detail": detail,
+        "points_text": _points_text(points),
+    }
+
+
+def _points_text(points: float) -> str:
+    """ "+5", "-12.5", "0" as `{:g}` writes them, with the language's decimal sign."""
+    text = f"{points:g}"
+    whole, _, fraction = text.lstrip("-").partition(".")
+    sign = "-" if text.startswith("-") else "+" if points > 0 else ""
+    return sign + (humanize.decimal(float(text.lstrip("-")), len(fraction)) if fraction else whole)
 
 
 @dataclass(frozen=True)
@@ -78,68 +139,97 @@ def _points(value: float) -> float:
     return rounded + 0.0 if rounded else 0.0
 
 
+# The factors' names as people read them (translated where shown: `explain`).
+REOPEN_RATE = gettext_noop("Reopen rate")
+UNRESOLVED = gettext_noop("Unresolved tickets")
+SENTIMENT = gettext_noop("Sentiment")
+LATEST_CSAT = gettext_noop("Latest CSAT")
+LATEST_NPS = gettext_noop("Latest NPS")
+LAST_CONTACT = gettext_noop("Last contact")
+
+
 def _volume(f: Facts) -> Factor:
     baseline = f.baseline_tickets / BASELINE_PERIODS
     excess = f.recent_tickets - max(baseline, 1.0)
     points = -min(20.0, 5 * excess) if excess > 0 else 0.0
     detail = (
-        f"{f.recent_tickets} support tickets in the last 30 days; "
-        f"usually {baseline:.1f} per 30 days"
+        gettext_noop(
+            "%(recent)s support tickets in the last 30 days; usually %(usual)s per 30 days"
+        ),
+        {"recent": f.recent_tickets, "usual": baseline},
     )
-    return Factor("ticket_volume", "Ticket volume", _points(points), detail)
+    return Factor("ticket_volume", gettext_noop("Ticket volume"), _points(points), *detail)
 
 
 def _reopens(f: Facts) -> Factor:
     if not f.solved:
-        return Factor("reopen_rate", "Reopen rate", 0.0, "No ticket solved in the last 90 days")
+        return Factor(
+            "reopen_rate", REOPEN_RATE, 0.0, gettext_noop("No ticket solved in the last 90 days")
+        )
     rate = f.reopened / f.solved
-    detail = f"{f.reopened} of {f.solved} tickets solved in the last 90 days were reopened"
-    return Factor("reopen_rate", "Reopen rate", _points(-20 * rate), detail)
+    detail = (
+        gettext_noop("%(reopened)s of %(solved)s tickets solved in the last 90 days were reopened"),
+        {"reopened": f.reopened, "solved": f.solved},
+    )
+    return Factor("reopen_rate", REOPEN_RATE, _points(-20 * rate), *detail)
 
 
 def _unresolved(f: Facts) -> Factor:
     if f.oldest_open_at is None:
-        return Factor("unresolved_age", "Unresolved tickets", 0.0, "No open support ticket")
+        return Factor("unresolved_age", UNRESOLVED, 0.0, gettext_noop("No open support ticket"))
     days = (f.now - f.oldest_open_at).total_seconds() / DAY
     points = -min(20.0, max(0.0, days - 7))
-    detail = f"The oldest open support ticket is {math.floor(days)} days old"
-    return Factor("unresolved_age", "Unresolved tickets", _points(points), detail)
+    detail = (
+        gettext_noop("The oldest open support ticket is %(days)s days old"),
+        {"days": math.floor(days)},
+    )
+    return Factor("unresolved_age", UNRESOLVED, _points(points), *detail)
 
 
 def _sentiment(f: Facts) -> Factor:
     if not f.sentiments:
-        return Factor("sentiment", "Sentiment", 0.0, "No message from them in the last 30 days")
+        return Factor(
+            "sentiment", SENTIMENT, 0.0, gettext_noop("No message from them in the last 30 days")
+        )
     mean = sum(f.sentiments) / len(f.sentiments)
     points = 15 * mean if mean < 0 else 5 * mean
-    detail = f"Mean tone {mean:+.2f} (-1 to +1) over their last {len(f.sentiments)} messages"
-    return Factor("sentiment", "Sentiment", _points(points), detail)
+    detail = (
+        gettext_noop("Mean tone %(tone)s (-1 to +1) over their last %(messages)s messages"),
+        {"tone": mean, "messages": len(f.sentiments)},
+    )
+    return Factor("sentiment", SENTIMENT, _points(points), *detail)
 
 
 def _csat(f: Facts) -> Factor:
     if f.latest_csat is None:
-        return Factor("csat", "Latest CSAT", 0.0, "No CSAT answer in the last year")
+        return Factor("csat", LATEST_CSAT, 0.0, gettext_noop("No CSAT answer in the last year"))
     points = (f.latest_csat - 3) * 5
-    return Factor("csat", "Latest CSAT", _points(points), f"Scored {f.latest_csat} of 5")
+    scored = gettext_noop("Scored %(score)s of 5")
+    return Factor("csat", LATEST_CSAT, _points(points), scored, {"score": f.latest_csat})
 
 
 def _nps(f: Facts) -> Factor:
     if f.latest_nps is None:
-        return Factor("nps", "Latest NPS", 0.0, "No NPS answer in the last year")
+        return Factor("nps", LATEST_NPS, 0.0, gettext_noop("No NPS answer in the last year"))
     score = f.latest_nps
     points, what = (
-        (5, "promoter") if score >= 9 else (0, "passive") if score >= 7 else (-15, "detractor")
+        (5, gettext_noop("promoter"))
+        if score >= 9
+        else (0, gettext_noop("passive"))
+        if score >= 7
+        else (-15, gettext_noop("detractor"))
     )
-    return Factor("nps", "Latest NPS", float(points), f"Scored {score} of 10 ({what})")
+    scored = gettext_noop("Scored %(score)s of 10 (%(what)s)")
+    return Factor("nps", LATEST_NPS, float(points), scored, {"score": score, "what": what})
 
 
 def _last_contact(f: Facts) -> Factor:
     if f.last_contact_at is None:
-        return Factor("last_contact", "Last contact", 0.0, "Never in touch yet")
+        return Factor("last_contact", LAST_CONTACT, 0.0, gettext_noop("Never in touch yet"))
     days = (f.now - f.last_contact_at).total_seconds() / DAY
     points = -min(15.0, max(0.0, (days - 30) / 4))
-    return Factor(
-        "last_contact", "Last contact", _points(points), f"Last message {math.floor(days)} days ago"
-    )
+    ago = gettext_noop("Last message %(days)s days ago")
+    return Factor("last_contact", LAST_CONTACT, _points(points), ago, {"days": math.floor(days)})
 
 
 FACTORS = (_volume, _reopens, _unresolved, _sentiment, _csat, _nps, _last_contact)

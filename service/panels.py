@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from metrics.charts import chart
 from service import health, selectors, topics
@@ -35,10 +36,12 @@ def health_panel(user: User, record: Customer | Organization) -> list[SafeString
     days = health.trend(account)
     trend = chart(
         [(d.day, float(d.score)) for d in days],
-        title="Health, one point per day",
+        title=gettext("Health, one point per day"),
         kind="line",
         scale=(0, 100),
     )
+    if row is not None:
+        row.factors = [health.explain(factor) for factor in row.factors or []]
     html = render_to_string(
         "service/_health_panel.html", {"health": row, "trend": trend, "account": account}
     )

@@ -11,9 +11,11 @@ from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from service import selectors, topics
+from service import health, selectors, topics
 from service.models import AccountHealth, Topic
 from tickets.models import Organization, Team, Ticket
 from tickets.permissions import AuthedRequest, agent_required, manager_required
@@ -22,21 +24,30 @@ PAGE = 50
 
 
 class AtRiskFilters(forms.Form):
-    team = forms.ModelChoiceField(Team.objects.all(), required=False, empty_label="All teams")
+    team = forms.ModelChoiceField(
+        Team.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("All teams"),
+        label=gettext_lazy("Team"),
+    )
     # A name, not a menu: there can be tens of thousands of organizations.
-    organization = forms.CharField(required=False, max_length=200, label="Organization")
+    organization = forms.CharField(
+        required=False, max_length=200, label=gettext_lazy("Organization")
+    )
     kind = forms.ChoiceField(
         choices=[
-            ("", "Customers and organizations"),
-            ("customer", "Customers"),
-            ("organization", "Organizations"),
+            ("", gettext_lazy("Customers and organizations")),
+            ("customer", gettext_lazy("Customers")),
+            ("organization", gettext_lazy("Organizations")),
         ],
         required=False,
-        label="Accounts",
+        label=gettext_lazy("Accounts"),
     )
-    field = forms.ChoiceField(required=False, label="Custom field")
-    value = forms.CharField(required=False, max_length=200, label="is")
-    below = forms.IntegerField(required=False, min_value=1, max_value=101, label="Health below")
+    field = forms.ChoiceField(required=False, label=gettext_lazy("Custom field"))
+    value = forms.CharField(required=False, max_length=200, label=gettext_lazy("is"))
+    below = forms.IntegerField(
+        required=False, min_value=1, max_value=101, label=gettext_lazy("Health below")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,7 +59,7 @@ class AtRiskFilters(forms.Form):
             return None
         found = Organization.objects.filter(name__iexact=name).first()
         if found is None:
-            raise forms.ValidationError(f"No organization is named “{name}”.")
+            raise forms.ValidationError(_("No organization is named “%(name)s”.") % {"name": name})
         return found
 
     def filters(self) -> selectors.AccountFilters:
@@ -66,10 +77,9 @@ class AtRiskFilters(forms.Form):
 def _with_worst(rows: list[AccountHealth]) -> list[AccountHealth]:
     for row in rows:
         factors = sorted(row.factors or [], key=lambda f: f["points"])
+        worst = health.explain(factors[0]) if factors and factors[0]["points"] < 0 else None
         row.worst = (  # type: ignore[attr-defined]
-            f"{factors[0]['label']} ({factors[0]['points']:+g})"
-            if factors and factors[0]["points"] < 0
-            else ""
+            f"{worst['label']} ({worst['points_text']})" if worst else ""
         )
     return rows
 
@@ -85,12 +95,12 @@ def at_risk(request: AuthedRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     context = {
-        "title": "Accounts at risk",
+        "title": _("Accounts at risk"),
         "form": form,
         "rows": _with_worst(list(page.object_list)),
         "page": page,
         "query": params.urlencode(),
-        "empty": f"No account you may see is below {filters.below}.",
+        "empty": _("No account you may see is below %(score)s.") % {"score": filters.below},
     }
     return render(request, "service/at_risk.html", context)
 
@@ -116,11 +126,11 @@ def my_accounts(request: AuthedRequest) -> HttpResponse:
         row.computed_at = org.computed_at
         rows.append(row)
     context = {
-        "title": "My accounts",
+        "title": _("My accounts"),
         "rows": _with_worst(rows),
         "page": page,
         "query": "",
-        "empty": "You own no organization yet: an organization's page names its owner.",
+        "empty": _("You own no organization yet: an organization's page names its owner."),
     }
     return render(request, "service/at_risk.html", context)
 

@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
-from django.db.models import BigIntegerField, Func, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, F, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from helpdesk.postgres import Prepared
 from tickets import directory
 from tickets.history import history_events
 from tickets.models import (
@@ -25,6 +27,7 @@ from tickets.models import (
     NO_DUE,
     OPEN_STATUSES,
     PRIORITY_RANK,
+    EqualsAny,
     EventKind,
     Mailbox,
     Message,
@@ -33,6 +36,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     User,
+    attach_rows,
 )
 
 # The full-text search is a read path of its own module, named here with the others.
@@ -428,17 +432,62 @@ def assignable_agents(mailbox: Mailbox | None = None) -> QuerySet[User]:
     return agents.order_by("first_name", "email")
 
 
+def viewer_mailboxes(user: User) -> list[int] | None:
+    """The mailboxes an active agent sees, from the held directory (tickets.directory,
+    reloaded after any change to a membership), or None for one who sees every ticket:
+    the rule of `Ticket.objects.visible_to` for agents, as a value the ticket page's
+    compiled statements take (`mailbox_id = ANY(%s)`) instead of a subquery built each
+    time."""
+    if user.sees_everything:
+        return None
+    return [box.pk for box in directory.visible_mailboxes(user)]
+
+
+def in_mailboxes(queryset: QuerySet[Ticket], mailboxes: Any) -> QuerySet[Ticket]:
+    """`queryset` limited to tickets of `mailboxes` (an array: one parameter whatever its
+    length, so a compiled statement serves every viewer)."""
+    array = Value(mailboxes, output_field=ArrayField(BigIntegerField()))
+    return queryset.filter(EqualsAny(F("mailbox_id"), array))
+
+
+# Marker values for Prepared (helpdesk.postgres): no row has them.
+_TICKET, _CUSTOMER, _MAILBOXES = -7_010_101, -7_020_202, [-7_030_303]
+
+# The conversation, oldest first, with authors and attachments: one query (the search
+# vector, never shown, left unread).
+_CONVERSATION = Prepared(
+    lambda ticket: (
+        Message.objects.filter(ticket_id=ticket)
+        .select_related("author")
+        .defer("search_vector")
+        .order_by("created_at", "id")
+        .with_attachment_rows()
+    ),
+    ticket=_TICKET,
+)
+
+
 def ticket_conversation(ticket: Ticket) -> list[Message]:
     """The messages of a ticket, oldest first, with authors and attachments: one query
     (the search vector, never shown, left unread)."""
-    messages = ticket.messages.select_related("author").defer("search_vector")
-    return messages.order_by("created_at", "id").with_attachments()
+    messages = _CONVERSATION.rows(ticket=ticket.pk)
+    for message in messages:
+        message.ticket = ticket  # as ticket.messages would leave it: no query to read it
+    return attach_rows(messages, _CONVERSATION.db)
 
 
-def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
-    """The newest events first; assignee changes carry the agents' names (one query; a
+def _events(ticket: int) -> QuerySet[TicketEvent]:
+    shape = Ticket(pk=ticket)
+    return history_events(shape).select_related("actor").order_by("-at", "-id")[:200]
+
+
+_EVENTS = Prepared(_events, ticket=_TICKET)
+
+
+def ticket_events(ticket: Ticket) -> list[TicketEvent]:
+    """The newest 200 events first; assignee changes carry the agents' names (one query; a
     second only for an address that is no agent's today)."""
-    events = list(history_events(ticket).select_related("actor").order_by("-at", "-id")[:limit])
+    events: list[TicketEvent] = _EVENTS.rows(ticket=ticket.pk)
     emails = {
         value
         for event in events
@@ -452,14 +501,38 @@ def ticket_events(ticket: Ticket, limit: int = 200) -> list[TicketEvent]:
     return events
 
 
-def customer_other_tickets(user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
-    """The customer's other tickets the agent may see, newest first (index ticket_customer)."""
-    return list(
-        Ticket.objects.visible_to(user)
-        .filter(customer_id=ticket.customer_id)
-        .exclude(pk=ticket.pk)
+def _other_tickets(customer: int, ticket: int, mailboxes: Any = None) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.all() if mailboxes is None else in_mailboxes(Ticket.objects, mailboxes)
+    return (
+        tickets.filter(customer_id=customer)
+        .exclude(pk=ticket)
         .only("subject", "status", "created_at")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at")[:10]
+    )
+
+
+_OTHER_TICKETS = Prepared(_other_tickets, customer=_CUSTOMER, ticket=_TICKET)
+_OTHER_TICKETS_IN = Prepared(
+    _other_tickets, customer=_CUSTOMER, ticket=_TICKET, mailboxes=_MAILBOXES
+)
+
+
+def customer_other_tickets(user: User, ticket: Ticket) -> list[Ticket]:
+    """The customer's other tickets the agent may see, newest first, ten at most (index
+    ticket_customer)."""
+    if not (user.is_agent and user.is_active):
+        return list(
+            Ticket.objects.visible_to(user)
+            .filter(customer_id=ticket.customer_id)
+            .exclude(pk=ticket.pk)
+            .only("subject", "status", "created_at")
+            .order_by("-created_at")[:10]
+        )
+    mailboxes = viewer_mailboxes(user)
+    if mailboxes is None:
+        return _OTHER_TICKETS.rows(customer=ticket.customer_id, ticket=ticket.pk)
+    return _OTHER_TICKETS_IN.rows(
+        customer=ticket.customer_id, ticket=ticket.pk, mailboxes=mailboxes
     )
 
 

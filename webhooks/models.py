@@ -7,16 +7,17 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from helpdesk.encryption import EncryptedTextField
 
 
 class WebhookEvent(models.TextChoices):
-    TICKET_CREATED = "ticket.created", "Ticket created"
-    TICKET_UPDATED = "ticket.updated", "Ticket updated"
-    MESSAGE_CREATED = "message.created", "Message created"
-    SURVEY_ANSWERED = "survey.answered", "Survey answered"
-    CUSTOMER_CREATED = "customer.created", "Customer created"
+    TICKET_CREATED = "ticket.created", gettext_lazy("Ticket created")
+    TICKET_UPDATED = "ticket.updated", gettext_lazy("Ticket updated")
+    MESSAGE_CREATED = "message.created", gettext_lazy("Message created")
+    SURVEY_ANSWERED = "survey.answered", gettext_lazy("Survey answered")
+    CUSTOMER_CREATED = "customer.created", gettext_lazy("Customer created")
 
 
 # Sent only when an admin presses "Send test": never stored as a subscription.
@@ -47,10 +48,10 @@ class WebhookEndpoint(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", gettext_lazy("Pending")
+    SENDING = "sending", pgettext_lazy("delivery status", "Sending")
+    DELIVERED = "delivered", gettext_lazy("Delivered")
+    FAILED = "failed", gettext_lazy("Failed")
 
 
 class WebhookDelivery(models.Model):

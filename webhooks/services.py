@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditKind
 from audit.services import record
@@ -43,9 +44,9 @@ def clean(url: str, events: Iterable[str]) -> list[str]:
     chosen = set(events)
     unknown = sorted(chosen - set(WebhookEvent.values))
     if unknown:
-        errors["events"] = f"Unknown events: {', '.join(unknown)}."
+        errors["events"] = _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}
     elif not chosen:
-        errors["events"] = "Choose at least one event."
+        errors["events"] = _("Choose at least one event.")
     try:
         targets.check_url(url)
     except targets.RefusedTarget as refused:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -36,13 +37,13 @@ def _refused(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_loopback:
-        return "a loopback address"
+        return _("a loopback address")
     if ip.is_link_local:
-        return "a link-local address"
+        return _("a link-local address")
     if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
-        return "a private or reserved address"
+        return _("a private or reserved address")
     if not ip.is_global:
-        return "a non-public address"
+        return _("a non-public address")
     return None
 
 
@@ -51,14 +52,17 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise RefusedTarget(f"{host} does not resolve ({error}).") from None
+        raise RefusedTarget(
+            _("%(host)s does not resolve (%(error)s).") % {"host": host, "error": error}
+        ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not settings.WEBHOOK_ALLOW_PRIVATE:
         for address in addresses:
             reason = _refused(address)
             if reason:
                 raise RefusedTarget(
-                    f"{host} resolves to {address}, {reason}: webhooks may not reach it."
+                    _("%(host)s resolves to %(address)s, %(reason)s: webhooks may not reach it.")
+                    % {"host": host, "address": address, "reason": reason}
                 )
     return addresses
 
@@ -67,11 +71,11 @@ def check_url(url: str) -> None:
     """Raise RefusedTarget for a URL webhooks may not be sent to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RefusedTarget("Use an http:// or https:// URL with a host name.")
+        raise RefusedTarget(_("Use an http:// or https:// URL with a host name."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise RefusedTarget("The port is not a number between 0 and 65535.") from None
+        raise RefusedTarget(_("The port is not a number between 0 and 65535.")) from None
     resolve(parts.hostname, port)
 
 

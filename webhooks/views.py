@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,13 +24,23 @@ LOG_PAGE_SIZE = 25
 
 class EndpointForm(forms.Form):
     url = forms.URLField(
-        label="URL", max_length=2000, assume_scheme="https", help_text="Where Tandem POSTs."
+        label=gettext_lazy("URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=gettext_lazy("Where Tandem POSTs."),
     )
-    description = forms.CharField(max_length=200, required=False, help_text="What listens.")
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("What listens."),
+    )
     events = forms.MultipleChoiceField(
-        choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Events"),
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
-    active = forms.BooleanField(required=False, initial=True)
+    active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
 
     def save(self, endpoint: WebhookEndpoint | None, actor: object) -> WebhookEndpoint | None:
         """The endpoint created or changed, or None with the refusal on its fields."""
@@ -74,7 +86,7 @@ def endpoint_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     }
     form = EndpointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and form.save(endpoint, request.user):
-        messages.success(request, "Webhook saved.")
+        messages.success(request, _("Webhook saved."))
         return redirect("webhooks:edit", endpoint.pk)
     log = Paginator(selectors.deliveries(endpoint), LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -90,7 +102,7 @@ def endpoint_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @admin_required
 def endpoint_rotate(request: AuthedRequest, pk: int) -> HttpResponse:
     request.session["webhook-secret"] = services.rotate_secret(_endpoint(pk), actor=request.user)
-    messages.success(request, "New secret made: the old one no longer signs deliveries.")
+    messages.success(request, _("New secret made: the old one no longer signs deliveries."))
     return redirect("webhooks:edit", pk)
 
 
@@ -99,10 +111,10 @@ def endpoint_rotate(request: AuthedRequest, pk: int) -> HttpResponse:
 def endpoint_test(request: AuthedRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(pk)
     if not endpoint.active:
-        messages.error(request, "Turn the webhook on to send a test.")
+        messages.error(request, _("Turn the webhook on to send a test."))
     else:
         services.send_test(endpoint)
-        messages.success(request, "Test delivery queued: it appears in the log below.")
+        messages.success(request, _("Test delivery queued: it appears in the log below."))
     return redirect("webhooks:edit", pk)
 
 
@@ -111,7 +123,7 @@ def endpoint_test(request: AuthedRequest, pk: int) -> HttpResponse:
 def endpoint_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(pk)
     services.delete_endpoint(endpoint, actor=request.user)
-    messages.success(request, f"Webhook {endpoint.url} deleted.")
+    messages.success(request, _("Webhook %(url)s deleted.") % {"url": endpoint.url})
     return redirect("webhooks:list")
 
 
@@ -120,7 +132,7 @@ def endpoint_delete(request: AuthedRequest, pk: int) -> HttpResponse:
 def delivery_replay(request: AuthedRequest, pk: int, delivery_id: UUID) -> HttpResponse:
     delivery = get_object_or_404(WebhookDelivery, endpoint_id=pk, delivery_id=delivery_id)
     if services.redeliver(delivery):
-        messages.success(request, f"Delivery {delivery.delivery_id} queued again.")
+        messages.success(request, _("Delivery %(id)s queued again.") % {"id": delivery.delivery_id})
     else:
-        messages.error(request, "That delivery is still pending: it will be sent.")
+        messages.error(request, _("That delivery is still pending: it will be sent."))
     return redirect("webhooks:edit", pk)

@@ -8,6 +8,8 @@ from django.contrib.auth import login
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import two_factor
@@ -39,8 +41,9 @@ def agent_list(request: AuthedRequest) -> HttpResponse:
             teams=data["teams"],
             first_name=data["first_name"],
             actor=request.user,
+            language=data["language"],
         )
-        messages.success(request, f"Invitation sent to {user.email}.")
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
         return redirect("console:agents")
     staff = (
         User.objects.filter(role__in=STAFF_ROLES)
@@ -67,7 +70,7 @@ def agent_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             is_away=data["is_away"],
             actor=request.user,
         )
-        messages.success(request, f"{agent.display_name} saved.")
+        messages.success(request, _("%(name)s saved.") % {"name": agent.display_name})
         return redirect("console:agents")
     status = 422 if form.is_bound else 200
     context = {
@@ -85,17 +88,22 @@ def agent_two_factor_reset(request: AuthedRequest, pk: int) -> HttpResponse:
     """Reset someone's two-factor sign-in (a lost phone): a page that asks, then the POST."""
     agent = _staff(pk)
     if agent.pk == request.user.pk:
-        messages.error(request, "Turn your own two-factor sign-in off on your two-factor page.")
+        messages.error(request, _("Turn your own two-factor sign-in off on your two-factor page."))
         return redirect("accounts:two-factor")
     if not two_factor.is_enabled(agent):
-        messages.info(request, f"{agent.display_name} does not use two-factor sign-in.")
+        messages.info(
+            request, _("%(name)s does not use two-factor sign-in.") % {"name": agent.display_name}
+        )
         return redirect("console:agent-edit", agent.pk)
     if request.method == "POST":
         two_factor.disable(agent, actor=request.user)
         messages.success(
             request,
-            f"Two-factor sign-in of {agent.display_name} is reset: they sign in with their "
-            "password and can set it up again.",
+            _(
+                "Two-factor sign-in of %(name)s is reset: they sign in with their "
+                "password and can set it up again."
+            )
+            % {"name": agent.display_name},
         )
         return redirect("console:agent-edit", agent.pk)
     context = {"agent": agent, "required": two_factor.is_required(agent)}
@@ -109,10 +117,14 @@ def agent_active(request: AuthedRequest, pk: int) -> HttpResponse:
     agent = _staff(pk)
     active = request.POST.get("active") == "1"
     if agent.pk == request.user.pk and not active:
-        messages.error(request, "You cannot deactivate your own account.")
+        messages.error(request, _("You cannot deactivate your own account."))
     elif agents.set_active(agent, active, actor=request.user):
-        done = "reactivated" if active else "deactivated: they can no longer sign in"
-        messages.success(request, f"{agent.display_name} {done}.")
+        done = (
+            _("%(name)s reactivated.")
+            if active
+            else _("%(name)s deactivated: they can no longer sign in.")
+        )
+        messages.success(request, done % {"name": agent.display_name})
     return redirect("console:agents")
 
 
@@ -121,8 +133,10 @@ def agent_active(request: AuthedRequest, pk: int) -> HttpResponse:
 def agent_resend(request: AuthedRequest, pk: int) -> HttpResponse:
     agent = _staff(pk)
     if is_invited(agent):
-        agents.send_invitation(agent)
-        messages.success(request, f"A new invitation is on its way to {agent.email}.")
+        agents.send_invitation(agent, language=translation.get_language())
+        messages.success(
+            request, _("A new invitation is on its way to %(email)s.") % {"email": agent.email}
+        )
     return redirect("console:agents")
 
 
@@ -136,7 +150,9 @@ def agent_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
     except InviteError as exc:
         messages.error(request, str(exc))
     else:
-        done = f"Invitation to {agent.email} withdrawn: its link no longer works."
+        done = _("Invitation to %(email)s withdrawn: its link no longer works.") % {
+            "email": agent.email
+        }
         messages.success(request, done)
     return redirect("console:agents")
 
@@ -161,7 +177,11 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except InviteError as exc:
             return render(request, "console/accept_invalid.html", {"reason": str(exc)}, status=410)
         login(request, user, backend=BACKEND)
-        messages.success(request, f"Welcome to {product_name()}, {user.first_name}.")
+        messages.success(
+            request,
+            _("Welcome to %(product)s, %(name)s.")
+            % {"product": product_name(), "name": user.first_name},
+        )
         return redirect("tickets:inbox")
     status = 422 if form.is_bound else 200
     return render(request, "console/accept.html", {"form": form, "invitee": user}, status=status)

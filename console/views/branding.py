@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from console import branding
@@ -37,7 +38,7 @@ def branding_edit(request: AuthedRequest) -> HttpResponse:
             remove_logo=data["remove_logo"],
             actor=request.user,
         )
-        messages.success(request, "Branding saved.")
+        messages.success(request, _("Branding saved."))
         return redirect("console:branding")
     status = 422 if form.is_bound else 200
     return render(request, "console/branding.html", {"form": form}, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from console.calendar_forms import (
@@ -56,8 +57,9 @@ def calendar_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse
             form.add_error(None, str(exc))
         else:
             remeasured = calendars.save_calendar(edited)
-            note = " Figures of its tickets are being recomputed." if remeasured else ""
-            messages.success(request, f"Calendar “{edited.name}” saved.{note}")
+            saved = _("Calendar “%(name)s” saved.") % {"name": edited.name}
+            note = _("Figures of its tickets are being recomputed.") if remeasured else ""
+            messages.success(request, f"{saved} {note}".strip())
             return redirect("console:calendar-edit", edited.pk)
     context = {
         "form": form,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.field_forms import FieldDefinitionForm
@@ -36,7 +37,7 @@ def field_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             for name, text in refusal.errors.items():
                 form.add_error(name if name in form.fields else None, text)
         else:
-            messages.success(request, f"Field “{definition.label}” saved.")
+            messages.success(request, _("Field “%(label)s” saved.") % {"label": definition.label})
             return redirect("console:fields")
     status = 422 if form.is_bound else 200
     context = {"form": form, "definition": definition}
@@ -59,9 +60,13 @@ def field_active(request: AuthedRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
     services.set_active(definition, active, actor=request.user)
     if active:
-        messages.success(request, f"Field “{definition.label}” is back in use.")
+        messages.success(
+            request, _("Field “%(label)s” is back in use.") % {"label": definition.label}
+        )
     else:
         messages.success(
-            request, f"Field “{definition.label}” archived; the values already recorded are kept."
+            request,
+            _("Field “%(label)s” archived; the values already recorded are kept.")
+            % {"label": definition.label},
         )
     return redirect("console:fields")

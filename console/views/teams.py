@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console import agents
@@ -31,7 +32,7 @@ def team_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     form = TeamForm(request.POST or None, instance=team)
     if request.method == "POST" and form.is_valid():
         agents.save_team(form.save(commit=False), form.cleaned_data["members"], actor=request.user)
-        messages.success(request, f"Team “{team.name}” saved.")
+        messages.success(request, _("Team “%(name)s” saved.") % {"name": team.name})
         return redirect("console:teams")
     status = 422 if form.is_bound else 200
     return render(request, "console/team_form.html", {"form": form, "team": team}, status=status)
@@ -42,5 +43,8 @@ def team_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 def team_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=pk)
     agents.delete_team(team, actor=request.user)
-    messages.success(request, f"Team “{team.name}” deleted; its tickets keep their history.")
+    messages.success(
+        request,
+        _("Team “%(name)s” deleted; its tickets keep their history.") % {"name": team.name},
+    )
     return redirect("console:teams")

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,9 +19,13 @@ from tickets.permissions import AuthedRequest, agent_required
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “CRM sync”.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("What uses it, e.g. “CRM sync”."),
+    )
     scope = forms.ChoiceField(
-        label="Access",
+        label=gettext_lazy("Access"),
         choices=TokenScope.choices,
         initial=TokenScope.READ,
         widget=forms.RadioSelect,
@@ -56,5 +62,5 @@ def token_list(request: AuthedRequest) -> HttpResponse:
 def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(_visible(request), pk=pk)
     if tokens.revoke_token(token, actor=request.user):
-        messages.success(request, f"Token “{token.name}” revoked.")
+        messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("console:tokens")

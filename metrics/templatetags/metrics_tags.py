@@ -12,7 +12,9 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, pgettext
 
+from helpdesk import humanize
 from helpdesk.html import html_fill, html_join
 from metrics import surveys
 from metrics.models import score_tone
@@ -41,20 +43,14 @@ def customer_surveys(context: dict[str, Any], customer: Customer, viewer: User) 
 
 @register.filter
 def duration(seconds: float | None) -> str:
-    """Seconds for people: "45 s", "12 min", "3 h 05 min", "2 d 4 h"."""
-    if seconds is None:
-        return "—"
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{minutes:.0f} min"
-    hours, minutes = divmod(round(minutes), 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    """Seconds for people: "45 s", "12 min", "3 h 05 min", "2 d 4 h" (helpdesk.humanize)."""
+    return humanize.duration(seconds)
+
+
+@register.filter
+def whole(value: int | None) -> str:
+    """A count with the active language's thousands separator ("1,234", "1.234")."""
+    return "—" if value is None else humanize.whole(value)
 
 
 @register.filter
@@ -65,20 +61,23 @@ def tone(response: Any) -> str:
 
 @register.filter
 def figure_value(value: float | None, unit: str) -> str:
-    """A figure rounded for display (the API keeps it unrounded)."""
+    """A figure rounded for display in the active language's way (the API keeps it
+    unrounded)."""
     if value is None:
         return "—"
     if unit == "seconds":
         return duration(value)
     if unit == "rate":
-        return f"{value * 100:.1f} %"
+        return pgettext("percentage", "%(number)s %%") % {
+            "number": humanize.decimal(value * 100, 1)
+        }
     if unit == "score":
-        return f"{value:.1f} %"
+        return pgettext("percentage", "%(number)s %%") % {"number": humanize.decimal(value, 1)}
     if unit == "nps":
-        return f"{value:+.0f}"
+        return humanize.decimal(value, 0, sign=True)
     if unit == "mean":
-        return f"{value:.2f}"
-    return f"{value:,}"
+        return humanize.decimal(value, 2)
+    return humanize.whole(value)
 
 
 @register.filter
@@ -90,16 +89,18 @@ def change(figure: Any) -> str:
     if now is None or before is None:
         return ""
     if now == before:
-        return "no change"
+        return gettext("no change")
     arrow = "▲" if now > before else "▼"
     if figure.unit in ("rate", "score"):
         points = (now - before) * (100 if figure.unit == "rate" else 1)
-        return f"{arrow} {abs(points):.1f} pts"
+        text = gettext("%(points)s pts") % {"points": humanize.decimal(abs(points), 1)}
+        return f"{arrow} {text}"
     if figure.unit == "nps":
-        return f"{arrow} {abs(now - before):.0f}"
+        return f"{arrow} {humanize.decimal(abs(now - before), 0)}"
     if not before:
         return f"{arrow} {figure_value(abs(now), figure.unit)}" if figure.unit == "count" else ""
-    return f"{arrow} {abs(now - before) / abs(before) * 100:.0f} %"
+    relative = humanize.decimal(abs(now - before) / abs(before) * 100, 0)
+    return f"{arrow} " + pgettext("percentage", "%(number)s %%") % {"number": relative}
 
 
 @register.simple_tag

@@ -140,7 +140,7 @@ def test_a_new_admin_sets_up_a_working_desk(
     page.get_by_role("link", name="New mailbox").click()
     page.get_by_label("Name", exact=True).fill("Support")
     page.get_by_label("Address").fill(f"{imap_user}@desk.test")
-    page.get_by_label("Is default").check()
+    page.get_by_label("Default mailbox").check()
     page.get_by_label("IMAP server").fill(dovecot.host)
     page.get_by_label("IMAP port").fill(str(dovecot.port))
     page.get_by_label("IMAP security").select_option("none")

@@ -50,7 +50,7 @@ def test_durations_are_drawn_in_round_minutes_hours_or_days() -> None:
     points, fmt = in_duration_unit(hours)
     svg = chart(points, title="Resolution", kind="line", fmt=fmt)
     assert _axis(svg) == ["0 h", "20 h", "40 h", "60 h"]
-    assert "<title>Mon 9 Mar 2026: 47.6 h</title>" in svg  # the value on hover
+    assert "<title>March 9, 2026: 47.6 h</title>" in svg  # the value on hover
     minutes, fmt = in_duration_unit([(DAYS[0], 30 * 60.0)])
     assert _axis(chart(minutes, title="FRT", kind="line", fmt=fmt))[-1] == "30 min"
     days, fmt = in_duration_unit([(DAYS[0], 5 * 86400.0)])
@@ -65,3 +65,16 @@ def test_a_line_joins_the_values_across_days_without_one() -> None:
     lines = re.findall(r'<polyline points="([^"]+)"', svg)
     assert len(lines) == 1 and len(lines[0].split()) == 3
     assert svg.count('class="dot"') == 3  # no invented value for the empty week
+
+
+def test_a_chart_in_german_names_its_days_and_values_the_german_way() -> None:
+    from django.utils import translation
+
+    hours = [(DAYS[0], 9.3 * 3600), (DAYS[1], 47.6 * 3600)]
+    with translation.override("de"):
+        points, fmt = in_duration_unit(hours)
+        svg = chart(points, title="Lösungszeit", kind="line", fmt=fmt)
+        assert "<title>9. März 2026: 47,6 Std.</title>" in svg
+        assert ">2. März<" in svg  # the day axis
+        assert _axis(svg) == ["0 Std.", "20 Std.", "40 Std.", "60 Std."]
+        assert "Keine Daten in diesem Zeitraum." in chart([(DAYS[0], None)], title="T")

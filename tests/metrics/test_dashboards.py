@@ -119,10 +119,10 @@ def test_the_filters_show_the_window_in_use(manager: Client, personas: Personas)
     html = manager.get("/dashboards/service/?start=2020-01-01&end=2020-03-31").content.decode()
     # Longer than two months, the charts are per week: the choice says so.
     assert '<option value="week" selected>' in html
-    assert "1 Jan 2020 \u2013 31 Mar 2020 (91 days, UTC time)" in html
-    assert "compared with the 91 days before: 2 Oct 2019 \u2013 31 Dec 2019" in html
+    assert "Jan. 1, 2020 \u2013 March 31, 2020 (91 days, UTC time)" in html
+    assert "compared with the 91 days before: Oct. 2, 2019 \u2013 Dec. 31, 2019" in html
     drill = manager.get("/dashboards/tickets/?figure=backlog&start=2020-01-01&end=2020-01-31")
-    assert "1 Jan 2020 \u2013 31 Jan 2020 (UTC time)" in drill.content.decode()
+    assert "Jan. 1, 2020 \u2013 Jan. 31, 2020 (UTC time)" in drill.content.decode()
 
 
 def test_bad_filters_fall_back_with_a_message(manager: Client, personas: Personas) -> None:
@@ -388,3 +388,55 @@ def test_each_figure_shows_its_change_against_the_previous_window() -> None:
     assert change(figure("count", 3, 0)) == "▲ 3"
     assert change(figure("mean", 5.0, 5.0)) == "no change"
     assert change(figure("seconds", None, 3600)) == change(figure("mean", 4.0, 0)) == ""
+
+
+def test_a_dashboard_in_german_writes_numbers_dates_and_words_the_german_way(
+    manager: Client, personas: Personas
+) -> None:
+    """The agent app follows the reader's language: words, month names, decimal commas
+    and thousands points (docs/i18n.md); English keeps its own."""
+    _history(personas, 6)
+    german = manager.get("/dashboards/support/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Erste Antwortzeit (Median)" in german and "First response" not in german
+    assert "n = 6 · Mittelwert 1 Std. 00 Min. · p90 1 Std. 00 Min." in german
+    assert "<h2>Pro Agent</h2>" in german and "Wiedereröffnungsquote" in german
+    window = "/dashboards/service/?start=2020-01-01&end=2020-03-31"
+    german = unescape(manager.get(window, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    assert "1. Januar 2020 \u2013 31. März 2020 (91 Tage, Zeitzone UTC)" in german
+    assert "verglichen mit den 91 Tagen davor: 2. Oktober 2019 \u2013 31. Dezember 2019" in german
+    english = unescape(manager.get(window, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Jan. 1, 2020 \u2013 March 31, 2020 (91 days, UTC time)" in english
+
+
+def test_figures_follow_the_language() -> None:
+    from django.utils import translation
+
+    from metrics.templatetags.metrics_tags import figure_value, whole
+
+    with translation.override("de"):
+        assert figure_value(1234, "count") == whole(1234) == "1.234"
+        assert figure_value(0.625, "rate") == "62,5 %"
+        assert figure_value(4.25, "mean") == "4,25"
+        assert figure_value(93784.0, "seconds") == "26 Std. 03 Min."
+        assert figure_value(200000.0, "seconds") == "2 T. 7 Std."
+    with translation.override("fr"):
+        assert figure_value(1234567, "count") == "1\xa0234\xa0567"
+    with translation.override("en"):
+        assert figure_value(1234, "count") == "1,234"
+        assert figure_value(0.625, "rate") == "62.5 %"
+        assert figure_value(12.0, "nps") == "+12"
+        assert figure_value(200000.0, "seconds") == "2 d 7 h"
+
+
+def test_the_drill_down_and_the_style_guide_in_german(manager: Client, personas: Personas) -> None:
+    _history(personas, 3)
+    german = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    drill = manager.get("/dashboards/tickets/?figure=resolution", **german).content.decode()
+    assert "Endgültige Lösungen" in drill and "Zurück zum Dashboard" in drill
+    assert "Gezählter Agent" in drill and "1 Std. 00 Min." in drill
+    bogus = manager.get("/dashboards/tickets/?figure=nothing", **german)
+    assert bogus.status_code == 400 and "Unbekannte Kennzahl." in bogus.content.decode()
+    admin = Client()
+    admin.force_login(personas.admin)
+    guide = admin.get("/style/", **german).content.decode()
+    assert "Schaltflächen und Links" in guide and "6 Std. 40 Min." in guide

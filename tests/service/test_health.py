@@ -280,3 +280,62 @@ def test_a_health_rule_through_the_rule_builder(personas, client) -> None:
     refused = client.post("/workflow/rules/new/", {**data, "name": "Odd", "trigger": "created"})
     assert refused.status_code == 422
     assert "only for rules run when health falls" in refused.content.decode()
+
+
+def test_factors_read_in_the_readers_language() -> None:
+    """A factor keeps its English detail (rules, audit) and is explained in the page's
+    language from its stored message and numbers; a factor stored before that keeps its
+    English."""
+    from django.utils import translation
+
+    facts = health.Facts(
+        now=NOW, recent_tickets=1234, baseline_tickets=9, sentiments=(-0.5, -0.3), latest_nps=5
+    )
+    stored = {f.name: f.as_dict() for f in health.score_of(facts).factors}
+    volume = stored["ticket_volume"]
+    assert volume["detail"] == "1234 support tickets in the last 30 days; usually 1.5 per 30 days"
+    assert stored["sentiment"]["detail"] == "Mean tone -0.40 (-1 to +1) over their last 2 messages"
+    with translation.override("de"):
+        shown = health.explain(volume)
+        assert shown["label"] == "Ticketvolumen" and shown["points_text"] == "-20"
+        assert shown["detail"] == (
+            "1.234 Support-Tickets in den letzten 30 Tagen; üblich sind 1,5 pro 30 Tage"
+        )
+        assert health.explain(stored["nps"])["detail"] == "Bewertet mit 5 von 10 (Kritiker)"
+        assert health.explain(stored["sentiment"])["points_text"] == "-6"
+        old = {"name": "csat", "label": "Latest CSAT", "points": -2.5, "detail": "none"}
+        assert health.explain(old) == {**old, "label": "Letzte CSAT", "points_text": "-2,5"}
+    with translation.override("en"):
+        assert health.explain(volume)["detail"] == "1,234 " + volume["detail"].removeprefix("1234 ")
+
+
+def test_the_account_pages_in_german(personas, client) -> None:
+    """At risk, My accounts, the customer's health panel and the service dashboard's
+    sections speak German to a German reader, the factors and their numbers included."""
+    customer = personas.customer
+    AccountHealth.objects.create(
+        customer=customer,
+        score=42,
+        computed_at=NOW,
+        factors=[
+            health.Factor(
+                "reopen_rate",
+                health.REOPEN_RATE,
+                -12.5,
+                "%(reopened)s of %(solved)s tickets solved in the last 90 days were reopened",
+                {"reopened": 5, "solved": 8},
+            ).as_dict()
+        ],
+    )
+    client.force_login(personas.manager)
+    german = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    at_risk = client.get("/accounts/at-risk/", **german).content.decode()
+    assert "Gefährdete Konten" in at_risk and "Wiedereröffnungsquote (-12,5)" in at_risk
+    assert "Gesundheit" not in at_risk and "Weighs most" not in at_risk
+    mine = client.get("/accounts/mine/", **german).content.decode()
+    assert "Meine Konten" in mine and "Sie betreuen noch keine Organisation" in mine
+    page = client.get(f"/customers/{customer.pk}/", **german).content.decode()
+    assert "5 von 8 in den letzten 90 Tagen gelösten Tickets wurden wiedereröffnet" in page
+    assert '<td class="num">-12,5</td>' in page and "Verlauf (letzte 90 Tage)" in page
+    service = client.get("/dashboards/service/", **german).content.decode()
+    assert "Worüber Kunden schreiben" in service and "Gefährdet" in service

@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from feedback import services as feedback_services
 from metrics.models import SurveyResponse
@@ -466,3 +467,30 @@ def test_activity_says_who_wrote_the_customer_messages(agent_a: Client, personas
     )
     body = agent_a.get(url("detail", on_behalf)).content.decode()
     assert f"{personas.customer.user.display_name}</span> wrote" in body
+
+
+def test_ticket_page_follows_a_membership_change_on_the_next_request(
+    client: Client, personas: Personas, ticket: Ticket
+) -> None:
+    """The page's compiled statements take the agent's mailboxes from the held directory:
+    joining or leaving a team shows or hides the ticket on the very next request."""
+    client.force_login(personas.agent_b)
+    older = make_ticket(personas.mailbox_a, personas.customer, subject="Toner low")
+    assert client.get(url("detail", ticket)).status_code == 404
+    personas.team_a.members.add(personas.agent_b)
+    page = client.get(url("detail", ticket)).content.decode()
+    assert "Printer on fire" in page and f"#{older.number}</span> Toner low" in page
+    personas.team_a.members.remove(personas.agent_b)
+    assert client.get(url("detail", ticket)).status_code == 404
+    assert client.get(url("detail", older)).status_code == 404
+
+
+def test_ticket_page_speaks_the_agents_language(agent_a: Client, ticket: Ticket) -> None:
+    try:
+        page = agent_a.get(url("detail", ticket), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+        for words in ("Eigenschaften", "Antwort senden", "Interne Notiz", "Aktivität"):
+            assert words in page, words
+        page = agent_a.get(url("detail", ticket), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        assert "Propriétés" in page and "Properties" not in page
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)  # the request left French active

@@ -21,6 +21,7 @@ from tickets.models.messages import (
     DeliveryStatus,
     Direction,
     Message,
+    attach_rows,
     attachment_path,
 )
 from tickets.models.people import (
@@ -110,6 +111,7 @@ __all__ = [
     "User",
     "ViewScope",
     "_webhook_secret",
+    "attach_rows",
     "attachment_path",
     "message_search_doc",
 ]

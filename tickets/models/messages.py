@@ -51,11 +51,17 @@ SENDER_CHECK_FAILURES = {
 class MessageQuerySet(models.QuerySet["Message"]):
     def with_attachments(self) -> list[Message]:
         """The messages, each with its attachments (`message.attachments.all()`, by id)
-        read in the same statement: one query, where prefetch_related takes two. Raw SQL
-        because the ORM's ArraySubquery of a JSONObject cost more CPU to build than the
-        second query it saves; the outer table must be tickets_message itself, unaliased."""
-        fields = [f.attname for f in Attachment._meta.concrete_fields]
-        columns = ", ".join(f'a."{Attachment._meta.get_field(f).column}"' for f in fields)
+        read in the same statement: one query, where prefetch_related takes two."""
+        return attach_rows(list(self.with_attachment_rows()), self.db)
+
+    def with_attachment_rows(self) -> MessageQuerySet:
+        """The messages with their attachments' rows as `attachment_rows`, for
+        `attach_rows`. Raw SQL because the ORM's ArraySubquery of a JSONObject cost more
+        CPU to build than the second query it saves; the outer table must be
+        tickets_message itself, unaliased."""
+        columns = ", ".join(
+            f'a."{Attachment._meta.get_field(f).column}"' for f in _attachment_fields()
+        )
         rows = RawSQL(  # noqa: S611 (names from the models' own metadata, no values)
             f'ARRAY(SELECT json_build_array({columns}) FROM "{Attachment._meta.db_table}" a'  # noqa: S608
             f' WHERE a."message_id" = "{Message._meta.db_table}"."id" ORDER BY a."id")',
@@ -63,19 +69,27 @@ class MessageQuerySet(models.QuerySet["Message"]):
             # No conversion: psycopg already reads a json[] as lists of values.
             output_field=models.Field(),
         )
-        messages = list(self.annotate(attachment_rows=rows))
-        db = self.db
-        for message in messages:
-            found = message.attachments.all()
-            # What prefetch_related leaves behind: the related manager answers from it.
-            found._result_cache = [
-                Attachment.from_db(db, fields, row)
-                for row in message.attachment_rows  # type: ignore[attr-defined]
-            ]
-            found._prefetch_done = True
-            message._prefetched_objects_cache = {"attachments": found}  # type: ignore[attr-defined]
-            del message.attachment_rows  # type: ignore[attr-defined]
-        return messages
+        return self.annotate(attachment_rows=rows)
+
+
+def _attachment_fields() -> list[str]:
+    return [f.attname for f in Attachment._meta.concrete_fields]
+
+
+def attach_rows(messages: list[Message], db: str) -> list[Message]:
+    """Each message's `attachment_rows` (MessageQuerySet.with_attachment_rows) made into
+    what prefetch_related leaves behind: `message.attachments.all()` answers from it."""
+    fields = _attachment_fields()
+    for message in messages:
+        found = message.attachments.all()
+        found._result_cache = [
+            Attachment.from_db(db, fields, row)
+            for row in message.attachment_rows  # type: ignore[attr-defined]
+        ]
+        found._prefetch_done = True
+        message._prefetched_objects_cache = {"attachments": found}  # type: ignore[attr-defined]
+        del message.attachment_rows  # type: ignore[attr-defined]
+    return messages
 
 
 class Message(models.Model):

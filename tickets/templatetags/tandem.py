@@ -152,7 +152,7 @@ def event_summary(event: TicketEvent) -> str:
         until = parse_datetime(event.after) if isinstance(event.after, str) else None
         if until is None:
             return "ended the snooze"
-        return f"snoozed until {date_format(timezone.localtime(until), 'j M Y, H:i')}"
+        return f"snoozed until {date_format(timezone.localtime(until), 'DATETIME_FORMAT')}"
     if kind == EventKind.SLA and event.after == "breached":
         target = "first response" if event.data.get("target") == "first_response" else "resolution"
         return f"SLA breached: {target} overdue"
