@@ -15,12 +15,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from helpdesk import local_cache
-from tickets import directory, profiles, saved_views, selectors, services
+from tickets import bulk_notices, directory, profiles, saved_views, selectors, services
 from tickets.access import get_ticket_for
 from tickets.counts import cached_counts
 from tickets.forms import (
@@ -179,59 +178,17 @@ def bulk(request: AuthedRequest) -> HttpResponse:
         **changes,
     )
     if result.changed:
-        messages.success(request, _("Updated %(tickets)s.") % {"tickets": _tickets(result.changed)})
+        messages.success(
+            request, _("Updated %(tickets)s.") % {"tickets": bulk_notices.tickets(result.changed)}
+        )
     elif not result.refused:
         messages.info(request, _("Nothing to change: the selected tickets already were that way."))
     for field, count in result.refused.items():
         messages.warning(
-            request, _("Left unchanged: %(why)s.") % {"why": _refused(field, count, data)}
+            request,
+            _("Left unchanged: %(why)s.") % {"why": bulk_notices.refused(field, count, data)},
         )
     return redirect(back)
-
-
-def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
-    """Why the rules left `count` tickets of a bulk change as they were."""
-    values = {"count": count, "tickets": _tickets(count)}
-    if field == "role":
-        return _("%(tickets)s: %(why)s") % {**values, "why": services.LIGHT_AGENT_REFUSAL}
-    if field == "status":
-        why = ngettext(
-            "%(count)s closed ticket, which cannot be reopened",
-            "%(count)s closed tickets, which cannot be reopened",
-            count,
-        )
-    elif field == "assignee":
-        values["name"] = data["assignee_user"].display_name
-        why = ngettext(
-            "%(count)s ticket in mailboxes %(name)s does not work in",
-            "%(count)s tickets in mailboxes %(name)s does not work in",
-            count,
-        )
-    elif field == "tags":
-        values["max"] = services.MAX_TAGS
-        why = ngettext(
-            "%(count)s ticket, which would carry more than %(max)s tags",
-            "%(count)s tickets, which would carry more than %(max)s tags",
-            count,
-        )
-    elif field == "fields":
-        why = ngettext(
-            "%(count)s ticket with a field required to solve still empty",
-            "%(count)s tickets with a field required to solve still empty",
-            count,
-        )
-    else:
-        why = ngettext(
-            "%(count)s ticket the change does not apply to",
-            "%(count)s tickets the change does not apply to",
-            count,
-        )
-    return why % values
-
-
-def _tickets(count: int) -> str:
-    """ "1 ticket", "3 tickets"."""
-    return ngettext("%(count)s ticket", "%(count)s tickets", count) % {"count": count}
 
 
 # Unbound, the page's three forms only lend it their choices and help texts (its menus
