@@ -7,42 +7,48 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import FeedbackItem, ItemKind, ItemStatus
 from tickets.models import Mailbox
 
-PLACEHOLDER_HELP = "Placeholders: {{customer.first_name}}, {{customer.name}}, {{agent.first_name}}…"
+PLACEHOLDER_HELP = _(
+    "Placeholders: {{customer.first_name}}, {{customer.name}}, {{agent.first_name}}…"
+)
 
 
 class FilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", max_length=200)
+    q = forms.CharField(required=False, label=_("Search"), max_length=200)
     status = forms.ChoiceField(
-        required=False, choices=[("", "Any status"), *ItemStatus.choices], label="Status"
+        required=False, choices=[("", _("Any status")), *ItemStatus.choices], label=_("Status")
     )
     kind = forms.ChoiceField(
-        required=False, choices=[("", "Any kind"), *ItemKind.choices], label="Kind"
+        required=False, choices=[("", _("Any kind")), *ItemKind.choices], label=_("Kind")
     )
     public = forms.ChoiceField(
         required=False,
-        choices=[("", "Public or not"), ("yes", "On the roadmap"), ("no", "Not public")],
-        label="Roadmap",
+        choices=[("", _("Public or not")), ("yes", _("On the roadmap")), ("no", _("Not public"))],
+        label=_("Roadmap"),
     )
 
 
 class ItemForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=ItemKind.choices, initial=ItemKind.FEATURE)
+    title = forms.CharField(max_length=200, label=_("Title"))
+    kind = forms.ChoiceField(choices=ItemKind.choices, initial=ItemKind.FEATURE, label=_("Kind"))
     description = forms.CharField(
-        required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Description"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=ItemStatus.choices)
+    status = forms.ChoiceField(choices=ItemStatus.choices, label=_("Status"))
     public = forms.BooleanField(
         required=False,
-        label="Show on the public roadmap",
-        help_text="Customers see the title, the description and the status in the help center.",
+        label=_("Show on the public roadmap"),
+        help_text=_("Customers see the title, the description and the status in the help center."),
     )
 
 
@@ -50,10 +56,10 @@ class LinkForm(forms.Form):
     """The ticket page: link an existing item, or create one with this title."""
 
     item = forms.ModelChoiceField(
-        queryset=FeedbackItem.objects.none(), required=False, label="Feedback item"
+        queryset=FeedbackItem.objects.none(), required=False, label=_("Feedback item")
     )
-    title = forms.CharField(required=False, max_length=200, label="Or a new item")
-    kind = forms.ChoiceField(choices=ItemKind.choices, initial=ItemKind.FEATURE)
+    title = forms.CharField(required=False, max_length=200, label=_("Or a new item"))
+    kind = forms.ChoiceField(choices=ItemKind.choices, initial=ItemKind.FEATURE, label=_("Kind"))
 
     def __init__(self, *args: Any, choices: QuerySet[FeedbackItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,17 +68,19 @@ class LinkForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("item") and not (data.get("title") or "").strip():
-            raise forms.ValidationError("Choose an item, or give a new one a title.")
+            raise forms.ValidationError(_("Choose an item, or give a new one a title."))
         return data
 
 
 class NotesForm(forms.Form):
     """The note to everyone who asked, pre-filled with the canned text."""
 
-    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
-    subject = forms.CharField(max_length=200)
+    mailbox = forms.ModelChoiceField(
+        queryset=Mailbox.objects.none(), empty_label=None, label=_("Mailbox")
+    )
+    subject = forms.CharField(max_length=200, label=_("Subject"))
     body = forms.CharField(
-        label="Note",
+        label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 9}),
         max_length=20_000,
         help_text=PLACEHOLDER_HELP,
@@ -86,9 +94,9 @@ class NotesForm(forms.Form):
 class UpdateForm(NotesForm):
     """A shipped item made a product update: the changelog entry, then the note."""
 
-    title = forms.CharField(max_length=200, label="Update title")
+    title = forms.CharField(max_length=200, label=_("Update title"))
     update_body = forms.CharField(
-        label="What changed (shown in the changelog)",
+        label=_("What changed (shown in the changelog)"),
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=20_000,
     )

@@ -12,20 +12,21 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Customer, Ticket, User
 
 
 class ItemKind(models.TextChoices):
-    FEATURE = "feature", "Feature request"
-    BUG = "bug", "Bug"
+    FEATURE = "feature", _("Feature request")
+    BUG = "bug", _("Bug")
 
 
 class ItemStatus(models.TextChoices):
-    UNDER_REVIEW = "under_review", "Under review"
-    PLANNED = "planned", "Planned"
-    SHIPPED = "shipped", "Shipped"
-    DECLINED = "declined", "Declined"
+    UNDER_REVIEW = "under_review", _("Under review")
+    PLANNED = "planned", _("Planned")
+    SHIPPED = "shipped", _("Shipped")
+    DECLINED = "declined", _("Declined")
 
 
 class FeedbackItem(models.Model):
@@ -53,9 +54,9 @@ class FeedbackItem(models.Model):
 
 
 class AskVia(models.TextChoices):
-    TICKET = "ticket", "Ticket"
-    VOTE = "vote", "Vote"
-    FOLLOW = "follow", "Follow"
+    TICKET = "ticket", _("Ticket")
+    VOTE = "vote", _("Vote")
+    FOLLOW = "follow", _("Follow")
 
 
 class Ask(models.Model):
@@ -96,8 +97,8 @@ class Ask(models.Model):
 
 
 class NoticeReason(models.TextChoices):
-    SHIPPED = "shipped", "Note on shipping"
-    UPDATE = "update", "Product update"
+    SHIPPED = "shipped", _("Note on shipping")
+    UPDATE = "update", _("Product update")
 
 
 class Notice(models.Model):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback import selectors, services
 from feedback.models import AskVia, ItemStatus
+from tickets.languages import in_customer_language
 from tickets.models import Customer, User
 from tickets.permissions import CustomerRequest, customer_required, is_customer
 
@@ -24,6 +25,7 @@ def _customer(request: HttpRequest) -> Customer | None:
 
 
 @require_GET
+@in_customer_language
 def roadmap(request: HttpRequest) -> HttpResponse:
     columns = [
         (status, ItemStatus(status).label, items) for status, items in selectors.roadmap().items()
@@ -32,6 +34,7 @@ def roadmap(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def roadmap_item(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.public_item(item_id)
     customer = _customer(request)
@@ -66,6 +69,7 @@ def follow(request: CustomerRequest, item_id: int) -> HttpResponse:
 
 
 @require_GET
+@in_customer_language
 def changelog(request: HttpRequest) -> HttpResponse:
     page = selectors.updates(request.GET.get("page", 1))
     return render(request, "feedback/changelog.html", {"page": page, "nav": "updates"})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from feedback.models import (
     Ask,
@@ -34,12 +35,15 @@ from tickets.permissions import is_manager
 from tickets.services import InvalidChange, NotPermitted, check_actor
 from tickets.workflow.collab import start_outreach, unknown_placeholders
 
-STATUS_REFUSAL = "Only managers and admins can change an item's status or put it on the roadmap."
+STATUS_REFUSAL = gettext_lazy(
+    "Only managers and admins can change an item's status or put it on the roadmap."
+)
 OUTREACH_TAG = "feedback"
 
-SHIPPED_NOTE = (
+# The canned note is offered in the agent's language (they edit it before sending).
+SHIPPED_NOTE = gettext_lazy(
     "Hi {{customer.first_name}},\n\n"
-    "You asked us for “{title}”. It has shipped, and you can use it today.\n\n"
+    "You asked us for “%(title)s”. It has shipped, and you can use it today.\n\n"
     "Thank you for telling us: requests like yours decide what we build next. "
     "Just reply to this message if anything about it is not what you hoped.\n\n"
     "{{agent.first_name}}"
@@ -48,21 +52,21 @@ SHIPPED_NOTE = (
 
 def shipped_note(item: FeedbackItem) -> str:
     """The canned note on shipping, which the agent edits before sending."""
-    return SHIPPED_NOTE.replace("{title}", item.title)
+    return str(SHIPPED_NOTE) % {"title": item.title}
 
 
 def shipped_subject(item: FeedbackItem) -> str:
-    return f"Shipped: {item.title}"
+    return gettext("Shipped: %(title)s") % {"title": item.title}
 
 
 def _clean_words(title: str, kind: str) -> tuple[str, str]:
     title = (title or "").strip()
     if not title:
-        raise InvalidChange("Give the item a title.", field="title")
+        raise InvalidChange(gettext("Give the item a title."), field="title")
     if len(title) > 200:
-        raise InvalidChange("Keep the title under 200 characters.", field="title")
+        raise InvalidChange(gettext("Keep the title under 200 characters."), field="title")
     if kind not in ItemKind.values:
-        raise InvalidChange("Choose a feature request or a bug.", field="kind")
+        raise InvalidChange(gettext("Choose a feature request or a bug."), field="kind")
     return title, kind
 
 
@@ -103,7 +107,7 @@ def update_item(
         item.description = description.strip()
     if status is not None:
         if status not in ItemStatus.values:
-            raise InvalidChange("Choose a status from the list.", field="status")
+            raise InvalidChange(gettext("Choose a status from the list."), field="status")
         if status == ItemStatus.SHIPPED and item.status != ItemStatus.SHIPPED:
             item.shipped_at = timezone.now()
         elif status != ItemStatus.SHIPPED:
@@ -146,9 +150,9 @@ def unlink_ticket(item: FeedbackItem, ticket: Ticket, agent: User) -> None:
 def set_customer_ask(item: FeedbackItem, customer: Customer, via: str, *, on: bool) -> bool:
     """A customer's vote or follow of a public item, on or off; whether it is on now."""
     if via not in (AskVia.VOTE, AskVia.FOLLOW):
-        raise InvalidChange("Vote or follow.", field="via")
+        raise InvalidChange(gettext("Vote or follow."), field="via")
     if not on_roadmap(item.pk):
-        raise InvalidChange("This item is not on the roadmap.", field="item")
+        raise InvalidChange(gettext("This item is not on the roadmap."), field="item")
     if on:
         Ask.objects.get_or_create(item=item, customer=customer, via=via)
     else:
@@ -180,15 +184,17 @@ def tell_askers(
     outreach service ticket each (its placeholders filled for that customer)."""
     check_actor(agent)
     if not _shipped(item):
-        raise InvalidChange("Mark the item shipped before telling the people who asked.")
+        raise InvalidChange(gettext("Mark the item shipped before telling the people who asked."))
     subject, body = (subject or "").strip(), (body or "").strip()
     if not subject:
-        raise InvalidChange("Write a subject.", field="subject")
+        raise InvalidChange(gettext("Write a subject."), field="subject")
     if not body:
-        raise InvalidChange("Write the note.", field="body")
+        raise InvalidChange(gettext("Write the note."), field="body")
     unknown = unknown_placeholders(body)
     if unknown:
-        raise InvalidChange(f"Unknown placeholder: {', '.join(unknown)}", field="body")
+        raise InvalidChange(
+            gettext("Unknown placeholder: %(names)s") % {"names": ", ".join(unknown)}, field="body"
+        )
     pending, already = askers_to_tell(item)
     told = 0
     for customer in pending:
@@ -225,14 +231,14 @@ def publish_update(
     were not told yet get the note (the same path as `tell_askers`)."""
     check_actor(agent)
     if not _shipped(item):
-        raise InvalidChange("Only a shipped item becomes a product update.")
+        raise InvalidChange(gettext("Only a shipped item becomes a product update."))
     if ProductUpdate.objects.filter(item=item).exists():
-        raise InvalidChange("This item is already a product update.")
+        raise InvalidChange(gettext("This item is already a product update."))
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
-        raise InvalidChange("Give the update a title.", field="title")
+        raise InvalidChange(gettext("Give the update a title."), field="title")
     if not body:
-        raise InvalidChange("Write what changed.", field="update_body")
+        raise InvalidChange(gettext("Write what changed."), field="update_body")
     update = ProductUpdate.objects.create(item=item, title=title, body=body, created_by=agent)
     told = tell_askers(
         item, agent, mailbox=mailbox, subject=subject, body=note, reason=NoticeReason.UPDATE

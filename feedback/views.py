@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feedback import selectors, services
@@ -67,7 +68,7 @@ def item_new(request: AuthedRequest) -> HttpResponse:
         except InvalidChange as error:
             _refused(form, error)
         else:
-            messages.success(request, "Feedback item created.")
+            messages.success(request, gettext("Feedback item created."))
             return redirect("feedback:item", item.pk)
     status = 400 if form.errors else 200
     return render(request, "feedback/new.html", {"form": form}, status=status)
@@ -121,7 +122,7 @@ def item_edit(request: AuthedRequest, item_id: int) -> HttpResponse:
         except InvalidChange as error:
             _refused(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("feedback:item", item.pk)
     return _item_page(request, item_id, status=400, words_form=form)
 
@@ -141,7 +142,7 @@ def item_status(request: AuthedRequest, item_id: int) -> HttpResponse:
         except InvalidChange as error:
             _refused(form, error)
         else:
-            messages.success(request, "Status saved.")
+            messages.success(request, gettext("Status saved."))
             if form.cleaned_data["status"] == ItemStatus.SHIPPED and item.status != "shipped":
                 return redirect("feedback:notes", item.pk)
             return redirect("feedback:item", item.pk)
@@ -195,9 +196,16 @@ def _note_page(
 
 def _told_message(told: services.Told) -> str:
     if told.told == 0:
-        return "Everyone who asked had already been told: no note sent."
-    already = f" ({told.already} had been told before)" if told.already else ""
-    return f"Told {told.told} customer{'s' if told.told != 1 else ''}{already}."
+        return gettext("Everyone who asked had already been told: no note sent.")
+    told_now = ngettext("Told %(count)d customer.", "Told %(count)d customers.", told.told) % {
+        "count": told.told
+    }
+    if not told.already:
+        return told_now
+    before = ngettext(
+        "%(count)d had been told before.", "%(count)d had been told before.", told.already
+    ) % {"count": told.already}
+    return f"{told_now} {before}"
 
 
 @acting_agent_required
@@ -226,7 +234,8 @@ def item_update(request: AuthedRequest, item_id: int) -> HttpResponse:
             subject=data["subject"],
             note=data["body"],
         )
-        return f"Published to the changelog. {_told_message(told)}"
+        published = gettext("Published to the changelog.")
+        return f"{published} {_told_message(told)}"
 
     item = get_object_or_404(FeedbackItem, pk=item_id)
     return _note_page(

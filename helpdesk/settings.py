@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Each per-process cache of setup rows asks Redis for its version once a request.
+    "helpdesk.local_cache.versions_once_per_request",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After the session, before CommonMiddleware (Django's order): the browser's language
     # (the set_language cookie, then Accept-Language). Customers' pages then switch to
@@ -137,8 +139,26 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tandem")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# One connection per web or worker process, kept across requests (CONN_MAX_AGE) and
+# checked before a request reuses it (CONN_HEALTH_CHECKS: a connection a PostgreSQL
+# restart broke is replaced, not a 500). Under ASGI (helpdesk/asgi.py turns
+# DATABASE_POOL on) each request's sync code runs in a thread of its own, and a connection
+# kept per thread is a new one per request that stays open: with 25 agents on one uvicorn
+# worker PostgreSQL held ~75 connections and refused the next (max_connections, 500s).
+# There, each process keeps a psycopg pool instead (Django's "pool" option): a request
+# takes a connection, checked, and gives it back at its end.
+DATABASE_POOL = env_bool("DATABASE_POOL", False)
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DATABASE_POOL else 60)
+}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASE_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 8),
+        # Seconds a request waits for a free connection before failing.
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+    }
 # No JIT compilation: PostgreSQL compiles a query whose cost estimate passes
 # jit_above_cost (100,000), which a search or inbox page of a million tickets can, and
 # that costs 30-60 ms a page for statements that run in 2-40 ms. At 1M tickets: search

@@ -27,8 +27,8 @@ class ArticleAdmin(admin.ModelAdmin):
 
 @admin.register(ArticleTranslation)
 class ArticleTranslationAdmin(admin.ModelAdmin):
-    """Until the editor has a translation tab: superusers enter translations here, saved
-    (rendered and sanitized) by kb.services.save_translation."""
+    """Translations for superusers; agents write them in the knowledge base's own editor
+    (kb.agent_views.translation_edit). Both save through kb.services.save_translation."""
 
     list_display = ["title", "article", "language", "status", "updated_at"]
     list_filter = ["language", "status"]

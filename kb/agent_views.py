@@ -7,20 +7,26 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kb import selectors, services
 from kb.access import get_article_for
-from kb.forms import ArticleFilterForm, ArticleForm
-from kb.models import Article
+from kb.forms import ArticleFilterForm, ArticleForm, TranslationForm
+from kb.models import TRANSLATION_LANGUAGES, Article, ArticleTranslation
 from kb.reports import knowledge_gap_report
 from kb.search import search_articles
 from tickets.permissions import AuthedRequest, agent_required
 
 REPLY_SUGGESTIONS = 6
+
+
+def language_name(code: str) -> str:
+    return str(get_language_info(code)["name_translated"])
 
 
 @agent_required
@@ -64,11 +70,49 @@ def article_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             related=list(related) if related is not None else None,
             **data,
         )
-        messages.success(request, f"Saved “{article.title}”.")
+        messages.success(request, _("Saved “%(title)s”.") % {"title": article.title})
         return redirect("kb:edit", pk=article.pk)
     feedback = article.feedback.select_related("user")[:50] if article.pk else []
-    context = {"form": form, "article": article, "feedback": feedback, "may_write": True}
+    context = {
+        "form": form,
+        "article": article,
+        "feedback": feedback,
+        "may_write": True,
+        "translations": selectors.translation_rows(article) if article.pk else [],
+    }
     return render(request, "kb/manage/edit.html", context)
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def translation_edit(request: AuthedRequest, pk: int, language: str) -> HttpResponse:
+    """An article's text in one of the desk's other languages: written, then published."""
+    services.check_writer(request.user)
+    if language not in TRANSLATION_LANGUAGES:
+        raise Http404("No such language")
+    article = get_article_for(request.user, pk, edit=True)
+    translation = ArticleTranslation.objects.filter(article=article, language=language).first()
+    form = TranslationForm(
+        request.POST or None,
+        instance=translation or ArticleTranslation(article=article, language=language),
+    )
+    if request.method == "POST" and form.is_valid():
+        services.save_translation(article, language, editor=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            _("Saved the %(language)s translation of “%(title)s”.")
+            % {"language": language_name(language), "title": article.title},
+        )
+        return redirect("kb:article_language", pk=article.pk, language=language)
+    context = {
+        "form": form,
+        "article": article,
+        "language": language,
+        "language_name": language_name(language),
+        "translation": translation,
+        "may_write": True,
+    }
+    return render(request, "kb/manage/translation.html", context)
 
 
 @agent_required

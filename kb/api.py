@@ -11,15 +11,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from helpdesk.api import BadCursorPagination
 from kb.access import get_article_for
-from kb.models import Article, SearchSource
+from kb.models import Article, ArticleTranslation, SearchSource
 from kb.search import search_articles
+from kb.seo import absolute, translation_path
 from kb.services import log_search
 from tickets.models import User
 
@@ -43,9 +49,32 @@ class ArticleSerializer(serializers.ModelSerializer):
         return f"{settings.SITE_URL}{article.get_absolute_url()}"
 
 
+class TranslationSerializer(serializers.ModelSerializer):
+    """A published translation of the article: its language's text and address."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ArticleTranslation
+        fields = ["language", "title", "url", "updated_at", "body_markdown", "body_html"]
+
+    def get_url(self, translation: ArticleTranslation) -> str:
+        return absolute(translation_path(translation.article, translation.language))
+
+
 class ArticleDetailSerializer(ArticleSerializer):
+    translations = serializers.SerializerMethodField()
+
     class Meta(ArticleSerializer.Meta):
-        fields = [*ArticleSerializer.Meta.fields, "body_markdown", "body_html"]
+        fields = [*ArticleSerializer.Meta.fields, "body_markdown", "body_html", "translations"]
+
+    @extend_schema_field(TranslationSerializer(many=True))
+    def get_translations(self, article: Article) -> list[dict[str, Any]]:
+        published = [t for t in article.translations.all() if t.is_published]
+        for translation in published:
+            translation.article = article  # the url needs it; no query per translation
+        ordered = sorted(published, key=lambda t: t.language)
+        return list(TranslationSerializer(ordered, many=True, context=self.context).data)
 
 
 class ArticleHitSerializer(ArticleSerializer):

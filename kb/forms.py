@@ -4,22 +4,30 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from kb.models import Article, ArticleStatus, Section, Visibility
+from kb.models import Article, ArticleStatus, ArticleTranslation, Section, Visibility
 
 
 class ArticleForm(forms.ModelForm):
     related = forms.ModelMultipleChoiceField(
         queryset=Article.objects.none(),
         required=False,
-        help_text="Shown under the article as further reading.",
+        label=_("Related articles"),
+        help_text=_("Shown under the article as further reading."),
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
 
     class Meta:
         model = Article
         fields = ["title", "section", "body_markdown", "status", "visibility"]
-        labels = {"body_markdown": "Body (Markdown)"}
+        labels = {
+            "title": _("Title"),
+            "section": _("Section"),
+            "body_markdown": _("Body (Markdown)"),
+            "status": _("Status"),
+            "visibility": _("Visibility"),
+        }
         widgets = {
             "body_markdown": forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
             "status": forms.RadioSelect,
@@ -54,13 +62,38 @@ class ArticleForm(forms.ModelForm):
     def clean_title(self) -> str:
         title = " ".join(self.cleaned_data["title"].split())
         if len(title) < 3:
-            raise forms.ValidationError("A title needs at least 3 characters.")
+            raise forms.ValidationError(_("A title needs at least 3 characters."))
+        return title
+
+
+class TranslationForm(forms.ModelForm):
+    """An article's text in another language; the article keeps its section and visibility."""
+
+    class Meta:
+        model = ArticleTranslation
+        fields = ["title", "body_markdown", "status"]
+        labels = {
+            "title": _("Title"),
+            "body_markdown": _("Body (Markdown)"),
+            "status": _("Status"),
+        }
+        widgets = {
+            "body_markdown": forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
+            "status": forms.RadioSelect,
+        }
+
+    def clean_title(self) -> str:
+        title = " ".join(self.cleaned_data["title"].split())
+        if len(title) < 3:
+            raise forms.ValidationError(_("A title needs at least 3 characters."))
         return title
 
 
 class ArticleFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Title contains")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ArticleStatus.choices])
+    q = forms.CharField(required=False, max_length=200, label=_("Title contains"))
+    status = forms.ChoiceField(
+        required=False, choices=[("", _("Any status")), *ArticleStatus.choices]
+    )
     visibility = forms.ChoiceField(
-        required=False, choices=[("", "Any visibility"), *Visibility.choices]
+        required=False, choices=[("", _("Any visibility")), *Visibility.choices]
     )

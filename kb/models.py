@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Customer, Ticket, User
 from tickets.permissions import is_agent
@@ -56,13 +57,13 @@ class Section(models.Model):
 
 
 class ArticleStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public"
-    INTERNAL = "internal", "Internal (agents only)"
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal (agents only)")
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
@@ -153,6 +154,8 @@ class Article(models.Model):
 
 # The text-search configuration of each translation's language (PostgreSQL's stemmers).
 SEARCH_CONFIGS = {"en": "english", "de": "german", "fr": "french", "es": "spanish"}
+# The languages an article (written in English) is translated into.
+TRANSLATION_LANGUAGES = [code for code in SEARCH_CONFIGS if code != "en"]
 
 
 def _translation_vector(field: str, weight: str | None = None) -> models.Case:
@@ -241,9 +244,9 @@ class ArticleFeedback(models.Model):
 
 
 class SearchSource(models.TextChoices):
-    HELP_CENTER = "help", "Help center"
-    REQUEST_FORM = "request", "Request form"
-    AGENT = "agent", "Agent reply box"
+    HELP_CENTER = "help", _("Help center")
+    REQUEST_FORM = "request", _("Request form")
+    AGENT = "agent", _("Agent reply box")
     API = "api", "API"
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from kb.models import Article, ArticleStatus, Category, Section, Visibility
+from kb.models import (
+    TRANSLATION_LANGUAGES,
+    Article,
+    ArticleStatus,
+    ArticleTranslation,
+    Category,
+    Section,
+    Visibility,
+)
 from tickets.models import User
 from tickets.permissions import is_agent
 
@@ -73,3 +83,15 @@ def agent_articles(
     if query:
         articles = articles.filter(title__icontains=query)
     return articles
+
+
+@dataclass(frozen=True)
+class TranslationRow:
+    language: str
+    translation: ArticleTranslation | None
+
+
+def translation_rows(article: Article) -> list[TranslationRow]:
+    """Each language an article can be translated into, with its translation if any."""
+    existing = {t.language: t for t in article.translations.only("language", "status", "title")}
+    return [TranslationRow(code, existing.get(code)) for code in TRANSLATION_LANGUAGES]

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy
 
 from helpdesk.markdown import render_markdown_html
 from kb.models import (
-    SEARCH_CONFIGS,
+    TRANSLATION_LANGUAGES,
     Article,
     ArticleFeedback,
     ArticleStatus,
@@ -31,7 +32,7 @@ from tickets.services import NotPermitted
 if TYPE_CHECKING:
     from tickets.permissions import Caller
 
-WRITER_REFUSAL = (
+WRITER_REFUSAL = gettext_lazy(
     "Light agents read the knowledge base: they cannot write, edit or publish articles."
 )
 
@@ -112,7 +113,7 @@ def save_translation(
     """Create or update `article`'s translation into `language`, rendered and sanitized
     like the article itself. Raises ValueError for a language the desk does not speak."""
     check_writer(editor)
-    if language not in SEARCH_CONFIGS or language == "en":
+    if language not in TRANSLATION_LANGUAGES:
         raise ValueError(f"“{language}” is not a language articles are translated into.")
     body_html, body_text = render_markdown(body_markdown)
     translation, _ = ArticleTranslation.objects.update_or_create(

@@ -25,6 +25,11 @@ urlpatterns = [
     path("kb/", agent_views.article_list, name="manage"),
     path("kb/new/", agent_views.article_edit, name="create"),
     path("kb/<int:pk>/edit/", agent_views.article_edit, name="edit"),
+    path(
+        "kb/<int:pk>/translations/<str:language>/",
+        agent_views.translation_edit,
+        name="article_language",
+    ),
     path("kb/gaps/", agent_views.gaps, name="gaps"),
     path("kb/preview/", agent_views.preview, name="preview"),
     path("kb/reply-suggestions/", agent_views.reply_suggestions, name="reply_suggestions"),

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,9 +15,9 @@ from helpdesk.branding import product_name
 from helpdesk.http import HtmxRequest
 from kb import selectors, seo, services
 from kb.access import get_article_for
-from kb.models import Category, SearchSource
+from kb.models import Article, Category, SearchSource
 from kb.search import search_articles, search_translations
-from tickets.languages import in_customer_language
+from tickets.languages import in_customer_language, supported_language
 from tickets.models import User
 from tickets.permissions import is_agent
 
@@ -77,23 +78,38 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 def article(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
     reader = _reader(request)
     shown = get_article_for(reader, pk)
+    # `?lang=de` names the language in the address (the sitemap's and hreflang's links):
+    # it wins over the reader's own.
+    requested = supported_language(request.GET.get("lang", ""))
     if slug != shown.slug:
-        return HttpResponseRedirect(shown.get_absolute_url(), status=301)
+        query = f"?lang={requested}" if requested else ""
+        return HttpResponseRedirect(f"{shown.get_absolute_url()}{query}", status=301)
     if not is_agent(reader):
         services.record_view(shown)
+    if not requested:
+        return _article_page(request, shown, reader)
+    with translation.override(requested):
+        request.LANGUAGE_CODE = requested
+        return _article_page(request, shown, reader)
+
+
+def _article_page(request: HttpRequest, shown: Article, reader: User | None) -> HttpResponse:
     translations = {t.language: t for t in shown.translations.all() if t.is_published}
+    language = get_language()
     return render(
         request,
         "kb/article.html",
         {
             "article": shown,
             # The text in the reader's language when it has one, and the others offered.
-            "text": translations.get(get_language(), shown),
-            "languages": sorted({"en", *translations} - {get_language()}),
+            "text": translations.get(language, shown),
+            "languages": sorted({"en", *translations} - {language}),
             "related": selectors.related_articles(shown, reader),
             "voted": request.session.get(f"kb-voted-{shown.pk}"),
             "may_write": services.may_write(reader),
-            "seo": seo.article_meta(shown, product_name()),
+            "seo": seo.article_meta(
+                shown, product_name(), text=translations.get(language), translations=translations
+            ),
         },
     )
 

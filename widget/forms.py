@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Mailbox
 from widget.models import WidgetSite, normalize_origin
@@ -12,7 +13,7 @@ class ContactForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(max_length=254)
     subject = forms.CharField(max_length=200)
-    body = forms.CharField(max_length=20000, label="Message")
+    body = forms.CharField(max_length=20000, label=_("Message"))
     page_url = forms.URLField(max_length=2000, required=False, assume_scheme="https")
     visit = forms.CharField(max_length=64, required=False)
     user_hash = forms.CharField(max_length=128, required=False)
@@ -36,14 +37,18 @@ class OriginsField(forms.CharField):
 
 class SiteForm(forms.ModelForm):
     allowed_origins = OriginsField(
-        help_text="One per line, e.g. https://www.example.com or http://localhost:3000. "
-        "Only pages on these origins can open the widget."
+        label=_("Allowed origins"),
+        help_text=_(
+            "One per line, e.g. https://www.example.com or http://localhost:3000. "
+            "Only pages on these origins can open the widget."
+        ),
     )
 
     class Meta:
         model = WidgetSite
         fields = ["name", "allowed_origins", "mailbox", "enabled"]
-        help_texts = {"mailbox": "Where the widget's tickets go."}
+        labels = {"name": _("Name"), "mailbox": _("Mailbox"), "enabled": _("On")}
+        help_texts = {"mailbox": _("Where the widget's tickets go.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.encryption import EncryptedTextField
 from tickets.models import Mailbox
@@ -33,8 +34,11 @@ def normalize_origin(value: str) -> str:
     match = _ORIGIN.fullmatch(origin)
     if match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
         raise ValidationError(
-            f"“{value.strip()}” is not an origin: write https://host or https://host:port, "
-            "with nothing after it.",
+            gettext(
+                "“%(value)s” is not an origin: write https://host or https://host:port, "
+                "with nothing after it."
+            )
+            % {"value": value.strip()},
             code="origin",
         )
     return origin

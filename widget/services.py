@@ -95,9 +95,11 @@ def new_messages(ticket_id: int, after: int) -> list[dict[str, Any]]:
         {
             "id": message.pk,
             "mine": message.direction == "inbound",
-            "author": "You"
-            if message.direction == "inbound"
-            else (message.author.first_name if message.author else "Support"),
+            # The panel names the sides in the visitor's language ("You", "Support"); an
+            # agent by their first name.
+            "author": message.author.first_name
+            if message.direction != "inbound" and message.author
+            else "",
             "body": message.body_text,
             "at": message.created_at.isoformat(),
         }

@@ -4,6 +4,9 @@ conversation by a signed token, so there is no ambient authority for CSRF to abu
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +19,8 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +30,7 @@ from helpdesk.signin import client_ip
 from kb.access import get_article_for
 from kb.search import search_articles
 from portal.services import suggestion_opened
+from tickets.languages import supported_language
 from widget import live, services
 from widget.forms import ContactForm, ReplyForm
 from widget.models import WidgetSite
@@ -35,13 +41,43 @@ SEARCH_LIMIT = 5
 CONTACTS_PER_IP = Rate("widget-contact-ip", limit=20, window=3600)
 
 
+def in_panel_language[V: Callable[..., HttpResponse]](view: V) -> V:
+    """The panel and its calls in the visitor's language: the `lang` the launcher passes
+    (its tag's data-lang, else the embedding page's <html lang>), else the browser's
+    Accept-Language (LocaleMiddleware's choice)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = supported_language(request.GET.get("lang", ""))
+        if not language:
+            return view(request, *args, **kwargs)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            return view(request, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def launcher_labels() -> dict[str, str]:
+    """The launcher's "Help" in each language of the desk ("" for the default)."""
+    labels = {}
+    for code in ["", *(code for code, _name in settings.LANGUAGES)]:
+        with translation.override(code or settings.LANGUAGE_CODE):
+            labels[code] = gettext("Help")
+    return labels
+
+
 def _errors(form: Any) -> JsonResponse:
     return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
 
 
 @require_GET
 def script(request: HttpRequest) -> HttpResponse:
-    response = render(request, "widget/v1.js", content_type="text/javascript; charset=utf-8")
+    # JSON with "<" escaped cannot end a script element, whatever a translator writes.
+    labels = json.dumps(launcher_labels(), ensure_ascii=False).replace("<", "\\u003C")
+    response = render(
+        request, "widget/v1.js", {"labels": labels}, content_type="text/javascript; charset=utf-8"
+    )
     response["Cache-Control"] = "public, max-age=300"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
@@ -54,6 +90,7 @@ def _page_url(site: WidgetSite, url: str) -> str:
 
 @xframe_options_exempt
 @require_GET
+@in_panel_language
 def frame(request: HttpRequest) -> HttpResponse:
     site = services.active_site(request.GET.get("site", ""))
     email = request.GET.get("email", "")
@@ -76,6 +113,7 @@ def frame(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_panel_language
 def search(request: HttpRequest) -> JsonResponse:
     services.active_site(request.GET.get("site", ""))
     result = search_articles(request.GET.get("q", "")[:200], user=None, limit=SEARCH_LIMIT)
@@ -104,13 +142,16 @@ def open_article(request: HttpRequest, visit: str, article: int) -> HttpResponse
 
 @csrf_exempt
 @require_POST
+@in_panel_language
 def contact(request: HttpRequest) -> JsonResponse:
     site = services.active_site(request.GET.get("site", ""))
     form = ContactForm(request.POST)
     if not form.is_valid():
         return _errors(form)
     if CONTACTS_PER_IP.hit(client_ip(request) or ""):
-        too_many = {"__all__": [{"message": "Too many messages from here: try again later."}]}
+        too_many = {
+            "__all__": [{"message": gettext("Too many messages from here: try again later.")}]
+        }
         return JsonResponse({"errors": too_many}, status=429)
     data = form.cleaned_data
     verified = services.verified_email(site, data["email"], data["user_hash"]) is not None
@@ -143,6 +184,7 @@ def conversation(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 @require_POST
+@in_panel_language
 def reply(request: HttpRequest) -> JsonResponse:
     form = ReplyForm(request.POST)
     if not form.is_valid():

@@ -19,7 +19,10 @@
     token = value;
     try { window.localStorage.setItem(storageKey, value); } catch (e) { /* kept for this page only */ }
   }
-  function url(path, params) { return path + "?" + new URLSearchParams(params).toString(); }
+  // Every call names the panel's language, so the desk answers (errors too) in it.
+  function url(path, params) {
+    return path + "?" + new URLSearchParams(Object.assign({ lang: data.lang }, params)).toString();
+  }
   function showErrors(form, errors) {
     form.querySelectorAll("[data-for]").forEach(function (el) {
       var list = errors[el.dataset.for] || [];
@@ -71,7 +74,7 @@
     var form = event.target;
     var payload = new FormData(form);
     payload.append("token", token);
-    fetch(data.reply, { method: "POST", body: payload })
+    fetch(url(data.reply, {}), { method: "POST", body: payload })
       .then(function (r) { return r.json().then(function (json) { return { ok: r.ok, json: json }; }); })
       .then(function (answer) {
         if (!answer.ok) { showErrors(form, answer.json.errors || {}); return; }
@@ -91,7 +94,7 @@
     li.dataset.id = message.id;
     var who = document.createElement("span");
     who.className = "who";
-    who.textContent = message.author;
+    who.textContent = message.mine ? data.you : (message.author || data.support);
     li.appendChild(who);
     li.appendChild(document.createTextNode(message.body));
     $("w-messages").appendChild(li);

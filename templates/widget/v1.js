@@ -1,5 +1,6 @@
 /* Tandem help widget, version 1: <script src="https://DESK/widget/v1.js" data-site="KEY" async>.
-   Optional: data-user-email and data-user-hash (HMAC-SHA256 of the address with the
+   Optional: data-lang (else the page's <html lang>) for the panel's language;
+   data-user-email and data-user-hash (HMAC-SHA256 of the address with the
    site's secret, hex) for a visitor signed in on the site. The panel is a frame served
    by the desk, so nothing of the desk runs in the site's page but this launcher. */
 (function () {
@@ -7,7 +8,13 @@
   var script = document.currentScript;
   if (!script || window.TandemWidget) { return; }
   var desk = new URL(script.src).origin;
+  // The panel speaks the page's language: data-lang on this tag, else <html lang>.
+  var lang = script.getAttribute("data-lang") || document.documentElement.lang || "";
+  // "Help" in each language of the desk, from the desk's catalogues.
+  var labels = {{ labels|safe }};
+  var label = labels[lang] || labels[lang.toLowerCase().split("-")[0]] || labels[""];
   var params = new URLSearchParams({
+    lang: lang,
     site: script.getAttribute("data-site") || "",
     email: script.getAttribute("data-user-email") || "",
     hash: script.getAttribute("data-user-hash") || "",
@@ -15,7 +22,7 @@
   });
   var button = document.createElement("button");
   button.type = "button";
-  button.textContent = script.getAttribute("data-label") || "Help";
+  button.textContent = script.getAttribute("data-label") || label;
   button.setAttribute("aria-expanded", "false");
   button.setAttribute("data-tandem-widget", "launcher");
   button.style.cssText = "position:fixed;right:20px;bottom:20px;z-index:2147483000;padding:12px 18px;" +
@@ -26,7 +33,7 @@
     if (!frame) {
       frame = document.createElement("iframe");
       frame.src = desk + "/widget/v1/frame/?" + params.toString();
-      frame.title = "Help";
+      frame.title = label;
       frame.setAttribute("data-tandem-widget", "panel");
       frame.style.cssText = "position:fixed;right:20px;bottom:76px;z-index:2147483000;width:min(380px,calc(100vw - 40px));" +
         "height:min(560px,calc(100vh - 100px));border:1px solid #d0d5dd;border-radius:12px;background:#fff;" +

@@ -131,6 +131,7 @@ def _pages(role: str, seed: dict[str, Any]) -> list[str]:
         "/tickets/new/",
         "/kb/",
         f"/kb/{seed['article'].pk}/edit/",
+        f"/kb/{seed['article'].pk}/translations/de/",
         "/kb/new/",
         "/kb/gaps/",
         "/workflow/canned/",

@@ -173,3 +173,31 @@ def test_a_shipped_item_becomes_a_changelog_entry_in_one_step(
     assert Ticket.objects.filter(tags__contains=["feedback"]).count() == 2
     changelog = Client().get("/help/updates/").content.decode()
     assert "CSV export is here" in changelog and "Export any view as CSV." in changelog
+
+
+def test_the_roadmap_speaks_the_customers_language(loop: Loop, personas: Personas) -> None:
+    """A customer whose language is German reads the roadmap, an item and My feedback in
+    German, whatever their browser says; the agent's pages follow the agent's browser."""
+    services.update_item(loop.item, personas.manager, public=True, status="planned")
+    services.set_customer_ask(loop.item, personas.customer, AskVia.VOTE, on=True)
+    personas.customer.language = "de"
+    personas.customer.save(update_fields=["language"])
+    li = client_for(personas.customer.user)
+    english_browser = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+    roadmap = li.get("/help/roadmap/", **english_browser).content.decode()
+    assert '<html lang="de"' in roadmap
+    assert "<h1>Roadmap</h1>" in roadmap and "Produktneuigkeiten" in roadmap
+    assert "Geplant" in roadmap and "1 Stimme" in roadmap  # the column and the votes
+    assert "Vote for or follow" not in roadmap
+    item = li.get(f"/help/roadmap/{loop.item.pk}/", **english_browser).content.decode()
+    assert "Abgestimmt" in item and "Funktionswunsch" in item
+    mine = li.get("/portal/feedback/", **english_browser).content.decode()
+    assert "Die Ideen und Probleme, die Sie uns genannt haben" in mine
+    changelog = li.get("/help/updates/", **english_browser).content.decode()
+    assert "Noch keine Neuigkeiten" in changelog
+    # Anyone else reads their browser's language; the agent's list theirs.
+    french = Client().get("/help/roadmap/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Nouveautés produit" in french and "Prévu" in french
+    agent = client_for(personas.agent_a).get("/feedback/", HTTP_ACCEPT_LANGUAGE="es")
+    assert "Hoja de ruta pública" in agent.content.decode()

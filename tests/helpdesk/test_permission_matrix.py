@@ -142,6 +142,7 @@ class Samples:
             "visit": "not-a-visit",
             "item_id": self.feedback_item.pk,
             "format": "json",
+            "language": "de",
             "slug": self.article.slug
             if name == "kb:article"
             else self.article.section.category.slug,

@@ -33,6 +33,11 @@ CUSTOMER_TEMPLATES = [
     "templates/tickets/email/auto_ack-body.html",
     "templates/tickets/email/auto_ack-body.txt",
     "templates/tickets/email/auto_ack-subject.txt",
+    "templates/feedback/roadmap.html",
+    "templates/feedback/roadmap_item.html",
+    "templates/feedback/changelog.html",
+    "templates/feedback/portal.html",
+    "templates/widget/frame.html",
 ]
 # The pages and mails agents and admins read, translated too.
 AGENT_TEMPLATES = [
@@ -70,6 +75,16 @@ AGENT_TEMPLATES = [
     "templates/tickets/workflow/_presence.html",
     "templates/tickets/workflow/_canned_picker.html",
     "templates/tickets/workflow/_canned_results.html",
+    # The agent side of the knowledge base, the feedback pages, the widget's settings.
+    "templates/kb/manage",
+    "templates/kb/reply_suggestions.html",
+    "templates/feedback/list.html",
+    "templates/feedback/item.html",
+    "templates/feedback/new.html",
+    "templates/feedback/notes.html",
+    "templates/feedback/update.html",
+    "templates/feedback/_ticket_panel.html",
+    "templates/widget/settings.html",
     # The ticket screens: workflow settings, new ticket, profiles, notification settings and mails.
     "templates/tickets/new.html",
     "templates/tickets/customer.html",
@@ -96,7 +111,7 @@ AGENT_TEMPLATES = [
 # The source makemessages reads (the same ignores as the Makefile's `make messages`).
 SOURCE_DIRS = ["accounts", "assist", "audit", "console", "demo", "feedback", "helpdesk"]
 SOURCE_DIRS += ["importer", "kb", "metrics", "portal", "privacy", "tickets", "templates"]
-SOURCE_DIRS += ["service", "webhooks"]
+SOURCE_DIRS += ["service", "webhooks", "widget"]
 KEYWORDS = [
     "gettext_noop",
     "gettext_lazy",

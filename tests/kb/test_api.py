@@ -1,7 +1,8 @@
 import pytest
 from django.test import Client
 
-from kb.models import SearchQueryLog, Visibility
+from kb.models import ArticleTranslation, SearchQueryLog, Visibility
+from kb.services import save_translation
 from tests.conftest import Personas
 from tests.factories import make_article
 
@@ -67,3 +68,35 @@ def test_list_query_count_is_constant(
         make_article(f"Article {n}")
     with django_assert_num_queries(1):
         assert len(client.get(URL).json()["results"]) == 15
+
+
+def test_an_article_shows_its_published_translations(
+    client: Client, personas: Personas, settings, django_assert_num_queries
+) -> None:
+    settings.SITE_URL = "https://help.example.com"
+    article = make_article("Reset your password", "Open *Settings*.")
+    for language, status in (("es", "published"), ("de", "published"), ("fr", "draft")):
+        save_translation(
+            article,
+            language,
+            editor=personas.agent_a,
+            title=f"Title {language}",
+            body_markdown="*Hola*",
+            status=status,
+        )
+    # 1 the article with its section, category, author and editor, 1 its translations.
+    with django_assert_num_queries(2):
+        data = client.get(f"{URL}{article.pk}/").json()
+    german = ArticleTranslation.objects.get(language="de")
+    assert [t["language"] for t in data["translations"]] == ["de", "es"]  # drafts never
+    assert data["translations"][0] == {
+        "language": "de",
+        "title": "Title de",
+        "url": f"https://help.example.com{article.get_absolute_url()}?lang=de",
+        "updated_at": data["translations"][0]["updated_at"],
+        "body_markdown": "*Hola*",
+        "body_html": "<p><em>Hola</em></p>",
+    }
+    assert data["translations"][0]["updated_at"].startswith(german.updated_at.date().isoformat())
+    # The list stays light: no translations there.
+    assert "translations" not in client.get(URL).json()["results"][0]

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kb.models import ArticleStatus, Visibility
+from kb.services import save_translation
 from tests.conftest import Personas
 from tests.factories import make_article
 
@@ -29,11 +30,20 @@ def test_sitemap_lists_exactly_the_published_public_articles(
     make_article("Not yet", status=ArticleStatus.DRAFT)
     make_article("Agents only", visibility=Visibility.INTERNAL)
     make_article("Internal draft", status=ArticleStatus.DRAFT, visibility=Visibility.INTERNAL)
+    german = save_translation(
+        shown[0],
+        "de",
+        editor=personas.agent_a,
+        title="Passwort",
+        body_markdown="x",
+        status=ArticleStatus.PUBLISHED,
+    )
 
+    german_lastmod = german.updated_at.date().isoformat()
     client.get("/sitemap.xml")  # the branding row, then held per process
-    # 1 count of the published public articles (the paginator), 1 the page of them: none
-    # per article, however many there are.
-    with django_assert_num_queries(2):
+    # 1 count of the published public articles (the paginator), 1 the page of them, and
+    # the same two for their published translations: none per article, however many.
+    with django_assert_num_queries(4):
         response = client.get("/sitemap.xml")
     assert response.status_code == 200
     root = ET.fromstring(response.content)  # noqa: S314 - our own page
@@ -46,7 +56,7 @@ def test_sitemap_lists_exactly_the_published_public_articles(
     assert entries == {
         f"https://help.example.com{a.get_absolute_url()}": a.updated_at.date().isoformat()
         for a in shown
-    }
+    } | {f"https://help.example.com{shown[0].get_absolute_url()}?lang=de": german_lastmod}
 
 
 def test_robots_txt_points_at_the_sitemap_and_keeps_agent_and_portal_pages_out(

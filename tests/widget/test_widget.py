@@ -405,3 +405,34 @@ def test_without_redis_the_stream_still_reads_the_database(monkeypatch) -> None:
 
     (found,) = _run(answer_after_a_wait)
     assert '"body": "Answer"' in found
+
+
+# The panel's language
+
+
+def test_the_panel_speaks_french_when_the_page_does(client, personas: Personas) -> None:
+    site = make_site(personas)
+    # The launcher passes the page's language (data-lang, else <html lang>) to the frame.
+    script = client.get(reverse("widget:script")).content.decode()
+    assert '"fr": "Aide"' in script and '"de": "Hilfe"' in script and '"": "Help"' in script
+    assert "lang: lang" in script
+    frame = client.get(
+        reverse("widget:frame"), {"site": site.key, "lang": "fr-CA"}, HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert '<html lang="fr">' in frame and 'data-lang="fr"' in frame
+    for text in ("Comment pouvons-nous", "Écrivez-nous", "Votre conversation", "Envoyer"):
+        assert text in frame, text
+    # The strings its JavaScript shows come from the frame too, in the same language.
+    assert 'data-you="Vous"' in frame and 'data-support="Assistance"' in frame
+    assert "How can we help?" not in frame
+    # Without a lang, the browser's; an unknown one changes nothing.
+    german = client.get(reverse("widget:frame"), {"site": site.key}, HTTP_ACCEPT_LANGUAGE="de")
+    assert 'data-you="Sie"' in german.content.decode()
+    english = client.get(reverse("widget:frame"), {"site": site.key, "lang": "xx"})
+    assert "How can we help?" in english.content.decode()
+    # The panel's calls carry the language: errors come back in it.
+    response = client.post(
+        f"{reverse('widget:contact')}?site={site.key}&lang=fr", {"email": "", "subject": ""}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["email"][0]["message"] == "Ce champ est obligatoire."
