@@ -1,6 +1,7 @@
-"""Words the portal translates at run time: the ticket statuses, whose English labels are
-the core's (tickets.models.Status); the templates show them with
-{% translate ticket.get_status_display context "ticket status" %}."""
+"""Words the portal translates at run time: the ticket statuses in the customer's words,
+whose English msgids are the core's labels (tickets.models.Status); the templates show
+them with {{ ticket.customer_status_label }} (Ticket.customer_status_label), since the
+core's labels are translated for agents."""
 
 from django.utils.translation import pgettext_lazy
 

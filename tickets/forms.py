@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
     BODY_MAX,
@@ -60,8 +62,8 @@ def _clean_tags(text: str) -> list[str]:
         raise ValidationError(str(refusal)) from None
 
 
-def _blank(choices: Any, label: str = "Any") -> list[tuple[str, str]]:
-    return [("", label), *choices]
+def _blank(choices: Any, label: Any = None) -> list[tuple[str, Any]]:
+    return [("", _("Any") if label is None else label), *choices]
 
 
 class InboxFilterForm(forms.Form):
@@ -83,7 +85,7 @@ class InboxFilterForm(forms.Form):
     def clean_assignee(self) -> str:
         value = self.cleaned_data["assignee"].strip()
         if value and value != "none" and not value.isdecimal():
-            raise ValidationError("Choose an agent or “Unassigned”.")
+            raise ValidationError(gettext("Choose an agent or “Unassigned”."))
         return value
 
     def clean_tag(self) -> str:
@@ -152,36 +154,41 @@ class AttachmentsMixin(forms.Form):
     def clean_attachments(self) -> list[Any]:
         files = self.cleaned_data["attachments"]
         if len(files) > MAX_ATTACHMENTS:
-            raise ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.")
+            raise ValidationError(
+                gettext("Attach at most %(count)s files.") % {"count": MAX_ATTACHMENTS}
+            )
         limit = settings.MAX_UPLOAD_BYTES
         for upload in files:
             if upload.size > limit:
                 raise ValidationError(
-                    f"“{upload.name}” is too large; files may be at most {filesizeformat(limit)}."
+                    gettext("“%(name)s” is too large; files may be at most %(size)s.")
+                    % {"name": upload.name, "size": filesizeformat(limit)}
                 )
         return files
 
 
 class ReplyForm(AttachmentsMixin):
     body = forms.CharField(
-        max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 6}), label="Reply"
+        max_length=BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label=pgettext_lazy("a message", "Reply"),
     )
     status_after = forms.ChoiceField(
         choices=[
-            ("", "Keep status"),
-            (Status.OPEN, "and set Open"),
-            (Status.PENDING, "and set Pending"),
-            (Status.ON_HOLD, "and set On hold"),
-            (Status.SOLVED, "and set Solved"),
+            ("", _("Keep status")),
+            (Status.OPEN, _("and set Open")),
+            (Status.PENDING, _("and set Pending")),
+            (Status.ON_HOLD, _("and set On hold")),
+            (Status.SOLVED, _("and set Solved")),
         ],
         required=False,
-        label="Then",
+        label=_("Then"),
     )
     cc = forms.CharField(
         max_length=4000,
         required=False,
-        label="Cc",
-        help_text="Addresses that get a copy, separated by commas",
+        label=_("Cc"),
+        help_text=_("Addresses that get a copy, separated by commas"),
     )
     # A macro inserted into the reply box: its changes apply when the reply is sent.
     macro = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -198,32 +205,41 @@ class ReplyForm(AttachmentsMixin):
                 validate_email(address)
             except ValidationError:
                 shown = address or name
-                raise ValidationError(f"{shown!r} is not an email address.") from None
+                raise ValidationError(
+                    gettext("%(address)s is not an email address.") % {"address": repr(shown)}
+                ) from None
             addresses.setdefault(address, None)
         if len(addresses) > CC_MAX:
-            raise ValidationError(f"At most {CC_MAX} addresses can be copied.")
+            raise ValidationError(
+                gettext("At most %(count)s addresses can be copied.") % {"count": CC_MAX}
+            )
         return list(addresses)
 
 
 class NoteForm(AttachmentsMixin):
     body = forms.CharField(
-        max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 4}), label="Internal note"
+        max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 4}), label=_("Internal note")
     )
 
 
 class TicketUpdateForm(forms.Form):
     """Any subset of the editable properties; only the fields posted are changed."""
 
-    status = forms.ChoiceField(choices=Status.choices)
-    priority = forms.ChoiceField(choices=Priority.choices)
-    kind = forms.ChoiceField(choices=Kind.choices)
+    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
+    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
+    kind = forms.ChoiceField(choices=Kind.choices, label=_("Kind"))
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Unassigned"
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Unassigned"),
+        label=_("Assignee"),
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="No team"
+        queryset=Team.objects.none(), required=False, empty_label=_("No team"), label=_("Team")
     )
-    tags = forms.CharField(max_length=1000, required=False, help_text="Comma-separated")
+    tags = forms.CharField(
+        max_length=1000, required=False, label=_("Tags"), help_text=_("Comma-separated")
+    )
 
     def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -247,15 +263,15 @@ class TicketUpdateForm(forms.Form):
 
 class BulkForm(forms.Form):
     ACTIONS = [
-        ("assign", "Assign"),
-        ("status", "Set status"),
-        ("tag", "Add tag"),
-        ("kind", "Set kind"),
+        ("assign", _("Assign")),
+        ("status", _("Set status")),
+        ("tag", _("Add tag")),
+        ("kind", _("Set kind")),
     ]
 
     action = forms.ChoiceField(choices=ACTIONS)
     tickets = forms.CharField(
-        max_length=20_000, error_messages={"required": "Select tickets first."}
+        max_length=20_000, error_messages={"required": _("Select tickets first.")}
     )
     assignee = forms.CharField(max_length=20, required=False)
     status = forms.ChoiceField(choices=_blank(Status.choices, "—"), required=False)
@@ -272,11 +288,13 @@ class BulkForm(forms.Form):
         try:
             numbers = sorted({int(n) for n in self.cleaned_data["tickets"].split(",") if n.strip()})
         except ValueError:
-            raise ValidationError("Ticket numbers must be whole numbers.") from None
+            raise ValidationError(_("Ticket numbers must be whole numbers.")) from None
         if not numbers:
-            raise ValidationError("Select tickets first.")
+            raise ValidationError(_("Select tickets first."))
         if len(numbers) > BULK_MAX:
-            raise ValidationError(f"At most {BULK_MAX} tickets at once.")
+            raise ValidationError(
+                gettext("At most %(count)s tickets at once.") % {"count": BULK_MAX}
+            )
         return numbers
 
     def clean(self) -> dict[str, Any]:
@@ -290,16 +308,16 @@ class BulkForm(forms.Form):
                 agents = User.objects.acting_agents()
                 agent = agents.filter(pk=int(value)).first() if value.isdecimal() else None
                 if agent is None:
-                    self.add_error("assignee", "Choose an agent to assign.")
+                    self.add_error("assignee", gettext("Choose an agent to assign."))
                 data["assignee_user"] = agent
         elif action == "status" and not data.get("status"):
-            self.add_error("status", "Choose a status.")
+            self.add_error("status", gettext("Choose a status."))
         elif action == "kind" and not data.get("kind"):
-            self.add_error("kind", "Choose a kind.")
+            self.add_error("kind", gettext("Choose a kind."))
         elif action == "tag":
             tags = normalize_tags([data.get("tag") or ""])
             if not tags:
-                self.add_error("tag", "Enter a tag.")
+                self.add_error("tag", gettext("Enter a tag."))
             data["tag"] = tags[0] if tags else ""
         return data
 
@@ -307,18 +325,27 @@ class BulkForm(forms.Form):
 class NewTicketForm(forms.Form):
     """A ticket on behalf of a customer (inbound) or an agent's outreach (outbound)."""
 
-    customer_email = forms.EmailField(max_length=254, label="Customer email")
-    customer_name = forms.CharField(max_length=200, required=False, label="Customer name")
-    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
+    customer_email = forms.EmailField(max_length=254, label=_("Customer email"))
+    customer_name = forms.CharField(max_length=200, required=False, label=_("Customer name"))
+    mailbox = forms.ModelChoiceField(
+        queryset=Mailbox.objects.none(), empty_label=None, label=_("Mailbox")
+    )
     channel = forms.ChoiceField(
         choices=[(c.value, c.label) for c in RECORDED_CHANNELS],
-        help_text="How the customer reached us.",
+        label=_("Channel"),
+        help_text=_("How the customer reached us."),
     )
-    subject = forms.CharField(max_length=998)
-    body = forms.CharField(max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}))
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
-    tags = forms.CharField(max_length=1000, required=False, help_text="Comma-separated")
-    assign_to_me = forms.BooleanField(required=False, initial=True, label="Assign to me")
+    subject = forms.CharField(max_length=998, label=_("Subject"))
+    body = forms.CharField(
+        max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 8}), label=_("Message")
+    )
+    priority = forms.ChoiceField(
+        choices=Priority.choices, initial=Priority.NORMAL, label=_("Priority")
+    )
+    tags = forms.CharField(
+        max_length=1000, required=False, label=_("Tags"), help_text=_("Comma-separated")
+    )
+    assign_to_me = forms.BooleanField(required=False, initial=True, label=_("Assign to me"))
 
     def __init__(self, *args: Any, user: User, outreach: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -326,27 +353,27 @@ class NewTicketForm(forms.Form):
         self.fields["mailbox"].queryset = visible_mailboxes(user).filter(is_active=True)  # type: ignore[attr-defined]
         if outreach:
             del self.fields["channel"]
-            self.fields["body"].label = "Message to the customer"
+            self.fields["body"].label = _("Message to the customer")
         else:
-            self.fields["body"].label = "What the customer asked"
+            self.fields["body"].label = _("What the customer asked")
 
     def clean_customer_email(self) -> str:
         email = self.cleaned_data["customer_email"].strip().lower()
         if Mailbox.objects.filter(address=email).exists():
             # Its replies would come back to us, and ingest refuses them as a mail loop.
-            raise ValidationError("That is one of our own mailboxes, not a customer.")
+            raise ValidationError(_("That is one of our own mailboxes, not a customer."))
         return email
 
     def clean_subject(self) -> str:
         subject = " ".join(self.cleaned_data["subject"].split())
         if not subject:
-            raise ValidationError("Enter a subject.")
+            raise ValidationError(_("Enter a subject."))
         return subject
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
-            raise ValidationError("Enter a message.")
+            raise ValidationError(_("Enter a message."))
         return body
 
     def clean_tags(self) -> list[str]:
@@ -377,7 +404,7 @@ def custom_form_field(definition: FieldDefinition, *, required: bool = False) ->
     common: dict[str, Any] = {"label": definition.label, "required": required}
     kind = definition.type
     if kind == FieldType.CHOICE:
-        choices = [("", "Choose…"), *((c, c) for c in definition.choices)]
+        choices = [("", gettext("Choose…")), *((c, c) for c in definition.choices)]
         return forms.ChoiceField(choices=choices, **common)
     if kind == FieldType.MULTICHOICE:
         return forms.MultipleChoiceField(

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Customer, Organization, User
 from tickets.services import Profile
@@ -22,20 +24,23 @@ def _items(text: str) -> list[str]:
 
 
 class CustomerForm(forms.Form):
-    name = forms.CharField(max_length=200, required=False)
+    name = forms.CharField(max_length=200, required=False, label=_("Name"))
     emails = forms.CharField(
-        label="Other email addresses",
+        label=_("Other email addresses"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One a line. Mail from any of them is this customer's.",
+        help_text=_("One a line. Mail from any of them is this customer's."),
     )
-    phone = forms.CharField(max_length=50, required=False)
+    phone = forms.CharField(max_length=50, required=False, label=_("Phone"))
     organization = forms.CharField(
-        max_length=200, required=False, help_text="The name of an existing organization."
+        max_length=200,
+        required=False,
+        label=_("Organization"),
+        help_text=_("The name of an existing organization."),
     )
     notes = forms.CharField(
-        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}), label=_("Notes")
     )
 
     @classmethod
@@ -53,7 +58,7 @@ class CustomerForm(forms.Form):
     def clean_phone(self) -> str:
         phone: str = self.cleaned_data["phone"].strip()
         if phone and not re.fullmatch(r"[0-9+()./ -]{3,50}", phone):
-            raise ValidationError("Digits, spaces and + ( ) - . / only.")
+            raise ValidationError(gettext("Digits, spaces and + ( ) - . / only."))
         return phone
 
     def clean_organization(self) -> Organization | None:
@@ -62,7 +67,9 @@ class CustomerForm(forms.Form):
             return None
         organization = Organization.objects.filter(name__iexact=name).first()
         if organization is None:
-            raise ValidationError(f"There is no organization named “{name}”.")
+            raise ValidationError(
+                gettext("There is no organization named “%(name)s”.") % {"name": name}
+            )
         return organization
 
     def profile(self) -> Profile:
@@ -77,22 +84,23 @@ class CustomerForm(forms.Form):
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, label=_("Name"))
     domains = forms.CharField(
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One a line, e.g. acme.com. A new customer with an address there joins.",
+        label=_("Domains"),
+        help_text=_("One a line, e.g. acme.com. A new customer with an address there joins."),
     )
     notes = forms.CharField(
-        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}), label=_("Notes")
     )
     owner = forms.ModelChoiceField(
         User.objects.acting_agents().order_by("first_name", "email"),
         required=False,
-        empty_label="Nobody",
-        label="Account owner",
-        help_text="The agent who looks after this account: it shows in their “My accounts”.",
+        empty_label=_("Nobody"),
+        label=_("Account owner"),
+        help_text=_("The agent who looks after this account: it shows in their “My accounts”."),
     )
 
     @classmethod
@@ -113,7 +121,7 @@ class OrganizationForm(forms.Form):
 class AddressForm(forms.Form):
     """A customer named by address: the other customer of a merge, a new requester."""
 
-    email = forms.CharField(max_length=254)
+    email = forms.CharField(max_length=254, label=_("Email"))
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()

@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tickets import hooks, profiles, services
@@ -50,7 +52,7 @@ def customer(request: AuthedRequest, customer_id: int) -> HttpResponse:
     person = profiles.get_customer_for(request.user, customer_id)
     form = CustomerForm(request.POST) if request.method == "POST" else CustomerForm.of(person)
     if _saved(form, lambda: services.update_customer(person, form.profile())):
-        messages.success(request, "Customer saved.")
+        messages.success(request, _("Customer saved."))
         return redirect("tickets:customer", customer_id=person.pk)
     context = {
         "person": person,
@@ -74,7 +76,10 @@ def merge_customer(request: AuthedRequest, customer_id: int) -> HttpResponse:
         form.cleaned_data["email"]
     )
     if other is None:
-        messages.error(request, f"No customer has the address {form.cleaned_data['email']}.")
+        messages.error(
+            request,
+            _("No customer has the address %(email)s.") % {"email": form.cleaned_data["email"]},
+        )
         return redirect("tickets:customer", customer_id=person.pk)
     try:
         merged = services.merge_customers(other, person, actor=Actor.agent(request.user))
@@ -83,8 +88,12 @@ def merge_customer(request: AuthedRequest, customer_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"{other.email} merged into this customer: {merged.tickets} "
-            f"ticket{'s' if merged.tickets != 1 else ''} moved.",
+            ngettext(
+                "%(email)s merged into this customer: %(count)s ticket moved.",
+                "%(email)s merged into this customer: %(count)s tickets moved.",
+                merged.tickets,
+            )
+            % {"email": other.email, "count": merged.tickets},
         )
     return redirect("tickets:customer", customer_id=person.pk)
 
@@ -104,7 +113,7 @@ def organization(request: AuthedRequest, organization_id: int) -> HttpResponse:
             return services.set_account_owner(org, data["owner"])
 
     if _saved(form, save):
-        messages.success(request, "Organization saved.")
+        messages.success(request, _("Organization saved."))
         return redirect("tickets:organization", organization_id=org.pk)
     if form.is_bound:
         org.refresh_from_db()
@@ -129,9 +138,11 @@ def change_requester(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)
     form = AddressForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Requester not changed: {form.error_text()}")
+        messages.error(
+            request, _("Requester not changed: %(problems)s") % {"problems": form.error_text()}
+        )
         return redirect("tickets:detail", number=ticket.number)
     person = services.get_or_create_customer(form.cleaned_data["email"])
     if services.change_requester(ticket, person, actor=Actor.agent(request.user)):
-        messages.success(request, f"The requester is now {person}.")
+        messages.success(request, _("The requester is now %(person)s.") % {"person": person})
     return redirect("tickets:detail", number=ticket.number)

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from helpdesk.postgres import trigram_available
 from tickets import hooks
@@ -151,29 +152,30 @@ def decode_cursor(text: str) -> tuple[datetime, int, int] | None:
 
 def _ticket_entry(ticket: Ticket) -> TimelineEntry:
     if FOLLOW_UP_TAG in ticket.tags:
-        label, css = "Success follow-up", "follow-up"
+        label, css = gettext("Success follow-up"), "follow-up"
     elif ticket.channel == Channel.OUTBOUND:
-        label, css = "Outreach", "outreach"
+        label, css = gettext("Outreach"), "outreach"
     elif ticket.kind == Kind.SERVICE:
-        label, css = "Service ticket", "service"
+        label, css = gettext("Service ticket"), "service"
     else:
-        label, css = f"Ticket opened ({ticket.get_channel_display()})", "ticket"
+        label = gettext("Ticket opened (%(channel)s)") % {"channel": ticket.get_channel_display()}
+        css = "ticket"
     return TimelineEntry(
         ticket.created_at, "ticket", ticket.pk, label, css, ticket.subject, "", ticket.pk
     )
 
 
 _MESSAGE_LABELS = {
-    Direction.INBOUND: ("Customer wrote", "inbound"),
-    Direction.OUTBOUND: ("Reply", "outbound"),
-    Direction.NOTE: ("Internal note", "note"),
+    Direction.INBOUND: (gettext_lazy("Customer wrote"), "inbound"),
+    Direction.OUTBOUND: (pgettext_lazy("a message", "Reply"), "outbound"),
+    Direction.NOTE: (gettext_lazy("Internal note"), "note"),
 }
 
 
 def _message_entry(message: Message) -> TimelineEntry:
-    label, css = _MESSAGE_LABELS.get(message.direction, ("Message", "message"))
+    label, css = _MESSAGE_LABELS.get(message.direction, (gettext_lazy("Message"), "message"))
     if message.direction == Direction.OUTBOUND and message.automatic:
-        label = "Automatic message"
+        label = gettext("Automatic message")
     return TimelineEntry(
         message.created_at,
         "message",

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from helpdesk import local_cache
-from tickets import directory, labels, profiles, saved_views, selectors, services
+from tickets import bulk_notices, directory, labels, profiles, saved_views, selectors, services
 from tickets.access import get_ticket_for
 from tickets.counts import cached_counts
 from tickets.forms import (
@@ -158,7 +158,7 @@ def bulk(request: AuthedRequest) -> HttpResponse:
     back = _safe_next(request, reverse("tickets:inbox"))
     if not form.is_valid():
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
-        messages.error(request, f"Nothing changed: {errors}")
+        messages.error(request, _("Nothing changed: %(problems)s") % {"problems": errors})
         return redirect(back)
     data = form.cleaned_data
     # Only tickets this agent may see are touched, whatever numbers were posted.
@@ -176,34 +176,17 @@ def bulk(request: AuthedRequest) -> HttpResponse:
         **changes,
     )
     if result.changed:
-        messages.success(request, f"Updated {_tickets(result.changed)}.")
+        messages.success(
+            request, _("Updated %(tickets)s.") % {"tickets": bulk_notices.tickets(result.changed)}
+        )
     elif not result.refused:
-        messages.info(request, "Nothing to change: the selected tickets already were that way.")
+        messages.info(request, _("Nothing to change: the selected tickets already were that way."))
     for field, count in result.refused.items():
-        messages.warning(request, f"Left unchanged: {_refused(field, count, data)}.")
+        messages.warning(
+            request,
+            _("Left unchanged: %(why)s.") % {"why": bulk_notices.refused(field, count, data)},
+        )
     return redirect(back)
-
-
-def _refused(field: str | None, count: int, data: dict[str, Any]) -> str:
-    """Why the rules left `count` tickets of a bulk change as they were."""
-    if field == "role":
-        return f"{_tickets(count)}: {services.LIGHT_AGENT_REFUSAL}"
-    if field == "status":
-        return f"{_tickets(count, 'closed')}, which cannot be reopened"
-    if field == "assignee":
-        name = data["assignee_user"].display_name
-        return f"{_tickets(count)} in mailboxes {name} does not work in"
-    if field == "tags":
-        return f"{_tickets(count)}, which would carry more than {services.MAX_TAGS} tags"
-    if field == "fields":
-        return f"{_tickets(count)} with a field required to solve still empty"
-    return f"{_tickets(count)} the change does not apply to"
-
-
-def _tickets(count: int, adjective: str = "") -> str:
-    """ "1 ticket", "3 closed tickets"."""
-    words = [str(count), adjective, "ticket" if count == 1 else "tickets"]
-    return " ".join(word for word in words if word)
 
 
 # Unbound, the page's three forms only lend it their choices and help texts (its menus
@@ -526,7 +509,7 @@ def courtesy_undo(request: AuthedRequest, number: int) -> HttpResponse:
     except courtesy.NothingToUndo as exc:
         messages.info(request, str(exc))
     else:
-        done = "Reopened." if kind == courtesy.THANKS else "No longer marked as a newsletter."
+        done = _("Reopened.") if kind == courtesy.THANKS else _("No longer marked as a newsletter.")
         messages.success(request, done)
     return redirect("tickets:detail", number=ticket.number)
 
@@ -549,7 +532,7 @@ def new_ticket(request: AuthedRequest, outreach: bool = False) -> HttpResponse:
             tags=data["tags"],
             assign_to_me=data["assign_to_me"],
         )
-        messages.success(request, f"Ticket #{ticket.number} created.")
+        messages.success(request, _("Ticket #%(number)s created.") % {"number": ticket.number})
         return redirect("tickets:detail", number=ticket.number)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
@@ -582,7 +565,7 @@ def attachment(request: AuthedRequest, number: int, attachment_id: int) -> FileR
         item = Attachment.objects.get(pk=attachment_id, message__ticket=ticket)
         handle = item.file.open("rb")
     except (Attachment.DoesNotExist, FileNotFoundError, ValueError):
-        raise Http404("No such attachment") from None
+        raise Http404(_("No such attachment")) from None
     inline = item.content_type in INLINE_TYPES and request.GET.get("download") is None
     response = FileResponse(
         handle,

@@ -1,6 +1,7 @@
 """Forms of the mail screens."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import NotificationKind, User
 
@@ -40,11 +41,11 @@ class NotificationSettingsForm(forms.ModelForm):
         labels = {
             **{f"app_on_{kind}": label for kind, label in NotificationKind.choices},
             **{f"notify_on_{kind}": label for kind, label in NotificationKind.choices},
-            "notify_on_unassigned_reply": (
+            "notify_on_unassigned_reply": _(
                 "A customer replies on an unassigned ticket of my team (or, without a team, "
                 "of a mailbox I work in)"
             ),
-            "next_after_reply": "After sending a reply, open the next ticket in the same view",
+            "next_after_reply": _("After sending a reply, open the next ticket in the same view"),
         }
 
 
@@ -54,9 +55,9 @@ class SignatureForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("signature",)
-        labels = {"signature": "Signature"}
+        labels = {"signature": _("Signature")}
         help_texts = {
-            "signature": (
+            "signature": _(
                 "Markdown, under each of your replies. Yours is used when you have one; "
                 "leave it empty to use the mailbox's signature."
             )
@@ -66,5 +67,5 @@ class SignatureForm(forms.ModelForm):
     def clean_signature(self) -> str:
         signature = self.cleaned_data["signature"].strip()
         if len(signature) > 4000:
-            raise forms.ValidationError("A signature may be at most 4,000 characters.")
+            raise forms.ValidationError(_("A signature may be at most 4,000 characters."))
         return signature

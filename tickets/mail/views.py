@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -103,7 +104,7 @@ def notification_settings(request: AuthedRequest) -> HttpResponse:
     form = NotificationSettingsForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.instance.save(update_fields=list(form.Meta.fields))
-        messages.success(request, "Your notification settings are saved.")
+        messages.success(request, gettext("Your notification settings are saved."))
         return redirect("tickets:notification-settings")
     status = 422 if form.is_bound else 200
     context = {
@@ -121,7 +122,7 @@ def signature_settings(request: AuthedRequest) -> HttpResponse:
     form = SignatureForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.instance.save(update_fields=["signature"])
-        messages.success(request, "Your signature is saved.")
+        messages.success(request, gettext("Your signature is saved."))
         return redirect("tickets:signature-settings")
     status = 422 if form.is_bound else 200
     preview = render_reply(request.user.signature) if request.user.signature else ""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models.messages import Message
 from tickets.models.people import User
@@ -16,39 +17,39 @@ if TYPE_CHECKING:
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS = "status", "Status"
-    PRIORITY = "priority", "Priority"
-    KIND = "kind", "Kind"
-    ASSIGNEE = "assignee", "Assignee"
-    TEAM = "team", "Team"
-    TAGS = "tags", "Tags"
-    SUBJECT = "subject", "Subject"
-    MAILBOX = "mailbox", "Mailbox"
-    CUSTOMER = "customer", "Customer"
-    MESSAGE = "message", "Message"
-    CC = "cc", "Cc"
-    SNOOZE = "snooze", "Snooze"
-    MERGED = "merged", "Merged"
-    SPLIT = "split", "Split"
-    LINKED = "linked", "Linked"
-    DELIVERY = "delivery", "Delivery"
-    SLA = "sla", "SLA"
-    RULE = "rule", "Rule"
-    SURVEY = "survey", "Survey"
-    FIELDS = "fields", "Fields"
+    CREATED = "created", _("Created")
+    STATUS = "status", _("Status")
+    PRIORITY = "priority", _("Priority")
+    KIND = "kind", _("Kind")
+    ASSIGNEE = "assignee", _("Assignee")
+    TEAM = "team", _("Team")
+    TAGS = "tags", _("Tags")
+    SUBJECT = "subject", _("Subject")
+    MAILBOX = "mailbox", _("Mailbox")
+    CUSTOMER = "customer", _("Customer")
+    MESSAGE = "message", _("Message")
+    CC = "cc", _("Cc")
+    SNOOZE = "snooze", _("Snooze")
+    MERGED = "merged", _("Merged")
+    SPLIT = "split", _("Split")
+    LINKED = "linked", _("Linked")
+    DELIVERY = "delivery", _("Delivery")
+    SLA = "sla", _("SLA")
+    RULE = "rule", _("Rule")
+    SURVEY = "survey", _("Survey")
+    FIELDS = "fields", _("Fields")
     # Mail that needs no one (tickets/services/courtesy.py): after = the call or its undo.
-    COURTESY = "courtesy", "Mail that needs no one"
+    COURTESY = "courtesy", _("Mail that needs no one")
 
 
 class ActorKind(models.TextChoices):
-    AGENT = "agent", "Agent"
-    CUSTOMER = "customer", "Customer"
-    MAIL = "mail", "Email"
-    RULE = "rule", "Automation rule"
-    SYSTEM = "system", "System"
-    IMPORT = "import", "Import"
-    API = "api", "API"
+    AGENT = "agent", _("Agent")
+    CUSTOMER = "customer", _("Customer")
+    MAIL = "mail", _("Email")
+    RULE = "rule", _("Automation rule")
+    SYSTEM = "system", _("System")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
 
 
 class TicketEvent(models.Model):

@@ -7,24 +7,25 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class FieldType(models.TextChoices):
-    TEXT = "text", "Text"
-    NUMBER = "number", "Number"
-    DATE = "date", "Date"
-    CHOICE = "choice", "Choice"
-    MULTICHOICE = "multichoice", "Multiple choice"
-    CHECKBOX = "checkbox", "Checkbox"
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    MULTICHOICE = "multichoice", _("Multiple choice")
+    CHECKBOX = "checkbox", _("Checkbox")
 
 
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTICHOICE)
 
 
 class AppliesTo(models.TextChoices):
-    TICKET = "ticket", "Tickets"
-    CUSTOMER = "customer", "Customers"
-    ORGANIZATION = "organization", "Organizations"
+    TICKET = "ticket", _("Tickets")
+    CUSTOMER = "customer", _("Customers")
+    ORGANIZATION = "organization", _("Organizations")
 
 
 class FieldDefinitionQuerySet(models.QuerySet["FieldDefinition"]):

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.encryption import EncryptedTextField
 from tickets.business_hours import CalendarError, parse_hours, read_zone
@@ -59,9 +60,9 @@ class BusinessCalendar(models.Model):
 
 
 class MailSecurity(models.TextChoices):
-    SSL = "ssl", "SSL/TLS"
-    STARTTLS = "starttls", "STARTTLS"
-    NONE = "none", "None (plain text)"
+    SSL = "ssl", _("SSL/TLS")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (plain text)")
 
 
 class Mailbox(models.Model):

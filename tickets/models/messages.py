@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tickets.models.people import User
 
@@ -23,18 +25,18 @@ BODY_MAX = 100_000
 
 
 class Direction(models.TextChoices):
-    INBOUND = "inbound", "From customer"
-    OUTBOUND = "outbound", "Reply"
-    NOTE = "note", "Internal note"
+    INBOUND = "inbound", _("From customer")
+    OUTBOUND = "outbound", pgettext_lazy("a message", "Reply")
+    NOTE = "note", _("Internal note")
 
 
 class DeliveryStatus(models.TextChoices):
-    NONE = "", "Not sent by mail"
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    UNDELIVERED = "undelivered", "Bounced"
+    NONE = "", _("Not sent by mail")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    UNDELIVERED = "undelivered", _("Bounced")
 
 
 # Sender check results that say the mail is not from whom its From names (SPF's softfail

@@ -12,19 +12,20 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.db.models import Expression, QuerySet
 
 
 class Role(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    AGENT = "agent", "Agent"
-    MANAGER = "manager", "Manager"
-    ADMIN = "admin", "Admin"
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Admin")
     # Reads the tickets of their teams' mailboxes and writes internal notes; never replies
     # to customers, changes a ticket or holds one (tickets/services/policy.py).
-    LIGHT_AGENT = "light_agent", "Light agent"
+    LIGHT_AGENT = "light_agent", _("Light agent")
 
 
 # Staff: the agent workspace. Light agents are staff who only read and write notes.

@@ -12,7 +12,9 @@ from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVect
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Least
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from tickets.models.mailboxes import Mailbox
 from tickets.models.messages import Direction, Message
@@ -23,12 +25,12 @@ if TYPE_CHECKING:
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    ON_HOLD = "on_hold", "On hold"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", pgettext_lazy("ticket status for agents", "New")
+    OPEN = "open", pgettext_lazy("ticket status for agents", "Open")
+    PENDING = "pending", pgettext_lazy("ticket status for agents", "Pending")
+    ON_HOLD = "on_hold", pgettext_lazy("ticket status for agents", "On hold")
+    SOLVED = "solved", pgettext_lazy("ticket status for agents", "Solved")
+    CLOSED = "closed", pgettext_lazy("ticket status for agents", "Closed")
 
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
@@ -42,30 +44,30 @@ EMAIL_MAX_LENGTH = 254
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
 class Kind(models.TextChoices):
-    SUPPORT = "support", "Support"
-    SERVICE = "service", "Service"
+    SUPPORT = "support", _("Support")
+    SERVICE = "service", _("Service")
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    PORTAL = "portal", "Portal"
-    API = "api", "API"
-    OUTBOUND = "outbound", "Outbound"
-    IMPORT = "import", "Import"
+    EMAIL = "email", _("Email")
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    OUTBOUND = "outbound", _("Outbound")
+    IMPORT = "import", _("Import")
     # Recorded by an agent on the customer's behalf ("New ticket on behalf").
-    PHONE = "phone", "Phone"
-    CHAT = "chat", "Chat"
-    WALK_IN = "walk_in", "Walk-in"
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    WALK_IN = "walk_in", _("Walk-in")
 
 
 # The channels an agent may record a ticket through, in the order the form offers them.
@@ -340,3 +342,11 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def customer_status_label(self) -> str:
+        """The status in the customer's words (the portal's, portal/labels.py: "Waiting for
+        you" where an agent reads "Pending"), in the active language."""
+        with translation.override(None):
+            english = str(Status(self.status).label)
+        return pgettext("ticket status", english)

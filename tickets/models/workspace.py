@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models.people import Team, User
 from tickets.models.tickets import Ticket
 
 
 class ViewScope(models.TextChoices):
-    PERSONAL = "personal", "Only me"
-    TEAM = "team", "A team"
-    EVERYONE = "everyone", "Everyone"
+    PERSONAL = "personal", _("Only me")
+    TEAM = "team", _("A team")
+    EVERYONE = "everyone", _("Everyone")
 
 
 class SavedView(models.Model):
@@ -47,10 +48,10 @@ class SavedView(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    MENTION = "mention", "Mentions of me in a note"
-    ASSIGNMENT = "assignment", "Someone else assigns me a ticket"
-    CUSTOMER_REPLY = "customer_reply", "A customer replies on a ticket assigned to me"
-    SLA_WARNING = "sla_warning", "SLA warnings on my tickets or my team's"
+    MENTION = "mention", _("Mentions of me in a note")
+    ASSIGNMENT = "assignment", _("Someone else assigns me a ticket")
+    CUSTOMER_REPLY = "customer_reply", _("A customer replies on a ticket assigned to me")
+    SLA_WARNING = "sla_warning", _("SLA warnings on my tickets or my team's")
 
 
 class Notification(models.Model):

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tickets import hooks
 from tickets.models import DONE_STATUSES, OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
@@ -133,7 +134,7 @@ def snooze_ticket(ticket: Ticket, until: datetime, *, actor: Actor) -> list[Tick
     status out of pending, a customer's reply say, ends the snooze sooner)."""
     at = timezone.now()
     if until <= at:
-        raise InvalidChange("Choose a time in the future.", field="until")
+        raise InvalidChange(gettext("Choose a time in the future."), field="until")
     if ticket.status == Status.CLOSED:
         raise StateConflict("A closed ticket cannot be snoozed.", field="status")
     return _change(ticket, {"status": Status.PENDING, "snoozed_until": until}, actor=actor, at=at)

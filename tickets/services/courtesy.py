@@ -23,6 +23,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 
 from helpdesk.quoting import split_text
 from tickets.models import Direction, EventKind, Message, Status, Ticket, TicketEvent
@@ -166,7 +167,7 @@ def undo(ticket: Ticket, *, actor: Actor) -> str:
     history = list(ticket.events.filter(kind=EventKind.COURTESY).order_by("at", "id"))
     kind = pending_call(history)
     if not kind:
-        raise NothingToUndo("Nothing to undo on this ticket.")
+        raise NothingToUndo(gettext("Nothing to undo on this ticket."))
     if kind == THANKS and ticket.status == Status.SOLVED:
         update_ticket(ticket, actor=actor, status=Status.OPEN)
     elif kind == NEWSLETTER and NEWSLETTER_TAG in ticket.tags:

@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 from django.db.models import OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.models import AuditKind
 from audit.services import record_about_customer
@@ -201,11 +202,14 @@ def clean_emails(customer: Customer, emails: Iterable[str]) -> list[str]:
             validate_email(email)
         except ValidationError:
             raise InvalidChange(
-                f"“{raw.strip()}” is not an email address.", field="emails"
+                gettext("“%(address)s” is not an email address.") % {"address": raw.strip()},
+                field="emails",
             ) from None
         cleaned[email] = None
     if len(cleaned) > MAX_EMAILS:
-        raise InvalidChange(f"At most {MAX_EMAILS} other addresses.", field="emails")
+        raise InvalidChange(
+            gettext("At most %(count)s other addresses.") % {"count": MAX_EMAILS}, field="emails"
+        )
     taken = set(
         Customer.objects.filter(email__in=cleaned)
         .exclude(pk=customer.pk)
@@ -217,7 +221,8 @@ def clean_emails(customer: Customer, emails: Iterable[str]) -> list[str]:
     )
     if taken:
         raise InvalidChange(
-            f"{', '.join(sorted(taken))} belongs to another customer: merge the two instead.",
+            gettext("%(addresses)s belongs to another customer: merge the two instead.")
+            % {"addresses": ", ".join(sorted(taken))},
             field="emails",
         )
     return list(cleaned)
@@ -256,7 +261,10 @@ def set_customer_language(customer: Customer, language: str) -> Customer:
     one of LANGUAGES, or "" to go back to their mail's and browser's. Raises
     InvalidChange (`language`)."""
     if language and language not in dict(settings.LANGUAGES):
-        raise InvalidChange(f"“{language}” is not a language of this desk.", field="language")
+        raise InvalidChange(
+            gettext("“%(language)s” is not a language of this desk.") % {"language": language},
+            field="language",
+        )
     if customer.language != language:
         customer.language = language
         Customer.objects.filter(pk=customer.pk).update(language=language)
@@ -275,10 +283,15 @@ def clean_domains(organization: Organization, domains: Iterable[str]) -> list[st
             validate_email(f"x@{domain}")
             _DOMAIN.clean(domain, None)
         except ValidationError:
-            raise InvalidChange(f"“{raw.strip()}” is not a mail domain.", field="domains") from None
+            raise InvalidChange(
+                gettext("“%(domain)s” is not a mail domain.") % {"domain": raw.strip()},
+                field="domains",
+            ) from None
         cleaned[domain] = None
     if len(cleaned) > MAX_DOMAINS:
-        raise InvalidChange(f"At most {MAX_DOMAINS} domains.", field="domains")
+        raise InvalidChange(
+            gettext("At most %(count)s domains.") % {"count": MAX_DOMAINS}, field="domains"
+        )
     taken = (
         OrganizationDomain.objects.filter(domain__in=cleaned)
         .exclude(organization=organization)
@@ -286,7 +299,9 @@ def clean_domains(organization: Organization, domains: Iterable[str]) -> list[st
     )
     for other in taken:
         raise InvalidChange(
-            f"{other.domain} is already a domain of {other.organization.name}.", field="domains"
+            gettext("%(domain)s is already a domain of %(organization)s.")
+            % {"domain": other.domain, "organization": other.organization.name},
+            field="domains",
         )
     return list(cleaned)
 
@@ -298,9 +313,12 @@ def update_organization(
     """Save an organization's name, notes and domains (see `clean_domains`)."""
     name = name.strip()[:200]
     if not name:
-        raise InvalidChange("An organization needs a name.", field="name")
+        raise InvalidChange(gettext("An organization needs a name."), field="name")
     if Organization.objects.filter(name=name).exclude(pk=organization.pk).exists():
-        raise InvalidChange(f"There is already an organization named {name}.", field="name")
+        raise InvalidChange(
+            gettext("There is already an organization named %(name)s.") % {"name": name},
+            field="name",
+        )
     cleaned = clean_domains(organization, domains)
     organization.name, organization.notes = name, notes.strip()
     organization.save(update_fields=["name", "notes"])
@@ -319,7 +337,7 @@ def set_account_owner(organization: Organization, owner: User | None) -> Organiz
     success follow-ups go to them, "My accounts" lists it); None leaves it unowned."""
     if owner is not None and not User.objects.acting_agents().filter(pk=owner.pk).exists():
         raise InvalidChange(
-            "The owner must be an active agent who may hold tickets.", field="owner"
+            gettext("The owner must be an active agent who may hold tickets."), field="owner"
         )
     organization.success_contact = owner
     organization.save(update_fields=["success_contact"])
@@ -389,7 +407,7 @@ def merge_customers(source: Customer, target: Customer, *, actor: Actor) -> Merg
     `target`'s other addresses, so its mail keeps reaching `target`; blanks of
     `target`'s profile are filled from it; then it is deleted, with an audit row."""
     if source.pk == target.pk:
-        raise InvalidChange("Choose another customer to merge with.", field="customer")
+        raise InvalidChange(gettext("Choose another customer to merge with."), field="customer")
     locked = {
         c.pk: c
         for c in Customer.objects.select_for_update()
@@ -397,7 +415,7 @@ def merge_customers(source: Customer, target: Customer, *, actor: Actor) -> Merg
         .order_by("pk")
     }
     if len(locked) != 2:
-        raise InvalidChange("That customer no longer exists.", field="customer")
+        raise InvalidChange(gettext("That customer no longer exists."), field="customer")
     source, target = locked[source.pk], locked[target.pk]
     tickets = list(Ticket.objects.select_for_update().filter(customer=source).only("pk"))
     save_events(_requester_events(tickets, source, target, actor))

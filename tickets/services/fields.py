@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from helpdesk.local_cache import VersionedCache
 from tickets.models import (
@@ -83,10 +84,10 @@ def coerce(definition: FieldDefinition, value: Any) -> Any:
     kind = definition.type
     if kind == FieldType.TEXT:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ValueError("Enter text.")
+            raise ValueError(gettext("Enter text."))
         text = str(value).strip()
         if len(text) > TEXT_MAX_LENGTH:
-            raise ValueError(f"At most {TEXT_MAX_LENGTH} characters.")
+            raise ValueError(gettext("At most %(count)s characters.") % {"count": TEXT_MAX_LENGTH})
         return text
     if kind == FieldType.NUMBER:
         return _number(value)
@@ -96,7 +97,7 @@ def coerce(definition: FieldDefinition, value: Any) -> Any:
         try:
             return datetime.date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValueError("Enter a date as YYYY-MM-DD.") from None
+            raise ValueError(gettext("Enter a date as YYYY-MM-DD.")) from None
     if kind == FieldType.CHECKBOX:
         if isinstance(value, bool):
             return value
@@ -105,39 +106,42 @@ def coerce(definition: FieldDefinition, value: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ValueError("Enter true or false.")
+        raise ValueError(gettext("Enter true or false."))
     if kind == FieldType.CHOICE:
         if not isinstance(value, str) or value not in definition.choices:
-            raise ValueError(f"Choose one of: {', '.join(definition.choices)}.")
+            raise ValueError(
+                gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choices)}
+            )
         return value
     if kind == FieldType.MULTICHOICE:
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ValueError("Enter a list of choices.")
+            raise ValueError(gettext("Enter a list of choices."))
         wrong = [v for v in values if v not in definition.choices]
         if wrong:
             raise ValueError(
-                f"Not a choice: {', '.join(wrong)}. Choose from: {', '.join(definition.choices)}."
+                gettext("Not a choice: %(wrong)s. Choose from: %(choices)s.")
+                % {"wrong": ", ".join(wrong), "choices": ", ".join(definition.choices)}
             )
         return [choice for choice in definition.choices if choice in values]
-    raise ValueError("This field has an unknown type.")
+    raise ValueError(gettext("This field has an unknown type."))
 
 
 def _number(value: Any) -> int | float:
     if isinstance(value, bool):
-        raise ValueError("Enter a number.")
+        raise ValueError(gettext("Enter a number."))
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError("Enter a number.")
+            raise ValueError(gettext("Enter a number."))
         return value
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError("Enter a number.") from None
+        raise ValueError(gettext("Enter a number.")) from None
     if not number.is_finite():
-        raise ValueError("Enter a number.")
+        raise ValueError(gettext("Enter a number."))
     return int(number) if number == number.to_integral_value() else float(number)
 
 
@@ -178,7 +182,7 @@ def missing_to_solve(
     """The ticket fields `required_to_solve` that `values` leaves empty, with a message."""
     known = definitions(AppliesTo.TICKET).values() if known is None else known
     return {
-        d.key: f"{d.label} is required to solve the ticket."
+        d.key: gettext("%(label)s is required to solve the ticket.") % {"label": d.label}
         for d in known
         if d.required_to_solve and is_empty(values.get(d.key))
     }
@@ -190,7 +194,9 @@ def check_solvable(values: Mapping[str, Any]) -> None:
     missing = missing_to_solve(values, known.values())
     if missing:
         labels = ", ".join(known[key].label for key in missing)
-        raise FieldErrors(missing, summary=f"Fill in before solving: {labels}.")
+        raise FieldErrors(
+            missing, summary=gettext("Fill in before solving: %(labels)s.") % {"labels": labels}
+        )
 
 
 def check_ticket_fields(ticket: Ticket, changes: dict[str, Any], actor_kind: str) -> dict[str, Any]:

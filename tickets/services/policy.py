@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext, gettext_lazy
 
 from tickets.models import ActorKind, Status, Team, Ticket, User
 
@@ -46,7 +47,7 @@ class NotPermitted(InvalidChange, PermissionDenied):
     both do); `field` is "role"."""
 
 
-LIGHT_AGENT_REFUSAL = (
+LIGHT_AGENT_REFUSAL = gettext_lazy(
     "Light agents write internal notes: they cannot reply to customers, open tickets or "
     "change a ticket's fields."
 )
@@ -56,7 +57,7 @@ def check_actor(user: User | None) -> None:
     """NotPermitted if `user` may not reply to customers or change tickets: a light agent.
     Every reply, field change, new ticket and move of messages by a person asks this."""
     if user is not None and user.is_authenticated and user.is_light_agent:
-        raise NotPermitted(LIGHT_AGENT_REFUSAL, field="role")
+        raise NotPermitted(str(LIGHT_AGENT_REFUSAL), field="role")
 
 
 def normalize_tags(tags: Iterable[str]) -> list[str]:
@@ -74,7 +75,8 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     cleaned = normalize_tags(tags)
     if len(cleaned) > MAX_TAGS:
         raise InvalidChange(
-            f"A ticket can carry at most {MAX_TAGS} tags; this would make {len(cleaned)}.",
+            gettext("A ticket can carry at most %(max)s tags; this would make %(count)s.")
+            % {"max": MAX_TAGS, "count": len(cleaned)},
             field="tags",
         )
     return cleaned
@@ -84,10 +86,14 @@ def check_assignee(ticket: Ticket, agent: User) -> None:
     """An assignee is an active agent, manager or admin who may open the ticket (see
     User.objects.assignable, which the assignee menus list). A light agent never holds one."""
     if not (agent.is_active and agent.is_agent):
-        raise InvalidChange(f"{agent.email} is not an active agent.", field="assignee")
+        raise InvalidChange(
+            gettext("%(email)s is not an active agent.") % {"email": agent.email}, field="assignee"
+        )
     if agent.is_light_agent:
         raise InvalidChange(
-            f"{agent.email} is a light agent: light agents do not hold tickets.", field="assignee"
+            gettext("%(email)s is a light agent: light agents do not hold tickets.")
+            % {"email": agent.email},
+            field="assignee",
         )
     if agent.sees_everything:
         return
@@ -98,7 +104,8 @@ def check_assignee(ticket: Ticket, agent: User) -> None:
         return
     if not User.objects.assignable(ticket.mailbox_id).filter(pk=agent.pk).exists():
         raise InvalidChange(
-            f"{agent.email} does not work in this ticket's mailbox ({ticket.mailbox.address}).",
+            gettext("%(email)s does not work in this ticket's mailbox (%(mailbox)s).")
+            % {"email": agent.email, "mailbox": ticket.mailbox.address},
             field="assignee",
         )
     held.add(ticket.mailbox_id)
@@ -111,7 +118,8 @@ def check_team(ticket: Ticket, team: Team) -> None:
     may read it."""
     if not Team.objects.working_in(ticket.mailbox_id).filter(pk=team.pk).exists():
         raise InvalidChange(
-            f"Team {team.name} does not work in this ticket's mailbox ({ticket.mailbox.address}).",
+            gettext("Team %(team)s does not work in this ticket's mailbox (%(mailbox)s).")
+            % {"team": team.name, "mailbox": ticket.mailbox.address},
             field="team",
         )
 
@@ -119,7 +127,7 @@ def check_team(ticket: Ticket, team: Team) -> None:
 def check_status(ticket: Ticket, status: str) -> None:
     if ticket.status == Status.CLOSED and status != Status.CLOSED:
         raise StateConflict(
-            "A closed ticket cannot be reopened; a new message opens a follow-up.",
+            gettext("A closed ticket cannot be reopened; a new message opens a follow-up."),
             field="status",
         )
 

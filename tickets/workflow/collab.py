@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tickets.models import (
     ActorKind,
@@ -223,9 +224,17 @@ class DifferentCustomers(InvalidChange):
 
     def __init__(self, source: Ticket, target: Ticket) -> None:
         super().__init__(
-            f"#{source.pk} is {_customer_name(source)}'s and #{target.pk} is "
-            f"{_customer_name(target)}'s: merged, {_customer_name(target)} would see "
-            f"{_customer_name(source)}'s messages and files. Confirm to merge anyway.",
+            gettext(
+                "#%(source)s is %(source_customer)s's and #%(target)s is %(target_customer)s's: "
+                "merged, %(target_customer)s would see %(source_customer)s's messages and files. "
+                "Confirm to merge anyway."
+            )
+            % {
+                "source": source.pk,
+                "target": target.pk,
+                "source_customer": _customer_name(source),
+                "target_customer": _customer_name(target),
+            },
             field="confirm_different_customers",
         )
         self.source, self.target = source, target
@@ -253,7 +262,7 @@ def merge_tickets(
     source's messages and files.
     """
     if source.pk == target.pk:
-        raise InvalidChange("A ticket cannot be merged into itself.")
+        raise InvalidChange(gettext("A ticket cannot be merged into itself."))
     locked = {
         t.pk: t
         for t in Ticket.objects.select_for_update(of=("self",))
@@ -262,14 +271,18 @@ def merge_tickets(
     }
     src, dst = locked[source.pk], locked[target.pk]
     if src.merged_into_id:
-        raise InvalidChange(f"#{src.pk} was already merged into #{src.merged_into_id}.")
+        raise InvalidChange(
+            gettext("#%(number)s was already merged into #%(target)s.")
+            % {"number": src.pk, "target": src.merged_into_id}
+        )
     if dst.merged_into_id:
         raise InvalidChange(
-            f"#{dst.pk} was merged into #{dst.merged_into_id}; merge into that one."
+            gettext("#%(number)s was merged into #%(target)s; merge into that one.")
+            % {"number": dst.pk, "target": dst.merged_into_id}
         )
     if src.customer_id != dst.customer_id:
         if actor.kind != ActorKind.AGENT:
-            raise InvalidChange("Only an agent may merge tickets of different customers.")
+            raise InvalidChange(gettext("Only an agent may merge tickets of different customers."))
         if not confirm_different_customers:
             raise DifferentCustomers(
                 Ticket.objects.select_related("customer").get(pk=src.pk),
@@ -297,7 +310,7 @@ def split_message(message: Message, *, actor: Actor) -> Ticket:
     )
     first = Message.objects.filter(ticket=source).order_by("created_at", "id").first()
     if first is not None and first.pk == message.pk:
-        raise InvalidChange("The first message is the ticket itself; split a later one.")
+        raise InvalidChange(gettext("The first message is the ticket itself; split a later one."))
     customer = source.customer
     if message.direction == Direction.INBOUND and message.from_address:
         customer = get_or_create_customer(message.from_address, message.from_name)
@@ -346,7 +359,7 @@ def wake_snoozed(*, now: datetime | None = None) -> int:
 
 def add_reminder(ticket: Ticket, agent: User, remind_at: datetime, note: str = "") -> Reminder:
     if remind_at <= timezone.now():
-        raise InvalidChange("Choose a time in the future.")
+        raise InvalidChange(gettext("Choose a time in the future."))
     return Reminder.objects.create(ticket=ticket, agent=agent, remind_at=remind_at, note=note[:500])
 
 

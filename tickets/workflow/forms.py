@@ -12,6 +12,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import BODY_MAX, Kind, Mailbox, Organization, Priority, Status, Team, User
 from tickets.services import InvalidChange, clean_tags, normalize_tags
@@ -24,25 +27,32 @@ _CHOICES = {"priority": Priority, "kind": Kind, "status": Status}
 def _choice_value(kind: str, text: str) -> str:
     enum = _CHOICES[kind]
     wanted = text.strip().lower()
+    # The value ("on_hold"), its words ("on hold") or its label in the reader's language.
     for value, label in enum.choices:
-        if wanted in (value, label.lower()):
+        if wanted in (value, value.replace("_", " "), label.lower()):
             return value
-    names = ", ".join(label for _, label in enum.choices)
-    raise ValidationError(f"“{text}” is not a {kind}; use one of: {names}.")
+    names = ", ".join(str(label) for _value, label in enum.choices)
+    message = {
+        "priority": gettext("“%(text)s” is not a priority; use one of: %(names)s."),
+        "kind": gettext("“%(text)s” is not a kind; use one of: %(names)s."),
+        "status": gettext("“%(text)s” is not a status; use one of: %(names)s."),
+    }[kind]
+    raise ValidationError(message % {"text": text, "names": names})
 
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in str(text).split(",") if part.strip()]
 
 
-def _lookup(model: Any, text: str, fields: tuple[str, ...], what: str) -> int:
+def _lookup(model: Any, text: str, fields: tuple[str, ...], not_found: Any) -> int:
+    """The id of the row one of `fields` names; else `not_found` (%(name)s: the text)."""
     for name in fields:
         found = model.objects.filter(**{f"{name}__iexact": text.strip()}).values_list(
             "pk", flat=True
         )
         if found:
             return int(found[0])
-    raise ValidationError(f"No {what} called “{text.strip()}”.")
+    raise ValidationError(str(not_found) % {"name": text.strip()})
 
 
 def _display(kind: str, value: Any) -> str:
@@ -66,13 +76,13 @@ def _display(kind: str, value: Any) -> str:
 def condition_choices() -> list[tuple[str, str]]:
     """What a condition can check: the built-in properties, then each ticket field."""
     built_in = [(k, c.label) for k, c in automation.CONDITIONS.items()]
-    return [("", "— choose —"), *built_in, *automation.fields.condition_choices()]
+    return [("", gettext("— choose —")), *built_in, *automation.fields.condition_choices()]
 
 
 def action_choices() -> list[tuple[str, str]]:
     """What an action can do: the built-in ones, then setting each ticket field."""
     built_in = list(automation.ACTION_LABELS.items())
-    return [("", "— choose —"), *built_in, *automation.fields.action_choices()]
+    return [("", gettext("— choose —")), *built_in, *automation.fields.action_choices()]
 
 
 OP_CHOICES = [("", "—"), *automation.OPERATOR_LABELS.items()]
@@ -96,9 +106,9 @@ ACTION_VALUES = {
 
 
 class ConditionRow(forms.Form):
-    field = forms.ChoiceField(choices=condition_choices, required=False, label="If")
-    op = forms.ChoiceField(choices=OP_CHOICES, required=False, label="Comparison")
-    value = forms.CharField(max_length=500, required=False, label="Value")
+    field = forms.ChoiceField(choices=condition_choices, required=False, label=_("If"))
+    op = forms.ChoiceField(choices=OP_CHOICES, required=False, label=_("Comparison"))
+    value = forms.CharField(max_length=500, required=False, label=_("Value"))
 
     def to_condition(self) -> dict[str, Any] | None:
         data = self.cleaned_data
@@ -106,7 +116,7 @@ class ConditionRow(forms.Form):
         if not name:
             if text:
                 raise ValidationError(
-                    "Choose what to check for the value “%(v)s”.", params={"v": text}
+                    _("Choose what to check for the value “%(v)s”."), params={"v": text}
                 )
             return None
         definition = automation.fields.definition_for(name, automation.fields.CONDITION_PREFIX)
@@ -117,9 +127,15 @@ class ConditionRow(forms.Form):
         kind = automation.CONDITIONS[name].value
         value: Any = text
         if kind == "mailbox":
-            value = [_lookup(Mailbox, t, ("address", "name"), "mailbox") for t in _split(text)]
+            value = [
+                _lookup(Mailbox, t, ("address", "name"), _("No mailbox called “%(name)s”."))
+                for t in _split(text)
+            ]
         elif kind == "organization":
-            value = [_lookup(Organization, t, ("name",), "organization") for t in _split(text)]
+            value = [
+                _lookup(Organization, t, ("name",), _("No organization called “%(name)s”."))
+                for t in _split(text)
+            ]
         elif kind in _CHOICES:
             value = [_choice_value(kind, t) for t in _split(text)]
         elif name == "customer":
@@ -129,15 +145,16 @@ class ConditionRow(forms.Form):
                 value = float(text)
             except ValueError:
                 raise ValidationError(
-                    f"“{automation.CONDITIONS[name].label}” needs a number."
+                    gettext("“%(label)s” needs a number.")
+                    % {"label": automation.CONDITIONS[name].label}
                 ) from None
         return {"field": name, "op": data.get("op"), "value": value}
 
 
 class ActionRow(forms.Form):
-    type = forms.ChoiceField(choices=action_choices, required=False, label="Then")
+    type = forms.ChoiceField(choices=action_choices, required=False, label=_("Then"))
     value = forms.CharField(
-        max_length=5000, required=False, label="Value", widget=forms.Textarea(attrs={"rows": 1})
+        max_length=5000, required=False, label=_("Value"), widget=forms.Textarea(attrs={"rows": 1})
     )
 
     def to_action(self) -> dict[str, Any] | None:
@@ -145,7 +162,7 @@ class ActionRow(forms.Form):
         if not kind:
             if text:
                 raise ValidationError(
-                    "Choose what to do with the value “%(v)s”.", params={"v": text}
+                    _("Choose what to do with the value “%(v)s”."), params={"v": text}
                 )
             return None
         definition = automation.fields.definition_for(kind, automation.fields.ACTION_PREFIX)
@@ -154,20 +171,25 @@ class ActionRow(forms.Form):
         holds = ACTION_VALUES.get(kind)
         value: Any = text
         if holds == "team":
-            value = _lookup(Team, text, ("name",), "team")
+            value = _lookup(Team, text, ("name",), _("No team called “%(name)s”."))
         elif holds == "agent":
-            value = _lookup(User, text, ("email", "username"), "agent")
+            value = _lookup(User, text, ("email", "username"), _("No agent called “%(name)s”."))
         elif holds in _CHOICES:
             value = _choice_value(holds, text)
         elif holds == "tags":
             value = normalize_tags(_split(text))
         elif holds == "canned":
-            value = _lookup(CannedReply, text, ("title",), "shared canned reply")
+            value = _lookup(
+                CannedReply,
+                text,
+                ("title",),
+                _("No shared canned reply called “%(name)s”."),
+            )
         elif holds == "recipient":
             value = (
                 text.lower()
                 if text.lower() in ("assignee", "team")
-                else _lookup(User, text, ("email", "username"), "agent")
+                else _lookup(User, text, ("email", "username"), _("No agent called “%(name)s”."))
             )
         elif holds == "confidence":
             try:
@@ -175,7 +197,9 @@ class ActionRow(forms.Form):
             except ValueError:
                 value = -1.0
             if not 0 < value <= 1:
-                raise ValidationError("The confidence is a number above 0 and at most 1, e.g. 0.9.")
+                raise ValidationError(
+                    _("The confidence is a number above 0 and at most 1, e.g. 0.9.")
+                )
         elif holds is None:
             value = None
         return {"type": kind, "value": value}
@@ -189,10 +213,10 @@ class RuleForm(forms.ModelForm):
     class Meta:
         model = AutomationRule
         fields = ["name", "trigger", "match", "is_active", "position"]
-        labels = {"is_active": "Active", "position": "Order (lower runs first)"}
+        labels = {"is_active": _("Active"), "position": _("Order (lower runs first)")}
 
-    trigger = forms.ChoiceField(choices=Trigger.choices, label="When")
-    match = forms.ChoiceField(choices=MatchMode.choices, label="Conditions")
+    trigger = forms.ChoiceField(choices=Trigger.choices, label=_("When"))
+    match = forms.ChoiceField(choices=MatchMode.choices, label=_("Conditions"))
 
 
 def rule_initial(rule: AutomationRule) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -228,12 +252,12 @@ def _parse_rows(rows: Any, label: str, parse: str) -> tuple[list[dict[str, Any]]
     errors: list[str] = []
     for n, row in enumerate(rows, 1):
         if not row.is_valid():
-            errors.append(f"{label} {n}: check the row.")
+            errors.append(str(label) % {"n": n, "problem": gettext("check the row.")})
             continue
         try:
             item = getattr(row, parse)()
         except ValidationError as exc:
-            errors.extend(f"{label} {n}: {m}" for m in exc.messages)
+            errors.extend(str(label) % {"n": n, "problem": m} for m in exc.messages)
             continue
         if item:
             parsed.append(item)
@@ -244,8 +268,12 @@ def rule_definition(
     form: RuleForm, conditions: Any, actions: Any
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """Conditions and actions from the builder rows, and every problem found."""
-    parsed_conditions, errors = _parse_rows(conditions, "Condition", "to_condition")
-    parsed_actions, action_errors = _parse_rows(actions, "Action", "to_action")
+    parsed_conditions, errors = _parse_rows(
+        conditions, _("Condition %(n)s: %(problem)s"), "to_condition"
+    )
+    parsed_actions, action_errors = _parse_rows(
+        actions, _("Action %(n)s: %(problem)s"), "to_action"
+    )
     errors += action_errors
     if not errors:
         trigger = form.cleaned_data.get("trigger", "") if form.is_valid() else ""
@@ -268,35 +296,46 @@ class SlaPolicyForm(forms.ModelForm):
             "is_active",
         ]
         labels = {
-            "first_response_hours": "First response within (business hours)",
-            "resolution_hours": "Resolution within (business hours)",
+            "first_response_hours": _("First response within (business hours)"),
+            "resolution_hours": _("Resolution within (business hours)"),
         }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("first_response_hours") is None and data.get("resolution_hours") is None:
-            raise ValidationError("Set a first-response target, a resolution target, or both.")
+            raise ValidationError(_("Set a first-response target, a resolution target, or both."))
         for name in ("first_response_hours", "resolution_hours"):
             value = data.get(name)
             if value is not None and value <= 0:
-                self.add_error(name, "Use a number of hours above zero.")
+                self.add_error(name, _("Use a number of hours above zero."))
         return data
 
 
 class CannedReplyForm(forms.ModelForm):
-    shared = forms.BooleanField(required=False, help_text="Visible to every agent.")
-    set_status = forms.ChoiceField(choices=[("", "Leave as is"), *Status.choices], required=False)
-    set_priority = forms.ChoiceField(
-        choices=[("", "Leave as is"), *Priority.choices], required=False
+    shared = forms.BooleanField(
+        required=False, label=_("Shared"), help_text=_("Visible to every agent.")
     )
-    add_tags = forms.CharField(max_length=500, required=False, help_text="Comma-separated")
-    assign_to_me = forms.BooleanField(required=False, label="Assign to the agent who uses it")
+    set_status = forms.ChoiceField(
+        choices=[("", _("Leave as is")), *Status.choices], required=False, label=_("Set status")
+    )
+    set_priority = forms.ChoiceField(
+        choices=[("", _("Leave as is")), *Priority.choices], required=False, label=_("Set priority")
+    )
+    add_tags = forms.CharField(
+        max_length=500, required=False, label=_("Add tags"), help_text=_("Comma-separated")
+    )
+    assign_to_me = forms.BooleanField(required=False, label=_("Assign to the agent who uses it"))
 
     class Meta:
         model = CannedReply
         fields = ["title", "body"]
+        labels = {"title": _("Title"), "body": _("Text")}
         help_texts = {
-            "body": "Placeholders: " + ", ".join("{{" + p + "}}" for p in collab.PLACEHOLDERS)
+            "body": format_lazy(
+                "{}{}",
+                _("Placeholders: "),
+                ", ".join("{{" + p + "}}" for p in collab.PLACEHOLDERS),
+            )
         }
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -318,7 +357,7 @@ class CannedReplyForm(forms.ModelForm):
         unknown = collab.unknown_placeholders(body)
         if unknown:
             raise ValidationError(
-                "Unknown placeholder(s): %(names)s.", params={"names": ", ".join(unknown)}
+                _("Unknown placeholder(s): %(names)s."), params={"names": ", ".join(unknown)}
             )
         return body
 
@@ -347,21 +386,21 @@ class FutureTimeField(forms.DateTimeField):
     def clean(self, value: Any) -> datetime:
         result = super().clean(value)
         if result is not None and result <= timezone.now():
-            raise ValidationError("Choose a time in the future.")
+            raise ValidationError(_("Choose a time in the future."))
         return result
 
 
 class SnoozeForm(forms.Form):
     until = FutureTimeField(
-        label="Snooze until", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        label=_("Snooze until"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
 
 
 class ReminderForm(forms.Form):
     remind_at = FutureTimeField(
-        label="Remind me at", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        label=_("Remind me at"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
-    note = forms.CharField(max_length=500, required=False)
+    note = forms.CharField(max_length=500, required=False, label=_("Note"))
 
 
 class MacroForm(forms.Form):
@@ -374,30 +413,41 @@ class MacroForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    into = forms.IntegerField(min_value=1, label="Merge into ticket #")
+    into = forms.IntegerField(min_value=1, label=_("Merge into ticket #"))
     # Set by the confirmation page of a merge of two customers' tickets.
     confirm_different_customers = forms.BooleanField(required=False)
 
 
 class OutreachForm(forms.Form):
-    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.none(), empty_label=None)
+    mailbox = forms.ModelChoiceField(
+        queryset=Mailbox.objects.none(), empty_label=None, label=_("Mailbox")
+    )
     recipients = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
-        help_text="Email addresses separated by commas, semicolons or new lines.",
+        label=_("Recipients"),
+        help_text=_("Email addresses separated by commas, semicolons or new lines."),
     )
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.all(),
         required=False,
-        help_text="Also write to every customer of this organization.",
+        label=_("Organization"),
+        help_text=_("Also write to every customer of this organization."),
     )
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(max_length=200, label=_("Subject"))
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=100_000,
-        help_text="Placeholders: {{customer.first_name}}, {{ticket.number}}, {{agent.name}}…",
+        label=_("Message"),
+        help_text=format_lazy(
+            "{}{}",
+            _("Placeholders: "),
+            "{{customer.first_name}}, {{ticket.number}}, {{agent.name}}…",
+        ),
     )
-    tags = forms.CharField(max_length=200, required=False, help_text="Comma-separated")
+    tags = forms.CharField(
+        max_length=200, required=False, label=_("Tags"), help_text=_("Comma-separated")
+    )
 
     MAX_RECIPIENTS = 500
 
@@ -409,14 +459,26 @@ class OutreachForm(forms.Form):
         data = super().clean() or {}
         parsed = collab.parse_recipients(data.get("recipients", ""), data.get("organization"))
         if parsed.invalid:
-            self.add_error("recipients", "Not an email address: " + ", ".join(parsed.invalid[:10]))
+            self.add_error(
+                "recipients",
+                gettext("Not an email address: %(addresses)s")
+                % {"addresses": ", ".join(parsed.invalid[:10])},
+            )
         elif not parsed.emails:
-            self.add_error("recipients", "Add at least one address or choose an organization.")
+            self.add_error(
+                "recipients", gettext("Add at least one address or choose an organization.")
+            )
         elif len(parsed.emails) > self.MAX_RECIPIENTS:
-            self.add_error("recipients", f"At most {self.MAX_RECIPIENTS} recipients at once.")
+            self.add_error(
+                "recipients",
+                gettext("At most %(count)s recipients at once.") % {"count": self.MAX_RECIPIENTS},
+            )
         unknown = collab.unknown_placeholders(data.get("body", ""))
         if unknown:
-            self.add_error("body", "Unknown placeholder(s): " + ", ".join(unknown))
+            self.add_error(
+                "body",
+                gettext("Unknown placeholder(s): %(names)s.") % {"names": ", ".join(unknown)},
+            )
         data["emails"] = parsed.emails
         try:
             data["tag_list"] = clean_tags(_split(data.get("tags", "")))

@@ -11,23 +11,24 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Kind, Mailbox, Organization, Priority, Team, Ticket, User
 
 
 class Trigger(models.TextChoices):
-    CREATED = "created", "When a ticket is created"
-    UPDATED = "updated", "When a ticket is updated"
-    CHANGED = "changed", "When a ticket is created or updated"
-    SCHEDULED = "scheduled", "On a schedule (checked every few minutes)"
+    CREATED = "created", _("When a ticket is created")
+    UPDATED = "updated", _("When a ticket is updated")
+    CHANGED = "changed", _("When a ticket is created or updated")
+    SCHEDULED = "scheduled", _("On a schedule (checked every few minutes)")
     # An account's health score (service/health.py) fell below the rule's "health"
     # condition: the rule acts on the account, through its latest ticket.
-    HEALTH_FELL = "health_fell", "When an account's health falls below a threshold"
+    HEALTH_FELL = "health_fell", _("When an account's health falls below a threshold")
 
 
 class MatchMode(models.TextChoices):
-    ALL = "all", "All conditions hold"
-    ANY = "any", "Any condition holds"
+    ALL = "all", _("All conditions hold")
+    ANY = "any", _("Any condition holds")
 
 
 class AutomationRule(models.Model):
@@ -138,13 +139,13 @@ class SlaPolicy(models.Model):
 
 
 class SlaTarget(models.TextChoices):
-    FIRST_RESPONSE = "first_response", "First response"
-    RESOLUTION = "resolution", "Resolution"
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
 
 
 class SlaAlertKind(models.TextChoices):
-    WARNING = "warning", "Warning"
-    BREACH = "breach", "Breach"
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Breach")
 
 
 class SlaAlert(models.Model):

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets import presence, selectors
@@ -105,7 +107,7 @@ def apply_macro(request: AuthedRequest, number: int, canned_id: int) -> HttpResp
         raise Http404("No such canned reply")
     form = MacroForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not sent: {_form_errors(form)}")
+        messages.error(request, _("Not sent: %(problems)s") % {"problems": _form_errors(form)})
         return _back(ticket.pk)
     body = form.cleaned_data["body"]
     try:
@@ -113,7 +115,9 @@ def apply_macro(request: AuthedRequest, number: int, canned_id: int) -> HttpResp
     except InvalidChange as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Sent “{canned.title}” and applied its changes.")
+        messages.success(
+            request, _("Sent “%(title)s” and applied its changes.") % {"title": canned.title}
+        )
     return _back(ticket.pk)
 
 
@@ -123,7 +127,7 @@ def snooze_view(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not snoozed: {_form_errors(form)}")
+        messages.error(request, _("Not snoozed: %(problems)s") % {"problems": _form_errors(form)})
         return _back(ticket.pk)
     try:
         collab.snooze(ticket, form.cleaned_data["until"], actor=Actor.agent(request.user))
@@ -131,7 +135,7 @@ def snooze_view(request: AuthedRequest, number: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, "Snoozed: the ticket is pending and reopens at the time you chose."
+            request, _("Snoozed: the ticket is pending and reopens at the time you chose.")
         )
     return _back(ticket.pk)
 
@@ -144,9 +148,11 @@ def remind_view(request: AuthedRequest, number: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         collab.add_reminder(ticket, request.user, data["remind_at"], data["note"])
-        messages.success(request, "Reminder set: you will get an email.")
+        messages.success(request, _("Reminder set: you will get an email."))
     else:
-        messages.error(request, f"No reminder set: {_form_errors(form)}")
+        messages.error(
+            request, _("No reminder set: %(problems)s") % {"problems": _form_errors(form)}
+        )
     return _back(ticket.pk)
 
 
@@ -156,13 +162,15 @@ def merge_view(request: AuthedRequest, number: int) -> HttpResponse:
     ticket = get_ticket_for(request.user, number, write=True)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not merged: {_form_errors(form)}")
+        messages.error(request, _("Not merged: %(problems)s") % {"problems": _form_errors(form)})
         return _back(ticket.pk)
     try:
         target = get_ticket_for(request.user, form.cleaned_data["into"], write=True)
     except Http404:
         messages.error(
-            request, f"Not merged: there is no ticket #{form.cleaned_data['into']} you can see."
+            request,
+            _("Not merged: there is no ticket #%(number)s you can see.")
+            % {"number": form.cleaned_data["into"]},
         )
         return _back(ticket.pk)
     try:
@@ -177,9 +185,9 @@ def merge_view(request: AuthedRequest, number: int) -> HttpResponse:
         context = {"ticket": warning.source, "target": warning.target, "warning": warning}
         return render(request, "tickets/workflow/merge_confirm.html", context, status=409)
     except InvalidChange as exc:
-        messages.error(request, f"Not merged: {exc}")
+        messages.error(request, _("Not merged: %(problems)s") % {"problems": exc})
         return _back(ticket.pk)
-    messages.success(request, f"#{ticket.pk} was merged into this ticket.")
+    messages.success(request, _("#%(number)s was merged into this ticket.") % {"number": ticket.pk})
     return _back(target.pk)
 
 
@@ -193,7 +201,11 @@ def split_view(request: AuthedRequest, number: int, message_id: int) -> HttpResp
     except InvalidChange as exc:
         messages.error(request, str(exc))
         return _back(ticket.pk)
-    messages.success(request, f"The message now lives in its own ticket, split from #{ticket.pk}.")
+    messages.success(
+        request,
+        _("The message now lives in its own ticket, split from #%(number)s.")
+        % {"number": ticket.pk},
+    )
     return _back(new.pk)
 
 
@@ -215,7 +227,15 @@ def outreach_list(request: AuthedRequest) -> HttpResponse:
             data["body"],
             tags=data["tag_list"],
         )
-        messages.success(request, f"Started {len(tickets)} conversation(s); replies thread back.")
+        messages.success(
+            request,
+            ngettext(
+                "Started %(count)s conversation; replies thread back.",
+                "Started %(count)s conversations; replies thread back.",
+                len(tickets),
+            )
+            % {"count": len(tickets)},
+        )
         return redirect("tickets:inbox")
     status = 422 if form.is_bound else 200
     return render(request, "tickets/workflow/outreach.html", {"form": form}, status=status)
@@ -258,7 +278,7 @@ def rule_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             rule.conditions, rule.actions = parsed_c, parsed_a
             with transaction.atomic():
                 setup.save_rule(rule)
-            messages.success(request, f"Rule “{rule.name}” saved.")
+            messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule.name})
             return redirect("tickets:rules")
         status = 422
     else:
@@ -286,7 +306,13 @@ def rule_toggle(request: AuthedRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         setup.save_rule(rule)
     messages.success(
-        request, f"Rule “{rule.name}” {'switched on' if rule.is_active else 'switched off'}."
+        request,
+        (
+            _("Rule “%(name)s” switched on.")
+            if rule.is_active
+            else _("Rule “%(name)s” switched off.")
+        )
+        % {"name": rule.name},
     )
     return redirect("tickets:rules")
 
@@ -297,7 +323,7 @@ def rule_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(AutomationRule, pk=pk)
     with transaction.atomic():
         setup.delete_rules([rule])
-    messages.success(request, f"Rule “{rule.name}” deleted.")
+    messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("tickets:rules")
 
 
@@ -321,7 +347,9 @@ def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         setup.save_policy(form.save(commit=False))
         messages.success(
-            request, f"SLA policy “{form.instance.name}” saved; new and changed tickets use it."
+            request,
+            _("SLA policy “%(name)s” saved; new and changed tickets use it.")
+            % {"name": form.instance.name},
         )
         return redirect("tickets:sla")
     status = 422 if form.is_bound else 200
@@ -335,7 +363,7 @@ def sla_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 def sla_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     policy = get_object_or_404(SlaPolicy, pk=pk)
     setup.delete_policies([policy])
-    messages.success(request, f"SLA policy “{policy.name}” deleted.")
+    messages.success(request, _("SLA policy “%(name)s” deleted.") % {"name": policy.name})
     return redirect("tickets:sla")
 
 
@@ -364,7 +392,9 @@ def canned_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     form = CannedReplyForm(request.POST or None, instance=canned, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Canned reply “{form.instance.title}” saved.")
+        messages.success(
+            request, _("Canned reply “%(title)s” saved.") % {"title": form.instance.title}
+        )
         return redirect("tickets:canned")
     status = 422 if form.is_bound else 200
     return render(
@@ -380,5 +410,5 @@ def canned_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 def canned_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     canned = _editable_canned(request.user, pk)
     canned.delete()
-    messages.success(request, f"Canned reply “{canned.title}” deleted.")
+    messages.success(request, _("Canned reply “%(title)s” deleted.") % {"title": canned.title})
     return redirect("tickets:canned")

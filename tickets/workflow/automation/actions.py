@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from tickets import hooks, notify, services
 from tickets.models import (
     PRIORITY_RANK,
@@ -130,38 +133,40 @@ def _tell_owner(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor:
 HEALTH_ACTIONS = ("health_follow_up", "tell_account_owner")
 
 ACTIONS: dict[str, ActionType] = {
-    "set_team": ActionType("Set team", _set_team),
-    "set_assignee": ActionType("Assign to agent", _set_assignee),
+    "set_team": ActionType(_("Set team"), _set_team),
+    "set_assignee": ActionType(_("Assign to agent"), _set_assignee),
     "assign_round_robin": ActionType(
-        "Assign round robin within the ticket's team", _round_robin, needs_value=False
+        _("Assign round robin within the ticket's team"), _round_robin, needs_value=False
     ),
-    "set_priority": ActionType("Set priority", _set("priority")),
-    "raise_priority": ActionType("Raise priority to at least", _raise_priority),
-    "set_kind": ActionType("Set kind", _set("kind")),
-    "set_status": ActionType("Set status", _set("status")),
-    "add_tags": ActionType("Add tags", _add_tags),
-    "remove_tags": ActionType("Remove tags", _remove_tags),
-    "add_note": ActionType("Add internal note", _add_note),
-    "send_reply": ActionType("Send reply to customer", _send_reply),
-    "send_canned_reply": ActionType("Send canned reply", _send_reply),
-    "notify": ActionType("Notify by email (assignee, team, or an agent)", _notify),
+    "set_priority": ActionType(_("Set priority"), _set("priority")),
+    "raise_priority": ActionType(_("Raise priority to at least"), _raise_priority),
+    "set_kind": ActionType(_("Set kind"), _set("kind")),
+    "set_status": ActionType(_("Set status"), _set("status")),
+    "add_tags": ActionType(_("Add tags"), _add_tags),
+    "remove_tags": ActionType(_("Remove tags"), _remove_tags),
+    "add_note": ActionType(_("Add internal note"), _add_note),
+    "send_reply": ActionType(_("Send reply to customer"), _send_reply),
+    "send_canned_reply": ActionType(_("Send canned reply"), _send_reply),
+    "notify": ActionType(_("Notify by email (assignee, team, or an agent)"), _notify),
     "apply_routing": ActionType(
-        "Apply the learned routing (team, kind, priority) at or above confidence (0-1)",
+        _("Apply the learned routing (team, kind, priority) at or above confidence (0-1)"),
         _apply_routing,
     ),
     "mark_newsletter": ActionType(
-        "Mark as a newsletter (tagged, kept out of Unassigned)", _mark_newsletter, needs_value=False
+        _("Mark as a newsletter (tagged, kept out of Unassigned)"),
+        _mark_newsletter,
+        needs_value=False,
     ),
     "open_follow_up": ActionType(
-        "Open a service follow-up for the success contact", _open_follow_up, needs_value=False
+        _("Open a service follow-up for the success contact"), _open_follow_up, needs_value=False
     ),
     "health_follow_up": ActionType(
-        "Open a service follow-up for the account owner (health rules)",
+        _("Open a service follow-up for the account owner (health rules)"),
         _health_follow_up,
         needs_value=False,
     ),
     "tell_account_owner": ActionType(
-        "Tell the account owner by email (health rules)", _tell_owner, needs_value=False
+        _("Tell the account owner by email (health rules)"), _tell_owner, needs_value=False
     ),
 }
 ACTION_LABELS = {name: action.label for name, action in ACTIONS.items()}
@@ -179,7 +184,7 @@ def action_label(kind: str) -> str:
     """How the rule list names an action (a field's by its label)."""
     definition = fields.definition_for(kind, fields.ACTION_PREFIX)
     if definition is not None:
-        return f"Set field {definition.label}"
+        return gettext("Set field %(label)s") % {"label": definition.label}
     return ACTION_LABELS.get(kind, "?")
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
     OPEN_STATUSES,
@@ -173,64 +174,66 @@ def _q_customer(op: str, value: Any, now: datetime) -> Q:
 
 CONDITIONS: dict[str, ConditionType] = {
     "mailbox": ConditionType(
-        "Mailbox", ("is", "is_not"), "mailbox", _is(lambda t: t.mailbox_id), _q_is("mailbox_id")
+        _("Mailbox"), ("is", "is_not"), "mailbox", _is(lambda t: t.mailbox_id), _q_is("mailbox_id")
     ),
     "subject": ConditionType(
-        "Subject",
+        _("Subject"),
         ("contains", "not_contains"),
         "text",
         _subject_contains,
         _q_contains("subject"),
     ),
     "body": ConditionType(
-        "New customer message", ("contains", "not_contains"), "text", _body_contains
+        _("New customer message"), ("contains", "not_contains"), "text", _body_contains
     ),
     "customer": ConditionType(
-        "Customer email",
+        _("Customer email"),
         ("is", "is_not"),
         "text",
         _is(lambda t: t.customer_email, lower=True),
         _q_customer,
     ),
     "organization": ConditionType(
-        "Organization",
+        _("Organization"),
         ("is", "is_not"),
         "organization",
         _is(lambda t: t.organization_id),
         _q_is("customer__organization_id"),
     ),
-    "tag": ConditionType("Tag", ("has", "has_not"), "text", _has_tag, _q_tag),
+    "tag": ConditionType(_("Tag"), ("has", "has_not"), "text", _has_tag, _q_tag),
     "priority": ConditionType(
-        "Priority", ("is", "is_not"), "priority", _is(lambda t: t.priority), _q_is("priority")
+        _("Priority"), ("is", "is_not"), "priority", _is(lambda t: t.priority), _q_is("priority")
     ),
-    "kind": ConditionType("Kind", ("is", "is_not"), "kind", _is(lambda t: t.kind), _q_is("kind")),
+    "kind": ConditionType(
+        _("Kind"), ("is", "is_not"), "kind", _is(lambda t: t.kind), _q_is("kind")
+    ),
     "status": ConditionType(
-        "Status", ("is", "is_not"), "status", _is(lambda t: t.status), _q_is("status")
+        _("Status"), ("is", "is_not"), "status", _is(lambda t: t.status), _q_is("status")
     ),
     "hours_since_update": ConditionType(
-        "Hours since last update",
+        _("Hours since last update"),
         ("more_than", "less_than"),
         "number",
         _hours_since_update,
         _q_hours,
     ),
     "sentiment": ConditionType(
-        "Tone of the new customer message (-1 angry .. 1 happy)",
+        _("Tone of the new customer message (-1 angry .. 1 happy)"),
         ("below",),
         "number",
         _sentiment_below,
     ),
     "bulk_mail": ConditionType(
-        "New customer message sent in bulk (List-Unsubscribe, List-Id): yes or no",
+        _("New customer message sent in bulk (List-Unsubscribe, List-Id): yes or no"),
         ("is",),
         "text",
         _bulk_mail,
     ),
     # Only for the "health fell" trigger (rules.validate_rule): automation/health.py reads
     # its value as the threshold; a ticket's own rules never match it.
-    "health": ConditionType("Account health (0 to 100)", ("below",), "number", _never_matches),
+    "health": ConditionType(_("Account health (0 to 100)"), ("below",), "number", _never_matches),
     "recent_support_tickets": ConditionType(
-        "Support tickets from this customer in the last 30 days",
+        _("Support tickets from this customer in the last 30 days"),
         ("at_least",),
         "number",
         _recent_support_at_least,
@@ -238,18 +241,18 @@ CONDITIONS: dict[str, ConditionType] = {
 }
 
 OPERATOR_LABELS = {
-    "is": "is",
-    "is_not": "is not",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "has": "has",
-    "has_not": "does not have",
-    "more_than": "more than",
-    "less_than": "less than",
-    "below": "is below",
-    "at_least": "is at least",
-    "is_empty": "is empty",
-    "is_set": "is set",
+    "is": _("is"),
+    "is_not": _("is not"),
+    "contains": _("contains"),
+    "not_contains": _("does not contain"),
+    "has": _("has"),
+    "has_not": _("does not have"),
+    "more_than": _("more than"),
+    "less_than": _("less than"),
+    "below": _("is below"),
+    "at_least": _("is at least"),
+    "is_empty": _("is empty"),
+    "is_set": _("is set"),
 }
 
 

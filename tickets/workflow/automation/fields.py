@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from tickets import services
 from tickets.models import AppliesTo, FieldDefinition, FieldType, Ticket
@@ -49,14 +50,14 @@ def definition_for(name: str, prefix: str) -> FieldDefinition | None:
 
 def condition_choices() -> list[tuple[str, str]]:
     return [
-        (CONDITION_PREFIX + key, f"Field: {d.label}")
+        (CONDITION_PREFIX + key, _("Field: %(label)s") % {"label": d.label})
         for key, d in services.definitions(AppliesTo.TICKET).items()
     ]
 
 
 def action_choices() -> list[tuple[str, str]]:
     return [
-        (ACTION_PREFIX + key, f"Set field: {d.label}")
+        (ACTION_PREFIX + key, _("Set field: %(label)s") % {"label": d.label})
         for key, d in services.definitions(AppliesTo.TICKET).items()
     ]
 
@@ -67,22 +68,24 @@ def parse_value(definition: FieldDefinition, op: str, value: Any) -> Any:
     if op in NO_VALUE_OPS:
         return None
     if value in (None, "", []):
-        raise ValidationError(f"“{definition.label}” needs a value.")
+        raise ValidationError(_("“%(label)s” needs a value.") % {"label": definition.label})
     try:
         if definition.type == FieldType.MULTICHOICE:
             return coerce(definition, [value] if isinstance(value, str) else value)
         return coerce(definition, value)
     except ValueError as wrong:
-        raise ValidationError(f"“{definition.label}”: {wrong}") from None
+        raise ValidationError(
+            _("“%(label)s”: %(problem)s") % {"label": definition.label, "problem": wrong}
+        ) from None
 
 
 def condition_errors(definition: FieldDefinition | None, cond: dict[str, Any]) -> list[str]:
     """What is wrong with one field condition (validate_rule's words, without the number)."""
     if definition is None:
-        return ["choose what to check (that field is no longer in use)."]
+        return [_("choose what to check (that field is no longer in use).")]
     op = cond.get("op", "")
     if op not in OPS[definition.type]:
-        return [f"“{definition.label}” cannot use that comparison."]
+        return [_("“%(label)s” cannot use that comparison.") % {"label": definition.label}]
     try:
         parse_value(definition, op, cond.get("value"))
     except ValidationError as wrong:
@@ -165,12 +168,16 @@ def describe_condition(cond: dict[str, Any], op_labels: dict[str, str]) -> str:
     definition = definition_for(cond.get("field", ""), CONDITION_PREFIX)
     label = definition.label if definition else cond.get("field", "").removeprefix("field.")
     value = "" if cond.get("op") in NO_VALUE_OPS else f" {cond.get('value')}"
-    return f"Field {label} {op_labels.get(cond.get('op', ''), '')}{value}"
+    return _("Field %(label)s %(op)s%(value)s") % {
+        "label": label,
+        "op": op_labels.get(cond.get("op", ""), ""),
+        "value": value,
+    }
 
 
 def action_errors(definition: FieldDefinition | None, action: dict[str, Any]) -> list[str]:
     if definition is None:
-        return ["choose what to do (that field is no longer in use)."]
+        return [_("choose what to do (that field is no longer in use).")]
     try:
         parse_value(definition, "is", action.get("value"))
     except ValidationError as wrong:

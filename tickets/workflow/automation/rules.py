@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from helpdesk.local_cache import VersionedCache
 from tickets.workflow.automation import fields
 from tickets.workflow.automation.actions import ACTIONS, HEALTH_ACTIONS
@@ -75,50 +77,72 @@ def validate_rule(trigger: str, conditions: Any, actions: Any) -> list[str]:
     """Every problem with a rule definition, as sentences an admin can act on."""
     errors: list[str] = []
     if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
-        return ["Conditions must be a list."]
+        return [_("Conditions must be a list.")]
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
-        return ["Actions must be a list."]
+        return [_("Actions must be a list.")]
     for n, cond in enumerate(conditions, 1):
         if str(cond.get("field", "")).startswith(fields.CONDITION_PREFIX):
             definition = fields.definition_for(cond["field"], fields.CONDITION_PREFIX)
-            errors += [f"Condition {n}: {e}" for e in fields.condition_errors(definition, cond)]
+            errors += [
+                _("Condition %(n)s: %(problem)s") % {"n": n, "problem": e}
+                for e in fields.condition_errors(definition, cond)
+            ]
             continue
         spec = CONDITIONS.get(cond.get("field", ""))
         if spec is None:
-            errors.append(f"Condition {n}: choose what to check.")
+            errors.append(_("Condition %(n)s: choose what to check.") % {"n": n})
             continue
         if cond.get("op") not in spec.ops:
-            errors.append(f"Condition {n}: “{spec.label}” cannot use that comparison.")
+            errors.append(
+                _("Condition %(n)s: “%(label)s” cannot use that comparison.")
+                % {"n": n, "label": spec.label}
+            )
         value = cond.get("value")
         if value in (None, "", []):
-            errors.append(f"Condition {n}: “{spec.label}” needs a value.")
+            errors.append(
+                _("Condition %(n)s: “%(label)s” needs a value.") % {"n": n, "label": spec.label}
+            )
         elif spec.value == "number":
             try:
                 float(value)
             except (TypeError, ValueError):
-                errors.append(f"Condition {n}: “{spec.label}” needs a number.")
+                errors.append(
+                    _("Condition %(n)s: “%(label)s” needs a number.")
+                    % {"n": n, "label": spec.label}
+                )
         if trigger == Trigger.SCHEDULED and spec.to_q is None:
             errors.append(
-                f"Condition {n}: “{spec.label}” only works when a ticket changes, "
-                "not on a schedule."
+                _(
+                    "Condition %(n)s: “%(label)s” only works when a ticket changes, "
+                    "not on a schedule."
+                )
+                % {"n": n, "label": spec.label}
             )
     if not actions:
-        errors.append("Add at least one action.")
+        errors.append(_("Add at least one action."))
     for n, action in enumerate(actions, 1):
         if str(action.get("type", "")).startswith(fields.ACTION_PREFIX):
             definition = fields.definition_for(action["type"], fields.ACTION_PREFIX)
-            errors += [f"Action {n}: {e}" for e in fields.action_errors(definition, action)]
+            errors += [
+                _("Action %(n)s: %(problem)s") % {"n": n, "problem": e}
+                for e in fields.action_errors(definition, action)
+            ]
         elif action.get("type") not in ACTIONS:
-            errors.append(f"Action {n}: choose what to do.")
+            errors.append(_("Action %(n)s: choose what to do.") % {"n": n})
         elif ACTIONS[action["type"]].needs_value and action.get("value") in (None, "", []):
-            errors.append(f"Action {n}: “{ACTIONS[action['type']].label}” needs a value.")
+            errors.append(
+                _("Action %(n)s: “%(label)s” needs a value.")
+                % {"n": n, "label": ACTIONS[action["type"]].label}
+            )
     errors.extend(_health_errors(trigger, conditions, actions))
     if trigger == Trigger.SCHEDULED and not any(
         c.get("field") in ("hours_since_update", "status") for c in conditions
     ):
         errors.append(
-            "A scheduled rule needs a status or “hours since last update” condition, "
-            "or it would act on every open ticket."
+            _(
+                "A scheduled rule needs a status or “hours since last update” condition, "
+                "or it would act on every open ticket."
+            )
         )
     return errors
 
@@ -133,18 +157,20 @@ def _health_errors(
     if trigger != Trigger.HEALTH_FELL:
         errors = []
         if health:
-            errors.append("“Account health” is only for rules run when health falls.")
+            errors.append(_("“Account health” is only for rules run when health falls."))
         if account_actions:
-            errors.append("The account owner's actions are only for rules run when health falls.")
+            errors.append(
+                _("The account owner's actions are only for rules run when health falls.")
+            )
         return errors
     errors = []
     if len(health) != 1 or len(conditions) != 1:
-        errors.append("A health rule has exactly one condition: “Account health is below N”.")
+        errors.append(_("A health rule has exactly one condition: “Account health is below N”."))
     elif not 0 < _number(health[0].get("value")) <= 100:
-        errors.append("The health threshold is a number from 1 to 100.")
+        errors.append(_("The health threshold is a number from 1 to 100."))
     if any(a.get("type") not in HEALTH_ACTIONS for a in actions):
         errors.append(
-            "A health rule can open a service follow-up or tell the account owner, nothing else."
+            _("A health rule can open a service follow-up or tell the account owner, nothing else.")
         )
     return errors
 
