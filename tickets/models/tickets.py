@@ -44,18 +44,18 @@ EMAIL_MAX_LENGTH = 254
 
 
 class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    URGENT = "urgent", _("Urgent")
+    LOW = "low", pgettext_lazy("priority", "Low")
+    NORMAL = "normal", pgettext_lazy("priority", "Normal")
+    HIGH = "high", pgettext_lazy("priority", "High")
+    URGENT = "urgent", pgettext_lazy("priority", "Urgent")
 
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
 class Kind(models.TextChoices):
-    SUPPORT = "support", _("Support")
-    SERVICE = "service", _("Service")
+    SUPPORT = "support", pgettext_lazy("ticket kind", "Support")
+    SERVICE = "service", pgettext_lazy("ticket kind", "Service")
 
 
 class Channel(models.TextChoices):
