@@ -10,8 +10,10 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from tests.conftest import Personas
-from tests.factories import make_ticket
+from tests.factories import make_mailbox, make_ticket
 from tickets import selectors, services
+from tickets.mail.imap import poll_status
+from tickets.models import MailSecurity
 from tickets.services import Actor
 from tickets.templatetags.tandem import event_summary
 from tickets.workflow.templatetags.workflow_tags import sla_badge, sla_targets
@@ -78,3 +80,23 @@ def test_an_sla_badge_in_german(personas: Personas) -> None:
         ("First reply", "due in 2h 5m"),
         ("Resolution", "overdue by 1d 3h"),
     ]
+
+
+def test_a_mailbox_poll_status_in_german_keeps_the_servers_words(personas: Personas) -> None:
+    now = timezone.now()
+    failing = make_mailbox(
+        name="Vertrieb",
+        imap_host="127.0.0.1",
+        imap_port=1,
+        imap_security=MailSecurity.NONE,
+        poll_interval_seconds=60,
+        imap_polled_at=now,
+        imap_failing_since=now,
+        imap_error="[AUTHENTICATIONFAILED] Invalid credentials",
+    )
+    with translation.override("de"):
+        status = poll_status(failing)
+        never = poll_status(make_mailbox(name="Webhook"))
+    assert status.startswith("[AUTHENTICATIONFAILED] Invalid credentials Erster Fehler ")
+    assert "zuletzt versucht" in status and "First failed" not in status
+    assert never == "Kein IMAP-Server: E-Mails kommen per Webhook oder Befehl."
