@@ -35,6 +35,7 @@ from django.db import DatabaseError
 from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest, Now
 from django.utils import timezone
+from django.utils.translation import gettext
 from redis.exceptions import LockError
 from redis.lock import Lock
 
@@ -348,28 +349,41 @@ def poll_status(mailbox: Mailbox) -> str:
     or that polls stopped ending (a stall), and whether a worker holds the mailbox now."""
     polled = mailbox.imap_polled_at
     if not mailbox.imap_host:
-        return "No IMAP server: mail comes by webhook or command."
+        return gettext("No IMAP server: mail comes by webhook or command.")
     try:
         left = redis.mailbox_lease_left(mailbox.pk)
     except UNAVAILABLE:
-        now = "Redis is unavailable, so no poll can run."
+        now = gettext("Redis is unavailable, so no poll can run.")
     else:
-        now = f"A worker is polling it (its lease runs {left:.0f} s more)." if left else ""
+        now = (
+            gettext("A worker is polling it (its lease runs %(seconds)s s more).")
+            % {"seconds": f"{left:.0f}"}
+            if left
+            else ""
+        )
     if polled is None:
-        return " ".join(filter(None, ["Not polled yet.", now]))
+        return " ".join(filter(None, [gettext("Not polled yet."), now]))
     if mailbox.imap_error:
         since = mailbox.imap_failing_since or polled
-        last = f"{mailbox.imap_error} First failed {ago(since)}, last tried {ago(polled)}."
+        # The server's error as it said it; the words around it translated.
+        last = gettext("%(error)s First failed %(since)s, last tried %(polled)s.") % {
+            "error": mailbox.imap_error,
+            "since": ago(since),
+            "polled": ago(polled),
+        }
         return " ".join(filter(None, [last, now]))
     interval = mailbox.poll_interval_seconds
     if timezone.now() - polled > stall_after(interval):
         return " ".join(
             [
-                f"Stalled: the last poll ended {ago(polled)}, and one is due every {interval} s.",
-                now or "Is the mail worker (and its scheduler) running?",
+                gettext(
+                    "Stalled: the last poll ended %(polled)s, and one is due every %(interval)s s."
+                )
+                % {"polled": ago(polled), "interval": interval},
+                now or gettext("Is the mail worker (and its scheduler) running?"),
             ]
         )
-    return " ".join(filter(None, [f"Worked {ago(polled)}.", now]))
+    return " ".join(filter(None, [gettext("Worked %(time)s.") % {"time": ago(polled)}, now]))
 
 
 def stall_after(interval: int) -> timedelta:

@@ -19,7 +19,8 @@ from django.utils.timezone import (  # type: ignore[attr-defined]  # template_lo
     get_current_timezone_name,
     template_localtime,
 )
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
@@ -66,115 +67,181 @@ def optional_url(names: str, *args: Any) -> str:
     return ""
 
 
-def _value(kind: str, value: Any) -> str:
+# The activity feed's words, as pieces to translate: the fields a change names (as the
+# sentence says them, lower case in English) and fixed phrases, looked up once per
+# process and language (_event_words), not per row.
+_FIELD_NAMES = {
+    EventKind.STATUS: pgettext_lazy("changed field", "status"),
+    EventKind.PRIORITY: pgettext_lazy("changed field", "priority"),
+    EventKind.KIND: pgettext_lazy("changed field", "kind"),
+    EventKind.TEAM: pgettext_lazy("changed field", "team"),
+    EventKind.TAGS: pgettext_lazy("changed field", "tags"),
+    EventKind.SUBJECT: pgettext_lazy("changed field", "subject"),
+    EventKind.MAILBOX: pgettext_lazy("changed field", "mailbox"),
+    EventKind.CUSTOMER: pgettext_lazy("changed field", "customer"),
+    EventKind.CC: pgettext_lazy("changed field", "cc"),
+}
+_MESSAGE_WORDS = {
+    Direction.INBOUND: _("received a customer message"),
+    Direction.OUTBOUND: _("replied"),
+    Direction.NOTE: _("added an internal note"),
+}
+# tickets.services.courtesy's calls and their undoing, as the activity feed says them.
+_COURTESY = {
+    "thanks": _("kept the ticket solved: the customer's reply only says thanks"),
+    "thanks_undone": _("reopened a ticket kept solved after a thank-you"),
+    "newsletter": _("marked it as a newsletter, out of Unassigned"),
+    "newsletter_undone": _("said it is not a newsletter"),
+}
+_EVENT_PHRASES = {
+    "nothing": pgettext_lazy("no value in a change", "nothing"),
+    "yes": pgettext_lazy("custom field value", "yes"),
+    "no": pgettext_lazy("custom field value", "no"),
+    "rule": _("Rule “%(rule)s”"),
+    "system": _("System"),
+    "one_message": _("%(count)s message"),
+    "messages": _("%(count)s messages"),
+    "created": _("created the ticket"),
+    "wrote": _("wrote"),
+    "recorded": _("recorded the customer's message"),
+    "added_message": _("added a message"),
+    "assigned": _("assigned to %(name)s"),
+    "unassigned": _("unassigned the ticket"),
+    "changed": _("changed %(field)s from %(before)s to %(after)s"),
+    "merged_in": _("merged #%(number)s into this ticket (%(moved)s)"),
+    "merged_into": _("merged into #%(number)s (%(moved)s)"),
+    "merged": _("merged"),
+    "split_from": _("split this ticket from #%(number)s (%(moved)s)"),
+    "split_out": _("split %(moved)s out into #%(number)s"),
+    "snooze_ended": _("ended the snooze"),
+    "snoozed": _("snoozed until %(time)s"),
+    "sla_breached": _("SLA breached: %(target)s overdue"),
+    "first_response": _("first response"),
+    "resolution": pgettext_lazy("SLA target in a sentence", "resolution"),
+    "linked": _("linked follow-up #%(number)s"),
+    "field_set": _("%(field)s to %(value)s"),
+    "field_cleared": _("cleared %(field)s"),
+    "fields_set": _("set %(changes)s"),
+    "survey": _("answered the survey: %(answers)s"),
+    "courtesy_other": _("Mail that needs no one"),
+    "labelled": _("%(label)s: %(value)s"),
+}
+
+
+@lru_cache(maxsize=16)
+def _event_words(language: str | None) -> dict[str, Any]:
+    """The activity feed's words in one language, looked up once per process."""
+    words: dict[str, Any] = {key: str(text) for key, text in _EVENT_PHRASES.items()}
+    words["labels"] = {
+        kind: {value: str(label) for value, label in labels.items()}
+        for kind, labels in _LABELS.items()
+    }
+    words["fields"] = {kind: str(name) for kind, name in _FIELD_NAMES.items()}
+    words["message"] = {key: str(text) for key, text in _MESSAGE_WORDS.items()}
+    words["courtesy"] = {key: str(text) for key, text in _COURTESY.items()}
+    words["kinds"] = {value: str(label) for value, label in EventKind.choices}
+    words["actors"] = {value: str(label) for value, label in ActorKind.choices}
+    return words
+
+
+def _value(kind: str, value: Any, words: dict[str, Any] | None = None) -> str:
+    words = words or _event_words(get_language())
     if value in (None, "", []):
-        return "nothing"
+        return words["nothing"]
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return _LABELS.get(kind, {}).get(value, str(value))
+    return words["labels"].get(kind, {}).get(value, str(value))
 
 
 @register.filter
 def event_actor(event: TicketEvent) -> str:
     if event.actor is not None:
         return event.actor.display_name
+    words = _event_words(get_language())
     if event.actor_kind == ActorKind.RULE and event.data.get("rule"):
-        return f"Rule “{event.data['rule']}”"
-    return ActorKind(event.actor_kind).label if event.actor_kind in ActorKind.values else "System"
+        return words["rule"] % {"rule": event.data["rule"]}
+    return words["actors"].get(event.actor_kind, words["system"])
 
 
-def _moved(event: TicketEvent) -> str:
+def _moved(event: TicketEvent, words: dict[str, Any]) -> str:
     """ "3 messages": how many a merge or split moved (merges before the list said how many)."""
     messages = event.data.get("messages", 0)
     count = len(messages) if isinstance(messages, list) else int(messages)
-    return f"{count} message" if count == 1 else f"{count} messages"
+    return words["one_message" if count == 1 else "messages"] % {"count": count}
 
 
-def _field_value(value: object) -> str:
+def _field_value(value: object, words: dict[str, Any]) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return words["yes"] if value else words["no"]
     return str(value)
-
-
-# tickets.services.courtesy's calls and their undoing, as the activity feed says them.
-_COURTESY = {
-    "thanks": "kept the ticket solved: the customer's reply only says thanks",
-    "thanks_undone": "reopened a ticket kept solved after a thank-you",
-    "newsletter": "marked it as a newsletter, out of Unassigned",
-    "newsletter_undone": "said it is not a newsletter",
-}
 
 
 @register.filter
 def event_summary(event: TicketEvent) -> str:
     """One readable line per event, e.g. "changed status from New to Open"."""
+    words = _event_words(get_language())
     kind = event.kind
     if kind == EventKind.CREATED:
-        return "created the ticket"
+        return words["created"]
     if kind == EventKind.MESSAGE:
         if event.after == Direction.INBOUND and event.actor_kind == ActorKind.CUSTOMER:
-            return "wrote"
+            return words["wrote"]
         if event.after == Direction.INBOUND and event.actor_kind == ActorKind.AGENT:
-            return "recorded the customer's message"  # a ticket opened on their behalf
-        return {
-            Direction.INBOUND: "received a customer message",
-            Direction.OUTBOUND: "replied",
-            Direction.NOTE: "added an internal note",
-        }.get(event.after, "added a message")
+            return words["recorded"]  # a ticket opened on their behalf
+        return words["message"].get(event.after, words["added_message"])
     if kind == EventKind.ASSIGNEE:
         names = getattr(event, "names", {})
-        return (
-            f"assigned to {names.get(event.after, event.after)}"
-            if event.after
-            else "unassigned the ticket"
-        )
-    if kind in (
-        EventKind.STATUS,
-        EventKind.PRIORITY,
-        EventKind.KIND,
-        EventKind.TEAM,
-        EventKind.TAGS,
-        EventKind.SUBJECT,
-        EventKind.MAILBOX,
-        EventKind.CUSTOMER,
-        EventKind.CC,
-    ):
-        label = EventKind(kind).label.lower()
-        return f"changed {label} from {_value(kind, event.before)} to {_value(kind, event.after)}"
+        if not event.after:
+            return words["unassigned"]
+        return words["assigned"] % {"name": names.get(event.after, event.after)}
+    if kind in _FIELD_NAMES:
+        return words["changed"] % {
+            "field": words["fields"][kind],
+            "before": _value(kind, event.before, words),
+            "after": _value(kind, event.after, words),
+        }
     if kind == EventKind.MERGED:
         if event.before:
-            return f"merged #{event.before} into this ticket ({_moved(event)})"
-        return f"merged into #{event.after} ({_moved(event)})" if event.after else "merged"
+            return words["merged_in"] % {"number": event.before, "moved": _moved(event, words)}
+        if event.after:
+            return words["merged_into"] % {"number": event.after, "moved": _moved(event, words)}
+        return words["merged"]
     if kind == EventKind.SPLIT:
         if event.before:
-            return f"split this ticket from #{event.before} ({_moved(event)})"
-        return f"split {_moved(event)} out into #{event.after}"
+            return words["split_from"] % {"number": event.before, "moved": _moved(event, words)}
+        return words["split_out"] % {"number": event.after, "moved": _moved(event, words)}
     if kind == EventKind.SNOOZE:
         until = parse_datetime(event.after) if isinstance(event.after, str) else None
         if until is None:
-            return "ended the snooze"
-        return f"snoozed until {date_format(timezone.localtime(until), 'DATETIME_FORMAT')}"
+            return words["snooze_ended"]
+        time = date_format(timezone.localtime(until), "DATETIME_FORMAT")
+        return words["snoozed"] % {"time": time}
     if kind == EventKind.SLA and event.after == "breached":
-        target = "first response" if event.data.get("target") == "first_response" else "resolution"
-        return f"SLA breached: {target} overdue"
+        first = event.data.get("target") == "first_response"
+        target = words["first_response" if first else "resolution"]
+        return words["sla_breached"] % {"target": target}
     if kind == EventKind.LINKED:
-        return f"linked follow-up #{event.after}"
+        return words["linked"] % {"number": event.after}
     if kind == EventKind.FIELDS and isinstance(event.after, dict):
         changed = ", ".join(
-            f"{key} to {_field_value(value)}" if value not in (None, "", []) else f"cleared {key}"
+            words["field_set"] % {"field": key, "value": _field_value(value, words)}
+            if value not in (None, "", [])
+            else words["field_cleared"] % {"field": key}
             for key, value in event.after.items()
         )
-        return f"set {changed}"
+        return words["fields_set"] % {"changes": changed}
     if kind == EventKind.SURVEY and isinstance(event.after, dict):
         # metrics.surveys records {"csat": 4, "ces": 6}.
         answers = ", ".join(f"{name.upper()} {score}" for name, score in event.after.items())
-        return f"answered the survey: {answers}"
+        return words["survey"] % {"answers": answers}
     if kind == EventKind.COURTESY:
-        return _COURTESY.get(str(event.after), "Mail that needs no one")
-    label = EventKind(kind).label if kind in EventKind.values else kind
-    return f"{label}: {_value(kind, event.after)}" if event.after not in (None, "") else label
+        return words["courtesy"].get(str(event.after), words["courtesy_other"])
+    label = words["kinds"].get(kind, kind)
+    if event.after in (None, ""):
+        return label
+    return words["labelled"] % {"label": label, "value": _value(kind, event.after, words)}
 
 
 @register.filter

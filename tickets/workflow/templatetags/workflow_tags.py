@@ -9,10 +9,13 @@ reminders; the SLA policy's name comes from the policies held in the process);
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Message, Ticket, User
 from tickets.workflow import sla
@@ -22,38 +25,60 @@ from tickets.workflow.models import CannedReply, Reminder
 register = template.Library()
 
 
-def _span(delta: timedelta) -> str:
+_WORDS = {
+    "days": _("%(days)sd %(hours)sh"),
+    "hours": _("%(hours)sh %(minutes)sm"),
+    "minutes": _("%(minutes)sm"),
+    "first_reply": pgettext_lazy("SLA target", "First reply"),
+    "resolution": pgettext_lazy("SLA target", "Resolution"),
+    "met": pgettext_lazy("SLA target", "met"),
+    "missed": _("missed by %(span)s"),
+    "overdue": _("overdue by %(span)s"),
+    "due": _("due in %(span)s"),
+}
+
+
+@lru_cache(maxsize=16)
+def _words(language: str | None) -> dict[str, str]:
+    """The SLA badge's words in one language, looked up once per process: the inbox
+    shows a badge on most rows."""
+    return {key: str(text) for key, text in _WORDS.items()}
+
+
+def _span(delta: timedelta, words: dict[str, str]) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return words["days"] % {"days": days, "hours": hours}
     if hours:
-        return f"{hours}h {mins}m"
-    return f"{mins}m"
+        return words["hours"] % {"hours": hours, "minutes": mins}
+    return words["minutes"] % {"minutes": mins}
 
 
 def sla_targets(ticket: Ticket, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each SLA target as the panel shows it: met, missed, overdue, due soon, or due."""
     now = now or timezone.now()
+    words = _words(get_language())
     rows = []
     for label, due, done in (
-        ("First reply", ticket.first_response_due_at, ticket.first_response_at),
-        ("Resolution", ticket.resolution_due_at, ticket.solved_at),
+        (words["first_reply"], ticket.first_response_due_at, ticket.first_response_at),
+        (words["resolution"], ticket.resolution_due_at, ticket.solved_at),
     ):
         if due is None:
             continue
         if done is not None:
-            state, text = (
-                ("met", "met") if done <= due else ("missed", f"missed by {_span(done - due)}")
-            )
+            if done <= due:
+                state, text = "met", words["met"]
+            else:
+                state, text = "missed", words["missed"] % {"span": _span(done - due, words)}
         elif not ticket.is_open:
             continue
         elif due <= now:
-            state, text = "overdue", f"overdue by {_span(now - due)}"
+            state, text = "overdue", words["overdue"] % {"span": _span(now - due, words)}
         else:
             state = "soon" if due - now <= timedelta(hours=1) else "due"
-            text = f"due in {_span(due - now)}"
+            text = words["due"] % {"span": _span(due - now, words)}
         rows.append({"label": label, "due": due, "state": state, "text": text})
     return rows
 
