@@ -10,6 +10,7 @@ every value escaped by html_fill and the words translated once per process and l
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django import template
@@ -65,18 +66,16 @@ _EVENT = (
     '\n        <li><span class="event-who">{who}</span> {summary} <time class="muted small"'
     ' datetime="{at_iso}" title="{at}">{at_ago}</time></li>\n        '
 )
+
+
 # The empty list's item in each language, built once per process and language.
-_NO_EVENTS: dict[str, SafeString] = {}
+@cache
+def _no_events_in(language: str) -> SafeString:
+    return format_html('<li class="muted">{}</li>', gettext("No history yet."))
 
 
 def _no_events() -> SafeString:
-    language = get_language() or ""
-    found = _NO_EVENTS.get(language)
-    if found is None:
-        found = _NO_EVENTS[language] = format_html(
-            '<li class="muted">{}</li>', gettext("No history yet.")
-        )
-    return found
+    return _no_events_in(get_language() or "")
 
 
 @register.simple_tag
@@ -214,15 +213,14 @@ class _Rows:
         )
 
 
-_ROWS: dict[str, _Rows] = {}
+@cache
+def _rows_in(language: str) -> _Rows:
+    """The rows' words and fixed pieces, built once per process and language."""
+    return _Rows()
 
 
 def _rows() -> _Rows:
-    language = get_language() or ""
-    found = _ROWS.get(language)
-    if found is None:
-        found = _ROWS[language] = _Rows()
-    return found
+    return _rows_in(get_language() or "")
 
 
 @register.simple_tag(takes_context=True)
