@@ -351,9 +351,13 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
         )
     body, files = form.cleaned_data["body"], form.cleaned_data["attachments"]
     user = request.user
-    # Where the ticket stood in the view it was opened from, before the reply moves it.
-    from_view, query = _from_view(request)
-    position = selectors.encode_cursor(ticket, query.sort) if query.sort != "due" else ""
+    # Where the ticket stood in the view it was opened from, before the reply moves it:
+    # only when the agent goes on to the next ticket after it (the inbox query is work).
+    going_on = not note and _wants_next_after_reply(request)
+    from_view, query = _from_view(request) if going_on else ("", None)
+    position = ""
+    if query is not None and query.sort != "due":
+        position = selectors.encode_cursor(ticket, query.sort)
     seen = request.POST.get("last_message_id", "")
     if not note and seen.isdecimal():
         # Someone else wrote while this agent was typing: show it before sending.
@@ -397,7 +401,7 @@ def _post_message(request: AuthedRequest, number: int, *, note: bool) -> HttpRes
                 _detail_context(request, ticket, reply_form=form),
                 status=422,
             )
-    if not note and _next_after_reply(request):
+    if not note and _next_after_reply(request) and query is not None:
         following = selectors.next_in_view(user, query, position, ticket.pk)
         if following is not None:
             url = reverse("tickets:detail", args=[following.number])
@@ -428,6 +432,13 @@ def _from_view(request: AuthedRequest) -> tuple[str, selectors.InboxQuery]:
     except Http404:
         from_view, data = "", QueryDict()
     return from_view, InboxFilterForm(data).to_query()
+
+
+def _wants_next_after_reply(request: AuthedRequest) -> bool:
+    """What `_next_after_reply` will answer, read before the reply and without saving."""
+    if request.POST.get("next_choice"):
+        return bool(request.POST.get("next_after_reply"))
+    return request.user.next_after_reply
 
 
 def _next_after_reply(request: AuthedRequest) -> bool:

@@ -494,3 +494,41 @@ def test_ticket_page_speaks_the_agents_language(agent_a: Client, ticket: Ticket)
         assert "Propriétés" in page and "Properties" not in page
     finally:
         translation.activate(settings.LANGUAGE_CODE)  # the request left French active
+
+
+def test_reply_query_count(
+    agent_a: Client, personas: Personas, ticket: Ticket, django_capture_on_commit_callbacks
+) -> None:
+    """A reply as the load test posts it (htmx, "reply and set pending"), its after-commit
+    work (rules, SLA, mail queued) included: a query more is a cost on every reply."""
+
+    def post(body: str) -> list[str]:
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = agent_a.post(
+                url("reply", ticket),
+                {"body": body, "cc": "", "status_after": "pending"},
+                headers={**HTMX, "Referer": f"http://testserver{url('detail', ticket)}"},
+            )
+        assert response.status_code == 200
+        assert body in response.content.decode()
+        return [q["sql"] for q in queries.captured_queries]
+
+    # The first reply of a process fills its caches (session, user, menus).
+    post("first")
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.OPEN)
+    queries = post("second")
+    assert (
+        ticket.messages.filter(
+            direction=Direction.OUTBOUND, delivery_status=DeliveryStatus.QUEUED
+        ).count()
+        == 2
+    )
+    # In the request's transaction: the ticket (view), savepoints, the row lock (read once:
+    # the status change and the mail's headers reuse it and the mailbox and customer the
+    # view read), the message, its event, the counters, the status (event, row), the
+    # thread's Message-IDs, the headers. After commit: the rules' batch and what they read.
+    # Then the ticket again and the page's reads for the response.
+    assert len(queries) == 19, "\n".join(queries)

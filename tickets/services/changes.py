@@ -116,6 +116,21 @@ def _change(
         .select_related("assignee", "team")
         .get(pk=ticket.pk)
     )
+    return change_locked(locked, changes, actor=actor, at=at, copy_to=ticket)
+
+
+def change_locked(
+    locked: Ticket,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    at: datetime,
+    copy_to: Ticket | None = None,
+) -> list[TicketEvent]:
+    """`_change` for a caller that already holds the ticket's row lock, in its transaction,
+    and a copy of the row as it stands (tickets.services.messages.add_message): no second
+    read of the row. `copy_to`, when another copy, gets the new values too."""
+    ticket = locked if copy_to is None else copy_to
     events, update_fields = apply_changes(locked, changes, actor=actor, at=at)
     save_events(events)
     if "assignee" in update_fields and locked.assignee is not None:

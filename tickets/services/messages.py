@@ -28,7 +28,7 @@ from tickets.models import (
 )
 from tickets.services import courtesy
 from tickets.services.attachments import attach_files, shown_name
-from tickets.services.changes import update_ticket
+from tickets.services.changes import change_locked
 from tickets.services.events import (
     SYSTEM,
     Actor,
@@ -74,7 +74,7 @@ def add_message(
         # A light agent writes internal notes only (and nobody writes "as" one).
         check_actor(actor.user)
         check_actor(author)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket)
     is_mail_out = direction == Direction.OUTBOUND and send
     message = new_message(
         ticket,
@@ -106,11 +106,24 @@ def add_message(
         if kept is not None:
             kept.save(force_insert=True)
     if new_status and new_status != ticket.status:
-        update_ticket(ticket, actor=actor, at=at, status=new_status)
+        # The row is locked and read above: changed in place, not read again.
+        change_locked(ticket, {"status": new_status}, actor=actor, at=at)
     if is_mail_out:
         hooks.message_queued(message)
     after_commit(ticket.pk)
     return message
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """The ticket read afresh under a row lock, keeping the mailbox and customer the caller
+    already loaded when the row still names them (the mail's headers read both)."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    for name in ("mailbox", "customer"):
+        field = Ticket._meta.get_field(name)
+        held = field.get_cached_value(ticket) if field.is_cached(ticket) else None
+        if held is not None and held.pk == getattr(locked, field.attname):
+            field.set_cached_value(locked, held)
+    return locked
 
 
 def conversation_cc(
