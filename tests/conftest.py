@@ -15,6 +15,7 @@ from typing import Any
 import django
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import make_customer, make_mailbox, make_user
 from tickets.models import Customer, Mailbox, Role, Team, User
@@ -72,6 +73,15 @@ def _clean_cache(settings: Any, worker_id: str) -> None:
     client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
     for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _desk_language() -> Iterator[None]:
+    """Each test starts in the desk's language: a page a test client opened leaves the
+    language its middleware activated (an agent's or a customer's) on the thread."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

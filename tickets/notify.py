@@ -17,9 +17,12 @@ it stands (helpdesk.celery.enqueue).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Subquery
+from django.utils import translation
 
 from helpdesk.celery import enqueue_on_commit
 from tickets.models import Notification, NotificationKind, Ticket, User
@@ -33,6 +36,18 @@ SETTINGS: dict[str, tuple[str, str]] = {
     NotificationKind.SLA_WARNING: ("app_on_sla_warning", "notify_on_sla_warning"),
 }
 APP, EMAIL = 0, 1
+
+# A notice's headline: fixed text, or a function that words it (gettext with its values)
+# and is called in each recipient's language, so agents read notices in their own.
+Headline = str | Callable[[], str]
+
+
+def worded(headline: Headline, user: User) -> str:
+    """`headline` in `user`'s language (their choice on /me/language/, else the desk's)."""
+    if not callable(headline):
+        return headline
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return str(headline())
 
 
 def wants(user: User, kind: str, channel: int) -> bool:
@@ -55,11 +70,18 @@ def recipients(ticket: Ticket, who: Any) -> list[User]:
 
 
 def notify_agents(
-    users: list[User], ticket_id: int, headline: str, text: str = "", *, kind: str = ""
+    users: list[User],
+    ticket_id: int,
+    headline: Headline,
+    text: Headline = "",
+    *,
+    kind: str = "",
 ) -> None:
     """Tell `users` about a ticket: for a `kind` of NotificationKind, in the app and by
     email as each one's settings say, only those who may open it (one query); otherwise
-    by email. Emails are queued to be sent after the surrounding transaction commits."""
+    by email. Emails are queued to be sent after the surrounding transaction commits, one
+    task per language. Each recipient reads the headline and text in their own language
+    (`worded`)."""
     ids = {u.pk for u in users}
     if not ids:
         return
@@ -72,17 +94,19 @@ def notify_agents(
                 recipient=user,
                 kind=kind,
                 ticket_id=ticket_id,
-                headline=headline[:200],
-                text=text[:500],
+                headline=worded(headline, user)[:200],
+                text=worded(text, user)[:500],
             )
             for user in allowed
             if wants(user, kind, APP)
         )
         email_to = [u for u in allowed if u.email and wants(u, kind, EMAIL)]
-    email_ids = sorted({u.pk for u in email_to})
-    if email_ids:
-        enqueue_on_commit(send_agent_notification, email_ids, ticket_id, headline, text)
+    by_words: dict[tuple[str, str], set[int]] = {}
+    for user in email_to:
+        by_words.setdefault((worded(headline, user), worded(text, user)), set()).add(user.pk)
+    for (words, body), ids in by_words.items():
+        enqueue_on_commit(send_agent_notification, sorted(ids), ticket_id, words, body)
 
 
-def notify_about_ticket(ticket: Ticket, users: list[User], headline: str, **_: Any) -> None:
+def notify_about_ticket(ticket: Ticket, users: list[User], headline: Headline, **_: Any) -> None:
     notify_agents(users, ticket.pk, headline, f"#{ticket.pk} {ticket.subject}")

@@ -80,6 +80,11 @@ def test_every_entry_is_translated_and_none_is_fuzzy(language: str) -> None:
         if "fuzzy" in e.flags or not e.translated() or not all(e.msgstr_plural.values() or [1])
     ]
     assert not problems, "\n".join(problems)
+    # Every plural has as many forms as the language's Plural-Forms header says (a form
+    # missing falls back to English for the counts that take it).
+    forms = int(re.search(r"nplurals=(\d+)", po.metadata["Plural-Forms"]).group(1))
+    short = [e.msgid for e in po if e.msgid_plural and len(e.msgstr_plural) != forms]
+    assert not short, f"{forms} plural forms needed: {short}"
     # Placeholders survive translation (a missing %(name)s would raise at render time).
     for entry in po:
         wanted = set(re.findall(r"%\(\w+\)s", entry.msgid))

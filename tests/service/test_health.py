@@ -197,7 +197,10 @@ def test_a_fall_below_the_threshold_opens_one_follow_up_for_the_owner(
     assert follow_up.assignee == personas.agent_a
     assert follow_up.subject == "Health of Acme fell to 58"
     assert "Ticket volume" in follow_up.messages.get(direction=Direction.NOTE).body_text
-    assert told == [([personas.agent_a], "Health of Acme fell to 58")]
+    # The headline is worded in the owner's language when it is written.
+    assert [(users, headline()) for users, headline in told] == [
+        ([personas.agent_a], "Health of Acme fell to 58")
+    ]
     health.recompute(account, now=NOW + timedelta(minutes=1))  # still 58: no new fall
     assert follow_ups.count() == 1
     assert len(told) == 1

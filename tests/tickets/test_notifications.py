@@ -215,3 +215,38 @@ def test_erasing_a_tickets_content_deletes_its_notices(personas: Personas) -> No
         )
     erase_ticket_content([ticket.pk])
     assert list(Notification.objects.values_list("ticket_id", flat=True)) == [kept.pk]
+
+
+def test_each_agent_reads_a_notice_in_their_own_language(
+    personas: Personas, django_capture_on_commit_callbacks: Any, eager_tasks: None, mailoutbox: Any
+) -> None:
+    """The headline is worded per recipient: German for an agent who chose German, the
+    desk's language for one who chose nothing; their mails likewise."""
+    personas.agent_a.language = "de"
+    personas.agent_a.save(update_fields=["language"])
+    ticket = make_ticket(personas.mailbox_a, personas.customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_note(ticket, personas.agent_b, "@agent.a and @manager please look")
+    headlines = dict(
+        Notification.objects.filter(ticket=ticket).values_list("recipient__email", "headline")
+    )
+    author = personas.agent_b.display_name
+    assert headlines["agent.a@staff.test"] == f"{author} hat Sie in #{ticket.pk} erwähnt"
+    assert headlines[personas.manager.email] == f"{author} mentioned you on #{ticket.pk}"
+    subjects = {tuple(m.to): m.subject for m in mailoutbox}
+    assert "erwähnt" in subjects[("agent.a@staff.test",)]
+    assert "mentioned you" in subjects[(personas.manager.email,)]
+
+
+def test_an_sla_warning_is_worded_in_the_agents_language(
+    personas: Personas, eager_tasks: None, mailoutbox: Any
+) -> None:
+    personas.agent_a.language = "fr"
+    personas.agent_a.save(update_fields=["language"])
+    numbers = [make_ticket(personas.mailbox_a, personas.customer).pk for _ in range(2)]
+    sla._notify({"first_response_breach": [(n, personas.agent_a.pk, None) for n in numbers]})
+    notice = Notification.objects.get(recipient=personas.agent_a)
+    assert notice.headline == "2 tickets : première réponse en retard (SLA non respecté)"
+    assert notice.text == (
+        f"première réponse en retard (SLA non respecté): #{numbers[0]}, #{numbers[1]}"
+    )

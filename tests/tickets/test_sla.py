@@ -176,8 +176,8 @@ def test_check_sla_records_breaches_once_and_warns(
     # One summary for agent A: the breach of their ticket and the warning for their team's.
     assert [m.to for m in mailoutbox] == [["agent.a@staff.test"]]
     summary = mailoutbox[0]
-    assert "1 ticket(s): first reply overdue" in summary.subject
-    assert "1 ticket(s): first reply due soon" in summary.subject
+    assert "1 ticket: first reply overdue" in summary.subject
+    assert "1 ticket: first reply due soon" in summary.subject
     assert f"first reply overdue (SLA breached): #{late.pk}\n" in summary.body
     assert f"first reply due soon: #{soon.pk}\n" in summary.body
     # A second run finds nothing new.
@@ -222,8 +222,8 @@ def test_check_sla_costs_the_same_queries_for_many_breaches(
     )
     assert sorted(m.to[0] for m in mailoutbox) == ["agent.a@staff.test", "manager@staff.test"]
     for mail in mailoutbox:
-        assert "3 ticket(s): first reply overdue" in mail.subject
-        assert "3 ticket(s): resolution overdue" in mail.subject
+        assert "3 tickets: first reply overdue" in mail.subject
+        assert "3 tickets: resolution overdue" in mail.subject
 
 
 def test_compliance_counts_met_and_missed_targets(

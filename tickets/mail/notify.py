@@ -166,7 +166,11 @@ def customer_replied(message: Message) -> None:
     ticket = message.ticket
     agent = ticket.assignee
     who = message.from_name or message.from_address
-    headline, text = f"New reply from {who}", message.body_text[:500]
+    text = message.body_text[:500]
+
+    def headline() -> str:
+        return translation.gettext("New reply from %(who)s") % {"who": who}
+
     if agent is not None:
         # In the app and by email, as the assignee chose (tickets.notify.notify_agents).
         agent_notify.notify_agents(
@@ -200,7 +204,7 @@ def ticket_assigned(ticket: Ticket, assignee: User, actor_user: User | None) -> 
     agent_notify.notify_agents(
         [assignee],
         ticket.pk,
-        f"{by} assigned you a ticket",
+        lambda: translation.gettext("%(name)s assigned you a ticket") % {"name": by},
         f"#{ticket.pk} {ticket.subject}",
         kind=NotificationKind.ASSIGNMENT,
     )

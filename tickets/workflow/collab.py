@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from tickets.models import (
     ActorKind,
@@ -197,17 +198,32 @@ def _local_part_regex(local: Iterable[str]) -> str:
     return "^(" + "|".join(re.escape(h) for h in sorted(local)) + ")@"
 
 
+def _words(source: str, **values: object) -> str:
+    """A notice's headline, `source` (marked with gettext_noop) in the active language."""
+    return gettext(source) % values
+
+
 def notify_mentions(message: Message) -> list[User]:
     """Email every agent mentioned in an internal note (not the author)."""
     if message.direction != Direction.NOTE:
         return []
     users = [u for u in mentioned_agents(message.body_text) if u.pk != message.author_id]
     if users:
-        author = message.author.display_name if message.author else "Someone"
+        author = message.author.display_name if message.author else None
+        number = message.ticket_id
+
+        def headline() -> str:
+            if author is None:
+                return gettext("Someone mentioned you on #%(number)s") % {"number": number}
+            return gettext("%(name)s mentioned you on #%(number)s") % {
+                "name": author,
+                "number": number,
+            }
+
         notify_agents(
             users,
             message.ticket_id,
-            f"{author} mentioned you on #{message.ticket_id}",
+            headline,
             message.body_text[:2000],
             kind=NotificationKind.MENTION,
         )
@@ -351,7 +367,10 @@ def wake_snoozed(*, now: datetime | None = None) -> int:
                 continue
             if ticket.assignee:
                 notify_agents(
-                    [ticket.assignee], ticket.pk, f"Snooze ended on #{ticket.pk}", ticket.subject
+                    [ticket.assignee],
+                    ticket.pk,
+                    partial(_words, gettext_noop("Snooze ended on #%(number)s"), number=ticket.pk),
+                    ticket.subject,
                 )
             woken += 1
     return woken
@@ -374,7 +393,12 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
                 notify_agents(
                     [reminder.agent],
                     reminder.ticket_id,
-                    f"Reminder: #{reminder.ticket_id} {reminder.ticket.subject}",
+                    partial(
+                        _words,
+                        gettext_noop("Reminder: #%(number)s %(subject)s"),
+                        number=reminder.ticket_id,
+                        subject=reminder.ticket.subject,
+                    ),
                     reminder.note,
                 )
                 sent += 1

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tickets import hooks, services
 from tickets.models import (
@@ -141,7 +142,10 @@ def _agent(contact: User | None, ticket: Ticket) -> User | None:
 def _announce(follow_up: Ticket, customer: Customer, contact: User | None, body: str) -> None:
     if follow_up.assignee_id and contact is not None:
         notify_agents(
-            [contact], follow_up.pk, f"Follow up with {customer.name or customer.email}", body
+            [contact],
+            follow_up.pk,
+            lambda: gettext("Follow up with %(name)s") % {"name": customer.name or customer.email},
+            body,
         )
 
 
@@ -342,7 +346,10 @@ class Fall:
 
     @property
     def headline(self) -> str:
-        return f"Health of {self.name} fell to {self.score}"
+        return gettext("Health of %(name)s fell to %(score)s") % {
+            "name": self.name,
+            "score": self.score,
+        }
 
     @property
     def text(self) -> str:

@@ -20,12 +20,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from helpdesk.local_cache import VersionedCache
 from tickets.business_hours import add_business_seconds
@@ -262,10 +264,10 @@ def check_sla(*, now: datetime | None = None) -> dict[str, int]:
 
 
 _HEADLINES = {
-    "first_response_warning": "first reply due soon",
-    "resolution_warning": "resolution due soon",
-    "first_response_breach": "first reply overdue (SLA breached)",
-    "resolution_breach": "resolution overdue (SLA breached)",
+    "first_response_warning": gettext_noop("first reply due soon"),
+    "resolution_warning": gettext_noop("resolution due soon"),
+    "first_response_breach": gettext_noop("first reply overdue (SLA breached)"),
+    "resolution_breach": gettext_noop("resolution overdue (SLA breached)"),
 }
 
 
@@ -286,18 +288,35 @@ def _notify(alerts: Alerts) -> None:
     for user_id, per_kind in per_agent.items():
         if user_id not in users:
             continue
-        headline = "; ".join(
-            f"{len(numbers)} ticket(s): {_HEADLINES[key]}" for key, numbers in per_kind.items()
-        )
-        lines = []
-        for key, numbers in per_kind.items():
-            shown = ", ".join(f"#{n}" for n in numbers[:50])
-            more = f" and {len(numbers) - 50} more" if len(numbers) > 50 else ""
-            lines.append(f"{_HEADLINES[key]}: {shown}{more}")
-        first = next(iter(per_kind.values()))[0]
+        kinds = dict(per_kind)
         notify_agents(
-            [users[user_id]], first, headline, "\n".join(lines), kind=NotificationKind.SLA_WARNING
+            [users[user_id]],
+            next(iter(kinds.values()))[0],
+            partial(_warning_headline, kinds),
+            partial(_warning_text, kinds),
+            kind=NotificationKind.SLA_WARNING,
         )
+
+
+def _warning_headline(per_kind: dict[str, list[int]]) -> str:
+    return "; ".join(
+        ngettext("%(count)s ticket: %(what)s", "%(count)s tickets: %(what)s", len(numbers))
+        % {"count": len(numbers), "what": gettext(_HEADLINES[key])}
+        for key, numbers in per_kind.items()
+    )
+
+
+def _warning_text(per_kind: dict[str, list[int]]) -> str:
+    lines = []
+    for key, numbers in per_kind.items():
+        shown = ", ".join(f"#{n}" for n in numbers[:50])
+        if len(numbers) > 50:
+            shown = gettext("%(shown)s and %(more)s more") % {
+                "shown": shown,
+                "more": len(numbers) - 50,
+            }
+        lines.append(f"{gettext(_HEADLINES[key])}: {shown}")
+    return "\n".join(lines)
 
 
 def sla_compliance(

@@ -96,7 +96,9 @@ def _send_reply(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor:
 
 def _notify(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
     users = notify.recipients(ticket, action.get("value"))
-    notify.notify_about_ticket(ticket, users, f"Rule “{rule.name}” matched", actor=actor)
+    notify.notify_about_ticket(
+        ticket, users, lambda: gettext("Rule “%(name)s” matched") % {"name": rule.name}, actor=actor
+    )
 
 
 def _open_follow_up(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
@@ -125,7 +127,7 @@ def _health_follow_up(
 def _tell_owner(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
     fall = follow_ups.current_fall()
     if fall is not None and fall.owner is not None:
-        notify.notify_agents([fall.owner], ticket.pk, fall.headline, fall.text)
+        notify.notify_agents([fall.owner], ticket.pk, lambda: fall.headline, fall.text)
 
 
 # The actions of a "health fell" rule (automation/health.py runs them on the account's
