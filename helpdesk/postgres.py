@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from typing import Any
+from weakref import ref as weak_ref
 
 from django.db import connection, connections
 from django.db.models import QuerySet
@@ -85,19 +86,29 @@ class Prepared:
         with compiler.connection.cursor() as cursor:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()
-        select, klass_info = compiler.select, compiler.klass_info
-        annotations = compiler.annotation_col_map
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        fetch_mode = queryset._fetch_mode
-        from_db = _get_from_db(klass_info["model"], fetch_mode)
-        populators = get_related_populators(klass_info, select, db, fetch_mode)
-        found = []
-        for row in compiler.results_iter([fetched]):
-            obj = from_db(db, names, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            for name, position in annotations.items():
-                setattr(obj, name, row[position])
-            found.append(obj)
-        return found
+        return instances(compiler, db, queryset._fetch_mode, fetched)
+
+
+def instances(compiler: Any, db: str, fetch_mode: Any, fetched: list[Any]) -> list[Any]:
+    """Model instances from rows a compiled statement fetched, as iterating its queryset
+    would give them: select_related objects, annotations, and the peers a fetch mode
+    tracks (Django's ModelIterable, for statements run by hand)."""
+    select, klass_info = compiler.select, compiler.klass_info
+    annotations = compiler.annotation_col_map
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    names = [column[0].target.attname for column in select[start:end]]
+    from_db = _get_from_db(klass_info["model"], fetch_mode)
+    populators = get_related_populators(klass_info, select, db, fetch_mode)
+    found: list[Any] = []
+    peers: list[Any] = []
+    for row in compiler.results_iter([fetched]):
+        obj = from_db(db, names, row[start:end])
+        if fetch_mode.track_peers:
+            peers.append(weak_ref(obj))
+            obj._state.peers = peers
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in annotations.items():
+            setattr(obj, name, row[position])
+        found.append(obj)
+    return found

@@ -10,15 +10,16 @@ with two sets of stand-ins: the parameters that differ are where a request's own
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from weakref import ref as weak_ref
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Model, QuerySet
-from django.db.models.query import _get_from_db, get_related_populators
+from django.db.models import QuerySet
+
+from helpdesk.postgres import instances
 
 # Two sets of stand-ins for the values a page's statement takes (a cursor's time and
 # number, the SLA filters' "now" and "now + 1 hour"): compiled with each, the parameters
@@ -45,13 +46,7 @@ class Statement:
         self.params = list(params)
         self.slots = slots
         self.db = qs.db
-        klass_info, select = self.compiler.klass_info, self.compiler.select
-        fields = klass_info["select_fields"]
-        self.start, self.end = fields[0], fields[-1] + 1
-        self.init_list = [f[0].target.attname for f in select[self.start : self.end]]
         self.fetch_mode = qs._fetch_mode
-        self.from_db = _get_from_db(klass_info["model"], self.fetch_mode)
-        self.annotations = self.compiler.annotation_col_map
 
     def rows(self, values: dict[str, Any]) -> list[Any]:
         """The instances the statement reads with `values` in their places."""
@@ -61,22 +56,10 @@ class Statement:
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        # Made per page: they keep the page's related rows as peers (Django's fetch modes).
-        klass_info, select = self.compiler.klass_info, self.compiler.select
-        related = get_related_populators(klass_info, select, self.db, self.fetch_mode)
-        found: list[Model] = []
-        peers: list[Any] = []
-        for row in self.compiler.results_iter([rows]):
-            instance = self.from_db(self.db, self.init_list, row[self.start : self.end])
-            if self.fetch_mode.track_peers:
-                peers.append(weak_ref(instance))
-                instance._state.peers = peers
-            for populator in related:
-                populator.populate(row, instance)
-            for name, column in self.annotations.items():
-                setattr(instance, name, row[column])
-            found.append(instance)
-        return found
+        # A copy per run: the compiler names the connection of the thread it ran in.
+        compiler = copy.copy(self.compiler)
+        compiler.connection = connections[self.db]
+        return instances(compiler, self.db, self.fetch_mode, rows)
 
 
 def compile_with_stand_ins(
