@@ -10,7 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 
 from tests.conftest import Personas
 from tests.factories import make_ticket
@@ -115,6 +116,26 @@ def test_the_earlier_conversation_is_quoted_under_the_reply(
     email = sent(later)
     assert "> **Noted**" in email.get_body(("plain",)).get_content()
     assert "<p><strong>Noted</strong></p></blockquote>" in email.get_body(("html",)).get_content()
+
+
+def test_a_reply_to_a_german_customer_carries_its_fixed_words_in_german(
+    personas: Personas, ticket: Ticket
+) -> None:
+    """The link's label and the quote's attribution are the mail's own words, so they
+    follow the customer's language (the agent's words are theirs to choose)."""
+    personas.customer.language = "de"
+    personas.customer.save(update_fields=["language"])
+    reply = services.reply(ticket, personas.agent_a, "Bitte ziehen Sie den Stecker.")
+    email = sent(reply)
+    text = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    when = timezone.localtime(ticket.messages.earliest("created_at").created_at)
+    with translation.override("de"):
+        day = date_format(when, "D, j. M Y")
+    attribution = f"Am {day} um {when:%H:%M} schrieb Li Wei:"
+    assert "Diese Anfrage online ansehen:" in text and attribution in text
+    assert "Diese Anfrage online ansehen:" in html and attribution in html
+    assert "View this request online" not in text + html and " wrote:" not in text
 
 
 def test_the_app_shows_the_sent_quote_collapsed_and_the_reply_formatted(

@@ -24,17 +24,24 @@ from typing import Any
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.defaultfilters import linebreaks_filter
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 
 from helpdesk.branding import signature
 from helpdesk.html import html_fill, html_join
 from tickets import hooks
 from tickets.formatting import render_reply, reply_text
+from tickets.languages import customer_language
 from tickets.links import portal_ticket_url
 from tickets.models import Attachment, Direction, Message, Ticket, User
 
-_LINK = "View this request online:"
+# The reply's fixed words, in the customer's language (reply_bodies).
+_LINK = gettext_noop("View this request online:")
+# The quoted message's attribution: its date as a Django date format, so each language
+# orders it its own way (English: "Sun, 6 Dec 2026 at 17:49").
+_WHEN = gettext_noop("D, j M Y \\a\\t H:i")
 
 
 class TicketEmail(EmailMultiAlternatives):
@@ -84,8 +91,12 @@ def quotable(message: Message) -> bool:
 
 
 def attribution(quoted: Message, ticket: Ticket) -> str:
-    when = timezone.localtime(quoted.created_at)
-    return f"On {when:%a, %-d %b %Y at %H:%M}, {quoted.sender_name(ticket)} wrote:"
+    """ "On <date>, <sender> wrote:" in the active language."""
+    when = date_format(timezone.localtime(quoted.created_at), gettext(_WHEN))
+    return gettext("On %(when)s, %(name)s wrote:") % {
+        "when": when,
+        "name": quoted.sender_name(ticket),
+    }
 
 
 def quote_text(quoted: Message, ticket: Ticket) -> str:
@@ -110,19 +121,26 @@ def quote_html(quoted: Message, ticket: Ticket) -> SafeString:
 
 
 def reply_bodies(message: Message) -> tuple[str, str]:
-    """(text, HTML) of an agent's reply as the customer gets it."""
+    """(text, HTML) of an agent's reply as the customer gets it, its fixed words (the
+    link's label, the quote's attribution) in the customer's language."""
+    with translation.override(customer_language(message.ticket.customer)):
+        return _reply_bodies(message)
+
+
+def _reply_bodies(message: Message) -> tuple[str, str]:
     ticket = message.ticket
+    link = gettext(_LINK)
     url = portal_ticket_url(ticket)
     signed = signature_for(message.author, ticket)
     quoted = quoted_message(message)
     words = hooks.outgoing_body(message, reply_text(message.body_text)).rstrip()
-    text = f"{words}\n\n{_LINK} {url}\n\n-- \n{signed}\n"
+    text = f"{words}\n\n{link} {url}\n\n-- \n{signed}\n"
     if quoted is not None:
         text = f"{text}\n{quote_text(quoted, ticket)}"
     body_html = message.body_html or render_reply(message.body_text)
     parts = [
         SafeString(hooks.outgoing_body(message, body_html)),
-        html_fill('\n<p>{label} <a href="{url}">{url}</a></p>', label=_LINK, url=url),
+        html_fill('\n<p>{label} <a href="{url}">{url}</a></p>', label=link, url=url),
         html_fill(
             '\n<div class="signature">-- <br>\n{signature}</div>',
             signature=SafeString(render_reply(signed)),
