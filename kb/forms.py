@@ -8,6 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 from kb.models import Article, ArticleStatus, ArticleTranslation, Section, Visibility
 
+# An article's text and a translation's: the same fields, read and written alike.
+TEXT_LABELS = {
+    "title": _("Title"),
+    "body_markdown": _("Body (Markdown)"),
+    "status": _("Status"),
+}
+TEXT_WIDGETS = {
+    "body_markdown": forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
+    "status": forms.RadioSelect,
+}
+
 
 class ArticleForm(forms.ModelForm):
     related = forms.ModelMultipleChoiceField(
@@ -21,18 +32,8 @@ class ArticleForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = ["title", "section", "body_markdown", "status", "visibility"]
-        labels = {
-            "title": _("Title"),
-            "section": _("Section"),
-            "body_markdown": _("Body (Markdown)"),
-            "status": _("Status"),
-            "visibility": _("Visibility"),
-        }
-        widgets = {
-            "body_markdown": forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
-            "status": forms.RadioSelect,
-            "visibility": forms.RadioSelect,
-        }
+        labels = {**TEXT_LABELS, "section": _("Section"), "visibility": _("Visibility")}
+        widgets = {**TEXT_WIDGETS, "visibility": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,15 +73,8 @@ class TranslationForm(forms.ModelForm):
     class Meta:
         model = ArticleTranslation
         fields = ["title", "body_markdown", "status"]
-        labels = {
-            "title": _("Title"),
-            "body_markdown": _("Body (Markdown)"),
-            "status": _("Status"),
-        }
-        widgets = {
-            "body_markdown": forms.Textarea(attrs={"rows": 18, "spellcheck": "true"}),
-            "status": forms.RadioSelect,
-        }
+        labels = TEXT_LABELS
+        widgets = TEXT_WIDGETS
 
     def clean_title(self) -> str:
         title = " ".join(self.cleaned_data["title"].split())
