@@ -46,7 +46,7 @@ MESSAGES_AS_A_TEMPLATE = """{% load i18n tandem thread %}      {% for message in
               <span class="delivery delivery-{{ message.delivery_status }}" title="{{ message.delivery_error }}">{{ message.get_delivery_status_display }}{% if message.delivery_status == "sent" and message.sent_at %} {{ message.sent_at|ago }}{% endif %}</span>
               {% endif %}
             {% endif %}
-            <time class="msg-time" datetime="{{ message.created_at|date:'c' }}" title="{{ message.created_at }}">{{ message.created_at|date:"M j, H:i" }}</time>
+            <time class="msg-time" datetime="{{ message.created_at|date:'c' }}" title="{{ message.created_at }}">{% translate "M j, H:i" context "a message's date and time" as short %}{{ message.created_at|date:short }}</time>
           </div>
           {% if message.delivery_error and message.delivery_status == "failed" or message.delivery_error and message.delivery_status == "undelivered" %}
             <div class="delivery-error" role="alert">{% blocktranslate with error=message.delivery_error %}Not delivered: {{ error }}{% endblocktranslate %}</div>

@@ -21,7 +21,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
@@ -110,6 +110,8 @@ class _Rows:
     """The conversation's markup in one language."""
 
     def __init__(self) -> None:
+        # A message's date and time beside its sender, as a Django date format.
+        self.short_format = pgettext("a message's date and time", "M j, H:i")
         self.message = (
             '\n        <li class="msg msg-{direction}{automatic}" id="message-{pk}">\n'
             '          <div class="msg-head">\n'
@@ -275,7 +277,7 @@ def _message(rows: _Rows, message: Message, ticket: Ticket, actions: SafeString)
         delivery=_delivery(rows, message),
         created_iso=created.isoformat(),
         created=_shown(message.created_at),
-        created_short=date_format(created, "M j, H:i"),
+        created_short=date_format(created, rows.short_format),
         delivery_note=_delivery_note(rows, message),
         actions=actions,
         body=_body(rows, message),
