@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from feedback import selectors, services
 from feedback.forms import FilterForm, ItemForm, LinkForm, NotesForm, StatusForm, UpdateForm
 from feedback.models import FeedbackItem, ItemStatus, ProductUpdate
+from helpdesk.forms import add_errors
 from tickets.access import get_ticket_for
 from tickets.models import Mailbox, Ticket, User
 from tickets.permissions import (
@@ -33,8 +34,7 @@ from tickets.services import InvalidChange, NotPermitted
 
 def _refused(form: forms.Form, error: InvalidChange) -> None:
     """The service's refusal as the form's error, on its field when the form has it."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error))
+    add_errors(form, {error.field: str(error)})
 
 
 @agent_required

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from helpdesk.forms import add_errors
 from portal import request_forms
 from portal.forms import RequestFormSettingsForm
 from portal.models import RequestForm
@@ -31,8 +32,7 @@ def form_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         try:
             request_forms.save_request_form(form.save(commit=False), actor=request.user)
         except request_forms.FormRefused as refusal:
-            for name, text in refusal.errors.items():
-                form.add_error(name if name in form.fields else None, text)
+            add_errors(form, refusal.errors)
         else:
             messages.success(
                 request, _("Request form “%(name)s” saved.") % {"name": request_form.name}

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.forms import add_errors
 from tickets import hooks, profiles, services
 from tickets.access import get_ticket_for
 from tickets.permissions import AuthedRequest, agent_required, manager_required
@@ -41,7 +42,7 @@ def _saved(form: forms.Form, save: Callable[[], object]) -> bool:
     try:
         save()
     except InvalidChange as refusal:
-        form.add_error(refusal.field if refusal.field in form.fields else None, str(refusal))
+        add_errors(form, {refusal.field: str(refusal)})
         return False
     return True
 

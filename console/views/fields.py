@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.field_forms import FieldDefinitionForm
+from helpdesk.forms import add_errors
 from tickets import services
 from tickets.models import AppliesTo, FieldDefinition
 from tickets.permissions import AuthedRequest, admin_required
@@ -34,8 +35,7 @@ def field_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         try:
             services.save_definition(form.save(commit=False), actor=request.user)
         except services.FieldErrors as refusal:
-            for name, text in refusal.errors.items():
-                form.add_error(name if name in form.fields else None, text)
+            add_errors(form, refusal.errors)
         else:
             messages.success(request, _("Field “%(label)s” saved.") % {"label": definition.label})
             return redirect("console:fields")
