@@ -1,5 +1,5 @@
 """What the PostgreSQL in use offers beyond the core: extensions some searches use; the
-hot pages' statements compiled once per process (`Prepared`)."""
+hot pages' statements compiled once per process and prepared on the server (`Prepared`)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class Prepared:
     where a run puts its own values. The rows come back as the queryset gives them
     (select_related objects and annotations included). Build with values whose SQL does
     not depend on them: an `IN` list, say, is one parameter per item; pass an array and
-    `= ANY(%s)` instead.
+    `= ANY(%s)` instead. The statement runs prepared on the server
+    (`server_prepared_cursor`), so PostgreSQL does not plan it again on each run either.
     """
 
     def __init__(self, build: Callable[..., QuerySet[Any]], **markers: Any) -> None:

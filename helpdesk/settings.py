@@ -170,7 +170,8 @@ if not env_bool("DATABASE_JIT", False):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Statements prepared on the server: only those helpdesk.postgres.Prepared runs, on its own
 # cursors (Django's cursors bind on the client and never prepare). Django turns psycopg's
-# preparing off (None) for poolers in transaction mode, which this setup does not use.
+# preparing off (None) for poolers in transaction mode; a PgBouncer in front needs 1.21 or
+# later with max_prepared_statements set (it keeps protocol-level prepared statements).
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
