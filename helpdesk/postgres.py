@@ -13,7 +13,10 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
 # The ORM's own row builders (as QuerySet iteration uses them), for Prepared's rows.
-from django.db.models.query import _get_from_db, get_related_populators
+from django.db.models.query import (  # type: ignore[attr-defined]  # django-stubs: private
+    _get_from_db,
+    get_related_populators,
+)
 
 _trigram_by_database: dict[str, bool] = {}
 
@@ -68,7 +71,8 @@ class Prepared:
         missing = set(self._markers) - set(slots)
         if missing:
             raise ValueError(f"markers not found in the compiled SQL: {sorted(missing)}")
-        shape = RowShape(compiler, queryset.db, queryset._fetch_mode)
+        fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]  # django-stubs: private
+        shape = RowShape(compiler, queryset.db, fetch_mode)
         return queryset, shape, sql, list(params), slots
 
     @property

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from django.contrib.sessions.backends import cached_db
+from django.core.cache.backends.base import BaseCache
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,10 @@ CACHE_SECONDS = 600
 
 
 class SessionStore(cached_db.SessionStore):
+    # Set by Django's backends; django-stubs does not declare them.
+    _cache: BaseCache
+    _session: dict[str, Any]
+
     def load(self) -> dict[str, Any]:
         try:
             data = self._cache.get(self.cache_key)
@@ -32,7 +37,7 @@ class SessionStore(cached_db.SessionStore):
             data = None
         if data is not None:
             return data
-        row = self._get_session_from_db()
+        row = self._get_session_from_db()  # type: ignore[attr-defined]  # django-stubs: db.SessionStore's own helper
         if row is None:
             return {}
         data = self.decode(row.session_data)
@@ -41,7 +46,9 @@ class SessionStore(cached_db.SessionStore):
 
     def exists(self, session_key: str | None) -> bool:
         # Only asked for new keys: the database alone answers it truthfully.
-        return bool(session_key) and super(cached_db.SessionStore, self).exists(session_key)
+        if not session_key:
+            return False
+        return super(cached_db.SessionStore, self).exists(session_key)
 
     def save(self, must_create: bool = False) -> None:
         super(cached_db.SessionStore, self).save(must_create)

@@ -86,7 +86,8 @@ class SurveyLink:
     kind: str  # "csat" (with CES for support tickets) or "nps"
     customer: Customer
     ticket: Ticket | None = None
-    invitation_id: int | None = None
+    # An invitation's id; an imported answer names itself ("import:<email>:<at>").
+    invitation_id: int | str | None = None
 
     @property
     def asks_ces(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
-from django.db.models import BigIntegerField, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models import BigIntegerField, F, Func, Manager, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -263,7 +263,8 @@ def _page_query(
     if query.sort == "due":
         if "next_due" not in qs.query.annotations:
             qs = qs.annotate(next_due=NEXT_DUE)
-        qs = qs.order_by("next_due", "number")
+        # django-stubs cannot see the annotation added just above.
+        qs = qs.order_by("next_due", "number")  # type: ignore[misc]
     elif query.sort == "created":
         qs = qs.order_by("-created_at", "-number")
     else:
@@ -299,8 +300,14 @@ def _statement(user: User, query: InboxQuery, with_cursor: bool) -> Statement | 
     """The page's statement for this viewer and query, compiled once per process (the
     statement names the viewer's id and role, never their mailboxes: a subquery, so it
     holds while they change)."""
-    key = (user.pk, user.role, user.is_superuser, user.is_active, replace(query, cursor=""))
-    key += (with_cursor,)
+    key: tuple[Any, ...] = (
+        user.pk,
+        user.role,
+        user.is_superuser,
+        user.is_active,
+        replace(query, cursor=""),
+        with_cursor,
+    )
     if key in _STATEMENTS:
         return _STATEMENTS[key]
 
@@ -368,7 +375,8 @@ def _newest_per_mailbox(
         return Ticket.objects.none().values("number")
     unnest = Func(newest, function="unnest", output_field=BigIntegerField())
     mailboxes = Mailbox.teams.through.objects.filter(team__members=user)
-    return mailboxes.annotate(ticket_number=unnest).values("ticket_number")
+    # django-stubs cannot see the annotation of the same line.
+    return mailboxes.annotate(ticket_number=unnest).values("ticket_number")  # type: ignore[misc]
 
 
 def _page(rows: list[Ticket], query: InboxQuery, *, is_first: bool) -> InboxPage:
@@ -411,7 +419,7 @@ def _by_priority(qs: QuerySet[Ticket], query: InboxQuery) -> InboxPage:
 @dataclass
 class ViewCount:
     key: str
-    label: str
+    label: str | Promise
     count: int
     params: str
 
@@ -483,7 +491,7 @@ def viewer_mailboxes(user: User) -> list[int] | None:
     return [box.pk for box in directory.visible_mailboxes(user)]
 
 
-def in_mailboxes(queryset: QuerySet[Ticket], mailboxes: Any) -> QuerySet[Ticket]:
+def in_mailboxes(queryset: QuerySet[Ticket] | Manager[Ticket], mailboxes: Any) -> QuerySet[Ticket]:
     """`queryset` limited to tickets of `mailboxes` (an array: one parameter whatever its
     length, so a compiled statement serves every viewer)."""
     array = Value(mailboxes, output_field=ArrayField(BigIntegerField()))

@@ -122,9 +122,10 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 def _inbox_data(user: User, params: QueryDict) -> tuple[QueryDict, SavedView | None]:
     """The inbox's query string: with `saved=<id>`, that view's filters (404 unless the
     viewer may open it), each overridden by the same parameter in `params`."""
-    if not params.get("saved"):
+    saved_id = params.get("saved")
+    if not saved_id:
         return params, None
-    saved = saved_views.get_view_for(user, params["saved"])
+    saved = saved_views.get_view_for(user, saved_id)
     data = QueryDict(saved.params, mutable=True)
     for key in params:
         if key != "saved":
@@ -157,7 +158,7 @@ def bulk(request: AuthedRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     back = _safe_next(request, reverse("tickets:inbox"))
     if not form.is_valid():
-        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, _("Nothing changed: %(problems)s") % {"problems": errors})
         return redirect(back)
     data = form.cleaned_data
@@ -481,7 +482,7 @@ def update(request: AuthedRequest, number: int) -> HttpResponse:
     error = ""
     field_errors: dict[str, str] = {}
     if not form.is_valid():
-        error = " ".join(e for errs in form.errors.values() for e in errs)
+        error = " ".join(str(e) for errs in form.errors.values() for e in errs)
     elif not form.changes():
         error = _("Nothing to change.")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
@@ -42,9 +42,12 @@ from tickets.models import (
 )
 from tickets.workflow.templatetags.workflow_tags import sla_badge
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 register = template.Library()
 
-_LABELS: dict[str, dict[str, str]] = {
+_LABELS: dict[str, dict[str, StrOrPromise]] = {
     EventKind.STATUS: dict(Status.choices),
     EventKind.PRIORITY: dict(Priority.choices),
     EventKind.KIND: dict(Kind.choices),
