@@ -10,16 +10,14 @@ with two sets of stand-ins: the parameters that differ are where a request's own
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import QuerySet
 
-from helpdesk.postgres import instances
+from helpdesk.postgres import RowShape, server_prepared_cursor
 
 # Two sets of stand-ins for the values a page's statement takes (a cursor's time and
 # number, the SLA filters' "now" and "now + 1 hour"): compiled with each, the parameters
@@ -46,20 +44,18 @@ class Statement:
         self.params = list(params)
         self.slots = slots
         self.db = qs.db
-        self.fetch_mode = qs._fetch_mode  # type: ignore[attr-defined]  # django-stubs: private
+        fetch_mode = qs._fetch_mode  # type: ignore[attr-defined]  # django-stubs: private
+        self.shape = RowShape(self.compiler, self.db, fetch_mode)
 
     def rows(self, values: dict[str, Any]) -> list[Any]:
         """The instances the statement reads with `values` in their places."""
         params = list(self.params)
         for index, name in self.slots:
             params[index] = values[name]
-        with connections[self.db].cursor() as cursor:
+        with server_prepared_cursor(self.db) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        # A copy per run: the compiler names the connection of the thread it ran in.
-        compiler = copy.copy(self.compiler)
-        compiler.connection = connections[self.db]
-        return instances(compiler, self.db, self.fetch_mode, rows)
+        return self.shape.instances(rows)
 
 
 def compile_with_stand_ins(
