@@ -124,15 +124,10 @@ def server_prepared_cursor(db: str) -> CursorWrapper:
         return wrapper.make_cursor(raw)
 
 
-def instances(compiler: Any, db: str, fetch_mode: Any, fetched: list[Any]) -> list[Any]:
-    """Model instances from rows a compiled statement fetched, as iterating its queryset
-    would give them: select_related objects, annotations, and the peers a fetch mode
-    tracks (Django's ModelIterable, for statements run by hand)."""
-    return RowShape(compiler, db, fetch_mode).instances(fetched)
-
-
 class RowShape:
-    """How a compiled statement's rows become model instances (`instances`), worked out
+    """How a compiled statement's rows become model instances, as iterating its queryset
+    would give them (select_related objects, annotations, and the peers a fetch mode
+    tracks: Django's ModelIterable, for statements run by hand), worked out
     once: a statement run on every request need not find its columns, converters and
     related objects' builders again each time (0.1-0.2 ms of CPU a statement)."""
 
