@@ -113,9 +113,9 @@ def test_the_page_is_what_the_templates_gave(personas: Personas, language: str) 
         page = engines["django"].get_template("tickets/detail.html").render(context, request)
     assert "No &lt;way&gt;" in page
     assert "Hi &lt;there&gt;" in page
-    assert '<h1><span class="num">#%d</span> &lt;b&gt;Printer&lt;/b&gt; &amp; co</h1>' % (
-        tickets[0].number
-    ) in page
+    number = tickets[0].number
+    subject = "&lt;b&gt;Printer&lt;/b&gt; &amp; co"
+    assert f'<h1><span class="num">#{number}</span> {subject}</h1>' in page
     if language == "de":
         assert "Interne Notiz" in page
 
