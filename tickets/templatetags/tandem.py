@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -334,6 +335,7 @@ def options(
 # `fast_url` wants as an int) a number no page shows.
 _TEXT_HOLE = "\ue000{}\ue001"
 _NUMBER_HOLE = 7_390_218_000
+_escape = html.escape
 _HOLE = re.compile("\ue000(\\d+)\ue001|7390218(\\d{3})")
 # The renderings a block keeps, a few per language and key (a status, a flag); more means
 # a key that varies too much, and the oldest go.
@@ -369,7 +371,12 @@ class _FixedNode(template.Node):
         texts, order = found
         if not order:
             return texts[0]
-        filled = [render_value_in_context(value, context) for value in values]
+        # Text as `{{ value }}` prints it (escape() is this), without its checks for a
+        # date or a number to localize; anything else goes the template's way.
+        filled = [
+            _escape(value) if type(value) is str else render_value_in_context(value, context)
+            for value in values
+        ]
         parts = [texts[0]]
         for index, text in zip(order, texts[1:], strict=True):
             parts += (filled[index], text)
