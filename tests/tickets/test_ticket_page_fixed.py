@@ -145,6 +145,8 @@ def test_holes_are_filled_and_escaped_per_request() -> None:
     with translation.override("de"):
         assert _render(words, who="<Li>") == "Speichern &lt;Li&gt;"
     assert _render(words, who="<Li>") == "Save &lt;Li&gt;"
+    raw = "{% autoescape off %}{% fixed name=who %}{{ name }}{% endfixed %}{% endautoescape %}"
+    assert _render(raw, who="<Li>") == "<Li>"
 
 
 def test_a_block_keeps_a_bounded_number_of_renderings() -> None:

@@ -367,14 +367,17 @@ class _FixedNode(template.Node):
         if found is None:
             found = self.rendered[key] = self._render_once(context, numbers)
             if len(self.rendered) > _FIXED_KEPT:
-                del self.rendered[next(iter(self.rendered))]
+                self.rendered.pop(next(iter(self.rendered)), None)
         texts, order = found
         if not order:
             return texts[0]
         # Text as `{{ value }}` prints it (escape() is this), without its checks for a
         # date or a number to localize; anything else goes the template's way.
+        escaping = context.autoescape
         filled = [
-            _escape(value) if type(value) is str else render_value_in_context(value, context)
+            _escape(value)
+            if escaping and type(value) is str
+            else render_value_in_context(value, context)
             for value in values
         ]
         parts = [texts[0]]
