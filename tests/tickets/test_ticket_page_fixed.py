@@ -1,5 +1,5 @@
-"""The ticket page's fixed markup ({% fixed %} with keys and holes, tickets/templatetags/
-tandem.py) gives out what the templates gave before it, byte for byte: the page and its
+"""The ticket page's fixed markup ({% fixed %} with keys and holes, helpdesk/fixed_markup.py)
+gives out what the templates gave before it, byte for byte: the page and its
 htmx partials, for an agent, a light agent, a manager and an admin, on open, solved,
 closed and snoozed tickets, with bound forms after a refused reply, in two languages.
 
@@ -22,6 +22,7 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from helpdesk import local_cache
+from helpdesk.fixed_markup import _FIXED_KEPT
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket, make_user
 from tickets import services, views
@@ -29,7 +30,6 @@ from tickets.access import get_ticket_for
 from tickets.forms import ReplyForm
 from tickets.models import Kind, Organization, Role, Status, Ticket, User
 from tickets.services import Actor
-from tickets.templatetags.tandem import _FIXED_KEPT
 from tickets.workflow.models import Reminder
 
 pytestmark = pytest.mark.django_db
