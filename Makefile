@@ -12,6 +12,11 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What mypy checks (`make typecheck`, and `make lint` with LINT_TYPES=1).
+MYPY_PATHS := helpdesk audit accounts tickets kb portal metrics service feedback importer privacy assist webhooks bench demo
+# 1: `make lint` (hence .ci/run) fails on any mypy error too. The default becomes 1 once
+# the last errors are fixed (`LINT_TYPES=1 make lint` tries it meanwhile).
+LINT_TYPES ?= 0
 
 .PHONY: help run test test-fast test-browser bench lint format typecheck migrate messages shell clean which-python
 
@@ -37,10 +42,13 @@ test-fast: $(STAMP) ## Run the unit tests only (no browser, no mail servers)
 bench: $(STAMP) ## Seed large data and print p50/p95 timings (see docs/benchmarks.md)
 	$(BIN)/python -m helpdesk.launcher bench
 
-lint: $(STAMP) ## ruff lint and format check, and the architecture's import contracts (docs/architecture.md)
+lint: $(STAMP) ## ruff lint and format check, the architecture's import contracts (docs/architecture.md), mypy with LINT_TYPES=1
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+ifeq ($(LINT_TYPES),1)
+	$(BIN)/mypy $(MYPY_PATHS)
+endif
 
 format: $(STAMP) ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -48,7 +56,7 @@ format: $(STAMP) ## Apply ruff formatting and safe fixes
 
 typecheck: $(STAMP) ## mypy with django-stubs
 	$(BIN)/python -m helpdesk.launcher manage -- check
-	$(BIN)/mypy helpdesk audit accounts tickets kb portal metrics service feedback importer privacy assist webhooks bench demo
+	$(BIN)/mypy $(MYPY_PATHS)
 
 migrate: $(STAMP) ## Apply database migrations
 	$(BIN)/python -m helpdesk.launcher manage -- migrate

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -38,7 +39,7 @@ def suggestions_for(ticket: Ticket, text: str) -> list[Suggestion]:
     return sorted(Suggestion.objects.filter(ticket=ticket), key=lambda s: s.field)
 
 
-def _change(suggestion: Suggestion) -> dict[str, object]:
+def _change(suggestion: Suggestion) -> dict[str, Any]:
     if suggestion.field == "team":
         return {"team": Team.objects.get(name=suggestion.value)}
     return {suggestion.field: suggestion.value}

@@ -14,13 +14,16 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
 from bench.seed import search_terms
 from tickets.models import Ticket, User
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Result:
 
 class Bench:
     def __init__(
-        self, *, out: TextIO, tickets: int, import_tickets: int = 5_000, seed: int = 7
+        self, *, out: SupportsWrite[str], tickets: int, import_tickets: int = 5_000, seed: int = 7
     ) -> None:
         self.out = out
         self.tickets = tickets

@@ -76,7 +76,7 @@ class Agent(FastHttpUser):
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
                 "HX-Request": "true",
-                "Referer": self.host + f"/tickets/{number}/",
+                "Referer": f"{self.host}/tickets/{number}/",
             },
             name="reply",
         )

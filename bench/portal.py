@@ -62,6 +62,7 @@ def _ensure_customer(bench: Bench) -> Customer:
 
 def run(bench: Bench) -> None:
     customer = _ensure_customer(bench)
+    assert customer.user is not None, f"{EMAIL} has no sign-in"
     client = bench.client(customer.user)
     total = bench.tickets
     mine = list(customer.tickets.values_list("number", flat=True)[:60])

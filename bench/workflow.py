@@ -40,7 +40,7 @@ def _bench_rules() -> list[AutomationRule]:
     rules = []
     for n in range(RULES):
         shape = n % 5
-        conditions: list[dict[str, Any]] = [
+        shapes: list[list[dict[str, Any]]] = [
             [{"field": "subject", "op": "contains", "value": f"zz-no-match-{n}"}],
             [{"field": "tag", "op": "has", "value": f"bench-never-{n}"}],
             [
@@ -50,7 +50,8 @@ def _bench_rules() -> list[AutomationRule]:
             ],
             [{"field": "customer", "op": "is", "value": [f"nobody{n}@bench.invalid"]}],
             [{"field": "body", "op": "contains", "value": f"zz-body-{n}"}],
-        ][shape]
+        ]
+        conditions = shapes[shape]
         rules.append(
             AutomationRule(
                 name=f"{BENCH_TAG} {n}",

@@ -147,7 +147,7 @@ def _snapshot(row: Branding) -> dict[str, str]:
         "product_name": row.product_name,
         "help_center_title": row.help_center_title,
         "accent": row.accent,
-        "logo": row.logo.name if row.logo else "",
+        "logo": row.logo.name or "",
     }
 
 

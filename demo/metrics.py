@@ -30,6 +30,7 @@ def seed_surveys(rng: random.Random) -> None:
     invitations, responses = [], []
     solved = Ticket.objects.filter(status__in=DONE_STATUSES, solved_at__isnull=False)
     for ticket in solved.only("pk", "kind", "customer_id", "assignee_id", "solved_at"):
+        assert ticket.solved_at is not None  # solved_at__isnull=False
         invitations.append(
             SurveyInvitation(
                 kind=SurveyKind.CSAT,

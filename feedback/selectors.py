@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -26,12 +26,26 @@ from tickets.models import Customer, FieldDefinition, Organization, Ticket, User
 from tickets.models.fields import CHOICE_TYPES, AppliesTo
 from tickets.services.fields import definitions
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    CountedItem = WithAnnotations[FeedbackItem, "ItemCounts"]
+
 PAGE_SIZE = 25
 TREND_WEEKS = 8
 ROADMAP_STATUSES = (ItemStatus.UNDER_REVIEW, ItemStatus.PLANNED, ItemStatus.SHIPPED)
 
 
-def with_counts(items: QuerySet[FeedbackItem]) -> QuerySet[FeedbackItem]:
+class ItemCounts(TypedDict):
+    asker_count: int
+    ticket_count: int
+    vote_count: int
+    told_count: int
+
+
+def with_counts(
+    items: QuerySet[FeedbackItem],
+) -> QuerySet[CountedItem]:
     """Each item with the number of customers who asked, of tickets linked, of votes, and
     of customers told."""
     return items.annotate(
@@ -44,7 +58,7 @@ def with_counts(items: QuerySet[FeedbackItem]) -> QuerySet[FeedbackItem]:
 
 def agent_items(
     *, status: str = "", kind: str = "", public: str = "", query: str = "", page: Any = 1
-) -> Page[FeedbackItem]:
+) -> Page[CountedItem]:
     """The agent's list: filtered, most asked first, a page of PAGE_SIZE."""
     items = FeedbackItem.objects.all()
     if status:

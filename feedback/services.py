@@ -99,7 +99,7 @@ def update_item(
         public is not None and public != item.public
     )
     if moves and not is_manager(user):
-        raise NotPermitted(STATUS_REFUSAL, field="status")
+        raise NotPermitted(str(STATUS_REFUSAL), field="status")
     item.title, item.kind = _clean_words(
         item.title if title is None else title, item.kind if kind is None else kind
     )

@@ -131,7 +131,10 @@ class JSONLinesParser(parsers.BaseParser):
 
     media_type = "application/x-ndjson"
 
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> bytes:
+    # A parser's answer becomes request.data, whatever it is; this one is bytes.
+    def parse(  # type: ignore[override]  # drf-stubs: a Mapping or DataAndFiles only
+        self, stream: Any, media_type: Any = None, parser_context: Any = None
+    ) -> bytes:
         _check_length(parser_context)
         return read_limited(stream)
 

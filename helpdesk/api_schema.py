@@ -22,7 +22,7 @@ class ErrorSerializer(serializers.Serializer):
     """Every error answer of the API."""
 
     detail = serializers.CharField(help_text="What went wrong, in plain words.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
         child=serializers.JSONField(),
         help_text="Invalid input: the field (or `non_field_errors`) and its messages; "
         "for a field of named parts (`fields`, the custom fields) an object of each "

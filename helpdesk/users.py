@@ -23,6 +23,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import router, transaction
 
+from helpdesk import local_cache
+
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60
@@ -43,7 +45,7 @@ def cached_user(user_id: Any) -> Any | None:
     key = _key(user_id)
     columns = _columns()
     try:
-        values = cache.get(key)
+        values = local_cache.get_with_versions(key)
     except Exception:
         values = None
         key = ""  # Redis is down: do not try to write either.

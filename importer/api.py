@@ -24,7 +24,7 @@ class ImportSummarySerializer(serializers.Serializer):
     imported = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     rejected = serializers.IntegerField()
-    errors = ImportLineErrorSerializer(many=True)
+    errors = ImportLineErrorSerializer(many=True)  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
 
 class ImportThrottle(throttling.UserRateThrottle):

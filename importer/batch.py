@@ -80,7 +80,7 @@ def import_plans(plans: list[TicketPlan], lookups: Lookups) -> list[Ticket]:
             _replay(
                 plan,
                 customer,
-                teams.get((plan.team_name, plan.mailbox.pk)),
+                teams.get((plan.team_name, plan.mailbox.pk)) if plan.team_name else None,
                 lookups,
                 ticket_numbers,
                 ids,

@@ -130,7 +130,9 @@ class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
         if "q" not in request.query_params:
             return super().list(request, *args, **kwargs)
         query = request.query_params["q"]
-        limit = self.paginator.get_page_size(request)
+        paginator = self.paginator
+        assert isinstance(paginator, ArticleCursor)  # pagination_class
+        limit = paginator.get_page_size(request)
         if limit > MAX_SEARCH_RESULTS:
             raise exceptions.ValidationError(
                 {"page_size": [f"Search answers at most {MAX_SEARCH_RESULTS} results."]}

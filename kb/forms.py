@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
@@ -37,7 +37,9 @@ class ArticleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["section"].queryset = Section.objects.select_related("category").order_by(
+        cast(
+            forms.ModelChoiceField, self.fields["section"]
+        ).queryset = Section.objects.select_related("category").order_by(
             "category__position", "category__name", "position", "name"
         )
         if self.instance.pk:
@@ -45,7 +47,7 @@ class ArticleForm(forms.ModelForm):
             # a list of every article would be unusable in a large knowledge base.
             linked = self.instance.related.all()
             self.initial.setdefault("related", list(linked))
-            self.fields["related"].queryset = (
+            cast(forms.ModelMultipleChoiceField, self.fields["related"]).queryset = (
                 Article.objects.filter(
                     Q(
                         status=ArticleStatus.PUBLISHED,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -38,6 +38,9 @@ RANK_CANDIDATES = 1000
 # word_similarity(query, title) above which a title counts as a typo-tolerant match.
 TRIGRAM_THRESHOLD = 0.45
 MAX_QUERY_LENGTH = 200
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class MatchKind:
@@ -147,7 +150,12 @@ def _load_hits(winners: list[tuple[int, float]], headline_query: SearchQuery) ->
     return [_hit(rows[pk], rank) for pk, rank in winners]
 
 
-def _hit(article: Article, rank: float) -> ArticleHit:
+class _Headlines(TypedDict):
+    title_marked: str
+    snippet: str
+
+
+def _hit(article: WithAnnotations[Article, _Headlines], rank: float) -> ArticleHit:
     return ArticleHit(
         article=article,
         title_html=_marked(article.title_marked),

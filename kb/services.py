@@ -72,7 +72,7 @@ def may_write(user: Caller) -> bool:
 def check_writer(user: Caller) -> None:
     """NotPermitted (a 403 at every door) unless `user` may write articles."""
     if not may_write(user):
-        raise NotPermitted(WRITER_REFUSAL, field="role")
+        raise NotPermitted(str(WRITER_REFUSAL), field="role")
 
 
 @transaction.atomic

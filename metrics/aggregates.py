@@ -166,7 +166,7 @@ def _bucket(column: str, group: Group, w: Window, agent_column: str | None) -> s
     if group == "team":
         return "f.team_id"
     if group in ("day", "week"):
-        return _bucket_start(group, column)
+        return _bucket_start(cast(Bucket, group), column)
     return None
 
 

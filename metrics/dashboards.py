@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -25,7 +26,7 @@ from helpdesk.humanize import whole
 from kb.reports import knowledge_gap_report
 from metrics.aggregates import Window
 from metrics.breakdown import breakdown
-from metrics.charts import chart, in_duration_unit
+from metrics.charts import Points, chart, in_duration_unit
 from metrics.definitions import DEFINITIONS, HOURS_NOTE
 from metrics.field_breakdown import choice_fields, field_table
 from metrics.models import SurveyKind, SurveyResponse
@@ -33,8 +34,17 @@ from metrics.templatetags.metrics_tags import figure_value
 from tickets.models import STAFF_ROLES, Channel, Mailbox, Team, Ticket, User
 from tickets.workflow.sla import sla_compliance
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class DashboardFilters(forms.Form):
+    # Always a dict: the request's QueryDict, or {} for the default window
+    # (views._filters), which show_values_in_use copies and fills in.
+    data: dict[str, Any]
+    # The errors of the query string that was refused, shown beside the default window.
+    shown_errors: ErrorDict | None = None
+
     start = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("From")
     )
@@ -84,7 +94,8 @@ class DashboardFilters(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         today = timezone.localdate()
         end = data.get("end") or today
         start = data.get("start") or end - timedelta(days=29)
@@ -162,7 +173,7 @@ class Figure:
     value: float | int | None
     previous: float | int | None
     unit: str  # "seconds", "rate", "count", "score", "mean"
-    definition: str
+    definition: StrOrPromise
     drill: str | None
     # None: neither direction is better (more tickets created is not good or bad news).
     lower_is_better: bool | None = False
@@ -197,7 +208,7 @@ def buckets(w: Window, bucket: str) -> list[date]:
 CHART_SCALES = {"score": (0.0, 100.0), "nps": (-100.0, 100.0)}
 
 
-def render_charts(charts: list[tuple[str, str, str, list]]) -> list[tuple[str, Any]]:
+def render_charts(charts: list[tuple[str, str, str, Points]]) -> list[tuple[str, Any]]:
     rendered = []
     for title, kind, unit, points in charts:
         if unit == "seconds":
@@ -398,7 +409,8 @@ def _figure(
     **extra: Any,
 ) -> Figure:
     """One figure of this window beside the previous window's, by its path in summary()."""
-    values = []
+    values: list[Any] = []
+    data: Any
     for data in pair:
         for step in path:
             data = data[step]
@@ -436,7 +448,7 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     ordered: list[int | None] = sorted(keys, key=lambda k: names.get(k, "").lower())
     if any(None in rows for rows in (frt, res, ces)):
         ordered.append(None)
-    names[None] = str(NOBODY[group])  # type: ignore[index]
+    names[None] = str(NOBODY[group])
     rows = []
     for key in ordered:
         f, r, c = frt.get(key, {}), res.get(key, {}), ces.get(key, {})
@@ -461,7 +473,7 @@ def _table(group: str, frt: Rows, res: Rows, ces: Rows) -> list[dict[str, Any]]:
     return rows
 
 
-def _by_name(rows: Rows, names: dict[int, str], group: str) -> list[dict[str, Any]]:
+def _by_name(rows: Rows, names: dict[int | None, str], group: str) -> list[dict[str, Any]]:
     """Table rows sorted by name, as the support tables are (GROUPING SETS has no order),
     and last the row of answers counted for no agent or team."""
     named = [
@@ -473,7 +485,7 @@ def _by_name(rows: Rows, names: dict[int, str], group: str) -> list[dict[str, An
     return sorted(named, key=lambda row: row["name"].lower()) + nobody
 
 
-def _names(group: str, keys: set[int]) -> dict[int, str]:
+def _names(group: str, keys: set[int]) -> dict[int | None, str]:
     if not keys:
         return {}
     if group == "agent":

@@ -80,7 +80,7 @@ def drill_rows(figure: str, w: Window, *, page: int, size: int) -> tuple[list[Dr
             "ticket", "ticket__assignee", *([counted] if counted else [])
         )
     }
-    answers: dict[int, SurveyResponse] = {}
+    answers: dict[int | None, SurveyResponse] = {}
     if figure in (SurveyKind.CSAT, SurveyKind.CES):
         answers = {
             r.ticket_id: r

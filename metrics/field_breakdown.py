@@ -29,7 +29,7 @@ def field_table(definition: FieldDefinition, w: Window) -> list[dict[str, Any]]:
     frt = grouped("first_response", w, group)
     res = grouped("resolution", w, group)
     values = {*created, *frt, *res}
-    order = [c for c in definition.choices if c in values]
+    order: list[str | None] = [c for c in definition.choices if c in values]
     order += sorted(v for v in values if v is not None and v not in order)
     if None in values:
         order.append(None)

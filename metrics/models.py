@@ -14,7 +14,11 @@ class SurveyKind(models.TextChoices):
     NPS = "nps", "NPS (0-10)"
 
 
-SCORE_RANGES = {SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7), SurveyKind.NPS: (0, 10)}
+SCORE_RANGES: dict[str, tuple[int, int]] = {
+    SurveyKind.CSAT: (1, 5),
+    SurveyKind.CES: (1, 7),
+    SurveyKind.NPS: (0, 10),
+}
 # The lowest score of a middling and of a good answer: CSAT 1-2 bad, 3 middling, 4-5 good;
 # CES (7 = very easy) 1-3 hard, 4 neutral, 5-7 easy; NPS 0-6 detractor, 7-8 passive,
 # 9-10 promoter.

@@ -164,7 +164,8 @@ class _Context:
     def learn_emails(self, events: Iterable[EventRow]) -> None:
         """Look up the agents the events name by email, and the tiers of the teams their
         team changes name (one query each, only for names not seen before)."""
-        wanted, teams = set(), set()
+        wanted: set[str] = set()
+        teams: set[str] = set()
         for event in events:
             if event.kind == "assignee" and event.value:
                 wanted.add(event.value)

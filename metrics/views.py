@@ -121,7 +121,7 @@ def _survey(request: HttpRequest, token: str, link: surveys.SurveyLink) -> HttpR
             return response
         status = 400
     else:
-        initial = {kind: answer.score for kind, answer in answers.items()}
+        initial: dict[str, int | str] = {kind: answer.score for kind, answer in answers.items()}
         main = "nps" if link.kind == "nps" else "csat"
         if main in answers:
             initial["comment"] = answers[main].comment
@@ -172,7 +172,7 @@ def _filters(request: HttpRequest) -> dashboards.DashboardFilters:
         errors = form.errors
         form = dashboards.DashboardFilters({})
         form.is_valid()
-        form.shown_errors = errors  # type: ignore[attr-defined]
+        form.shown_errors = errors
     form.show_values_in_use()
     return form
 
@@ -194,7 +194,7 @@ def dashboard(request: AuthedRequest, which: str) -> HttpResponse:
         **data,
         "which": which,
         "form": form,
-        "errors": getattr(form, "shown_errors", None),
+        "errors": form.shown_errors,
         "charts": dashboards.render_charts(data["charts"]),
         "days": form.days(),
         "query": request.GET.urlencode(),
@@ -278,7 +278,7 @@ def drill_down(request: AuthedRequest) -> HttpResponse:
     figure = request.GET.get("figure", "")
     which = "service" if request.GET.get("dashboard") == "service" else "support"
     if figure not in drill.DRILL_FIGURES:
-        context = {"error": _("Unknown figure.")}
+        context: dict[str, Any] = {"error": _("Unknown figure.")}
         return render(request, "metrics/drill.html", context, status=400)
     form = _filters(request)
     kind = "support" if which == "support" else (form.cleaned_data.get("kind") or "all")
@@ -299,7 +299,7 @@ def drill_down(request: AuthedRequest) -> HttpResponse:
         "window": window,
         "days": form.days(),
         "filters": form.chosen(which),
-        "errors": getattr(form, "shown_errors", None),
+        "errors": form.shown_errors,
         "which": which,
         "page": page_number,
         "has_next": has_next,

@@ -150,7 +150,9 @@ class RequestFormSettingsForm(forms.ModelForm):
     """An admin's request form: its name, what it asks, where it routes. The rules (the
     team works the mailbox, required fields are on the form) are portal.request_forms'."""
 
-    fields = forms.MultipleChoiceField(
+    # The form's metaclass takes a declared field out of the class, so `self.fields` stays
+    # the form's fields; the stubs take it for this field.
+    fields = forms.MultipleChoiceField(  # type: ignore[assignment]  # django-stubs: as said
         label=gettext_lazy("Fields it asks for"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -185,8 +187,8 @@ class RequestFormSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         known = ticket_services.definitions(AppliesTo.TICKET)
         options = [(key, d.label) for key, d in known.items()]
-        self.fields["fields"].choices = options
-        self.fields["required"].choices = options
+        self.fields["fields"].choices = options  # type: ignore[index]  # django-stubs: as above
+        self.fields["required"].choices = options  # type: ignore[index]  # django-stubs: as above
 
     def validate_unique(self) -> None:
         """The service says a name is taken, in its words."""

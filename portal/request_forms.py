@@ -53,9 +53,9 @@ def form_errors(form: RequestForm) -> dict[str, str]:
         errors["required"] = _("Required but not on the form: %(keys)s.") % {
             "keys": ", ".join(stray)
         }
-    if form.team_id is not None:
+    team = form.team
+    if team is not None:
         mailbox = routed_mailbox(form)
-        team = form.team
         if mailbox is None or not Team.objects.working_in(mailbox.pk).filter(pk=team.pk).exists():
             where = mailbox.address if mailbox else _("no mailbox")
             errors["team"] = _("Team %(team)s does not work in the form's mailbox (%(where)s).") % {

@@ -191,9 +191,10 @@ def default_mailbox() -> Mailbox:
 
 def start_request_form(customer: Customer, visit_id: str | None) -> RequestFormVisit:
     """The visit this form belongs to: the open one from the session, or a new one."""
-    if visit_id:
+    visit_pk = parse_visit_id(visit_id) if visit_id else None
+    if visit_pk is not None:
         visit = RequestFormVisit.objects.filter(
-            pk=parse_visit_id(visit_id), customer=customer, ticket__isnull=True
+            pk=visit_pk, customer=customer, ticket__isnull=True
         ).first()
         if visit is not None:
             return visit
@@ -208,14 +209,22 @@ def parse_visit_id(value: str) -> uuid.UUID | None:
 
 
 def suggestions_shown(customer: Customer | None, visit_id: str, count: int) -> None:
-    RequestFormVisit.objects.filter(pk=parse_visit_id(visit_id), customer=customer).update(
+    visit_pk = parse_visit_id(visit_id)
+    if visit_pk is None:
+        return
+    RequestFormVisit.objects.filter(pk=visit_pk, customer=customer).update(
         suggestions_shown=F("suggestions_shown") + count
     )
 
 
 def suggestion_opened(customer: Customer | None, visit_id: str, article: Article) -> None:
     """The customer opened a suggested article; without a filing later, a deflection."""
-    visit = RequestFormVisit.objects.filter(pk=parse_visit_id(visit_id), customer=customer).first()
+    visit_pk = parse_visit_id(visit_id)
+    visit = (
+        None
+        if visit_pk is None
+        else RequestFormVisit.objects.filter(pk=visit_pk, customer=customer).first()
+    )
     if visit is None:
         return
     visit.suggestions_opened += 1
@@ -273,10 +282,11 @@ def file_request(
     if files:
         ticket_services.attach_files(ticket.messages.get(), files)
     now = timezone.now()
-    if visit_id:
-        RequestFormVisit.objects.filter(
-            pk=parse_visit_id(visit_id), customer=customer, ticket__isnull=True
-        ).update(ticket=ticket, filed_at=now)
+    visit_pk = parse_visit_id(visit_id) if visit_id else None
+    if visit_pk is not None:
+        RequestFormVisit.objects.filter(pk=visit_pk, customer=customer, ticket__isnull=True).update(
+            ticket=ticket, filed_at=now
+        )
     # A filed subject that no article matches is a question the knowledge base lacks.
     matches = search_articles(subject, user=user, limit=1)
     log_search(subject, source=SearchSource.REQUEST_FORM, result_count=len(matches), user=user)

@@ -3,8 +3,9 @@
 `erase_ticket_content` is the one eraser of a ticket's content, for a customer's erasure
 and for the retention policy alike: subjects, message bodies and subjects, sender names,
 mail headers, delivery errors, attachments (rows now, files after commit), survey
-comments and the stored raw mail. Ticket rows, their events (kinds, times, actors,
-statuses) and the figures derived from them stay, so every metric answers the same.
+comments, the stored raw mail and the JSON that webhook deliveries kept. Ticket rows,
+their events (kinds, times, actors, statuses) and the figures derived from them stay, so
+every metric answers the same.
 
 `erase_customer` does that for the customer's tickets and messages, then removes the
 person: their address wherever the desk kept it (Cc lists, other people's messages and
@@ -45,6 +46,7 @@ from tickets.models import (
     TicketEvent,
     User,
 )
+from webhooks.models import WebhookDelivery, WebhookEvent
 
 ERASED = "[erased]"
 # Addresses that replace an erased person's (the columns are unique and not null).
@@ -116,6 +118,9 @@ def erase_ticket_content(ticket_ids: list[int], erased: Erased | None = None) ->
     Notification.objects.filter(ticket_id__in=ticket_ids).delete()
     _delete_raw_mail(InboundEmail.objects.filter(ticket_id__in=ticket_ids), erased)
     _delete_raw_mail(QuarantinedEmail.objects.filter(ticket_id__in=ticket_ids), erased)
+    # A webhook delivery keeps the JSON it sent (the ticket, its messages): blanked, and a
+    # delivery still owed builds it again, from the erased rows, on its next attempt.
+    WebhookDelivery.objects.filter(ticket_id__in=ticket_ids).exclude(body="").update(body="")
     return erased
 
 
@@ -182,6 +187,14 @@ def _scrub_address(address: str, name: str, ticket_ids: list[int]) -> None:
             f"UPDATE {event_table} SET {json} WHERE ticket_id = ANY(%s)"  # noqa: S608
             " AND concat(before::text, after::text, data::text) ~* %s",
             [*[pattern, ERASED] * 3, ticket_ids, pattern],
+        )
+        # What webhooks sent about these tickets (a Cc list, a message from the address)
+        # and the changes a ticket.updated still owes.
+        cursor.execute(
+            f"UPDATE {WebhookDelivery._meta.db_table} SET body = '',"  # noqa: S608
+            " changes = regexp_replace(changes::text, %s, %s, 'gi')::jsonb"
+            " WHERE ticket_id = ANY(%s) AND concat(body, changes::text) ~* %s",
+            [pattern, ERASED, ticket_ids, pattern],
         )
     Message.objects.filter(ticket_id__in=ticket_ids, from_address=ERASED).update(from_address="")
 
@@ -270,6 +283,9 @@ def erase_customer(customer: Customer, *, actor: Actor = None, actor_label: str 
     _erase_raw_mail(address, touched, erased)
     SurveyResponse.objects.filter(customer=customer).update(comment="")
     SignInLink.objects.filter(customer=customer).delete()
+    WebhookDelivery.objects.filter(
+        event=WebhookEvent.CUSTOMER_CREATED, object_id=customer.pk
+    ).update(body="")
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
     ).update(object_repr=ERASED, change_message="")

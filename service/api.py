@@ -24,7 +24,7 @@ from service.panels import topics_query
 from tickets.api.organizations import OrganizationUpdateSerializer
 from tickets.api.organizations import OrganizationViewSet as FieldsOrganizationViewSet
 from tickets.api.views import CustomerViewSet
-from tickets.models import Organization, Ticket
+from tickets.models import Organization, OrganizationDomain, Ticket, User
 from tickets.permissions import IsManager, api_user
 
 
@@ -40,10 +40,12 @@ class HealthCustomerViewSet(CustomerViewSet):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         source="success_contact", slug_field="email", read_only=True, allow_null=True
     )
-    domains = serializers.SlugRelatedField(slug_field="domain", many=True, read_only=True)
+    domains: serializers.SlugRelatedField[OrganizationDomain] = serializers.SlugRelatedField(
+        slug_field="domain", many=True, read_only=True
+    )
     health = serializers.SerializerMethodField()
 
     class Meta:

@@ -305,7 +305,7 @@ def facts_of(account: Account, now: datetime) -> Facts:
     )
 
 
-def _account_columns(account: Account) -> dict[str, int]:
+def _account_columns(account: Account) -> dict[str, Any]:
     return {"customer_id" if account.kind == "customer" else "organization_id": account.pk}
 
 

@@ -99,7 +99,9 @@ def health_of(
 ) -> AccountHealth | None:
     if customer_id is not None:
         return AccountHealth.objects.filter(customer_id=customer_id).first()
-    return AccountHealth.objects.filter(organization_id=organization_id).first()
+    if organization_id is not None:
+        return AccountHealth.objects.filter(organization_id=organization_id).first()
+    return None
 
 
 def health_json(row: AccountHealth | None) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
@@ -28,9 +29,7 @@ def accounts_stale_task(ticket_ids: list[int]) -> None:
     for kind, pk in sweep.accounts_of(ticket_ids):
         key = PENDING_KEY.format(kind, pk)
         if cache.add(key, 1, timeout=debounce * 10 + 60):
-            enqueue(
-                recompute_health_task, kind, pk, eta=eta, otherwise=lambda k=key: cache.delete(k)
-            )
+            enqueue(recompute_health_task, kind, pk, eta=eta, otherwise=partial(cache.delete, key))
 
 
 @shared_task(name="service.recompute_health", **TRANSIENT)

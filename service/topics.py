@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
@@ -319,13 +320,16 @@ def _counts(windows: list[tuple[datetime, datetime]], q: Q) -> list[Counter[int]
             .order_by()
         )
         for row in rows:
+            # Mapping: the window columns' names are made above, unknown to the type.
+            values: Mapping[str, Any] = row
             for i, name in enumerate(names):
-                counts[i][row["topic_id"]] += row[name] or 0
+                counts[i][values["topic_id"]] += values[name] or 0
     return counts
 
 
 def _filtered(total: Count | Sum, where: Q) -> Count | Sum:
-    return type(total)(*total.source_expressions, filter=where)
+    (expression,) = total.source_expressions
+    return type(total)(expression, filter=where)
 
 
 def window_topics(filters: TopicFilters, limit: int = TOPIC_LIMIT) -> list[WindowTopic]:

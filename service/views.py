@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.core.paginator import Paginator
@@ -19,6 +19,9 @@ from service import health, selectors, topics
 from service.models import AccountHealth, Topic
 from tickets.models import Organization, Team, Ticket
 from tickets.permissions import AuthedRequest, agent_required, manager_required
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PAGE = 50
 
@@ -51,7 +54,10 @@ class AtRiskFilters(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [("", "—"), *((k, k) for k in selectors.field_keys())]
+        cast(forms.ChoiceField, self.fields["field"]).choices = [
+            ("", "—"),
+            *((k, k) for k in selectors.field_keys()),
+        ]
 
     def clean_organization(self) -> Organization | None:
         name = (self.cleaned_data.get("organization") or "").strip()
@@ -105,6 +111,21 @@ def at_risk(request: AuthedRequest) -> HttpResponse:
     return render(request, "service/at_risk.html", context)
 
 
+class _HealthColumns(TypedDict):
+    # The latest AccountHealth's columns, each None for an organization never measured:
+    # the unsaved row shown for it carries the None too.
+    score: Any
+    factors: Any
+    computed_at: Any
+
+
+def _health_row(org: WithAnnotations[Organization, _HealthColumns]) -> AccountHealth:
+    """The organization's health row as read with it (unsaved: the template reads it)."""
+    row = AccountHealth(organization=org, score=org.score, factors=org.factors or [])
+    row.computed_at = org.computed_at
+    return row
+
+
 @agent_required
 @require_GET
 def my_accounts(request: AuthedRequest) -> HttpResponse:
@@ -120,11 +141,7 @@ def my_accounts(request: AuthedRequest) -> HttpResponse:
         .order_by(F("score").asc(nulls_last=True), "name", "pk")
     )
     page = Paginator(organizations, PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for org in page.object_list:
-        row = AccountHealth(organization=org, score=org.score, factors=org.factors or [])
-        row.computed_at = org.computed_at
-        rows.append(row)
+    rows = [_health_row(org) for org in page.object_list]
     context = {
         "title": _("My accounts"),
         "rows": _with_worst(rows),

@@ -40,7 +40,7 @@ class TandemUserAdmin(AuditedAdmin, UserAdmin):
     list_filter = ("role", "is_active", "teams")
     inlines = [PastEmailInline]
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (
             "Help desk",
             {

@@ -39,7 +39,9 @@ ICONS: dict[str, SafeString] = {
     for channel, path in _PATHS.items()
 }
 # The channels a row of the inbox marks: those an agent records by hand.
-ROW_ICONS = {c: ICONS[c] for c in (Channel.PHONE, Channel.CHAT, Channel.WALK_IN)}
+ROW_ICONS: dict[str, SafeString] = {
+    c: ICONS[c] for c in (Channel.PHONE, Channel.CHAT, Channel.WALK_IN)
+}
 
 
 def channel_icon(channel: str) -> SafeString:

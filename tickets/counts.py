@@ -10,6 +10,7 @@ after an action counts afresh, so the counts are right at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.core.cache import cache
 
@@ -32,4 +33,7 @@ def cached_counts[T](user_id: int, compute: Callable[[], T]) -> T:
     """The agent's counts as of the latest change: cached for COUNTS_TTL seconds under
     the current version (two Redis round trips when cached), else computed."""
     version = cache.get(VERSION_KEY) or 0
-    return cache.get_or_set(f"tandem:inbox-counts:{user_id}:{version}", compute, COUNTS_TTL)
+    # django-stubs: get_or_set may answer None; here it answers what `compute` returned.
+    return cast(
+        T, cache.get_or_set(f"tandem:inbox-counts:{user_id}:{version}", compute, COUNTS_TTL)
+    )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -103,7 +104,11 @@ class InboxFilterForm(forms.Form):
     def field_columns(self) -> list[FieldDefinition]:
         """The custom fields shown as columns (`col=<key>`, repeated; at most five)."""
         known = definitions(AppliesTo.TICKET)
-        wanted = dict.fromkeys(str(key) for key in self.data.getlist("col")) if self.data else {}
+        wanted = (
+            dict.fromkeys(str(key) for key in self.data.getlist("col"))
+            if isinstance(self.data, MultiValueDict)
+            else {}
+        )
         return [known[key] for key in wanted if key in known][:MAX_FIELD_COLUMNS]
 
     def field_controls(self, query: InboxQuery) -> list[tuple[FieldDefinition, str]]:
@@ -298,7 +303,8 @@ class BulkForm(forms.Form):
         return numbers
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if action == "assign":
             value = (data.get("assignee") or "").strip()

@@ -45,8 +45,9 @@ class _Receivers[F: Callable[..., object]]:
         return f"<{self.kind} {self.name}: {len(self._receivers)} receivers>"
 
 
-class Hook[**P](_Receivers[Callable[P, None]]):
-    """One moment of the core's life, with the receivers registered for it."""
+class Hook[**P](_Receivers[Callable[P, object]]):
+    """One moment of the core's life, with the receivers registered for it (what a
+    receiver returns is not used)."""
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
         for receiver in self._receivers:

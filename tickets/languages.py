@@ -43,14 +43,14 @@ def customer_language(customer: Customer | None, request: HttpRequest | None = N
     return supported_language(settings.LANGUAGE_CODE) or "en"
 
 
-def in_customer_language[**P](
-    view: Callable[Concatenate[HttpRequest, P], HttpResponseBase],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
+def in_customer_language[R: HttpRequest, **P](
+    view: Callable[Concatenate[R, P], HttpResponseBase],
+) -> Callable[Concatenate[R, P], HttpResponseBase]:
     """A public page (the help center) in its reader's language: a signed-in customer's
     (`customer_language`: one query), anyone else's browser's."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+    def wrapped(request: R, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         from tickets.models import Customer
 
         customer = None

@@ -36,6 +36,7 @@ from tickets.services.policy import LIGHT_AGENT_REFUSAL
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrOrPromise
 
     Caller = User | AbstractBaseUser | AnonymousUser | None
 
@@ -121,7 +122,7 @@ def agent_required[**P](
 
 
 def _staff_required[**P](
-    check: Callable[[Caller], bool], refusal: str
+    check: Callable[[Caller], bool], refusal: StrOrPromise
 ) -> Callable[[Callable[Concatenate[AuthedRequest, P], HttpResponseBase]], View[P]]:
     """A decorator for staff pages that only some staff may open: other staff get a 403
     saying `refusal`; anyone else is answered as by `agent_required`."""

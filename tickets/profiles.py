@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
@@ -36,6 +37,9 @@ from tickets.models import (
     Ticket,
     User,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 TIMELINE_PAGE = 25
 PEOPLE_LIMIT = 8
@@ -88,7 +92,7 @@ class TimelineEntry:
     at: datetime
     source: str  # one of SOURCES
     pk: int
-    label: str  # what happened: "Ticket opened", "Reply", "CSAT answer"...
+    label: StrOrPromise  # what happened: "Ticket opened", "Reply", "CSAT answer"...
     css: str  # the entry's kind for styling: ticket, outreach, follow-up, inbound...
     title: str
     text: str = ""
@@ -165,7 +169,7 @@ def _ticket_entry(ticket: Ticket) -> TimelineEntry:
     )
 
 
-_MESSAGE_LABELS = {
+_MESSAGE_LABELS: dict[str, tuple[StrOrPromise, str]] = {
     Direction.INBOUND: (gettext_lazy("Customer wrote"), "inbound"),
     Direction.OUTBOUND: (pgettext_lazy("a message", "Reply"), "outbound"),
     Direction.NOTE: (gettext_lazy("Internal note"), "note"),

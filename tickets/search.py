@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -52,6 +53,9 @@ STATS_SECONDS = 600
 _START, _STOP = "\x01", "\x02"
 _SUBJECT_OPTIONS = f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"
 _HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2"
+
+
+_NO_SNIPPET = (SafeString(""), SafeString(""))
 
 
 @dataclass
@@ -163,7 +167,7 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         SELECT id, max(rank) AS rank FROM candidates
         GROUP BY id ORDER BY rank DESC, id DESC
     """  # noqa: S608
-    params: list[object] = [
+    params: list[Any] = [
         text,
         *messages_params,
         *vis_params,
@@ -187,8 +191,9 @@ def search_tickets(user: User, text: str, page: int = 1) -> SearchResults:
         SearchHit(
             ticket=tickets[ticket_id],
             rank=rank,
-            subject_html=snippets.get(ticket_id, ("", ""))[0] or escape(tickets[ticket_id].subject),
-            snippet_html=snippets.get(ticket_id, ("", ""))[1],
+            subject_html=snippets.get(ticket_id, _NO_SNIPPET)[0]
+            or escape(tickets[ticket_id].subject),
+            snippet_html=snippets.get(ticket_id, _NO_SNIPPET)[1],
         )
         for ticket_id, rank in window
         if ticket_id in tickets

@@ -46,7 +46,7 @@ class Statement:
         self.params = list(params)
         self.slots = slots
         self.db = qs.db
-        self.fetch_mode = qs._fetch_mode
+        self.fetch_mode = qs._fetch_mode  # type: ignore[attr-defined]  # django-stubs: private
 
     def rows(self, values: dict[str, Any]) -> list[Any]:
         """The instances the statement reads with `values` in their places."""

@@ -31,7 +31,8 @@ def _inbox_with(params: str) -> str:
 
 def _errors(form: SavedViewForm | RenameViewForm) -> str:
     return " ".join(
-        f"{form.fields[name].label or name}: {' '.join(errs)}" for name, errs in form.errors.items()
+        f"{form.fields[name].label or name}: {' '.join(str(e) for e in errs)}"
+        for name, errs in form.errors.items()
     )
 
 

@@ -24,6 +24,8 @@ from tests.factories import hours
 from tests.privacy.conftest import ADDRESS, ATTACHMENT, NAME, Story, files_holding, traces
 from tests.tickets.api_client import client_for
 from tickets.models import Attachment, Customer, Message, Ticket, TicketEvent, User
+from webhooks import payloads
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +114,44 @@ def test_other_people_keep_their_data(personas: Personas, story: Story) -> None:
     assert copied.messages.filter(body_text="It is broken", direction="inbound").exists()
     agent_reply = copied.messages.get(direction="outbound")
     assert agent_reply.body_text == "Copying [erased] ([erased]) as asked."
+
+
+def _sent(endpoint: WebhookEndpoint, event: str, **about: Any) -> WebhookDelivery:
+    """A delivery as its first attempt leaves it: the JSON built from the rows, kept."""
+    delivery = WebhookDelivery(endpoint=endpoint, event=event, status="delivered", **about)
+    delivery.body = payloads.body_of(delivery)
+    delivery.save()
+    return delivery
+
+
+def test_the_json_webhooks_kept_is_erased_too(personas: Personas, story: Story) -> None:
+    li = personas.customer
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.test/in", secret="s")
+    on_li = story.copied.messages.get(from_address=ADDRESS)
+    kept = [
+        _sent(endpoint, WebhookEvent.TICKET_CREATED, ticket_id=story.mailed.pk),
+        _sent(
+            endpoint, WebhookEvent.MESSAGE_CREATED, ticket_id=story.copied.pk, object_id=on_li.pk
+        ),
+        _sent(endpoint, WebhookEvent.CUSTOMER_CREATED, object_id=li.pk),
+        _sent(
+            endpoint,
+            WebhookEvent.TICKET_UPDATED,
+            ticket_id=story.copied.pk,
+            changes={"cc": [[], [ADDRESS]]},
+        ),
+    ]
+    sams = _sent(endpoint, WebhookEvent.CUSTOMER_CREATED, object_id=personas.other_customer.pk)
+    assert all(ADDRESS in delivery.body for delivery in kept)
+    assert traces(ADDRESS)
+
+    assert client_for(personas.admin).post(erase_url(li)).status_code == 200
+
+    assert traces(ADDRESS, NAME) == []
+    assert {d.body for d in WebhookDelivery.objects.filter(pk__in=[d.pk for d in kept])} == {""}
+    assert WebhookDelivery.objects.get(pk=kept[-1].pk).changes == {"cc": [[], ["[erased]"]]}
+    # Another customer's delivery keeps its JSON.
+    assert WebhookDelivery.objects.get(pk=sams.pk).body == sams.body != ""
 
 
 @pytest.mark.parametrize("who", ["agent_a", "manager", "customer"])

@@ -13,7 +13,7 @@ from tests.conftest import Personas
 from tests.factories import make_mailbox, make_ticket
 from tickets import selectors, services
 from tickets.mail.imap import poll_status
-from tickets.models import MailSecurity
+from tickets.models import EventKind, MailSecurity, TicketEvent
 from tickets.services import Actor
 from tickets.templatetags.tandem import event_summary
 from tickets.workflow.templatetags.workflow_tags import sla_badge, sla_targets
@@ -100,3 +100,23 @@ def test_a_mailbox_poll_status_in_german_keeps_the_servers_words(personas: Perso
     assert status.startswith("[AUTHENTICATIONFAILED] Invalid credentials Erster Fehler ")
     assert "zuletzt versucht" in status and "First failed" not in status
     assert never == "Kein IMAP-Server: E-Mails kommen per Webhook oder Befehl."
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 0, "merged into #7 (0 messages)"),
+        ("en", 1, "merged into #7 (1 message)"),
+        ("fr", 0, "(0 message)"),
+        ("fr", 1, "(1 message)"),
+        ("fr", 2, "(2 messages)"),
+        ("de", 1, "(1 Nachricht)"),
+        ("de", 0, "(0 Nachrichten)"),
+    ],
+)
+def test_a_merge_counts_its_messages_with_the_languages_plural(
+    language: str, count: int, expected: str
+) -> None:
+    event = TicketEvent(kind=EventKind.MERGED, after=7, data={"messages": list(range(count))})
+    with translation.override(language):
+        assert expected in event_summary(event)

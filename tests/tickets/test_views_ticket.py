@@ -159,6 +159,40 @@ def test_ticket_page_reads_six_queries_whatever_its_messages(
     assert len(few) == len(many) == 6, "\n".join(many)
 
 
+def test_ticket_page_statements_are_planned_once_per_connection(
+    agent_a: Client, ticket: Ticket
+) -> None:
+    """The page's six statements are prepared on the server: PostgreSQL parses and plans
+    each once per connection, not on every page (planning the ticket's five-way join
+    cost it more than running it)."""
+
+    def prepared() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            )
+            return dict(cursor.fetchall())
+
+    assert agent_a.get(url("detail", ticket)).status_code == 200
+    before = prepared()
+    for _ in range(2):
+        assert agent_a.get(url("detail", ticket)).status_code == 200
+    after = prepared()
+    assert set(after) == set(before), "a statement was prepared again"
+    ran_twice = [statement for statement, runs in after.items() if runs - before[statement] == 2]
+    # By the table of their first column: the ticket, its messages, its events, the
+    # customer's other tickets, the survey answers, the agent's reminders.
+    tables = sorted(statement.split('"')[1] for statement in ran_twice)
+    assert tables == [
+        "metrics_surveyresponse",
+        "tickets_message",
+        "tickets_reminder",
+        "tickets_ticket",
+        "tickets_ticket",
+        "tickets_ticketevent",
+    ]
+
+
 def test_property_menus_show_changes_to_agents_and_teams_on_the_next_page(
     agent_a: Client, personas: Personas, ticket: Ticket
 ) -> None:

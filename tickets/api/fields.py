@@ -27,7 +27,7 @@ class FieldDefinitionSerializer(serializers.ModelSerializer):
 
 class FieldDefinitionCreateSerializer(StrictSerializer):
     key = serializers.SlugField(max_length=50, help_text="Unique per `applies_to`.")
-    label = serializers.CharField(max_length=100)
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
     type = serializers.ChoiceField(choices=FieldType.choices)
     applies_to = serializers.ChoiceField(choices=AppliesTo.choices)
     choices = serializers.ListField(

@@ -18,16 +18,16 @@ from helpdesk.api import BadCursorPagination, StrictSerializer
 from tickets import services
 from tickets.api.serializers import FIELDS_HELP, fields_change_field, valid_fields
 from tickets.api.views import refused
-from tickets.models import AppliesTo, Organization, Ticket
+from tickets.models import AppliesTo, Organization, OrganizationDomain, Ticket
 from tickets.permissions import IsAgent, api_user
 from tickets.services import InvalidChange
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    domains = serializers.SlugRelatedField(
+    domains: serializers.SlugRelatedField[OrganizationDomain] = serializers.SlugRelatedField(
         slug_field="domain", many=True, read_only=True, help_text="Its e-mail domains."
     )
-    fields = serializers.JSONField(read_only=True, help_text=FIELDS_HELP)
+    fields = serializers.JSONField(read_only=True, help_text=FIELDS_HELP)  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     class Meta:
         model = Organization
@@ -36,7 +36,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class OrganizationUpdateSerializer(StrictSerializer):
-    fields = fields_change_field()
+    fields = fields_change_field()  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
         valid_fields(AppliesTo.ORGANIZATION, self.context["organization"].fields, value)
@@ -78,10 +78,11 @@ class OrganizationViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = OrganizationSerializer
+    # service.api's subclass answers with its own serializer and cursor.
+    serializer_class: type[serializers.BaseSerializer] = OrganizationSerializer
     permission_classes = [permissions.IsAuthenticated, IsAgent]
     filterset_class = OrganizationFilter
-    pagination_class = OrganizationCursor
+    pagination_class: type[BadCursorPagination] = OrganizationCursor
     lookup_value_regex = r"[0-9]+"
     http_method_names = ["get", "patch", "head", "options"]
 

@@ -66,7 +66,7 @@ def valid_fields(applies_to: str, current: dict[str, Any], value: dict[str, Any]
 class CustomerSerializer(serializers.ModelSerializer):
     organization = _organization_field()
     ticket_count = serializers.IntegerField(read_only=True)
-    fields = _fields_field()
+    fields = _fields_field()  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     class Meta:
         model = Customer
@@ -75,7 +75,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class CustomerUpdateSerializer(StrictSerializer):
-    fields = fields_change_field()
+    fields = fields_change_field()  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     def validate_fields(self, value: dict[str, Any]) -> dict[str, Any]:
         valid_fields(AppliesTo.CUSTOMER, self.context["customer"].fields, value)
@@ -92,7 +92,7 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(
+    author: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="email",
         read_only=True,
         allow_null=True,
@@ -131,15 +131,17 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
+    mailbox: serializers.SlugRelatedField[Mailbox] = serializers.SlugRelatedField(
+        slug_field="address", read_only=True
+    )
     customer = CustomerRefSerializer(read_only=True)
-    assignee = serializers.SlugRelatedField(
+    assignee: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="email", read_only=True, allow_null=True, help_text="null when unassigned."
     )
-    team = serializers.SlugRelatedField(
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         slug_field="name", read_only=True, allow_null=True, help_text="null without a team."
     )
-    fields = _fields_field()
+    fields = _fields_field()  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     class Meta:
         model = Ticket
@@ -202,7 +204,9 @@ class CustomerTicketSerializer(serializers.ModelSerializer):
     sees it over the API: what the portal shows, never the internal fields (assignee,
     team, tags, kind, priority, counts that include internal notes, import ids)."""
 
-    mailbox = serializers.SlugRelatedField(slug_field="address", read_only=True)
+    mailbox: serializers.SlugRelatedField[Mailbox] = serializers.SlugRelatedField(
+        slug_field="address", read_only=True
+    )
     customer = CustomerRefSerializer(read_only=True)
 
     class Meta:
@@ -265,7 +269,7 @@ class TicketCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.SUPPORT)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     tags = _tags_field()
-    fields = fields_change_field()
+    fields = fields_change_field()  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)
@@ -283,7 +287,8 @@ class TicketCreateSerializer(StrictSerializer):
         mailboxes = Mailbox.objects.filter(is_active=True)
         if not user.sees_everything:
             mailboxes = mailboxes.filter(teams__members=user).distinct()
-        self.fields["mailbox"].queryset = mailboxes
+        # mypy takes `fields` for the declared field above, not the bound fields.
+        self.fields["mailbox"].queryset = mailboxes  # type: ignore[index]  # drf-stubs: as said
 
     def validate_customer(self, value: str) -> str:
         email = value.strip().lower()
@@ -312,7 +317,7 @@ class TicketUpdateSerializer(StrictSerializer):
         help_text="The name of a team that works in the ticket's mailbox, or null.",
     )
     tags = _tags_field()
-    fields = fields_change_field()
+    fields = fields_change_field()  # type: ignore[assignment]  # drf-stubs: the metaclass takes a declared field out of the class
 
     def validate_tags(self, value: list[str]) -> list[str]:
         return _valid_tags(value)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,7 +32,7 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
     list_display = ("received_at", "mailbox", "state", "attempts", "outcome", "ticket", "size")
     list_filter = ("state", "mailbox")
-    fields = readonly_fields = [f.name for f in InboundEmail._meta.fields if f.name != "raw"]
+    fields = readonly_fields = tuple(f.name for f in InboundEmail._meta.fields if f.name != "raw")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -47,9 +48,9 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
     search_fields = ("subject", "from_address", "reason")
     # The raw file's own link would point under MEDIA_URL, which is not served (the bytes
     # hold customers' mail): the page links the admin-only download view instead.
-    fields = readonly_fields = [
+    fields = readonly_fields = tuple(
         "download" if f.name == "raw" else f.name for f in QuarantinedEmail._meta.fields
-    ]
+    )
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -81,7 +82,7 @@ class QuarantinedEmailAdmin(admin.ModelAdmin):
         url = reverse("admin:mail_quarantinedemail_download", args=[obj.pk])
         return format_html('<a href="{}">Download .eml</a>', url)
 
-    def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def download_view(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
         entry = get_object_or_404(QuarantinedEmail, pk=pk)

@@ -53,16 +53,16 @@ def parsed_ahead(batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
         pending: Future[Parsed] | None = pool.submit(parse_isolated, _raws(second))
         yield first, parsed_first
         current = second
-        # `batch` is the one after `current` (None after the last), read only now.
-        for batch in chain(it, [None]):
+        # `following` is the one after `current` (None after the last), read only now.
+        for following in chain(it, [None]):
             try:
                 parsed = pending.result() if pending is not None else parse_isolated(_raws(current))
             except BrokenProcessPool:
                 # The second process died (out of memory, killed): parse here from now on.
                 log.warning("the parsing process died; parsing in this process")
                 pending, parsed = None, parse_isolated(_raws(current))
-            if batch is not None and pending is not None:
-                pending = pool.submit(parse_isolated, _raws(batch))
+            if following is not None and pending is not None:
+                pending = pool.submit(parse_isolated, _raws(following))
             yield current, parsed
-            if batch is not None:
-                current = batch
+            if following is not None:
+                current = following

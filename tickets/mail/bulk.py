@@ -188,8 +188,9 @@ def store_batch(
     opened: set[int] = set()
     for plan in kept:
         p = parsed[plan.index]
-        fields = {**message_fields(p), "automatic": p.is_automated}
+        fields = message_fields(p)
         at = timezone.now()
+        ticket: Ticket | None
         if isinstance(plan, _New):
             ticket = plan.ticket = services.new_inbound_ticket(
                 plan.mailbox,
@@ -219,6 +220,7 @@ def store_batch(
             body_html=p.body_html,
             at=at,
             from_address=from_address,
+            automatic=p.is_automated,
             **fields,
         )
         message.pk = next(message_pks)
@@ -240,11 +242,11 @@ def store_batch(
         if isinstance(plan, _Add) and not p.is_automated:
             # An out-of-office answer must not reopen a solved ticket.
             status = services.status_after_message(ticket, message)
-            kept = services.courtesy.kept_solved_event(
+            kept_event = services.courtesy.kept_solved_event(
                 ticket, message, status, actor=services.MAIL, at=at
             )
-            if kept is not None:
-                events.append(kept)
+            if kept_event is not None:
+                events.append(kept_event)
             if status and status != ticket.status:
                 status_events, fields_changed = services.apply_changes(
                     ticket, {"status": status}, actor=services.MAIL, at=at

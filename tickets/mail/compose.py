@@ -55,7 +55,7 @@ class TicketEmail(EmailMultiAlternatives):
         self.related = list(related)
 
     def _add_bodies(self, msg: MIMEMessage) -> MIMEMessage:
-        super()._add_bodies(msg)
+        super()._add_bodies(msg)  # type: ignore[misc]  # django-stubs: private, not in the stubs
         html_part = msg.get_body(("html",)) if self.related else None
         for content, mimetype, cid, filename in self.related if html_part else ():
             maintype, subtype = mimetype.split("/", 1)

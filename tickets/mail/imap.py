@@ -481,7 +481,7 @@ def check_imap(mailbox: Mailbox, timeout: float | None = None) -> tuple[bool, st
         return False, f"IMAP: {where} closed the connection while signing in ({exc})."
     try:
         select_folder(client, mailbox.imap_folder)
-        typ, data = client.uid("SEARCH", None, "ALL")
+        typ, data = client.uid("SEARCH", "ALL")  # imaplib skips a None charset anyway
         count = len((data[0] or b"").split()) if typ == "OK" else 0
     except (ImapError, imaplib.IMAP4.error) as exc:
         return False, f"IMAP: signed in, but {exc}"

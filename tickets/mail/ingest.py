@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -296,7 +297,24 @@ def _ingest_bounce(raw: bytes, parsed: ParsedEmail, mailbox: Mailbox, refuse) ->
     return IngestResult(Outcome.ADDED, ticket_id=original.ticket_id, message_pk=message.pk)
 
 
-def message_fields(parsed: ParsedEmail) -> dict[str, object]:
+class MessageFields(TypedDict):
+    """The Message columns a parsed email fills, beside the body and the sender."""
+
+    spf_result: str
+    dkim_result: str
+    dmarc_result: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    message_id: str
+    in_reply_to: str
+    references: str
+    headers: dict[str, str]
+    dedupe_key: str
+
+
+def message_fields(parsed: ParsedEmail) -> MessageFields:
     checks = sender_auth.verdict(parsed.authentication_results)
     return {
         "spf_result": checks.get("spf", ""),

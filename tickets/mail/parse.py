@@ -414,7 +414,7 @@ def _walk(part: Message, out: _Walk, depth: int = 0) -> None:
         inner = part.get_payload()
         inner_msg = inner[0] if isinstance(inner, list) and inner else None
         if ctype == "message/delivery-status":
-            blocks = inner if isinstance(inner, list) else []
+            blocks = [b for b in inner if isinstance(b, Message)] if isinstance(inner, list) else []
             out.report_texts.append(
                 "\n".join(_serialized(b).decode("utf-8", "replace") for b in blocks)
             )

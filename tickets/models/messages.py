@@ -59,9 +59,7 @@ class MessageQuerySet(models.QuerySet["Message"]):
         `attach_rows`. Raw SQL because the ORM's ArraySubquery of a JSONObject cost more
         CPU to build than the second query it saves; the outer table must be
         tickets_message itself, unaliased."""
-        columns = ", ".join(
-            f'a."{Attachment._meta.get_field(f).column}"' for f in _attachment_fields()
-        )
+        columns = ", ".join(f'a."{f.column}"' for f in Attachment._meta.concrete_fields)
         rows = RawSQL(  # noqa: S611 (names from the models' own metadata, no values)
             f'ARRAY(SELECT json_build_array({columns}) FROM "{Attachment._meta.db_table}" a'  # noqa: S608
             f' WHERE a."message_id" = "{Message._meta.db_table}"."id" ORDER BY a."id")',
@@ -86,7 +84,7 @@ def attach_rows(messages: list[Message], db: str) -> list[Message]:
             Attachment.from_db(db, fields, row)
             for row in message.attachment_rows  # type: ignore[attr-defined]
         ]
-        found._prefetch_done = True
+        found._prefetch_done = True  # type: ignore[attr-defined]  # django-stubs: private
         message._prefetched_objects_cache = {"attachments": found}  # type: ignore[attr-defined]
         del message.attachment_rows  # type: ignore[attr-defined]
     return messages

@@ -4,7 +4,7 @@ their organizations."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from django.db.models import Expression, QuerySet
+    from django.db.models import QuerySet
+    from django.db.models.expressions import BaseExpression
 
 
 class Role(models.TextChoices):
@@ -45,12 +46,12 @@ class TandemUserManager(UserManager["User"]):
         """Active staff who may reply and hold tickets: no light agents."""
         return self.filter(role__in=ACTING_ROLES, is_active=True)
 
-    def assignable(self, mailbox_id: int | Expression) -> QuerySet[User]:
+    def assignable(self, mailbox_id: int | BaseExpression) -> QuerySet[User]:
         """Who may hold a ticket of this mailbox: those of `may_open` who are not light
         agents (services.check_assignee)."""
         return self.may_open(mailbox_id).filter(role__in=ACTING_ROLES)
 
-    def may_open(self, mailbox_id: int | Expression) -> QuerySet[User]:
+    def may_open(self, mailbox_id: int | BaseExpression) -> QuerySet[User]:
         """The active staff who may open a ticket of this mailbox, i.e. managers and admins
         (they see every mailbox) and agents and light agents of the mailbox's teams, as
         Ticket.objects.visible_to decides for each of them: whom a notice about it may
@@ -111,7 +112,7 @@ class User(AbstractUser):
     # Markdown under this agent's replies; blank: the mailbox's (tickets/mail/compose.py).
     signature = models.TextField(blank=True, default="", db_default="")
 
-    objects = TandemUserManager()
+    objects: ClassVar[TandemUserManager] = TandemUserManager()
 
     @property
     def is_agent(self) -> bool:

@@ -50,7 +50,13 @@ class Priority(models.TextChoices):
     URGENT = "urgent", pgettext_lazy("priority", "Urgent")
 
 
-PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+# Keyed by the stored value, a plain str on a loaded row.
+PRIORITY_RANK: dict[str, int] = {
+    Priority.LOW: 0,
+    Priority.NORMAL: 1,
+    Priority.HIGH: 2,
+    Priority.URGENT: 3,
+}
 
 
 class Kind(models.TextChoices):

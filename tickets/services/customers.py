@@ -131,7 +131,9 @@ def upsert_customers(
         "languages": [languages[email] for email in names],
         "at": timezone.now(),
     }
-    found = {c.address: c for c in Customer.objects.raw(_UPSERT_CUSTOMERS, params)}
+    rows = Customer.objects.raw(_UPSERT_CUSTOMERS, params)
+    # A raw query's extra column (AS address) is unknown to the model type.
+    found = {c.address: c for c in rows}  # type: ignore[attr-defined]  # django-stubs: as said
     for email in names.keys() - found.keys():
         # Created by another transaction after this statement's snapshot was taken: the
         # INSERT saw it (and waited for it), the SELECT's snapshot did not.
@@ -379,14 +381,15 @@ def change_requester(ticket: Ticket, customer: Customer, *, actor: Actor) -> Tic
     return event
 
 
-def _owned_relations() -> list[models.ForeignKey]:
+def _owned_relations() -> list[models.ForeignObject]:
     """The foreign keys to Customer of the rows a customer owns (tickets, survey answers,
     request-form visits: PROTECT or SET_NULL), whatever app holds them; rows that go with
     the customer (CASCADE: sign-in links, survey invitations) are left to go."""
     return [
         relation.field
         for relation in Customer._meta.get_fields(include_hidden=True)
-        if relation.auto_created
+        if isinstance(relation, models.ManyToOneRel)
+        and relation.auto_created
         and not relation.concrete
         and relation.one_to_many
         and relation.on_delete is not models.CASCADE

@@ -316,7 +316,10 @@ def definition_errors(
         errors["choices"] = "Only choice and multichoice fields have choices."
     if required_to_solve and applies_to != AppliesTo.TICKET:
         errors["required_to_solve"] = "Only ticket fields can be required to solve."
-    if FieldDefinition.objects.filter(applies_to=applies_to, key=key).exclude(pk=pk).exists():
+    same_key = FieldDefinition.objects.filter(applies_to=applies_to, key=key)
+    if pk is not None:
+        same_key = same_key.exclude(pk=pk)
+    if same_key.exists():
         errors["key"] = f"There already is a {applies_to} field {key!r}."
     return errors
 

@@ -118,8 +118,8 @@ def _locked(ticket: Ticket) -> Ticket:
     """The ticket read afresh under a row lock, keeping the mailbox and customer the caller
     already loaded when the row still names them (the mail's headers read both)."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    for name in ("mailbox", "customer"):
-        field = Ticket._meta.get_field(name)
+    for descriptor in (Ticket.mailbox, Ticket.customer):
+        field = descriptor.field
         held = field.get_cached_value(ticket) if field.is_cached(ticket) else None
         if held is not None and held.pk == getattr(locked, field.attname):
             field.set_cached_value(locked, held)

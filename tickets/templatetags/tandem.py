@@ -19,7 +19,7 @@ from django.utils.timezone import (  # type: ignore[attr-defined]  # template_lo
     get_current_timezone_name,
     template_localtime,
 )
-from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.fixed_markup import fixed
@@ -100,8 +100,6 @@ _EVENT_PHRASES = {
     "no": pgettext_lazy("custom field value", "no"),
     "rule": _("Rule “%(rule)s”"),
     "system": _("System"),
-    "one_message": _("%(count)s message"),
-    "messages": _("%(count)s messages"),
     "created": _("created the ticket"),
     "wrote": _("wrote"),
     "recorded": _("recorded the customer's message"),
@@ -165,10 +163,11 @@ def event_actor(event: TicketEvent) -> str:
 
 
 def _moved(event: TicketEvent, words: dict[str, Any]) -> str:
-    """ "3 messages": how many a merge or split moved (merges before the list said how many)."""
+    """ "3 messages": how many a merge or split moved (merges before the list said how many),
+    with the language's own plural ("0 message" in French)."""
     messages = event.data.get("messages", 0)
     count = len(messages) if isinstance(messages, list) else int(messages)
-    return words["one_message" if count == 1 else "messages"] % {"count": count}
+    return ngettext("%(count)s message", "%(count)s messages", count) % {"count": count}
 
 
 def _field_value(value: object, words: dict[str, Any]) -> str:

@@ -178,6 +178,8 @@ def open_success_follow_up(ticket: Ticket, *, actor: Actor, days: int = 30) -> T
             Organization.objects.select_related("success_contact")
             .filter(pk=customer.organization_id)
             .first()
+            if customer.organization_id is not None
+            else None
         )
         contact = organization.success_contact if organization else None
         subject, body = _subject_and_body(customer, recent, days)

@@ -6,7 +6,7 @@ labels) into what the rule engine stores (ids and values); services do the rest.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,6 +20,9 @@ from tickets.models import BODY_MAX, Kind, Mailbox, Organization, Priority, Stat
 from tickets.services import InvalidChange, clean_tags, normalize_tags
 from tickets.workflow import automation, collab
 from tickets.workflow.models import AutomationRule, CannedReply, MatchMode, SlaPolicy, Trigger
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _CHOICES = {"priority": Priority, "kind": Kind, "status": Status}
 
@@ -73,13 +76,13 @@ def _display(kind: str, value: Any) -> str:
     return ", ".join(str(names.get(v, v)) for v in values)
 
 
-def condition_choices() -> list[tuple[str, str]]:
+def condition_choices() -> list[tuple[str, StrOrPromise]]:
     """What a condition can check: the built-in properties, then each ticket field."""
     built_in = [(k, c.label) for k, c in automation.CONDITIONS.items()]
     return [("", gettext("— choose —")), *built_in, *automation.fields.condition_choices()]
 
 
-def action_choices() -> list[tuple[str, str]]:
+def action_choices() -> list[tuple[str, StrOrPromise]]:
     """What an action can do: the built-in ones, then setting each ticket field."""
     built_in = list(automation.ACTION_LABELS.items())
     return [("", gettext("— choose —")), *built_in, *automation.fields.action_choices()]
@@ -247,7 +250,9 @@ def rule_initial(rule: AutomationRule) -> tuple[list[dict[str, Any]], list[dict[
     return conditions, actions
 
 
-def _parse_rows(rows: Any, label: str, parse: str) -> tuple[list[dict[str, Any]], list[str]]:
+def _parse_rows(
+    rows: Any, label: StrOrPromise, parse: str
+) -> tuple[list[dict[str, Any]], list[str]]:
     parsed: list[dict[str, Any]] = []
     errors: list[str] = []
     for n, row in enumerate(rows, 1):

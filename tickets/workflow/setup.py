@@ -74,6 +74,6 @@ def _delete(
     ids = [row.pk for row in stored]
     for row in stored:
         audit.record_change(kind, row, audit.snapshot(row), None)
-    deleted, _ = model.objects.filter(pk__in=ids).delete()
+    deleted, _ = model._default_manager.filter(pk__in=ids).delete()
     changed()
     return len(ids) if deleted else 0

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Value
@@ -42,6 +42,9 @@ from tickets.models import (
 )
 from tickets.notify import notify_agents
 from tickets.workflow.models import SlaPolicy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def _load_policies() -> list[SlaPolicy]:
@@ -347,9 +350,15 @@ def sla_compliance(
     return {"first_response": share("first_response"), "resolution": share("resolution")}
 
 
+class _DecidedRow(TypedDict):
+    target: str
+    count: int
+    met: int
+
+
 def _decided(
     qs: QuerySet[Ticket], target: str, done: str, due: str, start: datetime, end: datetime
-) -> QuerySet[Ticket, dict[str, Any]]:
+) -> QuerySet[WithAnnotations[Ticket], _DecidedRow]:
     """Tickets whose `due` target was decided in [start, end): `done` then, or due then
     without being done. COALESCE(done, due) is the key of the target's index."""
     return (

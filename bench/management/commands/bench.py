@@ -108,7 +108,7 @@ class Command(BaseCommand):
     def _use_bench_database(self, name: str | None) -> None:
         current = connection.settings_dict["NAME"]
         name = name or (current if current.endswith("_bench") else f"{current}_bench")
-        params = {
+        params: dict[str, Any] = {
             "host": connection.settings_dict.get("HOST") or None,
             "port": connection.settings_dict.get("PORT") or None,
             "user": connection.settings_dict.get("USER") or None,

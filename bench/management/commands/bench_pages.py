@@ -52,7 +52,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        BenchCommand(stdout=self.stdout)._use_bench_database(options["database"])
+        # Django takes any file-like stdout, its own OutputWrapper included.
+        command = BenchCommand(stdout=self.stdout)  # type: ignore[arg-type]  # django-stubs: TextIO only
+        command._use_bench_database(options["database"])
         bench = Bench(out=self.stdout, tickets=bench_seed.seeded_count())
         field_indexes.ensure_field_index("plan")
         bench.section = "pages"

@@ -28,6 +28,8 @@ from tickets.workflow.automation.context import as_list
 from tickets.workflow.models import CannedReply
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from tickets.workflow.automation.rules import CachedRule
 
 log = logging.getLogger(__name__)
@@ -38,18 +40,20 @@ class ActionType:
     """One thing a rule can do: its label in the rule builder, whether it needs a value,
     and the service call that does it to a ticket."""
 
-    label: str
+    label: StrOrPromise
     apply: Callable[[CachedRule, Ticket, dict[str, Any], Actor], None]
     needs_value: bool = True
 
 
 def _set_team(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
-    team = Team.objects.filter(pk=action.get("value")).first()
+    value = action.get("value")
+    team = None if value is None else Team.objects.filter(pk=value).first()
     services.update_ticket(ticket, actor=actor, team=team)
 
 
 def _set_assignee(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
-    agent = User.objects.agents().filter(pk=action.get("value")).first()
+    value = action.get("value")
+    agent = None if value is None else User.objects.agents().filter(pk=value).first()
     if agent is not None:
         services.update_ticket(ticket, actor=actor, assignee=agent)
 
@@ -69,7 +73,7 @@ def _set(field: str) -> Callable[[CachedRule, Ticket, dict[str, Any], Actor], No
 
 
 def _raise_priority(rule: CachedRule, ticket: Ticket, action: dict[str, Any], actor: Actor) -> None:
-    value = action.get("value")
+    value = action.get("value", "")
     if PRIORITY_RANK[Priority(ticket.priority)] < PRIORITY_RANK[Priority(value)]:
         services.update_ticket(ticket, actor=actor, priority=value)
 
@@ -187,7 +191,7 @@ def action_label(kind: str) -> str:
     definition = fields.definition_for(kind, fields.ACTION_PREFIX)
     if definition is not None:
         return gettext("Set field %(label)s") % {"label": definition.label}
-    return ACTION_LABELS.get(kind, "?")
+    return str(ACTION_LABELS.get(kind, "?"))
 
 
 def apply_or_log(rule: CachedRule, ticket: Ticket, action: dict[str, Any]) -> None:

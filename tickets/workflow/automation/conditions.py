@@ -27,6 +27,8 @@ from tickets.workflow.automation.context import (
 from tickets.workflow.models import MatchMode
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from tickets.workflow.automation.rules import CachedRule
 
 
@@ -77,7 +79,7 @@ class ConditionType:
     (SQL) cannot disagree on what a condition means.
     """
 
-    label: str
+    label: StrOrPromise
     ops: tuple[str, ...]
     value: str  # what the rule builder asks for: text, number, choice name, list
     compile: Compiler

@@ -10,6 +10,7 @@ is refused into the rule log, as a deleted team's is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from tickets.services import Actor, InvalidChange
 from tickets.services.fields import coerce, is_empty
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from tickets.workflow.automation.context import Context
     from tickets.workflow.automation.rules import CachedRule
 
@@ -164,7 +167,7 @@ def condition_q(cond: dict[str, Any], now: datetime) -> Q:
     return present & Q(**{f"fields__{key}__{lookup}": wanted})
 
 
-def describe_condition(cond: dict[str, Any], op_labels: dict[str, str]) -> str:
+def describe_condition(cond: dict[str, Any], op_labels: Mapping[str, StrOrPromise]) -> str:
     definition = definition_for(cond.get("field", ""), CONDITION_PREFIX)
     label = definition.label if definition else cond.get("field", "").removeprefix("field.")
     value = "" if cond.get("op") in NO_VALUE_OPS else f" {cond.get('value')}"

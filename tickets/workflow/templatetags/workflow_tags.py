@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.postgres import Prepared
 from tickets.models import Message, Ticket, User
 from tickets.workflow import sla
 from tickets.workflow.models import CannedReply, Reminder
@@ -82,15 +83,22 @@ def sla_targets(ticket: Ticket, now: datetime | None = None) -> list[dict[str, A
     return rows
 
 
+# The agent's open reminders on the ticket, the panel's one query: compiled once per
+# process and prepared on the server (helpdesk.postgres.Prepared), as the page's others.
+_REMINDERS = Prepared(
+    lambda ticket, agent: Reminder.objects.filter(
+        ticket_id=ticket, agent_id=agent, sent_at__isnull=True
+    ).order_by("remind_at")[:5],
+    ticket=-7_090_909,
+    agent=-7_101_010,
+)
+
+
 @register.inclusion_tag("tickets/workflow/_panel.html", takes_context=True)
 def ticket_workflow(context: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
     user = context["user"]
     policy_name = sla.policy_name(ticket.sla_policy_id) if ticket.sla_policy_id else None
-    reminders = list(
-        Reminder.objects.filter(ticket=ticket, agent=user, sent_at__isnull=True).order_by(
-            "remind_at"
-        )[:5]
-    )
+    reminders = _REMINDERS.rows(ticket=ticket.pk, agent=user.pk)
     return {
         "ticket": ticket,
         "user": user,
