@@ -22,6 +22,7 @@ from django.utils.timezone import (  # type: ignore[attr-defined]  # template_lo
 from django.utils.translation import get_language, gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.fixed_markup import fixed
 from helpdesk.html import html_fill, html_join
 from helpdesk.humanize import ago
 from tickets.channels import ROW_ICONS, channel_icon
@@ -329,28 +330,7 @@ def options(
     )
 
 
-class _FixedNode(template.Node):
-    def __init__(self, nodelist: template.NodeList) -> None:
-        self.nodelist = nodelist
-        self.rendered: dict[tuple[str | None, str], SafeString] = {}
-
-    def render(self, context: template.Context) -> str:
-        key = (get_language(), get_script_prefix())
-        if key not in self.rendered:
-            self.rendered[key] = SafeString(self.nodelist.render(context))
-        return self.rendered[key]
-
-
-@register.tag
-def fixed(parser: template.base.Parser, token: template.base.Token) -> _FixedNode:
-    """`{% fixed %}…{% endfixed %}`: markup whose output depends on the language and the
-    URL prefix only (text, `{% translate %}`, `{% cached_url %}`, the choices' labels of
-    tickets/labels.py; no other variables), rendered once per process for each: the
-    keyboard help, the layout's fixed links and the inbox's bulk bar cost ~40
-    translation lookups a page otherwise."""
-    nodelist = parser.parse(("endfixed",))
-    parser.delete_first_token()
-    return _FixedNode(nodelist)
+register.tag("fixed", fixed)
 
 
 @register.simple_tag

@@ -17,6 +17,7 @@ from django import template
 from django.template.defaultfilters import filesizeformat, truncatechars
 from django.template.defaultfilters import time as time_filter
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
@@ -24,10 +25,16 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import get_language, gettext, pgettext
 
 from helpdesk.html import html_fill, html_join
-from helpdesk.humanize import ago
 from tickets.mail.templatetags.mail import blocks_remote_images, message_html, message_text
 from tickets.models import Message, Ticket, TicketEvent
-from tickets.templatetags.tandem import _shown, event_actor, event_summary, initials, sender
+from tickets.templatetags.tandem import (
+    _row_ago,
+    _shown,
+    event_actor,
+    event_summary,
+    initials,
+    sender,
+)
 
 register = template.Library()
 
@@ -83,6 +90,7 @@ def event_rows(events: list[TicketEvent]) -> SafeString:
     """The activity panel's list items, newest first as given."""
     if not events:
         return _no_events()
+    now, language = timezone.now(), get_language()
     return html_join(
         html_fill(
             _EVENT,
@@ -90,7 +98,7 @@ def event_rows(events: list[TicketEvent]) -> SafeString:
             summary=event_summary(event),
             at_iso=template_localtime(event.at).isoformat(),
             at=_shown(event.at),
-            at_ago=ago(event.at),
+            at_ago=_row_ago(event.at, now, language),
         )
         for event in events
     )
@@ -322,7 +330,12 @@ def _delivery(rows: _Rows, message: Message) -> Any:
         at = conditional_escape(_time(message.next_attempt_at))
         text = SafeString(rows.retrying_at % {"at": at})
         return html_fill(rows.retrying, error=error, text=text)
-    sent = f" {ago(message.sent_at)}" if status == "sent" and message.sent_at else ""
+    sent_at = message.sent_at
+    sent = (
+        f" {_row_ago(sent_at, timezone.now(), get_language())}"
+        if status == "sent" and sent_at
+        else ""
+    )
     return html_fill(
         rows.delivery,
         status=status,

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.postgres import Prepared
 from tickets.models import Message, Ticket, User
 from tickets.workflow import sla
-from tickets.workflow.forms import MergeForm, ReminderForm, SnoozeForm
 from tickets.workflow.models import CannedReply, Reminder
 
 register = template.Library()
@@ -107,9 +106,6 @@ def ticket_workflow(context: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
         "targets": sla_targets(ticket),
         "policy_name": policy_name,
         "reminders": reminders,
-        "snooze_form": SnoozeForm(),
-        "reminder_form": ReminderForm(),
-        "merge_form": MergeForm(),
     }
 
 
