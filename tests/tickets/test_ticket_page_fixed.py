@@ -17,8 +17,7 @@ from django.template import engines
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
-from helpdesk import local_cache
-from helpdesk import fixed_markup
+from helpdesk import fixed_markup, local_cache
 from helpdesk.fixed_markup import _FIXED_KEPT
 from tests.conftest import Personas
 from tests.factories import make_customer, make_ticket, make_user
@@ -80,7 +79,7 @@ def _same(name: str, request: Any, context: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_the_page_is_what_its_templates_give_rendered_plainly(personas: Personas, language: str) -> None:
+def test_the_page_is_what_its_templates_give_plainly(personas: Personas, language: str) -> None:
     tickets = _tickets(personas)
     light = make_user(Role.LIGHT_AGENT, teams=[personas.team_a])
     bound = ReplyForm(data={"body": "Hi <there>", "cc": "a&b@x.test", "macro": "7"})
