@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from feedback import services as feedback_services
+from helpdesk import encryption
 from metrics.models import SurveyResponse
 from tests.conftest import Personas
 from tests.factories import make_ticket
@@ -26,6 +27,7 @@ from tickets.models import (
     Direction,
     EventKind,
     Kind,
+    Mailbox,
     Priority,
     Status,
     Ticket,
@@ -97,6 +99,23 @@ def test_customer_panel_lists_their_other_visible_tickets(
     body = agent_a.get(url("detail", ticket)).content.decode()
     assert f"#{other.number}" in body and "Earlier question" in body
     assert "Other team&#x27;s ticket" not in body and hidden.subject not in body
+
+
+def test_the_ticket_page_decrypts_no_mailbox_secret(
+    agent_a: Client, personas: Personas, ticket: Ticket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mailbox's IMAP and SMTP passwords and webhook secret stay in the database (a
+    page never shows them): none is loaded and decrypted for a page."""
+    Mailbox.objects.filter(pk=personas.mailbox_a.pk).update(
+        imap_password=encryption.encrypt("imap-secret"),
+        smtp_password=encryption.encrypt("smtp-secret"),
+    )
+    decrypted: list[str] = []
+    real = encryption.decrypt
+    monkeypatch.setattr(encryption, "decrypt", lambda token: decrypted.append(real(token)) or "")
+    response = agent_a.get(url("detail", ticket))
+    assert response.status_code == 200
+    assert decrypted == []
 
 
 def test_ticket_page_reads_six_queries_whatever_its_messages(
