@@ -25,6 +25,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from django.utils.translation import get_language, gettext, pgettext
 
 from helpdesk.html import html_fill, html_join
+from tickets import labels
 from tickets.mail.templatetags.mail import blocks_remote_images, message_html, message_text
 from tickets.models import Message, Ticket, TicketEvent
 from tickets.templatetags.tandem import (
@@ -340,7 +341,7 @@ def _delivery(rows: _Rows, message: Message) -> Any:
         rows.delivery,
         status=status,
         error=error,
-        label=message.get_delivery_status_display(),  # type: ignore[attr-defined]
+        label=labels.label("delivery_status", status),
         sent=sent,
     )
 
