@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format, get_format, localize
 from django.utils.html import avoid_wrapping, escape
 from django.utils.safestring import SafeString
-from django.utils.timesince import TIME_STRINGS, TIME_STRINGS_KEYS, timesince
+from django.utils.timesince import TIME_STRINGS, TIME_STRINGS_KEYS
 from django.utils.timezone import (  # type: ignore[attr-defined]  # template_localtime: not in the stubs
     get_current_timezone_name,
     template_localtime,
@@ -423,12 +423,22 @@ def _ago_phrase(since: str) -> str:
 
 
 def _row_ago(value: datetime, now: datetime, language: str | None) -> str:
-    """helpdesk.humanize.ago(value) for a row: under four weeks, units of a fixed length
-    (timesince's years and months need the calendar, and take its path)."""
+    """helpdesk.humanize.ago(value) for a row, without timesince: under four weeks, units
+    of a fixed length; past that, whole calendar months and years counted as timesince
+    counts them (a month is complete when its day and time of day have come round)."""
     since = now - value
     seconds = since.days * 86400 + since.seconds
     if seconds >= 28 * 86400:
-        return _ago_phrase(timesince(value, now, depth=1))
+        if value.tzinfo is not None and now.tzinfo is not None:
+            now = now.astimezone(value.tzinfo)
+        months = (now.year - value.year) * 12 + now.month - value.month
+        if value.day > now.day or (value.day == now.day and value.time() > now.time()):
+            months -= 1
+        if months >= 12:
+            return _ago_text(language, 0, months // 12)
+        if months:
+            return _ago_text(language, 1, months)
+        return _ago_text(language, 2, seconds // 604800)
     for unit, chunk in ((2, 604800), (3, 86400), (4, 3600), (5, 60)):
         if seconds >= chunk:
             return _ago_text(language, unit, seconds // chunk)
